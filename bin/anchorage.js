@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// Runs the TypeScript CLI through tsx, so that neither anchorage nor a user's
+// experiment module needs a build step. The project's tsconfig is used for
+// every file (it enables the decorators inversify needs), whatever the cwd.
+import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

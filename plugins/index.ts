@@ -1,0 +1,12 @@
+// The built-in plugins. They are registered exactly as a user's plugins are.
+import type { PluginDefinition } from '../src/plugin/define-plugin.js';
+import idx from './datasets/idx.js';
+import mnist from './datasets/mnist.js';
+import synthetic from './datasets/synthetic.js';
+import mlp from './models/mlp.js';
+import adamw from './optimizers/adamw.js';
+import sgd from './optimizers/sgd.js';
+import shuffled from './samplers/shuffled.js';
+import split from './streams/split.js';
+
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, synthetic, split, shuffled, mlp, adamw, sgd];

@@ -1,0 +1,61 @@
+import yargs from 'yargs';
+import { ExperimentError } from '../experiment/validate.js';
+import { BackendUnavailableError } from '../tensor/backend.js';
+import { EXIT, UsageError } from './exit-codes.js';
+import { processIO, type CliIO } from './io.js';
+import { pluginsCommand } from './plugins-command.js';
+import { runCommand, runCommandBuilder, type RunArgs } from './run-command.js';
+
+/** Errors that are the user's to fix: printed as one clear message, exit code 2. */
+function isUsageError(e: unknown): boolean {
+  return e instanceof UsageError || e instanceof ExperimentError || e instanceof BackendUnavailableError;
+}
+
+/** Parses argv, runs a command, returns the exit code (0 ok, 1 a run failed, 2 bad usage or experiment). */
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  let code: number = EXIT.ok;
+  let usageFailure: string | undefined;
+  const cli = yargs(argv)
+    .scriptName('anchorage')
+    .usage('$0 <command> [options]\n\nContinual-learning and low-label fine-tuning experiments on TensorFlow.js.')
+    .command<RunArgs>('run <experiment>', 'run an experiment module: train, evaluate, write Arrow results', runCommandBuilder, async (args) => {
+      code = await runCommand(args, io);
+    })
+    .command(
+      'plugins',
+      'list every registered plugin by kind, with its options and defaults',
+      (y) =>
+        y
+          .option('load', { type: 'string', array: true, describe: 'also load these plugin modules' })
+          .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      async (args) => {
+        code = await pluginsCommand({ load: args.load as string[] | undefined, json: args.json }, io);
+      },
+    )
+    .demandCommand(1, 'name a command; see --help')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageFailure = msg;
+    });
+  try {
+    await cli.parseAsync();
+  } catch (e) {
+    if (isUsageError(e)) {
+      io.err(`anchorage: ${(e as Error).message}\n`);
+      return EXIT.usage;
+    }
+    io.err(`anchorage: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.runFailed;
+  }
+  if (usageFailure !== undefined) {
+    io.err(`anchorage: ${usageFailure}\n(run 'anchorage --help' for usage)\n`);
+    return EXIT.usage;
+  }
+  return code;
+}

@@ -1,0 +1,19 @@
+import type { Tensor, Variable } from '../tensor/tf.js';
+
+/**
+ * A model is a set of named parameters and a pure forward function. Names
+ * follow PyTorch's convention ("fc1.weight", "fc1.bias"); the memory layout
+ * is whatever is fastest on TensorFlow.js (a dense kernel is [in, out]), and
+ * `rowAxis` says which axis indexes output units — "a row" in the sense of
+ * the anchored optimizers' per-row projections.
+ */
+export interface Model {
+  readonly params: ReadonlyMap<string, Variable>;
+  /** Axis of each parameter that indexes output units (0 for a bias). */
+  readonly rowAxis: Readonly<Record<string, number>>;
+  /** Logits for a batch of flattened examples [batch, featureSize]. */
+  forward(x: Tensor, training: boolean): Tensor;
+  /** Plain-language summary, e.g. "mlp 784-400-400-10 relu (478,410 parameters)". */
+  describe(): string;
+  dispose(): void;
+}

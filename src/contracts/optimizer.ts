@@ -1,0 +1,58 @@
+import type { Tensor } from '../tensor/tf.js';
+
+/** Tensors keyed by parameter name: state always mirrors the parameter tree. */
+export type NamedTensors = Record<string, Tensor>;
+
+/** Optimizer state: slot name (e.g. "adam.m") → parameter name → tensor. */
+export type OptimizerState = Record<string, NamedTensors>;
+
+/** Read-only facts every update rule may use. */
+export interface StepContext {
+  /** 1-based count of optimizer steps taken in this run, this one included. */
+  readonly step: number;
+  /** Parameter values before this step. */
+  readonly params: NamedTensors;
+  /** The data gradient of this step, before any rule replaced it. */
+  readonly rawGrads: NamedTensors;
+  /** The point anchored methods stay close to (see AnchorStore). */
+  readonly anchor: NamedTensors;
+  /** Per parameter, the axis that indexes output units ("rows" of per-row norms). */
+  readonly rowAxis: Readonly<Record<string, number>>;
+}
+
+/**
+ * Optax-style gradient transformation. `update` receives the updates produced
+ * by the rules before it (the gradient for the first) and returns new updates
+ * and new state; it never writes parameters, never calls tf.keep/dispose and
+ * never reads values back: the optimizer runner owns memory.
+ */
+export interface UpdateRule<S extends OptimizerState = OptimizerState> {
+  readonly name: string;
+  init(params: NamedTensors): S;
+  update(updates: NamedTensors, state: S, ctx: StepContext): { updates: NamedTensors; state: S };
+}
+
+/**
+ * A projection that runs after the updates are applied (FTP, SPD, PGD): it
+ * maps the tentative new parameters to the ones actually kept.
+ */
+export interface Projection<S extends OptimizerState = OptimizerState> {
+  readonly name: string;
+  init(params: NamedTensors): S;
+  project(tentative: NamedTensors, state: S, ctx: StepContext): { params: NamedTensors; state: S };
+}
+
+export const ANCHOR_KINDS = ['initial', 'task-start', 'zeros'] as const;
+export type AnchorKind = (typeof ANCHOR_KINDS)[number];
+
+/** What an optimizer plugin builds: the update rule chain and an optional projection. */
+export interface OptimizerComponent {
+  readonly rule: UpdateRule;
+  readonly projection?: Projection;
+  /** The base learning rate, recorded in steps.arrow. */
+  readonly learningRate: number;
+  /** Which anchor StepContext.anchor refers to; absent for methods that use none (AdamW, SGD). */
+  readonly anchor?: AnchorKind;
+  /** Human-readable, e.g. "adamw(lr=0.001, wd=0.01)". */
+  readonly description: string;
+}

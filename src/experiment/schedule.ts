@@ -1,0 +1,53 @@
+import { Subject, connectable, type Observable } from 'rxjs';
+import type { BackendInfo } from '../tensor/backend.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import { runEvents } from '../run/run.js';
+import type { RunEvent, RunStatus } from '../run/events.js';
+import { writeRunResults } from '../results/arrow-writer.js';
+import { isRunComplete, readRunRecord, runDir } from '../results/run-dir.js';
+import type { RunConfig } from './spec.js';
+
+export interface ScheduleOptions {
+  /** Results root: runs land in <out>/<experiment>/<run-id>/. */
+  out: string;
+  /** Run again even when complete results exist. */
+  rerun?: boolean;
+  signal?: AbortSignal;
+  /** Attach observers (progress display, tests) to a run's events before it starts. */
+  observe?: (events: Observable<RunEvent>, config: RunConfig) => void;
+  /** Told about runs skipped because their results are complete. */
+  onSkip?: (config: RunConfig, dir: string) => void;
+}
+
+export interface RunOutcome {
+  config: RunConfig;
+  dir: string;
+  status: RunStatus;
+  skipped: boolean;
+}
+
+/**
+ * Runs an experiment's runs one after another in this process. A run whose
+ * results are complete is skipped, so an interrupted experiment finishes by
+ * running the same command again.
+ */
+export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, backend: BackendInfo, opts: ScheduleOptions): Promise<RunOutcome[]> {
+  const outcomes: RunOutcome[] = [];
+  for (const config of runs) {
+    const dir = runDir(opts.out, config.experiment, config.runId);
+    if (!opts.rerun && isRunComplete(dir)) {
+      opts.onSkip?.(config, dir);
+      outcomes.push({ config, dir, status: 'completed', skipped: true });
+      continue;
+    }
+    if (opts.signal?.aborted) break;
+    // One execution shared by every observer: the writer and the display see the same events.
+    const events = connectable(runEvents(config, registry, backend, { signal: opts.signal }), { connector: () => new Subject<RunEvent>() });
+    const written = writeRunResults(events, opts.out);
+    opts.observe?.(events, config);
+    events.connect();
+    await written;
+    outcomes.push({ config, dir, status: readRunRecord(dir)?.status ?? 'failed', skipped: false });
+  }
+  return outcomes;
+}

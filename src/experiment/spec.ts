@@ -1,0 +1,69 @@
+import type { ComponentSpec } from '../plugin/define-plugin.js';
+import type { PluginKind } from '../plugin/kinds.js';
+import type { Scenario } from '../contracts/stream.js';
+
+export interface TrainSpec {
+  /** Passes over each task's training examples. Default 1. */
+  epochs?: number;
+  /** Default 128. */
+  batchSize?: number;
+  /**
+   * Read the loss back from the backend every N steps (a sync point; the
+   * steps in between run without waiting). Default 25.
+   */
+  logEvery?: number;
+}
+
+export interface EvalSpec {
+  /** Examples per forward pass. Default 1000. */
+  batchSize?: number;
+}
+
+/** An experiment as a user writes it in a TypeScript module. */
+export interface ExperimentSpec {
+  /** Lower-case letters, digits and dashes; results go to <out>/<name>/. */
+  name: string;
+  description?: string;
+  /** User plugin modules (paths relative to the experiment file, or package names). */
+  plugins?: string[];
+  dataset: ComponentSpec<'dataset'>;
+  stream: ComponentSpec<'stream'>;
+  /** Default 'class-il'. */
+  scenario?: Scenario;
+  model: ComponentSpec<'model'>;
+  optimizer: ComponentSpec<'optimizer'>;
+  /** Default { name: 'shuffled' }. */
+  sampler?: ComponentSpec<'sampler'>;
+  train?: TrainSpec;
+  eval?: EvalSpec;
+  /** Default [0]; `anchorage run --seeds` overrides. */
+  seeds?: number[];
+}
+
+/** A component with its name and every option resolved (defaults filled in). */
+export interface ResolvedComponent {
+  name: string;
+  options: Record<string, unknown>;
+}
+
+/** Everything one run needs, fully resolved; it is recorded in run.json. */
+export interface RunConfig {
+  experiment: string;
+  /** Absolute path of the experiment module (for resolving relative paths). */
+  experimentFile: string;
+  runId: string;
+  seed: number;
+  scenario: Scenario;
+  plugins: string[];
+  components: Record<PluginKind, ResolvedComponent>;
+  train: Required<TrainSpec>;
+  eval: Required<EvalSpec>;
+}
+
+/**
+ * Identity function that gives an experiment module full type checking in an
+ * editor: plugin names autocomplete and each plugin's options are checked.
+ */
+export function defineExperiment<const S extends ExperimentSpec>(spec: S): S {
+  return spec;
+}

@@ -1,0 +1,143 @@
+import { resolve as resolvePath, dirname } from 'node:path';
+import { SCENARIOS, type Scenario } from '../contracts/stream.js';
+import { PLUGIN_KINDS, type PluginKind } from '../plugin/kinds.js';
+import { resolveOptions, type Problem } from '../plugin/options.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import { hashString } from '../tensor/rng.js';
+import type { ResolvedComponent, RunConfig } from './spec.js';
+
+export class ExperimentError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: Problem[],
+  ) {
+    super(`${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+  }
+}
+
+/** Command-line values that override the experiment's own. */
+export interface Overrides {
+  seeds?: number[];
+  epochs?: number;
+}
+
+const TOP_LEVEL = ['name', 'description', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'train', 'eval', 'seeds'];
+const DEFAULT_SAMPLER = { name: 'shuffled' };
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function positiveInt(value: unknown, fallback: number, path: string, problems: Problem[]): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    problems.push({ path, message: `must be an integer >= 1, got ${JSON.stringify(value)}` });
+    return fallback;
+  }
+  return value;
+}
+
+function section(spec: Record<string, unknown>, key: string, allowed: string[], problems: Problem[]): Record<string, unknown> {
+  const value = spec[key];
+  if (value === undefined) return {};
+  if (!isObject(value)) {
+    problems.push({ path: key, message: `must be an object, got ${JSON.stringify(value)}` });
+    return {};
+  }
+  for (const k of Object.keys(value)) if (!allowed.includes(k)) problems.push({ path: `${key}.${k}`, message: `unknown field; allowed: ${allowed.join(', ')}` });
+  return value;
+}
+
+/** Stable JSON (sorted keys) so that equal configurations hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  return JSON.stringify(value);
+}
+
+/**
+ * Checks a spec against the registered plugins and expands it into one fully
+ * resolved RunConfig per seed. Reports every problem at once, each with its
+ * field path; nothing is trained before this succeeds.
+ */
+export function validateExperiment(raw: unknown, registry: PluginRegistry, experimentFile: string, overrides: Overrides = {}): RunConfig[] {
+  const problems: Problem[] = [];
+  if (!isObject(raw)) throw new ExperimentError(experimentFile, [{ path: '(spec)', message: 'the module must export an experiment (export default defineExperiment({...}))' }]);
+  const spec = raw;
+  for (const k of Object.keys(spec)) if (!TOP_LEVEL.includes(k)) problems.push({ path: k, message: `unknown field; allowed: ${TOP_LEVEL.join(', ')}` });
+
+  const name = spec.name;
+  if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(name)) {
+    problems.push({ path: 'name', message: `must be lower-case letters, digits and dashes, got ${JSON.stringify(name)}` });
+  }
+  if (spec.description !== undefined && typeof spec.description !== 'string') problems.push({ path: 'description', message: 'must be a string' });
+
+  let scenario: Scenario = 'class-il';
+  if (spec.scenario !== undefined) {
+    if (typeof spec.scenario !== 'string' || !(SCENARIOS as readonly string[]).includes(spec.scenario)) {
+      problems.push({ path: 'scenario', message: `must be one of ${SCENARIOS.map((s) => `"${s}"`).join(' | ')}, got ${JSON.stringify(spec.scenario)}` });
+    } else scenario = spec.scenario as Scenario;
+  }
+
+  const components = {} as Record<PluginKind, ResolvedComponent>;
+  for (const kind of PLUGIN_KINDS) {
+    const value = kind === 'sampler' && spec.sampler === undefined ? DEFAULT_SAMPLER : spec[kind];
+    if (!isObject(value) || typeof value.name !== 'string') {
+      problems.push({ path: kind, message: `must be { name: ${registry.names(kind).map((n) => `'${n}'`).join(' | ')}, ...options }` });
+      continue;
+    }
+    if (!registry.has(kind, value.name)) {
+      problems.push({ path: `${kind}.name`, message: `unknown ${kind} '${value.name}'; registered: ${registry.names(kind).join(', ') || '(none)'}` });
+      continue;
+    }
+    const plugin = registry.get(kind, value.name);
+    const { options, problems: optionProblems } = resolveOptions(plugin.options, value, kind, ['name']);
+    problems.push(...optionProblems);
+    if (optionProblems.length === 0 && plugin.validate) {
+      problems.push(...plugin.validate(options).map((p) => ({ path: `${kind}.${p.path}`, message: p.message })));
+    }
+    components[kind] = { name: value.name, options };
+  }
+
+  const train = section(spec, 'train', ['epochs', 'batchSize', 'logEvery'], problems);
+  const evalSpec = section(spec, 'eval', ['batchSize'], problems);
+  const trainResolved = {
+    epochs: overrides.epochs ?? positiveInt(train.epochs, 1, 'train.epochs', problems),
+    batchSize: positiveInt(train.batchSize, 128, 'train.batchSize', problems),
+    logEvery: positiveInt(train.logEvery, 25, 'train.logEvery', problems),
+  };
+  const evalResolved = { batchSize: positiveInt(evalSpec.batchSize, 1000, 'eval.batchSize', problems) };
+
+  let seeds: number[] = [0];
+  if (overrides.seeds) seeds = overrides.seeds;
+  else if (spec.seeds !== undefined) {
+    if (!Array.isArray(spec.seeds) || spec.seeds.length === 0 || spec.seeds.some((s) => !Number.isInteger(s) || s < 0)) {
+      problems.push({ path: 'seeds', message: `must be a non-empty array of integers >= 0, got ${JSON.stringify(spec.seeds)}` });
+    } else seeds = spec.seeds as number[];
+  }
+  if (new Set(seeds).size !== seeds.length) problems.push({ path: 'seeds', message: `contains duplicates: ${seeds.join(',')}` });
+
+  let plugins: string[] = [];
+  if (spec.plugins !== undefined) {
+    if (!Array.isArray(spec.plugins) || spec.plugins.some((p) => typeof p !== 'string')) problems.push({ path: 'plugins', message: 'must be an array of module paths or package names' });
+    else plugins = spec.plugins as string[];
+  }
+
+  if (problems.length > 0) throw new ExperimentError(experimentFile, problems);
+
+  return seeds.map((seed) => {
+    const identity = { experiment: name, scenario, components, train: trainResolved, eval: evalResolved, seed };
+    const hash = hashString(canonicalJson(identity)).toString(16).padStart(8, '0');
+    return {
+      experiment: name as string,
+      experimentFile: resolvePath(experimentFile),
+      runId: `${components.optimizer.name}-s${seed}-${hash}`,
+      seed,
+      scenario,
+      plugins: plugins.map((p) => (p.startsWith('.') ? resolvePath(dirname(experimentFile), p) : p)),
+      components,
+      train: trainResolved,
+      eval: evalResolved,
+    };
+  });
+}

@@ -1,0 +1,97 @@
+import { tf } from '../tensor/tf.js';
+import type { NamedTensors, OptimizerComponent, OptimizerState, StepContext } from '../contracts/optimizer.js';
+import type { AnchorStore } from './anchors.js';
+
+/**
+ * Runs an optimizer component over named variables. It is the only code that
+ * keeps and disposes optimizer state; rules stay pure.
+ */
+export class Optimizer {
+  private ruleState: OptimizerState = {};
+  private projectionState: OptimizerState = {};
+  private steps = 0;
+  private readonly names: string[];
+
+  constructor(
+    readonly component: OptimizerComponent,
+    private readonly params: ReadonlyMap<string, tf.Variable>,
+    private readonly anchors: AnchorStore,
+    private readonly rowAxis: Readonly<Record<string, number>> = {},
+  ) {
+    this.names = [...params.keys()];
+    const current = this.current();
+    this.ruleState = keepAll(tf.tidy(() => keepAll(component.rule.init(current))));
+    if (component.projection) this.projectionState = keepAll(tf.tidy(() => keepAll(component.projection!.init(current))));
+  }
+
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  private current(): NamedTensors {
+    const out: NamedTensors = {};
+    for (const name of this.names) out[name] = this.params.get(name)!;
+    return out;
+  }
+
+  /**
+   * One step from the data gradients. Call inside the run loop's tf.tidy: all
+   * intermediates are freed by it; parameters are assigned and the new state
+   * is kept here, the old state disposed.
+   */
+  step(grads: NamedTensors): void {
+    this.steps += 1;
+    const params = this.current();
+    const ctx: StepContext = {
+      step: this.steps,
+      params,
+      rawGrads: grads,
+      anchor: this.component.anchor ? this.anchors.get(this.component.anchor, this.params) : {},
+      rowAxis: this.rowAxis,
+    };
+    const { updates, state } = this.component.rule.update(grads, this.ruleState, ctx);
+    let next: NamedTensors = {};
+    for (const name of this.names) next[name] = tf.add(params[name], updates[name]);
+    let projState: OptimizerState | undefined;
+    if (this.component.projection) {
+      const projected = this.component.projection.project(next, this.projectionState, ctx);
+      next = projected.params;
+      projState = projected.state;
+    }
+    for (const name of this.names) this.params.get(name)!.assign(next[name]);
+    this.ruleState = swap(this.ruleState, state);
+    if (projState) this.projectionState = swap(this.projectionState, projState);
+  }
+
+  /** Every state tensor by a stable name: "<slot>/<param>". */
+  state(): NamedTensors {
+    const out: NamedTensors = {};
+    for (const [prefix, st] of [['rule', this.ruleState], ['projection', this.projectionState]] as const) {
+      for (const [slot, named] of Object.entries(st)) for (const [p, t] of Object.entries(named)) out[`${prefix}:${slot}/${p}`] = t;
+    }
+    return out;
+  }
+
+  dispose(): void {
+    disposeState(this.ruleState);
+    disposeState(this.projectionState);
+  }
+}
+
+function keepAll(state: OptimizerState): OptimizerState {
+  for (const named of Object.values(state)) for (const t of Object.values(named)) tf.keep(t);
+  return state;
+}
+
+function disposeState(state: OptimizerState): void {
+  for (const named of Object.values(state)) for (const t of Object.values(named)) t.dispose();
+}
+
+/** Keeps the new state and frees tensors of the old one that the new one does not reuse. */
+function swap(old: OptimizerState, next: OptimizerState): OptimizerState {
+  keepAll(next);
+  const reused = new Set<tf.Tensor>();
+  for (const named of Object.values(next)) for (const t of Object.values(named)) reused.add(t);
+  for (const named of Object.values(old)) for (const t of Object.values(named)) if (!reused.has(t)) t.dispose();
+  return next;
+}

@@ -1,0 +1,68 @@
+import type { Rng } from '../tensor/rng.js';
+import type { Options, OptionSchema, OptionsInput, Problem } from './options.js';
+import type { PluginKind, PluginKinds, PluginRegistries } from './kinds.js';
+
+/** What the model must consume and produce, after the scenario is applied. */
+export interface ProblemShape {
+  readonly featureShape: readonly number[];
+  /** Width of the output layer (classes of the stream; the largest task's for domain-il). */
+  readonly outputs: number;
+}
+
+/** What a plugin's factory may use: the run's seed, its RNG streams and the other components. */
+export interface PluginContext {
+  readonly seed: number;
+  /** An independent random stream for this plugin; the label keeps streams apart. */
+  rng(label: string): Rng;
+  /** Another component of this run (built once, shared). */
+  resolve<K extends PluginKind>(kind: K): Promise<PluginKinds[K]>;
+  /** Input and output sizes of this run's model. */
+  problem(): Promise<ProblemShape>;
+  /** A path as the experiment wrote it, resolved against the experiment file's folder. */
+  resolvePath(path: string): string;
+}
+
+export interface PluginDefinition<K extends PluginKind = PluginKind, S extends OptionSchema = OptionSchema> {
+  readonly kind: K;
+  readonly name: string;
+  readonly description: string;
+  readonly options: S;
+  /** Checks across fields that the schema cannot express; paths relative to the options. */
+  validate?(options: Options<S>): Problem[];
+  create(options: Options<S>, ctx: PluginContext): PluginKinds[K] | Promise<PluginKinds[K]>;
+}
+
+/**
+ * Declares a plugin. Built-in plugins use exactly this; so does a user's
+ * plugin module (export the definition, name the module in the experiment's
+ * `plugins`).
+ */
+export function definePlugin<K extends PluginKind, const S extends OptionSchema>(
+  def: PluginDefinition<K, S>,
+): PluginDefinition<K, S> {
+  if (!/^[a-z][a-z0-9-]*$/.test(def.name)) {
+    throw new Error(`plugin name '${def.name}' must be lower-case letters, digits and dashes`);
+  }
+  return Object.freeze(def);
+}
+
+const REF = Symbol.for('anchorage:plugin-ref');
+
+/** A component chosen by a plugin definition object rather than by a built-in name. */
+export type PluginRef<K extends PluginKind> = { readonly name: string; readonly [REF]: K } & Record<string, unknown>;
+
+/**
+ * Names a user plugin in an experiment with its options type-checked against
+ * the plugin's own schema: `optimizer: use(myOptimizer, { lr: 0.1 })`.
+ */
+export function use<K extends PluginKind, S extends OptionSchema>(
+  plugin: PluginDefinition<K, S>,
+  options: OptionsInput<S>,
+): PluginRef<K> {
+  return { name: plugin.name, ...(options as object), [REF]: plugin.kind } as PluginRef<K>;
+}
+
+type SpecOf<R> = { [N in keyof R & string]: { name: N } & R[N] }[keyof R & string];
+
+/** How an experiment names a component: a registered name with its typed options. */
+export type ComponentSpec<K extends PluginKind> = SpecOf<PluginRegistries[K]> | PluginRef<K>;

@@ -1,0 +1,36 @@
+import type { Dataset } from '../contracts/data.js';
+import type { Model } from '../contracts/model.js';
+import type { OptimizerComponent } from '../contracts/optimizer.js';
+import type { Sampler } from '../contracts/sampler.js';
+import type { TaskStream } from '../contracts/stream.js';
+
+/** What a plugin of each kind builds. */
+export interface PluginKinds {
+  dataset: Dataset;
+  stream: TaskStream;
+  sampler: Sampler;
+  model: Model;
+  optimizer: OptimizerComponent;
+}
+export type PluginKind = keyof PluginKinds;
+export const PLUGIN_KINDS: readonly PluginKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer'];
+
+/**
+ * Option types of the registered plugins by name, per kind. Every built-in
+ * plugin file adds itself here by declaration merging, which is what makes
+ * `optimizer: { name: 'adamw', lr: 1e-3 }` type-checked in an editor.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface DatasetPlugins {}
+export interface StreamPlugins {}
+export interface SamplerPlugins {}
+export interface ModelPlugins {}
+export interface OptimizerPlugins {}
+
+export interface PluginRegistries {
+  dataset: DatasetPlugins;
+  stream: StreamPlugins;
+  sampler: SamplerPlugins;
+  model: ModelPlugins;
+  optimizer: OptimizerPlugins;
+}

@@ -1,0 +1,73 @@
+import { pathToFileURL } from 'node:url';
+import type { PluginDefinition } from './define-plugin.js';
+import { PLUGIN_KINDS, type PluginKind } from './kinds.js';
+
+export class UnknownPluginError extends Error {}
+
+/** Every plugin this process knows, by kind and name. */
+export class PluginRegistry {
+  private readonly byKind = new Map<PluginKind, Map<string, PluginDefinition>>();
+
+  constructor(definitions: readonly PluginDefinition[] = []) {
+    for (const def of definitions) this.register(def);
+  }
+
+  register(def: PluginDefinition, source = 'built-in'): void {
+    if (!PLUGIN_KINDS.includes(def.kind)) {
+      throw new Error(`plugin '${def.name}' from ${source} has unknown kind '${String(def.kind)}'; kinds: ${PLUGIN_KINDS.join(', ')}`);
+    }
+    const named = this.byKind.get(def.kind) ?? new Map<string, PluginDefinition>();
+    const existing = named.get(def.name);
+    if (existing && existing !== def) {
+      throw new Error(`a ${def.kind} plugin named '${def.name}' is already registered; ${source} must use another name`);
+    }
+    named.set(def.name, def);
+    this.byKind.set(def.kind, named);
+  }
+
+  has(kind: PluginKind, name: string): boolean {
+    return this.byKind.get(kind)?.has(name) ?? false;
+  }
+
+  get<K extends PluginKind>(kind: K, name: string): PluginDefinition<K> {
+    const def = this.byKind.get(kind)?.get(name);
+    if (!def) throw new UnknownPluginError(`unknown ${kind} '${name}'; registered: ${this.names(kind).join(', ') || '(none)'}`);
+    return def as unknown as PluginDefinition<K>;
+  }
+
+  names(kind: PluginKind): string[] {
+    return [...(this.byKind.get(kind)?.keys() ?? [])].sort();
+  }
+
+  list(): PluginDefinition[] {
+    return PLUGIN_KINDS.flatMap((k) => this.names(k).map((n) => this.byKind.get(k)!.get(n)!));
+  }
+}
+
+function isPluginDefinition(x: unknown): x is PluginDefinition {
+  return (
+    typeof x === 'object' && x !== null && typeof (x as PluginDefinition).create === 'function' &&
+    typeof (x as PluginDefinition).kind === 'string' && typeof (x as PluginDefinition).name === 'string'
+  );
+}
+
+/**
+ * Imports a user's plugin module (a .ts/.js path or a package name) and
+ * returns every plugin definition it exports (default export, named exports,
+ * or arrays of them).
+ */
+export async function loadPluginModule(specifier: string): Promise<PluginDefinition[]> {
+  const target = specifier.startsWith('/') ? pathToFileURL(specifier).href : specifier;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(target)) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`cannot load plugin module '${specifier}': ${(e as Error).message.split('\n')[0]}`);
+  }
+  const found: PluginDefinition[] = [];
+  for (const value of Object.values(mod)) {
+    for (const v of Array.isArray(value) ? value : [value]) if (isPluginDefinition(v) && !found.includes(v)) found.push(v);
+  }
+  if (found.length === 0) throw new Error(`plugin module '${specifier}' exports no plugin (use definePlugin and export the result)`);
+  return found;
+}

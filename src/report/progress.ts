@@ -1,0 +1,56 @@
+import type { Observable, Subscription } from 'rxjs';
+import type { RunEvent } from '../run/events.js';
+
+export interface ProgressOptions {
+  /** A terminal gets one live status line; anything else gets plain log lines. */
+  tty: boolean;
+  write: (text: string) => void;
+}
+
+/**
+ * The progress display: an observer of run events. On a terminal it redraws
+ * one status line; otherwise it prints one plain line per throttled step.
+ */
+export function showProgress(events: Observable<RunEvent>, opts: ProgressOptions): Subscription {
+  let taskSteps = 0;
+  let taskName = '';
+  let tasks = 0;
+  let live = false;
+  const line = (text: string) => {
+    if (opts.tty) {
+      opts.write(`\r\x1b[K${text}`);
+      live = true;
+    } else opts.write(`${text}\n`);
+  };
+  const log = (text: string) => {
+    if (live) opts.write('\r\x1b[K');
+    live = false;
+    opts.write(`${text}\n`);
+  };
+  return events.subscribe((e) => {
+    switch (e.type) {
+      case 'run-start':
+        tasks = e.tasks.length;
+        if (e.model) log(`run ${e.runId}: ${e.model}; ${e.optimizer}; ${tasks} tasks`);
+        break;
+      case 'task-start':
+        taskSteps = e.steps;
+        taskName = e.name;
+        log(`  task ${e.task + 1}/${tasks} ${e.name}: ${e.examples} examples, ${e.steps} steps`);
+        break;
+      case 'step':
+        line(
+          `  task ${e.task + 1}/${tasks} ${taskName}  step ${e.step}/${taskSteps}  epoch ${e.epoch + 1}  loss ${e.loss.toFixed(4)}  ${Math.round(e.examplesPerSecond)} ex/s`,
+        );
+        break;
+      case 'task-end':
+        log(`  task ${e.task + 1}/${tasks} done in ${e.seconds.toFixed(1)} s`);
+        break;
+      case 'run-end':
+        log(`run ${e.runId}: ${e.status}${e.error ? ` — ${e.error}` : ''} (${e.seconds.toFixed(1)} s, ${e.steps} steps, ${e.stepsPerSecond.toFixed(1)} steps/s)`);
+        break;
+      default:
+        break;
+    }
+  });
+}

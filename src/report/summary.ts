@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import { accuracyMatrix, summarize, type ContinualSummary } from '../metrics/continual.js';
+import { readRows, type EvalRow } from '../results/tables.js';
+import { RUN_FILES, readRunRecord } from '../results/run-dir.js';
+import { meanStd, pct, renderTable, signedPct } from './format.js';
+
+export interface RunResult {
+  dir: string;
+  runId: string;
+  seed: number;
+  status: string;
+  error?: string;
+  R?: number[][];
+  untrained?: number[];
+  summary?: ContinualSummary;
+  taskNames: string[];
+}
+
+/** Reads a run back from its files: the summary is always derived from evals.arrow. */
+export function loadRunResult(dir: string): RunResult {
+  const record = readRunRecord(dir);
+  if (!record) throw new Error(`${dir}: no readable run.json`);
+  const rows = readRows<EvalRow>(join(dir, RUN_FILES.evals));
+  const m = accuracyMatrix(rows);
+  const tasks = (record.tasks as { name: string }[] | undefined) ?? [];
+  return {
+    dir,
+    runId: record.runId,
+    seed: record.seed,
+    status: record.status,
+    error: record.error,
+    R: m?.R,
+    untrained: m?.untrained,
+    summary: m ? summarize(m.R, m.untrained) : undefined,
+    taskNames: tasks.map((t) => t.name),
+  };
+}
+
+export function formatMatrix(R: number[][], names: string[], untrained?: number[]): string {
+  const T = R.length;
+  const header = ['after ↓ / on →', ...Array.from({ length: T }, (_, j) => names[j] ?? `t${j}`), 'mean(seen)'];
+  const rows: string[][] = [header];
+  if (untrained) rows.push(['untrained', ...untrained.map((x) => pct(x)), '']);
+  R.forEach((row, i) => {
+    const seen = row.slice(0, i + 1);
+    rows.push([names[i] ?? `t${i}`, ...row.map((x) => pct(x)), pct(seen.reduce((a, b) => a + b, 0) / seen.length)]);
+  });
+  return renderTable(rows);
+}
+
+export function formatMetrics(s: ContinualSummary): string {
+  return [
+    `final average accuracy (ACC, mean of last row)      ${pct(s.acc)}%`,
+    `average forgetting (Chaudhry et al. 2018, best-final) ${pct(s.forgetting)}%`,
+    `backward transfer (BWT, Lopez-Paz & Ranzato 2017)    ${signedPct(s.bwt)}%`,
+    `forward transfer (FWT, vs the untrained model)       ${signedPct(s.fwt)}%`,
+    `average incremental accuracy                         ${pct(s.avgIncAcc)}%`,
+  ].join('\n');
+}
+
+/** The report `anchorage run` prints at the end: per run, then the mean over seeds. */
+export function formatRunReport(results: RunResult[]): string {
+  const out: string[] = [];
+  for (const r of results) {
+    out.push(`\n■ ${r.runId} (seed ${r.seed}): ${r.status}${r.error ? ` — ${r.error}` : ''}`);
+    if (r.R && r.summary) {
+      out.push('accuracy matrix, % (row: after training task i; column: accuracy on task j)');
+      out.push(formatMatrix(r.R, r.taskNames, r.untrained));
+      out.push('');
+      out.push(formatMetrics(r.summary));
+    }
+  }
+  const done = results.filter((r) => r.status === 'completed' && r.summary);
+  if (done.length > 1) {
+    const field = (k: keyof ContinualSummary) => meanStd(done.map((r) => r.summary![k]));
+    const line = (label: string, k: keyof ContinualSummary) => {
+      const { mean, std } = field(k);
+      return `${label} ${pct(mean)} ± ${pct(std)}%`;
+    };
+    out.push(`\n■ mean ± std over ${done.length} completed runs (seeds ${done.map((r) => r.seed).join(', ')})`);
+    out.push(line('final average accuracy (ACC)          ', 'acc'));
+    out.push(line('average forgetting (Chaudhry et al.)  ', 'forgetting'));
+    out.push(line('backward transfer (BWT)               ', 'bwt'));
+  }
+  const notDone = results.filter((r) => r.status !== 'completed');
+  if (notDone.length) out.push(`\n${notDone.length} run(s) did not complete and are not averaged: ${notDone.map((r) => `${r.runId} (${r.status})`).join(', ')}`);
+  return out.join('\n');
+}

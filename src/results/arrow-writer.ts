@@ -1,0 +1,102 @@
+import { createRequire } from 'node:module';
+import type { Observable } from 'rxjs';
+import type { RunEvent, RunStart } from '../run/events.js';
+import { accuracyMatrix, summarize } from '../metrics/continual.js';
+import { EVALS_COLUMNS, STEPS_COLUMNS, buildTable, encodeTable, type EvalRow, type StepRow } from './tables.js';
+import { RUN_FILES, runDir, writeRunAtomically, type RunRecord } from './run-dir.js';
+
+const require = createRequire(import.meta.url);
+function versionOf(pkg: string): string {
+  try {
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Observer that turns a run's events into its result files
+ * (run.json, evals.arrow, steps.arrow), written atomically at `run-end`.
+ * Resolves with the run's folder once the files are in place.
+ */
+export function writeRunResults(events: Observable<RunEvent>, out: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const evals: EvalRow[] = [];
+    const steps: StepRow[] = [];
+    let start: RunStart | undefined;
+    let written: string | undefined;
+    events.subscribe({
+      next(e) {
+        switch (e.type) {
+          case 'run-start':
+            start = e;
+            break;
+          case 'step':
+            steps.push({
+              run_id: e.runId,
+              task: e.task,
+              epoch: e.epoch,
+              step: e.step,
+              global_step: e.globalStep,
+              loss: e.loss,
+              learning_rate: e.learningRate,
+              examples_per_second: e.examplesPerSecond,
+            });
+            break;
+          case 'eval':
+            evals.push({
+              run_id: e.runId,
+              trained_task: e.trainedTask,
+              eval_task: e.evalTask,
+              eval_set: e.evalSet,
+              accuracy: e.accuracy,
+              loss: e.loss,
+              examples: e.examples,
+            });
+            break;
+          case 'run-end': {
+            if (!start) return reject(new Error(`run ${e.runId} ended without a run-start event`));
+            const matrix = accuracyMatrix(evals);
+            const record: RunRecord = {
+              format: 'anchorage-run/1',
+              runId: e.runId,
+              experiment: start.config.experiment,
+              status: e.status,
+              ...(e.error ? { error: e.error } : {}),
+              seed: start.config.seed,
+              scenario: start.config.scenario,
+              backend: start.backend,
+              versions: {
+                anchorage: versionOf('anchorage'),
+                'tfjs-core': start.backend.versions['tfjs-core'],
+                'apache-arrow': versionOf('apache-arrow'),
+                node: process.versions.node,
+              },
+              model: start.model,
+              optimizer: start.optimizer,
+              tasks: start.tasks,
+              timings: { startedAt: start.startedAt, endedAt: new Date().toISOString(), seconds: e.seconds, steps: e.steps, stepsPerSecond: e.stepsPerSecond },
+              // Derived for convenience; evals.arrow stays the source of truth.
+              summary: matrix ? summarize(matrix.R, matrix.untrained) : null,
+              config: start.config,
+            };
+            const dir = runDir(out, start.config.experiment, e.runId);
+            try {
+              writeRunAtomically(dir, {
+                [RUN_FILES.evals]: encodeTable(buildTable(EVALS_COLUMNS, evals)),
+                [RUN_FILES.steps]: encodeTable(buildTable(STEPS_COLUMNS, steps)),
+                [RUN_FILES.run]: JSON.stringify(record, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n',
+              });
+              written = dir;
+            } catch (err) {
+              reject(err);
+            }
+            break;
+          }
+        }
+      },
+      error: reject,
+      complete: () => (written ? resolve(written) : reject(new Error('run finished without a run-end event'))),
+    });
+  });
+}

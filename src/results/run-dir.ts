@@ -1,0 +1,74 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunStatus } from '../run/events.js';
+
+export const RUN_FILES = { run: 'run.json', evals: 'evals.arrow', steps: 'steps.arrow' } as const;
+
+export function runDir(out: string, experiment: string, runId: string): string {
+  return join(out, experiment, runId);
+}
+
+export interface RunRecord {
+  format: 'anchorage-run/1';
+  runId: string;
+  experiment: string;
+  status: RunStatus;
+  error?: string;
+  seed: number;
+  [key: string]: unknown;
+}
+
+export function readRunRecord(dir: string): RunRecord | undefined {
+  const path = join(dir, RUN_FILES.run);
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A run whose every table was written and whose status is `completed`. */
+export function isRunComplete(dir: string): boolean {
+  const record = readRunRecord(dir);
+  return record?.status === 'completed' && Object.values(RUN_FILES).every((f) => existsSync(join(dir, f)));
+}
+
+/**
+ * Writes a run's files into a private temporary folder beside the target and
+ * renames it into place, so a crash or a concurrent reader never sees a
+ * half-written run, and an older complete run is replaced only by a whole one.
+ */
+export function writeRunAtomically(dir: string, files: Record<string, Uint8Array | string>): void {
+  const parent = join(dir, '..');
+  mkdirSync(parent, { recursive: true });
+  const base = dir.slice(parent.length + 1);
+  const tmp = join(parent, `.${base}.tmp-${process.pid}-${Date.now()}`);
+  mkdirSync(tmp);
+  try {
+    // run.json last: its presence marks the others as complete.
+    const names = Object.keys(files).sort((a, b) => Number(a === RUN_FILES.run) - Number(b === RUN_FILES.run));
+    for (const name of names) writeFileSync(join(tmp, name), files[name]);
+    if (existsSync(dir)) {
+      const old = join(parent, `.${base}.old-${process.pid}-${Date.now()}`);
+      renameSync(dir, old);
+      renameSync(tmp, dir);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, dir);
+    }
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Every run folder under an experiment's results (or a whole results tree). */
+export function findRunDirs(root: string): string[] {
+  if (!existsSync(root)) return [];
+  if (existsSync(join(root, RUN_FILES.run))) return [root];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+    .flatMap((d) => findRunDirs(join(root, d.name)))
+    .sort();
+}

@@ -1,0 +1,53 @@
+// Column layouts of the Arrow tables: long format, one row per fact, so that
+// pyarrow, polars and DuckDB read them directly.
+import { Float64, Int32, Table, Utf8, tableFromIPC, tableToIPC, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import { readFileSync } from 'node:fs';
+
+type ColumnType = 'utf8' | 'int32' | 'float64';
+const TYPES: Record<ColumnType, () => DataType> = { utf8: () => new Utf8(), int32: () => new Int32(), float64: () => new Float64() };
+
+export const EVALS_COLUMNS = {
+  run_id: 'utf8',
+  trained_task: 'int32',
+  eval_task: 'int32',
+  eval_set: 'utf8',
+  accuracy: 'float64',
+  loss: 'float64',
+  examples: 'int32',
+} as const satisfies Record<string, ColumnType>;
+
+export const STEPS_COLUMNS = {
+  run_id: 'utf8',
+  task: 'int32',
+  epoch: 'int32',
+  step: 'int32',
+  global_step: 'int32',
+  loss: 'float64',
+  learning_rate: 'float64',
+  examples_per_second: 'float64',
+} as const satisfies Record<string, ColumnType>;
+
+type RowOf<C extends Record<string, ColumnType>> = { [K in keyof C]: C[K] extends 'utf8' ? string : number };
+export type EvalRow = RowOf<typeof EVALS_COLUMNS>;
+export type StepRow = RowOf<typeof STEPS_COLUMNS>;
+
+/** Builds a typed table (also when there are no rows: the schema is still written). */
+export function buildTable<C extends Record<string, ColumnType>>(columns: C, rows: readonly RowOf<C>[]): Table {
+  const vectors: Record<string, Vector> = {};
+  for (const [name, type] of Object.entries(columns)) {
+    vectors[name] = vectorFromArray(rows.map((r) => r[name]) as never[], TYPES[type]() as never);
+  }
+  return new Table(vectors);
+}
+
+export function encodeTable(table: Table): Uint8Array {
+  return tableToIPC(table, 'file');
+}
+
+export function readTable(path: string): Table {
+  return tableFromIPC(readFileSync(path));
+}
+
+export function readRows<T>(path: string): T[] {
+  return readTable(path).toArray().map((r) => r.toJSON() as T);
+}

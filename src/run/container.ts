@@ -1,0 +1,62 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { Container } from 'inversify';
+import type { RunConfig } from '../experiment/spec.js';
+import type { PluginContext } from '../plugin/define-plugin.js';
+import { PLUGIN_KINDS, type PluginKind } from '../plugin/kinds.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import type { BackendInfo } from '../tensor/backend.js';
+import { Rng } from '../tensor/rng.js';
+import { resolveTokenAsync } from '../contracts/token.js';
+import { AnchorStore } from '../optim/anchors.js';
+import { scenarioView } from './scenario.js';
+import { ANCHORS, BACKEND, COMPONENT, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO } from './tokens.js';
+import { Evaluator } from './evaluate.js';
+import { TaskTrainer } from './train-task.js';
+
+/** A component's factory failed; names the component so the user knows where to look. */
+export class ComponentError extends Error {}
+
+/**
+ * The DI container of one run: its configuration, the backend, seeded RNG,
+ * one binding per component kind (built lazily by the chosen plugin, once)
+ * and the run's own services.
+ */
+export function createRunContainer(config: RunConfig, registry: PluginRegistry, backend: BackendInfo): Container {
+  const container = new Container({ defaultScope: 'Singleton' });
+  container.bind(RUN_CONFIG).toConstantValue(config);
+  container.bind(REGISTRY).toConstantValue(registry);
+  container.bind(BACKEND).toConstantValue(backend);
+  const rootRng = new Rng(config.seed);
+  container.bind(ROOT_RNG).toConstantValue(rootRng);
+  container.bind(ANCHORS).toConstantValue(new AnchorStore());
+
+  const baseDir = dirname(config.experimentFile);
+  const resolveKind = <K extends PluginKind>(kind: K) => resolveTokenAsync(container, COMPONENT[kind]);
+  const context = (kind: PluginKind): PluginContext => ({
+    seed: config.seed,
+    rng: (label) => rootRng.fork(`${kind}:${label}`),
+    resolve: resolveKind,
+    resolvePath: (p) => (isAbsolute(p) ? p : resolve(baseDir, p)),
+    problem: async () => {
+      const stream = await resolveKind('stream');
+      return { featureShape: stream.featureShape, outputs: scenarioView(stream, config.scenario).outputs };
+    },
+  });
+
+  for (const kind of PLUGIN_KINDS) {
+    const chosen = config.components[kind];
+    const plugin = registry.get(kind, chosen.name);
+    container.bind(COMPONENT[kind]).toDynamicValue(async () => {
+      try {
+        return await plugin.create(chosen.options as never, context(kind));
+      } catch (e) {
+        if (e instanceof ComponentError) throw e;
+        throw new ComponentError(`${kind} '${chosen.name}': ${(e as Error).message}`);
+      }
+    });
+  }
+  container.bind(SCENARIO).toDynamicValue(async () => scenarioView(await resolveKind('stream'), config.scenario));
+  container.bind(Evaluator).toSelf();
+  container.bind(TaskTrainer).toSelf();
+  return container;
+}

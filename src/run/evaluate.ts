@@ -1,0 +1,85 @@
+import { inject, injectable } from 'inversify';
+import { tf } from '../tensor/tf.js';
+import { featureSize } from '../contracts/data.js';
+import type { Model } from '../contracts/model.js';
+import type { Task, TaskStream } from '../contracts/stream.js';
+import type { RunConfig } from '../experiment/spec.js';
+import { logitMask, type ScenarioView } from './scenario.js';
+import { COMPONENT, RUN_CONFIG, SCENARIO } from './tokens.js';
+
+export interface EvalResult {
+  accuracy: number;
+  /** Mean cross-entropy. */
+  loss: number;
+  examples: number;
+}
+
+interface TestSet {
+  x: tf.Tensor2D;
+  y: tf.Tensor1D;
+  mask: tf.Tensor1D | null;
+}
+
+/**
+ * Scores the model on a task's test split. Test tensors are uploaded once per
+ * run and reused after every task; the only read-back is one per evaluation.
+ */
+@injectable()
+export class Evaluator {
+  private readonly sets = new Map<number, TestSet>();
+
+  constructor(
+    @inject(RUN_CONFIG) private readonly config: RunConfig,
+    @inject(SCENARIO) private readonly scenario: ScenarioView,
+    @inject(COMPONENT.model) private readonly model: Model,
+    @inject(COMPONENT.stream) private readonly stream: TaskStream,
+  ) {}
+
+  private testSet(task: Task): TestSet {
+    let set = this.sets.get(task.index);
+    if (!set) {
+      const size = featureSize(this.stream.featureShape);
+      set = {
+        x: tf.tensor2d(task.test.features, [task.test.count, size]),
+        y: tf.tensor1d(this.scenario.labels(task, 'test'), 'int32'),
+        mask: logitMask(this.scenario.allowedOutputs(task), this.scenario.outputs),
+      };
+      this.sets.set(task.index, set);
+    }
+    return set;
+  }
+
+  async evaluate(task: Task): Promise<EvalResult> {
+    const set = this.testSet(task);
+    const n = task.test.count;
+    const batch = this.config.eval.batchSize;
+    const outputs = this.scenario.outputs;
+    const totals = tf.tidy(() => {
+      let correct: tf.Tensor = tf.scalar(0);
+      let lossSum: tf.Tensor = tf.scalar(0);
+      for (let start = 0; start < n; start += batch) {
+        const size = Math.min(batch, n - start);
+        const x = tf.slice(set.x, [start, 0], [size, -1]);
+        const y = tf.slice(set.y, [start], [size]);
+        let logits = this.model.forward(x, false);
+        if (set.mask) logits = tf.add(logits, set.mask);
+        const hits = tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32');
+        correct = tf.add(correct, tf.sum(hits));
+        lossSum = tf.add(lossSum, tf.losses.softmaxCrossEntropy(tf.oneHot(y, outputs), logits, undefined, undefined, tf.Reduction.SUM));
+      }
+      return tf.stack([correct, lossSum]);
+    });
+    const [correct, lossSum] = await totals.data();
+    totals.dispose();
+    return { accuracy: correct / n, loss: lossSum / n, examples: n };
+  }
+
+  dispose(): void {
+    for (const set of this.sets.values()) {
+      set.x.dispose();
+      set.y.dispose();
+      set.mask?.dispose();
+    }
+    this.sets.clear();
+  }
+}

@@ -1,0 +1,80 @@
+// The typed event stream of a run. Events carry plain numbers and ids, never
+// tensors, so observers (Arrow writer, progress display, tests) cannot touch
+// training.
+import type { BackendInfo } from '../tensor/backend.js';
+import type { RunConfig } from '../experiment/spec.js';
+
+export const RUN_STATUSES = ['completed', 'failed', 'diverged', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export interface RunStart {
+  type: 'run-start';
+  runId: string;
+  config: RunConfig;
+  backend: BackendInfo;
+  model: string;
+  optimizer: string;
+  tasks: { index: number; name: string; classes: readonly number[]; trainExamples: number; testExamples: number }[];
+  startedAt: string;
+}
+export interface TaskStart {
+  type: 'task-start';
+  runId: string;
+  task: number;
+  name: string;
+  examples: number;
+  /** Optimizer steps this task will take. */
+  steps: number;
+}
+/** Throttled: emitted every `logEvery` steps, when the loss is read back. */
+export interface StepEvent {
+  type: 'step';
+  runId: string;
+  task: number;
+  epoch: number;
+  /** Step within the task, 1-based. */
+  step: number;
+  /** Optimizer steps in the run so far. */
+  globalStep: number;
+  loss: number;
+  learningRate: number;
+  examplesPerSecond: number;
+}
+export interface EpochEnd {
+  type: 'epoch-end';
+  runId: string;
+  task: number;
+  epoch: number;
+  steps: number;
+  seconds: number;
+}
+export interface EvalEvent {
+  type: 'eval';
+  runId: string;
+  /** Index of the task just trained; -1 for the untrained model. */
+  trainedTask: number;
+  evalTask: number;
+  evalSet: string;
+  accuracy: number;
+  loss: number;
+  examples: number;
+}
+export interface TaskEnd {
+  type: 'task-end';
+  runId: string;
+  task: number;
+  seconds: number;
+}
+export interface RunEnd {
+  type: 'run-end';
+  runId: string;
+  status: RunStatus;
+  error?: string;
+  seconds: number;
+  steps: number;
+  /** Median over the run's throttled measurements. */
+  stepsPerSecond: number;
+}
+
+export type RunEvent = RunStart | TaskStart | StepEvent | EpochEnd | EvalEvent | TaskEnd | RunEnd;
+export type RunEventType = RunEvent['type'];

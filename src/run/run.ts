@@ -1,0 +1,124 @@
+import { Observable } from 'rxjs';
+import { tf } from '../tensor/tf.js';
+import type { RunConfig } from '../experiment/spec.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import type { BackendInfo } from '../tensor/backend.js';
+import { Optimizer } from '../optim/optimizer.js';
+import { createRunContainer } from './container.js';
+import { Evaluator } from './evaluate.js';
+import type { RunEvent, RunStatus } from './events.js';
+import { DivergedError, InterruptedError, TaskTrainer, stepsPerEpoch } from './train-task.js';
+import { ANCHORS, COMPONENT } from './tokens.js';
+import { resolveToken, resolveTokenAsync } from '../contracts/token.js';
+
+export interface RunOptions {
+  /** Aborting stops the run after the current step; it ends as `interrupted`. */
+  signal?: AbortSignal;
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * One run as a cold Observable of typed events: subscribing starts it;
+ * unsubscribing interrupts it. The run always ends with a `run-end` event
+ * (completed, failed, diverged or interrupted), then completes.
+ */
+export function runEvents(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, options: RunOptions = {}): Observable<RunEvent> {
+  return new Observable<RunEvent>((subscriber) => {
+    const local = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, local.signal]) : local.signal;
+    const emit = (e: RunEvent) => subscriber.next(e);
+    execute(config, registry, backend, emit, signal).then(
+      () => subscriber.complete(),
+      (e) => subscriber.error(e),
+    );
+    return () => local.abort();
+  });
+}
+
+async function execute(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, emit: (e: RunEvent) => void, signal: AbortSignal): Promise<void> {
+  const started = performance.now();
+  const runId = config.runId;
+  const container = createRunContainer(config, registry, backend);
+  const rates: number[] = [];
+  let status: RunStatus = 'completed';
+  let error: string | undefined;
+  let optimizer: Optimizer | undefined;
+  let evaluator: Evaluator | undefined;
+  let steps = 0;
+  let startEmitted = false;
+  const numTensorsBefore = tf.memory().numTensors;
+  try {
+    const stream = await resolveTokenAsync(container, COMPONENT.stream);
+    const model = await resolveTokenAsync(container, COMPONENT.model);
+    const component = await resolveTokenAsync(container, COMPONENT.optimizer);
+    const anchors = resolveToken(container, ANCHORS);
+    const trainer = await container.getAsync(TaskTrainer);
+    evaluator = await container.getAsync(Evaluator);
+    const selections = stream.tasks.map((t) => trainer.select(t));
+    emit({
+      type: 'run-start',
+      runId,
+      config,
+      backend,
+      model: model.describe(),
+      optimizer: component.description,
+      tasks: stream.tasks.map((t, i) => ({ index: t.index, name: t.name, classes: t.classes, trainExamples: selections[i].length, testExamples: t.test.count })),
+      startedAt: new Date().toISOString(),
+    });
+    startEmitted = true;
+
+    anchors.snapshot('initial', model.params);
+    optimizer = new Optimizer(component, model.params, anchors, model.rowAxis);
+
+    const evaluateAll = async (trainedTask: number) => {
+      for (const t of stream.tasks) {
+        const r = await evaluator!.evaluate(t);
+        emit({ type: 'eval', runId, trainedTask, evalTask: t.index, evalSet: 'test', ...r });
+      }
+    };
+    // The untrained model's accuracy is the b_j of forward transfer.
+    await evaluateAll(-1);
+    for (const task of stream.tasks) {
+      const taskStart = performance.now();
+      if (component.anchor === 'task-start') anchors.snapshot('task-start', model.params);
+      const selected = selections[task.index];
+      emit({ type: 'task-start', runId, task: task.index, name: task.name, examples: selected.length, steps: stepsPerEpoch(selected.length, config.train.batchSize) * config.train.epochs });
+      for await (const event of trainer.train(task, selected, optimizer, signal)) {
+        if (event.type === 'step') rates.push(event.examplesPerSecond / config.train.batchSize);
+        emit(event);
+      }
+      await evaluateAll(task.index);
+      emit({ type: 'task-end', runId, task: task.index, seconds: (performance.now() - taskStart) / 1000 });
+    }
+  } catch (e) {
+    status = e instanceof DivergedError ? 'diverged' : e instanceof InterruptedError ? 'interrupted' : 'failed';
+    error = (e as Error).message;
+    if (!startEmitted) {
+      emit({ type: 'run-start', runId, config, backend, model: '', optimizer: '', tasks: [], startedAt: new Date().toISOString() });
+    }
+  } finally {
+    steps = optimizer?.stepCount ?? 0;
+    optimizer?.dispose();
+    evaluator?.dispose();
+    resolveToken(container, ANCHORS).dispose();
+    if (container.isBound(COMPONENT.model)) {
+      try {
+        (await resolveTokenAsync(container, COMPONENT.model)).dispose();
+      } catch {
+        /* the model never got built: nothing to free */
+      }
+    }
+    const leaked = tf.memory().numTensors - numTensorsBefore;
+    if (leaked > 0 && status === 'completed') {
+      status = 'failed';
+      error = `internal error: ${leaked} tensors were not freed by the end of the run`;
+    }
+  }
+  emit({ type: 'run-end', runId, status, error, seconds: (performance.now() - started) / 1000, steps, stepsPerSecond: median(rates) });
+}

@@ -1,0 +1,24 @@
+import { token } from '../contracts/token.js';
+import type { PluginKind, PluginKinds } from '../plugin/kinds.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import type { RunConfig } from '../experiment/spec.js';
+import type { BackendInfo } from '../tensor/backend.js';
+import type { Rng } from '../tensor/rng.js';
+import type { ScenarioView } from './scenario.js';
+import type { AnchorStore } from '../optim/anchors.js';
+
+export const RUN_CONFIG = token<RunConfig>('run-config');
+export const REGISTRY = token<PluginRegistry>('plugin-registry');
+export const BACKEND = token<BackendInfo>('backend');
+export const ROOT_RNG = token<Rng>('root-rng');
+export const SCENARIO = token<ScenarioView>('scenario');
+export const ANCHORS = token<AnchorStore>('anchors');
+
+/** One token per component kind, resolving to what that kind's plugin builds. */
+export const COMPONENT: { [K in PluginKind]: ReturnType<typeof token<PluginKinds[K]>> } = {
+  dataset: token('component:dataset'),
+  stream: token('component:stream'),
+  sampler: token('component:sampler'),
+  model: token('component:model'),
+  optimizer: token('component:optimizer'),
+};

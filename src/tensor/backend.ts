@@ -1,0 +1,128 @@
+// Backend selection: native TensorFlow when its binding loads, else wasm
+// (SIMD, one thread in Node), else the pure-JS cpu backend.
+import { createRequire } from 'node:module';
+import { tf } from './tf.js';
+
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export type BackendName = Exclude<BackendChoice, 'auto'>;
+
+export interface BackendInfo {
+  /** tfjs backend name in use: 'tensorflow' | 'wasm' | 'cpu'. */
+  name: BackendName;
+  /** Human-readable: which package provided it and with which features. */
+  detail: string;
+  /** Why faster backends were not used, for the record (empty when none were skipped). */
+  skipped: string[];
+  versions: Record<string, string>;
+}
+
+export class BackendUnavailableError extends Error {}
+
+const require = createRequire(import.meta.url);
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+function packageVersion(name: string): string | undefined {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+async function tryNative(): Promise<{ detail: string } | { error: string }> {
+  const errors: string[] = [];
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      await import(pkg);
+      if (!tf.findBackend('tensorflow')) throw new Error('loaded but registered no "tensorflow" backend');
+      const ok = await tf.setBackend('tensorflow');
+      if (!ok) throw new Error('backend failed to initialise');
+      const tfVersion = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding?.TF_Version;
+      return { detail: `${pkg} ${packageVersion(pkg) ?? '?'}${tfVersion ? `, TensorFlow ${tfVersion}` : ''}` };
+    } catch (e) {
+      const msg = (e as Error).message.split('\n')[0];
+      errors.push(`${pkg}: ${/Cannot find (module|package)/.test(msg) ? 'not installed' : msg}`);
+    }
+  }
+  return { error: errors.join('; ') };
+}
+
+async function tryWasm(): Promise<{ detail: string } | { error: string }> {
+  // The emscripten glue installs process-wide handlers that rethrow every
+  // uncaught error with the whole minified module as context; anchorage
+  // reports its own errors, so drop them again after initialisation.
+  const before = {
+    uncaughtException: process.listeners('uncaughtException'),
+    unhandledRejection: process.listeners('unhandledRejection'),
+  };
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    const ok = await tf.setBackend('wasm');
+    if (!ok) throw new Error('backend failed to initialise');
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    return { detail: `@tensorflow/tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm')}${simd ? ', SIMD' : ', no SIMD'}, 1 thread` };
+  } catch (e) {
+    return { error: `@tensorflow/tfjs-backend-wasm: ${(e as Error).message.split('\n')[0]}` };
+  } finally {
+    for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+      for (const listener of process.listeners(event as 'uncaughtException')) {
+        if (!(before[event] as unknown[]).includes(listener)) process.removeListener(event, listener);
+      }
+    }
+  }
+}
+
+async function tryCpu(): Promise<{ detail: string } | { error: string }> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  // The cpu backend prints an advert for tfjs-node on first use; we print our own line.
+  tf.env().set('IS_TEST', true);
+  const ok = await tf.setBackend('cpu');
+  return ok ? { detail: `@tensorflow/tfjs-backend-cpu ${packageVersion('@tensorflow/tfjs-backend-cpu')} (pure JavaScript)` } : { error: 'cpu backend failed to initialise' };
+}
+
+const ATTEMPTS: Record<BackendName, () => Promise<{ detail: string } | { error: string }>> = {
+  tensorflow: tryNative,
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
+
+let selected: BackendInfo | undefined;
+
+/**
+ * Selects and initialises a backend. `auto` walks tensorflow → wasm → cpu;
+ * a named backend that cannot load is an error (never a silent fallback).
+ * Selection is once per process: tfjs keeps one active engine.
+ */
+export async function selectBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
+  if (selected && (choice === 'auto' || choice === selected.name)) return selected;
+  if (selected && tf.findBackend(choice)) {
+    await tf.setBackend(choice);
+    selected = { ...selected, name: choice as BackendName, detail: choice };
+    return selected;
+  }
+  const order: BackendName[] = choice === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [choice];
+  const skipped: string[] = [];
+  for (const name of order) {
+    const result = await ATTEMPTS[name]();
+    if ('detail' in result) {
+      await tf.ready();
+      selected = {
+        name,
+        detail: result.detail,
+        skipped,
+        versions: {
+          'tfjs-core': tf.version_core,
+          node: process.versions.node,
+        },
+      };
+      return selected;
+    }
+    skipped.push(result.error);
+  }
+  const hint =
+    choice === 'tensorflow'
+      ? ' Native TensorFlow needs @tensorflow/tfjs-node or -gpu with its libtensorflow (an optional dependency whose install downloads it; see the README, "Backends").'
+      : '';
+  throw new BackendUnavailableError(`backend '${choice}' is not available: ${skipped.join('; ')}.${hint}`);
+}

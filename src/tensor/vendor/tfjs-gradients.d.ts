@@ -1,0 +1,1 @@
+export const TFJS_CORE_VERSION: string;
