@@ -37,7 +37,7 @@ export type OptionsInput<S extends OptionSchema> = {
 export type Options<S extends OptionSchema> = { [K in keyof S]: FieldType<S[K]> };
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
   if (Array.isArray(value)) return `an array`;
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an object';

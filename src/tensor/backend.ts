@@ -2,6 +2,7 @@
 // (SIMD, one thread in Node), else the pure-JS cpu backend.
 import { createRequire } from 'node:module';
 import { tf } from './tf.js';
+import { installWasmSliceKernel } from './kernels/wasm-slice.js';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -60,6 +61,7 @@ async function tryWasm(): Promise<{ detail: string } | { error: string }> {
     await import('@tensorflow/tfjs-backend-wasm');
     const ok = await tf.setBackend('wasm');
     if (!ok) throw new Error('backend failed to initialise');
+    installWasmSliceKernel();
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return { detail: `@tensorflow/tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm')}${simd ? ', SIMD' : ', no SIMD'}, 1 thread` };
   } catch (e) {

@@ -1,0 +1,46 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { builtinPlugins } from '../plugins/index.js';
+import { PluginRegistry } from '../src/plugin/registry.js';
+import { validateExperiment } from '../src/experiment/validate.js';
+import type { RunConfig } from '../src/experiment/spec.js';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const BIN = join(ROOT, 'bin', 'anchorage.js');
+
+/** A scratch folder inside the repository, so that experiment modules can `import 'anchorage'` like a user's. */
+export function scratchDir(prefix = 'case'): string {
+  const base = join(ROOT, 'test', '.tmp');
+  mkdirSync(base, { recursive: true });
+  return mkdtempSync(join(base, `${prefix}-`));
+}
+
+/** A tiny synthetic continual experiment: 2 tasks of 2 classes, trains in well under a second. */
+export const TINY_SPEC = {
+  name: 'tiny',
+  dataset: { name: 'synthetic', classes: 4, features: 16, trainPerClass: 48, testPerClass: 24, separation: 6 },
+  stream: { name: 'split', tasksOf: 2 },
+  model: { name: 'mlp', hidden: [32] },
+  optimizer: { name: 'adamw', lr: 3e-2 },
+  train: { epochs: 2, batchSize: 16, logEvery: 3 },
+} as const;
+
+export function writeExperiment(dir: string, spec: object, file = 'experiment.ts', extra = ''): string {
+  const path = join(dir, file);
+  writeFileSync(
+    path,
+    `import { defineExperiment } from 'anchorage';\n${extra}\nexport default defineExperiment(${JSON.stringify(spec, null, 2)} as const);\n`,
+  );
+  return path;
+}
+
+export function tinyConfigs(spec: object = TINY_SPEC, seeds?: number[]): { configs: RunConfig[]; registry: PluginRegistry } {
+  const registry = new PluginRegistry(builtinPlugins);
+  return { configs: validateExperiment(spec, registry, join(ROOT, 'test', 'virtual-experiment.ts'), { seeds }), registry };
+}
+
+export function runCli(args: string[], opts: { cwd?: string; timeout?: number } = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', timeout: opts.timeout ?? 180_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}

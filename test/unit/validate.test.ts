@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { ExperimentError } from '../../src/experiment/validate.js';
+import { TINY_SPEC, tinyConfigs } from '../helpers.js';
+
+function problemsOf(spec: object): Record<string, string> {
+  try {
+    tinyConfigs(spec);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ExperimentError);
+    return Object.fromEntries((e as ExperimentError).problems.map((p) => [p.path, p.message]));
+  }
+  throw new Error('expected validation to fail');
+}
+
+describe('experiment validation', () => {
+  it('expands a valid spec into one resolved run per seed with stable ids', () => {
+    const { configs } = tinyConfigs(TINY_SPEC, [0, 1]);
+    expect(configs.map((c) => c.seed)).toEqual([0, 1]);
+    expect(configs[0].runId).toMatch(/^adamw-s0-[0-9a-f]{8}$/);
+    expect(configs[0].runId).not.toBe(configs[1].runId);
+    expect(tinyConfigs(TINY_SPEC, [0, 1]).configs[0].runId).toBe(configs[0].runId);
+    expect(configs[0].components.optimizer.options).toEqual({ lr: 3e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
+    expect(configs[0].components.sampler).toEqual({ name: 'shuffled', options: {} });
+    expect(configs[0].scenario).toBe('class-il');
+    // A changed option changes the id: results of different configurations never collide.
+    expect(tinyConfigs({ ...TINY_SPEC, optimizer: { name: 'adamw', lr: 0.1 } }).configs[0].runId).not.toBe(configs[0].runId);
+  });
+
+  it('reports every problem at once, with field paths', () => {
+    const p = problemsOf({
+      ...TINY_SPEC,
+      name: 'Bad Name',
+      optimizer: { name: 'adamw', lr: -1, betas: 3 },
+      model: { name: 'mlp', hidden: 'wide' },
+      train: { epochs: 0, batchsize: 3 },
+      scenario: 'task-incremental',
+      seeds: [1, 1],
+      colour: 'blue',
+    });
+    expect(p['name']).toMatch(/lower-case/);
+    expect(p['optimizer.lr']).toMatch(/must be a number > 0, got -1|must be > 0, got -1/);
+    expect(p['optimizer.betas']).toMatch(/unknown option; allowed: lr, beta1, beta2, eps, weightDecay/);
+    expect(p['model.hidden']).toMatch(/array of integers/);
+    expect(p['train.epochs']).toMatch(/>= 1, got 0/);
+    expect(p['train.batchsize']).toMatch(/unknown field; allowed: epochs, batchSize, logEvery/);
+    expect(p['scenario']).toMatch(/"class-il" \| "task-il" \| "domain-il"/);
+    expect(p['seeds']).toMatch(/duplicates/);
+    expect(p['colour']).toMatch(/unknown field/);
+  });
+
+  it('names the registered plugins when a name is unknown', () => {
+    const p = problemsOf({ ...TINY_SPEC, optimizer: { name: 'adamx' }, stream: { name: 'permuted' } });
+    expect(p['optimizer.name']).toBe("unknown optimizer 'adamx'; registered: adamw, sgd");
+    expect(p['stream.name']).toMatch(/unknown stream 'permuted'; registered: split/);
+  });
+
+  it('runs plugin-level checks', () => {
+    expect(problemsOf({ ...TINY_SPEC, optimizer: { name: 'sgd', nesterov: true } })['optimizer.nesterov']).toMatch(/momentum > 0/);
+    expect(problemsOf({ ...TINY_SPEC, stream: { name: 'split', tasks: [[0, 1], [1, 2]] } })['stream.tasks[1]']).toMatch(/class 1 appears in more than one task/);
+  });
+
+  it('rejects a module without an experiment', () => {
+    expect(problemsOf(null as unknown as object)['(spec)']).toMatch(/export default defineExperiment/);
+  });
+});
