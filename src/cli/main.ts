@@ -14,7 +14,6 @@ function isUsageError(e: unknown): boolean {
 /** Parses argv, runs a command, returns the exit code (0 ok, 1 a run failed, 2 bad usage or experiment). */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   let code: number = EXIT.ok;
-  let usageFailure: string | undefined;
   const cli = yargs(argv)
     .scriptName('anchorage')
     .usage('$0 <command> [options]\n\nContinual-learning and low-label fine-tuning experiments on TensorFlow.js.')
@@ -40,8 +39,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     .wrap(Math.min(110, process.stdout.columns || 110))
     .exitProcess(false)
     .fail((msg, err) => {
-      if (err) throw err;
-      usageFailure = msg;
+      throw err ?? new UsageError(`${msg}\n(run 'anchorage --help' for usage)`);
     });
   try {
     await cli.parseAsync();
@@ -52,10 +50,6 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     }
     io.err(`anchorage: ${(e as Error).stack ?? String(e)}\n`);
     return EXIT.runFailed;
-  }
-  if (usageFailure !== undefined) {
-    io.err(`anchorage: ${usageFailure}\n(run 'anchorage --help' for usage)\n`);
-    return EXIT.usage;
   }
   return code;
 }

@@ -77,9 +77,9 @@ async function tryWasm(): Promise<{ detail: string } | { error: string }> {
 
 async function tryCpu(): Promise<{ detail: string } | { error: string }> {
   await import('@tensorflow/tfjs-backend-cpu');
-  // The cpu backend prints an advert for tfjs-node on first use; we print our own line.
-  tf.env().set('IS_TEST', true);
   const ok = await tf.setBackend('cpu');
+  // The cpu backend prints an advert for tfjs-node on its first upload; anchorage prints its own line.
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   return ok ? { detail: `@tensorflow/tfjs-backend-cpu ${packageVersion('@tensorflow/tfjs-backend-cpu')} (pure JavaScript)` } : { error: 'cpu backend failed to initialise' };
 }
 
