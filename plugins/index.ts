@@ -5,8 +5,12 @@ import mnist from './datasets/mnist.js';
 import synthetic from './datasets/synthetic.js';
 import mlp from './models/mlp.js';
 import adamw from './optimizers/adamw.js';
+import ftp from './optimizers/ftp.js';
+import l2sp from './optimizers/l2sp.js';
+import pgd from './optimizers/pgd.js';
+import spd from './optimizers/spd.js';
 import sgd from './optimizers/sgd.js';
 import shuffled from './samplers/shuffled.js';
 import split from './streams/split.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, synthetic, split, shuffled, mlp, adamw, sgd];
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, synthetic, split, shuffled, mlp, adamw, sgd, ftp, pgd, l2sp, spd];

@@ -1,6 +1,8 @@
 import yargs from 'yargs';
 import { ExperimentError } from '../experiment/validate.js';
-import { BackendUnavailableError } from '../tensor/backend.js';
+import { BACKEND_CHOICES, BackendUnavailableError, type BackendChoice } from '../tensor/backend.js';
+import { TraceFormatError } from '../optim/replay.js';
+import { replayCommand } from './replay-command.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { processIO, type CliIO } from './io.js';
 import { pluginsCommand } from './plugins-command.js';
@@ -8,7 +10,7 @@ import { runCommand, runCommandBuilder, type RunArgs } from './run-command.js';
 
 /** Errors that are the user's to fix: printed as one clear message, exit code 2. */
 function isUsageError(e: unknown): boolean {
-  return e instanceof UsageError || e instanceof ExperimentError || e instanceof BackendUnavailableError;
+  return e instanceof UsageError || e instanceof ExperimentError || e instanceof BackendUnavailableError || e instanceof TraceFormatError;
 }
 
 /** Parses argv, runs a command, returns the exit code (0 ok, 1 a run failed, 2 bad usage or experiment). */
@@ -29,6 +31,18 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
           .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
       async (args) => {
         code = await pluginsCommand({ load: args.load as string[] | undefined, json: args.json }, io);
+      },
+    )
+    .command(
+      'replay-optimizer <trace>',
+      'replay an optimizer trace (format optimizer-trace/1) through the optimizer plugins; write the parameters after every step',
+      (y) =>
+        y
+          .positional('trace', { type: 'string', demandOption: true, describe: 'trace JSON, e.g. ../shared/golden/adamw_ftp_basic.json' })
+          .option('out', { type: 'string', demandOption: true, describe: 'result JSON: {"steps": [{"params": {"<name>": [...]}}]}' })
+          .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'backend to replay on' }),
+      async (args) => {
+        code = await replayCommand({ trace: args.trace as string, out: args.out as string, backend: args.backend as BackendChoice }, io);
       },
     )
     .demandCommand(1, 'name a command; see --help')

@@ -9,6 +9,12 @@ import type { Tensor, Variable } from '../tensor/tf.js';
  */
 export interface Model {
   readonly params: ReadonlyMap<string, Variable>;
+  /**
+   * Parameters initialised fresh for this run while the rest came from a
+   * pre-trained model (a new head). Anchored methods leave them unconstrained
+   * by default. Absent or empty: every parameter's initial value is its anchor.
+   */
+  readonly fresh?: ReadonlySet<string>;
   /** Axis of each parameter that indexes output units (0 for a bias). */
   readonly rowAxis: Readonly<Record<string, number>>;
   /** Logits for a batch of flattened examples [batch, featureSize]. */

@@ -10,6 +10,8 @@ export type OptimizerState = Record<string, NamedTensors>;
 export interface StepContext {
   /** 1-based count of optimizer steps taken in this run, this one included. */
   readonly step: number;
+  /** 1-based count of steps since the anchor was last set (equals `step` unless re-anchored per task). */
+  readonly anchorStep: number;
   /** Parameter values before this step. */
   readonly params: NamedTensors;
   /** The data gradient of this step, before any rule replaced it. */
@@ -49,6 +51,12 @@ export type AnchorKind = (typeof ANCHOR_KINDS)[number];
 export interface OptimizerComponent {
   readonly rule: UpdateRule;
   readonly projection?: Projection;
+  /**
+   * The learned or fixed constraint of each anchored tensor (FTP's gamma,
+   * PGD's radius), as scalars, for constraints.arrow. Called inside a tidy at
+   * logging points only.
+   */
+  readonly constraints?: (projectionState: OptimizerState, ruleState: OptimizerState) => NamedTensors;
   /** The base learning rate, recorded in steps.arrow. */
   readonly learningRate: number;
   /** Which anchor StepContext.anchor refers to; absent for methods that use none (AdamW, SGD). */

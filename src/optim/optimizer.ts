@@ -2,6 +2,13 @@ import { tf } from '../tensor/tf.js';
 import type { NamedTensors, OptimizerComponent, OptimizerState, StepContext } from '../contracts/optimizer.js';
 import type { AnchorStore } from './anchors.js';
 
+/** Per-tensor anchoring diagnostics, read back at logging points only. */
+export interface Diagnostics {
+  names: string[];
+  /** [names.length, 2]: constraint (NaN where the method has none), L2 distance from the anchor. */
+  values: tf.Tensor2D;
+}
+
 /**
  * Runs an optimizer component over named variables. It is the only code that
  * keeps and disposes optimizer state; rules stay pure.
@@ -10,6 +17,7 @@ export class Optimizer {
   private ruleState: OptimizerState = {};
   private projectionState: OptimizerState = {};
   private steps = 0;
+  private anchorSteps = 0;
   private readonly names: string[];
 
   constructor(
@@ -21,11 +29,29 @@ export class Optimizer {
     this.names = [...params.keys()];
     const current = this.current();
     this.ruleState = keepAll(tf.tidy(() => keepAll(component.rule.init(current))));
-    if (component.projection) this.projectionState = keepAll(tf.tidy(() => keepAll(component.projection!.init(current))));
+    this.initProjection();
+  }
+
+  private initProjection(): void {
+    const projection = this.component.projection;
+    if (!projection) return;
+    disposeState(this.projectionState);
+    const current = this.current();
+    this.projectionState = keepAll(tf.tidy(() => keepAll(projection.init(current))));
+    this.anchorSteps = 0;
   }
 
   get stepCount(): number {
     return this.steps;
+  }
+
+  /**
+   * A new task began. With a per-task anchor the projection starts afresh
+   * (FTP's constraint from 1e-8, as at the start of fine-tuning); the base
+   * rule's moments carry on.
+   */
+  onTaskStart(): void {
+    if (this.component.anchor === 'task-start') this.initProjection();
   }
 
   private current(): NamedTensors {
@@ -41,9 +67,11 @@ export class Optimizer {
    */
   step(grads: NamedTensors): void {
     this.steps += 1;
+    this.anchorSteps += 1;
     const params = this.current();
     const ctx: StepContext = {
       step: this.steps,
+      anchorStep: this.anchorSteps,
       params,
       rawGrads: grads,
       anchor: this.component.anchor ? this.anchors.get(this.component.anchor, this.params) : {},
@@ -63,7 +91,19 @@ export class Optimizer {
     if (projState) this.projectionState = swap(this.projectionState, projState);
   }
 
-  /** Every state tensor by a stable name: "<slot>/<param>". */
+  /** Constraint and distance from the anchor per tensor; undefined for methods without an anchor. Call inside a tidy. */
+  diagnostics(): Diagnostics | undefined {
+    if (!this.component.anchor) return undefined;
+    const anchor = this.anchors.get(this.component.anchor, this.params);
+    const constraints = this.component.constraints?.(this.projectionState, this.ruleState) ?? {};
+    const nan = tf.scalar(NaN);
+    const rows = this.names.map((name) =>
+      tf.stack([tf.reshape(constraints[name] ?? nan, []), tf.norm(tf.sub(this.params.get(name)!, anchor[name]))]),
+    );
+    return { names: this.names, values: tf.stack(rows) as tf.Tensor2D };
+  }
+
+  /** Every state tensor by a stable name: "<rule|projection>:<slot>/<param>". */
   state(): NamedTensors {
     const out: NamedTensors = {};
     for (const [prefix, st] of [['rule', this.ruleState], ['projection', this.projectionState]] as const) {
@@ -72,9 +112,29 @@ export class Optimizer {
     return out;
   }
 
+  /** Restores state saved by state(), matched by name (never by position); shapes must agree. */
+  load(saved: NamedTensors): void {
+    const current = this.state();
+    const missing = Object.keys(current).filter((k) => !(k in saved));
+    if (missing.length) throw new Error(`optimizer state is missing ${missing.join(', ')}`);
+    for (const [key, t] of Object.entries(current)) {
+      if (saved[key].shape.join('x') !== t.shape.join('x')) throw new Error(`optimizer state ${key}: shape [${saved[key].shape}] does not match [${t.shape}]`);
+    }
+    for (const [prefix, st] of [['rule', this.ruleState], ['projection', this.projectionState]] as const) {
+      for (const [slot, named] of Object.entries(st)) {
+        for (const p of Object.keys(named)) {
+          named[p].dispose();
+          named[p] = tf.keep(tf.clone(saved[`${prefix}:${slot}/${p}`]));
+        }
+      }
+    }
+  }
+
   dispose(): void {
     disposeState(this.ruleState);
     disposeState(this.projectionState);
+    this.ruleState = {};
+    this.projectionState = {};
   }
 }
 

@@ -1,0 +1,71 @@
+// What the anchored optimizers (ftp, pgd, tpgm, l2sp, spd) share: a base
+// update rule (AdamW or SGD, the very rules of the adamw and sgd plugins),
+// the anchor they stay close to, and which parameters they leave alone.
+import { o, type Options, type Problem } from '../../src/plugin/options.js';
+import { ANCHOR_KINDS, type UpdateRule } from '../../src/contracts/optimizer.js';
+import type { Model } from '../../src/contracts/model.js';
+import { matchesAny, unmatchedPatterns } from '../../src/optim/patterns.js';
+import { adamwRule } from './adamw.js';
+import { sgdRule } from './sgd.js';
+
+export const baseOptions = {
+  base: o.enum(['adamw', 'sgd'], { description: 'base update rule the method composes with', default: 'adamw' }),
+  lr: o.number({ description: 'learning rate of the base rule', default: 1e-3, min: 0, exclusiveMin: true }),
+  beta1: o.number({ description: 'adamw: first-moment decay', default: 0.9, min: 0, max: 1, exclusiveMax: true }),
+  beta2: o.number({ description: 'adamw: second-moment decay', default: 0.999, min: 0, max: 1, exclusiveMax: true }),
+  eps: o.number({ description: 'adamw: denominator guard', default: 1e-8, min: 0, exclusiveMin: true }),
+  momentum: o.number({ description: 'sgd: momentum', default: 0, min: 0, max: 1 }),
+  dampening: o.number({ description: 'sgd: dampening', default: 0, min: 0, max: 1 }),
+  nesterov: o.boolean({ description: 'sgd: Nesterov momentum', default: false }),
+  weightDecay: o.number({ description: 'base weight decay (decoupled for adamw, L2 for sgd); anchoring usually replaces it', default: 0, min: 0 }),
+};
+
+export const anchorOptions = {
+  anchor: o.enum(ANCHOR_KINDS.filter((k) => k !== 'zeros') as ['initial', 'task-start'], {
+    description: "'initial': the weights the run started from (pre-trained); 'task-start': re-anchor at each task of a sequence",
+    default: 'initial',
+  }),
+  exclude: o.strings({
+    description: 'parameter-name patterns (e.g. "head.*") left unconstrained; by default the parameters without a pre-trained value',
+    default: [],
+  }),
+};
+
+type BaseOpts = Options<typeof baseOptions>;
+
+export function baseRule(opts: BaseOpts): UpdateRule {
+  return opts.base === 'adamw' ? adamwRule(opts) : sgdRule(opts);
+}
+
+export function describeBase(opts: BaseOpts): string {
+  return opts.base === 'adamw'
+    ? `adamw(lr=${opts.lr}, weightDecay=${opts.weightDecay})`
+    : `sgd(lr=${opts.lr}, momentum=${opts.momentum}, nesterov=${opts.nesterov}, weightDecay=${opts.weightDecay})`;
+}
+
+export function validateBase(opts: BaseOpts): Problem[] {
+  const problems: Problem[] = [];
+  if (opts.base === 'sgd' && opts.nesterov && (opts.momentum === 0 || opts.dampening !== 0)) {
+    problems.push({ path: 'nesterov', message: 'Nesterov momentum needs momentum > 0 and dampening 0' });
+  }
+  if (opts.base === 'adamw' && (opts.momentum !== 0 || opts.nesterov)) {
+    problems.push({ path: 'momentum', message: "momentum and nesterov apply to base 'sgd' only" });
+  }
+  return problems;
+}
+
+/**
+ * The parameters an anchored method constrains. Explicit `exclude` patterns
+ * are always left out, and each must match some parameter (a pattern that
+ * matches nothing is a typo). With the initial anchor, parameters the model
+ * marks as new (no pre-trained value, e.g. a fresh head) are left out too.
+ */
+export function constrainedParameters(model: Model, exclude: readonly string[], anchor: 'initial' | 'task-start'): Set<string> {
+  const names = [...model.params.keys()];
+  const unmatched = unmatchedPatterns(exclude, names);
+  if (unmatched.length) {
+    throw new Error(`exclude pattern${unmatched.length > 1 ? 's' : ''} ${unmatched.map((p) => `'${p}'`).join(', ')} match${unmatched.length > 1 ? '' : 'es'} no parameter; parameters: ${names.join(', ')}`);
+  }
+  const fresh = anchor === 'initial' ? (model.fresh ?? new Set<string>()) : new Set<string>();
+  return new Set(names.filter((n) => !matchesAny(n, exclude) && !fresh.has(n)));
+}

@@ -1,0 +1,54 @@
+// L2-SP (Li et al., ICML 2018): an L2 penalty towards the starting point.
+// The gradient of kept tensors gets alpha·(w − w0); that of new tensors
+// (excluded: a fresh head) gets beta·w; then the base rule runs.
+import { definePlugin } from '../../src/plugin/define-plugin.js';
+import { o, type OptionsInput } from '../../src/plugin/options.js';
+import { tf } from '../../src/tensor/tf.js';
+import type { UpdateRule } from '../../src/contracts/optimizer.js';
+import { chain, mapNamed } from '../../src/optim/transforms.js';
+import { anchorOptions, baseOptions, baseRule, constrainedParameters, describeBase, validateBase } from './anchored-base.js';
+
+const options = {
+  ...baseOptions,
+  ...anchorOptions,
+  alpha: o.number({ description: 'strength of the pull towards the anchor for kept tensors', default: 0.1, min: 0 }),
+  beta: o.number({ description: 'plain L2 strength for new (excluded) tensors', default: 0.01, min: 0 }),
+};
+
+declare module '../../src/plugin/kinds.js' {
+  interface OptimizerPlugins {
+    l2sp: OptionsInput<typeof options>;
+  }
+}
+
+/** A gradient transform: adds the L2-SP penalty's gradient to the updates. */
+export function l2spPenalty(alpha: number, beta: number, kept: ReadonlySet<string>): UpdateRule {
+  return {
+    name: 'l2sp',
+    init: () => ({}),
+    update: (updates, _state, ctx) => ({
+      updates: mapNamed(updates, (g, name) =>
+        kept.has(name) ? tf.add(g, tf.mul(tf.sub(ctx.params[name], ctx.anchor[name]), alpha)) : beta === 0 ? g : tf.add(g, tf.mul(ctx.params[name], beta)),
+      ),
+      state: {},
+    }),
+  };
+}
+
+export default definePlugin({
+  kind: 'optimizer',
+  name: 'l2sp',
+  description: 'L2-SP (ICML 2018): alpha·(w − w0) added to the gradient of kept tensors, beta·w to new ones, on adamw or sgd',
+  options,
+  validate: (opts) => validateBase(opts),
+  async create(opts, ctx) {
+    const model = await ctx.resolve('model');
+    const kept = constrainedParameters(model, opts.exclude, opts.anchor);
+    return {
+      rule: chain(l2spPenalty(opts.alpha, opts.beta, kept), baseRule(opts)),
+      learningRate: opts.lr,
+      anchor: opts.anchor,
+      description: `l2sp(alpha=${opts.alpha}, beta=${opts.beta}, anchor=${opts.anchor}, kept ${kept.size}/${model.params.size} tensors) on ${describeBase(opts)}`,
+    };
+  },
+});

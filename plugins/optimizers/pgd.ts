@@ -1,0 +1,90 @@
+// Projected descent with fixed radii: after each base step, every row of a
+// constrained tensor is projected onto the L1 ball around the anchor's row
+// (the same projection FTP uses, with radii fixed instead of learned).
+import { definePlugin } from '../../src/plugin/define-plugin.js';
+import { o, type OptionsInput, type Problem } from '../../src/plugin/options.js';
+import { tf } from '../../src/tensor/tf.js';
+import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
+import { matchesAny } from '../../src/optim/patterns.js';
+import { projectRows, rowL1 } from '../../src/optim/rows.js';
+import { anchorOptions, baseOptions, baseRule, constrainedParameters, describeBase, validateBase } from './anchored-base.js';
+
+const options = {
+  ...baseOptions,
+  ...anchorOptions,
+  mode: o.enum(['relative', 'absolute'], { description: "'relative': radius × the anchor row's L1 norm; 'absolute': radius is the L1 radius itself", default: 'relative' }),
+  radius: o.number({ description: 'radius of every constrained row (see mode)', default: 0.1, min: 0 }),
+  radiusFor: o.strings({ description: 'per-pattern radii overriding `radius`, e.g. ["fc1.*=0.05", "fc2.weight=0.2"]; first match wins', default: [] }),
+};
+
+declare module '../../src/plugin/kinds.js' {
+  interface OptimizerPlugins {
+    pgd: OptionsInput<typeof options>;
+  }
+}
+
+export function parseRadiusFor(entries: readonly string[]): { pattern: string; radius: number }[] {
+  return entries.map((e) => {
+    const at = e.lastIndexOf('=');
+    return { pattern: e.slice(0, at), radius: Number(e.slice(at + 1)) };
+  });
+}
+
+/**
+ * Fixed-radius row projection. Radii are computed from the anchor when the
+ * projection is initialised (at the start of the run, or of each task with
+ * anchor 'task-start'), so a step costs no extra reductions of the anchor.
+ */
+export function pgdProjection(constrained: ReadonlySet<string>, radiusOf: (name: string) => number, mode: 'relative' | 'absolute', rowAxis: Readonly<Record<string, number>>): Projection {
+  return {
+    name: 'pgd',
+    init(params) {
+      const radius: NamedTensors = {};
+      for (const name of constrained) {
+        radius[name] = mode === 'relative' ? tf.mul(rowL1(params[name], rowAxis[name] ?? 0), radiusOf(name)) : tf.scalar(radiusOf(name));
+      }
+      return { 'pgd.radius': radius };
+    },
+    project(tentative, state, ctx) {
+      const out: NamedTensors = { ...tentative };
+      for (const name of constrained) {
+        const c = tf.sub(tentative[name], ctx.anchor[name]);
+        out[name] = projectRows(ctx.anchor[name], c, rowL1(c, ctx.rowAxis[name] ?? 0), state['pgd.radius'][name]);
+      }
+      return { params: out, state };
+    },
+  };
+}
+
+export default definePlugin({
+  kind: 'optimizer',
+  name: 'pgd',
+  description: 'projected descent: rows kept within fixed L1 radii of the anchor (absolute, or relative to the anchor row norms)',
+  options,
+  validate(opts) {
+    const problems: Problem[] = validateBase(opts);
+    opts.radiusFor.forEach((e, i) => {
+      const at = e.lastIndexOf('=');
+      const value = Number(e.slice(at + 1));
+      if (at <= 0 || !Number.isFinite(value) || value < 0) problems.push({ path: `radiusFor[${i}]`, message: `must look like "pattern=radius" with a radius >= 0, got "${e}"` });
+    });
+    return problems;
+  },
+  async create(opts, ctx) {
+    const model = await ctx.resolve('model');
+    const constrained = constrainedParameters(model, opts.exclude, opts.anchor);
+    const overrides = parseRadiusFor(opts.radiusFor);
+    const names = [...model.params.keys()];
+    const unused = overrides.filter((r) => !names.some((n) => matchesAny(n, [r.pattern])));
+    if (unused.length) throw new Error(`radiusFor pattern ${unused.map((r) => `'${r.pattern}'`).join(', ')} matches no parameter; parameters: ${names.join(', ')}`);
+    const radiusOf = (name: string) => overrides.find((r) => matchesAny(name, [r.pattern]))?.radius ?? opts.radius;
+    return {
+      rule: baseRule(opts),
+      projection: pgdProjection(constrained, radiusOf, opts.mode, model.rowAxis),
+      learningRate: opts.lr,
+      anchor: opts.anchor,
+      constraints: (state) => Object.fromEntries(Object.entries(state['pgd.radius'] ?? {}).map(([n, r]) => [n, tf.mean(r)])),
+      description: `pgd(${opts.mode} radius=${opts.radius}${overrides.length ? ` with ${overrides.length} overrides` : ''}, anchor=${opts.anchor}) on ${describeBase(opts)}`,
+    };
+  },
+});

@@ -1,0 +1,62 @@
+// SPD — Selective Projection Decay (Tian et al., NeurIPS 2024). After the base
+// step, only tensors whose gradient points away from the anchor
+// (c = −Σ g ⊙ (w_{t−1} − w0) < 0) are pulled back:
+// w ← w̃ − λ·r·(w̃ − w0), r = clamp((‖w̃−w0‖₂ − ‖w_{t−1}−w0‖₂) / ‖w̃−w0‖₂, 0, 1).
+// The condition is a tf.where, never a read-back.
+import { definePlugin } from '../../src/plugin/define-plugin.js';
+import { o, type OptionsInput } from '../../src/plugin/options.js';
+import { tf } from '../../src/tensor/tf.js';
+import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
+import { anchorOptions, baseOptions, baseRule, constrainedParameters, describeBase, validateBase } from './anchored-base.js';
+
+const options = {
+  ...baseOptions,
+  ...anchorOptions,
+  lambda: o.number({ description: 'strength of the selective pull towards the anchor (λ)', default: 0.1, min: 0 }),
+};
+
+declare module '../../src/plugin/kinds.js' {
+  interface OptimizerPlugins {
+    spd: OptionsInput<typeof options>;
+  }
+}
+
+export function spdProjection(constrained: ReadonlySet<string>, lambda: number): Projection {
+  return {
+    name: 'spd',
+    init: () => ({}),
+    project(tentative, _state, ctx) {
+      const out: NamedTensors = { ...tentative };
+      for (const name of constrained) {
+        const anchor = ctx.anchor[name];
+        const offset = tf.sub(tentative[name], anchor);
+        const prevOffset = tf.sub(ctx.params[name], anchor);
+        const condition = tf.neg(tf.sum(tf.mul(ctx.rawGrads[name], prevOffset)));
+        const dNew = tf.norm(offset);
+        const ratio = tf.clipByValue(tf.div(tf.sub(dNew, tf.norm(prevOffset)), tf.add(dNew, 1e-12)), 0, 1);
+        const pulled = tf.sub(tentative[name], tf.mul(tf.mul(ratio, lambda), offset));
+        out[name] = tf.where(tf.less(condition, 0), pulled, tentative[name]);
+      }
+      return { params: out, state: {} };
+    },
+  };
+}
+
+export default definePlugin({
+  kind: 'optimizer',
+  name: 'spd',
+  description: 'Selective Projection Decay (NeurIPS 2024): pull back towards the anchor only tensors whose gradient points away from it',
+  options,
+  validate: (opts) => validateBase(opts),
+  async create(opts, ctx) {
+    const model = await ctx.resolve('model');
+    const constrained = constrainedParameters(model, opts.exclude, opts.anchor);
+    return {
+      rule: baseRule(opts),
+      projection: spdProjection(constrained, opts.lambda),
+      learningRate: opts.lr,
+      anchor: opts.anchor,
+      description: `spd(lambda=${opts.lambda}, anchor=${opts.anchor}, constrained ${constrained.size}/${model.params.size} tensors) on ${describeBase(opts)}`,
+    };
+  },
+});

@@ -1,0 +1,138 @@
+// Replays an optimizer trace (format `optimizer-trace/1`, ../shared/golden/)
+// through the real optimizer plugins: the check that our optimizers compute
+// what the reference implementations compute.
+import { readFileSync } from 'node:fs';
+import { tf } from '../tensor/tf.js';
+import type { Model } from '../contracts/model.js';
+import type { NamedTensors } from '../contracts/optimizer.js';
+import type { PluginContext } from '../plugin/define-plugin.js';
+import { resolveOptions } from '../plugin/options.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import { Rng } from '../tensor/rng.js';
+import { AnchorStore } from './anchors.js';
+import { Optimizer } from './optimizer.js';
+
+export interface OptimizerTrace {
+  format: 'optimizer-trace/1';
+  optimizer: string;
+  config: Record<string, unknown>;
+  params: { name: string; shape: number[]; init: number[] }[];
+  steps: { grads: Record<string, number[]>; expected?: Record<string, number[]> }[];
+}
+
+export interface ReplayResult {
+  steps: { params: Record<string, number[]> }[];
+}
+
+export class TraceFormatError extends Error {}
+
+/** The trace's optimizer name and config keys → a plugin name and its options. */
+export function traceToPlugin(trace: OptimizerTrace, registry: PluginRegistry): { plugin: string; options: Record<string, unknown> } {
+  const c = trace.config;
+  const pick = (keys: Record<string, string>) => Object.fromEntries(Object.entries(keys).filter(([from]) => c[from] !== undefined).map(([from, to]) => [to, c[from]]));
+  const common = pick({ lr: 'lr', wd: 'weightDecay' });
+  switch (trace.optimizer) {
+    case 'adamw':
+      return { plugin: 'adamw', options: common };
+    case 'sgd':
+      return { plugin: 'sgd', options: { ...common, ...pick({ momentum: 'momentum', nesterov: 'nesterov', dampening: 'dampening' }) } };
+    case 'adamw+ftp':
+    case 'sgd+ftp':
+      return {
+        plugin: 'ftp',
+        options: { base: trace.optimizer.split('+')[0], ...common, ...pick({ k: 'k', exclude: 'exclude', momentum: 'momentum', nesterov: 'nesterov', dampening: 'dampening' }) },
+      };
+    case 'adamw+l2sp':
+    case 'sgd+l2sp':
+      return { plugin: 'l2sp', options: { base: trace.optimizer.split('+')[0], ...common, ...pick({ alpha: 'alpha', beta: 'beta', exclude: 'exclude', momentum: 'momentum', nesterov: 'nesterov' }) } };
+    default:
+      // Any registered optimizer, with the config taken as its options.
+      if (registry.has('optimizer', trace.optimizer)) return { plugin: trace.optimizer, options: c };
+      throw new TraceFormatError(`unknown optimizer '${trace.optimizer}'; traces name adamw, sgd, adamw+ftp, sgd+ftp, adamw+l2sp or a registered optimizer (${registry.names('optimizer').join(', ')})`);
+  }
+}
+
+export function readTrace(path: string): OptimizerTrace {
+  let trace: OptimizerTrace;
+  try {
+    trace = JSON.parse(readFileSync(path, 'utf8')) as OptimizerTrace;
+  } catch (e) {
+    throw new TraceFormatError(`${path}: ${(e as Error).message}`);
+  }
+  if (trace.format !== 'optimizer-trace/1') throw new TraceFormatError(`${path}: format must be "optimizer-trace/1", got ${JSON.stringify(trace.format)}`);
+  if (!Array.isArray(trace.params) || !Array.isArray(trace.steps)) throw new TraceFormatError(`${path}: needs "params" and "steps" arrays`);
+  for (const p of trace.params) {
+    const size = p.shape.reduce((a, b) => a * b, 1);
+    if (p.init.length !== size) throw new TraceFormatError(`${path}: params ${p.name}: init has ${p.init.length} values for shape [${p.shape}]`);
+    trace.steps.forEach((s, i) => {
+      if (s.grads[p.name]?.length !== size) throw new TraceFormatError(`${path}: steps[${i}].grads.${p.name} must have ${size} values`);
+    });
+  }
+  return trace;
+}
+
+/**
+ * Replays the trace and returns the parameters after every step, flattened
+ * row-major. Parameters are in PyTorch layout ([out, in, ...]): row axis 0.
+ */
+export async function replayTrace(trace: OptimizerTrace, registry: PluginRegistry): Promise<ReplayResult> {
+  const { plugin: name, options: raw } = traceToPlugin(trace, registry);
+  const plugin = registry.get('optimizer', name);
+  const { options, problems } = resolveOptions(plugin.options, raw, 'config');
+  if (problems.length) throw new TraceFormatError(problems.map((p) => `${p.path}: ${p.message}`).join('; '));
+
+  const params = new Map<string, tf.Variable>(trace.params.map((p) => [p.name, tf.tidy(() => tf.variable(tf.tensor(p.init, p.shape), true))]));
+  const rowAxis = Object.fromEntries(trace.params.map((p) => [p.name, 0]));
+  const model: Model = {
+    params,
+    rowAxis,
+    forward: () => {
+      throw new Error('a replayed optimizer has no model to run');
+    },
+    describe: () => 'trace parameters',
+    dispose: () => params.forEach((p) => p.dispose()),
+  };
+  const ctx: PluginContext = {
+    seed: 0,
+    rng: (label) => new Rng(0).fork(label),
+    resolve: async (kind) => {
+      if (kind === 'model') return model as never;
+      throw new Error(`a replayed optimizer cannot use the ${kind}`);
+    },
+    resolvePath: (p) => p,
+    problem: async () => {
+      throw new Error('a replayed optimizer has no problem shape');
+    },
+  };
+  const component = await plugin.create(options as never, ctx);
+  const anchors = new AnchorStore();
+  anchors.snapshot('initial', params);
+  const optimizer = new Optimizer(component, params, anchors, rowAxis);
+  const steps: ReplayResult['steps'] = [];
+  try {
+    for (const step of trace.steps) {
+      tf.tidy(() => {
+        const grads: NamedTensors = {};
+        for (const p of trace.params) grads[p.name] = tf.tensor(step.grads[p.name], p.shape);
+        optimizer.step(grads);
+      });
+      steps.push({ params: Object.fromEntries([...params].map(([n, v]) => [n, Array.from(v.dataSync())])) });
+    }
+  } finally {
+    optimizer.dispose();
+    anchors.dispose();
+    model.dispose();
+  }
+  return { steps };
+}
+
+/** Relative error ‖a − b‖₂ / ‖b‖₂ (b the expected tensor). */
+export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < expected.length; i++) {
+    num += (actual[i] - expected[i]) ** 2;
+    den += expected[i] ** 2;
+  }
+  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
+}
