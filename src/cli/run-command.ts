@@ -7,6 +7,8 @@ import { showProgress } from '../report/progress.js';
 import { formatRunReport, loadRunResult } from '../report/summary.js';
 import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../tensor/backend.js';
 import { EXIT, UsageError } from './exit-codes.js';
+import { preflight } from '../run/preflight.js';
+import { isRunComplete, runDir } from '../results/run-dir.js';
 import type { CliIO } from './io.js';
 
 export function parseSeeds(text: string): number[] {
@@ -52,9 +54,11 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   const seeds = args.seeds !== undefined ? parseSeeds(String(args.seeds)) : undefined;
   const loaded = await loadExperiment(args.experiment, builtinPlugins, { seeds, epochs: args.epochs });
   const backend = await selectBackend(args.backend);
+  const out = resolve(args.out);
+  const pending = args.rerun ? loaded.runs : loaded.runs.filter((r) => !isRunComplete(runDir(out, r.experiment, r.runId)));
+  await preflight(pending, loaded.registry, backend);
   io.out(`backend: ${backend.name} (${backend.detail})\n`);
   if (backend.skipped.length && !args.quiet) io.out(`  not used: ${backend.skipped.join('; ')}\n`);
-  const out = resolve(args.out);
   const controller = new AbortController();
   const onSignal = () => {
     io.err('\ninterrupt: stopping after the current step (results of finished runs are kept)\n');

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { accuracyMatrix, summarize, type ContinualSummary } from '../metrics/continual.js';
-import { readRows, type EvalRow } from '../results/tables.js';
+import { existsSync } from 'node:fs';
+import { readRows, type ConstraintRow, type EvalRow } from '../results/tables.js';
 import { RUN_FILES, readRunRecord } from '../results/run-dir.js';
 import { meanStd, pct, renderTable, signedPct } from './format.js';
 
@@ -14,6 +15,19 @@ export interface RunResult {
   untrained?: number[];
   summary?: ContinualSummary;
   taskNames: string[];
+  optimizer?: string;
+  /** The last logged constraint and distance of each anchored tensor. */
+  finalConstraints?: { tensor: string; constraint: number; distance: number }[];
+}
+
+function lastConstraints(dir: string): RunResult['finalConstraints'] {
+  const path = join(dir, RUN_FILES.constraints);
+  if (!existsSync(path)) return undefined;
+  const rows = readRows<ConstraintRow>(path);
+  if (rows.length === 0) return undefined;
+  const last = new Map<string, ConstraintRow>();
+  for (const r of rows) if (!last.has(r.tensor) || last.get(r.tensor)!.global_step <= r.global_step) last.set(r.tensor, r);
+  return [...last.values()].map((r) => ({ tensor: r.tensor, constraint: r.constraint, distance: r.distance }));
 }
 
 /** Reads a run back from its files: the summary is always derived from evals.arrow. */
@@ -33,7 +47,13 @@ export function loadRunResult(dir: string): RunResult {
     untrained: m?.untrained,
     summary: m ? summarize(m.R, m.untrained) : undefined,
     taskNames: tasks.map((t) => t.name),
+    optimizer: typeof record.optimizer === 'string' ? record.optimizer : undefined,
+    finalConstraints: lastConstraints(dir),
   };
+}
+
+function fmt(x: number | null): string {
+  return x === null || !Number.isFinite(x) ? '–' : x.toPrecision(4);
 }
 
 export function formatMatrix(R: number[][], names: string[], untrained?: number[]): string {
@@ -68,6 +88,10 @@ export function formatRunReport(results: RunResult[]): string {
       out.push(formatMatrix(r.R, r.taskNames, r.untrained));
       out.push('');
       out.push(formatMetrics(r.summary));
+    }
+    if (r.finalConstraints) {
+      out.push('\nanchoring at the end (constraint: learned or fixed radius, – if none; distance: ‖w − anchor‖₂)');
+      out.push(renderTable([['tensor', 'constraint', 'distance'], ...r.finalConstraints.map((c) => [c.tensor, fmt(c.constraint), fmt(c.distance)])]));
     }
   }
   const done = results.filter((r) => r.status === 'completed' && r.summary);

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { Observable } from 'rxjs';
 import type { RunEvent, RunStart } from '../run/events.js';
 import { accuracyMatrix, summarize } from '../metrics/continual.js';
-import { EVALS_COLUMNS, STEPS_COLUMNS, buildTable, encodeTable, type EvalRow, type StepRow } from './tables.js';
+import { CONSTRAINTS_COLUMNS, EVALS_COLUMNS, STEPS_COLUMNS, buildTable, encodeTable, type ConstraintRow, type EvalRow, type StepRow } from './tables.js';
 import { RUN_FILES, runDir, writeRunAtomically, type RunRecord } from './run-dir.js';
 
 const require = createRequire(import.meta.url);
@@ -23,6 +23,7 @@ export function writeRunResults(events: Observable<RunEvent>, out: string): Prom
   return new Promise((resolve, reject) => {
     const evals: EvalRow[] = [];
     const steps: StepRow[] = [];
+    const constraints: ConstraintRow[] = [];
     let start: RunStart | undefined;
     let written: string | undefined;
     events.subscribe({
@@ -42,6 +43,11 @@ export function writeRunResults(events: Observable<RunEvent>, out: string): Prom
               learning_rate: e.learningRate,
               examples_per_second: e.examplesPerSecond,
             });
+            break;
+          case 'constraints':
+            for (const t of e.tensors) {
+              constraints.push({ run_id: e.runId, task: e.task, step: e.step, global_step: e.globalStep, tensor: t.tensor, constraint: t.constraint, distance: t.distance });
+            }
             break;
           case 'eval':
             evals.push({
@@ -85,6 +91,7 @@ export function writeRunResults(events: Observable<RunEvent>, out: string): Prom
               writeRunAtomically(dir, {
                 [RUN_FILES.evals]: encodeTable(buildTable(EVALS_COLUMNS, evals)),
                 [RUN_FILES.steps]: encodeTable(buildTable(STEPS_COLUMNS, steps)),
+                [RUN_FILES.constraints]: encodeTable(buildTable(CONSTRAINTS_COLUMNS, constraints)),
                 [RUN_FILES.run]: JSON.stringify(record, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n',
               });
               written = dir;

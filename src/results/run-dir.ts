@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import type { RunStatus } from '../run/events.js';
 
-export const RUN_FILES = { run: 'run.json', evals: 'evals.arrow', steps: 'steps.arrow' } as const;
+export const RUN_FILES = { run: 'run.json', evals: 'evals.arrow', steps: 'steps.arrow', constraints: 'constraints.arrow' } as const;
 
 export function runDir(out: string, experiment: string, runId: string): string {
   return join(out, experiment, runId);

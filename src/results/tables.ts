@@ -27,9 +27,20 @@ export const STEPS_COLUMNS = {
   examples_per_second: 'float64',
 } as const satisfies Record<string, ColumnType>;
 
+export const CONSTRAINTS_COLUMNS = {
+  run_id: 'utf8',
+  task: 'int32',
+  step: 'int32',
+  global_step: 'int32',
+  tensor: 'utf8',
+  constraint: 'float64',
+  distance: 'float64',
+} as const satisfies Record<string, ColumnType>;
+
 type RowOf<C extends Record<string, ColumnType>> = { [K in keyof C]: C[K] extends 'utf8' ? string : number };
 export type EvalRow = RowOf<typeof EVALS_COLUMNS>;
 export type StepRow = RowOf<typeof STEPS_COLUMNS>;
+export type ConstraintRow = RowOf<typeof CONSTRAINTS_COLUMNS>;
 
 /** Builds a typed table (also when there are no rows: the schema is still written). */
 export function buildTable<C extends Record<string, ColumnType>>(columns: C, rows: readonly RowOf<C>[]): Table {

@@ -40,6 +40,15 @@ export interface StepEvent {
   learningRate: number;
   examplesPerSecond: number;
 }
+/** Throttled with the loss, for anchored optimizers: each tensor's constraint and distance from its anchor. */
+export interface ConstraintsEvent {
+  type: 'constraints';
+  runId: string;
+  task: number;
+  step: number;
+  globalStep: number;
+  tensors: { tensor: string; constraint: number; distance: number }[];
+}
 export interface EpochEnd {
   type: 'epoch-end';
   runId: string;
@@ -76,5 +85,5 @@ export interface RunEnd {
   stepsPerSecond: number;
 }
 
-export type RunEvent = RunStart | TaskStart | StepEvent | EpochEnd | EvalEvent | TaskEnd | RunEnd;
+export type RunEvent = RunStart | TaskStart | StepEvent | ConstraintsEvent | EpochEnd | EvalEvent | TaskEnd | RunEnd;
 export type RunEventType = RunEvent['type'];

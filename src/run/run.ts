@@ -87,6 +87,7 @@ async function execute(config: RunConfig, registry: PluginRegistry, backend: Bac
     for (const task of stream.tasks) {
       const taskStart = performance.now();
       if (component.anchor === 'task-start') anchors.snapshot('task-start', model.params);
+      optimizer.onTaskStart();
       const selected = selections[task.index];
       emit({ type: 'task-start', runId, task: task.index, name: task.name, examples: selected.length, steps: stepsPerEpoch(selected.length, config.train.batchSize) * config.train.epochs });
       for await (const event of trainer.train(task, selected, optimizer, signal)) {

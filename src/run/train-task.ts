@@ -9,7 +9,7 @@ import type { Task, TaskStream } from '../contracts/stream.js';
 import type { RunConfig } from '../experiment/spec.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { logitMask, type ScenarioView } from './scenario.js';
-import type { EpochEnd, StepEvent } from './events.js';
+import type { ConstraintsEvent, EpochEnd, StepEvent } from './events.js';
 import { COMPONENT, ROOT_RNG, RUN_CONFIG, SCENARIO } from './tokens.js';
 
 /** The loss turned NaN or infinite: the run is recorded as `diverged`. */
@@ -51,7 +51,7 @@ export class TaskTrainer {
     return selected;
   }
 
-  async *train(task: Task, selected: Int32Array, optimizer: Optimizer, signal?: AbortSignal): AsyncGenerator<StepEvent | EpochEnd> {
+  async *train(task: Task, selected: Int32Array, optimizer: Optimizer, signal?: AbortSignal): AsyncGenerator<StepEvent | ConstraintsEvent | EpochEnd> {
     const { epochs, batchSize, logEvery } = this.config.train;
     const size = featureSize(this.stream.featureShape);
     const outputs = this.scenario.outputs;
@@ -84,7 +84,8 @@ export class TaskTrainer {
             const count = Math.min(batchSize, n - start);
             step += 1;
             const log = step % logEvery === 0 || (epoch === epochs - 1 && s === steps - 1);
-            const loss = tf.tidy((): tf.Scalar | undefined => {
+            let diagnosed: string[] | undefined;
+            const logged = tf.tidy((): tf.Tensor | undefined => {
               const xb = tf.slice(ex, [start, 0], [count, size]);
               const yb = tf.oneHot(tf.slice(ey, [start], [count]), outputs);
               const { value, grads } = tf.variableGrads(() => {
@@ -95,12 +96,17 @@ export class TaskTrainer {
               const named: NamedTensors = {};
               for (const [varName, g] of Object.entries(grads)) named[this.paramNameOf.get(varName)!] = g;
               optimizer.step(named);
-              return log ? value : undefined;
+              if (!log) return undefined;
+              // One read-back per logging point: the loss and, for anchored methods, their diagnostics.
+              const diagnostics = optimizer.diagnostics();
+              diagnosed = diagnostics?.names;
+              return diagnostics ? tf.concat([tf.reshape(value, [1]), tf.reshape(diagnostics.values, [-1])]) : tf.reshape(value, [1]);
             });
             windowExamples += count;
-            if (loss) {
-              const value = (await (loss as tf.Scalar).data())[0];
-              (loss as tf.Scalar).dispose();
+            if (logged) {
+              const values = await logged.data();
+              logged.dispose();
+              const value = values[0];
               if (!Number.isFinite(value)) throw new DivergedError(`loss became ${value} at task ${task.index}, epoch ${epoch}, step ${step}`);
               const now = performance.now();
               yield {
@@ -114,6 +120,16 @@ export class TaskTrainer {
                 learningRate: lr,
                 examplesPerSecond: (windowExamples * 1000) / Math.max(now - windowStart, 1e-3),
               };
+              if (diagnosed) {
+                yield {
+                  type: 'constraints',
+                  runId: this.config.runId,
+                  task: task.index,
+                  step,
+                  globalStep: optimizer.stepCount,
+                  tensors: diagnosed.map((tensor, i) => ({ tensor, constraint: values[1 + 2 * i], distance: values[2 + 2 * i] })),
+                };
+              }
               windowStart = performance.now();
               windowExamples = 0;
             }

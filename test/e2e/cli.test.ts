@@ -65,7 +65,8 @@ describe('anchorage CLI', () => {
     const runs = readdirSync(join(out, 'tiny')).sort();
     expect(runs).toHaveLength(2);
     const runDir = join(out, 'tiny', runs[0]);
-    expect(readdirSync(runDir).sort()).toEqual(['evals.arrow', 'run.json', 'steps.arrow']);
+    expect(readdirSync(runDir).sort()).toEqual(['constraints.arrow', 'evals.arrow', 'run.json', 'steps.arrow']);
+    expect(readArrow(join(runDir, 'constraints.arrow')).numRows).toBe(0); // adamw has no anchor
 
     const evals = readArrow(join(runDir, 'evals.arrow'));
     expect(evals.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual([
@@ -156,13 +157,21 @@ export const signSgd = definePlugin({
     expect(readdirSync(join(out, 'tiny')).filter((d) => d.startsWith('.'))).toEqual([]); // no temp folders left
   });
 
-  it('fails a run whose data file is malformed with a message naming the file', () => {
+  it('stops before training, exit 2, when a data file is malformed, naming the file', () => {
     const dir = scratchDir('idx');
     writeFileSync(join(dir, 'broken-images'), Buffer.from([0x50, 0x4b, 3, 4, 0, 0]));
     const spec = { ...TINY_SPEC, dataset: { name: 'idx', trainImages: 'broken-images', trainLabels: 'x', testImages: 'x', testLabels: 'x' } };
     const r = runCli(['run', writeExperiment(dir, spec), '--out', join(dir, 'results'), '--quiet']);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/failed — dataset 'idx': .*broken-images: bad magic number 0x504b0304/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/dataset: .*broken-images: bad magic number 0x504b0304/);
+    expect(existsSync(join(dir, 'results'))).toBe(false);
+  });
+
+  it('stops before training, exit 2, when an optimizer option only fails against the model (exclude matching nothing)', () => {
+    const dir = scratchDir('excl');
+    const r = runCli(['run', writeExperiment(dir, { ...TINY_SPEC, optimizer: { name: 'ftp', exclude: ['haed.*'] } }), '--out', join(dir, 'results')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/optimizer: exclude pattern 'haed\.\*' matches no parameter; parameters: fc1\.weight, fc1\.bias, head\.weight, head\.bias/);
   });
 
   it('honours --backend cpu and records it', () => {

@@ -31,7 +31,7 @@ function grads(steps: number, seed: number) {
 const l2 = (x: number[]) => Math.sqrt(x.reduce((a, b) => a + b * b, 0));
 
 /** torch.optim.AdamW / SGD in float64, one tensor at a time; `extra(name, w)` is added to the gradient. */
-function baseRef(kind: 'adamw' | 'sgd', cfg: Record<string, number | boolean>) {
+function baseRef(kind: 'adamw' | 'sgd', cfg: Record<string, unknown>) {
   const m: Record<string, number[]> = {};
   const v: Record<string, number[]> = {};
   return (name: string, w: number[], g: number[], t: number): number[] => {
