@@ -9,8 +9,9 @@ import ftp from './optimizers/ftp.js';
 import l2sp from './optimizers/l2sp.js';
 import pgd from './optimizers/pgd.js';
 import spd from './optimizers/spd.js';
+import tpgm from './optimizers/tpgm.js';
 import sgd from './optimizers/sgd.js';
 import shuffled from './samplers/shuffled.js';
 import split from './streams/split.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, synthetic, split, shuffled, mlp, adamw, sgd, ftp, pgd, l2sp, spd];
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, synthetic, split, shuffled, mlp, adamw, sgd, ftp, pgd, tpgm, l2sp, spd];

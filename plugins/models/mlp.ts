@@ -54,17 +54,21 @@ export default definePlugin({
     }
     const act = ACTIVATIONS[opts.activation];
     const count = [...params.values()].reduce((a, p) => a + p.size, 0);
+    const names = layers.map((_, i) => (i + 1 === layers.length ? 'head' : `fc${i + 1}`));
+    const apply = (values: Readonly<Record<string, tf.Tensor>>, x: tf.Tensor) => {
+      let h = x;
+      names.forEach((name, i) => {
+        h = tf.add(tf.matMul(h, values[`${name}.weight`]), values[`${name}.bias`]);
+        if (i + 1 < names.length) h = act(h);
+      });
+      return h;
+    };
+    const current = Object.fromEntries(params);
     return {
       params,
       rowAxis,
-      forward(x) {
-        let h = x;
-        layers.forEach(({ w, b }, i) => {
-          h = tf.add(tf.matMul(h, w), b);
-          if (i + 1 < layers.length) h = act(h);
-        });
-        return h;
-      },
+      forward: (x) => apply(current, x),
+      apply: (values, x) => apply(values, x),
       describe: () => `mlp ${sizes.join('-')} ${opts.activation} (${count.toLocaleString('en-US')} parameters)`,
       dispose: () => params.forEach((p) => p.dispose()),
     };

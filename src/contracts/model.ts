@@ -19,6 +19,12 @@ export interface Model {
   readonly rowAxis: Readonly<Record<string, number>>;
   /** Logits for a batch of flattened examples [batch, featureSize]. */
   forward(x: Tensor, training: boolean): Tensor;
+  /**
+   * The same function with other parameter values (differentiable in them):
+   * what TPGM-style methods need to score projected weights. Optional for
+   * models that only train.
+   */
+  apply?(params: Readonly<Record<string, Tensor>>, x: Tensor, training: boolean): Tensor;
   /** Plain-language summary, e.g. "mlp 784-400-400-10 relu (478,410 parameters)". */
   describe(): string;
   dispose(): void;

@@ -44,6 +44,20 @@ export interface Projection<S extends OptimizerState = OptimizerState> {
   project(tentative: NamedTensors, state: S, ctx: StepContext): { params: NamedTensors; state: S };
 }
 
+/**
+ * A periodic phase (TPGM's radius learning): every `every` steps the run
+ * gives it a loss function over parameter values, evaluated on a held-out
+ * validation batch — an extra forward and backward pass, by design.
+ */
+export interface PeriodicPhase<S extends OptimizerState = OptimizerState> {
+  readonly name: string;
+  readonly every: number;
+  /** Fraction of each task's selected training examples held out as validation data. */
+  readonly validationFraction: number;
+  init(params: NamedTensors): S;
+  run(state: S, ctx: StepContext, validationLoss: (params: NamedTensors) => Tensor): { params: NamedTensors; state: S };
+}
+
 export const ANCHOR_KINDS = ['initial', 'task-start', 'zeros'] as const;
 export type AnchorKind = (typeof ANCHOR_KINDS)[number];
 
@@ -51,12 +65,13 @@ export type AnchorKind = (typeof ANCHOR_KINDS)[number];
 export interface OptimizerComponent {
   readonly rule: UpdateRule;
   readonly projection?: Projection;
+  readonly phase?: PeriodicPhase;
   /**
    * The learned or fixed constraint of each anchored tensor (FTP's gamma,
    * PGD's radius), as scalars, for constraints.arrow. Called inside a tidy at
    * logging points only.
    */
-  readonly constraints?: (projectionState: OptimizerState, ruleState: OptimizerState) => NamedTensors;
+  readonly constraints?: (projectionState: OptimizerState, ruleState: OptimizerState, phaseState: OptimizerState) => NamedTensors;
   /** The base learning rate, recorded in steps.arrow. */
   readonly learningRate: number;
   /** Which anchor StepContext.anchor refers to; absent for methods that use none (AdamW, SGD). */

@@ -16,6 +16,7 @@ export interface Diagnostics {
 export class Optimizer {
   private ruleState: OptimizerState = {};
   private projectionState: OptimizerState = {};
+  private phaseState: OptimizerState = {};
   private steps = 0;
   private anchorSteps = 0;
   private readonly names: string[];
@@ -33,12 +34,47 @@ export class Optimizer {
   }
 
   private initProjection(): void {
-    const projection = this.component.projection;
-    if (!projection) return;
-    disposeState(this.projectionState);
+    const { projection, phase } = this.component;
     const current = this.current();
-    this.projectionState = keepAll(tf.tidy(() => keepAll(projection.init(current))));
+    if (projection) {
+      disposeState(this.projectionState);
+      this.projectionState = keepAll(tf.tidy(() => keepAll(projection.init(current))));
+    }
+    if (phase) {
+      disposeState(this.phaseState);
+      this.phaseState = keepAll(tf.tidy(() => keepAll(phase.init(current))));
+    }
     this.anchorSteps = 0;
+  }
+
+  /** Whether the periodic phase is due after the step just taken. */
+  get phaseDue(): boolean {
+    const phase = this.component.phase;
+    return !!phase && this.anchorSteps > 0 && this.anchorSteps % phase.every === 0;
+  }
+
+  /**
+   * Runs the periodic phase (call inside the run loop's tidy, after step()):
+   * it may replace the parameters, e.g. TPGM's projection with learned radii.
+   */
+  runPhase(validationLoss: (params: NamedTensors) => tf.Tensor): void {
+    const phase = this.component.phase;
+    if (!phase) return;
+    const ctx = this.context([]);
+    const { params, state } = phase.run(this.phaseState, ctx, validationLoss);
+    for (const name of this.names) if (params[name] !== ctx.params[name]) this.params.get(name)!.assign(params[name]);
+    this.phaseState = swap(this.phaseState, state);
+  }
+
+  private context(rawGrads: NamedTensors | []): StepContext {
+    return {
+      step: this.steps,
+      anchorStep: this.anchorSteps,
+      params: this.current(),
+      rawGrads: Array.isArray(rawGrads) ? {} : rawGrads,
+      anchor: this.component.anchor ? this.anchors.get(this.component.anchor, this.params) : {},
+      rowAxis: this.rowAxis,
+    };
   }
 
   get stepCount(): number {
@@ -68,15 +104,8 @@ export class Optimizer {
   step(grads: NamedTensors): void {
     this.steps += 1;
     this.anchorSteps += 1;
-    const params = this.current();
-    const ctx: StepContext = {
-      step: this.steps,
-      anchorStep: this.anchorSteps,
-      params,
-      rawGrads: grads,
-      anchor: this.component.anchor ? this.anchors.get(this.component.anchor, this.params) : {},
-      rowAxis: this.rowAxis,
-    };
+    const ctx = this.context(grads);
+    const params = ctx.params;
     const { updates, state } = this.component.rule.update(grads, this.ruleState, ctx);
     let next: NamedTensors = {};
     for (const name of this.names) next[name] = tf.add(params[name], updates[name]);
@@ -95,7 +124,7 @@ export class Optimizer {
   diagnostics(): Diagnostics | undefined {
     if (!this.component.anchor) return undefined;
     const anchor = this.anchors.get(this.component.anchor, this.params);
-    const constraints = this.component.constraints?.(this.projectionState, this.ruleState) ?? {};
+    const constraints = this.component.constraints?.(this.projectionState, this.ruleState, this.phaseState) ?? {};
     const nan = tf.scalar(NaN);
     const rows = this.names.map((name) =>
       tf.stack([tf.reshape(constraints[name] ?? nan, []), tf.norm(tf.sub(this.params.get(name)!, anchor[name]))]),
@@ -106,10 +135,14 @@ export class Optimizer {
   /** Every state tensor by a stable name: "<rule|projection>:<slot>/<param>". */
   state(): NamedTensors {
     const out: NamedTensors = {};
-    for (const [prefix, st] of [['rule', this.ruleState], ['projection', this.projectionState]] as const) {
+    for (const [prefix, st] of this.stateParts()) {
       for (const [slot, named] of Object.entries(st)) for (const [p, t] of Object.entries(named)) out[`${prefix}:${slot}/${p}`] = t;
     }
     return out;
+  }
+
+  private stateParts(): [string, OptimizerState][] {
+    return [['rule', this.ruleState], ['projection', this.projectionState], ['phase', this.phaseState]];
   }
 
   /** Restores state saved by state(), matched by name (never by position); shapes must agree. */
@@ -120,7 +153,7 @@ export class Optimizer {
     for (const [key, t] of Object.entries(current)) {
       if (saved[key].shape.join('x') !== t.shape.join('x')) throw new Error(`optimizer state ${key}: shape [${saved[key].shape}] does not match [${t.shape}]`);
     }
-    for (const [prefix, st] of [['rule', this.ruleState], ['projection', this.projectionState]] as const) {
+    for (const [prefix, st] of this.stateParts()) {
       for (const [slot, named] of Object.entries(st)) {
         for (const p of Object.keys(named)) {
           named[p].dispose();
@@ -131,10 +164,10 @@ export class Optimizer {
   }
 
   dispose(): void {
-    disposeState(this.ruleState);
-    disposeState(this.projectionState);
+    for (const [, st] of this.stateParts()) disposeState(st);
     this.ruleState = {};
     this.projectionState = {};
+    this.phaseState = {};
   }
 }
 

@@ -14,7 +14,7 @@ export interface RunStart {
   backend: BackendInfo;
   model: string;
   optimizer: string;
-  tasks: { index: number; name: string; classes: readonly number[]; trainExamples: number; testExamples: number }[];
+  tasks: { index: number; name: string; classes: readonly number[]; trainExamples: number; validationExamples: number; testExamples: number }[];
   startedAt: string;
 }
 export interface TaskStart {

@@ -60,7 +60,7 @@ async function execute(config: RunConfig, registry: PluginRegistry, backend: Bac
     const anchors = resolveToken(container, ANCHORS);
     const trainer = await container.getAsync(TaskTrainer);
     evaluator = await container.getAsync(Evaluator);
-    const selections = stream.tasks.map((t) => trainer.select(t));
+    const selections = stream.tasks.map((t) => trainer.select(t, component.phase?.validationFraction ?? 0));
     emit({
       type: 'run-start',
       runId,
@@ -68,7 +68,7 @@ async function execute(config: RunConfig, registry: PluginRegistry, backend: Bac
       backend,
       model: model.describe(),
       optimizer: component.description,
-      tasks: stream.tasks.map((t, i) => ({ index: t.index, name: t.name, classes: t.classes, trainExamples: selections[i].length, testExamples: t.test.count })),
+      tasks: stream.tasks.map((t, i) => ({ index: t.index, name: t.name, classes: t.classes, trainExamples: selections[i].train.length, validationExamples: selections[i].validation.length, testExamples: t.test.count })),
       startedAt: new Date().toISOString(),
     });
     startEmitted = true;
@@ -89,7 +89,7 @@ async function execute(config: RunConfig, registry: PluginRegistry, backend: Bac
       if (component.anchor === 'task-start') anchors.snapshot('task-start', model.params);
       optimizer.onTaskStart();
       const selected = selections[task.index];
-      emit({ type: 'task-start', runId, task: task.index, name: task.name, examples: selected.length, steps: stepsPerEpoch(selected.length, config.train.batchSize) * config.train.epochs });
+      emit({ type: 'task-start', runId, task: task.index, name: task.name, examples: selected.train.length, steps: stepsPerEpoch(selected.train.length, config.train.batchSize) * config.train.epochs });
       for await (const event of trainer.train(task, selected, optimizer, signal)) {
         if (event.type === 'step') rates.push(event.examplesPerSecond / config.train.batchSize);
         emit(event);

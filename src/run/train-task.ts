@@ -44,14 +44,24 @@ export class TaskTrainer {
     this.paramNameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
   }
 
-  /** Indices of the training examples this task uses (the sampler's choice). */
-  select(task: Task): Int32Array {
+  /**
+   * The training examples this task uses (the sampler's choice), less a
+   * seeded validation hold-out when the optimizer has a periodic phase.
+   */
+  select(task: Task, validationFraction = 0): TaskSelection {
     const selected = this.sampler.select(task, this.rng.fork(`sampler:select:${task.index}`));
     if (selected.length === 0) throw new Error(`sampler selected no training examples for task ${task.name}`);
-    return selected;
+    if (validationFraction <= 0) return { train: selected, validation: new Int32Array(0) };
+    const shuffled = this.rng.fork(`validation:${task.index}`).shuffle(Int32Array.from(selected));
+    const held = Math.round(shuffled.length * validationFraction);
+    if (held < 1 || held >= shuffled.length) {
+      throw new Error(`task ${task.name}: a validation fraction of ${validationFraction} of ${shuffled.length} examples leaves ${held} for validation and ${shuffled.length - held} for training; both need at least one`);
+    }
+    return { validation: shuffled.slice(0, held).sort(), train: shuffled.slice(held).sort() };
   }
 
-  async *train(task: Task, selected: Int32Array, optimizer: Optimizer, signal?: AbortSignal): AsyncGenerator<StepEvent | ConstraintsEvent | EpochEnd> {
+  async *train(task: Task, selection: TaskSelection, optimizer: Optimizer, signal?: AbortSignal): AsyncGenerator<StepEvent | ConstraintsEvent | EpochEnd> {
+    const selected = selection.train;
     const { epochs, batchSize, logEvery } = this.config.train;
     const size = featureSize(this.stream.featureShape);
     const outputs = this.scenario.outputs;
@@ -63,6 +73,14 @@ export class TaskTrainer {
     const y = tf.tensor1d(labels, 'int32');
     const mask = logitMask(this.scenario.allowedOutputs(task), outputs);
     const lr = optimizer.component.learningRate;
+    const validation = optimizer.component.phase ? new ValidationBatches(x, y, selection.validation, batchSize, this.rng.fork(`validation-order:${task.index}`)) : undefined;
+    const model = this.model;
+    const validationLoss = (xv: tf.Tensor, yv: tf.Tensor) => (params: NamedTensors) => {
+      if (!model.apply) throw new Error('this optimizer needs a model that can run with other parameter values (Model.apply)');
+      let logits = model.apply(params, xv, true);
+      if (mask) logits = tf.add(logits, mask);
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(yv, outputs), logits);
+    };
     let step = 0;
     try {
       for (let epoch = 0; epoch < epochs; epoch++) {
@@ -96,6 +114,10 @@ export class TaskTrainer {
               const named: NamedTensors = {};
               for (const [varName, g] of Object.entries(grads)) named[this.paramNameOf.get(varName)!] = g;
               optimizer.step(named);
+              if (validation && optimizer.phaseDue) {
+                const [xv, yv] = validation.next();
+                optimizer.runPhase(validationLoss(xv, yv));
+              }
               if (!log) return undefined;
               // One read-back per logging point: the loss and, for anchored methods, their diagnostics.
               const diagnostics = optimizer.diagnostics();
@@ -141,9 +163,61 @@ export class TaskTrainer {
         yield { type: 'epoch-end', runId: this.config.runId, task: task.index, epoch, steps, seconds: (performance.now() - epochStart) / 1000 };
       }
     } finally {
+      validation?.dispose();
       x.dispose();
       y.dispose();
       mask?.dispose();
     }
+  }
+}
+
+export interface TaskSelection {
+  train: Int32Array;
+  /** Held out for a periodic phase (TPGM); empty otherwise. */
+  validation: Int32Array;
+}
+
+/**
+ * Cycles through the validation examples in batches: each pass gathers them
+ * in a fresh seeded order on the backend once, then batches are slices.
+ */
+class ValidationBatches {
+  private xs?: tf.Tensor;
+  private ys?: tf.Tensor;
+  private cursor = 0;
+
+  constructor(
+    private readonly x: tf.Tensor2D,
+    private readonly y: tf.Tensor1D,
+    private readonly indices: Int32Array,
+    private readonly batchSize: number,
+    private readonly rng: Rng,
+  ) {
+    this.newPass();
+  }
+
+  private newPass(): void {
+    this.dispose();
+    const order = tf.tensor1d(this.rng.shuffle(Int32Array.from(this.indices)), 'int32');
+    this.xs = tf.keep(tf.gather(this.x, order));
+    this.ys = tf.keep(tf.gather(this.y, order));
+    order.dispose();
+    this.cursor = 0;
+  }
+
+  /** The next batch; its tensors belong to the caller's tidy. */
+  next(): [tf.Tensor, tf.Tensor] {
+    const n = this.indices.length;
+    if (this.cursor >= n) this.newPass();
+    const size = Math.min(this.batchSize, n - this.cursor);
+    const batch: [tf.Tensor, tf.Tensor] = [tf.slice(this.xs!, [this.cursor, 0], [size, -1]), tf.slice(this.ys!, [this.cursor], [size])];
+    this.cursor += size;
+    return batch;
+  }
+
+  dispose(): void {
+    this.xs?.dispose();
+    this.ys?.dispose();
+    this.xs = this.ys = undefined;
   }
 }
