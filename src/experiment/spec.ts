@@ -24,14 +24,27 @@ export interface ExperimentSpec {
   /** Lower-case letters, digits and dashes; results go to <out>/<name>/. */
   name: string;
   description?: string;
+  /**
+   * Variants: every combination of the values given per axis becomes a run
+   * (times each seed). An axis replaces the field of the same name.
+   */
+  axes?: {
+    dataset?: ComponentSpec<'dataset'>[];
+    stream?: ComponentSpec<'stream'>[];
+    scenario?: Scenario[];
+    model?: ComponentSpec<'model'>[];
+    optimizer?: ComponentSpec<'optimizer'>[];
+    sampler?: ComponentSpec<'sampler'>[];
+  };
   /** User plugin modules (paths relative to the experiment file, or package names). */
   plugins?: string[];
-  dataset: ComponentSpec<'dataset'>;
-  stream: ComponentSpec<'stream'>;
+  dataset?: ComponentSpec<'dataset'>;
+  stream?: ComponentSpec<'stream'>;
   /** Default 'class-il'. */
   scenario?: Scenario;
-  model: ComponentSpec<'model'>;
-  optimizer: ComponentSpec<'optimizer'>;
+  model?: ComponentSpec<'model'>;
+  /** Required, unless given as an axis (likewise dataset, stream, model). */
+  optimizer?: ComponentSpec<'optimizer'>;
   /** Default { name: 'shuffled' }. */
   sampler?: ComponentSpec<'sampler'>;
   train?: TrainSpec;
@@ -53,6 +66,8 @@ export interface RunConfig {
   experimentFile: string;
   runId: string;
   seed: number;
+  /** The axis values of this run's variant, by axis: plugin names, or the scenario. */
+  variant: Record<string, string>;
   scenario: Scenario;
   plugins: string[];
   components: Record<PluginKind, ResolvedComponent>;

@@ -21,7 +21,7 @@ export interface Overrides {
   epochs?: number;
 }
 
-const TOP_LEVEL = ['name', 'description', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'train', 'eval', 'seeds'];
+const TOP_LEVEL = ['name', 'description', 'axes', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'train', 'eval', 'seeds'];
 const DEFAULT_SAMPLER = { name: 'shuffled' };
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -61,9 +61,47 @@ export function canonicalJson(value: unknown): string {
  * field path; nothing is trained before this succeeds.
  */
 export function validateExperiment(raw: unknown, registry: PluginRegistry, experimentFile: string, overrides: Overrides = {}): RunConfig[] {
-  const problems: Problem[] = [];
   if (!isObject(raw)) throw new ExperimentError(experimentFile, [{ path: '(spec)', message: 'the module must export an experiment (export default defineExperiment({...}))' }]);
-  const spec = raw;
+  const { axes, ...base } = raw;
+  const problems: Problem[] = [];
+  let variants: { spec: Record<string, unknown>; at: Record<string, number> }[] = [{ spec: base, at: {} }];
+  if (axes !== undefined) {
+    if (!isObject(axes)) problems.push({ path: 'axes', message: `must be an object of arrays, e.g. { optimizer: [{ name: 'adamw' }, { name: 'ftp' }] }` });
+    else {
+      for (const [key, values] of Object.entries(axes)) {
+        if (!(AXIS_KEYS as readonly string[]).includes(key)) problems.push({ path: `axes.${key}`, message: `unknown axis; allowed: ${AXIS_KEYS.join(', ')}` });
+        else if (!Array.isArray(values) || values.length === 0) problems.push({ path: `axes.${key}`, message: 'must be a non-empty array of values' });
+        else if (key in base) problems.push({ path: `axes.${key}`, message: `'${key}' is given both as a field and as an axis; keep one` });
+        else variants = variants.flatMap((v) => values.map((value, i) => ({ spec: { ...v.spec, [key]: value }, at: { ...v.at, [key]: i } })));
+      }
+    }
+  }
+  const configs: RunConfig[] = [];
+  for (const variant of variants) {
+    try {
+      configs.push(...validateVariant(variant.spec, registry, experimentFile, overrides, variant.at));
+    } catch (e) {
+      if (!(e instanceof ExperimentError)) throw e;
+      for (const p of e.problems) {
+        const key = p.path.split(/[.[]/)[0];
+        const path = key in variant.at ? `axes.${key}[${variant.at[key]}]${p.path.slice(key.length)}` : p.path;
+        if (!problems.some((q) => q.path === path && q.message === p.message)) problems.push({ path, message: p.message });
+      }
+    }
+  }
+  const ids = new Set<string>();
+  for (const c of configs) {
+    if (ids.has(c.runId)) problems.push({ path: 'axes', message: `two variants resolve to the same configuration (run ${c.runId})` });
+    ids.add(c.runId);
+  }
+  if (problems.length > 0) throw new ExperimentError(experimentFile, problems);
+  return configs;
+}
+
+const AXIS_KEYS = ['dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler'] as const;
+
+function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry, experimentFile: string, overrides: Overrides, at: Record<string, number>): RunConfig[] {
+  const problems: Problem[] = [];
   for (const k of Object.keys(spec)) if (!TOP_LEVEL.includes(k)) problems.push({ path: k, message: `unknown field; allowed: ${TOP_LEVEL.join(', ')}` });
 
   const name = spec.name;
@@ -125,6 +163,9 @@ export function validateExperiment(raw: unknown, registry: PluginRegistry, exper
 
   if (problems.length > 0) throw new ExperimentError(experimentFile, problems);
 
+  const variant = Object.fromEntries(
+    Object.keys(at).map((key) => [key, key === 'scenario' ? scenario : components[key as PluginKind].name]),
+  );
   return seeds.map((seed) => {
     const identity = { experiment: name, scenario, components, train: trainResolved, eval: evalResolved, seed };
     const hash = hashString(canonicalJson(identity)).toString(16).padStart(8, '0');
@@ -133,6 +174,7 @@ export function validateExperiment(raw: unknown, registry: PluginRegistry, exper
       experimentFile: resolvePath(experimentFile),
       runId: `${components.optimizer.name}-s${seed}-${hash}`,
       seed,
+      variant,
       scenario,
       plugins: plugins.map((p) => (p.startsWith('.') ? resolvePath(dirname(experimentFile), p) : p)),
       components,

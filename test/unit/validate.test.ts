@@ -62,4 +62,33 @@ describe('experiment validation', () => {
   it('rejects a module without an experiment', () => {
     expect(problemsOf(null as unknown as object)['(spec)']).toMatch(/export default defineExperiment/);
   });
+
+  it('checks anchored optimizer options: k in [0, 1], a positive learning rate, pgd radius overrides', () => {
+    const p = problemsOf({ ...TINY_SPEC, optimizer: { name: 'ftp', k: 1.5, lr: 0 } });
+    expect(p['optimizer.k']).toBe('must be >= 0 and <= 1, got 1.5');
+    expect(p['optimizer.lr']).toBe('must be > 0, got 0');
+    expect(problemsOf({ ...TINY_SPEC, optimizer: { name: 'pgd', radiusFor: ['fc1.*'] } })['optimizer.radiusFor[0]']).toMatch(/pattern=radius/);
+    expect(problemsOf({ ...TINY_SPEC, optimizer: { name: 'tpgm', valFraction: 1 } })['optimizer.valFraction']).toBe('must be > 0 and < 1, got 1');
+  });
+
+  it('expands axes × seeds into runs, each labelled with its variant', () => {
+    const { optimizer: _drop, ...rest } = TINY_SPEC;
+    const spec = { ...rest, axes: { optimizer: [{ name: 'adamw' }, { name: 'ftp', k: 0.5 }], scenario: ['class-il', 'task-il'] } };
+    const { configs } = tinyConfigs(spec, [0, 1]);
+    expect(configs).toHaveLength(8);
+    expect(configs.map((c) => `${c.variant.optimizer}/${c.variant.scenario}/${c.seed}`)).toEqual([
+      'adamw/class-il/0', 'adamw/class-il/1', 'adamw/task-il/0', 'adamw/task-il/1',
+      'ftp/class-il/0', 'ftp/class-il/1', 'ftp/task-il/0', 'ftp/task-il/1',
+    ]);
+    expect(new Set(configs.map((c) => c.runId)).size).toBe(8);
+  });
+
+  it('reports a problem inside an axis with the axis path', () => {
+    const { optimizer: _drop, ...rest } = TINY_SPEC;
+    const p = problemsOf({ ...rest, axes: { optimizer: [{ name: 'adamw' }, { name: 'ftp', k: -1 }], colour: ['red'] } });
+    expect(p['axes.optimizer[1].k']).toBe('must be >= 0 and <= 1, got -1');
+    expect(p['axes.colour']).toMatch(/unknown axis/);
+    expect(problemsOf({ ...TINY_SPEC, axes: { optimizer: [{ name: 'sgd' }] } })['axes.optimizer']).toMatch(/both as a field and as an axis/);
+    expect(problemsOf({ ...rest, axes: { optimizer: [{ name: 'sgd' }, { name: 'sgd', lr: 0.01 }] } })['axes']).toMatch(/same configuration/);
+  });
 });
