@@ -101,6 +101,8 @@ function bareMsPerStep(): number[] {
   return out;
 }
 
+const only = args.get('only')?.split(',');
+for (const name of Object.keys(OPTIMIZERS)) if (only && !only.includes(name)) delete OPTIMIZERS[name];
 const samples: Record<string, number[]> = { bare: [] };
 for (const name of Object.keys(OPTIMIZERS)) samples[name] = [];
 for (let r = 0; r < rounds; r++) {
@@ -111,14 +113,18 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
-const ratios = {
-  'ftp/adamw': ms.ftp / ms.adamw,
-  'tpgm/ftp': ms.tpgm / ms.ftp,
-  'l2sp/adamw': ms.l2sp / ms.adamw,
-  'spd/adamw': ms.spd / ms.adamw,
-  'pgd/adamw': ms.pgd / ms.adamw,
-  'framework-adamw/bare-adamw': ms.adamw / ms.bare,
-};
+const ratios = Object.fromEntries(
+  (
+    [
+      ['ftp/adamw', ms.ftp / ms.adamw],
+      ['tpgm/ftp', ms.tpgm / ms.ftp],
+      ['l2sp/adamw', ms.l2sp / ms.adamw],
+      ['spd/adamw', ms.spd / ms.adamw],
+      ['pgd/adamw', ms.pgd / ms.adamw],
+      ['framework-adamw/bare-adamw', ms.adamw / ms.bare],
+    ] as [string, number][]
+  ).filter(([, v]) => Number.isFinite(v)),
+);
 console.log(`backend: ${backend.name} (${backend.detail}); MLP 784-400-400-10, batch 128; median of ${samples.adamw.length} epochs of ${TRAIN / 128} steps per optimizer\n`);
 console.log(renderTable([['loop', 'ms/step', 'steps'], ...Object.entries(ms).map(([k, v]) => [k, v.toFixed(2), String(samples[k].length * (TRAIN / 128))])]));
 console.log('');

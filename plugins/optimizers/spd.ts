@@ -7,6 +7,7 @@ import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
+import { l2Norm } from '../../src/optim/rows.js';
 import { anchorOptions, baseOptions, baseRule, constrainedParameters, describeBase, validateBase } from './anchored-base.js';
 
 const options = {
@@ -31,11 +32,11 @@ export function spdProjection(constrained: ReadonlySet<string>, lambda: number):
         const anchor = ctx.anchor[name];
         const offset = tf.sub(tentative[name], anchor);
         const prevOffset = tf.sub(ctx.params[name], anchor);
-        const condition = tf.neg(tf.sum(tf.mul(ctx.rawGrads[name], prevOffset)));
-        const dNew = tf.norm(offset);
-        const ratio = tf.clipByValue(tf.div(tf.sub(dNew, tf.norm(prevOffset)), tf.add(dNew, 1e-12)), 0, 1);
-        const pulled = tf.sub(tentative[name], tf.mul(tf.mul(ratio, lambda), offset));
-        out[name] = tf.where(tf.less(condition, 0), pulled, tentative[name]);
+        // c < 0  ⇔  Σ g ⊙ (w_{t−1} − w0) > 0; as a 0/1 scalar so that the pull is one fused multiply, not a select.
+        const selected = tf.cast(tf.greater(tf.sum(tf.mul(ctx.rawGrads[name], prevOffset)), 0), 'float32');
+        const dNew = l2Norm(offset);
+        const ratio = tf.clipByValue(tf.div(tf.sub(dNew, l2Norm(prevOffset)), tf.add(dNew, 1e-12)), 0, 1);
+        out[name] = tf.sub(tentative[name], tf.mul(tf.mul(tf.mul(ratio, selected), lambda), offset));
       }
       return { params: out, state: {} };
     },

@@ -3,6 +3,8 @@ import { ExperimentError } from '../experiment/validate.js';
 import { BACKEND_CHOICES, BackendUnavailableError, type BackendChoice } from '../tensor/backend.js';
 import { TraceFormatError } from '../optim/replay.js';
 import { replayCommand } from './replay-command.js';
+import { FORMATS, GROUP_COLUMNS, METRICS, type Format } from '../report/compare.js';
+import { compareCommand } from './compare-command.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { processIO, type CliIO } from './io.js';
 import { pluginsCommand } from './plugins-command.js';
@@ -31,6 +33,24 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
           .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
       async (args) => {
         code = await pluginsCommand({ load: args.load as string[] | undefined, json: args.json }, io);
+      },
+    )
+    .command(
+      'compare <results>',
+      'compare runs: continual-learning metrics grouped, mean ± std over seeds',
+      (y) =>
+        y
+          .positional('results', { type: 'string', demandOption: true, describe: 'a results folder (an experiment\'s, or a whole tree)' })
+          .option('by', { type: 'string', default: 'experiment,scenario,optimizer,config', describe: `group by these columns (${GROUP_COLUMNS.join(', ')})` })
+          .option('format', { choices: FORMATS, default: 'table' as Format, describe: 'output format' })
+          .option('matrix', { type: 'number', describe: 'also print the mean accuracy matrix of group #N' })
+          .epilogue(
+            'Metrics (R[i][j] = accuracy on task j after training task i, T tasks, b_j = the untrained model on task j):\n' +
+              METRICS.map((m) => `  ${m.label}: ${m.help}`).join('\n') +
+              '\nRuns that failed, diverged, were interrupted or are incomplete are listed, never averaged in.',
+          ),
+      async (args) => {
+        code = compareCommand({ results: args.results as string, by: args.by, format: args.format as Format, matrix: args.matrix }, io);
       },
     )
     .command(

@@ -65,6 +65,8 @@ export interface RunConfig {
   /** Absolute path of the experiment module (for resolving relative paths). */
   experimentFile: string;
   runId: string;
+  /** Hash of the configuration without the seed: runs that differ only in seed share it. */
+  configId: string;
   seed: number;
   /** The axis values of this run's variant, by axis: plugin names, or the scenario. */
   variant: Record<string, string>;

@@ -169,10 +169,12 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
   return seeds.map((seed) => {
     const identity = { experiment: name, scenario, components, train: trainResolved, eval: evalResolved, seed };
     const hash = hashString(canonicalJson(identity)).toString(16).padStart(8, '0');
+    const { seed: _seed, ...withoutSeed } = identity;
     return {
       experiment: name as string,
       experimentFile: resolvePath(experimentFile),
       runId: `${components.optimizer.name}-s${seed}-${hash}`,
+      configId: hashString(canonicalJson(withoutSeed)).toString(16).padStart(8, '0'),
       seed,
       variant,
       scenario,

@@ -1,6 +1,7 @@
 import { tf } from '../tensor/tf.js';
 import type { NamedTensors, OptimizerComponent, OptimizerState, StepContext } from '../contracts/optimizer.js';
 import type { AnchorStore } from './anchors.js';
+import { l2Norm } from './rows.js';
 
 /** Per-tensor anchoring diagnostics, read back at logging points only. */
 export interface Diagnostics {
@@ -127,7 +128,7 @@ export class Optimizer {
     const constraints = this.component.constraints?.(this.projectionState, this.ruleState, this.phaseState) ?? {};
     const nan = tf.scalar(NaN);
     const rows = this.names.map((name) =>
-      tf.stack([tf.reshape(constraints[name] ?? nan, []), tf.norm(tf.sub(this.params.get(name)!, anchor[name]))]),
+      tf.stack([tf.reshape(constraints[name] ?? nan, []), l2Norm(tf.sub(this.params.get(name)!, anchor[name]))]),
     );
     return { names: this.names, values: tf.stack(rows) as tf.Tensor2D };
   }

@@ -23,3 +23,8 @@ export function rowL1(x: tf.Tensor, rowAxis: number): tf.Tensor {
 export function projectRows(anchor: tf.Tensor, offset: tf.Tensor, norms: tf.Tensor, radius: tf.Tensor | number): tf.Tensor {
   return tf.add(anchor, tf.mul(tf.clipByValue(tf.div(radius, norms), 0, 1), offset));
 }
+
+/** ‖x‖₂ as sqrt(Σx²): tf.norm's pow(|x|, 2) path is several times slower on wasm. */
+export function l2Norm(x: tf.Tensor): tf.Tensor {
+  return tf.sqrt(tf.sum(tf.square(x)));
+}

@@ -1,0 +1,167 @@
+// `anchorage compare`: reads runs back from their Arrow tables, groups them,
+// and reports each continual-learning metric as mean ± std over seeds. Runs
+// that did not complete are listed, never averaged in.
+import { join } from 'node:path';
+import { accuracyMatrix, summarize, type ContinualSummary } from '../metrics/continual.js';
+import { RUN_FILES, findRunDirs, isRunComplete, readRunRecord } from '../results/run-dir.js';
+import { readRows, type EvalRow } from '../results/tables.js';
+import { meanStd, pct, renderTable } from './format.js';
+import { formatMatrix } from './summary.js';
+
+export const GROUP_COLUMNS = ['experiment', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'config'] as const;
+export type GroupColumn = (typeof GROUP_COLUMNS)[number];
+export const FORMATS = ['table', 'csv', 'json', 'markdown'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export const METRICS: { key: keyof ContinualSummary; label: string; help: string }[] = [
+  { key: 'acc', label: 'ACC', help: 'final average accuracy: mean_j R[T][j]' },
+  { key: 'avgIncAcc', label: 'avg_inc_acc', help: 'average incremental accuracy: mean_k mean_{j<=k} R[k][j] (Rebuffi et al. 2017)' },
+  { key: 'bwt', label: 'BWT', help: 'backward transfer: mean_{j<T} (R[T][j] - R[j][j]) (Lopez-Paz & Ranzato 2017)' },
+  { key: 'fwt', label: 'FWT', help: 'forward transfer: mean_{j>=2} (R[j-1][j] - b_j), b = untrained model (Lopez-Paz & Ranzato 2017)' },
+  { key: 'forgetting', label: 'forgetting_best_minus_final', help: 'average forgetting: mean_{j<T} (max_{l<T} R[l][j] - R[T][j]) (Chaudhry et al. 2018; not Avalanche first-minus-last)' },
+];
+
+interface LoadedRun {
+  dir: string;
+  runId: string;
+  seed: number;
+  status: string;
+  complete: boolean;
+  columns: Record<GroupColumn, string>;
+  R?: number[][];
+  summary?: ContinualSummary;
+  taskNames: string[];
+}
+
+export interface Group {
+  key: Record<string, string>;
+  runs: LoadedRun[];
+  metrics: Record<string, { mean: number; std: number }>;
+  meanMatrix?: number[][];
+  taskNames: string[];
+}
+
+export interface Comparison {
+  by: GroupColumn[];
+  groups: Group[];
+  notComplete: { runId: string; status: string; dir: string }[];
+}
+
+function loadRun(dir: string): LoadedRun | undefined {
+  const record = readRunRecord(dir);
+  if (!record) return undefined;
+  const config = record.config as { components?: Record<string, { name: string }>; scenario?: string; configId?: string } | undefined;
+  const component = (k: string) => config?.components?.[k]?.name ?? '?';
+  const columns: Record<GroupColumn, string> = {
+    experiment: record.experiment,
+    dataset: component('dataset'),
+    stream: component('stream'),
+    scenario: config?.scenario ?? '?',
+    model: component('model'),
+    optimizer: component('optimizer'),
+    sampler: component('sampler'),
+    config: config?.configId ?? record.runId,
+  };
+  const complete = isRunComplete(dir);
+  let R: number[][] | undefined;
+  let summary: ContinualSummary | undefined;
+  if (complete) {
+    const m = accuracyMatrix(readRows<EvalRow>(join(dir, RUN_FILES.evals)));
+    if (m) {
+      R = m.R;
+      summary = summarize(m.R, m.untrained);
+    }
+  }
+  const tasks = (record.tasks as { name: string }[] | undefined) ?? [];
+  return { dir, runId: record.runId, seed: record.seed, status: record.status, complete: complete && !!summary, columns, R, summary, taskNames: tasks.map((t) => t.name) };
+}
+
+export function compareRuns(root: string, by: GroupColumn[]): Comparison {
+  const runs = findRunDirs(root).map(loadRun).filter((r): r is LoadedRun => !!r);
+  const done = runs.filter((r) => r.complete);
+  const groups = new Map<string, Group>();
+  for (const run of done) {
+    const key = Object.fromEntries(by.map((c) => [c, run.columns[c]]));
+    const id = JSON.stringify(key);
+    const g = groups.get(id) ?? { key, runs: [], metrics: {}, taskNames: run.taskNames };
+    g.runs.push(run);
+    groups.set(id, g);
+  }
+  for (const g of groups.values()) {
+    for (const m of METRICS) g.metrics[m.key] = meanStd(g.runs.map((r) => r.summary![m.key]));
+    const T = g.runs[0].R!.length;
+    if (g.runs.every((r) => r.R!.length === T)) {
+      g.meanMatrix = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => meanStd(g.runs.map((r) => r.R![i][j])).mean));
+    }
+  }
+  const sorted = [...groups.values()].sort((a, b) => JSON.stringify(a.key).localeCompare(JSON.stringify(b.key)));
+  return {
+    by,
+    groups: sorted,
+    notComplete: runs.filter((r) => !r.complete).map((r) => ({ runId: r.runId, status: r.complete ? 'completed' : r.status === 'completed' ? 'incomplete' : r.status, dir: r.dir })),
+  };
+}
+
+export function formatComparison(c: Comparison, format: Format, matrixGroup?: number): string {
+  const header = ['#', ...c.by, 'runs', 'seeds', ...METRICS.map((m) => m.label)];
+  const rows = c.groups.map((g, i) => [
+    String(i + 1),
+    ...c.by.map((k) => g.key[k]),
+    String(g.runs.length),
+    g.runs.map((r) => r.seed).sort((a, b) => a - b).join(' '),
+    ...METRICS.map((m) => g.metrics[m.key]),
+  ]);
+  if (format === 'json') {
+    return JSON.stringify(
+      {
+        by: c.by,
+        metrics: Object.fromEntries(METRICS.map((m) => [m.label, m.help])),
+        groups: c.groups.map((g) => ({
+          ...g.key,
+          runs: g.runs.map((r) => r.runId),
+          ...Object.fromEntries(METRICS.map((m) => [m.label, { mean: nullable(g.metrics[m.key].mean), std: nullable(g.metrics[m.key].std) }])),
+          meanAccuracyMatrix: g.meanMatrix,
+        })),
+        notComplete: c.notComplete,
+      },
+      null,
+      2,
+    );
+  }
+  if (format === 'csv') {
+    const csvHeader = [...c.by, 'runs', ...METRICS.flatMap((m) => [`${m.label}_mean`, `${m.label}_std`])];
+    const lines = c.groups.map((g) => [...c.by.map((k) => csvCell(g.key[k])), String(g.runs.length), ...METRICS.flatMap((m) => [num(g.metrics[m.key].mean), num(g.metrics[m.key].std)])].join(','));
+    return [csvHeader.join(','), ...lines].join('\n');
+  }
+  const text = rows.map((r) => r.map((cell) => (typeof cell === 'string' ? cell : `${pct(cell.mean)} ± ${pct(cell.std)}`)));
+  const out: string[] = [];
+  if (format === 'markdown') {
+    out.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...text.map((r) => `| ${r.join(' | ')} |`));
+  } else {
+    out.push('metrics in %, mean ± std over runs (seeds) of each group');
+    out.push(renderTable([header, ...text]));
+  }
+  if (matrixGroup !== undefined) {
+    const g = c.groups[matrixGroup - 1];
+    if (!g) out.push(`\nno group #${matrixGroup} (there are ${c.groups.length})`);
+    else if (g.meanMatrix) {
+      out.push(`\nmean accuracy matrix of group #${matrixGroup} (${Object.values(g.key).join(', ')}; ${g.runs.length} runs), %`);
+      out.push(formatMatrix(g.meanMatrix, g.taskNames));
+    }
+  }
+  if (c.notComplete.length) {
+    out.push(`\nnot averaged (${c.notComplete.length} run${c.notComplete.length > 1 ? 's' : ''} not complete):`);
+    for (const r of c.notComplete) out.push(`  ${r.runId}: ${r.status} (${r.dir})`);
+  }
+  return out.join('\n');
+}
+
+function nullable(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+function num(x: number): string {
+  return Number.isFinite(x) ? String(x) : '';
+}
+function csvCell(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
