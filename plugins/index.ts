@@ -13,5 +13,6 @@ import tpgm from './optimizers/tpgm.js';
 import sgd from './optimizers/sgd.js';
 import shuffled from './samplers/shuffled.js';
 import split from './streams/split.js';
+import naive from './strategies/naive.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, synthetic, split, shuffled, mlp, adamw, sgd, ftp, pgd, tpgm, l2sp, spd];
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, synthetic, split, shuffled, mlp, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive];

@@ -35,6 +35,7 @@ export interface ExperimentSpec {
     model?: ComponentSpec<'model'>[];
     optimizer?: ComponentSpec<'optimizer'>[];
     sampler?: ComponentSpec<'sampler'>[];
+    strategy?: ComponentSpec<'strategy'>[];
   };
   /** User plugin modules (paths relative to the experiment file, or package names). */
   plugins?: string[];
@@ -47,6 +48,8 @@ export interface ExperimentSpec {
   optimizer?: ComponentSpec<'optimizer'>;
   /** Default { name: 'shuffled' }. */
   sampler?: ComponentSpec<'sampler'>;
+  /** Continual-learning strategy; default { name: 'naive' } (plain fine-tuning). */
+  strategy?: ComponentSpec<'strategy'>;
   train?: TrainSpec;
   eval?: EvalSpec;
   /** Default [0]; `anchorage run --seeds` overrides. */

@@ -21,8 +21,8 @@ export interface Overrides {
   epochs?: number;
 }
 
-const TOP_LEVEL = ['name', 'description', 'axes', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'train', 'eval', 'seeds'];
-const DEFAULT_SAMPLER = { name: 'shuffled' };
+const TOP_LEVEL = ['name', 'description', 'axes', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'train', 'eval', 'seeds'];
+const DEFAULTS: Partial<Record<PluginKind, { name: string }>> = { sampler: { name: 'shuffled' }, strategy: { name: 'naive' } };
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -98,7 +98,7 @@ export function validateExperiment(raw: unknown, registry: PluginRegistry, exper
   return configs;
 }
 
-const AXIS_KEYS = ['dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler'] as const;
+const AXIS_KEYS = ['dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy'] as const;
 
 function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry, experimentFile: string, overrides: Overrides, at: Record<string, number>): RunConfig[] {
   const problems: Problem[] = [];
@@ -119,7 +119,7 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
 
   const components = {} as Record<PluginKind, ResolvedComponent>;
   for (const kind of PLUGIN_KINDS) {
-    const value = kind === 'sampler' && spec.sampler === undefined ? DEFAULT_SAMPLER : spec[kind];
+    const value = spec[kind] === undefined && DEFAULTS[kind] ? DEFAULTS[kind] : spec[kind];
     if (!isObject(value) || typeof value.name !== 'string') {
       problems.push({ path: kind, message: `must be { name: ${registry.names(kind).map((n) => `'${n}'`).join(' | ')}, ...options }` });
       continue;

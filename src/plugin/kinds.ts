@@ -3,6 +3,7 @@ import type { Model } from '../contracts/model.js';
 import type { OptimizerComponent } from '../contracts/optimizer.js';
 import type { Sampler } from '../contracts/sampler.js';
 import type { TaskStream } from '../contracts/stream.js';
+import type { Strategy } from '../contracts/strategy.js';
 
 /** What a plugin of each kind builds. */
 export interface PluginKinds {
@@ -11,9 +12,10 @@ export interface PluginKinds {
   sampler: Sampler;
   model: Model;
   optimizer: OptimizerComponent;
+  strategy: Strategy;
 }
 export type PluginKind = keyof PluginKinds;
-export const PLUGIN_KINDS: readonly PluginKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer'];
+export const PLUGIN_KINDS: readonly PluginKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer', 'strategy'];
 
 /**
  * Option types of the registered plugins by name, per kind. Every built-in
@@ -26,6 +28,7 @@ export interface StreamPlugins {}
 export interface SamplerPlugins {}
 export interface ModelPlugins {}
 export interface OptimizerPlugins {}
+export interface StrategyPlugins {}
 
 export interface PluginRegistries {
   dataset: DatasetPlugins;
@@ -33,4 +36,5 @@ export interface PluginRegistries {
   sampler: SamplerPlugins;
   model: ModelPlugins;
   optimizer: OptimizerPlugins;
+  strategy: StrategyPlugins;
 }

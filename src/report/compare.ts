@@ -8,7 +8,7 @@ import { readRows, type EvalRow } from '../results/tables.js';
 import { meanStd, pct, renderTable } from './format.js';
 import { formatMatrix } from './summary.js';
 
-export const GROUP_COLUMNS = ['experiment', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'config'] as const;
+export const GROUP_COLUMNS = ['experiment', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'config'] as const;
 export type GroupColumn = (typeof GROUP_COLUMNS)[number];
 export const FORMATS = ['table', 'csv', 'json', 'markdown'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -60,6 +60,7 @@ function loadRun(dir: string): LoadedRun | undefined {
     model: component('model'),
     optimizer: component('optimizer'),
     sampler: component('sampler'),
+    strategy: component('strategy'),
     config: config?.configId ?? record.runId,
   };
   const complete = isRunComplete(dir);

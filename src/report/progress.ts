@@ -31,7 +31,7 @@ export function showProgress(events: Observable<RunEvent>, opts: ProgressOptions
     switch (e.type) {
       case 'run-start':
         tasks = e.tasks.length;
-        if (e.model) log(`run ${e.runId}: ${e.model}; ${e.optimizer}; ${tasks} tasks`);
+        if (e.model) log(`run ${e.runId}: ${e.model}; ${e.optimizer}; strategy ${e.strategy}; ${tasks} tasks`);
         break;
       case 'task-start':
         taskSteps = e.steps;

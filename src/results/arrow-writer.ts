@@ -80,6 +80,7 @@ export function writeRunResults(events: Observable<RunEvent>, out: string): Prom
               },
               model: start.model,
               optimizer: start.optimizer,
+              strategy: start.strategy,
               tasks: start.tasks,
               timings: { startedAt: start.startedAt, endedAt: new Date().toISOString(), seconds: e.seconds, steps: e.steps, stepsPerSecond: e.stepsPerSecond },
               // Derived for convenience; evals.arrow stays the source of truth.

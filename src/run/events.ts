@@ -14,6 +14,7 @@ export interface RunStart {
   backend: BackendInfo;
   model: string;
   optimizer: string;
+  strategy: string;
   tasks: { index: number; name: string; classes: readonly number[]; trainExamples: number; validationExamples: number; testExamples: number }[];
   startedAt: string;
 }

@@ -22,7 +22,7 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
     const before = tf.memory().numTensors;
     const container = createRunContainer(config, registry, backend);
     try {
-      for (const kind of ['dataset', 'stream', 'sampler', 'model', 'optimizer'] as const) {
+      for (const kind of ['dataset', 'stream', 'sampler', 'model', 'optimizer', 'strategy'] as const) {
         try {
           await resolveTokenAsync<unknown>(container, COMPONENT[kind]);
         } catch (e) {

@@ -8,7 +8,9 @@ import { createRunContainer } from './container.js';
 import { Evaluator } from './evaluate.js';
 import type { RunEvent, RunStatus } from './events.js';
 import { DivergedError, InterruptedError, TaskTrainer, stepsPerEpoch } from './train-task.js';
-import { ANCHORS, COMPONENT } from './tokens.js';
+import { ANCHORS, COMPONENT, SCENARIO } from './tokens.js';
+import type { Strategy, TaskContext } from '../contracts/strategy.js';
+import type { Task } from '../contracts/stream.js';
 import { resolveToken, resolveTokenAsync } from '../contracts/token.js';
 
 export interface RunOptions {
@@ -50,6 +52,8 @@ async function execute(config: RunConfig, registry: PluginRegistry, backend: Bac
   let error: string | undefined;
   let optimizer: Optimizer | undefined;
   let evaluator: Evaluator | undefined;
+  let trainer: TaskTrainer | undefined;
+  let strategy: Strategy | undefined;
   let steps = 0;
   let startEmitted = false;
   const numTensorsBefore = tf.memory().numTensors;
@@ -58,9 +62,13 @@ async function execute(config: RunConfig, registry: PluginRegistry, backend: Bac
     const model = await resolveTokenAsync(container, COMPONENT.model);
     const component = await resolveTokenAsync(container, COMPONENT.optimizer);
     const anchors = resolveToken(container, ANCHORS);
-    const trainer = await container.getAsync(TaskTrainer);
+    strategy = await resolveTokenAsync(container, COMPONENT.strategy);
+    const scenario = await resolveTokenAsync(container, SCENARIO);
+    trainer = await container.getAsync(TaskTrainer);
     evaluator = await container.getAsync(Evaluator);
-    const selections = stream.tasks.map((t) => trainer.select(t, component.phase?.validationFraction ?? 0));
+    const selections = stream.tasks.map((t) => trainer!.select(t, component.phase?.validationFraction ?? 0));
+    const selection = (t: Task) => trainer!.trainingSet(t, selections[t.index].train);
+    const contextOf = (task: Task): TaskContext => ({ task, stream, model, scenario, selection });
     emit({
       type: 'run-start',
       runId,
@@ -68,6 +76,7 @@ async function execute(config: RunConfig, registry: PluginRegistry, backend: Bac
       backend,
       model: model.describe(),
       optimizer: component.description,
+      strategy: strategy.name,
       tasks: stream.tasks.map((t, i) => ({ index: t.index, name: t.name, classes: t.classes, trainExamples: selections[i].train.length, validationExamples: selections[i].validation.length, testExamples: t.test.count })),
       startedAt: new Date().toISOString(),
     });
@@ -88,12 +97,17 @@ async function execute(config: RunConfig, registry: PluginRegistry, backend: Bac
       const taskStart = performance.now();
       if (component.anchor === 'task-start') anchors.snapshot('task-start', model.params);
       optimizer.onTaskStart();
-      const selected = selections[task.index];
-      emit({ type: 'task-start', runId, task: task.index, name: task.name, examples: selected.train.length, steps: stepsPerEpoch(selected.train.length, config.train.batchSize) * config.train.epochs });
-      for await (const event of trainer.train(task, selected, optimizer, signal)) {
+      const ctx = contextOf(task);
+      const data = strategy.trainingSet?.(ctx) ?? ctx.selection(task);
+      const validation = selections[task.index].validation.length ? trainer.trainingSet(task, selections[task.index].validation) : undefined;
+      const taskSteps = stepsPerEpoch(data.count, config.train.batchSize) * config.train.epochs;
+      emit({ type: 'task-start', runId, task: task.index, name: task.name, examples: data.count, steps: taskSteps });
+      await strategy.onTaskStart?.({ ...ctx, steps: taskSteps, batchSize: config.train.batchSize });
+      for await (const event of trainer.train(task, data, validation, optimizer, strategy, signal)) {
         if (event.type === 'step') rates.push(event.examplesPerSecond / config.train.batchSize);
         emit(event);
       }
+      await strategy.onTaskEnd?.({ ...ctx, trained: data });
       await evaluateAll(task.index);
       emit({ type: 'task-end', runId, task: task.index, seconds: (performance.now() - taskStart) / 1000 });
     }
@@ -101,12 +115,14 @@ async function execute(config: RunConfig, registry: PluginRegistry, backend: Bac
     status = e instanceof DivergedError ? 'diverged' : e instanceof InterruptedError ? 'interrupted' : 'failed';
     error = (e as Error).message;
     if (!startEmitted) {
-      emit({ type: 'run-start', runId, config, backend, model: '', optimizer: '', tasks: [], startedAt: new Date().toISOString() });
+      emit({ type: 'run-start', runId, config, backend, model: '', optimizer: '', strategy: '', tasks: [], startedAt: new Date().toISOString() });
     }
   } finally {
     steps = optimizer?.stepCount ?? 0;
     optimizer?.dispose();
     evaluator?.dispose();
+    trainer?.dispose();
+    strategy?.dispose?.();
     resolveToken(container, ANCHORS).dispose();
     if (container.isBound(COMPONENT.model)) {
       try {

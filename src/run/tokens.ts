@@ -21,4 +21,5 @@ export const COMPONENT: { [K in PluginKind]: ReturnType<typeof token<PluginKinds
   sampler: token('component:sampler'),
   model: token('component:model'),
   optimizer: token('component:optimizer'),
+  strategy: token('component:strategy'),
 };

@@ -1,14 +1,15 @@
 import { inject, injectable } from 'inversify';
 import { tf } from '../tensor/tf.js';
 import type { Rng } from '../tensor/rng.js';
-import { featureSize } from '../contracts/data.js';
+import { featureSize, takeExamples } from '../contracts/data.js';
 import type { Model } from '../contracts/model.js';
 import type { NamedTensors } from '../contracts/optimizer.js';
 import type { Sampler } from '../contracts/sampler.js';
+import type { Strategy, TrainingSet } from '../contracts/strategy.js';
 import type { Task, TaskStream } from '../contracts/stream.js';
 import type { RunConfig } from '../experiment/spec.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { logitMask, type ScenarioView } from './scenario.js';
+import type { ScenarioView } from './scenario.js';
 import type { ConstraintsEvent, EpochEnd, StepEvent } from './events.js';
 import { COMPONENT, ROOT_RNG, RUN_CONFIG, SCENARIO } from './tokens.js';
 
@@ -21,16 +22,25 @@ export function stepsPerEpoch(examples: number, batchSize: number): number {
   return Math.ceil(examples / batchSize);
 }
 
+export interface TaskSelection {
+  train: Int32Array;
+  /** Held out for a periodic phase (TPGM); empty otherwise. */
+  validation: Int32Array;
+}
+
 /**
  * Trains the model on one task. This is the training loop of anchorage and
  * the only one: every step runs inside tf.tidy and nothing is read back from
- * the backend except the loss every `logEvery` steps.
+ * the backend except the loss (and anchoring diagnostics) every `logEvery`
+ * steps.
  */
 @injectable()
 export class TaskTrainer {
   private readonly variables: tf.Variable[];
   /** tfjs names variables globally; gradients come back under those names. */
   private readonly paramNameOf: Map<string, string>;
+  /** Per task, the additive logit mask of the scenario ([tasks, outputs]); null when every output competes. */
+  private readonly taskMasks: tf.Tensor2D | null;
 
   constructor(
     @inject(RUN_CONFIG) private readonly config: RunConfig,
@@ -42,6 +52,7 @@ export class TaskTrainer {
   ) {
     this.variables = [...model.params.values()];
     this.paramNameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
+    this.taskMasks = taskMaskMatrix(stream, scenario);
   }
 
   /**
@@ -60,63 +71,91 @@ export class TaskTrainer {
     return { validation: shuffled.slice(0, held).sort(), train: shuffled.slice(held).sort() };
   }
 
-  async *train(task: Task, selection: TaskSelection, optimizer: Optimizer, signal?: AbortSignal): AsyncGenerator<StepEvent | ConstraintsEvent | EpochEnd> {
-    const selected = selection.train;
+  /** Examples of `task` at `indices` as a training set in the scenario's label space. */
+  trainingSet(task: Task, indices: Int32Array): TrainingSet {
+    const taken = takeExamples(task.train, indices, featureSize(this.stream.featureShape));
+    const labels = this.scenario.labels(task, 'train');
+    return { ...taken, labels: Int32Array.from(indices, (i) => labels[i]), taskIds: new Int32Array(indices.length).fill(task.index) };
+  }
+
+  /** Logits with the scenario's per-example task masks applied. */
+  private masked(logits: tf.Tensor, taskIds: tf.Tensor): tf.Tensor {
+    return this.taskMasks ? tf.add(logits, tf.gather(this.taskMasks, taskIds)) : logits;
+  }
+
+  async *train(
+    task: Task,
+    data: TrainingSet,
+    validationSet: TrainingSet | undefined,
+    optimizer: Optimizer,
+    strategy: Strategy,
+    signal?: AbortSignal,
+  ): AsyncGenerator<StepEvent | ConstraintsEvent | EpochEnd> {
     const { epochs, batchSize, logEvery } = this.config.train;
     const size = featureSize(this.stream.featureShape);
     const outputs = this.scenario.outputs;
-    const labels = this.scenario.labels(task, 'train');
-    for (const l of labels) {
+    for (const l of data.labels) {
       if (l < 0 || l >= outputs) throw new Error(`task ${task.name}: label ${l} is outside the model's ${outputs} outputs`);
     }
-    const x = tf.tensor2d(task.train.features, [task.train.count, size]);
-    const y = tf.tensor1d(labels, 'int32');
-    const mask = logitMask(this.scenario.allowedOutputs(task), outputs);
+    const n = data.count;
+    if (n === 0) return; // e.g. the later tasks of joint training
+    const x = tf.tensor2d(data.features, [n, size]);
+    const y = tf.tensor1d(data.labels, 'int32');
+    const ids = tf.tensor1d(data.taskIds, 'int32');
     const lr = optimizer.component.learningRate;
-    const validation = optimizer.component.phase ? new ValidationBatches(x, y, selection.validation, batchSize, this.rng.fork(`validation-order:${task.index}`)) : undefined;
+    const validation = optimizer.component.phase && validationSet ? new ValidationBatches(validationSet, size, batchSize, this.rng.fork(`validation-order:${task.index}`)) : undefined;
     const model = this.model;
-    const validationLoss = (xv: tf.Tensor, yv: tf.Tensor) => (params: NamedTensors) => {
+    const validationLoss = (xv: tf.Tensor, yv: tf.Tensor, idv: tf.Tensor) => (params: NamedTensors) => {
       if (!model.apply) throw new Error('this optimizer needs a model that can run with other parameter values (Model.apply)');
-      let logits = model.apply(params, xv, true);
-      if (mask) logits = tf.add(logits, mask);
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(yv, outputs), logits);
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(yv, outputs), this.masked(model.apply(params, xv, true), idv));
     };
+    const all = Int32Array.from({ length: n }, (_, i) => i);
     let step = 0;
     try {
       for (let epoch = 0; epoch < epochs; epoch++) {
         const epochStart = performance.now();
-        const order = this.sampler.order(selected, epoch, this.rng.fork(`sampler:order:${task.index}:${epoch}`));
+        const order = this.sampler.order(all, epoch, this.rng.fork(`sampler:order:${task.index}:${epoch}`));
         // One gather per epoch puts the examples in order on the backend; steps then only slice.
-        const [ex, ey] = tf.tidy(() => {
+        const [ex, ey, eid] = tf.tidy(() => {
           const idx = tf.tensor1d(order, 'int32');
-          return [tf.gather(x, idx), tf.gather(y, idx)];
+          return [tf.gather(x, idx), tf.gather(y, idx), tf.gather(ids, idx)];
         });
-        const n = order.length;
-        const steps = stepsPerEpoch(n, batchSize);
+        const count = order.length;
+        const steps = stepsPerEpoch(count, batchSize);
         let windowStart = performance.now();
         let windowExamples = 0;
         try {
           for (let s = 0; s < steps; s++) {
             if (signal?.aborted) throw new InterruptedError('interrupted');
             const start = s * batchSize;
-            const count = Math.min(batchSize, n - start);
+            const b = Math.min(batchSize, count - start);
             step += 1;
             const log = step % logEvery === 0 || (epoch === epochs - 1 && s === steps - 1);
             let diagnosed: string[] | undefined;
             const logged = tf.tidy((): tf.Tensor | undefined => {
-              const xb = tf.slice(ex, [start, 0], [count, size]);
-              const yb = tf.oneHot(tf.slice(ey, [start], [count]), outputs);
+              let xb: tf.Tensor = tf.slice(ex, [start, 0], [b, size]);
+              let yb: tf.Tensor = tf.slice(ey, [start], [b]);
+              let idb: tf.Tensor = tf.slice(eid, [start], [b]);
+              const extra = strategy.extraBatch?.(step);
+              if (extra) {
+                xb = tf.concat([xb, extra.x]);
+                yb = tf.concat([yb, extra.y]);
+                idb = tf.concat([idb, extra.taskIds]);
+              }
+              const targets = tf.oneHot(yb, outputs);
               const { value, grads } = tf.variableGrads(() => {
-                let logits = this.model.forward(xb, true);
-                if (mask) logits = tf.add(logits, mask);
-                return tf.losses.softmaxCrossEntropy(yb, logits) as tf.Scalar;
+                const logits = this.masked(this.model.forward(xb, true), idb);
+                const loss = tf.losses.softmaxCrossEntropy(targets, logits) as tf.Scalar;
+                const params = strategy.loss ? Object.fromEntries(this.model.params) : {};
+                const term = strategy.loss?.({ params, x: xb, logits });
+                return term ? (tf.add(loss, term) as tf.Scalar) : loss;
               }, this.variables);
               const named: NamedTensors = {};
               for (const [varName, g] of Object.entries(grads)) named[this.paramNameOf.get(varName)!] = g;
               optimizer.step(named);
               if (validation && optimizer.phaseDue) {
-                const [xv, yv] = validation.next();
-                optimizer.runPhase(validationLoss(xv, yv));
+                const [xv, yv, idv] = validation.next();
+                optimizer.runPhase(validationLoss(xv, yv, idv));
               }
               if (!log) return undefined;
               // One read-back per logging point: the loss and, for anchored methods, their diagnostics.
@@ -124,7 +163,7 @@ export class TaskTrainer {
               diagnosed = diagnostics?.names;
               return diagnostics ? tf.concat([tf.reshape(value, [1]), tf.reshape(diagnostics.values, [-1])]) : tf.reshape(value, [1]);
             });
-            windowExamples += count;
+            windowExamples += b;
             if (logged) {
               const values = await logged.data();
               logged.dispose();
@@ -157,24 +196,31 @@ export class TaskTrainer {
             }
           }
         } finally {
-          ex.dispose();
-          ey.dispose();
+          tf.dispose([ex, ey, eid]);
         }
         yield { type: 'epoch-end', runId: this.config.runId, task: task.index, epoch, steps, seconds: (performance.now() - epochStart) / 1000 };
       }
     } finally {
       validation?.dispose();
-      x.dispose();
-      y.dispose();
-      mask?.dispose();
+      tf.dispose([x, y, ids]);
     }
+  }
+
+  dispose(): void {
+    this.taskMasks?.dispose();
   }
 }
 
-export interface TaskSelection {
-  train: Int32Array;
-  /** Held out for a periodic phase (TPGM); empty otherwise. */
-  validation: Int32Array;
+function taskMaskMatrix(stream: TaskStream, scenario: ScenarioView): tf.Tensor2D | null {
+  const allowed = stream.tasks.map((t) => scenario.allowedOutputs(t));
+  if (allowed.every((a) => a === null)) return null;
+  const values = new Float32Array(stream.tasks.length * scenario.outputs);
+  allowed.forEach((a, t) => {
+    if (!a) return;
+    values.fill(-1e9, t * scenario.outputs, (t + 1) * scenario.outputs);
+    for (const o of a) values[t * scenario.outputs + o] = 0;
+  });
+  return tf.tensor2d(values, [stream.tasks.length, scenario.outputs]);
 }
 
 /**
@@ -182,42 +228,50 @@ export interface TaskSelection {
  * in a fresh seeded order on the backend once, then batches are slices.
  */
 class ValidationBatches {
+  private readonly x: tf.Tensor2D;
+  private readonly y: tf.Tensor1D;
+  private readonly ids: tf.Tensor1D;
   private xs?: tf.Tensor;
   private ys?: tf.Tensor;
+  private is?: tf.Tensor;
   private cursor = 0;
 
   constructor(
-    private readonly x: tf.Tensor2D,
-    private readonly y: tf.Tensor1D,
-    private readonly indices: Int32Array,
+    private readonly data: TrainingSet,
+    size: number,
     private readonly batchSize: number,
     private readonly rng: Rng,
   ) {
+    this.x = tf.tensor2d(data.features, [data.count, size]);
+    this.y = tf.tensor1d(data.labels, 'int32');
+    this.ids = tf.tensor1d(data.taskIds, 'int32');
     this.newPass();
   }
 
   private newPass(): void {
-    this.dispose();
-    const order = tf.tensor1d(this.rng.shuffle(Int32Array.from(this.indices)), 'int32');
+    tf.dispose([this.xs!, this.ys!, this.is!].filter(Boolean));
+    const order = tf.tensor1d(this.rng.permutation(this.data.count), 'int32');
     this.xs = tf.keep(tf.gather(this.x, order));
     this.ys = tf.keep(tf.gather(this.y, order));
+    this.is = tf.keep(tf.gather(this.ids, order));
     order.dispose();
     this.cursor = 0;
   }
 
   /** The next batch; its tensors belong to the caller's tidy. */
-  next(): [tf.Tensor, tf.Tensor] {
-    const n = this.indices.length;
-    if (this.cursor >= n) this.newPass();
-    const size = Math.min(this.batchSize, n - this.cursor);
-    const batch: [tf.Tensor, tf.Tensor] = [tf.slice(this.xs!, [this.cursor, 0], [size, -1]), tf.slice(this.ys!, [this.cursor], [size])];
+  next(): [tf.Tensor, tf.Tensor, tf.Tensor] {
+    if (this.cursor >= this.data.count) this.newPass();
+    const size = Math.min(this.batchSize, this.data.count - this.cursor);
+    const batch: [tf.Tensor, tf.Tensor, tf.Tensor] = [
+      tf.slice(this.xs!, [this.cursor, 0], [size, -1]),
+      tf.slice(this.ys!, [this.cursor], [size]),
+      tf.slice(this.is!, [this.cursor], [size]),
+    ];
     this.cursor += size;
     return batch;
   }
 
   dispose(): void {
-    this.xs?.dispose();
-    this.ys?.dispose();
-    this.xs = this.ys = undefined;
+    tf.dispose([this.xs!, this.ys!, this.is!, this.x, this.y, this.ids].filter(Boolean));
   }
 }

@@ -1,0 +1,19 @@
+import { definePlugin } from '../../src/plugin/define-plugin.js';
+import type { OptionsInput } from '../../src/plugin/options.js';
+
+const options = {};
+
+declare module '../../src/plugin/kinds.js' {
+  interface StrategyPlugins {
+    naive: OptionsInput<typeof options>;
+  }
+}
+
+/** Plain fine-tuning: each task trains on its own data only (the lower bound; van de Ven & Tolias' "None"). */
+export default definePlugin({
+  kind: 'strategy',
+  name: 'naive',
+  description: 'plain fine-tuning on each task in turn (the lower bound)',
+  options,
+  create: () => ({ name: 'naive' }),
+});
