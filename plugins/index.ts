@@ -13,6 +13,11 @@ import tpgm from './optimizers/tpgm.js';
 import sgd from './optimizers/sgd.js';
 import shuffled from './samplers/shuffled.js';
 import split from './streams/split.js';
+import cumulative from './strategies/cumulative.js';
+import ewc from './strategies/ewc.js';
+import joint from './strategies/joint.js';
+import lwf from './strategies/lwf.js';
 import naive from './strategies/naive.js';
+import replay from './strategies/replay.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, synthetic, split, shuffled, mlp, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive];
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, synthetic, split, shuffled, mlp, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf];

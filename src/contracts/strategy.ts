@@ -14,6 +14,26 @@ export interface TrainingSet extends Examples {
   readonly taskIds: Int32Array;
 }
 
+/** Concatenates training sets (joint and cumulative training, replay buffers). */
+export function concatTrainingSets(sets: readonly TrainingSet[]): TrainingSet {
+  const count = sets.reduce((a, s) => a + s.count, 0);
+  const first = sets.find((s) => s.count > 0);
+  const size = first ? first.features.length / first.count : 0;
+  const features = new Float32Array(count * size);
+  const labels = new Int32Array(count);
+  const taskIds = new Int32Array(count);
+  let at = 0;
+  for (const s of sets) {
+    features.set(s.features, at * size);
+    labels.set(s.labels, at);
+    taskIds.set(s.taskIds, at);
+    at += s.count;
+  }
+  return { features, labels, taskIds, count };
+}
+
+export const EMPTY_TRAINING_SET: TrainingSet = { features: new Float32Array(0), labels: new Int32Array(0), taskIds: new Int32Array(0), count: 0 };
+
 export interface TaskContext {
   readonly task: Task;
   readonly stream: TaskStream;
@@ -45,8 +65,11 @@ export interface Strategy {
   onTaskStart?(ctx: TaskContext & { steps: number; batchSize: number }): void | Promise<void>;
   /** Examples added to the batch of step `step` (1-based within the task). Called inside the step's tidy. */
   extraBatch?(step: number): ExtraBatch | undefined;
-  /** An extra loss term, inside the gradient tape: `logits` are the masked logits of `x`. */
-  loss?(ctx: { params: NamedTensors; x: Tensor; logits: Tensor }): Tensor | undefined;
+  /**
+   * An extra loss term, inside the gradient tape. `rawLogits` are the model's
+   * outputs for `x`; `logits` the same with the scenario's task masks added.
+   */
+  loss?(ctx: { params: NamedTensors; x: Tensor; logits: Tensor; rawLogits: Tensor }): Tensor | undefined;
   /** After the task's last step: consolidate (a Fisher matrix, a copy of the model, a buffer update). */
   onTaskEnd?(ctx: TaskContext & { trained: TrainingSet }): void | Promise<void>;
   dispose?(): void;

@@ -144,10 +144,11 @@ export class TaskTrainer {
               }
               const targets = tf.oneHot(yb, outputs);
               const { value, grads } = tf.variableGrads(() => {
-                const logits = this.masked(this.model.forward(xb, true), idb);
+                const rawLogits = this.model.forward(xb, true);
+                const logits = this.masked(rawLogits, idb);
                 const loss = tf.losses.softmaxCrossEntropy(targets, logits) as tf.Scalar;
                 const params = strategy.loss ? Object.fromEntries(this.model.params) : {};
-                const term = strategy.loss?.({ params, x: xb, logits });
+                const term = strategy.loss?.({ params, x: xb, logits, rawLogits });
                 return term ? (tf.add(loss, term) as tf.Scalar) : loss;
               }, this.variables);
               const named: NamedTensors = {};

@@ -1,0 +1,99 @@
+// EWC — Elastic Weight Consolidation (Kirkpatrick et al., 2017), and its
+// online variant (Schwarz et al., 2018): after each task, the diagonal Fisher
+// information F at the learned weights θ*; later tasks add
+// (λ/2) Σ F·(θ − θ*)² to the loss. Online EWC keeps one running F
+// (F ← γF + F_new) anchored at the latest θ*; offline EWC one term per task.
+import { definePlugin } from '../../src/plugin/define-plugin.js';
+import { o, type OptionsInput } from '../../src/plugin/options.js';
+import { tf } from '../../src/tensor/tf.js';
+import type { NamedTensors } from '../../src/contracts/optimizer.js';
+import { logitMask } from '../../src/run/scenario.js';
+
+const options = {
+  lambda: o.number({ description: 'strength of the quadratic penalty (λ)', default: 5000, min: 0 }),
+  online: o.boolean({ description: 'online EWC: one running Fisher (decayed by gamma) instead of one penalty per task', default: false }),
+  gamma: o.number({ description: 'online EWC: decay of the running Fisher', default: 1, min: 0, max: 1 }),
+  fisherSamples: o.integer({ description: "training examples whose gradients estimate each task's Fisher", default: 500, min: 1 }),
+  empirical: o.boolean({ description: "use the true label (empirical Fisher) instead of the model's prediction", default: false }),
+};
+
+declare module '../../src/plugin/kinds.js' {
+  interface StrategyPlugins {
+    ewc: OptionsInput<typeof options>;
+  }
+}
+
+interface Consolidated {
+  fisher: NamedTensors;
+  anchor: NamedTensors;
+}
+
+export default definePlugin({
+  kind: 'strategy',
+  name: 'ewc',
+  description: 'Elastic Weight Consolidation (diagonal Fisher), offline or online',
+  options,
+  create(opts, ctx) {
+    const rng = ctx.rng('fisher');
+    const penalties: Consolidated[] = [];
+    const free = (c: Consolidated) => tf.dispose([...Object.values(c.fisher), ...Object.values(c.anchor)]);
+    return {
+      name: opts.online ? 'ewc-online' : 'ewc',
+      onTaskEnd({ task, model, scenario, trained }) {
+        if (trained.count === 0) return;
+        const names = [...model.params.keys()];
+        const variables = names.map((n) => model.params.get(n)!);
+        const size = trained.features.length / trained.count;
+        const picks = rng.permutation(trained.count).slice(0, Math.min(opts.fisherSamples, trained.count));
+        const mask = logitMask(scenario.allowedOutputs(task), scenario.outputs);
+        const sums: tf.Tensor[] = names.map((n) => tf.zerosLike(model.params.get(n)!));
+        // One example at a time: the Fisher diagonal is the mean of squared per-example gradients.
+        for (const i of picks) {
+          const next = tf.tidy(() => {
+            const x = tf.tensor2d(trained.features.subarray(i * size, (i + 1) * size), [1, size]);
+            let logits = model.forward(x, false);
+            if (mask) logits = tf.add(logits, mask);
+            const label = opts.empirical ? tf.tensor1d([trained.labels[i]], 'int32') : tf.argMax(logits, 1);
+            const target = tf.oneHot(label, scenario.outputs);
+            const { grads } = tf.variableGrads(() => {
+              let out = model.forward(x, true);
+              if (mask) out = tf.add(out, mask);
+              return tf.losses.softmaxCrossEntropy(target, out) as tf.Scalar;
+            }, variables);
+            return variables.map((v, k) => tf.add(sums[k], tf.square(grads[v.name])));
+          });
+          tf.dispose(sums);
+          sums.splice(0, sums.length, ...next);
+        }
+        mask?.dispose();
+        const fisher: NamedTensors = {};
+        const anchor: NamedTensors = {};
+        names.forEach((n, k) => {
+          fisher[n] = tf.tidy(() => tf.div(sums[k], picks.length));
+          anchor[n] = tf.clone(model.params.get(n)!);
+        });
+        tf.dispose(sums);
+        if (opts.online && penalties.length) {
+          const old = penalties.pop()!;
+          const merged: NamedTensors = {};
+          for (const n of names) merged[n] = tf.tidy(() => tf.add(tf.mul(old.fisher[n], opts.gamma), fisher[n]));
+          tf.dispose(Object.values(fisher));
+          free(old);
+          penalties.push({ fisher: merged, anchor });
+        } else penalties.push({ fisher, anchor });
+      },
+      loss({ params }) {
+        if (penalties.length === 0 || opts.lambda === 0) return undefined;
+        let total: tf.Tensor = tf.scalar(0);
+        for (const p of penalties) {
+          for (const [n, f] of Object.entries(p.fisher)) total = tf.add(total, tf.sum(tf.mul(f, tf.square(tf.sub(params[n], p.anchor[n])))));
+        }
+        return tf.mul(total, opts.lambda / 2);
+      },
+      dispose() {
+        penalties.forEach(free);
+        penalties.length = 0;
+      },
+    };
+  },
+});

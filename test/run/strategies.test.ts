@@ -1,0 +1,115 @@
+// Strategies in the real run loop, on a synthetic stream where forgetting is
+// certain: what each must do, and that memory stays flat.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lastValueFrom, toArray } from 'rxjs';
+import { runEvents } from '../../src/run/run.js';
+import { selectBackend, type BackendInfo } from '../../src/tensor/backend.js';
+import { tf } from '../../src/tensor/tf.js';
+import type { RunEvent } from '../../src/run/events.js';
+import { accuracyMatrix, summarize } from '../../src/metrics/continual.js';
+import { ReplayBuffer } from '../../plugins/strategies/replay.js';
+import { Rng } from '../../src/tensor/rng.js';
+import { tinyConfigs } from '../helpers.js';
+
+let backend: BackendInfo;
+beforeAll(async () => {
+  backend = await selectBackend('auto');
+});
+
+const BASE = {
+  name: 'strategies',
+  dataset: { name: 'synthetic', classes: 6, features: 16, trainPerClass: 60, testPerClass: 30, separation: 6 },
+  stream: { name: 'split', tasksOf: 2 },
+  model: { name: 'mlp', hidden: [32] },
+  optimizer: { name: 'adamw', lr: 0.02 },
+  train: { epochs: 3, batchSize: 20, logEvery: 5 },
+};
+
+async function run(extra: object) {
+  const { configs, registry } = tinyConfigs({ ...BASE, ...extra });
+  const before = tf.memory().numTensors;
+  const events: RunEvent[] = await lastValueFrom(runEvents(configs[0], registry, backend).pipe(toArray()));
+  expect(events.at(-1)).toMatchObject({ type: 'run-end', status: 'completed' });
+  expect(tf.memory().numTensors).toBe(before);
+  const rows = events.flatMap((e) => (e.type === 'eval' ? [{ trained_task: e.trainedTask, eval_task: e.evalTask, eval_set: e.evalSet, accuracy: e.accuracy }] : []));
+  const m = accuracyMatrix(rows)!;
+  const taskStarts = events.filter((e): e is Extract<RunEvent, { type: 'task-start' }> => e.type === 'task-start');
+  return { summary: summarize(m.R, m.untrained), R: m.R, taskStarts };
+}
+
+describe('strategies', () => {
+  it('naive fine-tuning forgets in class-il; joint is the upper bound; cumulative in between', async () => {
+    const naive = await run({});
+    const joint = await run({ strategy: { name: 'joint' } });
+    const cumulative = await run({ strategy: { name: 'cumulative' } });
+    expect(naive.summary.acc).toBeLessThan(0.5);
+    expect(joint.summary.acc).toBeGreaterThan(0.9);
+    expect(cumulative.summary.acc).toBeGreaterThan(0.9);
+    // Joint trains once, on everything; cumulative trains on the growing union.
+    expect(joint.taskStarts.map((t) => t.examples)).toEqual([360, 0, 0]);
+    expect(cumulative.taskStarts.map((t) => t.examples)).toEqual([120, 240, 360]);
+  });
+
+  it('replay beats naive by a wide margin, with either buffer policy', async () => {
+    const naive = await run({});
+    for (const policy of ['reservoir', 'class-balanced']) {
+      const replay = await run({ strategy: { name: 'replay', size: 60, policy } });
+      expect(replay.summary.acc).toBeGreaterThan(naive.summary.acc + 0.25);
+    }
+  });
+
+  it('task-il beats class-il for the same naive training', async () => {
+    const classIl = await run({});
+    const taskIl = await run({ scenario: 'task-il' });
+    const domainIl = await run({ scenario: 'domain-il' });
+    expect(taskIl.summary.acc).toBeGreaterThan(classIl.summary.acc + 0.3);
+    expect(domainIl.summary.acc).toBeGreaterThan(0);
+  });
+
+  it('ewc (offline and online) and lwf train with flat memory and forget less than naive in task-il', async () => {
+    const naive = await run({ scenario: 'domain-il', strategy: { name: 'naive' } });
+    const ewc = await run({ scenario: 'domain-il', strategy: { name: 'ewc', lambda: 100, fisherSamples: 60 } });
+    const online = await run({ scenario: 'domain-il', strategy: { name: 'ewc', lambda: 100, online: true, gamma: 0.9, fisherSamples: 60 } });
+    const lwf = await run({ scenario: 'domain-il', strategy: { name: 'lwf', alpha: 1 } });
+    expect(ewc.summary.forgetting).toBeLessThanOrEqual(naive.summary.forgetting);
+    expect(online.summary.forgetting).toBeLessThanOrEqual(naive.summary.forgetting);
+    expect(Number.isFinite(lwf.summary.acc)).toBe(true);
+  });
+
+  it('ftp re-anchored per task combines with replay', async () => {
+    const r = await run({ optimizer: { name: 'ftp', lr: 0.02, anchor: 'task-start' }, strategy: { name: 'replay', size: 60 } });
+    // (From a random initialisation FTP stays near it — its constraint grows from 1e-8 — so no accuracy claim here:
+    // the point is that the combination is a valid, leak-free run.)
+    expect(r.taskStarts).toHaveLength(3);
+    expect(Number.isFinite(r.summary.acc)).toBe(true);
+  });
+});
+
+describe('replay buffer', () => {
+  const set = (labels: number[], task: number) => ({
+    features: Float32Array.from(labels.flatMap((l, i) => [l, i])),
+    labels: Int32Array.from(labels),
+    taskIds: new Int32Array(labels.length).fill(task),
+    count: labels.length,
+  });
+
+  it('reservoir keeps at most its capacity, a sample of everything seen', () => {
+    const b = new ReplayBuffer(10, 'reservoir', new Rng(1));
+    b.add(set(Array(50).fill(0), 0));
+    b.add(set(Array(50).fill(1), 1));
+    expect(b.count).toBe(10);
+    expect(b.labels.filter((l) => l === 1).length).toBeGreaterThan(0);
+    // Features travel with their labels.
+    b.labels.forEach((l, i) => expect(b.features[i * 2]).toBe(l));
+  });
+
+  it('class-balanced keeps an equal share per label', () => {
+    const b = new ReplayBuffer(12, 'class-balanced', new Rng(1));
+    b.add(set([...Array(30).fill(0), ...Array(30).fill(1)], 0));
+    expect(b.labels.filter((l) => l === 0)).toHaveLength(6);
+    b.add(set([...Array(30).fill(2), ...Array(30).fill(3)], 1));
+    for (const l of [0, 1, 2, 3]) expect(b.labels.filter((x) => x === l)).toHaveLength(3);
+    b.labels.forEach((l, i) => expect(b.features[i * 2]).toBe(l));
+    expect(b.taskIds.filter((t) => t === 1)).toHaveLength(6);
+  });
+});
