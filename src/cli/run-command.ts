@@ -32,8 +32,27 @@ export interface RunArgs {
   backend: BackendChoice;
   out: string;
   epochs?: number;
+  steps?: number;
   quiet: boolean;
   rerun: boolean;
+  shard?: string;
+}
+
+/** i/N from --shard, or from a Slurm array job / Kubernetes Indexed Job's environment. */
+export function resolveShard(arg: string | undefined, env: NodeJS.ProcessEnv): { index: number; count: number } | undefined {
+  let text = arg;
+  if (text === undefined && env.SLURM_ARRAY_TASK_ID !== undefined && env.SLURM_ARRAY_TASK_COUNT !== undefined) {
+    const min = Number(env.SLURM_ARRAY_TASK_MIN ?? 0);
+    text = `${Number(env.SLURM_ARRAY_TASK_ID) - min}/${env.SLURM_ARRAY_TASK_COUNT}`;
+  }
+  if (text === undefined && env.JOB_COMPLETION_INDEX !== undefined) {
+    if (env.ANCHORAGE_SHARDS === undefined) throw new UsageError('JOB_COMPLETION_INDEX is set: also set ANCHORAGE_SHARDS to the Job\'s completions');
+    text = `${env.JOB_COMPLETION_INDEX}/${env.ANCHORAGE_SHARDS}`;
+  }
+  if (text === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard must be i/N with 0 <= i < N, got '${text}'`);
+  return { index: Number(m[1]), count: Number(m[2]) };
 }
 
 export function runCommandBuilder(y: Argv): Argv<RunArgs> {
@@ -43,7 +62,9 @@ export function runCommandBuilder(y: Argv): Argv<RunArgs> {
     .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tensorflow (native), wasm, cpu; auto takes the fastest that loads' })
     .option('out', { type: 'string', default: 'results', describe: 'results root; runs go to <out>/<experiment>/<run-id>/' })
     .option('epochs', { type: 'number', describe: 'override train.epochs of the experiment' })
+    .option('steps', { type: 'number', describe: 'override train.steps (optimizer steps per task; 0: use epochs)' })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress output; only the final report' })
+    .option('shard', { type: 'string', describe: 'run only shard i of N (i/N, 0-based), e.g. 0/2; default from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX' })
     .option('rerun', { type: 'boolean', default: false, describe: 'run again even where complete results exist (default: skip them)' })
     .example('$0 run experiments/split-mnist.ts', 'the demo: Split MNIST, class-incremental, AdamW')
     .example('$0 run my-exp.ts --seeds 0-2 --backend wasm', 'three seeds on the wasm backend') as unknown as Argv<RunArgs>;
@@ -52,10 +73,14 @@ export function runCommandBuilder(y: Argv): Argv<RunArgs> {
 export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   if (args.epochs !== undefined && (!Number.isInteger(args.epochs) || args.epochs < 1)) throw new UsageError(`--epochs must be an integer >= 1, got ${args.epochs}`);
   const seeds = args.seeds !== undefined ? parseSeeds(String(args.seeds)) : undefined;
-  const loaded = await loadExperiment(args.experiment, builtinPlugins, { seeds, epochs: args.epochs });
+  if (args.steps !== undefined && (!Number.isInteger(args.steps) || args.steps < 0)) throw new UsageError(`--steps must be an integer >= 0, got ${args.steps}`);
+  const loaded = await loadExperiment(args.experiment, builtinPlugins, { seeds, epochs: args.epochs, steps: args.steps });
+  const shard = resolveShard(args.shard, process.env);
+  // Round-robin over the expanded runs: every shard gets a mix of variants, and the shards' union is the whole experiment.
+  const mine = shard ? loaded.runs.filter((_, k) => k % shard.count === shard.index) : loaded.runs;
   const backend = await selectBackend(args.backend);
   const out = resolve(args.out);
-  const pending = args.rerun ? loaded.runs : loaded.runs.filter((r) => !isRunComplete(runDir(out, r.experiment, r.runId)));
+  const pending = args.rerun ? mine : mine.filter((r) => !isRunComplete(runDir(out, r.experiment, r.runId)));
   await preflight(pending, loaded.registry, backend);
   io.out(`backend: ${backend.name} (${backend.detail})\n`);
   if (backend.skipped.length && !args.quiet) io.out(`  not used: ${backend.skipped.join('; ')}\n`);
@@ -67,7 +92,8 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const outcomes = await executeRuns(loaded.runs, loaded.registry, backend, {
+    if (shard) io.out(`shard ${shard.index}/${shard.count}: ${mine.length} of ${loaded.runs.length} runs\n`);
+    const outcomes = await executeRuns(mine, loaded.registry, backend, {
       out,
       rerun: args.rerun,
       signal: controller.signal,
@@ -76,7 +102,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
     });
     io.out(formatRunReport(outcomes.map((o) => loadRunResult(o.dir))) + '\n');
     io.out(`\nresults: ${resolve(out, loaded.runs[0].experiment)}\n`);
-    return outcomes.length === loaded.runs.length && outcomes.every((o) => o.status === 'completed') ? EXIT.ok : EXIT.runFailed;
+    return outcomes.length === mine.length && outcomes.every((o) => o.status === 'completed') ? EXIT.ok : EXIT.runFailed;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

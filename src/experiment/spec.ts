@@ -5,6 +5,12 @@ import type { Scenario } from '../contracts/stream.js';
 export interface TrainSpec {
   /** Passes over each task's training examples. Default 1. */
   epochs?: number;
+  /**
+   * Optimizer steps (iterations) per task instead of epochs, as continual-
+   * learning papers specify (van de Ven & Tolias: 2000 per task); the data
+   * is reshuffled at each pass. 0: use epochs. Default 0.
+   */
+  steps?: number;
   /** Default 128. */
   batchSize?: number;
   /**

@@ -19,6 +19,8 @@ export class ExperimentError extends Error {
 export interface Overrides {
   seeds?: number[];
   epochs?: number;
+  /** Steps per task (0: epochs). */
+  steps?: number;
 }
 
 const TOP_LEVEL = ['name', 'description', 'axes', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'train', 'eval', 'seeds'];
@@ -137,10 +139,11 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
     components[kind] = { name: value.name, options };
   }
 
-  const train = section(spec, 'train', ['epochs', 'batchSize', 'logEvery'], problems);
+  const train = section(spec, 'train', ['epochs', 'steps', 'batchSize', 'logEvery'], problems);
   const evalSpec = section(spec, 'eval', ['batchSize'], problems);
   const trainResolved = {
     epochs: overrides.epochs ?? positiveInt(train.epochs, 1, 'train.epochs', problems),
+    steps: overrides.steps ?? (train.steps === 0 ? 0 : positiveInt(train.steps, 0, 'train.steps', problems)),
     batchSize: positiveInt(train.batchSize, 128, 'train.batchSize', problems),
     logEvery: positiveInt(train.logEvery, 25, 'train.logEvery', problems),
   };

@@ -7,7 +7,7 @@ import { Optimizer } from '../optim/optimizer.js';
 import { createRunContainer } from './container.js';
 import { Evaluator } from './evaluate.js';
 import type { RunEvent, RunStatus } from './events.js';
-import { DivergedError, InterruptedError, TaskTrainer, stepsPerEpoch } from './train-task.js';
+import { DivergedError, InterruptedError, TaskTrainer, plannedSteps } from './train-task.js';
 import { ANCHORS, COMPONENT, SCENARIO } from './tokens.js';
 import type { Strategy, TaskContext } from '../contracts/strategy.js';
 import type { Task } from '../contracts/stream.js';
@@ -100,7 +100,7 @@ async function execute(config: RunConfig, registry: PluginRegistry, backend: Bac
       const ctx = contextOf(task);
       const data = strategy.trainingSet?.(ctx) ?? ctx.selection(task);
       const validation = selections[task.index].validation.length ? trainer.trainingSet(task, selections[task.index].validation) : undefined;
-      const taskSteps = stepsPerEpoch(data.count, config.train.batchSize) * config.train.epochs;
+      const taskSteps = plannedSteps(data.count, config.train);
       emit({ type: 'task-start', runId, task: task.index, name: task.name, examples: data.count, steps: taskSteps });
       await strategy.onTaskStart?.({ ...ctx, steps: taskSteps, batchSize: config.train.batchSize });
       for await (const event of trainer.train(task, data, validation, optimizer, strategy, signal)) {

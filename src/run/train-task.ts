@@ -22,6 +22,12 @@ export function stepsPerEpoch(examples: number, batchSize: number): number {
   return Math.ceil(examples / batchSize);
 }
 
+/** Steps a task of `examples` will take: `train.steps` when set, else epochs × steps per epoch. */
+export function plannedSteps(examples: number, train: { epochs: number; steps: number; batchSize: number }): number {
+  if (examples === 0) return 0;
+  return train.steps > 0 ? train.steps : train.epochs * stepsPerEpoch(examples, train.batchSize);
+}
+
 export interface TaskSelection {
   train: Int32Array;
   /** Held out for a periodic phase (TPGM); empty otherwise. */
@@ -91,7 +97,8 @@ export class TaskTrainer {
     strategy: Strategy,
     signal?: AbortSignal,
   ): AsyncGenerator<StepEvent | ConstraintsEvent | EpochEnd> {
-    const { epochs, batchSize, logEvery } = this.config.train;
+    const { batchSize, logEvery } = this.config.train;
+    const total = plannedSteps(data.count, this.config.train);
     const size = featureSize(this.stream.featureShape);
     const outputs = this.scenario.outputs;
     for (const l of data.labels) {
@@ -112,7 +119,7 @@ export class TaskTrainer {
     const all = Int32Array.from({ length: n }, (_, i) => i);
     let step = 0;
     try {
-      for (let epoch = 0; epoch < epochs; epoch++) {
+      for (let epoch = 0; step < total; epoch++) {
         const epochStart = performance.now();
         const order = this.sampler.order(all, epoch, this.rng.fork(`sampler:order:${task.index}:${epoch}`));
         // One gather per epoch puts the examples in order on the backend; steps then only slice.
@@ -121,7 +128,7 @@ export class TaskTrainer {
           return [tf.gather(x, idx), tf.gather(y, idx), tf.gather(ids, idx)];
         });
         const count = order.length;
-        const steps = stepsPerEpoch(count, batchSize);
+        const steps = Math.min(stepsPerEpoch(count, batchSize), total - step);
         let windowStart = performance.now();
         let windowExamples = 0;
         try {
@@ -130,7 +137,7 @@ export class TaskTrainer {
             const start = s * batchSize;
             const b = Math.min(batchSize, count - start);
             step += 1;
-            const log = step % logEvery === 0 || (epoch === epochs - 1 && s === steps - 1);
+            const log = step % logEvery === 0 || step === total;
             let diagnosed: string[] | undefined;
             const logged = tf.tidy((): tf.Tensor | undefined => {
               let xb: tf.Tensor = tf.slice(ex, [start, 0], [b, size]);
