@@ -1,0 +1,30 @@
+// Shared by the streams whose tasks are transformed copies of one data set
+// (permuted, rotated): every task has all classes; its examples are built on
+// first use and not kept, so ten permuted copies of MNIST never sit in
+// memory at once (only the test splits, which every evaluation needs, are kept).
+import { featureSize, type Dataset, type Examples } from '../../src/contracts/data.js';
+import type { Task, TaskStream } from '../../src/contracts/stream.js';
+
+export type FeatureTransform = (features: Float32Array, size: number) => Float32Array;
+
+function transformed(set: Examples, transform: FeatureTransform, size: number): Examples {
+  return { features: transform(set.features, size), labels: set.labels, count: set.count };
+}
+
+export function transformedStream(name: string, data: Dataset, transforms: { label: string; transform: FeatureTransform }[]): TaskStream {
+  const size = featureSize(data.featureShape);
+  const classes = Array.from({ length: data.numClasses }, (_, i) => i);
+  const tasks: Task[] = transforms.map(({ label, transform }, index) => {
+    const test = transformed(data.test, transform, size);
+    return {
+      index,
+      name: `t${index}:${label}`,
+      classes,
+      get train() {
+        return transformed(data.train, transform, size);
+      },
+      test,
+    };
+  });
+  return { name, featureShape: data.featureShape, numClasses: data.numClasses, tasks };
+}
