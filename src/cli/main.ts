@@ -5,6 +5,10 @@ import { TraceFormatError } from '../optim/replay.js';
 import { replayCommand } from './replay-command.js';
 import { FORMATS, GROUP_COLUMNS, METRICS, type Format } from '../report/compare.js';
 import { compareCommand } from './compare-command.js';
+import { NativeSetupError, TENSORFLOW_VERSION, setupNative } from '../tensor/native-setup.js';
+import { fileURLToPath } from 'node:url';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 import { EXIT, UsageError } from './exit-codes.js';
 import { processIO, type CliIO } from './io.js';
 import { pluginsCommand } from './plugins-command.js';
@@ -12,7 +16,7 @@ import { runCommand, runCommandBuilder, type RunArgs } from './run-command.js';
 
 /** Errors that are the user's to fix: printed as one clear message, exit code 2. */
 function isUsageError(e: unknown): boolean {
-  return e instanceof UsageError || e instanceof ExperimentError || e instanceof BackendUnavailableError || e instanceof TraceFormatError;
+  return e instanceof UsageError || e instanceof ExperimentError || e instanceof BackendUnavailableError || e instanceof TraceFormatError || e instanceof NativeSetupError;
 }
 
 /** Parses argv, runs a command, returns the exit code (0 ok, 1 a run failed, 2 bad usage or experiment). */
@@ -51,6 +55,21 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
           ),
       async (args) => {
         code = compareCommand({ results: args.results as string, by: args.by, format: args.format as Format, matrix: args.matrix }, io);
+      },
+    )
+    .command(
+      'setup <what>',
+      'set up optional parts; "native": build the native TensorFlow backend from a local TensorFlow C library',
+      (y) =>
+        y
+          .positional('what', { choices: ['native'] as const, demandOption: true })
+          .option('from', { type: 'string', describe: 'a tensorflow-cpu wheel (.whl), a libtensorflow tarball, or a folder with lib/ and include/' })
+          .option('download', { type: 'boolean', default: false, describe: `fetch tensorflow-cpu==${TENSORFLOW_VERSION} with pip download` })
+          .example('$0 setup native --from tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl', '')
+          .example('$0 setup native --download', ''),
+      async (args) => {
+        const r = setupNative({ root: PROJECT_ROOT, from: args.from as string | undefined, download: args.download as boolean, log: (l) => io.out(`${l}\n`) });
+        io.out(`native backend ready: TensorFlow ${r.tensorflow} (${r.binding}); 'auto' now selects it\n`);
       },
     )
     .command(

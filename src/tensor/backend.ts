@@ -1,6 +1,8 @@
 // Backend selection: native TensorFlow when its binding loads, else wasm
 // (SIMD, one thread in Node), else the pure-JS cpu backend.
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { tf } from './tf.js';
 import { installWasmSliceKernel } from './kernels/wasm-slice.js';
 
@@ -31,10 +33,36 @@ function packageVersion(name: string): string | undefined {
   }
 }
 
+/**
+ * Why `pkg` cannot provide the backend without importing it (an import that
+ * fails half-way has already registered its kernels): not installed, or
+ * installed without its native binding (npm skipped the failed download).
+ */
+function nativeBindingMissing(pkg: string): string | undefined {
+  let root: string;
+  try {
+    root = dirname(require.resolve(`${pkg}/package.json`));
+  } catch {
+    return 'not installed';
+  }
+  const napi = join(root, 'lib');
+  const found = existsSync(napi) && readdirSync(napi).some((d) => existsSync(join(napi, d, 'tfjs_binding.node')));
+  return found ? undefined : 'installed without its native binding (tfjs_binding.node); see the README, "Native TensorFlow"';
+}
+
 async function tryNative(): Promise<{ detail: string } | { error: string }> {
   const errors: string[] = [];
   for (const pkg of NATIVE_PACKAGES) {
+    const bindingMissing = nativeBindingMissing(pkg);
+    if (bindingMissing) {
+      errors.push(`${pkg}: ${bindingMissing}`);
+      continue;
+    }
     try {
+      // TensorFlow's C++ logging (oneDNN notices, CPU feature hints) would interleave with our output.
+      process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+      // oneDNN's reordered reductions make results vary between runs; no faster here for our models (measured).
+      process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
       await import(pkg);
       if (!tf.findBackend('tensorflow')) throw new Error('loaded but registered no "tensorflow" backend');
       const ok = await tf.setBackend('tensorflow');
@@ -97,6 +125,12 @@ let selected: BackendInfo | undefined;
  * Selection is once per process: tfjs keeps one active engine.
  */
 export async function selectBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo> {
+  // ANCHORAGE_BACKEND turns 'auto' into a fixed choice: how CI runs the suite on each backend.
+  const fromEnv = process.env.ANCHORAGE_BACKEND;
+  if (choice === 'auto' && fromEnv && fromEnv !== 'auto') {
+    if (!(BACKEND_CHOICES as readonly string[]).includes(fromEnv)) throw new BackendUnavailableError(`ANCHORAGE_BACKEND must be one of ${BACKEND_CHOICES.join(', ')}, got '${fromEnv}'`);
+    choice = fromEnv as BackendChoice;
+  }
   if (selected && (choice === 'auto' || choice === selected.name)) return selected;
   if (selected && tf.findBackend(choice)) {
     await tf.setBackend(choice);

@@ -42,16 +42,16 @@ describe('experiment validation', () => {
     expect(p['optimizer.betas']).toMatch(/unknown option; allowed: lr, beta1, beta2, eps, weightDecay/);
     expect(p['model.hidden']).toMatch(/array of integers/);
     expect(p['train.epochs']).toMatch(/>= 1, got 0/);
-    expect(p['train.batchsize']).toMatch(/unknown field; allowed: epochs, batchSize, logEvery/);
+    expect(p['train.batchsize']).toMatch(/unknown field; allowed: epochs, steps, batchSize, logEvery/);
     expect(p['scenario']).toMatch(/"class-il" \| "task-il" \| "domain-il"/);
     expect(p['seeds']).toMatch(/duplicates/);
     expect(p['colour']).toMatch(/unknown field/);
   });
 
   it('names the registered plugins when a name is unknown', () => {
-    const p = problemsOf({ ...TINY_SPEC, optimizer: { name: 'adamx' }, stream: { name: 'permuted' } });
+    const p = problemsOf({ ...TINY_SPEC, optimizer: { name: 'adamx' }, stream: { name: 'permutted' } });
     expect(p['optimizer.name']).toBe("unknown optimizer 'adamx'; registered: adamw, ftp, l2sp, pgd, sgd, spd, tpgm");
-    expect(p['stream.name']).toMatch(/unknown stream 'permuted'; registered: split/);
+    expect(p['stream.name']).toMatch(/unknown stream 'permutted'; registered: permuted, rotated, split/);
   });
 
   it('runs plugin-level checks', () => {

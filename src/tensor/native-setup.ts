@@ -1,0 +1,133 @@
+// `anchorage setup native`: builds @tensorflow/tfjs-node's binding against a
+// TensorFlow C library found locally — a libtensorflow tarball or the shared
+// libraries inside a tensorflow-cpu wheel — for machines whose npm install
+// cannot download libtensorflow (air-gapped clusters, this project's CI).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join, resolve } from 'node:path';
+
+export const TFJS_NODE_VERSION = '4.22.0';
+/** The TensorFlow whose C API tfjs-node 4.22's binding is known to build and run against. */
+export const TENSORFLOW_VERSION = '2.21.0';
+
+export class NativeSetupError extends Error {}
+
+export interface SetupOptions {
+  /** Project root (where node_modules is). */
+  root: string;
+  /** A .whl, a libtensorflow .tar.gz, or a folder holding lib/ (or the wheel's tensorflow/) and include/. */
+  from?: string;
+  /** Fetch the tensorflow-cpu wheel with `pip download` when no `from` is given. */
+  download: boolean;
+  log: (line: string) => void;
+}
+
+function run(cmd: string, args: string[], cwd: string, what: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error || r.status !== 0) {
+    const tail = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-6).join('\n');
+    throw new NativeSetupError(`${what} failed (${cmd} ${args.join(' ')}): ${r.error?.message ?? `exit ${r.status}`}\n${tail}`);
+  }
+  return r.stdout;
+}
+
+/** A folder with libtensorflow*.so.2 and include/tensorflow/c/c_api.h, from whatever the user gave. */
+function unpack(source: string, cache: string, log: (l: string) => void): { lib: string; include: string } {
+  const abs = resolve(source);
+  if (!existsSync(abs)) throw new NativeSetupError(`${source}: no such file or folder`);
+  let dir = abs;
+  if (statSync(abs).isFile()) {
+    dir = join(cache, basename(abs).replace(/\.(whl|tar\.gz|tgz)$/, ''));
+    if (!existsSync(join(dir, '.complete'))) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      log(`unpacking ${basename(abs)} (shared libraries and C headers only)`);
+      if (abs.endsWith('.whl')) {
+        run('python3', ['-c', `import zipfile,sys
+z = zipfile.ZipFile(sys.argv[1])
+names = [n for n in z.namelist() if n.startswith('tensorflow/libtensorflow') or n.startswith('tensorflow/include/')]
+z.extractall(sys.argv[2], names)`, abs, dir], cache, 'unpacking the wheel');
+      } else if (/\.(tar\.gz|tgz)$/.test(abs)) {
+        run('tar', ['xzf', abs, '-C', dir], cache, 'unpacking the tarball');
+      } else throw new NativeSetupError(`${source}: expected a .whl, a .tar.gz or a folder`);
+      run('touch', [join(dir, '.complete')], cache, 'marking the unpacked libraries');
+    }
+  }
+  for (const candidate of [dir, join(dir, 'tensorflow')]) {
+    const libDir = [join(candidate, 'lib'), candidate].find((d) => existsSync(d) && readdirSync(d).some((f) => /^libtensorflow(_cc)?\.so\.2/.test(f)));
+    const include = join(candidate, 'include');
+    if (libDir && existsSync(join(include, 'tensorflow', 'c', 'c_api.h'))) return { lib: libDir, include };
+  }
+  throw new NativeSetupError(`${source}: found no libtensorflow(_cc).so.2 with include/tensorflow/c/c_api.h beside it; give a tensorflow-cpu wheel, a libtensorflow tarball or such a folder`);
+}
+
+function downloadWheel(cache: string, log: (l: string) => void): string {
+  const existing = existsSync(cache) ? readdirSync(cache).find((f) => f.startsWith(`tensorflow_cpu-${TENSORFLOW_VERSION}-`) && f.endsWith('.whl')) : undefined;
+  if (existing) return join(cache, existing);
+  log(`downloading tensorflow-cpu==${TENSORFLOW_VERSION} with pip (about 270 MB)`);
+  mkdirSync(cache, { recursive: true });
+  run('python3', ['-m', 'pip', 'download', `tensorflow-cpu==${TENSORFLOW_VERSION}`, '--no-deps', '--only-binary=:all:', '-d', cache], cache, 'pip download');
+  const wheel = readdirSync(cache).find((f) => f.startsWith('tensorflow_cpu-') && f.endsWith('.whl'));
+  if (!wheel) throw new NativeSetupError('pip reported success but left no tensorflow_cpu wheel');
+  return join(cache, wheel);
+}
+
+function nodeGyp(): string[] {
+  const globalRoot = execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim();
+  const bundled = join(globalRoot, 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  return existsSync(bundled) ? [process.execPath, bundled] : ['npx', '--yes', 'node-gyp'];
+}
+
+/** Installs tfjs-node (scripts off: its own install would download libtensorflow), links the libraries, builds and checks the binding. */
+export function setupNative(opts: SetupOptions): { tensorflow: string; binding: string } {
+  const cache = join(opts.root, '.native');
+  const source = opts.from ?? (opts.download ? downloadWheel(cache, opts.log) : undefined);
+  if (!source) {
+    throw new NativeSetupError(
+      `no TensorFlow C library given. Provide one of:\n` +
+        `  --from tensorflow_cpu-${TENSORFLOW_VERSION}-*.whl   (pip download tensorflow-cpu==${TENSORFLOW_VERSION} --no-deps)\n` +
+        `  --from libtensorflow-cpu-linux-x86_64-*.tar.gz\n` +
+        `  --from <folder with lib/libtensorflow*.so.2 and include/>\n` +
+        `or --download to fetch the wheel with pip.`,
+    );
+  }
+  const { lib, include } = unpack(source, cache, opts.log);
+  const require = createRequire(join(opts.root, 'package.json'));
+  let pkgRoot: string;
+  try {
+    pkgRoot = dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
+  } catch {
+    opts.log(`installing @tensorflow/tfjs-node@${TFJS_NODE_VERSION} without its download script`);
+    run('npm', ['install', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', `@tensorflow/tfjs-node@${TFJS_NODE_VERSION}`], opts.root, 'npm install');
+    pkgRoot = dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
+  }
+  const deps = join(pkgRoot, 'deps');
+  rmSync(deps, { recursive: true, force: true });
+  mkdirSync(join(deps, 'lib'), { recursive: true });
+  for (const f of readdirSync(lib).filter((f) => f.startsWith('libtensorflow'))) symlinkSync(join(lib, f), join(deps, 'lib', f));
+  // The binding links -ltensorflow: a wheel calls that library libtensorflow_cc.
+  const cc = readdirSync(lib).find((f) => /^libtensorflow_cc\.so\.2$/.test(f));
+  if (cc && !existsSync(join(deps, 'lib', 'libtensorflow.so'))) symlinkSync(join(lib, cc), join(deps, 'lib', 'libtensorflow.so'));
+  if (!existsSync(join(deps, 'lib', 'libtensorflow_framework.so'))) {
+    const fw = readdirSync(lib).find((f) => /^libtensorflow_framework\.so\.2$/.test(f));
+    if (fw) symlinkSync(join(lib, fw), join(deps, 'lib', 'libtensorflow_framework.so'));
+  }
+  symlinkSync(include, join(deps, 'include'));
+  const modulePath = join(pkgRoot, 'lib', 'napi-v8');
+  opts.log('building the tfjs-node binding (node-gyp)');
+  const [cmd, ...pre] = nodeGyp();
+  // Node's own headers where the distribution ships them (no header download on an offline machine).
+  const nodeDir = process.env.npm_config_nodedir ?? dirname(dirname(process.execPath));
+  const headers = existsSync(join(nodeDir, 'include', 'node', 'node_api.h')) ? [`--nodedir=${nodeDir}`] : [];
+  run(cmd, [...pre, 'rebuild', ...headers, '--module_name=tfjs_binding', `--module_path=${modulePath}`, '--napi_build_version=8'], pkgRoot, 'building the binding');
+  const check = run(
+    process.execPath,
+    ['-e', "process.env.TF_CPP_MIN_LOG_LEVEL='2'; const tf = require('@tensorflow/tfjs-node'); const b = tf.backend(); console.log(tf.getBackend(), b.binding.TF_Version)"],
+    opts.root,
+    'loading the built binding',
+  );
+  const [backend, version] = check.trim().split(/\s+/).slice(-2);
+  if (backend !== 'tensorflow') throw new NativeSetupError(`the binding loaded but the active backend is ${backend}`);
+  return { tensorflow: version, binding: join(modulePath, 'tfjs_binding.node') };
+}
