@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { tf } from './tf.js';
 import { installWasmSliceKernel } from './kernels/wasm-slice.js';
+import { installWasmGradientKernels } from './kernels/wasm-gradients.js';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -90,6 +91,7 @@ async function tryWasm(): Promise<{ detail: string } | { error: string }> {
     const ok = await tf.setBackend('wasm');
     if (!ok) throw new Error('backend failed to initialise');
     installWasmSliceKernel();
+    installWasmGradientKernels();
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return { detail: `@tensorflow/tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm')}${simd ? ', SIMD' : ', no SIMD'}, 1 thread` };
   } catch (e) {
