@@ -4,6 +4,7 @@ import arrow from './datasets/arrow.js';
 import idx from './datasets/idx.js';
 import mnist from './datasets/mnist.js';
 import synthetic from './datasets/synthetic.js';
+import cnn from './models/cnn.js';
 import mlp from './models/mlp.js';
 import adamw from './optimizers/adamw.js';
 import ftp from './optimizers/ftp.js';
@@ -23,4 +24,4 @@ import lwf from './strategies/lwf.js';
 import naive from './strategies/naive.js';
 import replay from './strategies/replay.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, arrow, synthetic, split, permuted, rotated, shuffled, mlp, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf];
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, arrow, synthetic, split, permuted, rotated, shuffled, mlp, cnn, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf];
