@@ -13,6 +13,8 @@ import pgd from './optimizers/pgd.js';
 import spd from './optimizers/spd.js';
 import tpgm from './optimizers/tpgm.js';
 import sgd from './optimizers/sgd.js';
+import fraction from './samplers/fraction.js';
+import perClass from './samplers/per-class.js';
 import shuffled from './samplers/shuffled.js';
 import permuted from './streams/permuted.js';
 import rotated from './streams/rotated.js';
@@ -24,4 +26,4 @@ import lwf from './strategies/lwf.js';
 import naive from './strategies/naive.js';
 import replay from './strategies/replay.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, arrow, synthetic, split, permuted, rotated, shuffled, mlp, cnn, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf];
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, arrow, synthetic, split, permuted, rotated, shuffled, fraction, perClass, mlp, cnn, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf];
