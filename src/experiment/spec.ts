@@ -1,6 +1,7 @@
 import type { ComponentSpec } from '../plugin/define-plugin.js';
 import type { PluginKind } from '../plugin/kinds.js';
 import type { Scenario } from '../contracts/stream.js';
+import type { OodSpec } from '../data/corruptions.js';
 
 export interface TrainSpec {
   /** Passes over each task's training examples. Default 1. */
@@ -23,6 +24,11 @@ export interface TrainSpec {
 export interface EvalSpec {
   /** Examples per forward pass. Default 1000. */
   batchSize?: number;
+  /**
+   * Out-of-distribution evaluation sets: each task's test split under a
+   * corruption at a severity (1–5), recorded as eval_set 'ood:<corruption>-<severity>'.
+   */
+  ood?: OodSpec[];
 }
 
 /** An experiment as a user writes it in a TypeScript module. */

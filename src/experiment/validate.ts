@@ -4,6 +4,7 @@ import { PLUGIN_KINDS, type PluginKind } from '../plugin/kinds.js';
 import { resolveOptions, type Problem } from '../plugin/options.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { hashString } from '../tensor/rng.js';
+import { CORRUPTIONS, type OodSpec } from '../data/corruptions.js';
 import type { ResolvedComponent, RunConfig } from './spec.js';
 
 export class ExperimentError extends Error {
@@ -140,14 +141,28 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
   }
 
   const train = section(spec, 'train', ['epochs', 'steps', 'batchSize', 'logEvery'], problems);
-  const evalSpec = section(spec, 'eval', ['batchSize'], problems);
+  const evalSpec = section(spec, 'eval', ['batchSize', 'ood'], problems);
+  const ood: OodSpec[] = [];
+  if (evalSpec.ood !== undefined) {
+    if (!Array.isArray(evalSpec.ood)) problems.push({ path: 'eval.ood', message: "must be an array like [{ corruption: 'gaussian-noise', severity: 3 }]" });
+    else
+      evalSpec.ood.forEach((o, i) => {
+        const c = isObject(o) ? o.corruption : undefined;
+        const s = isObject(o) ? o.severity : undefined;
+        if (typeof c !== 'string' || !(CORRUPTIONS as readonly string[]).includes(c)) problems.push({ path: `eval.ood[${i}].corruption`, message: `must be one of ${CORRUPTIONS.map((x) => `"${x}"`).join(' | ')}, got ${JSON.stringify(c)}` });
+        if (typeof s !== 'number' || !Number.isInteger(s) || s < 1 || s > 5) problems.push({ path: `eval.ood[${i}].severity`, message: `must be an integer from 1 to 5, got ${JSON.stringify(s)}` });
+        if (isObject(o)) for (const k of Object.keys(o)) if (k !== 'corruption' && k !== 'severity') problems.push({ path: `eval.ood[${i}].${k}`, message: 'unknown field; allowed: corruption, severity' });
+        ood.push({ corruption: c as OodSpec['corruption'], severity: s as number });
+      });
+    if (new Set(ood.map((o) => `${o.corruption}-${o.severity}`)).size !== ood.length) problems.push({ path: 'eval.ood', message: 'lists the same corruption and severity twice' });
+  }
   const trainResolved = {
     epochs: overrides.epochs ?? positiveInt(train.epochs, 1, 'train.epochs', problems),
     steps: overrides.steps ?? (train.steps === 0 ? 0 : positiveInt(train.steps, 0, 'train.steps', problems)),
     batchSize: positiveInt(train.batchSize, 128, 'train.batchSize', problems),
     logEvery: positiveInt(train.logEvery, 25, 'train.logEvery', problems),
   };
-  const evalResolved = { batchSize: positiveInt(evalSpec.batchSize, 1000, 'eval.batchSize', problems) };
+  const evalResolved = { batchSize: positiveInt(evalSpec.batchSize, 1000, 'eval.batchSize', problems), ood };
 
   let seeds: number[] = [0];
   if (overrides.seeds) seeds = overrides.seeds;

@@ -8,7 +8,7 @@ import { readRows, type EvalRow } from '../results/tables.js';
 import { meanStd, pct, renderTable } from './format.js';
 import { formatMatrix } from './summary.js';
 
-export const GROUP_COLUMNS = ['experiment', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'config'] as const;
+export const GROUP_COLUMNS = ['experiment', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'labels', 'strategy', 'config'] as const;
 export type GroupColumn = (typeof GROUP_COLUMNS)[number];
 export const FORMATS = ['table', 'csv', 'json', 'markdown'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -31,6 +31,28 @@ interface LoadedRun {
   R?: number[][];
   summary?: ContinualSummary;
   taskNames: string[];
+  /** Per eval set: mean accuracy over tasks after the last task, and of the untrained (pre-trained) model. */
+  finals: Record<string, { final: number; initial: number }>;
+}
+
+/** How many labels a run's sampler used, as a sortable label: "1%", "k=10", "all". */
+export function labelsOf(sampler: { name: string; options?: Record<string, unknown> } | undefined): string {
+  if (sampler?.name === 'fraction') return `${+(100 * Number(sampler.options?.fraction)).toPrecision(3)}%`;
+  if (sampler?.name === 'per-class') return `k=${sampler.options?.k}`;
+  return 'all';
+}
+
+function finalsOf(rows: EvalRow[]): LoadedRun['finals'] {
+  const out: LoadedRun['finals'] = {};
+  const last = Math.max(...rows.map((r) => r.trained_task));
+  for (const set of new Set(rows.map((r) => r.eval_set))) {
+    const mean = (t: number) => {
+      const xs = rows.filter((r) => r.eval_set === set && r.trained_task === t).map((r) => r.accuracy);
+      return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+    };
+    out[set] = { final: mean(last), initial: mean(-1) };
+  }
+  return out;
 }
 
 export interface Group {
@@ -50,7 +72,7 @@ export interface Comparison {
 function loadRun(dir: string): LoadedRun | undefined {
   const record = readRunRecord(dir);
   if (!record) return undefined;
-  const config = record.config as { components?: Record<string, { name: string }>; scenario?: string; configId?: string } | undefined;
+  const config = record.config as { components?: Record<string, { name: string; options?: Record<string, unknown> }>; scenario?: string; configId?: string } | undefined;
   const component = (k: string) => config?.components?.[k]?.name ?? '?';
   const columns: Record<GroupColumn, string> = {
     experiment: record.experiment,
@@ -60,21 +82,25 @@ function loadRun(dir: string): LoadedRun | undefined {
     model: component('model'),
     optimizer: component('optimizer'),
     sampler: component('sampler'),
+    labels: labelsOf(config?.components?.sampler),
     strategy: component('strategy'),
     config: config?.configId ?? record.runId,
   };
   const complete = isRunComplete(dir);
   let R: number[][] | undefined;
   let summary: ContinualSummary | undefined;
+  let finals: LoadedRun['finals'] = {};
   if (complete) {
-    const m = accuracyMatrix(readRows<EvalRow>(join(dir, RUN_FILES.evals)));
+    const rows = readRows<EvalRow>(join(dir, RUN_FILES.evals));
+    finals = finalsOf(rows);
+    const m = accuracyMatrix(rows);
     if (m) {
       R = m.R;
       summary = summarize(m.R, m.untrained);
     }
   }
   const tasks = (record.tasks as { name: string }[] | undefined) ?? [];
-  return { dir, runId: record.runId, seed: record.seed, status: record.status, complete: complete && !!summary, columns, R, summary, taskNames: tasks.map((t) => t.name) };
+  return { dir, runId: record.runId, seed: record.seed, status: record.status, complete: complete && !!summary, columns, R, summary, taskNames: tasks.map((t) => t.name), finals };
 }
 
 export function compareRuns(root: string, by: GroupColumn[]): Comparison {
@@ -142,6 +168,14 @@ export function formatComparison(c: Comparison, format: Format, matrixGroup?: nu
     out.push('metrics in %, mean ± std over runs (seeds) of each group');
     out.push(renderTable([header, ...text]));
   }
+  if (format === 'table' || format === 'markdown') {
+    const extra = [idOodTable(c), lowLabelTable(c)].filter((t): t is string[][] => !!t);
+    for (const t of extra) {
+      out.push('');
+      if (format === 'markdown') out.push(`| ${t[0].join(' | ')} |`, `|${t[0].map(() => '---').join('|')}|`, ...t.slice(1).map((r) => `| ${r.join(' | ')} |`));
+      else out.push(renderTable(t));
+    }
+  }
   if (matrixGroup !== undefined) {
     const g = c.groups[matrixGroup - 1];
     if (!g) out.push(`\nno group #${matrixGroup} (there are ${c.groups.length})`);
@@ -155,6 +189,51 @@ export function formatComparison(c: Comparison, format: Format, matrixGroup?: nu
     for (const r of c.notComplete) out.push(`  ${r.runId}: ${r.status} (${r.dir})`);
   }
   return out.join('\n');
+}
+
+/** In-distribution vs OOD accuracy after the last task (mean over tasks), and of the model before training. */
+function idOodTable(c: Comparison): string[][] | undefined {
+  const sets = [...new Set(c.groups.flatMap((g) => g.runs.flatMap((r) => Object.keys(r.finals))))].filter((s) => s.startsWith('ood:')).sort();
+  if (sets.length === 0) return undefined;
+  const cell = (g: Group, f: (r: LoadedRun) => number) => {
+    const { mean, std } = meanStd(g.runs.map(f));
+    return `${pct(mean)} ± ${pct(std)}`;
+  };
+  const oodMean = (r: LoadedRun, which: 'final' | 'initial') => sets.reduce((a, s) => a + (r.finals[s]?.[which] ?? NaN), 0) / sets.length;
+  return [
+    ['#', ...c.by, 'ID before', 'ID after', 'OOD mean before', 'OOD mean after', ...sets.map((s) => `${s.slice(4)} after`)],
+    ...c.groups.map((g, i) => [
+      String(i + 1),
+      ...c.by.map((k) => g.key[k]),
+      cell(g, (r) => r.finals.test?.initial ?? NaN),
+      cell(g, (r) => r.finals.test?.final ?? NaN),
+      cell(g, (r) => oodMean(r, 'initial')),
+      cell(g, (r) => oodMean(r, 'final')),
+      ...sets.map((s) => cell(g, (r) => r.finals[s]?.final ?? NaN)),
+    ]),
+  ];
+}
+
+/** The low-label curve: final ID accuracy per amount of labels (rows) and optimizer (columns). */
+function lowLabelTable(c: Comparison): string[][] | undefined {
+  const runs = c.groups.flatMap((g) => g.runs);
+  const labels = [...new Set(runs.map((r) => r.columns.labels))];
+  if (labels.length < 2) return undefined;
+  const order = (l: string) => (l === 'all' ? Infinity : parseFloat(l.replace(/^k=/, '')));
+  labels.sort((a, b) => order(a) - order(b));
+  const optimizers = [...new Set(runs.map((r) => r.columns.optimizer))].sort();
+  return [
+    ['labels', ...optimizers],
+    ...labels.map((l) => [
+      l,
+      ...optimizers.map((o) => {
+        const xs = runs.filter((r) => r.columns.labels === l && r.columns.optimizer === o).map((r) => r.finals.test?.final ?? NaN);
+        if (xs.length === 0) return '';
+        const { mean, std } = meanStd(xs);
+        return `${pct(mean)} ± ${pct(std)} (${xs.length})`;
+      }),
+    ]),
+  ];
 }
 
 function nullable(x: number): number | null {

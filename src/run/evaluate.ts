@@ -6,6 +6,7 @@ import type { Task, TaskStream } from '../contracts/stream.js';
 import type { RunConfig } from '../experiment/spec.js';
 import { logitMask, type ScenarioView } from './scenario.js';
 import { COMPONENT, RUN_CONFIG, SCENARIO } from './tokens.js';
+import { corrupt, oodSetName } from '../data/corruptions.js';
 
 export interface EvalResult {
   accuracy: number;
@@ -26,7 +27,7 @@ interface TestSet {
  */
 @injectable()
 export class Evaluator {
-  private readonly sets = new Map<number, TestSet>();
+  private readonly sets = new Map<string, TestSet>();
 
   constructor(
     @inject(RUN_CONFIG) private readonly config: RunConfig,
@@ -35,22 +36,30 @@ export class Evaluator {
     @inject(COMPONENT.stream) private readonly stream: TaskStream,
   ) {}
 
-  private testSet(task: Task): TestSet {
-    let set = this.sets.get(task.index);
+  /** The eval sets of every task: the test split, then each OOD corruption of it. */
+  get setNames(): string[] {
+    return ['test', ...this.config.eval.ood.map(oodSetName)];
+  }
+
+  private testSet(task: Task, name: string): TestSet {
+    const key = `${task.index}\u0000${name}`;
+    let set = this.sets.get(key);
     if (!set) {
       const size = featureSize(this.stream.featureShape);
+      const spec = this.config.eval.ood.find((o) => oodSetName(o) === name);
+      const features = spec ? corrupt(task.test.features, this.stream.featureShape, spec) : task.test.features;
       set = {
-        x: tf.tensor2d(task.test.features, [task.test.count, size]),
+        x: tf.tensor2d(features, [task.test.count, size]),
         y: tf.tensor1d(this.scenario.labels(task, 'test'), 'int32'),
         mask: logitMask(this.scenario.allowedOutputs(task), this.scenario.outputs),
       };
-      this.sets.set(task.index, set);
+      this.sets.set(key, set);
     }
     return set;
   }
 
-  async evaluate(task: Task): Promise<EvalResult> {
-    const set = this.testSet(task);
+  async evaluate(task: Task, setName = 'test'): Promise<EvalResult> {
+    const set = this.testSet(task, setName);
     const n = task.test.count;
     const batch = this.config.eval.batchSize;
     const outputs = this.scenario.outputs;

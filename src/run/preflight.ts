@@ -29,6 +29,11 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
           throw new ExperimentError(config.experimentFile, [{ path: kind, message: (e as Error).message.replace(/^\w+ '[^']+': /, '') }]);
         }
       }
+      const stream = await resolveTokenAsync(container, COMPONENT.stream);
+      const needsImages = config.eval.ood.filter((o) => o.corruption === 'blur' || o.corruption === 'rotation');
+      if (needsImages.length && stream.featureShape.length !== 3) {
+        throw new ExperimentError(config.experimentFile, [{ path: 'eval.ood', message: `${needsImages.map((o) => o.corruption).join(', ')} need images [height, width, channels]; examples have shape [${stream.featureShape}]` }]);
+      }
     } finally {
       if (container.isBound(COMPONENT.model)) {
         try {

@@ -86,9 +86,11 @@ async function execute(config: RunConfig, registry: PluginRegistry, backend: Bac
     optimizer = new Optimizer(component, model.params, anchors, model.rowAxis);
 
     const evaluateAll = async (trainedTask: number) => {
-      for (const t of stream.tasks) {
-        const r = await evaluator!.evaluate(t);
-        emit({ type: 'eval', runId, trainedTask, evalTask: t.index, evalSet: 'test', ...r });
+      for (const evalSet of evaluator!.setNames) {
+        for (const t of stream.tasks) {
+          const r = await evaluator!.evaluate(t, evalSet);
+          emit({ type: 'eval', runId, trainedTask, evalTask: t.index, evalSet, ...r });
+        }
       }
     };
     // The untrained model's accuracy is the b_j of forward transfer.
