@@ -6,6 +6,7 @@ import mnist from './datasets/mnist.js';
 import synthetic from './datasets/synthetic.js';
 import cnn from './models/cnn.js';
 import mlp from './models/mlp.js';
+import pretrained from './models/pretrained.js';
 import adamw from './optimizers/adamw.js';
 import ftp from './optimizers/ftp.js';
 import l2sp from './optimizers/l2sp.js';
@@ -26,4 +27,4 @@ import lwf from './strategies/lwf.js';
 import naive from './strategies/naive.js';
 import replay from './strategies/replay.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, arrow, synthetic, split, permuted, rotated, shuffled, fraction, perClass, mlp, cnn, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf];
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, arrow, synthetic, split, permuted, rotated, shuffled, fraction, perClass, mlp, cnn, pretrained, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf];

@@ -1,4 +1,5 @@
 import type { Tensor, Variable } from '../tensor/tf.js';
+import type { LayerSpec } from '../models/sequential.js';
 
 /**
  * A model is a set of named parameters and a pure forward function. Names
@@ -25,6 +26,8 @@ export interface Model {
    * models that only train.
    */
   apply?(params: Readonly<Record<string, Tensor>>, x: Tensor, training: boolean): Tensor;
+  /** The layer list, when the model is sequential: what saving it as a Layers model needs. */
+  readonly architecture?: { layers: readonly LayerSpec[]; inputShape: readonly number[] };
   /** Plain-language summary, e.g. "mlp 784-400-400-10 relu (478,410 parameters)". */
   describe(): string;
   dispose(): void;

@@ -1,7 +1,9 @@
 import { Subject, connectable, type Observable } from 'rxjs';
 import type { BackendInfo } from '../tensor/backend.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import { runEvents } from '../run/run.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { modelPath, runEvents } from '../run/run.js';
 import type { RunEvent, RunStatus } from '../run/events.js';
 import { writeRunResults } from '../results/arrow-writer.js';
 import { isRunComplete, readRunRecord, runDir } from '../results/run-dir.js';
@@ -35,14 +37,15 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
   const outcomes: RunOutcome[] = [];
   for (const config of runs) {
     const dir = runDir(opts.out, config.experiment, config.runId);
-    if (!opts.rerun && isRunComplete(dir)) {
+    const modelSaved = !config.saveModel || existsSync(join(modelPath(config, opts.out), 'model.json'));
+    if (!opts.rerun && isRunComplete(dir) && modelSaved) {
       opts.onSkip?.(config, dir);
       outcomes.push({ config, dir, status: 'completed', skipped: true });
       continue;
     }
     if (opts.signal?.aborted) break;
     // One execution shared by every observer: the writer and the display see the same events.
-    const events = connectable(runEvents(config, registry, backend, { signal: opts.signal }), { connector: () => new Subject<RunEvent>() });
+    const events = connectable(runEvents(config, registry, backend, { signal: opts.signal, out: opts.out }), { connector: () => new Subject<RunEvent>() });
     const written = writeRunResults(events, opts.out);
     opts.observe?.(events, config);
     events.connect();

@@ -64,6 +64,12 @@ export interface ExperimentSpec {
   strategy?: ComponentSpec<'strategy'>;
   train?: TrainSpec;
   eval?: EvalSpec;
+  /**
+   * Save the trained model of each completed run as a TensorFlow.js Layers
+   * model (model.json + weights.bin), at this path under the results root
+   * (`--out`); `{seed}` and `{runId}` are replaced. E.g. 'pretrained/mlp-{seed}'.
+   */
+  saveModel?: string;
   /** Default [0]; `anchorage run --seeds` overrides. */
   seeds?: number[];
 }
@@ -90,6 +96,8 @@ export interface RunConfig {
   components: Record<PluginKind, ResolvedComponent>;
   train: Required<TrainSpec>;
   eval: Required<EvalSpec>;
+  /** Path template under the results root, or '' for none. */
+  saveModel: string;
 }
 
 /**

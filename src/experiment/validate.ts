@@ -24,7 +24,7 @@ export interface Overrides {
   steps?: number;
 }
 
-const TOP_LEVEL = ['name', 'description', 'axes', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'train', 'eval', 'seeds'];
+const TOP_LEVEL = ['name', 'description', 'axes', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'train', 'eval', 'saveModel', 'seeds'];
 const DEFAULTS: Partial<Record<PluginKind, { name: string }>> = { sampler: { name: 'shuffled' }, strategy: { name: 'naive' } };
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -173,6 +173,12 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
   }
   if (new Set(seeds).size !== seeds.length) problems.push({ path: 'seeds', message: `contains duplicates: ${seeds.join(',')}` });
 
+  let saveModel = '';
+  if (spec.saveModel !== undefined) {
+    if (typeof spec.saveModel !== 'string' || !spec.saveModel || spec.saveModel.startsWith('/') || spec.saveModel.split(/[\\/]/).includes('..')) {
+      problems.push({ path: 'saveModel', message: `must be a relative path inside the results folder, got ${JSON.stringify(spec.saveModel)}` });
+    } else saveModel = spec.saveModel;
+  }
   let plugins: string[] = [];
   if (spec.plugins !== undefined) {
     if (!Array.isArray(spec.plugins) || spec.plugins.some((p) => typeof p !== 'string')) problems.push({ path: 'plugins', message: 'must be an array of module paths or package names' });
@@ -200,6 +206,7 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
       components,
       train: trainResolved,
       eval: evalResolved,
+      saveModel,
     };
   });
 }

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { Observable } from 'rxjs';
+import { saveSequentialModel } from '../models/layers-file.js';
 import { tf } from '../tensor/tf.js';
 import type { RunConfig } from '../experiment/spec.js';
 import type { PluginRegistry } from '../plugin/registry.js';
@@ -16,6 +18,13 @@ import { resolveToken, resolveTokenAsync } from '../contracts/token.js';
 export interface RunOptions {
   /** Aborting stops the run after the current step; it ends as `interrupted`. */
   signal?: AbortSignal;
+  /** Results root: where `saveModel` paths are resolved. Default: ./results. */
+  out?: string;
+}
+
+/** Where a run's trained model is saved: the experiment's template under the results root. */
+export function modelPath(config: RunConfig, out: string): string {
+  return resolve(out, config.saveModel.replaceAll('{seed}', String(config.seed)).replaceAll('{runId}', config.runId));
 }
 
 function median(xs: number[]): number {
@@ -35,7 +44,7 @@ export function runEvents(config: RunConfig, registry: PluginRegistry, backend: 
     const local = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, local.signal]) : local.signal;
     const emit = (e: RunEvent) => subscriber.next(e);
-    execute(config, registry, backend, emit, signal).then(
+    execute(config, registry, backend, emit, signal, options.out ?? 'results').then(
       () => subscriber.complete(),
       (e) => subscriber.error(e),
     );
@@ -43,7 +52,7 @@ export function runEvents(config: RunConfig, registry: PluginRegistry, backend: 
   });
 }
 
-async function execute(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, emit: (e: RunEvent) => void, signal: AbortSignal): Promise<void> {
+async function execute(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, emit: (e: RunEvent) => void, signal: AbortSignal, out: string): Promise<void> {
   const started = performance.now();
   const runId = config.runId;
   const container = createRunContainer(config, registry, backend);
@@ -112,6 +121,12 @@ async function execute(config: RunConfig, registry: PluginRegistry, backend: Bac
       await strategy.onTaskEnd?.({ ...ctx, trained: data });
       await evaluateAll(task.index);
       emit({ type: 'task-end', runId, task: task.index, seconds: (performance.now() - taskStart) / 1000 });
+    }
+    if (config.saveModel) {
+      if (!model.architecture) throw new Error(`model '${config.components.model.name}' cannot be saved as a Layers model (it describes no sequential architecture)`);
+      const values = new Map<string, { shape: number[]; values: Float32Array }>();
+      for (const [name, v] of model.params) values.set(name, { shape: v.shape, values: (await v.data()) as Float32Array });
+      saveSequentialModel(modelPath(config, out), model.architecture.layers, model.architecture.inputShape, values);
     }
   } catch (e) {
     status = e instanceof DivergedError ? 'diverged' : e instanceof InterruptedError ? 'interrupted' : 'failed';

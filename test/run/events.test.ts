@@ -26,7 +26,7 @@ describe('the run event stream', () => {
     const start = events[0] as Extract<RunEvent, { type: 'run-start' }>;
     expect(start.backend.name).toBe(backend.name);
     expect(start.tasks.map((t) => t.classes)).toEqual([[0, 1], [2, 3]]);
-    expect(start.model).toMatch(/mlp 16-32-4/);
+    expect(start.model).toMatch(/mlp \[16\] fc1:32 head:4 -> 4 \(676 parameters\)/);
 
     const steps = events.filter((e): e is Extract<RunEvent, { type: 'step' }> => e.type === 'step');
     expect(steps.map((s) => [s.task, s.epoch, s.step])).toEqual([
