@@ -19,6 +19,7 @@ import perClass from './samplers/per-class.js';
 import shuffled from './samplers/shuffled.js';
 import permuted from './streams/permuted.js';
 import rotated from './streams/rotated.js';
+import shifted from './streams/shifted.js';
 import split from './streams/split.js';
 import cumulative from './strategies/cumulative.js';
 import ewc from './strategies/ewc.js';
@@ -27,4 +28,4 @@ import lwf from './strategies/lwf.js';
 import naive from './strategies/naive.js';
 import replay from './strategies/replay.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, arrow, synthetic, split, permuted, rotated, shuffled, fraction, perClass, mlp, cnn, pretrained, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf];
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, arrow, synthetic, split, permuted, rotated, shifted, shuffled, fraction, perClass, mlp, cnn, pretrained, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf];

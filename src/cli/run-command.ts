@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { builtinPlugins } from '../../plugins/index.js';
 import { loadExperiment } from '../experiment/load.js';
@@ -36,6 +40,31 @@ export interface RunArgs {
   quiet: boolean;
   rerun: boolean;
   shard?: string;
+  workers: number;
+}
+
+/**
+ * Runs the experiment over `workers` child processes, shard i/N each: runs
+ * never share a file, and each child's lines come through with its index.
+ */
+async function runWorkers(args: RunArgs, io: CliIO): Promise<number[]> {
+  const pass = [args.experiment, '--out', args.out, '--backend', args.backend, '--quiet'];
+  if (args.seeds !== undefined) pass.push('--seeds', String(args.seeds));
+  if (args.epochs !== undefined) pass.push('--epochs', String(args.epochs));
+  if (args.steps !== undefined) pass.push('--steps', String(args.steps));
+  if (args.rerun) pass.push('--rerun');
+  const bin = fileURLToPath(new URL('../../bin/anchorage.js', import.meta.url));
+  const children = Array.from({ length: args.workers }, (_, i) => {
+    const child = spawn(process.execPath, [bin, 'run', ...pass, '--shard', `${i}/${args.workers}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const [stream, write] of [[child.stdout, io.out], [child.stderr, io.err]] as const) {
+      createInterface({ input: stream }).on('line', (line) => {
+        // Each child ends with a report of its own shard; the parent prints one for all.
+        if (/^(backend:|shard |run |  not used)/.test(line) || write === io.err) write(`[worker ${i}] ${line}\n`);
+      });
+    }
+    return new Promise<number>((done) => child.on('close', (code) => done(code ?? 1)));
+  });
+  return Promise.all(children);
 }
 
 /** i/N from --shard, or from a Slurm array job / Kubernetes Indexed Job's environment. */
@@ -65,6 +94,7 @@ export function runCommandBuilder(y: Argv): Argv<RunArgs> {
     .option('steps', { type: 'number', describe: 'override train.steps (optimizer steps per task; 0: use epochs)' })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress output; only the final report' })
     .option('shard', { type: 'string', describe: 'run only shard i of N (i/N, 0-based), e.g. 0/2; default from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX' })
+    .option('workers', { type: 'number', default: 1, describe: 'run the experiment over N worker processes (each takes shard i/N)' })
     .option('rerun', { type: 'boolean', default: false, describe: 'run again even where complete results exist (default: skip them)' })
     .example('$0 run experiments/split-mnist.ts', 'the demo: Split MNIST, class-incremental, AdamW')
     .example('$0 run my-exp.ts --seeds 0-2 --backend wasm', 'three seeds on the wasm backend') as unknown as Argv<RunArgs>;
@@ -75,7 +105,18 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   const seeds = args.seeds !== undefined ? parseSeeds(String(args.seeds)) : undefined;
   if (args.steps !== undefined && (!Number.isInteger(args.steps) || args.steps < 0)) throw new UsageError(`--steps must be an integer >= 0, got ${args.steps}`);
   const loaded = await loadExperiment(args.experiment, builtinPlugins, { seeds, epochs: args.epochs, steps: args.steps });
+  if (!Number.isInteger(args.workers) || args.workers < 1) throw new UsageError(`--workers must be an integer >= 1, got ${args.workers}`);
   const shard = resolveShard(args.shard, process.env);
+  if (args.workers > 1) {
+    if (shard) throw new UsageError('--workers and --shard do not combine: each worker takes a shard of its own');
+    const codes = await runWorkers(args, io);
+    const out = resolve(args.out);
+    const results = loaded.runs.map((r) => runDir(out, r.experiment, r.runId)).filter((d) => existsSync(d)).map(loadRunResult);
+    io.out(formatRunReport(results) + '\n');
+    io.out(`\nresults: ${resolve(out, loaded.runs[0].experiment)}\n`);
+    if (codes.some((c) => c === EXIT.usage)) return EXIT.usage;
+    return codes.every((c) => c === 0) && results.length === loaded.runs.length ? EXIT.ok : EXIT.runFailed;
+  }
   // Round-robin over the expanded runs: every shard gets a mix of variants, and the shards' union is the whole experiment.
   const mine = shard ? loaded.runs.filter((_, k) => k % shard.count === shard.index) : loaded.runs;
   const backend = await selectBackend(args.backend);

@@ -67,7 +67,8 @@ export interface ExperimentSpec {
   /**
    * Save the trained model of each completed run as a TensorFlow.js Layers
    * model (model.json + weights.bin), at this path under the results root
-   * (`--out`); `{seed}` and `{runId}` are replaced. E.g. 'pretrained/mlp-{seed}'.
+   * (`--out`); `{seed}`, `{runId}`, `{experiment}`, `{scenario}` and each component kind
+   * (`{model}`, `{optimizer}`, …: its plugin name) are replaced. E.g. 'pretrained/{model}-{seed}'.
    */
   saveModel?: string;
   /** Default [0]; `anchorage run --seeds` overrides. */

@@ -16,6 +16,9 @@ export interface RunResult {
   summary?: ContinualSummary;
   taskNames: string[];
   optimizer?: string;
+  /** Runs that differ only in seed share it. */
+  configId: string;
+  variant: Record<string, string>;
   /** The last logged constraint and distance of each anchored tensor. */
   finalConstraints?: { tensor: string; constraint: number; distance: number }[];
 }
@@ -48,6 +51,8 @@ export function loadRunResult(dir: string): RunResult {
     summary: m ? summarize(m.R, m.untrained) : undefined,
     taskNames: tasks.map((t) => t.name),
     optimizer: typeof record.optimizer === 'string' ? record.optimizer : undefined,
+    configId: (record.config as { configId?: string } | undefined)?.configId ?? record.runId,
+    variant: (record.config as { variant?: Record<string, string> } | undefined)?.variant ?? {},
     finalConstraints: lastConstraints(dir),
   };
 }
@@ -94,14 +99,18 @@ export function formatRunReport(results: RunResult[]): string {
       out.push(renderTable([['tensor', 'constraint', 'distance'], ...r.finalConstraints.map((c) => [c.tensor, fmt(c.constraint), fmt(c.distance)])]));
     }
   }
-  const done = results.filter((r) => r.status === 'completed' && r.summary);
-  if (done.length > 1) {
+  // Mean ± std over seeds, per configuration (never across different variants).
+  const byConfig = new Map<string, RunResult[]>();
+  for (const r of results) if (r.status === 'completed' && r.summary) byConfig.set(r.configId, [...(byConfig.get(r.configId) ?? []), r]);
+  for (const done of byConfig.values()) {
+    if (done.length < 2) continue;
     const field = (k: keyof ContinualSummary) => meanStd(done.map((r) => r.summary![k]));
     const line = (label: string, k: keyof ContinualSummary) => {
       const { mean, std } = field(k);
       return `${label} ${pct(mean)} ± ${pct(std)}%`;
     };
-    out.push(`\n■ mean ± std over ${done.length} completed runs (seeds ${done.map((r) => r.seed).join(', ')})`);
+    const variant = Object.entries(done[0].variant).map(([k, v]) => `${k} ${v}`).join(', ');
+    out.push(`\n■ ${variant ? `${variant}: ` : ''}mean ± std over ${done.length} completed runs (seeds ${done.map((r) => r.seed).join(', ')})`);
     out.push(line('final average accuracy (ACC)          ', 'acc'));
     out.push(line('average forgetting (Chaudhry et al.)  ', 'forgetting'));
     out.push(line('backward transfer (BWT)               ', 'bwt'));

@@ -24,7 +24,9 @@ export interface RunOptions {
 
 /** Where a run's trained model is saved: the experiment's template under the results root. */
 export function modelPath(config: RunConfig, out: string): string {
-  return resolve(out, config.saveModel.replaceAll('{seed}', String(config.seed)).replaceAll('{runId}', config.runId));
+  const fields: Record<string, string> = { seed: String(config.seed), runId: config.runId, experiment: config.experiment, scenario: config.scenario };
+  for (const [kind, c] of Object.entries(config.components)) fields[kind] = c.name;
+  return resolve(out, config.saveModel.replace(/\{(\w+)\}/g, (whole, key: string) => fields[key] ?? whole));
 }
 
 function median(xs: number[]): number {
