@@ -104,7 +104,7 @@ describe('anchorage CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/2 problems/);
     expect(r.stderr).toMatch(/optimizer\.lr: must be > 0, got -0\.1/);
-    expect(r.stderr).toMatch(/model\.name: unknown model 'mlpp'; registered: mlp/);
+    expect(r.stderr).toMatch(/model\.name: unknown model 'mlpp'; registered: cnn, mlp, pretrained/);
     expect(r.stdout).not.toMatch(/backend:/); // nothing started
     expect(readdirSync(join(out, 'tiny'))).toEqual(before);
     expect(runCli(['run', join(dir, 'missing.ts')]).stderr).toMatch(/missing\.ts: 1 problem:\n\s+\(file\): no such file/);

@@ -51,7 +51,7 @@ describe('experiment validation', () => {
   it('names the registered plugins when a name is unknown', () => {
     const p = problemsOf({ ...TINY_SPEC, optimizer: { name: 'adamx' }, stream: { name: 'permutted' } });
     expect(p['optimizer.name']).toBe("unknown optimizer 'adamx'; registered: adamw, ftp, l2sp, pgd, sgd, spd, tpgm");
-    expect(p['stream.name']).toMatch(/unknown stream 'permutted'; registered: permuted, rotated, split/);
+    expect(p['stream.name']).toMatch(/unknown stream 'permutted'; registered: permuted, rotated, shifted, split/);
   });
 
   it('runs plugin-level checks', () => {
