@@ -4,6 +4,7 @@
 import { o, type Options, type Problem } from '../../src/plugin/options.js';
 import { ANCHOR_KINDS, type UpdateRule } from '../../src/contracts/optimizer.js';
 import type { Model } from '../../src/contracts/model.js';
+import type { PluginContext } from '../../src/plugin/define-plugin.js';
 import { matchesAny, unmatchedPatterns } from '../../src/optim/patterns.js';
 import { adamwRule } from './adamw.js';
 import { sgdRule } from './sgd.js';
@@ -68,4 +69,26 @@ export function constrainedParameters(model: Model, exclude: readonly string[], 
   }
   const fresh = anchor === 'initial' ? (model.fresh ?? new Set<string>()) : new Set<string>();
   return new Set(names.filter((n) => !matchesAny(n, exclude) && !fresh.has(n)));
+}
+
+type AnchorOpts = Options<typeof anchorOptions>;
+
+/**
+ * What every anchored method's component shares: the base rule, learning
+ * rate, anchor, the constrained parameters and a description
+ * "name(settings, anchor=…, constrained n/m tensors) on base(…)".
+ */
+export async function anchoredParts(opts: BaseOpts & AnchorOpts, ctx: PluginContext, name: string, settings: string) {
+  const model = await ctx.resolve('model');
+  const constrained = constrainedParameters(model, opts.exclude, opts.anchor);
+  return {
+    model,
+    constrained,
+    component: {
+      rule: baseRule(opts),
+      learningRate: opts.lr,
+      anchor: opts.anchor,
+      description: `${name}(${settings}, anchor=${opts.anchor}, constrained ${constrained.size}/${model.params.size} tensors) on ${describeBase(opts)}`,
+    },
+  };
 }

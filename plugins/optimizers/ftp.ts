@@ -10,7 +10,7 @@ import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, OptimizerState, Projection } from '../../src/contracts/optimizer.js';
 import { projectRows, rowL1, rowSum } from '../../src/optim/rows.js';
-import { anchorOptions, baseOptions, baseRule, constrainedParameters, describeBase, validateBase } from './anchored-base.js';
+import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {
   ...baseOptions,
@@ -93,15 +93,7 @@ export default definePlugin({
   options,
   validate: (opts) => validateBase(opts),
   async create(opts, ctx) {
-    const model = await ctx.resolve('model');
-    const constrained = constrainedParameters(model, opts.exclude, opts.anchor);
-    return {
-      rule: baseRule(opts),
-      projection: ftpProjection(constrained, opts.k),
-      learningRate: opts.lr,
-      anchor: opts.anchor,
-      constraints: (state) => state['ftp.gamma'] ?? {},
-      description: `ftp(k=${opts.k}, anchor=${opts.anchor}, constrained ${constrained.size}/${model.params.size} tensors) on ${describeBase(opts)}`,
-    };
+    const { constrained, component } = await anchoredParts(opts, ctx, 'ftp', `k=${opts.k}`);
+    return { ...component, projection: ftpProjection(constrained, opts.k), constraints: (state) => state['ftp.gamma'] ?? {} };
   },
 });

@@ -6,7 +6,7 @@ import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { UpdateRule } from '../../src/contracts/optimizer.js';
 import { chain, mapNamed } from '../../src/optim/transforms.js';
-import { anchorOptions, baseOptions, baseRule, constrainedParameters, describeBase, validateBase } from './anchored-base.js';
+import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {
   ...baseOptions,
@@ -42,13 +42,7 @@ export default definePlugin({
   options,
   validate: (opts) => validateBase(opts),
   async create(opts, ctx) {
-    const model = await ctx.resolve('model');
-    const kept = constrainedParameters(model, opts.exclude, opts.anchor);
-    return {
-      rule: chain(l2spPenalty(opts.alpha, opts.beta, kept), baseRule(opts)),
-      learningRate: opts.lr,
-      anchor: opts.anchor,
-      description: `l2sp(alpha=${opts.alpha}, beta=${opts.beta}, anchor=${opts.anchor}, kept ${kept.size}/${model.params.size} tensors) on ${describeBase(opts)}`,
-    };
+    const { constrained: kept, component } = await anchoredParts(opts, ctx, 'l2sp', `alpha=${opts.alpha}, beta=${opts.beta}`);
+    return { ...component, rule: chain(l2spPenalty(opts.alpha, opts.beta, kept), component.rule) };
   },
 });

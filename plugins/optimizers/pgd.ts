@@ -7,7 +7,7 @@ import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
 import { matchesAny } from '../../src/optim/patterns.js';
 import { projectRows, rowL1 } from '../../src/optim/rows.js';
-import { anchorOptions, baseOptions, baseRule, constrainedParameters, describeBase, validateBase } from './anchored-base.js';
+import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {
   ...baseOptions,
@@ -71,20 +71,16 @@ export default definePlugin({
     return problems;
   },
   async create(opts, ctx) {
-    const model = await ctx.resolve('model');
-    const constrained = constrainedParameters(model, opts.exclude, opts.anchor);
     const overrides = parseRadiusFor(opts.radiusFor);
+    const { model, constrained, component } = await anchoredParts(opts, ctx, 'pgd', `${opts.mode} radius=${opts.radius}${overrides.length ? ` with ${overrides.length} overrides` : ''}`);
     const names = [...model.params.keys()];
     const unused = overrides.filter((r) => !names.some((n) => matchesAny(n, [r.pattern])));
     if (unused.length) throw new Error(`radiusFor pattern ${unused.map((r) => `'${r.pattern}'`).join(', ')} matches no parameter; parameters: ${names.join(', ')}`);
     const radiusOf = (name: string) => overrides.find((r) => matchesAny(name, [r.pattern]))?.radius ?? opts.radius;
     return {
-      rule: baseRule(opts),
+      ...component,
       projection: pgdProjection(constrained, radiusOf, opts.mode, model.rowAxis),
-      learningRate: opts.lr,
-      anchor: opts.anchor,
       constraints: (state) => Object.fromEntries(Object.entries(state['pgd.radius'] ?? {}).map(([n, r]) => [n, tf.mean(r)])),
-      description: `pgd(${opts.mode} radius=${opts.radius}${overrides.length ? ` with ${overrides.length} overrides` : ''}, anchor=${opts.anchor}) on ${describeBase(opts)}`,
     };
   },
 });

@@ -8,7 +8,7 @@ import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
 import { l2Norm } from '../../src/optim/rows.js';
-import { anchorOptions, baseOptions, baseRule, constrainedParameters, describeBase, validateBase } from './anchored-base.js';
+import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {
   ...baseOptions,
@@ -50,14 +50,7 @@ export default definePlugin({
   options,
   validate: (opts) => validateBase(opts),
   async create(opts, ctx) {
-    const model = await ctx.resolve('model');
-    const constrained = constrainedParameters(model, opts.exclude, opts.anchor);
-    return {
-      rule: baseRule(opts),
-      projection: spdProjection(constrained, opts.lambda),
-      learningRate: opts.lr,
-      anchor: opts.anchor,
-      description: `spd(lambda=${opts.lambda}, anchor=${opts.anchor}, constrained ${constrained.size}/${model.params.size} tensors) on ${describeBase(opts)}`,
-    };
+    const { constrained, component } = await anchoredParts(opts, ctx, 'spd', `lambda=${opts.lambda}`);
+    return { ...component, projection: spdProjection(constrained, opts.lambda) };
   },
 });

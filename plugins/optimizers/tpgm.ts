@@ -8,7 +8,7 @@ import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, OptimizerState, PeriodicPhase } from '../../src/contracts/optimizer.js';
 import { projectRows, rowL1 } from '../../src/optim/rows.js';
-import { anchorOptions, baseOptions, baseRule, constrainedParameters, describeBase, validateBase } from './anchored-base.js';
+import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {
   ...baseOptions,
@@ -86,16 +86,8 @@ export default definePlugin({
   options,
   validate: (opts) => validateBase(opts),
   async create(opts, ctx) {
-    const model = await ctx.resolve('model');
+    const { model, constrained, component } = await anchoredParts(opts, ctx, 'tpgm', `projLr=${opts.projLr}, projEvery=${opts.projEvery}, valFraction=${opts.valFraction}`);
     if (!model.apply) throw new Error('tpgm needs a model that can run with other parameter values (Model.apply)');
-    const constrained = constrainedParameters(model, opts.exclude, opts.anchor);
-    return {
-      rule: baseRule(opts),
-      phase: tpgmPhase(constrained, opts),
-      learningRate: opts.lr,
-      anchor: opts.anchor,
-      constraints: (_p, _r, phaseState) => phaseState['tpgm.gamma'] ?? {},
-      description: `tpgm(projLr=${opts.projLr}, projEvery=${opts.projEvery}, valFraction=${opts.valFraction}, anchor=${opts.anchor}, constrained ${constrained.size}/${model.params.size} tensors) on ${describeBase(opts)}`,
-    };
+    return { ...component, phase: tpgmPhase(constrained, opts), constraints: (_p, _r, phaseState) => phaseState['tpgm.gamma'] ?? {} };
   },
 });

@@ -3,7 +3,7 @@
 import { tf } from '../tensor/tf.js';
 import type { NamedTensors, OptimizerState, StepContext, UpdateRule } from '../contracts/optimizer.js';
 
-function mapNamed(xs: NamedTensors, f: (x: tf.Tensor, name: string) => tf.Tensor): NamedTensors {
+export function mapNamed(xs: NamedTensors, f: (x: tf.Tensor, name: string) => tf.Tensor): NamedTensors {
   const out: NamedTensors = {};
   for (const name of Object.keys(xs)) out[name] = f(xs[name], name);
   return out;
@@ -13,7 +13,6 @@ function zerosLike(params: NamedTensors): NamedTensors {
   return mapNamed(params, (p) => tf.zerosLike(p));
 }
 
-export { mapNamed };
 
 /** Adam's moment estimates with bias correction (PyTorch semantics: eps outside the sqrt of the corrected v). */
 export function scaleByAdam(opts: { beta1: number; beta2: number; eps: number }): UpdateRule {

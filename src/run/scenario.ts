@@ -1,3 +1,4 @@
+import { tf } from '../tensor/tf.js';
 import type { Scenario, Task, TaskStream } from '../contracts/stream.js';
 
 /**
@@ -36,7 +37,6 @@ export function scenarioView(stream: TaskStream, scenario: Scenario): ScenarioVi
   }
 }
 
-import { tf } from '../tensor/tf.js';
 
 /** Additive logit mask: 0 on allowed outputs, a large negative number elsewhere; null when all are allowed. */
 export function logitMask(allowed: readonly number[] | null, outputs: number): tf.Tensor1D | null {
