@@ -28,6 +28,7 @@ export class ReplayBuffer {
   labels: number[] = [];
   taskIds: number[] = [];
   private seen = 0;
+  private readonly seenPerLabel = new Map<number, number>();
   private featureSize = 0;
 
   constructor(
@@ -70,29 +71,49 @@ export class ReplayBuffer {
     }
   }
 
-  /** Equal share per label: old labels give up entries to make room for new ones. */
+  /**
+   * Equal share per label, and within a label a uniform sample of every
+   * example of it seen so far (a reservoir per label): old labels give up
+   * entries to new ones, and in domain-IL, where every task has the same
+   * labels, later tasks still get their share.
+   */
   private addBalanced(data: TrainingSet): void {
-    const byLabel = new Map<number, { source: 'buffer' | 'new'; i: number }[]>();
-    this.labels.forEach((l, i) => byLabel.set(l, [...(byLabel.get(l) ?? []), { source: 'buffer', i }]));
-    for (const i of this.rng.permutation(data.count)) {
-      const l = data.labels[i];
-      const list = byLabel.get(l) ?? [];
-      list.push({ source: 'new', i });
-      byLabel.set(l, list);
+    const entries = new Map<number, { features: Float32Array; label: number; task: number }[]>();
+    this.labels.forEach((l, i) => {
+      const list = entries.get(l) ?? [];
+      list.push({ features: this.features.slice(i * this.featureSize, (i + 1) * this.featureSize), label: l, task: this.taskIds[i] });
+      entries.set(l, list);
+    });
+    for (const l of new Set(data.labels)) if (!entries.has(l)) entries.set(l, []);
+    const quota = Math.floor(this.capacity / entries.size);
+    for (const [label, list] of entries) {
+      // Shrink to the new quota by a uniform random subsample.
+      while (list.length > quota) list.splice(this.rng.int(list.length), 1);
+      entries.set(label, list);
     }
-    const quota = Math.floor(this.capacity / byLabel.size);
-    const keep = [...byLabel.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, list]) => list.slice(0, quota));
-    const old = { features: this.features.slice(), labels: [...this.labels], taskIds: [...this.taskIds] };
+    for (const i of this.rng.permutation(data.count)) {
+      const label = data.labels[i];
+      const seen = (this.seenPerLabel.get(label) ?? 0) + 1;
+      this.seenPerLabel.set(label, seen);
+      const list = entries.get(label)!;
+      const entry = { features: this.row(data, i).slice(), label, task: data.taskIds[i] };
+      if (list.length < quota) list.push(entry);
+      else {
+        const j = this.rng.int(seen);
+        if (j < quota) list[j] = entry;
+      }
+    }
     this.labels = [];
     this.taskIds = [];
-    keep.forEach((e, slot) => {
-      if (e.source === 'new') this.put(slot, data, e.i);
-      else {
-        this.features.set(old.features.subarray(e.i * this.featureSize, (e.i + 1) * this.featureSize), slot * this.featureSize);
-        this.labels[slot] = old.labels[e.i];
-        this.taskIds[slot] = old.taskIds[e.i];
+    let slot = 0;
+    for (const label of [...entries.keys()].sort((a, b) => a - b)) {
+      for (const e of entries.get(label)!) {
+        this.features.set(e.features, slot * this.featureSize);
+        this.labels[slot] = e.label;
+        this.taskIds[slot] = e.task;
+        slot += 1;
       }
-    });
+    }
   }
 }
 

@@ -113,3 +113,20 @@ describe('replay buffer', () => {
     expect(b.taskIds.filter((t) => t === 1)).toHaveLength(6);
   });
 });
+
+describe('class-balanced replay in domain-IL', () => {
+  it('keeps a share of every task when all tasks have the same labels', () => {
+    const b = new ReplayBuffer(20, 'class-balanced', new Rng(4));
+    const domainSet = (task: number) => ({
+      features: Float32Array.from({ length: 200 }, (_, i) => task * 1000 + i),
+      labels: Int32Array.from({ length: 100 }, (_, i) => i % 2),
+      taskIds: new Int32Array(100).fill(task),
+      count: 100,
+    });
+    for (const t of [0, 1, 2, 3]) b.add(domainSet(t));
+    expect(b.count).toBe(20);
+    for (const l of [0, 1]) expect(b.labels.filter((x) => x === l)).toHaveLength(10);
+    // A uniform sample over the four tasks: the last task is represented, not crowded out by the first.
+    for (const t of [0, 1, 2, 3]) expect(b.taskIds.filter((x) => x === t).length).toBeGreaterThan(0);
+  });
+});
