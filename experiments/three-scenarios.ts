@@ -19,7 +19,7 @@ export default defineExperiment({
     scenario: ['task-il', 'domain-il', 'class-il'],
     strategy: [
       { name: 'naive' },
-      { name: 'ewc', lambda: 5000, fisherSamples: 1000 },
+      { name: 'ewc', lambda: 1e7, fisherSamples: 1000 },
       { name: 'replay', size: 4400, policy: 'class-balanced' },
     ],
   },
