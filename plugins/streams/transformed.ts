@@ -14,6 +14,9 @@ function transformed(set: Examples, transform: FeatureTransform, size: number): 
 export function transformedStream(name: string, data: Dataset, transforms: { label: string; transform: FeatureTransform }[]): TaskStream {
   const size = featureSize(data.featureShape);
   const classes = Array.from({ length: data.numClasses }, (_, i) => i);
+  // The last task's training set built stays cached: a run reads one task's many times in a row
+  // (sampler, training set, validation split), and a fresh copy each time costs memory and time.
+  let cached: { index: number; examples: Examples } | undefined;
   const tasks: Task[] = transforms.map(({ label, transform }, index) => {
     const test = transformed(data.test, transform, size);
     return {
@@ -21,7 +24,8 @@ export function transformedStream(name: string, data: Dataset, transforms: { lab
       name: `t${index}:${label}`,
       classes,
       get train() {
-        return transformed(data.train, transform, size);
+        if (cached?.index !== index) cached = { index, examples: transformed(data.train, transform, size) };
+        return cached.examples;
       },
       test,
     };
