@@ -12,6 +12,7 @@ import { formatRunReport, loadRunResult } from '../report/summary.js';
 import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../tensor/backend.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { preflight } from '../run/preflight.js';
+import { DatasetCache } from '../run/container.js';
 import { isRunComplete, runDir } from '../results/run-dir.js';
 import type { CliIO } from './io.js';
 
@@ -122,7 +123,8 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   const backend = await selectBackend(args.backend);
   const out = resolve(args.out);
   const pending = args.rerun ? mine : mine.filter((r) => !isRunComplete(runDir(out, r.experiment, r.runId)));
-  await preflight(pending, loaded.registry, backend);
+  const datasets = new DatasetCache();
+  await preflight(pending, loaded.registry, backend, datasets);
   io.out(`backend: ${backend.name} (${backend.detail})\n`);
   if (backend.skipped.length && !args.quiet) io.out(`  not used: ${backend.skipped.join('; ')}\n`);
   const controller = new AbortController();
@@ -138,6 +140,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
       out,
       rerun: args.rerun,
       signal: controller.signal,
+      datasets,
       observe: args.quiet ? undefined : (events) => showProgress(events, { tty: io.isTTY, write: io.out }),
       onSkip: (config, dir) => io.out(`run ${config.runId}: complete results exist in ${dir}; skipped (--rerun to run again)\n`),
     });

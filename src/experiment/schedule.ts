@@ -8,6 +8,7 @@ import type { RunEvent, RunStatus } from '../run/events.js';
 import { writeRunResults } from '../results/arrow-writer.js';
 import { isRunComplete, readRunRecord, runDir } from '../results/run-dir.js';
 import type { RunConfig } from './spec.js';
+import type { DatasetCache } from '../run/container.js';
 
 export interface ScheduleOptions {
   /** Results root: runs land in <out>/<experiment>/<run-id>/. */
@@ -17,6 +18,8 @@ export interface ScheduleOptions {
   signal?: AbortSignal;
   /** Attach observers (progress display, tests) to a run's events before it starts. */
   observe?: (events: Observable<RunEvent>, config: RunConfig) => void;
+  /** Data sets shared by the runs (and the preflight) of this process. */
+  datasets?: DatasetCache;
   /** Told about runs skipped because their results are complete. */
   onSkip?: (config: RunConfig, dir: string) => void;
 }
@@ -45,7 +48,7 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
     }
     if (opts.signal?.aborted) break;
     // One execution shared by every observer: the writer and the display see the same events.
-    const events = connectable(runEvents(config, registry, backend, { signal: opts.signal, out: opts.out }), { connector: () => new Subject<RunEvent>() });
+    const events = connectable(runEvents(config, registry, backend, { signal: opts.signal, out: opts.out, datasets: opts.datasets }), { connector: () => new Subject<RunEvent>() });
     const written = writeRunResults(events, opts.out);
     opts.observe?.(events, config);
     events.connect();

@@ -7,6 +7,8 @@ import type { PluginRegistry } from '../plugin/registry.js';
 import type { BackendInfo } from '../tensor/backend.js';
 import { Rng } from '../tensor/rng.js';
 import { resolveTokenAsync } from '../contracts/token.js';
+import type { Dataset } from '../contracts/data.js';
+import { canonicalJson } from '../experiment/validate.js';
 import { AnchorStore } from '../optim/anchors.js';
 import { scenarioView } from './scenario.js';
 import { ANCHORS, BACKEND, COMPONENT, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO } from './tokens.js';
@@ -21,7 +23,26 @@ export class ComponentError extends Error {}
  * one binding per component kind (built lazily by the chosen plugin, once)
  * and the run's own services.
  */
-export function createRunContainer(config: RunConfig, registry: PluginRegistry, backend: BackendInfo): Container {
+/**
+ * Data sets shared by the runs of one process: they are immutable host
+ * arrays, and an experiment's runs (and its preflight) mostly use the same
+ * one, which would otherwise be loaded — and held — once per run.
+ */
+export class DatasetCache {
+  private readonly entries = new Map<string, Promise<Dataset>>();
+
+  get(key: string, load: () => Promise<Dataset>): Promise<Dataset> {
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = load();
+      this.entries.set(key, entry);
+      entry.catch(() => this.entries.delete(key));
+    }
+    return entry;
+  }
+}
+
+export function createRunContainer(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets?: DatasetCache): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   container.bind(RUN_CONFIG).toConstantValue(config);
   container.bind(REGISTRY).toConstantValue(registry);
@@ -48,6 +69,10 @@ export function createRunContainer(config: RunConfig, registry: PluginRegistry, 
     const plugin = registry.get(kind, chosen.name);
     container.bind(COMPONENT[kind]).toDynamicValue(async () => {
       try {
+        if (kind === 'dataset' && datasets) {
+          const key = `${baseDir}\u0000${canonicalJson(chosen)}`;
+          return await datasets.get(key, async () => (await plugin.create(chosen.options as never, context(kind))) as Dataset);
+        }
         return await plugin.create(chosen.options as never, context(kind));
       } catch (e) {
         if (e instanceof ComponentError) throw e;

@@ -4,7 +4,7 @@ import type { PluginRegistry } from '../plugin/registry.js';
 import type { BackendInfo } from '../tensor/backend.js';
 import { tf } from '../tensor/tf.js';
 import { resolveTokenAsync } from '../contracts/token.js';
-import { createRunContainer } from './container.js';
+import { DatasetCache, createRunContainer } from './container.js';
 import { COMPONENT } from './tokens.js';
 
 /**
@@ -13,14 +13,14 @@ import { COMPONENT } from './tokens.js';
  * hand (a malformed data file, an `exclude` pattern that matches no
  * parameter, a class that does not exist) stop the experiment up front.
  */
-export async function preflight(configs: readonly RunConfig[], registry: PluginRegistry, backend: BackendInfo): Promise<void> {
+export async function preflight(configs: readonly RunConfig[], registry: PluginRegistry, backend: BackendInfo, datasets?: DatasetCache): Promise<void> {
   const seen = new Set<string>();
   for (const config of configs) {
     const key = canonicalJson({ c: config.components, s: config.scenario });
     if (seen.has(key)) continue;
     seen.add(key);
     const before = tf.memory().numTensors;
-    const container = createRunContainer(config, registry, backend);
+    const container = createRunContainer(config, registry, backend, datasets);
     try {
       for (const kind of ['dataset', 'stream', 'sampler', 'model', 'optimizer', 'strategy'] as const) {
         try {

@@ -6,7 +6,7 @@ import type { RunConfig } from '../experiment/spec.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { BackendInfo } from '../tensor/backend.js';
 import { Optimizer } from '../optim/optimizer.js';
-import { createRunContainer } from './container.js';
+import { DatasetCache, createRunContainer } from './container.js';
 import { Evaluator } from './evaluate.js';
 import type { RunEvent, RunStatus } from './events.js';
 import { DivergedError, InterruptedError, TaskTrainer, plannedSteps } from './train-task.js';
@@ -20,6 +20,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Results root: where `saveModel` paths are resolved. Default: ./results. */
   out?: string;
+  /** Data sets shared with other runs of this process. */
+  datasets?: DatasetCache;
 }
 
 /** Where a run's trained model is saved: the experiment's template under the results root. */
@@ -46,7 +48,7 @@ export function runEvents(config: RunConfig, registry: PluginRegistry, backend: 
     const local = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, local.signal]) : local.signal;
     const emit = (e: RunEvent) => subscriber.next(e);
-    execute(config, registry, backend, emit, signal, options.out ?? 'results').then(
+    execute(config, registry, backend, emit, signal, options.out ?? 'results', options.datasets).then(
       () => subscriber.complete(),
       (e) => subscriber.error(e),
     );
@@ -54,10 +56,18 @@ export function runEvents(config: RunConfig, registry: PluginRegistry, backend: 
   });
 }
 
-async function execute(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, emit: (e: RunEvent) => void, signal: AbortSignal, out: string): Promise<void> {
+async function execute(
+  config: RunConfig,
+  registry: PluginRegistry,
+  backend: BackendInfo,
+  emit: (e: RunEvent) => void,
+  signal: AbortSignal,
+  out: string,
+  datasets: DatasetCache | undefined,
+): Promise<void> {
   const started = performance.now();
   const runId = config.runId;
-  const container = createRunContainer(config, registry, backend);
+  const container = createRunContainer(config, registry, backend, datasets);
   const rates: number[] = [];
   let status: RunStatus = 'completed';
   let error: string | undefined;
