@@ -42,6 +42,11 @@ export function labelsOf(sampler: { name: string; options?: Record<string, unkno
   return 'all';
 }
 
+/** Fewer labels first; "all" last. */
+function labelOrder(l: string): number {
+  return l === 'all' ? Infinity : parseFloat(l.replace(/^k=/, ''));
+}
+
 function finalsOf(rows: EvalRow[]): LoadedRun['finals'] {
   const out: LoadedRun['finals'] = {};
   const last = Math.max(...rows.map((r) => r.trained_task));
@@ -121,7 +126,13 @@ export function compareRuns(root: string, by: GroupColumn[]): Comparison {
       g.meanMatrix = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => meanStd(g.runs.map((r) => r.R![i][j])).mean));
     }
   }
-  const sorted = [...groups.values()].sort((a, b) => JSON.stringify(a.key).localeCompare(JSON.stringify(b.key)));
+  const sorted = [...groups.values()].sort((a, b) => {
+    for (const col of by) {
+      const d = col === 'labels' ? labelOrder(a.key[col]) - labelOrder(b.key[col]) : a.key[col].localeCompare(b.key[col]);
+      if (d !== 0) return d;
+    }
+    return 0;
+  });
   return {
     by,
     groups: sorted,
@@ -219,8 +230,7 @@ function lowLabelTable(c: Comparison): string[][] | undefined {
   const runs = c.groups.flatMap((g) => g.runs);
   const labels = [...new Set(runs.map((r) => r.columns.labels))];
   if (labels.length < 2) return undefined;
-  const order = (l: string) => (l === 'all' ? Infinity : parseFloat(l.replace(/^k=/, '')));
-  labels.sort((a, b) => order(a) - order(b));
+  labels.sort((a, b) => labelOrder(a) - labelOrder(b));
   const optimizers = [...new Set(runs.map((r) => r.columns.optimizer))].sort();
   return [
     ['labels', ...optimizers],
