@@ -20,6 +20,8 @@ const WARMUP = 5;
 const BATCH = 128;
 const MODELS = {
   mlp: { name: 'mlp', hidden: [400, 400] },
+  // The width of the PyTorch reference (784-256-256-10), for a like-for-like comparison.
+  mlp256: { name: 'mlp', hidden: [256, 256] },
   cnn: { name: 'cnn', channels: [16, 32], hidden: 128 },
 } as const;
 
@@ -52,12 +54,13 @@ async function bare(backend: BackendName, kind: keyof typeof MODELS): Promise<nu
   await selectBackend(backend);
   const rng = new Rng(0);
   const u = (shape: number[], fanIn: number) => tf.tidy(() => tf.variable(tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1) / Math.sqrt(fanIn)), shape)));
+  const w = kind === 'mlp256' ? 256 : 400;
   const vars: tf.Variable[] =
-    kind === 'mlp'
-      ? [u([784, 400], 784), u([400], 784), u([400, 400], 400), u([400], 400), u([400, 10], 400), u([10], 400)]
+    kind !== 'cnn'
+      ? [u([784, w], 784), u([w], 784), u([w, w], w), u([w], w), u([w, 10], w), u([10], w)]
       : [u([3, 3, 1, 16], 9), u([16], 9), u([3, 3, 16, 32], 144), u([32], 144), u([7 * 7 * 32, 128], 1568), u([128], 1568), u([128, 10], 128), u([10], 128)];
   const forward = (x: tf.Tensor): tf.Tensor => {
-    if (kind === 'mlp') {
+    if (kind !== 'cnn') {
       let h = x;
       for (let l = 0; l < 3; l++) {
         h = tf.add(tf.matMul(h, vars[2 * l]), vars[2 * l + 1]);
@@ -110,7 +113,7 @@ for (const b of ['tensorflow', 'wasm'] as BackendName[]) {
 const only = args.get('backends')?.split(',');
 const results: { backend: string; model: string; bareMs: number; frameworkMs: number; ratio: number }[] = [];
 for (const backend of backends.filter((b) => !only || only.includes(b))) {
-  for (const kind of Object.keys(MODELS) as (keyof typeof MODELS)[]) {
+  for (const kind of (Object.keys(MODELS) as (keyof typeof MODELS)[]).filter((k) => !args.get('models') || args.get('models')!.split(',').includes(k))) {
     const b = median(await bare(backend, kind));
     const f = median(await framework(backend, MODELS[kind]));
     results.push({ backend, model: kind, bareMs: b, frameworkMs: f, ratio: f / b });
