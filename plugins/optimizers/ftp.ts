@@ -27,60 +27,71 @@ declare module '../../src/plugin/kinds.js' {
 /** The constraint optimiser's settings, fixed by the reference implementation. */
 const GAMMA = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, floor: 1e-8 } as const;
 
-/** FTP's projection over the named tensors in `constrained`; others pass through. */
+/**
+ * FTP's projection over the named tensors in `constrained`; others pass
+ * through. The constraints' Adam update runs on all tensors at once (stacked
+ * scalars): on native TensorFlow each small op has a fixed cost that would
+ * otherwise be paid once per tensor.
+ */
 export function ftpProjection(constrained: ReadonlySet<string>, k: number): Projection {
   return {
     name: 'ftp',
     init(params) {
-      const gamma: NamedTensors = {};
-      const m: NamedTensors = {};
-      const v: NamedTensors = {};
-      const prevC: NamedTensors = {};
+      const state: OptimizerState = { 'ftp.gamma': {}, 'ftp.m': {}, 'ftp.v': {}, 'ftp.prevC': {}, 'ftp.prevScale': {} };
       for (const name of Object.keys(params)) {
         if (!constrained.has(name)) continue;
-        gamma[name] = tf.scalar(GAMMA.floor);
-        m[name] = tf.scalar(0);
-        v[name] = tf.scalar(0);
-        // The one offset tensor FTP keeps per parameter (besides the anchor).
-        prevC[name] = tf.zerosLike(params[name]);
+        state['ftp.gamma'][name] = tf.scalar(GAMMA.floor);
+        state['ftp.m'][name] = tf.scalar(0);
+        state['ftp.v'][name] = tf.scalar(0);
+        // The one offset tensor FTP keeps per parameter (besides the anchor), and its rows' 1/‖·‖₁.
+        state['ftp.prevC'][name] = tf.zerosLike(params[name]);
+        state['ftp.prevScale'][name] = tf.scalar(0);
       }
-      return { 'ftp.gamma': gamma, 'ftp.m': m, 'ftp.v': v, 'ftp.prevC': prevC };
+      return state;
     },
     project(tentative, state, ctx) {
       const out: NamedTensors = { ...tentative };
-      const next: OptimizerState = { 'ftp.gamma': {}, 'ftp.m': {}, 'ftp.v': {}, 'ftp.prevC': {} };
+      const next: OptimizerState = { 'ftp.gamma': {}, 'ftp.m': {}, 'ftp.v': {}, 'ftp.prevC': {}, 'ftp.prevScale': {} };
+      const names = Object.keys(state['ftp.gamma']);
+      if (names.length === 0) return { params: out, state: next };
       const t = ctx.anchorStep;
-      const bc1 = 1 - Math.pow(GAMMA.beta1, t);
-      const bc2 = 1 - Math.pow(GAMMA.beta2, t);
-      for (const name of Object.keys(state['ftp.gamma'])) {
-        const axis = ctx.rowAxis[name] ?? 0;
-        const anchor = ctx.anchor[name];
-        const c = tf.sub(tentative[name], anchor);
-        const norms = rowL1(c, axis);
-        let gamma: tf.Tensor;
-        let m = state['ftp.m'][name];
-        let v = state['ftp.v'][name];
-        if (t === 1) {
-          // No previous offset yet: the reference starts from the floor.
-          gamma = tf.scalar(GAMMA.floor);
-        } else {
-          const prevC = state['ftp.prevC'][name];
-          // d(loss)/d(gamma) from this step's raw gradient and last step's offset, row by row.
-          const rowDot = rowSum(tf.mul(ctx.rawGrads[name], prevC), axis);
-          let grad = tf.sum(tf.div(rowDot, rowL1(prevC, axis)));
-          grad = tf.where(tf.greater(grad, 0), tf.mul(grad, k), grad);
-          m = tf.add(tf.mul(m, GAMMA.beta1), tf.mul(grad, 1 - GAMMA.beta1));
-          v = tf.add(tf.mul(v, GAMMA.beta2), tf.mul(tf.square(grad), 1 - GAMMA.beta2));
-          const step = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), GAMMA.eps));
-          gamma = tf.sub(state['ftp.gamma'][name], tf.mul(step, GAMMA.lr));
-          gamma = tf.minimum(tf.maximum(gamma, GAMMA.floor), tf.max(norms));
-        }
-        out[name] = projectRows(anchor, c, norms, gamma);
-        next['ftp.gamma'][name] = gamma;
-        next['ftp.m'][name] = m;
-        next['ftp.v'][name] = v;
-        next['ftp.prevC'][name] = c;
+      const offsets = names.map((name) => tf.sub(tentative[name], ctx.anchor[name]));
+      const norms = names.map((name, i) => rowL1(offsets[i], ctx.rowAxis[name] ?? 0));
+      let gammas: tf.Tensor[];
+      if (t === 1) {
+        // No previous offset yet: the reference starts from the floor.
+        gammas = names.map(() => tf.scalar(GAMMA.floor));
+        names.forEach((name) => {
+          next['ftp.m'][name] = state['ftp.m'][name];
+          next['ftp.v'][name] = state['ftp.v'][name];
+        });
+      } else {
+        // d(loss)/d(gamma) from this step's raw gradient and last step's offset, row by row.
+        let grad: tf.Tensor = tf.stack(
+          names.map((name) => tf.sum(tf.mul(rowSum(tf.mul(ctx.rawGrads[name], state['ftp.prevC'][name]), ctx.rowAxis[name] ?? 0), state['ftp.prevScale'][name]))),
+        );
+        if (k !== 1) grad = tf.where(tf.greater(grad, 0), tf.mul(grad, k), grad);
+        const m = tf.add(tf.mul(tf.stack(names.map((n) => state['ftp.m'][n])), GAMMA.beta1), tf.mul(grad, 1 - GAMMA.beta1));
+        const v = tf.add(tf.mul(tf.stack(names.map((n) => state['ftp.v'][n])), GAMMA.beta2), tf.mul(tf.square(grad), 1 - GAMMA.beta2));
+        const bc1 = 1 - Math.pow(GAMMA.beta1, t);
+        const bc2 = 1 - Math.pow(GAMMA.beta2, t);
+        const step = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), GAMMA.eps));
+        const gamma = tf.sub(tf.stack(names.map((n) => state['ftp.gamma'][n])), tf.mul(step, GAMMA.lr));
+        const ceiling = tf.stack(norms.map((nrm) => tf.max(nrm)));
+        gammas = tf.unstack(tf.minimum(tf.maximum(gamma, GAMMA.floor), ceiling));
+        const ms = tf.unstack(m);
+        const vs = tf.unstack(v);
+        names.forEach((name, i) => {
+          next['ftp.m'][name] = ms[i];
+          next['ftp.v'][name] = vs[i];
+        });
       }
+      names.forEach((name, i) => {
+        out[name] = projectRows(ctx.anchor[name], offsets[i], norms[i], gammas[i]);
+        next['ftp.gamma'][name] = gammas[i];
+        next['ftp.prevC'][name] = offsets[i];
+        next['ftp.prevScale'][name] = tf.reciprocal(norms[i]);
+      });
       return { params: out, state: next };
     },
   };
