@@ -47,6 +47,7 @@ export class TaskTrainer {
   private readonly paramNameOf: Map<string, string>;
   /** Per task, the additive logit mask of the scenario ([tasks, outputs]); null when every output competes. */
   private readonly taskMasks: tf.Tensor2D | null;
+  private readonly paramRecord: NamedTensors;
 
   constructor(
     @inject(RUN_CONFIG) private readonly config: RunConfig,
@@ -59,6 +60,7 @@ export class TaskTrainer {
     this.variables = [...model.params.values()];
     this.paramNameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
     this.taskMasks = taskMaskMatrix(stream, scenario);
+    this.paramRecord = Object.fromEntries(model.params);
   }
 
   /**
@@ -154,8 +156,7 @@ export class TaskTrainer {
                 const rawLogits = this.model.forward(xb, true);
                 const logits = this.masked(rawLogits, idb);
                 const loss = tf.losses.softmaxCrossEntropy(targets, logits) as tf.Scalar;
-                const params = strategy.loss ? Object.fromEntries(this.model.params) : {};
-                const term = strategy.loss?.({ params, x: xb, logits, rawLogits });
+                const term = strategy.loss?.({ params: this.paramRecord, x: xb, logits, rawLogits });
                 return term ? (tf.add(loss, term) as tf.Scalar) : loss;
               }, this.variables);
               const named: NamedTensors = {};
