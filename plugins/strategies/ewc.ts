@@ -8,6 +8,7 @@ import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
 import { logitMask } from '../../src/run/scenario.js';
+import { ImportancePenalty } from '../../src/strategies/penalty.js';
 
 const options = {
   lambda: o.number({ description: 'strength of the quadratic penalty (λ)', default: 5000, min: 0 }),
@@ -23,11 +24,6 @@ declare module '../../src/plugin/kinds.js' {
   }
 }
 
-interface Consolidated {
-  fisher: NamedTensors;
-  anchor: NamedTensors;
-}
-
 export default definePlugin({
   kind: 'strategy',
   name: 'ewc',
@@ -35,8 +31,7 @@ export default definePlugin({
   options,
   create(opts, ctx) {
     const rng = ctx.rng('fisher');
-    const penalties: Consolidated[] = [];
-    const free = (c: Consolidated) => tf.dispose([...Object.values(c.fisher), ...Object.values(c.anchor)]);
+    const penalty = new ImportancePenalty();
     return {
       name: opts.online ? 'ewc-online' : 'ewc',
       onTaskEnd({ task, model, scenario, trained }) {
@@ -67,33 +62,18 @@ export default definePlugin({
         }
         mask?.dispose();
         const fisher: NamedTensors = {};
-        const anchor: NamedTensors = {};
         names.forEach((n, k) => {
           fisher[n] = tf.tidy(() => tf.div(sums[k], picks.length));
-          anchor[n] = tf.clone(model.params.get(n)!);
         });
         tf.dispose(sums);
-        if (opts.online && penalties.length) {
-          const old = penalties.pop()!;
-          const merged: NamedTensors = {};
-          for (const n of names) merged[n] = tf.tidy(() => tf.add(tf.mul(old.fisher[n], opts.gamma), fisher[n]));
-          tf.dispose(Object.values(fisher));
-          free(old);
-          penalties.push({ fisher: merged, anchor });
-        } else penalties.push({ fisher, anchor });
+        penalty.consolidate(fisher, model, opts.online ? { decay: opts.gamma } : false);
       },
       loss({ params }) {
-        if (penalties.length === 0 || opts.lambda === 0) return undefined;
-        let total: tf.Tensor = tf.scalar(0);
-        for (const p of penalties) {
-          for (const [n, f] of Object.entries(p.fisher)) total = tf.add(total, tf.sum(tf.mul(f, tf.square(tf.sub(params[n], p.anchor[n])))));
-        }
-        return tf.mul(total, opts.lambda / 2);
+        if (opts.lambda === 0) return undefined;
+        const term = penalty.term(params);
+        return term ? tf.mul(term, opts.lambda / 2) : undefined;
       },
-      dispose() {
-        penalties.forEach(free);
-        penalties.length = 0;
-      },
+      dispose: () => penalty.dispose(),
     };
   },
 });

@@ -1,3 +1,9 @@
+// The step pipeline: the typed hooks a continual-learning strategy may
+// implement, in the order the run calls them. Several strategies compose
+// (`strategies: [replay, ewc]`): each hook is called for every strategy that
+// has it, in the order the experiment lists them, and the loop combines what
+// they return (rows are appended, loss terms added, gradient replacements
+// chained, masks added, weights multiplied). No hook assigns to the loop.
 import type { Tensor } from '../tensor/tf.js';
 import type { Examples } from './data.js';
 import type { Model } from './model.js';
@@ -34,6 +40,14 @@ export function concatTrainingSets(sets: readonly TrainingSet[]): TrainingSet {
 
 export const EMPTY_TRAINING_SET: TrainingSet = { features: new Float32Array(0), labels: new Int32Array(0), taskIds: new Int32Array(0), count: 0 };
 
+/**
+ * Tensors a strategy carries from step to step (SI's path integral, DER's
+ * device-resident buffer). The loop owns them: it keeps what a hook returns
+ * and disposes what the new record no longer holds, so strategies never call
+ * tf.keep or dispose inside a step.
+ */
+export type StrategyState = Readonly<Record<string, Tensor>>;
+
 export interface TaskContext {
   readonly task: Task;
   readonly stream: TaskStream;
@@ -41,36 +55,161 @@ export interface TaskContext {
   readonly scenario: ScenarioView;
   /** The sampler's selection of any task, as a training set. */
   selection(task: Task): TrainingSet;
+  /** This strategy's step state as it stands. */
+  readonly state: StrategyState;
 }
 
-/** An extra batch mixed into a step (replay): x [n, features], y [n] scenario labels, taskIds [n]. */
-export interface ExtraBatch {
-  x: Tensor;
-  y: Tensor;
-  taskIds: Tensor;
+/** What `onTaskStart` may ask of the loop. */
+export interface TaskStartResult {
+  /**
+   * Restore the model to its initial parameters and the optimizer to a fresh
+   * state before this task trains (GDumb retrains from scratch on its memory).
+   */
+  resetModel?: boolean;
+  /** Replaces the strategy's step state. */
+  state?: Record<string, Tensor>;
+}
+
+export interface TrainingContext extends TaskContext {
+  /** What this task trains on (after every strategy's `trainingSet`). */
+  readonly data: TrainingSet;
+  readonly steps: number;
+  readonly batchSize: number;
+  /** Rows of the sampled batch at `step` (1-based): the last batch of an epoch may be short. */
+  rowsAt(step: number): number;
+}
+
+/** The sampled rows of one step, before any strategy adds to them. */
+export interface StepBatch {
+  /** 1-based within the task. */
+  readonly step: number;
+  readonly size: number;
+  readonly x: Tensor;
+  /** [size] int32, scenario labels. */
+  readonly labels: Tensor;
+  readonly taskIds: Tensor;
+}
+
+/** Rows a strategy appends to the step's batch (replayed rows). */
+export interface ExtraRows {
+  readonly x: Tensor;
+  /** [n] int32 scenario labels. */
+  readonly labels: Tensor;
+  readonly taskIds: Tensor;
+  /**
+   * Weight of each of these rows in the base cross-entropy, relative to a
+   * sampled row (the base loss is the weighted mean over all rows). Default 1.
+   * 0 keeps the rows out of the base loss: only the strategy's own loss term
+   * uses them (DER's logit rows).
+   */
+  readonly weight?: number;
+  /** Stored logits [n, outputs] as targets (DER), handed back in `LossContext.own`. */
+  readonly logits?: Tensor;
+  /** Additive logit mask of these rows in the base loss: [outputs] or [n, outputs]. */
+  readonly mask?: Tensor;
+}
+
+/** What `composeBatch` returns: rows to add, and how the sampled rows enter the base loss. */
+export interface BatchPlan {
+  readonly rows?: ExtraRows | readonly ExtraRows[];
+  /** Multiplies the sampled rows' weight in the base cross-entropy (iCaRL: 0, its own loss replaces it). */
+  readonly currentWeight?: number;
+  /** Additive logit mask of the sampled rows in the base loss (ER-ACE): [outputs] or [size, outputs]. */
+  readonly currentMask?: Tensor;
+}
+
+/** Where one set of a strategy's rows sits in the composed batch. */
+export interface RowSlice {
+  readonly start: number;
+  readonly count: number;
+  readonly rows: ExtraRows;
+}
+
+/** Inside the gradient tape. */
+export interface LossContext {
+  readonly step: number;
+  readonly params: NamedTensors;
+  /** Every row of the composed batch: the sampled rows first, then each strategy's rows in order. */
+  readonly x: Tensor;
+  /** The model's outputs for `x`. */
+  readonly rawLogits: Tensor;
+  /** `rawLogits` with the scenario's per-task masks added (what the base loss and evaluation use). */
+  readonly logits: Tensor;
+  readonly labels: Tensor;
+  readonly taskIds: Tensor;
+  /** [rows] float32: 1 for rows any strategy added, 0 for sampled rows. */
+  readonly replayed: Tensor;
+  /** The first `sampled` rows are the step's sampled batch. */
+  readonly sampled: number;
+  /** This strategy's own rows, in the order its `composeBatch` returned them. */
+  readonly own: readonly RowSlice[];
+  readonly state: StrategyState;
+}
+
+export interface GradientContext {
+  readonly step: number;
+  readonly params: NamedTensors;
+  /** The gradients as they stand (after earlier strategies' replacements), by parameter name. */
+  readonly grads: NamedTensors;
+  readonly state: StrategyState;
+  /** Gradients of the scenario-masked mean cross-entropy on other rows, at the current parameters (A-GEM, GEM). */
+  gradientsOf(x: Tensor, labels: Tensor, taskIds: Tensor): NamedTensors;
+}
+
+export interface AfterStepContext {
+  readonly step: number;
+  /** Parameters after the optimizer step. */
+  readonly params: NamedTensors;
+  /** The gradients the optimizer was given. */
+  readonly grads: NamedTensors;
+  /** The sampled rows and the model's raw outputs for them during the step (DER stores these). */
+  readonly batch: StepBatch & { readonly logits: Tensor };
+  readonly state: StrategyState;
+}
+
+export interface PredictContext {
+  /** [n, features] test examples. */
+  readonly x: Tensor;
+  /** The model's raw outputs for `x`. */
+  readonly logits: Tensor;
 }
 
 /**
- * A continual-learning strategy: typed lifecycle methods that the run calls.
- * Methods that influence training return values the loop combines (a
- * training set, an extra batch, a loss term); none assigns to the loop.
- * Tensors a strategy keeps across steps it creates outside any step (in
- * onTaskStart/onTaskEnd) and frees in dispose().
+ * A continual-learning strategy. Every hook is optional. Per task the run
+ * calls, for each strategy in the listed order:
+ *
+ *  1. `onTaskStart` — may reset the model (GDumb) or replace step state;
+ *  2. `trainingSet` — what the task trains on (joint, cumulative, iCaRL, GDumb); the last strategy that has one wins;
+ *  3. `onTrainingStart` — with the step count: upload memories, draw replay indices;
+ *  4. each step, inside one tf.tidy:
+ *     `composeBatch` → forward → base loss + every `loss` term → gradients →
+ *     `gradients` (each may replace them; chained in order) → optimizer step → `afterStep`;
+ *  5. `onTaskEnd` — consolidate (importances, exemplars, buffers);
+ *  and at evaluation, `predict` may replace the model's scores (iCaRL's nearest mean of exemplars).
+ *
+ * Tensors kept across tasks are created outside steps (in onTaskStart,
+ * onTrainingStart, onTaskEnd) and freed in dispose(); tensors that change
+ * every step live in the loop-owned step state.
  */
 export interface Strategy {
   readonly name: string;
-  /** What the task trains on; default: the task's own selection. Joint and cumulative return more. */
+  onTaskStart?(ctx: TaskContext): void | TaskStartResult | Promise<void | TaskStartResult>;
   trainingSet?(ctx: TaskContext): TrainingSet;
-  /** Before the task's first step; `steps` is the number of steps it will take. */
-  onTaskStart?(ctx: TaskContext & { steps: number; batchSize: number }): void | Promise<void>;
-  /** Examples added to the batch of step `step` (1-based within the task). Called inside the step's tidy. */
-  extraBatch?(step: number): ExtraBatch | undefined;
-  /**
-   * An extra loss term, inside the gradient tape. `rawLogits` are the model's
-   * outputs for `x`; `logits` the same with the scenario's task masks added.
-   */
-  loss?(ctx: { params: NamedTensors; x: Tensor; logits: Tensor; rawLogits: Tensor }): Tensor | undefined;
-  /** After the task's last step: consolidate (a Fisher matrix, a copy of the model, a buffer update). */
+  onTrainingStart?(ctx: TrainingContext): void | Promise<void>;
+  composeBatch?(batch: StepBatch, state: StrategyState): BatchPlan | undefined;
+  loss?(ctx: LossContext): Tensor | undefined;
+  gradients?(ctx: GradientContext): NamedTensors | undefined;
+  /** Returns the new step state (tensors created in this step), or undefined to keep it. */
+  afterStep?(ctx: AfterStepContext): Record<string, Tensor> | undefined;
   onTaskEnd?(ctx: TaskContext & { trained: TrainingSet }): void | Promise<void>;
+  predict?(ctx: PredictContext): Tensor | undefined;
   dispose?(): void;
 }
+
+/**
+ * What a strategy plugin claims exclusively: two strategies that both replace
+ * evaluation-time prediction, or both decide the training set, cannot be
+ * combined (the experiment is rejected before training, naming both).
+ */
+export const STRATEGY_ROLES = ['prediction', 'training-set', 'model-reset'] as const;
+export type StrategyRole = (typeof STRATEGY_ROLES)[number];

@@ -1,5 +1,5 @@
 import type { ComponentSpec } from '../plugin/define-plugin.js';
-import type { PluginKind } from '../plugin/kinds.js';
+import type { ComponentKind } from '../plugin/kinds.js';
 import type { Scenario } from '../contracts/stream.js';
 import type { OodSpec } from '../data/corruptions.js';
 
@@ -48,6 +48,8 @@ export interface ExperimentSpec {
     optimizer?: ComponentSpec<'optimizer'>[];
     sampler?: ComponentSpec<'sampler'>[];
     strategy?: ComponentSpec<'strategy'>[];
+    /** Each value a list of strategies that train together. */
+    strategies?: ComponentSpec<'strategy'>[][];
   };
   /** User plugin modules (paths relative to the experiment file, or package names). */
   plugins?: string[];
@@ -60,8 +62,13 @@ export interface ExperimentSpec {
   optimizer?: ComponentSpec<'optimizer'>;
   /** Default { name: 'shuffled' }. */
   sampler?: ComponentSpec<'sampler'>;
-  /** Continual-learning strategy; default { name: 'naive' } (plain fine-tuning). */
+  /** Shorthand for `strategies: [strategy]`; default { name: 'naive' } (plain fine-tuning). */
   strategy?: ComponentSpec<'strategy'>;
+  /**
+   * Continual-learning strategies that train together, e.g. replay + EWC.
+   * Their hooks run in this order (see Strategy in src/contracts/strategy.ts).
+   */
+  strategies?: ComponentSpec<'strategy'>[];
   train?: TrainSpec;
   eval?: EvalSpec;
   /**
@@ -94,7 +101,9 @@ export interface RunConfig {
   variant: Record<string, string>;
   scenario: Scenario;
   plugins: string[];
-  components: Record<PluginKind, ResolvedComponent>;
+  components: Record<ComponentKind, ResolvedComponent>;
+  /** In the order their hooks run. */
+  strategies: ResolvedComponent[];
   train: Required<TrainSpec>;
   eval: Required<EvalSpec>;
   /** Path template under the results root, or '' for none. */

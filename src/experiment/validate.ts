@@ -1,11 +1,13 @@
 import { resolve as resolvePath, dirname } from 'node:path';
 import { SCENARIOS, type Scenario } from '../contracts/stream.js';
-import { PLUGIN_KINDS, type PluginKind } from '../plugin/kinds.js';
+import { COMPONENT_KINDS, type ComponentKind, type PluginKind } from '../plugin/kinds.js';
+import { strategyLabel } from './strategy-label.js';
 import { resolveOptions, type Problem } from '../plugin/options.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { hashString } from '../tensor/rng.js';
 import { CORRUPTIONS, type OodSpec } from '../data/corruptions.js';
 import type { ResolvedComponent, RunConfig } from './spec.js';
+import type { StrategyRole } from '../contracts/strategy.js';
 
 export class ExperimentError extends Error {
   constructor(
@@ -24,8 +26,8 @@ export interface Overrides {
   steps?: number;
 }
 
-const TOP_LEVEL = ['name', 'description', 'axes', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'train', 'eval', 'saveModel', 'seeds'];
-const DEFAULTS: Partial<Record<PluginKind, { name: string }>> = { sampler: { name: 'shuffled' }, strategy: { name: 'naive' } };
+const TOP_LEVEL = ['name', 'description', 'axes', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds'];
+const DEFAULTS: Partial<Record<ComponentKind, { name: string }>> = { sampler: { name: 'shuffled' } };
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -75,6 +77,7 @@ export function validateExperiment(raw: unknown, registry: PluginRegistry, exper
         if (!(AXIS_KEYS as readonly string[]).includes(key)) problems.push({ path: `axes.${key}`, message: `unknown axis; allowed: ${AXIS_KEYS.join(', ')}` });
         else if (!Array.isArray(values) || values.length === 0) problems.push({ path: `axes.${key}`, message: 'must be a non-empty array of values' });
         else if (key in base) problems.push({ path: `axes.${key}`, message: `'${key}' is given both as a field and as an axis; keep one` });
+        else if ((key === 'strategy' && 'strategies' in base) || (key === 'strategies' && 'strategy' in base)) problems.push({ path: `axes.${key}`, message: "give the strategies once: 'strategy' and 'strategies' name the same thing" });
         else variants = variants.flatMap((v) => values.map((value, i) => ({ spec: { ...v.spec, [key]: value }, at: { ...v.at, [key]: i } })));
       }
     }
@@ -101,7 +104,7 @@ export function validateExperiment(raw: unknown, registry: PluginRegistry, exper
   return configs;
 }
 
-const AXIS_KEYS = ['dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy'] as const;
+const AXIS_KEYS = ['dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies'] as const;
 
 function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry, experimentFile: string, overrides: Overrides, at: Record<string, number>): RunConfig[] {
   const problems: Problem[] = [];
@@ -120,25 +123,29 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
     } else scenario = spec.scenario as Scenario;
   }
 
-  const components = {} as Record<PluginKind, ResolvedComponent>;
-  for (const kind of PLUGIN_KINDS) {
-    const value = spec[kind] === undefined && DEFAULTS[kind] ? DEFAULTS[kind] : spec[kind];
+  const component = (kind: PluginKind, value: unknown, path: string): ResolvedComponent | undefined => {
     if (!isObject(value) || typeof value.name !== 'string') {
-      problems.push({ path: kind, message: `must be { name: ${registry.names(kind).map((n) => `'${n}'`).join(' | ')}, ...options }` });
-      continue;
+      problems.push({ path, message: `must be { name: ${registry.names(kind).map((n) => `'${n}'`).join(' | ')}, ...options }` });
+      return undefined;
     }
     if (!registry.has(kind, value.name)) {
-      problems.push({ path: `${kind}.name`, message: `unknown ${kind} '${value.name}'; registered: ${registry.names(kind).join(', ') || '(none)'}` });
-      continue;
+      problems.push({ path: `${path}.name`, message: `unknown ${kind} '${value.name}'; registered: ${registry.names(kind).join(', ') || '(none)'}` });
+      return undefined;
     }
     const plugin = registry.get(kind, value.name);
-    const { options, problems: optionProblems } = resolveOptions(plugin.options, value, kind, ['name']);
+    const { options, problems: optionProblems } = resolveOptions(plugin.options, value, path, ['name']);
     problems.push(...optionProblems);
     if (optionProblems.length === 0 && plugin.validate) {
-      problems.push(...plugin.validate(options).map((p) => ({ path: `${kind}.${p.path}`, message: p.message })));
+      problems.push(...plugin.validate(options).map((p) => ({ path: `${path}.${p.path}`, message: p.message })));
     }
-    components[kind] = { name: value.name, options };
+    return { name: value.name, options };
+  };
+  const components = {} as Record<ComponentKind, ResolvedComponent>;
+  for (const kind of COMPONENT_KINDS) {
+    const resolved = component(kind, spec[kind] === undefined && DEFAULTS[kind] ? DEFAULTS[kind] : spec[kind], kind);
+    if (resolved) components[kind] = resolved;
   }
+  const strategies = resolveStrategies(spec, registry, component, problems);
 
   const train = section(spec, 'train', ['epochs', 'steps', 'batchSize', 'logEvery'], problems);
   const evalSpec = section(spec, 'eval', ['batchSize', 'ood'], problems);
@@ -188,10 +195,10 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
   if (problems.length > 0) throw new ExperimentError(experimentFile, problems);
 
   const variant = Object.fromEntries(
-    Object.keys(at).map((key) => [key, key === 'scenario' ? scenario : components[key as PluginKind].name]),
+    Object.keys(at).map((key) => [key, key === 'scenario' ? scenario : key === 'strategy' || key === 'strategies' ? strategyLabel(strategies) : components[key as ComponentKind].name]),
   );
   return seeds.map((seed) => {
-    const identity = { experiment: name, scenario, components, train: trainResolved, eval: evalResolved, seed };
+    const identity = { experiment: name, scenario, components, strategies, train: trainResolved, eval: evalResolved, seed };
     const hash = hashString(canonicalJson(identity)).toString(16).padStart(8, '0');
     const { seed: _seed, ...withoutSeed } = identity;
     return {
@@ -204,9 +211,58 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
       scenario,
       plugins: plugins.map((p) => (p.startsWith('.') ? resolvePath(dirname(experimentFile), p) : p)),
       components,
+      strategies,
       train: trainResolved,
       eval: evalResolved,
       saveModel,
     };
   });
 }
+
+/**
+ * The run's strategies: `strategies: [...]`, or the `strategy` shorthand, or
+ * naive fine-tuning. Two strategies that claim the same exclusive role
+ * (evaluation-time prediction, the training set, a model reset) are rejected
+ * here, before anything is built.
+ */
+function resolveStrategies(
+  spec: Record<string, unknown>,
+  registry: PluginRegistry,
+  component: (kind: PluginKind, value: unknown, path: string) => ResolvedComponent | undefined,
+  problems: Problem[],
+): ResolvedComponent[] {
+  if (spec.strategy !== undefined && spec.strategies !== undefined) {
+    problems.push({ path: 'strategies', message: "give either 'strategy' or 'strategies', not both" });
+    return [];
+  }
+  let listed: { value: unknown; path: string }[];
+  if (spec.strategies !== undefined) {
+    if (!Array.isArray(spec.strategies) || spec.strategies.length === 0) {
+      problems.push({ path: 'strategies', message: `must be a non-empty array of { name, ...options }, got ${JSON.stringify(spec.strategies)}` });
+      return [];
+    }
+    listed = spec.strategies.map((value, i) => ({ value, path: `strategies[${i}]` }));
+  } else listed = [{ value: spec.strategy ?? { name: 'naive' }, path: 'strategy' }];
+  const resolved: ResolvedComponent[] = [];
+  const claimed = new Map<string, string>();
+  for (const { value, path } of listed) {
+    const c = component('strategy', value, path);
+    if (!c) continue;
+    resolved.push(c);
+    for (const role of registry.get('strategy', c.name).roles ?? []) {
+      const other = claimed.get(role);
+      if (other) problems.push({ path, message: `'${c.name}' and ${other} both decide ${ROLE_TEXT[role]}; they cannot be combined` });
+      else claimed.set(role, `'${c.name}' (${path})`);
+    }
+  }
+  const names = resolved.map((c) => c.name);
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length) problems.push({ path: 'strategies', message: `lists ${[...new Set(twice)].join(', ')} more than once` });
+  return resolved;
+}
+
+const ROLE_TEXT: Record<StrategyRole, string> = {
+  prediction: 'evaluation-time prediction',
+  'training-set': "the task's training set",
+  'model-reset': 'a reset of the model at each task',
+};

@@ -1,6 +1,7 @@
 import type { Rng } from '../tensor/rng.js';
+import type { StrategyRole } from '../contracts/strategy.js';
 import type { Options, OptionSchema, OptionsInput, Problem } from './options.js';
-import type { PluginKind, PluginKinds, PluginRegistries } from './kinds.js';
+import type { ComponentKind, PluginKind, PluginKinds, PluginRegistries } from './kinds.js';
 
 /** What the model must consume and produce, after the scenario is applied. */
 export interface ProblemShape {
@@ -15,7 +16,7 @@ export interface PluginContext {
   /** An independent random stream for this plugin; the label keeps streams apart. */
   rng(label: string): Rng;
   /** Another component of this run (built once, shared). */
-  resolve<K extends PluginKind>(kind: K): Promise<PluginKinds[K]>;
+  resolve<K extends ComponentKind>(kind: K): Promise<PluginKinds[K]>;
   /** Input and output sizes of this run's model. */
   problem(): Promise<ProblemShape>;
   /** A path as the experiment wrote it, resolved against the experiment file's folder. */
@@ -27,9 +28,28 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends O
   readonly name: string;
   readonly description: string;
   readonly options: S;
+  /**
+   * Strategies only: what this one decides exclusively; two strategies with a
+   * role in common are rejected before training.
+   */
+  readonly roles?: readonly StrategyRole[];
   /** Checks across fields that the schema cannot express; paths relative to the options. */
   validate?(options: Options<S>): Problem[];
   create(options: Options<S>, ctx: PluginContext): PluginKinds[K] | Promise<PluginKinds[K]>;
+}
+
+/**
+ * An option's value that only the data or the model show to be wrong (a
+ * buffer smaller than the number of classes): thrown from `create`, it is
+ * reported before training under the option's path, e.g. `strategies[1].size`.
+ */
+export class OptionError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**

@@ -16,6 +16,9 @@ export interface PluginKinds {
 }
 export type PluginKind = keyof PluginKinds;
 export const PLUGIN_KINDS: readonly PluginKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer', 'strategy'];
+/** Kinds of which a run has exactly one (a run has a list of strategies). */
+export type ComponentKind = Exclude<PluginKind, 'strategy'>;
+export const COMPONENT_KINDS: readonly ComponentKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer'];
 
 /**
  * Option types of the registered plugins by name, per kind. Every built-in

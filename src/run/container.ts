@@ -2,7 +2,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { Container } from 'inversify';
 import type { RunConfig } from '../experiment/spec.js';
 import type { PluginContext } from '../plugin/define-plugin.js';
-import { PLUGIN_KINDS, type PluginKind } from '../plugin/kinds.js';
+import { COMPONENT_KINDS, type ComponentKind, type PluginKind } from '../plugin/kinds.js';
+import type { Strategy } from '../contracts/strategy.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { BackendInfo } from '../tensor/backend.js';
 import { Rng } from '../tensor/rng.js';
@@ -11,12 +12,21 @@ import type { Dataset } from '../contracts/data.js';
 import { canonicalJson } from '../experiment/validate.js';
 import { AnchorStore } from '../optim/anchors.js';
 import { scenarioView } from './scenario.js';
-import { ANCHORS, BACKEND, COMPONENT, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO } from './tokens.js';
+import { ANCHORS, BACKEND, COMPONENT, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO, STRATEGIES } from './tokens.js';
 import { Evaluator } from './evaluate.js';
 import { TaskTrainer } from './train-task.js';
 
 /** A component's factory failed; names the component so the user knows where to look. */
-export class ComponentError extends Error {}
+export class ComponentError extends Error {
+  constructor(
+    message: string,
+    /** Where in the experiment: a kind, or `strategies[i]`. */
+    readonly path = '',
+    readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * The DI container of one run: its configuration, the backend, seeded RNG,
@@ -52,7 +62,7 @@ export function createRunContainer(config: RunConfig, registry: PluginRegistry, 
   container.bind(ANCHORS).toConstantValue(new AnchorStore());
 
   const baseDir = dirname(config.experimentFile);
-  const resolveKind = <K extends PluginKind>(kind: K) => resolveTokenAsync(container, COMPONENT[kind]);
+  const resolveKind = <K extends ComponentKind>(kind: K) => resolveTokenAsync(container, COMPONENT[kind]);
   const context = (kind: PluginKind): PluginContext => ({
     seed: config.seed,
     rng: (label) => rootRng.fork(`${kind}:${label}`),
@@ -64,7 +74,7 @@ export function createRunContainer(config: RunConfig, registry: PluginRegistry, 
     },
   });
 
-  for (const kind of PLUGIN_KINDS) {
+  for (const kind of COMPONENT_KINDS) {
     const chosen = config.components[kind];
     const plugin = registry.get(kind, chosen.name);
     container.bind(COMPONENT[kind]).toDynamicValue(async () => {
@@ -76,10 +86,31 @@ export function createRunContainer(config: RunConfig, registry: PluginRegistry, 
         return await plugin.create(chosen.options as never, context(kind));
       } catch (e) {
         if (e instanceof ComponentError) throw e;
-        throw new ComponentError(`${kind} '${chosen.name}': ${(e as Error).message}`);
+        throw new ComponentError(`${kind} '${chosen.name}': ${(e as Error).message}`, kind, e);
       }
     });
   }
+  container.bind(STRATEGIES).toDynamicValue(async () => {
+    const built: Strategy[] = [];
+    try {
+      for (const [i, chosen] of config.strategies.entries()) {
+        const path = config.strategies.length === 1 ? 'strategy' : `strategies[${i}]`;
+        const plugin = registry.get('strategy', chosen.name);
+        // The first strategy keeps the RNG streams a single strategy always had.
+        const ctx = context('strategy');
+        const labelled: PluginContext = i === 0 ? ctx : { ...ctx, rng: (label) => rootRng.fork(`strategy:${i}:${label}`) };
+        try {
+          built.push(await plugin.create(chosen.options as never, labelled));
+        } catch (e) {
+          throw new ComponentError(`${path} '${chosen.name}': ${(e as Error).message}`, path, e);
+        }
+      }
+      return built;
+    } catch (e) {
+      for (const s of built) s.dispose?.();
+      throw e;
+    }
+  });
   container.bind(SCENARIO).toDynamicValue(async () => scenarioView(await resolveKind('stream'), config.scenario));
   container.bind(Evaluator).toSelf();
   container.bind(TaskTrainer).toSelf();

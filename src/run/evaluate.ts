@@ -4,6 +4,7 @@ import { featureSize } from '../contracts/data.js';
 import type { Model } from '../contracts/model.js';
 import type { Task, TaskStream } from '../contracts/stream.js';
 import type { RunConfig } from '../experiment/spec.js';
+import type { PredictContext } from '../contracts/strategy.js';
 import { logitMask, type ScenarioView } from './scenario.js';
 import { COMPONENT, RUN_CONFIG, SCENARIO } from './tokens.js';
 import { corrupt, oodSetName } from '../data/corruptions.js';
@@ -58,7 +59,12 @@ export class Evaluator {
     return set;
   }
 
-  async evaluate(task: Task, setName = 'test'): Promise<EvalResult> {
+  /**
+   * Accuracy and mean cross-entropy of the model on a task's eval set. With
+   * `predict` (a strategy's evaluation-time prediction), accuracy is scored
+   * on its outputs; the loss stays the model's own.
+   */
+  async evaluate(task: Task, setName = 'test', predict?: (ctx: PredictContext) => tf.Tensor | undefined): Promise<EvalResult> {
     const set = this.testSet(task, setName);
     const n = task.test.count;
     const batch = this.config.eval.batchSize;
@@ -70,9 +76,11 @@ export class Evaluator {
         const size = Math.min(batch, n - start);
         const x = tf.slice(set.x, [start, 0], [size, -1]);
         const y = tf.slice(set.y, [start], [size]);
-        let logits = this.model.forward(x, false);
-        if (set.mask) logits = tf.add(logits, set.mask);
-        const hits = tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32');
+        const raw = this.model.forward(x, false);
+        const logits = set.mask ? tf.add(raw, set.mask) : raw;
+        const replaced = predict?.({ x, logits: raw });
+        const scores = replaced ? (set.mask ? tf.add(replaced, set.mask) : replaced) : logits;
+        const hits = tf.cast(tf.equal(tf.argMax(scores, 1), y), 'float32');
         correct = tf.add(correct, tf.sum(hits));
         lossSum = tf.add(lossSum, tf.losses.softmaxCrossEntropy(tf.oneHot(y, outputs), logits, undefined, undefined, tf.Reduction.SUM));
       }

@@ -4,8 +4,21 @@ import type { PluginRegistry } from '../plugin/registry.js';
 import type { BackendInfo } from '../tensor/backend.js';
 import { tf } from '../tensor/tf.js';
 import { resolveTokenAsync } from '../contracts/token.js';
-import { DatasetCache, createRunContainer } from './container.js';
-import { COMPONENT } from './tokens.js';
+import { ComponentError, DatasetCache, createRunContainer } from './container.js';
+import { COMPONENT, STRATEGIES } from './tokens.js';
+import { COMPONENT_KINDS } from '../plugin/kinds.js';
+import { OptionError } from '../plugin/define-plugin.js';
+import type { Strategy } from '../contracts/strategy.js';
+import type { Problem } from '../plugin/options.js';
+
+/** A component's failure as a problem at its place in the experiment (down to the option, when the plugin names one). */
+function problemOf(e: unknown): Problem {
+  if (e instanceof ComponentError) {
+    const field = e.cause instanceof OptionError ? `.${e.cause.field}` : '';
+    return { path: `${e.path}${field}`, message: (e.cause as Error | undefined)?.message ?? e.message };
+  }
+  return { path: '(components)', message: (e as Error).message };
+}
 
 /**
  * Builds every component of each distinct configuration once, before any
@@ -16,17 +29,19 @@ import { COMPONENT } from './tokens.js';
 export async function preflight(configs: readonly RunConfig[], registry: PluginRegistry, backend: BackendInfo, datasets?: DatasetCache): Promise<void> {
   const seen = new Set<string>();
   for (const config of configs) {
-    const key = canonicalJson({ c: config.components, s: config.scenario });
+    const key = canonicalJson({ c: config.components, st: config.strategies, s: config.scenario });
     if (seen.has(key)) continue;
     seen.add(key);
     const before = tf.memory().numTensors;
     const container = createRunContainer(config, registry, backend, datasets);
+    let strategies: Strategy[] = [];
     try {
-      for (const kind of ['dataset', 'stream', 'sampler', 'model', 'optimizer', 'strategy'] as const) {
+      for (const token of [...COMPONENT_KINDS.map((k) => COMPONENT[k]), STRATEGIES]) {
         try {
-          await resolveTokenAsync<unknown>(container, COMPONENT[kind]);
+          const built = await resolveTokenAsync<unknown>(container, token);
+          if (token === STRATEGIES) strategies = built as Strategy[];
         } catch (e) {
-          throw new ExperimentError(config.experimentFile, [{ path: kind, message: (e as Error).message.replace(/^\w+ '[^']+': /, '') }]);
+          throw new ExperimentError(config.experimentFile, [problemOf(e)]);
         }
       }
       const stream = await resolveTokenAsync(container, COMPONENT.stream);
@@ -35,6 +50,7 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
         throw new ExperimentError(config.experimentFile, [{ path: 'eval.ood', message: `${needsImages.map((o) => o.corruption).join(', ')} need images [height, width, channels]; examples have shape [${stream.featureShape}]` }]);
       }
     } finally {
+      for (const st of strategies) st.dispose?.();
       if (container.isBound(COMPONENT.model)) {
         try {
           (await resolveTokenAsync(container, COMPONENT.model)).dispose();

@@ -10,8 +10,10 @@ import { DatasetCache, createRunContainer } from './container.js';
 import { Evaluator } from './evaluate.js';
 import type { RunEvent, RunStatus } from './events.js';
 import { DivergedError, InterruptedError, TaskTrainer, plannedSteps } from './train-task.js';
-import { ANCHORS, COMPONENT, SCENARIO } from './tokens.js';
-import type { Strategy, TaskContext } from '../contracts/strategy.js';
+import { ANCHORS, COMPONENT, SCENARIO, STRATEGIES } from './tokens.js';
+import type { TaskContext } from '../contracts/strategy.js';
+import { StrategyPipeline } from './pipeline.js';
+import { strategyLabel } from '../experiment/strategy-label.js';
 import type { Task } from '../contracts/stream.js';
 import { resolveToken, resolveTokenAsync } from '../contracts/token.js';
 
@@ -72,9 +74,11 @@ async function execute(
   let status: RunStatus = 'completed';
   let error: string | undefined;
   let optimizer: Optimizer | undefined;
+  /** Steps of optimizers replaced by a model reset. */
+  let priorSteps = 0;
   let evaluator: Evaluator | undefined;
   let trainer: TaskTrainer | undefined;
-  let strategy: Strategy | undefined;
+  let pipeline: StrategyPipeline | undefined;
   let steps = 0;
   let startEmitted = false;
   const numTensorsBefore = tf.memory().numTensors;
@@ -83,13 +87,14 @@ async function execute(
     const model = await resolveTokenAsync(container, COMPONENT.model);
     const component = await resolveTokenAsync(container, COMPONENT.optimizer);
     const anchors = resolveToken(container, ANCHORS);
-    strategy = await resolveTokenAsync(container, COMPONENT.strategy);
+    pipeline = new StrategyPipeline(await resolveTokenAsync(container, STRATEGIES));
+    const strategies = pipeline;
     const scenario = await resolveTokenAsync(container, SCENARIO);
     trainer = await container.getAsync(TaskTrainer);
     evaluator = await container.getAsync(Evaluator);
     const selections = stream.tasks.map((t) => trainer!.select(t, component.phase?.validationFraction ?? 0));
     const selection = (t: Task) => trainer!.trainingSet(t, selections[t.index].train);
-    const contextOf = (task: Task): TaskContext => ({ task, stream, model, scenario, selection });
+    const contextOf = (task: Task): Omit<TaskContext, 'state'> => ({ task, stream, model, scenario, selection });
     emit({
       type: 'run-start',
       runId,
@@ -97,7 +102,7 @@ async function execute(
       backend,
       model: model.describe(),
       optimizer: component.description,
-      strategy: strategy.name,
+      strategy: strategyLabel(config.strategies),
       tasks: stream.tasks.map((t, i) => ({ index: t.index, name: t.name, classes: t.classes, trainExamples: selections[i].train.length, validationExamples: selections[i].validation.length, testExamples: t.test.count })),
       startedAt: new Date().toISOString(),
     });
@@ -107,9 +112,10 @@ async function execute(
     optimizer = new Optimizer(component, model.params, anchors, model.rowAxis);
 
     const evaluateAll = async (trainedTask: number) => {
+      const predict = strategies.predictor;
       for (const evalSet of evaluator!.setNames) {
         for (const t of stream.tasks) {
-          const r = await evaluator!.evaluate(t, evalSet);
+          const r = await evaluator!.evaluate(t, evalSet, trainedTask >= 0 ? predict : undefined);
           emit({ type: 'eval', runId, trainedTask, evalTask: t.index, evalSet, ...r });
         }
       }
@@ -119,18 +125,27 @@ async function execute(
     for (const task of stream.tasks) {
       const taskStart = performance.now();
       if (component.anchor === 'task-start') anchors.snapshot('task-start', model.params);
-      optimizer.onTaskStart();
       const ctx = contextOf(task);
-      const data = strategy.trainingSet?.(ctx) ?? ctx.selection(task);
+      const { resetModel } = await strategies.onTaskStart(ctx);
+      if (resetModel) {
+        // GDumb: the model starts again from the run's initial parameters, with a fresh optimizer.
+        const initial = anchors.get('initial', model.params);
+        for (const [name, v] of model.params) v.assign(initial[name]);
+        priorSteps += optimizer.stepCount;
+        optimizer.dispose();
+        optimizer = new Optimizer(component, model.params, anchors, model.rowAxis);
+      }
+      optimizer.onTaskStart();
+      const data = strategies.trainingSet(ctx) ?? ctx.selection(task);
       const validation = selections[task.index].validation.length ? trainer.trainingSet(task, selections[task.index].validation) : undefined;
       const taskSteps = plannedSteps(data.count, config.train);
       emit({ type: 'task-start', runId, task: task.index, name: task.name, examples: data.count, steps: taskSteps });
-      await strategy.onTaskStart?.({ ...ctx, steps: taskSteps, batchSize: config.train.batchSize });
-      for await (const event of trainer.train(task, data, validation, optimizer, strategy, signal)) {
+      await strategies.onTrainingStart({ ...ctx, data, steps: taskSteps, batchSize: config.train.batchSize, rowsAt: trainer.rowsAt(data.count) });
+      for await (const event of trainer.train(task, data, validation, optimizer, strategies, signal)) {
         if (event.type === 'step') rates.push(event.examplesPerSecond / config.train.batchSize);
         emit(event);
       }
-      await strategy.onTaskEnd?.({ ...ctx, trained: data });
+      await strategies.onTaskEnd({ ...ctx, trained: data });
       await evaluateAll(task.index);
       emit({ type: 'task-end', runId, task: task.index, seconds: (performance.now() - taskStart) / 1000 });
     }
@@ -147,11 +162,11 @@ async function execute(
       emit({ type: 'run-start', runId, config, backend, model: '', optimizer: '', strategy: '', tasks: [], startedAt: new Date().toISOString() });
     }
   } finally {
-    steps = optimizer?.stepCount ?? 0;
+    steps = priorSteps + (optimizer?.stepCount ?? 0);
     optimizer?.dispose();
     evaluator?.dispose();
     trainer?.dispose();
-    strategy?.dispose?.();
+    pipeline?.dispose();
     resolveToken(container, ANCHORS).dispose();
     if (container.isBound(COMPONENT.model)) {
       try {

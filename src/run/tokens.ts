@@ -6,6 +6,7 @@ import type { BackendInfo } from '../tensor/backend.js';
 import type { Rng } from '../tensor/rng.js';
 import type { ScenarioView } from './scenario.js';
 import type { AnchorStore } from '../optim/anchors.js';
+import type { Strategy } from '../contracts/strategy.js';
 
 export const RUN_CONFIG = token<RunConfig>('run-config');
 export const REGISTRY = token<PluginRegistry>('plugin-registry');
@@ -23,3 +24,6 @@ export const COMPONENT: { [K in PluginKind]: ReturnType<typeof token<PluginKinds
   optimizer: token('component:optimizer'),
   strategy: token('component:strategy'),
 };
+
+/** The run's strategies, built in their listed order. */
+export const STRATEGIES = token<Strategy[]>('strategies');

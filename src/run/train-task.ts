@@ -5,7 +5,8 @@ import { featureSize, takeExamples } from '../contracts/data.js';
 import type { Model } from '../contracts/model.js';
 import type { NamedTensors } from '../contracts/optimizer.js';
 import type { Sampler } from '../contracts/sampler.js';
-import type { Strategy, TrainingSet } from '../contracts/strategy.js';
+import type { TrainingSet } from '../contracts/strategy.js';
+import type { StrategyPipeline } from './pipeline.js';
 import type { Task, TaskStream } from '../contracts/stream.js';
 import type { RunConfig } from '../experiment/spec.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -87,8 +88,37 @@ export class TaskTrainer {
   }
 
   /** Logits with the scenario's per-example task masks applied. */
-  private masked(logits: tf.Tensor, taskIds: tf.Tensor): tf.Tensor {
+  masked(logits: tf.Tensor, taskIds: tf.Tensor): tf.Tensor {
     return this.taskMasks ? tf.add(logits, tf.gather(this.taskMasks, taskIds)) : logits;
+  }
+
+  /** Mean (or row-weighted mean) cross-entropy of logits already carrying their masks. */
+  private baseLoss(labels: tf.Tensor, logits: tf.Tensor, weights?: { values: tf.Tensor; total: number }): tf.Scalar {
+    const targets = tf.oneHot(labels, this.scenario.outputs);
+    if (!weights) return tf.losses.softmaxCrossEntropy(targets, logits) as tf.Scalar;
+    if (weights.total === 0) return tf.scalar(0);
+    const perRow = tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1));
+    return tf.div(tf.sum(tf.mul(perRow, weights.values)), weights.total) as tf.Scalar;
+  }
+
+  private named(grads: Record<string, tf.Tensor>): NamedTensors {
+    const named: NamedTensors = {};
+    for (const [varName, g] of Object.entries(grads)) named[this.paramNameOf.get(varName)!] = g;
+    return named;
+  }
+
+  /** Gradients of the scenario-masked mean cross-entropy on some rows (A-GEM's and GEM's references). */
+  private gradientsOf = (x: tf.Tensor, labels: tf.Tensor, taskIds: tf.Tensor): NamedTensors =>
+    this.named(tf.variableGrads(() => this.baseLoss(labels, this.masked(this.model.forward(x, true), taskIds)), this.variables).grads);
+
+  /** Rows of the sampled batch at each step of a task trained on `count` examples. */
+  rowsAt(count: number): (step: number) => number {
+    const { batchSize } = this.config.train;
+    const perEpoch = stepsPerEpoch(count, batchSize);
+    return (step) => {
+      const s = (step - 1) % perEpoch;
+      return Math.min(batchSize, count - s * batchSize);
+    };
   }
 
   async *train(
@@ -96,7 +126,7 @@ export class TaskTrainer {
     data: TrainingSet,
     validationSet: TrainingSet | undefined,
     optimizer: Optimizer,
-    strategy: Strategy,
+    pipeline: StrategyPipeline,
     signal?: AbortSignal,
   ): AsyncGenerator<StepEvent | ConstraintsEvent | EpochEnd> {
     const { batchSize, logEvery } = this.config.train;
@@ -141,37 +171,44 @@ export class TaskTrainer {
             step += 1;
             const log = step % logEvery === 0 || step === total;
             let diagnosed: string[] | undefined;
-            const logged = tf.tidy((): tf.Tensor | undefined => {
-              let xb: tf.Tensor = tf.slice(ex, [start, 0], [b, size]);
-              let yb: tf.Tensor = tf.slice(ey, [start], [b]);
-              let idb: tf.Tensor = tf.slice(eid, [start], [b]);
-              const extra = strategy.extraBatch?.(step);
-              if (extra) {
-                xb = tf.concat([xb, extra.x]);
-                yb = tf.concat([yb, extra.y]);
-                idb = tf.concat([idb, extra.taskIds]);
-              }
-              const targets = tf.oneHot(yb, outputs);
+            // The sampled rows' logits leave the gradient tape only when an afterStep hook needs them (DER).
+            let stepLogits: tf.Tensor | undefined;
+            let result: { states: (Record<string, tf.Tensor> | undefined)[]; logged?: tf.Tensor };
+            try {
+            result = tf.tidy(() => {
+              const batch = { step, size: b, x: tf.slice(ex, [start, 0], [b, size]), labels: tf.slice(ey, [start], [b]), taskIds: tf.slice(eid, [start], [b]) };
+              const composed = pipeline.compose(batch, outputs);
               const { value, grads } = tf.variableGrads(() => {
-                const rawLogits = this.model.forward(xb, true);
-                const logits = this.masked(rawLogits, idb);
-                const loss = tf.losses.softmaxCrossEntropy(targets, logits) as tf.Scalar;
-                const term = strategy.loss?.({ params: this.paramRecord, x: xb, logits, rawLogits });
+                const rawLogits = this.model.forward(composed.x, true);
+                const logits = this.masked(rawLogits, composed.taskIds);
+                if (pipeline.needsStepLogits) stepLogits = tf.keep(composed.rows === b ? rawLogits : tf.slice(rawLogits, [0, 0], [b, -1]));
+                const loss = this.baseLoss(composed.labels, composed.mask ? tf.add(logits, composed.mask) : logits, composed.weights);
+                const term = pipeline.lossTerms(
+                  { step, params: this.paramRecord, x: composed.x, rawLogits, logits, labels: composed.labels, taskIds: composed.taskIds, replayed: composed.replayed!, sampled: b },
+                  composed.own,
+                );
                 return term ? (tf.add(loss, term) as tf.Scalar) : loss;
               }, this.variables);
-              const named: NamedTensors = {};
-              for (const [varName, g] of Object.entries(grads)) named[this.paramNameOf.get(varName)!] = g;
+              let named = this.named(grads);
+              if (pipeline.hasGradientStage) named = pipeline.gradients({ step, params: this.paramRecord, grads: named, gradientsOf: this.gradientsOf });
               optimizer.step(named);
+              const states = pipeline.hasAfterStep ? pipeline.afterStep({ step, params: this.paramRecord, grads: named, batch: { ...batch, logits: stepLogits! } }) : [];
               if (validation && optimizer.phaseDue) {
                 const [xv, yv, idv] = validation.next();
                 optimizer.runPhase(validationLoss(xv, yv, idv));
               }
-              if (!log) return undefined;
+              if (!log) return { states };
               // One read-back per logging point: the loss and, for anchored methods, their diagnostics.
               const diagnostics = optimizer.diagnostics();
               diagnosed = diagnostics?.names;
-              return diagnostics ? tf.concat([tf.reshape(value, [1]), tf.reshape(diagnostics.values, [-1])]) : tf.reshape(value, [1]);
-            });
+              const logged = diagnostics ? tf.concat([tf.reshape(value, [1]), tf.reshape(diagnostics.values, [-1])]) : tf.reshape(value, [1]);
+              return { states, logged };
+            }) as typeof result;
+            } finally {
+              stepLogits?.dispose();
+            }
+            pipeline.commit(result.states);
+            const logged = result.logged;
             windowExamples += b;
             if (logged) {
               const values = await logged.data();

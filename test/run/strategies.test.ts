@@ -7,8 +7,6 @@ import { selectBackend, type BackendInfo } from '../../src/tensor/backend.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { RunEvent } from '../../src/run/events.js';
 import { accuracyMatrix, summarize } from '../../src/metrics/continual.js';
-import { ReplayBuffer } from '../../plugins/strategies/replay.js';
-import { Rng } from '../../src/tensor/rng.js';
 import { tinyConfigs } from '../helpers.js';
 
 let backend: BackendInfo;
@@ -85,48 +83,3 @@ describe('strategies', () => {
   });
 });
 
-describe('replay buffer', () => {
-  const set = (labels: number[], task: number) => ({
-    features: Float32Array.from(labels.flatMap((l, i) => [l, i])),
-    labels: Int32Array.from(labels),
-    taskIds: new Int32Array(labels.length).fill(task),
-    count: labels.length,
-  });
-
-  it('reservoir keeps at most its capacity, a sample of everything seen', () => {
-    const b = new ReplayBuffer(10, 'reservoir', new Rng(1));
-    b.add(set(Array(50).fill(0), 0));
-    b.add(set(Array(50).fill(1), 1));
-    expect(b.count).toBe(10);
-    expect(b.labels.filter((l) => l === 1).length).toBeGreaterThan(0);
-    // Features travel with their labels.
-    b.labels.forEach((l, i) => expect(b.features[i * 2]).toBe(l));
-  });
-
-  it('class-balanced keeps an equal share per label', () => {
-    const b = new ReplayBuffer(12, 'class-balanced', new Rng(1));
-    b.add(set([...Array(30).fill(0), ...Array(30).fill(1)], 0));
-    expect(b.labels.filter((l) => l === 0)).toHaveLength(6);
-    b.add(set([...Array(30).fill(2), ...Array(30).fill(3)], 1));
-    for (const l of [0, 1, 2, 3]) expect(b.labels.filter((x) => x === l)).toHaveLength(3);
-    b.labels.forEach((l, i) => expect(b.features[i * 2]).toBe(l));
-    expect(b.taskIds.filter((t) => t === 1)).toHaveLength(6);
-  });
-});
-
-describe('class-balanced replay in domain-IL', () => {
-  it('keeps a share of every task when all tasks have the same labels', () => {
-    const b = new ReplayBuffer(20, 'class-balanced', new Rng(4));
-    const domainSet = (task: number) => ({
-      features: Float32Array.from({ length: 200 }, (_, i) => task * 1000 + i),
-      labels: Int32Array.from({ length: 100 }, (_, i) => i % 2),
-      taskIds: new Int32Array(100).fill(task),
-      count: 100,
-    });
-    for (const t of [0, 1, 2, 3]) b.add(domainSet(t));
-    expect(b.count).toBe(20);
-    for (const l of [0, 1]) expect(b.labels.filter((x) => x === l)).toHaveLength(10);
-    // A uniform sample over the four tasks: the last task is represented, not crowded out by the first.
-    for (const t of [0, 1, 2, 3]) expect(b.taskIds.filter((x) => x === t).length).toBeGreaterThan(0);
-  });
-});

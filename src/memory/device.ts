@@ -1,0 +1,157 @@
+// Memories on the backend, built so that a training step only slices and
+// gathers: every step's random indices are drawn on the host before the task
+// trains and uploaded once, and nothing is read back.
+import { tf } from '../tensor/tf.js';
+import type { Rng } from '../tensor/rng.js';
+import type { StepBatch, StrategyState, TrainingSet } from '../contracts/strategy.js';
+
+export interface DeviceRows {
+  x: tf.Tensor;
+  labels: tf.Tensor;
+  taskIds: tf.Tensor;
+}
+
+/**
+ * A fixed set of examples (a host memory's contents) on the backend, with a
+ * minibatch of `perStep` uniformly drawn rows for each step of a task.
+ * Create it outside any step (onTrainingStart); `batch` runs inside a step.
+ */
+export class MemoryBatches {
+  private readonly x: tf.Tensor2D;
+  private readonly labels: tf.Tensor1D;
+  private readonly taskIds: tf.Tensor1D;
+  private readonly order: tf.Tensor2D;
+  readonly perStep: number;
+
+  constructor(data: TrainingSet, steps: number, perStep: number, rng: Rng) {
+    if (data.count === 0) throw new Error('MemoryBatches needs at least one example');
+    this.perStep = Math.min(perStep, data.count);
+    const size = data.features.length / data.count;
+    const order = new Int32Array(Math.max(steps, 1) * this.perStep);
+    for (let i = 0; i < order.length; i++) order[i] = rng.int(data.count);
+    this.x = tf.tensor2d(data.features, [data.count, size]);
+    this.labels = tf.tensor1d(data.labels, 'int32');
+    this.taskIds = tf.tensor1d(data.taskIds, 'int32');
+    this.order = tf.tensor2d(order, [Math.max(steps, 1), this.perStep], 'int32');
+  }
+
+  /** Every stored row (GEM's per-task gradients use the whole memory). */
+  get all(): DeviceRows {
+    return { x: this.x, labels: this.labels, taskIds: this.taskIds };
+  }
+
+  /** The rows drawn for `step` (1-based). */
+  batch(step: number): DeviceRows {
+    const idx = tf.reshape(tf.slice(this.order, [step - 1, 0], [1, this.perStep]), [this.perStep]);
+    return { x: tf.gather(this.x, idx), labels: tf.gather(this.labels, idx), taskIds: tf.gather(this.taskIds, idx) };
+  }
+
+  dispose(): void {
+    tf.dispose([this.x, this.labels, this.taskIds, this.order]);
+  }
+}
+
+/**
+ * A reservoir memory filled during training, on the backend (DER, DER++,
+ * ER-ACE): after each step the sampled rows enter it by Vitter's algorithm R,
+ * with the model's outputs for them when `withLogits` (DER's targets). Which
+ * slot each example takes depends only on how many examples were seen, so
+ * the host draws every step's slots before the task trains; the step itself
+ * only scatters. Its tensors are the owning strategy's step state.
+ */
+export class DeviceReservoir {
+  private seen = 0;
+  /** Per step of the current task: slots for its rows (trash slot = capacity), rows in memory before the step. */
+  private slots?: tf.Tensor2D;
+  private samples?: tf.Tensor2D;
+  private filledBefore: number[] = [];
+  private width = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly perStep: number,
+    private readonly withLogits: boolean,
+    private readonly rng: Rng,
+  ) {}
+
+  /** Empty memory tensors (one extra trash row that absorbs the rows not kept). */
+  initialState(featureSize: number, outputs: number): Record<string, tf.Tensor> {
+    const rows = this.capacity + 1;
+    const state: Record<string, tf.Tensor> = {
+      x: tf.zeros([rows, featureSize]),
+      labels: tf.zeros([rows], 'int32'),
+      taskIds: tf.zeros([rows], 'int32'),
+    };
+    if (this.withLogits) state.logits = tf.zeros([rows, outputs]);
+    return state;
+  }
+
+  /** Draws the task's insertion slots and replay indices; call outside any step. */
+  planTask(steps: number, batchSize: number, rowsAt: (step: number) => number): void {
+    this.disposePlan();
+    this.width = batchSize;
+    const slots = new Int32Array(Math.max(steps, 1) * batchSize).fill(this.capacity);
+    const samples = new Int32Array(Math.max(steps, 1) * this.perStep);
+    this.filledBefore = [];
+    for (let s = 0; s < steps; s++) {
+      const filled = Math.min(this.seen, this.capacity);
+      this.filledBefore.push(filled);
+      if (filled > 0) for (let k = 0; k < this.perStep; k++) samples[s * this.perStep + k] = this.rng.int(filled);
+      const rows = rowsAt(s + 1);
+      const taken = new Map<number, number>();
+      for (let r = 0; r < rows; r++) {
+        this.seen += 1;
+        const slot = this.seen <= this.capacity ? this.seen - 1 : this.rng.int(this.seen);
+        if (slot < this.capacity) {
+          // Two rows of one step drawn for one slot: the later one wins, as in a sequential reservoir.
+          const earlier = taken.get(slot);
+          if (earlier !== undefined) slots[s * batchSize + earlier] = this.capacity;
+          taken.set(slot, r);
+          slots[s * batchSize + r] = slot;
+        }
+      }
+    }
+    this.slots = tf.tensor2d(slots, [Math.max(steps, 1), batchSize], 'int32');
+    this.samples = tf.tensor2d(samples, [Math.max(steps, 1), this.perStep], 'int32');
+  }
+
+  /** Rows in memory before `step` (1-based): 0 means nothing to replay yet. */
+  filled(step: number): number {
+    return this.filledBefore[step - 1] ?? 0;
+  }
+
+  /** The replay minibatch of `step` (inside the step), drawn from the rows filled before it. */
+  sample(step: number, state: StrategyState): (DeviceRows & { logits?: tf.Tensor }) | undefined {
+    if (!this.samples || this.filled(step) === 0) return undefined;
+    const idx = tf.reshape(tf.slice(this.samples, [step - 1, 0], [1, this.perStep]), [this.perStep]);
+    return {
+      x: tf.gather(state.x, idx),
+      labels: tf.gather(state.labels, idx),
+      taskIds: tf.gather(state.taskIds, idx),
+      logits: state.logits ? tf.gather(state.logits, idx) : undefined,
+    };
+  }
+
+  /** The memory after `batch` entered it (inside the step): the new step state. */
+  insert(batch: StepBatch & { logits: tf.Tensor }, state: StrategyState): Record<string, tf.Tensor> {
+    if (!this.slots) throw new Error('DeviceReservoir.planTask must run before the task trains');
+    const idx = tf.reshape(tf.slice(this.slots, [batch.step - 1, 0], [1, batch.size]), [batch.size, 1]);
+    const next: Record<string, tf.Tensor> = {
+      x: tf.tensorScatterUpdate(state.x, idx, batch.x),
+      labels: tf.tensorScatterUpdate(state.labels, idx, batch.labels),
+      taskIds: tf.tensorScatterUpdate(state.taskIds, idx, batch.taskIds),
+    };
+    if (state.logits) next.logits = tf.tensorScatterUpdate(state.logits, idx, batch.logits);
+    return next;
+  }
+
+  private disposePlan(): void {
+    this.slots?.dispose();
+    this.samples?.dispose();
+    this.slots = this.samples = undefined;
+  }
+
+  dispose(): void {
+    this.disposePlan();
+  }
+}

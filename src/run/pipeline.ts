@@ -1,0 +1,193 @@
+// Runs the hooks of several strategies in their listed order and combines
+// what they return; owns their step state (keeps what a hook returns, frees
+// what it replaces). The run loop (run.ts, train-task.ts) is its only caller.
+import { tf } from '../tensor/tf.js';
+import type { NamedTensors } from '../contracts/optimizer.js';
+import type {
+  AfterStepContext,
+  ExtraRows,
+  GradientContext,
+  LossContext,
+  RowSlice,
+  StepBatch,
+  Strategy,
+  StrategyState,
+  TaskContext,
+  TrainingContext,
+  TrainingSet,
+} from '../contracts/strategy.js';
+
+/** The composed batch of one step: sampled rows first, then each strategy's rows. */
+export interface ComposedBatch {
+  x: tf.Tensor;
+  labels: tf.Tensor;
+  taskIds: tf.Tensor;
+  rows: number;
+  sampled: number;
+  /** Per strategy, its row sets' places. */
+  own: RowSlice[][];
+  /** [rows] 1 for added rows; built only when a strategy has a loss term. */
+  replayed?: tf.Tensor;
+  /** Per-row weights of the base loss and their sum (host numbers), or undefined when every row weighs 1. */
+  weights?: { values: tf.Tensor; total: number };
+  /** Additive [rows, outputs] mask of the base loss, or undefined. */
+  mask?: tf.Tensor;
+}
+
+type WithoutState<C> = Omit<C, 'state'>;
+
+export class StrategyPipeline {
+  private states: Record<string, tf.Tensor>[];
+  private readonly withLoss: Strategy[];
+  private readonly withGradients: Strategy[];
+  readonly needsStepLogits: boolean;
+
+  constructor(readonly strategies: readonly Strategy[]) {
+    this.states = strategies.map(() => ({}));
+    this.withLoss = strategies.filter((s) => s.loss);
+    this.withGradients = strategies.filter((s) => s.gradients);
+    this.needsStepLogits = strategies.some((s) => s.afterStep);
+  }
+
+  get name(): string {
+    return this.strategies.map((s) => s.name).join('+');
+  }
+
+  get hasGradientStage(): boolean {
+    return this.withGradients.length > 0;
+  }
+
+  get hasAfterStep(): boolean {
+    return this.needsStepLogits;
+  }
+
+  private state(i: number): StrategyState {
+    return this.states[i];
+  }
+
+  /** Replaces strategy i's state: keeps the new tensors, frees the old ones the new record does not reuse. */
+  private replaceState(i: number, next: Record<string, tf.Tensor>): void {
+    const reused = new Set(Object.values(next));
+    for (const t of Object.values(next)) tf.keep(t);
+    for (const t of Object.values(this.states[i])) if (!reused.has(t)) t.dispose();
+    this.states[i] = { ...next };
+  }
+
+  async onTaskStart(ctx: WithoutState<TaskContext>): Promise<{ resetModel: boolean }> {
+    let resetModel = false;
+    for (const [i, s] of this.strategies.entries()) {
+      const r = await s.onTaskStart?.({ ...ctx, state: this.state(i) });
+      if (!r) continue;
+      if (r.resetModel) resetModel = true;
+      if (r.state) this.replaceState(i, r.state);
+    }
+    return { resetModel };
+  }
+
+  /** The last strategy that decides the training set wins (validation lets only one claim it). */
+  trainingSet(ctx: WithoutState<TaskContext>): TrainingSet | undefined {
+    let set: TrainingSet | undefined;
+    for (const [i, s] of this.strategies.entries()) set = s.trainingSet?.({ ...ctx, state: this.state(i) }) ?? set;
+    return set;
+  }
+
+  async onTrainingStart(ctx: WithoutState<TrainingContext>): Promise<void> {
+    for (const [i, s] of this.strategies.entries()) await s.onTrainingStart?.({ ...ctx, state: this.state(i) });
+  }
+
+  async onTaskEnd(ctx: WithoutState<TaskContext> & { trained: TrainingSet }): Promise<void> {
+    for (const [i, s] of this.strategies.entries()) await s.onTaskEnd?.({ ...ctx, state: this.state(i) });
+  }
+
+  /** Inside the step's tidy: the sampled rows plus every strategy's rows, weights and masks. */
+  compose(batch: StepBatch, outputs: number): ComposedBatch {
+    const parts: { x: tf.Tensor; labels: tf.Tensor; taskIds: tf.Tensor; count: number; weight: number; mask?: tf.Tensor }[] = [];
+    let currentWeight = 1;
+    const currentMasks: tf.Tensor[] = [];
+    const own: RowSlice[][] = this.strategies.map(() => []);
+    let at = batch.size;
+    for (const [i, s] of this.strategies.entries()) {
+      const plan = s.composeBatch?.(batch, this.state(i));
+      if (!plan) continue;
+      if (plan.currentWeight !== undefined) currentWeight *= plan.currentWeight;
+      if (plan.currentMask) currentMasks.push(plan.currentMask);
+      const sets: readonly ExtraRows[] = plan.rows === undefined ? [] : Array.isArray(plan.rows) ? plan.rows : [plan.rows as ExtraRows];
+      for (const rows of sets) {
+        const count = rows.x.shape[0];
+        own[i].push({ start: at, count, rows });
+        parts.push({ x: rows.x, labels: rows.labels, taskIds: rows.taskIds, count, weight: rows.weight ?? 1, mask: rows.mask });
+        at += count;
+      }
+    }
+    const composed: ComposedBatch = { x: batch.x, labels: batch.labels, taskIds: batch.taskIds, rows: at, sampled: batch.size, own };
+    if (parts.length) {
+      composed.x = tf.concat([batch.x, ...parts.map((p) => p.x)]);
+      composed.labels = tf.concat([batch.labels, ...parts.map((p) => p.labels)]);
+      composed.taskIds = tf.concat([batch.taskIds, ...parts.map((p) => p.taskIds)]);
+    }
+    if (this.withLoss.length) {
+      composed.replayed = parts.length ? tf.concat([tf.zeros([batch.size]), tf.ones([at - batch.size])]) : tf.zeros([batch.size]);
+    }
+    if (currentWeight !== 1 || parts.some((p) => p.weight !== 1)) {
+      const values = new Float32Array(at);
+      values.fill(currentWeight, 0, batch.size);
+      let k = batch.size;
+      for (const p of parts) {
+        values.fill(p.weight, k, k + p.count);
+        k += p.count;
+      }
+      composed.weights = { values: tf.tensor1d(values), total: currentWeight * batch.size + parts.reduce((a, p) => a + p.weight * p.count, 0) };
+    }
+    if (currentMasks.length || parts.some((p) => p.mask)) {
+      const rowsMask = (mask: tf.Tensor | undefined, count: number) => (mask ? tf.broadcastTo(mask, [count, outputs]) : tf.zeros([count, outputs]));
+      const current = currentMasks.length ? currentMasks.reduce((a, m) => tf.add(a, m)) : undefined;
+      composed.mask = tf.concat([rowsMask(current, batch.size), ...parts.map((p) => rowsMask(p.mask, p.count))]);
+    }
+    return composed;
+  }
+
+  /** Inside the tape: the sum of every strategy's loss term, or undefined. */
+  lossTerms(ctx: Omit<LossContext, 'own' | 'state'>, own: RowSlice[][]): tf.Tensor | undefined {
+    let total: tf.Tensor | undefined;
+    for (const [i, s] of this.strategies.entries()) {
+      if (!s.loss) continue;
+      const term = s.loss({ ...ctx, own: own[i], state: this.state(i) });
+      if (term) total = total ? tf.add(total, term) : term;
+    }
+    return total;
+  }
+
+  /** Each strategy's gradient stage in turn; each sees the previous one's result. */
+  gradients(ctx: WithoutState<GradientContext>): NamedTensors {
+    let grads = ctx.grads;
+    for (const [i, s] of this.strategies.entries()) {
+      if (!s.gradients) continue;
+      grads = s.gradients({ ...ctx, grads, state: this.state(i) }) ?? grads;
+    }
+    return grads;
+  }
+
+  /** Inside the step's tidy: each strategy's new state (returned out of the tidy, then committed). */
+  afterStep(ctx: WithoutState<AfterStepContext>): (Record<string, tf.Tensor> | undefined)[] {
+    return this.strategies.map((s, i) => s.afterStep?.({ ...ctx, state: this.state(i) }));
+  }
+
+  /** After the step's tidy: the states it returned replace the old ones. */
+  commit(next: (Record<string, tf.Tensor> | undefined)[]): void {
+    next.forEach((state, i) => {
+      if (state) this.replaceState(i, state);
+    });
+  }
+
+  /** The strategy that replaces evaluation-time prediction, if any. */
+  get predictor(): Strategy['predict'] {
+    const s = this.strategies.find((x) => x.predict);
+    return s?.predict?.bind(s);
+  }
+
+  dispose(): void {
+    for (const s of this.strategies) s.dispose?.();
+    for (const st of this.states) tf.dispose(Object.values(st));
+    this.states = this.strategies.map(() => ({}));
+  }
+}

@@ -1,0 +1,62 @@
+// The quadratic penalty that EWC, SI and MAS share: after a task, an
+// importance Ω per parameter and the weights θ* reached; later tasks add
+// Σ_k Σ Ω_k·(θ − θ*_k)² to the loss. Methods differ only in how Ω is
+// estimated and whether a task's importance joins a running one.
+import { tf } from '../tensor/tf.js';
+import type { NamedTensors } from '../contracts/optimizer.js';
+import type { Model } from '../contracts/model.js';
+
+interface Consolidated {
+  importance: NamedTensors;
+  anchor: NamedTensors;
+}
+
+export class ImportancePenalty {
+  private terms: Consolidated[] = [];
+
+  get count(): number {
+    return this.terms.length;
+  }
+
+  /**
+   * Records a task's importance (tensors created outside any step, now owned
+   * here) at the model's current weights. `merge`: one running term,
+   * Ω ← decay·Ω_old + Ω_new, anchored at the latest weights (online EWC,
+   * SI, MAS); otherwise one term per task (EWC as published).
+   */
+  consolidate(importance: NamedTensors, model: Model, merge: { decay: number } | false): void {
+    const anchor: NamedTensors = {};
+    for (const [n, v] of model.params) anchor[n] = tf.keep(tf.clone(v));
+    for (const t of Object.values(importance)) tf.keep(t);
+    if (merge && this.terms.length) {
+      const old = this.terms.pop()!;
+      const merged: NamedTensors = {};
+      for (const n of Object.keys(importance)) merged[n] = tf.keep(tf.tidy(() => tf.add(tf.mul(old.importance[n], merge.decay), importance[n])));
+      tf.dispose([...Object.values(importance), ...Object.values(old.importance), ...Object.values(old.anchor)]);
+      this.terms.push({ importance: merged, anchor });
+    } else this.terms.push({ importance, anchor });
+  }
+
+  /** Σ Ω·(θ − θ*)² over every recorded term (inside the tape), or undefined before the first. */
+  term(params: NamedTensors): tf.Tensor | undefined {
+    if (this.terms.length === 0) return undefined;
+    let total: tf.Tensor | undefined;
+    for (const t of this.terms) {
+      for (const [n, w] of Object.entries(t.importance)) {
+        const part = tf.sum(tf.mul(w, tf.square(tf.sub(params[n], t.anchor[n]))));
+        total = total ? tf.add(total, part) : part;
+      }
+    }
+    return total;
+  }
+
+  /** The importances as they stand (tests, diagnostics). */
+  importances(): readonly NamedTensors[] {
+    return this.terms.map((t) => t.importance);
+  }
+
+  dispose(): void {
+    for (const t of this.terms) tf.dispose([...Object.values(t.importance), ...Object.values(t.anchor)]);
+    this.terms = [];
+  }
+}
