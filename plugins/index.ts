@@ -27,5 +27,14 @@ import joint from './strategies/joint.js';
 import lwf from './strategies/lwf.js';
 import naive from './strategies/naive.js';
 import replay from './strategies/replay.js';
+import si from './strategies/si.js';
+import mas from './strategies/mas.js';
+import agem from './strategies/agem.js';
+import gem from './strategies/gem.js';
+import der from './strategies/der.js';
+import derpp from './strategies/derpp.js';
+import erAce from './strategies/er-ace.js';
+import icarl from './strategies/icarl.js';
+import gdumb from './strategies/gdumb.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, arrow, synthetic, split, permuted, rotated, shifted, shuffled, fraction, perClass, mlp, cnn, pretrained, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf];
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, arrow, synthetic, split, permuted, rotated, shifted, shuffled, fraction, perClass, mlp, cnn, pretrained, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf, si, mas, agem, gem, der, derpp, erAce, icarl, gdumb];

@@ -26,6 +26,11 @@ export interface Model {
    * models that only train.
    */
   apply?(params: Readonly<Record<string, Tensor>>, x: Tensor, training: boolean): Tensor;
+  /**
+   * The representation the last layer reads ([batch, dim]): what iCaRL's
+   * nearest-mean-of-exemplars classifier and herding work on.
+   */
+  features?(x: Tensor, training: boolean): Tensor;
   /** The layer list, when the model is sequential: what saving it as a Layers model needs. */
   readonly architecture?: { layers: readonly LayerSpec[]; inputShape: readonly number[] };
   /** Plain-language summary, e.g. "mlp 784-400-400-10 relu (478,410 parameters)". */

@@ -65,11 +65,10 @@ export class DeviceReservoir {
   private slots?: tf.Tensor2D;
   private samples?: tf.Tensor2D;
   private filledBefore: number[] = [];
-  private width = 0;
+  private perStep = 0;
 
   constructor(
     readonly capacity: number,
-    readonly perStep: number,
     private readonly withLogits: boolean,
     private readonly rng: Rng,
   ) {}
@@ -86,10 +85,10 @@ export class DeviceReservoir {
     return state;
   }
 
-  /** Draws the task's insertion slots and replay indices; call outside any step. */
-  planTask(steps: number, batchSize: number, rowsAt: (step: number) => number): void {
+  /** Draws the task's insertion slots and `perStep` replay indices per step; call outside any step. */
+  planTask(steps: number, batchSize: number, rowsAt: (step: number) => number, perStep: number): void {
     this.disposePlan();
-    this.width = batchSize;
+    this.perStep = perStep;
     const slots = new Int32Array(Math.max(steps, 1) * batchSize).fill(this.capacity);
     const samples = new Int32Array(Math.max(steps, 1) * this.perStep);
     this.filledBefore = [];

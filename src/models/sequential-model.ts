@@ -23,6 +23,10 @@ export function sequentialModel(opts: {
     .filter((l) => l.type === 'dense' || l.type === 'conv2d')
     .map((l) => (l.type === 'dense' ? `${l.name}:${l.units}` : `${l.name}:${l.filters}@${l.kernelSize.join('x')}`))
     .join(' ');
+  // Everything before the last layer with parameters is the feature extractor.
+  let head = opts.layers.length - 1;
+  while (head >= 0 && opts.layers[head].type !== 'dense' && opts.layers[head].type !== 'conv2d') head -= 1;
+  const body = opts.layers.slice(0, Math.max(head, 0));
   return {
     params: opts.params,
     rowAxis,
@@ -30,6 +34,10 @@ export function sequentialModel(opts: {
     architecture: { layers: opts.layers, inputShape: opts.inputShape },
     forward: (x) => applySequential(opts.layers, opts.inputShape, current, x),
     apply: (values, x) => applySequential(opts.layers, opts.inputShape, values, x),
+    features: (x) => {
+      const f = applySequential(body, opts.inputShape, current, x);
+      return f.rank === 2 ? f : tf.reshape(f, [f.shape[0], -1]);
+    },
     describe: () => `${opts.kind} [${opts.inputShape}] ${summary} -> ${outputShape} (${count.toLocaleString('en-US')} parameters${opts.fresh?.size ? `, ${opts.fresh.size} fresh` : ''})`,
     dispose: () => opts.params.forEach((p) => p.dispose()),
   };

@@ -1,0 +1,45 @@
+// GDumb (Prabhu, Torr & Dokania, 2020): a memory filled by a greedy
+// class-balancing sampler; before each evaluation the model is trained from
+// scratch on the memory alone (here: at the start of each task the model and
+// optimizer are reset to the run's initial state and the task trains on the
+// memory, which already holds the task's examples). The stream itself is
+// never trained on directly.
+import { OptionError, definePlugin } from '../../src/plugin/define-plugin.js';
+import { o, type OptionsInput } from '../../src/plugin/options.js';
+import { concatTrainingSets } from '../../src/contracts/strategy.js';
+import { MemoryBuffer } from '../../src/memory/buffer.js';
+
+const options = {
+  size: o.integer({ description: 'examples kept in the memory', default: 500, min: 1 }),
+  passes: o.integer({ description: "copies of the memory in each task's training set (more epochs on the memory for the same schedule)", default: 1, min: 1 }),
+};
+
+declare module '../../src/plugin/kinds.js' {
+  interface StrategyPlugins {
+    gdumb: OptionsInput<typeof options>;
+  }
+}
+
+export default definePlugin({
+  kind: 'strategy',
+  name: 'gdumb',
+  description: 'GDumb: greedy class-balanced memory, model retrained from scratch on it for every evaluation',
+  options,
+  roles: ['training-set', 'model-reset'],
+  async create(opts, ctx) {
+    const { outputs } = await ctx.problem();
+    if (opts.size < outputs) throw new OptionError('size', `a memory of ${opts.size} cannot hold one example of each of the ${outputs} classes`);
+    const memory = new MemoryBuffer(opts.size, 'greedy-balanced', ctx.rng('memory'));
+    return {
+      name: 'gdumb',
+      onTaskStart({ task, selection }) {
+        memory.add(selection(task));
+        return { resetModel: true };
+      },
+      trainingSet() {
+        const set = memory.toTrainingSet();
+        return opts.passes === 1 ? set : concatTrainingSets(Array(opts.passes).fill(set));
+      },
+    };
+  },
+});

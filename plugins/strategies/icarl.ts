@@ -1,0 +1,133 @@
+// iCaRL (Rebuffi et al., 2017): each task trains on its data plus the
+// exemplars kept so far, with a sigmoid cross-entropy whose targets for
+// earlier classes are the previous model's outputs (distillation) and
+// one-hot labels otherwise, over the classes seen so far; exemplars are
+// chosen by herding on the model's features, an equal share per class; at
+// evaluation the nearest mean of exemplars (in L2-normalised feature space)
+// replaces the network's own classifier.
+import { OptionError, definePlugin } from '../../src/plugin/define-plugin.js';
+import { o, type OptionsInput } from '../../src/plugin/options.js';
+import { tf } from '../../src/tensor/tf.js';
+import type { NamedTensors } from '../../src/contracts/optimizer.js';
+import type { Model } from '../../src/contracts/model.js';
+import { concatTrainingSets, type TrainingSet } from '../../src/contracts/strategy.js';
+import { MemoryBuffer } from '../../src/memory/buffer.js';
+
+const options = {
+  size: o.integer({ description: 'exemplars kept in all (K), an equal share per class', default: 500, min: 1 }),
+};
+
+declare module '../../src/plugin/kinds.js' {
+  interface StrategyPlugins {
+    icarl: OptionsInput<typeof options>;
+  }
+}
+
+/** Features of a host training set, read back in batches (at a task's end, never in a step). */
+function featuresOf(model: Model, set: TrainingSet, batch = 1000): { values: Float32Array; dim: number } {
+  const size = set.features.length / Math.max(set.count, 1);
+  const parts: Float32Array[] = [];
+  let dim = 0;
+  for (let start = 0; start < set.count; start += batch) {
+    const n = Math.min(batch, set.count - start);
+    const f = tf.tidy(() => model.features!(tf.tensor2d(set.features.subarray(start * size, (start + n) * size), [n, size]), false));
+    dim = f.shape[1]!;
+    parts.push(f.dataSync() as Float32Array);
+    f.dispose();
+  }
+  const values = new Float32Array(set.count * dim);
+  let at = 0;
+  for (const p of parts) {
+    values.set(p, at);
+    at += p.length;
+  }
+  return { values, dim };
+}
+
+/** Nearest-mean-of-exemplars scores: −‖φ(x) − μ_c‖² up to a constant, −1e9 for classes without exemplars. */
+export function nmeScores(features: tf.Tensor, means: tf.Tensor2D, absent: tf.Tensor1D): tf.Tensor {
+  const phi = tf.div(features, tf.maximum(tf.norm(features, 2, 1, true), 1e-12));
+  const meanSq = tf.sum(tf.square(means), 1);
+  return tf.add(tf.sub(tf.mul(tf.matMul(phi, means, false, true), 2), meanSq), absent);
+}
+
+export default definePlugin({
+  kind: 'strategy',
+  name: 'icarl',
+  description: 'iCaRL: herding exemplars, distillation, nearest-mean-of-exemplars classification',
+  options,
+  roles: ['prediction', 'training-set'],
+  async create(opts, ctx) {
+    const model = await ctx.resolve('model');
+    const { outputs } = await ctx.problem();
+    if (!model.apply || !model.features) throw new Error('icarl needs a model that exposes its features and can run with other parameter values');
+    if (opts.size < outputs) throw new OptionError('size', `${opts.size} exemplars cannot hold one of each of the ${outputs} classes`);
+    const memory = new MemoryBuffer(opts.size, 'herding', ctx.rng('memory'));
+    let previous: NamedTensors | undefined;
+    let means: { values: tf.Tensor2D; absent: tf.Tensor1D } | undefined;
+    // 1 on the outputs of classes seen before the current task, and on those seen so far.
+    let past: tf.Tensor1D | undefined;
+    let seen: tf.Tensor1D | undefined;
+    const seenLabels = new Set<number>();
+    const pastLabels = new Set<number>();
+    const indicator = (labels: Set<number>) => tf.tensor1d(Array.from({ length: outputs }, (_, i) => (labels.has(i) ? 1 : 0)));
+    const release = () => {
+      if (previous) tf.dispose(Object.values(previous));
+      previous = undefined;
+      if (means) tf.dispose([means.values, means.absent]);
+      means = undefined;
+      tf.dispose([past!, seen!].filter(Boolean));
+      past = seen = undefined;
+    };
+    return {
+      name: 'icarl',
+      onTaskStart({ task, scenario }) {
+        tf.dispose([past!, seen!].filter(Boolean));
+        for (const l of scenario.labels(task, 'train')) seenLabels.add(l);
+        past = indicator(pastLabels);
+        seen = indicator(seenLabels);
+      },
+      trainingSet: (c) => (memory.count ? concatTrainingSets([c.selection(c.task), memory.toTrainingSet()]) : c.selection(c.task)),
+      composeBatch: () => ({ currentWeight: 0 }),
+      loss({ x, rawLogits, labels }) {
+        const onehot = tf.oneHot(labels, outputs);
+        const targets = previous ? tf.add(tf.mul(tf.sigmoid(model.apply!(previous, x, false)), past!), tf.mul(onehot, tf.sub(1, past!))) : onehot;
+        // Sigmoid cross-entropy with logits, written stably: max(z,0) − z·t + log(1 + e^−|z|).
+        const z = rawLogits;
+        const bce = tf.add(tf.sub(tf.relu(z), tf.mul(z, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+        return tf.div(tf.mean(tf.sum(tf.mul(bce, seen!), 1)), seenLabels.size);
+      },
+      onTaskEnd({ task, selection, scenario }) {
+        if (previous) tf.dispose(Object.values(previous));
+        previous = Object.fromEntries([...model.params].map(([n, v]) => [n, tf.keep(tf.clone(v))]));
+        for (const l of scenario.labels(task, 'train')) pastLabels.add(l);
+        const fresh = selection(task);
+        memory.add(fresh, { embeddings: featuresOf(model, fresh) });
+        // Class means of the exemplars' normalised features, themselves normalised.
+        const exemplars = memory.toTrainingSet();
+        const { values, dim } = featuresOf(model, exemplars);
+        const sums = new Float64Array(outputs * dim);
+        const counts = new Float64Array(outputs);
+        for (let i = 0; i < exemplars.count; i++) {
+          const row = values.subarray(i * dim, (i + 1) * dim);
+          const norm = Math.hypot(...row) || 1;
+          const l = exemplars.labels[i];
+          counts[l] += 1;
+          for (let d = 0; d < dim; d++) sums[l * dim + d] += row[d] / norm;
+        }
+        const mu = new Float32Array(outputs * dim);
+        for (let c = 0; c < outputs; c++) {
+          if (!counts[c]) continue;
+          const norm = Math.hypot(...sums.subarray(c * dim, (c + 1) * dim)) || 1;
+          for (let d = 0; d < dim; d++) mu[c * dim + d] = sums[c * dim + d] / norm;
+        }
+        if (means) tf.dispose([means.values, means.absent]);
+        means = { values: tf.tensor2d(mu, [outputs, dim]), absent: tf.tensor1d(Array.from(counts, (n) => (n ? 0 : -1e9))) };
+      },
+      predict({ x }) {
+        return means ? nmeScores(model.features!(x, false), means.values, means.absent) : undefined;
+      },
+      dispose: release,
+    };
+  },
+});
