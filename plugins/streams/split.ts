@@ -2,11 +2,16 @@ import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput, type Problem } from '../../src/plugin/options.js';
 import { featureSize, takeExamples, type Examples } from '../../src/contracts/data.js';
 import type { Task } from '../../src/contracts/stream.js';
+import { numpyPermutation } from '../../src/tensor/numpy-random.js';
 
 const options = {
   tasksOf: o.integer({ description: 'classes per task when `tasks` is not given', default: 2, min: 1 }),
   tasks: o.integerGroups({ description: 'explicit class list per task, e.g. [[0,1],[2,3]] (default: consecutive groups of tasksOf)', default: [], min: 0 }),
-  classOrder: o.enum(['natural', 'seeded'], { description: "order classes are grouped in: 0,1,2,… or a permutation drawn from the run's seed", default: 'natural' }),
+  classOrder: o.enum(['natural', 'seeded', 'van-de-ven'], {
+    description:
+      "order classes are grouped in: 0,1,2,…; a permutation drawn from the run's seed; or 'van-de-ven': the order of van de Ven's continual-learning code (np.random.seed(seed); p = np.random.permutation(classes); task k holds the classes p maps to k·tasksOf…; seed 0 keeps the natural order)",
+    default: 'natural',
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -45,6 +50,11 @@ export default definePlugin({
     if (groups.length === 0) {
       const order = Array.from({ length: data.numClasses }, (_, i) => i);
       if (opts.classOrder === 'seeded') ctx.rng('class-order').shuffle(order);
+      if (opts.classOrder === 'van-de-ven' && ctx.seed !== 0) {
+        // Digit y is relabelled p[y]; listing classes by their new label gives the tasks' contents and order.
+        const p = numpyPermutation(ctx.seed, data.numClasses);
+        order.sort((a, b) => p[a] - p[b]);
+      }
       if (data.numClasses % opts.tasksOf !== 0) {
         throw new Error(`stream.tasksOf: ${data.name} has ${data.numClasses} classes, not divisible into tasks of ${opts.tasksOf}`);
       }

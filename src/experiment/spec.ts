@@ -51,6 +51,21 @@ export interface ExperimentSpec {
     /** Each value a list of strategies that train together. */
     strategies?: ComponentSpec<'strategy'>[][];
   };
+  /**
+   * Settings that go together (a method with its own learning rate): each
+   * entry sets some of the axis fields, and every entry is crossed with the
+   * axes, e.g. `[{ strategy: { name: 'der', size: 200 }, optimizer: { name: 'sgd', lr: 0.03 } }]`.
+   */
+  variants?: {
+    dataset?: ComponentSpec<'dataset'>;
+    stream?: ComponentSpec<'stream'>;
+    scenario?: Scenario;
+    model?: ComponentSpec<'model'>;
+    optimizer?: ComponentSpec<'optimizer'>;
+    sampler?: ComponentSpec<'sampler'>;
+    strategy?: ComponentSpec<'strategy'>;
+    strategies?: ComponentSpec<'strategy'>[];
+  }[];
   /** User plugin modules (paths relative to the experiment file, or package names). */
   plugins?: string[];
   dataset?: ComponentSpec<'dataset'>;

@@ -26,7 +26,7 @@ export interface Overrides {
   steps?: number;
 }
 
-const TOP_LEVEL = ['name', 'description', 'axes', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds'];
+const TOP_LEVEL = ['name', 'description', 'axes', 'variants', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds'];
 const DEFAULTS: Partial<Record<ComponentKind, { name: string }>> = { sampler: { name: 'shuffled' } };
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -67,9 +67,9 @@ export function canonicalJson(value: unknown): string {
  */
 export function validateExperiment(raw: unknown, registry: PluginRegistry, experimentFile: string, overrides: Overrides = {}): RunConfig[] {
   if (!isObject(raw)) throw new ExperimentError(experimentFile, [{ path: '(spec)', message: 'the module must export an experiment (export default defineExperiment({...}))' }]);
-  const { axes, ...base } = raw;
+  const { axes, variants: listed, ...base } = raw;
   const problems: Problem[] = [];
-  let variants: { spec: Record<string, unknown>; at: Record<string, number> }[] = [{ spec: base, at: {} }];
+  let variants: { spec: Record<string, unknown>; at: Record<string, number>; overrides?: string[] }[] = [{ spec: base, at: {} }];
   if (axes !== undefined) {
     if (!isObject(axes)) problems.push({ path: 'axes', message: `must be an object of arrays, e.g. { optimizer: [{ name: 'adamw' }, { name: 'ftp' }] }` });
     else {
@@ -82,15 +82,38 @@ export function validateExperiment(raw: unknown, registry: PluginRegistry, exper
       }
     }
   }
+  if (listed !== undefined) {
+    // Coupled settings (a method with its own learning rate): each entry overrides fields of every axis combination.
+    if (!Array.isArray(listed) || listed.length === 0 || listed.some((v) => !isObject(v))) problems.push({ path: 'variants', message: 'must be a non-empty array of objects, e.g. [{ strategy: { name: "der" }, optimizer: { name: "sgd", lr: 0.03 } }]' });
+    else {
+      listed.forEach((entry, i) => {
+        for (const key of Object.keys(entry as object)) {
+          if (!(AXIS_KEYS as readonly string[]).includes(key)) problems.push({ path: `variants[${i}].${key}`, message: `not a field a variant can set; allowed: ${AXIS_KEYS.join(', ')}` });
+          else if (key in base || (isObject(axes) && key in axes)) problems.push({ path: `variants[${i}].${key}`, message: `'${key}' is also given as a field or an axis; keep one` });
+        }
+      });
+      variants = variants.flatMap((v) => (listed as Record<string, unknown>[]).map((entry, i) => ({ spec: { ...v.spec, ...entry }, at: { ...v.at, variants: i }, overrides: Object.keys(entry) })));
+    }
+  }
   const configs: RunConfig[] = [];
   for (const variant of variants) {
     try {
-      configs.push(...validateVariant(variant.spec, registry, experimentFile, overrides, variant.at));
+      const at = { ...variant.at };
+      // A variant is labelled by the fields it sets.
+      if (variant.overrides) {
+        delete at.variants;
+        for (const k of variant.overrides) at[k] = variant.at.variants;
+      }
+      configs.push(...validateVariant(variant.spec, registry, experimentFile, overrides, at));
     } catch (e) {
       if (!(e instanceof ExperimentError)) throw e;
       for (const p of e.problems) {
         const key = p.path.split(/[.[]/)[0];
-        const path = key in variant.at ? `axes.${key}[${variant.at[key]}]${p.path.slice(key.length)}` : p.path;
+        const path = variant.overrides?.includes(key)
+          ? `variants[${variant.at.variants}].${p.path}`
+          : key in variant.at
+            ? `axes.${key}[${variant.at[key]}]${p.path.slice(key.length)}`
+            : p.path;
         if (!problems.some((q) => q.path === path && q.message === p.message)) problems.push({ path, message: p.message });
       }
     }
