@@ -15,6 +15,7 @@ export default definePlugin({
   kind: 'strategy',
   name: 'cumulative',
   description: 'each task trains on the data of every task so far',
+  roles: ['training-set'],
   options,
   create: () => ({
     name: 'cumulative',

@@ -19,6 +19,7 @@ export default definePlugin({
   kind: 'strategy',
   name: 'joint',
   description: "all tasks' data at once (the upper bound)",
+  roles: ['training-set'],
   options,
   create: () => ({
     name: 'joint',

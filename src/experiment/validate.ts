@@ -278,9 +278,6 @@ function resolveStrategies(
       else claimed.set(role, `'${c.name}' (${path})`);
     }
   }
-  const names = resolved.map((c) => c.name);
-  const twice = names.filter((n, i) => names.indexOf(n) !== i);
-  if (twice.length) problems.push({ path: 'strategies', message: `lists ${[...new Set(twice)].join(', ')} more than once` });
   return resolved;
 }
 

@@ -1,3 +1,5 @@
+import { strategyLabel } from '../experiment/strategy-label.js';
+import type { ResolvedComponent } from '../experiment/spec.js';
 // `anchorage compare`: reads runs back from their Arrow tables, groups them,
 // and reports each continual-learning metric as mean ± std over seeds. Runs
 // that did not complete are listed, never averaged in.
@@ -77,7 +79,9 @@ export interface Comparison {
 function loadRun(dir: string): LoadedRun | undefined {
   const record = readRunRecord(dir);
   if (!record) return undefined;
-  const config = record.config as { components?: Record<string, { name: string; options?: Record<string, unknown> }>; scenario?: string; configId?: string } | undefined;
+  const config = record.config as
+    | { components?: Record<string, { name: string; options?: Record<string, unknown> }>; strategies?: ResolvedComponent[]; scenario?: string; configId?: string }
+    | undefined;
   const component = (k: string) => config?.components?.[k]?.name ?? '?';
   const columns: Record<GroupColumn, string> = {
     experiment: record.experiment,
@@ -88,7 +92,8 @@ function loadRun(dir: string): LoadedRun | undefined {
     optimizer: component('optimizer'),
     sampler: component('sampler'),
     labels: labelsOf(config?.components?.sampler),
-    strategy: component('strategy'),
+    // Runs recorded before strategies became a list named one `components.strategy`.
+    strategy: config?.strategies ? strategyLabel(config.strategies) : component('strategy'),
     config: config?.configId ?? record.runId,
   };
   const complete = isRunComplete(dir);

@@ -83,3 +83,35 @@ describe('strategies', () => {
   });
 });
 
+
+describe('every baseline in the real loop', () => {
+  const BASELINES = [
+    { name: 'si' },
+    { name: 'mas', samples: 20 },
+    { name: 'agem', size: 60, refBatchSize: 20 },
+    { name: 'gem', size: 60 },
+    { name: 'der', size: 60 },
+    { name: 'derpp', size: 60 },
+    { name: 'er-ace', size: 60 },
+    { name: 'icarl', size: 60 },
+    { name: 'gdumb', size: 60, passes: 3 },
+  ];
+  for (const scenario of ['class-il', 'task-il', 'domain-il']) {
+    it(`completes leak-free with flat memory in ${scenario}, each strategy alone and all compatible ones together`, async () => {
+      for (const strategy of BASELINES) {
+        const r = await run({ scenario, strategy });
+        expect(r.R).toHaveLength(3);
+      }
+      const together = await run({ scenario, strategies: [{ name: 'si' }, { name: 'agem', size: 60, refBatchSize: 20 }, { name: 'derpp', size: 60 }, { name: 'er-ace', size: 60 }, { name: 'lwf' }] });
+      expect(together.R).toHaveLength(3);
+    });
+  }
+
+  it('GDumb retrains from the initial weights on its memory only; replay beats naive in class-IL', async () => {
+    const naive = await run({});
+    const gdumb = await run({ strategy: { name: 'gdumb', size: 60, passes: 10 } });
+    // Each task trains on the memory (60 examples × 10 passes), never on the stream itself.
+    expect(gdumb.taskStarts.map((t) => t.examples)).toEqual([600, 600, 600]);
+    expect(gdumb.summary.acc).toBeGreaterThan(naive.summary.acc + 0.25);
+  });
+});

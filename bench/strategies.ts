@@ -1,0 +1,77 @@
+// npm run bench:strategies — median time per training step of every
+// strategy on the Split-MNIST MLP (784-400-400-10, batch 128, Adam), and its
+// ratio to naive fine-tuning, on one backend, in one process, interleaved in
+// rounds. Timed: the second task's epochs after its first (every strategy is
+// then fully active: memories filled, penalties recorded; task-end work such
+// as Fisher or herding is not in a step and not timed). One JSON line per
+// backend. Not part of `npm test`.
+import { lastValueFrom, toArray } from 'rxjs';
+import { builtinPlugins } from '../plugins/index.js';
+import { PluginRegistry } from '../src/plugin/registry.js';
+import { validateExperiment } from '../src/experiment/validate.js';
+import { runEvents } from '../src/run/run.js';
+import { selectBackend, type BackendChoice } from '../src/tensor/backend.js';
+import { renderTable } from '../src/report/format.js';
+import type { RunEvent } from '../src/run/events.js';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const backendChoice = (args.get('backend') ?? 'auto') as BackendChoice;
+const rounds = Number(args.get('rounds') ?? 2);
+const EPOCHS = 3; // per task; the first of the second task is warm-up
+const TRAIN = 5120; // two tasks of five digits, about 20 steps of 128 per epoch each
+
+const STRATEGIES: Record<string, Record<string, unknown>> = {
+  naive: { name: 'naive' },
+  ewc: { name: 'ewc', lambda: 100, fisherSamples: 50 },
+  si: { name: 'si' },
+  mas: { name: 'mas', samples: 50 },
+  lwf: { name: 'lwf' },
+  replay: { name: 'replay', size: 500 },
+  agem: { name: 'agem', size: 500, refBatchSize: 128 },
+  gem: { name: 'gem', size: 500 },
+  der: { name: 'der', size: 500 },
+  derpp: { name: 'derpp', size: 500 },
+  'er-ace': { name: 'er-ace', size: 500 },
+  icarl: { name: 'icarl', size: 500 },
+  gdumb: { name: 'gdumb', size: 500, passes: 6 },
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const backend = await selectBackend(backendChoice);
+const registry = new PluginRegistry(builtinPlugins);
+
+async function msPerStep(strategy: Record<string, unknown>): Promise<number[]> {
+  const spec = {
+    name: 'bench-strategies',
+    dataset: { name: 'mnist', trainLimit: TRAIN, testLimit: 500 },
+    stream: { name: 'split', tasksOf: 5 },
+    model: { name: 'mlp', hidden: [400, 400] },
+    optimizer: { name: 'adamw', lr: 1e-3, weightDecay: 0 },
+    strategy,
+    train: { epochs: EPOCHS, batchSize: 128, logEvery: 1_000_000 },
+  };
+  const [config] = validateExperiment(spec, registry, `${process.cwd()}/bench/virtual.ts`);
+  const events: RunEvent[] = await lastValueFrom(runEvents(config, registry, backend).pipe(toArray()));
+  const end = events.at(-1) as Extract<RunEvent, { type: 'run-end' }>;
+  if (end.status !== 'completed') throw new Error(`${strategy.name}: ${end.error}`);
+  return events.flatMap((e) => (e.type === 'epoch-end' && e.task === 1 && e.epoch > 0 ? [(1000 * e.seconds) / e.steps] : []));
+}
+
+const only = args.get('only')?.split(',');
+for (const name of Object.keys(STRATEGIES)) if (only && name !== 'naive' && !only.includes(name)) delete STRATEGIES[name];
+const samples: Record<string, number[]> = Object.fromEntries(Object.keys(STRATEGIES).map((k) => [k, []]));
+for (let r = 0; r < rounds; r++) {
+  for (const [name, spec] of Object.entries(STRATEGIES)) {
+    samples[name].push(...(await msPerStep(spec)));
+    process.stderr.write(`round ${r + 1}/${rounds}: ${name} done\n`);
+  }
+}
+const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+const ratios = Object.fromEntries(Object.keys(ms).map((k) => [k, ms[k] / ms.naive]));
+console.log(`backend: ${backend.name} (${backend.detail}); MLP 784-400-400-10, batch 128, Adam; second task of two; median of ${samples.naive.length} epochs per strategy\n`);
+console.log(renderTable([['strategy', 'ms/step', 'ratio to naive'], ...Object.keys(ms).map((k) => [k, ms[k].toFixed(2), ratios[k].toFixed(2)])]));
+console.log(JSON.stringify({ bench: 'strategies', backend: backend.name, backendDetail: backend.detail, msPerStep: ms, ratioToNaive: ratios, rounds }));
