@@ -125,18 +125,21 @@ export class StrategyPipeline {
       composed.labels = tf.concat([batch.labels, ...parts.map((p) => p.labels)]);
       composed.taskIds = tf.concat([batch.taskIds, ...parts.map((p) => p.taskIds)]);
     }
-    if (this.withLoss.length) {
-      composed.replayed = parts.length ? tf.concat([tf.zeros([batch.size]), tf.ones([at - batch.size])]) : tf.zeros([batch.size]);
-    }
+    // The row layout repeats from step to step: its per-row vectors are built once and reused.
+    const layout = `${batch.size}|${currentWeight}|${parts.map((p) => `${p.count}x${p.weight}`).join(',')}`;
+    if (this.withLoss.length) composed.replayed = this.cached(`replayed|${layout}`, () => Float32Array.from({ length: at }, (_, i) => (i < batch.size ? 0 : 1)));
     if (currentWeight !== 1 || parts.some((p) => p.weight !== 1)) {
-      const values = new Float32Array(at);
-      values.fill(currentWeight, 0, batch.size);
-      let k = batch.size;
-      for (const p of parts) {
-        values.fill(p.weight, k, k + p.count);
-        k += p.count;
-      }
-      composed.weights = { values: tf.tensor1d(values), total: currentWeight * batch.size + parts.reduce((a, p) => a + p.weight * p.count, 0) };
+      const values = this.cached(`weights|${layout}`, () => {
+        const v = new Float32Array(at);
+        v.fill(currentWeight, 0, batch.size);
+        let k = batch.size;
+        for (const p of parts) {
+          v.fill(p.weight, k, k + p.count);
+          k += p.count;
+        }
+        return v;
+      });
+      composed.weights = { values, total: currentWeight * batch.size + parts.reduce((a, p) => a + p.weight * p.count, 0) };
     }
     if (currentMasks.length || parts.some((p) => p.mask)) {
       const rowsMask = (mask: tf.Tensor | undefined, count: number) => (mask ? tf.broadcastTo(mask, [count, outputs]) : tf.zeros([count, outputs]));
@@ -144,6 +147,18 @@ export class StrategyPipeline {
       composed.mask = tf.concat([rowsMask(current, batch.size), ...parts.map((p) => rowsMask(p.mask, p.count))]);
     }
     return composed;
+  }
+
+  private readonly rowVectors = new Map<string, tf.Tensor1D>();
+
+  /** A per-row constant vector for one batch layout, uploaded once (kept until dispose). */
+  private cached(key: string, build: () => Float32Array): tf.Tensor1D {
+    let t = this.rowVectors.get(key);
+    if (!t) {
+      t = tf.keep(tf.tensor1d(build()));
+      this.rowVectors.set(key, t);
+    }
+    return t;
   }
 
   /** Inside the tape: the sum of every strategy's loss term, or undefined. */
@@ -188,6 +203,8 @@ export class StrategyPipeline {
   dispose(): void {
     for (const s of this.strategies) s.dispose?.();
     for (const st of this.states) tf.dispose(Object.values(st));
+    tf.dispose([...this.rowVectors.values()]);
+    this.rowVectors.clear();
     this.states = this.strategies.map(() => ({}));
   }
 }

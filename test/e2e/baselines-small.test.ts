@@ -1,6 +1,7 @@
 // Small versions of experiments/baselines*.ts through the CLI, on real MNIST:
 // the qualitative facts the papers report must hold, and bad strategy input
-// must stop before training with the field named.
+// must stop before training with the field named. Sized for wasm on a busy
+// machine: the time limits are generous, the work small.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { runCli, scratchDir, writeExperiment } from '../helpers.js';
@@ -29,7 +30,7 @@ describe('baselines on MNIST (small)', () => {
       train: { epochs: 1, batchSize: 10, logEvery: 100 },
     };
     const out = join(dir, 'results');
-    const r = runCli(['run', writeExperiment(dir, spec), '--out', out, '--quiet']);
+    const r = runCli(['run', writeExperiment(dir, spec), '--out', out, '--quiet'], { timeout: 900_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const groups = compare(out, 'baselines-small');
@@ -38,7 +39,7 @@ describe('baselines on MNIST (small)', () => {
     expect(acc('derpp(200)')).toBeGreaterThan(acc('naive') + 0.3);
     expect(acc('icarl(200)')).toBeGreaterThan(acc('naive') + 0.3);
     expect(acc('replay(200)+ewc')).toBeGreaterThan(acc('naive') + 0.2);
-  });
+  }, 900_000);
 
   it('domain-IL (permuted): A-GEM above naive', () => {
     const dir = scratchDir('baselines-perm');
@@ -53,14 +54,14 @@ describe('baselines on MNIST (small)', () => {
       train: { epochs: 1, batchSize: 32, logEvery: 100 },
     };
     const out = join(dir, 'results');
-    const r = runCli(['run', writeExperiment(dir, spec), '--out', out, '--quiet']);
+    const r = runCli(['run', writeExperiment(dir, spec), '--out', out, '--quiet'], { timeout: 900_000 });
     expect(r.code).toBe(0);
     const groups = compare(out, 'baselines-permuted-small');
     const acc = (s: string) => groups.find((g) => g.strategy === s)!.ACC.mean;
     const forgetting = (s: string) => (groups.find((g) => g.strategy === s) as unknown as { forgetting_best_minus_final: { mean: number } }).forgetting_best_minus_final.mean;
     expect(acc('agem(200)')).toBeGreaterThan(acc('naive'));
     expect(forgetting('agem(200)')).toBeLessThan(forgetting('naive'));
-  });
+  }, 900_000);
 
   it('rejects strategies that cannot combine, options out of range and too small a memory, before training (exit 2)', () => {
     const dir = scratchDir('baselines-bad');
