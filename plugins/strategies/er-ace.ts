@@ -5,7 +5,7 @@
 // from a reservoir memory (filled during training) take a plain
 // cross-entropy over every class. Loss = CE_masked(incoming) + CE(replayed),
 // each a mean over its rows, as in the reference (mammoth's er_ace.py).
-import { OptionError, definePlugin } from '../../src/plugin/define-plugin.js';
+import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import { DeviceReservoir } from '../../src/memory/device.js';
@@ -43,7 +43,6 @@ export default definePlugin({
   async create(opts, ctx) {
     const stream = await ctx.resolve('stream');
     const { outputs } = await ctx.problem();
-    if (opts.size < 1) throw new OptionError('size', 'must be at least 1');
     const reservoir = new DeviceReservoir(opts.size, false, ctx.rng('memory'));
     const classIndex = tf.keep(tf.range(0, outputs, 1, 'int32'));
     let seenBefore = -1;
