@@ -27,8 +27,9 @@ export class MemoryBatches {
     if (data.count === 0) throw new Error('MemoryBatches needs at least one example');
     this.perStep = Math.min(perStep, data.count);
     const size = data.features.length / data.count;
+    // Each minibatch without repeats (as the reference implementations draw them); minibatches are independent.
     const order = new Int32Array(Math.max(steps, 1) * this.perStep);
-    for (let i = 0; i < order.length; i++) order[i] = rng.int(data.count);
+    for (let s = 0; s < Math.max(steps, 1); s++) rng.distinct(data.count, this.perStep, order, s * this.perStep);
     this.x = tf.tensor2d(data.features, [data.count, size]);
     this.labels = tf.tensor1d(data.labels, 'int32');
     this.taskIds = tf.tensor1d(data.taskIds, 'int32');
@@ -95,7 +96,9 @@ export class DeviceReservoir {
     for (let s = 0; s < steps; s++) {
       const filled = Math.min(this.seen, this.capacity);
       this.filledBefore.push(filled);
-      if (filled > 0) for (let k = 0; k < this.perStep; k++) samples[s * this.perStep + k] = this.rng.int(filled);
+      // Without repeats while the memory holds enough rows; with them only early on, while it is filling.
+      if (filled >= this.perStep) this.rng.distinct(filled, this.perStep, samples, s * this.perStep);
+      else if (filled > 0) for (let k = 0; k < this.perStep; k++) samples[s * this.perStep + k] = this.rng.int(filled);
       const rows = rowsAt(s + 1);
       const taken = new Map<number, number>();
       for (let r = 0; r < rows; r++) {

@@ -95,6 +95,22 @@ export class Rng {
     return items;
   }
 
+  /**
+   * Writes `m` distinct indices drawn uniformly from [0, n) into `out` at
+   * `offset` (a partial Fisher–Yates shuffle over a sparse swap table: O(m),
+   * whatever n). Needs m ≤ n.
+   */
+  distinct(n: number, m: number, out: Int32Array, offset = 0): void {
+    if (m > n) throw new Error(`cannot draw ${m} distinct indices from ${n}`);
+    const swapped = new Map<number, number>();
+    for (let k = 0; k < m; k++) {
+      const j = k + this.int(n - k);
+      const atJ = swapped.get(j) ?? j;
+      swapped.set(j, swapped.get(k) ?? k);
+      out[offset + k] = atJ;
+    }
+  }
+
   permutation(n: number): Int32Array {
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) out[i] = i;

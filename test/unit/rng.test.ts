@@ -33,3 +33,19 @@ describe('seeded RNG', () => {
     expect([...p].sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
   });
 });
+
+describe('Rng.distinct', () => {
+  it('draws m distinct indices uniformly from [0, n)', () => {
+    const rng = new Rng(5);
+    const counts = new Array(10).fill(0);
+    const out = new Int32Array(4);
+    for (let r = 0; r < 5000; r++) {
+      rng.distinct(10, 4, out);
+      expect(new Set(out).size).toBe(4);
+      for (const i of out) counts[i] += 1;
+    }
+    // Each index appears in 4/10 of the draws.
+    for (const c of counts) expect(c / 5000).toBeCloseTo(0.4, 1);
+    expect(() => rng.distinct(3, 4, out)).toThrow(/cannot draw 4 distinct indices from 3/);
+  });
+});
