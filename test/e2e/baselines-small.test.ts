@@ -25,7 +25,7 @@ describe('baselines on MNIST (small)', () => {
         { strategies: [{ name: 'derpp', size: 200, alpha: 0.2, beta: 1, batchSize: 32 }], optimizer: { name: 'sgd', lr: 0.03 } },
         // iCaRL's sigmoid loss learns more slowly: the reference's learning rate for it is 0.1.
         { strategies: [{ name: 'icarl', size: 200 }], optimizer: { name: 'sgd', lr: 0.1 } },
-        { strategies: [{ name: 'replay', size: 200, batchSize: 10 }, { name: 'ewc', lambda: 100, fisherSamples: 50 }], optimizer: { name: 'sgd', lr: 0.03 } },
+        { strategies: [{ name: 'replay', size: 200, batchSize: 10 }, { name: 'ewc', lambda: 10, fisherSamples: 50 }], optimizer: { name: 'sgd', lr: 0.03 } },
       ],
       train: { epochs: 1, batchSize: 10, logEvery: 100 },
     };
