@@ -31,6 +31,19 @@ export interface EvalSpec {
   ood?: OodSpec[];
 }
 
+/** The fields an axis or a variant may set (an axis lists values of one; a variant sets several). */
+export interface AxisFields {
+  dataset?: ComponentSpec<'dataset'>;
+  stream?: ComponentSpec<'stream'>;
+  scenario?: Scenario;
+  model?: ComponentSpec<'model'>;
+  optimizer?: ComponentSpec<'optimizer'>;
+  sampler?: ComponentSpec<'sampler'>;
+  strategy?: ComponentSpec<'strategy'>;
+  /** Strategies that train together (as an axis: each value such a list). */
+  strategies?: ComponentSpec<'strategy'>[];
+}
+
 /** An experiment as a user writes it in a TypeScript module. */
 export interface ExperimentSpec {
   /** Lower-case letters, digits and dashes; results go to <out>/<name>/. */
@@ -40,32 +53,13 @@ export interface ExperimentSpec {
    * Variants: every combination of the values given per axis becomes a run
    * (times each seed). An axis replaces the field of the same name.
    */
-  axes?: {
-    dataset?: ComponentSpec<'dataset'>[];
-    stream?: ComponentSpec<'stream'>[];
-    scenario?: Scenario[];
-    model?: ComponentSpec<'model'>[];
-    optimizer?: ComponentSpec<'optimizer'>[];
-    sampler?: ComponentSpec<'sampler'>[];
-    strategy?: ComponentSpec<'strategy'>[];
-    /** Each value a list of strategies that train together. */
-    strategies?: ComponentSpec<'strategy'>[][];
-  };
+  axes?: { [K in keyof AxisFields]?: AxisFields[K][] };
   /**
    * Settings that go together (a method with its own learning rate): each
    * entry sets some of the axis fields, and every entry is crossed with the
    * axes, e.g. `[{ strategy: { name: 'der', size: 200 }, optimizer: { name: 'sgd', lr: 0.03 } }]`.
    */
-  variants?: {
-    dataset?: ComponentSpec<'dataset'>;
-    stream?: ComponentSpec<'stream'>;
-    scenario?: Scenario;
-    model?: ComponentSpec<'model'>;
-    optimizer?: ComponentSpec<'optimizer'>;
-    sampler?: ComponentSpec<'sampler'>;
-    strategy?: ComponentSpec<'strategy'>;
-    strategies?: ComponentSpec<'strategy'>[];
-  }[];
+  variants?: AxisFields[];
   /** User plugin modules (paths relative to the experiment file, or package names). */
   plugins?: string[];
   dataset?: ComponentSpec<'dataset'>;
