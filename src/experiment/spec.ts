@@ -35,17 +35,25 @@ export interface EvalSpec {
 export interface AxisFields {
   dataset?: ComponentSpec<'dataset'>;
   stream?: ComponentSpec<'stream'>;
+  /** Default 'class-il'. */
   scenario?: Scenario;
   model?: ComponentSpec<'model'>;
+  /** Required, unless given as an axis or variant (likewise dataset, stream, model). */
   optimizer?: ComponentSpec<'optimizer'>;
+  /** Default { name: 'shuffled' }. */
   sampler?: ComponentSpec<'sampler'>;
+  /** Shorthand for `strategies: [strategy]`; default { name: 'naive' } (plain fine-tuning). */
   strategy?: ComponentSpec<'strategy'>;
-  /** Strategies that train together (as an axis: each value such a list). */
+  /**
+   * Continual-learning strategies that train together, e.g. replay + EWC.
+   * Their hooks run in this order (see Strategy in src/contracts/strategy.ts).
+   * As an axis, each value is such a list.
+   */
   strategies?: ComponentSpec<'strategy'>[];
 }
 
 /** An experiment as a user writes it in a TypeScript module. */
-export interface ExperimentSpec {
+export interface ExperimentSpec extends AxisFields {
   /** Lower-case letters, digits and dashes; results go to <out>/<name>/. */
   name: string;
   description?: string;
@@ -62,22 +70,6 @@ export interface ExperimentSpec {
   variants?: AxisFields[];
   /** User plugin modules (paths relative to the experiment file, or package names). */
   plugins?: string[];
-  dataset?: ComponentSpec<'dataset'>;
-  stream?: ComponentSpec<'stream'>;
-  /** Default 'class-il'. */
-  scenario?: Scenario;
-  model?: ComponentSpec<'model'>;
-  /** Required, unless given as an axis (likewise dataset, stream, model). */
-  optimizer?: ComponentSpec<'optimizer'>;
-  /** Default { name: 'shuffled' }. */
-  sampler?: ComponentSpec<'sampler'>;
-  /** Shorthand for `strategies: [strategy]`; default { name: 'naive' } (plain fine-tuning). */
-  strategy?: ComponentSpec<'strategy'>;
-  /**
-   * Continual-learning strategies that train together, e.g. replay + EWC.
-   * Their hooks run in this order (see Strategy in src/contracts/strategy.ts).
-   */
-  strategies?: ComponentSpec<'strategy'>[];
   train?: TrainSpec;
   eval?: EvalSpec;
   /**
