@@ -22,7 +22,7 @@ export default defineExperiment({
     { strategy: { name: 'joint' }, optimizer: sgd(0.2) },
     { strategy: { name: 'ewc', online: true, lambda: 1.4, gamma: 1, empirical: true, fisherSamples: 1000 }, optimizer: sgd(0.1) },
     { strategy: { name: 'si', c: 0.5, xi: 1 }, optimizer: sgd(0.1) },
-    { strategy: { name: 'mas', lambda: 0.1 }, optimizer: sgd(0.1) },
+    { strategy: { name: 'mas', lambda: 0.01 }, optimizer: sgd(0.1) },
     { strategy: { name: 'replay', size: 200, batchSize: 128 }, optimizer: sgd(0.2) },
     { strategy: { name: 'replay', size: 500, batchSize: 128 }, optimizer: sgd(0.2) },
     { strategy: { name: 'agem', size: 200, refBatchSize: 128 }, optimizer: sgd(0.1) },

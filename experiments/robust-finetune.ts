@@ -31,11 +31,11 @@ export default defineExperiment({
     ],
     optimizer: [
       { name: 'adamw', lr, weightDecay: 0 },
-      { name: 'l2sp', lr, alpha: 0.1, beta: 0 },
-      { name: 'pgd', lr, radius: 0.5 },
-      { name: 'tpgm', lr, projEvery: 1, valFraction: 0.1 },
-      { name: 'ftp', lr },
-      { name: 'spd', lr, lambda: 1 },
+      { name: 'l2sp', lr, weightDecay: 0, alpha: 0.1, beta: 0 },
+      { name: 'pgd', lr, weightDecay: 0, radius: 0.5 },
+      { name: 'tpgm', lr, weightDecay: 0, projEvery: 1, valFraction: 0.1 },
+      { name: 'ftp', lr, weightDecay: 0 },
+      { name: 'spd', lr, weightDecay: 0, lambda: 1 },
     ],
   },
   eval: {

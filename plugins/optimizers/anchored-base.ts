@@ -6,19 +6,37 @@ import { ANCHOR_KINDS, type UpdateRule } from '../../src/contracts/optimizer.js'
 import type { Model } from '../../src/contracts/model.js';
 import type { PluginContext } from '../../src/plugin/define-plugin.js';
 import { matchesAny, unmatchedPatterns } from '../../src/optim/patterns.js';
-import { adamwRule } from './adamw.js';
-import { sgdRule } from './sgd.js';
+import { ADAMW_DEFAULTS, adamwRule, describeAdamw } from './adamw.js';
+import { SGD_DEFAULTS, describeSgd, sgdRule, validateNesterov } from './sgd.js';
+import { scheduleOption, toSchedule } from '../../src/optim/schedules.js';
+
+// The base rule's options default exactly as the plain plugins' do (lr 1e-3
+// and weight decay 0.01 on adamw; lr 0.01 and no weight decay on sgd), so that
+// `{ name: 'ftp' }` is adamw's default step plus the projection.
+const byBase = (adamw: number, sgd: number) => (o: Record<string, unknown>) => (o.base === 'sgd' ? sgd : adamw);
 
 export const baseOptions = {
   base: o.enum(['adamw', 'sgd'], { description: 'base update rule the method composes with', default: 'adamw' }),
-  lr: o.number({ description: 'learning rate of the base rule', default: 1e-3, min: 0, exclusiveMin: true }),
+  lr: scheduleOption({
+    description: 'learning rate of the base rule, or a schedule of it',
+    default: byBase(ADAMW_DEFAULTS.lr, SGD_DEFAULTS.lr),
+    defaultText: `${ADAMW_DEFAULTS.lr} with base adamw, ${SGD_DEFAULTS.lr} with base sgd (as the plain plugins)`,
+    min: 0,
+    exclusiveMin: true,
+  }),
   beta1: o.number({ description: 'adamw: first-moment decay', default: 0.9, min: 0, max: 1, exclusiveMax: true }),
   beta2: o.number({ description: 'adamw: second-moment decay', default: 0.999, min: 0, max: 1, exclusiveMax: true }),
   eps: o.number({ description: 'adamw: denominator guard', default: 1e-8, min: 0, exclusiveMin: true }),
   momentum: o.number({ description: 'sgd: momentum', default: 0, min: 0, max: 1 }),
   dampening: o.number({ description: 'sgd: dampening', default: 0, min: 0, max: 1 }),
   nesterov: o.boolean({ description: 'sgd: Nesterov momentum', default: false }),
-  weightDecay: o.number({ description: 'base weight decay (decoupled for adamw, L2 for sgd); anchoring usually replaces it', default: 0, min: 0 }),
+  weightDecay: scheduleOption({
+    description: 'base weight decay (decoupled for adamw, L2 for sgd), or a schedule of it',
+    default: byBase(ADAMW_DEFAULTS.weightDecay, SGD_DEFAULTS.weightDecay),
+    defaultText: `${ADAMW_DEFAULTS.weightDecay} with base adamw, ${SGD_DEFAULTS.weightDecay} with base sgd (as the plain plugins)`,
+    min: 0,
+  }),
+  decayExclude: o.strings({ description: 'parameter-name patterns with no weight decay (e.g. "*.bias")', default: [] }),
 };
 
 export const anchorOptions = {
@@ -39,16 +57,11 @@ export function baseRule(opts: BaseOpts): UpdateRule {
 }
 
 export function describeBase(opts: BaseOpts): string {
-  return opts.base === 'adamw'
-    ? `adamw(lr=${opts.lr}, weightDecay=${opts.weightDecay})`
-    : `sgd(lr=${opts.lr}, momentum=${opts.momentum}, nesterov=${opts.nesterov}, weightDecay=${opts.weightDecay})`;
+  return opts.base === 'adamw' ? describeAdamw(opts) : describeSgd(opts);
 }
 
 export function validateBase(opts: BaseOpts): Problem[] {
-  const problems: Problem[] = [];
-  if (opts.base === 'sgd' && opts.nesterov && (opts.momentum === 0 || opts.dampening !== 0)) {
-    problems.push({ path: 'nesterov', message: 'Nesterov momentum needs momentum > 0 and dampening 0' });
-  }
+  const problems: Problem[] = opts.base === 'sgd' ? validateNesterov(opts) : [];
   if (opts.base === 'adamw' && (opts.momentum !== 0 || opts.nesterov)) {
     problems.push({ path: 'momentum', message: "momentum and nesterov apply to base 'sgd' only" });
   }
@@ -86,7 +99,7 @@ export async function anchoredParts(opts: BaseOpts & AnchorOpts, ctx: PluginCont
     constrained,
     component: {
       rule: baseRule(opts),
-      learningRate: opts.lr,
+      learningRate: toSchedule(opts.lr),
       anchor: opts.anchor,
       description: `${name}(${settings}, anchor=${opts.anchor}, constrained ${constrained.size}/${model.params.size} tensors) on ${describeBase(opts)}`,
     },

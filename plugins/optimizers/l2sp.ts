@@ -5,7 +5,8 @@ import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { UpdateRule } from '../../src/contracts/optimizer.js';
-import { chain, mapNamed } from '../../src/optim/transforms.js';
+import { addDecayedWeights, chain, mapNamed } from '../../src/optim/transforms.js';
+import { inSet, not, partition } from '../../src/optim/masking.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {
@@ -21,18 +22,21 @@ declare module '../../src/plugin/kinds.js' {
   }
 }
 
-/** A gradient transform: adds the L2-SP penalty's gradient to the updates. */
-export function l2spPenalty(alpha: number, beta: number, kept: ReadonlySet<string>): UpdateRule {
+/** Adds `alpha·(w − w0)`: the pull towards the anchor (the kept tensors' part of L2-SP). */
+export function anchorPull(alpha: number): UpdateRule {
   return {
-    name: 'l2sp',
+    name: 'anchor-pull',
     init: () => ({}),
-    update: (updates, _state, ctx) => ({
-      updates: mapNamed(updates, (g, name) =>
-        kept.has(name) ? tf.add(g, tf.mul(tf.sub(ctx.params[name], ctx.anchor[name]), alpha)) : beta === 0 ? g : tf.add(g, tf.mul(ctx.params[name], beta)),
-      ),
-      state: {},
-    }),
+    update: (updates, _state, ctx) => ({ updates: mapNamed(updates, (g, name) => tf.add(g, tf.mul(tf.sub(ctx.params[name], ctx.anchor[name]), alpha))), state: {} }),
   };
+}
+
+/** L2-SP's gradient transform: the anchor pull on kept tensors, plain L2 (`beta·w`) on new ones. */
+export function l2spPenalty(alpha: number, beta: number, kept: ReadonlySet<string>): UpdateRule {
+  return partition(
+    { label: 'kept', select: inSet(kept), rule: anchorPull(alpha) },
+    { label: 'new', select: not(inSet(kept)), rule: addDecayedWeights(beta) },
+  );
 }
 
 export default definePlugin({

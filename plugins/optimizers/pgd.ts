@@ -6,6 +6,7 @@ import { o, type OptionsInput, type Problem } from '../../src/plugin/options.js'
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
 import { matchesAny } from '../../src/optim/patterns.js';
+import { inSet, maskedProjection } from '../../src/optim/masking.js';
 import { projectRows, rowL1 } from '../../src/optim/rows.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
@@ -35,19 +36,19 @@ export function parseRadiusFor(entries: readonly string[]): { pattern: string; r
  * projection is initialised (at the start of the run, or of each task with
  * anchor 'task-start'), so a step costs no extra reductions of the anchor.
  */
-export function pgdProjection(constrained: ReadonlySet<string>, radiusOf: (name: string) => number, mode: 'relative' | 'absolute', rowAxis: Readonly<Record<string, number>>): Projection {
+export function pgdProjection(radiusOf: (name: string) => number, mode: 'relative' | 'absolute'): Projection {
   return {
     name: 'pgd',
-    init(params) {
+    init(params, rowAxis = {}) {
       const radius: NamedTensors = {};
-      for (const name of constrained) {
+      for (const name of Object.keys(params)) {
         radius[name] = mode === 'relative' ? tf.mul(rowL1(params[name], rowAxis[name] ?? 0), radiusOf(name)) : tf.scalar(radiusOf(name));
       }
       return { 'pgd.radius': radius };
     },
     project(tentative, state, ctx) {
-      const out: NamedTensors = { ...tentative };
-      for (const name of constrained) {
+      const out: NamedTensors = {};
+      for (const name of Object.keys(tentative)) {
         const c = tf.sub(tentative[name], ctx.anchor[name]);
         out[name] = projectRows(ctx.anchor[name], c, rowL1(c, ctx.rowAxis[name] ?? 0), state['pgd.radius'][name]);
       }
@@ -79,7 +80,7 @@ export default definePlugin({
     const radiusOf = (name: string) => overrides.find((r) => matchesAny(name, [r.pattern]))?.radius ?? opts.radius;
     return {
       ...component,
-      projection: pgdProjection(constrained, radiusOf, opts.mode, model.rowAxis),
+      projection: maskedProjection(pgdProjection(radiusOf, opts.mode), inSet(constrained)),
       constraints: (state) => Object.fromEntries(Object.entries(state['pgd.radius'] ?? {}).map(([n, r]) => [n, tf.mean(r)])),
     };
   },

@@ -8,6 +8,7 @@ import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
 import { l2Norm } from '../../src/optim/rows.js';
+import { inSet, maskedProjection } from '../../src/optim/masking.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {
@@ -22,13 +23,13 @@ declare module '../../src/plugin/kinds.js' {
   }
 }
 
-export function spdProjection(constrained: ReadonlySet<string>, lambda: number): Projection {
+export function spdProjection(lambda: number): Projection {
   return {
     name: 'spd',
     init: () => ({}),
     project(tentative, _state, ctx) {
-      const out: NamedTensors = { ...tentative };
-      for (const name of constrained) {
+      const out: NamedTensors = {};
+      for (const name of Object.keys(tentative)) {
         const anchor = ctx.anchor[name];
         const offset = tf.sub(tentative[name], anchor);
         const prevOffset = tf.sub(ctx.params[name], anchor);
@@ -51,6 +52,6 @@ export default definePlugin({
   validate: (opts) => validateBase(opts),
   async create(opts, ctx) {
     const { constrained, component } = await anchoredParts(opts, ctx, 'spd', `lambda=${opts.lambda}`);
-    return { ...component, projection: spdProjection(constrained, opts.lambda) };
+    return { ...component, projection: maskedProjection(spdProjection(opts.lambda), inSet(constrained)) };
   },
 });

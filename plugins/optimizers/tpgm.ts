@@ -8,6 +8,9 @@ import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, OptimizerState, PeriodicPhase } from '../../src/contracts/optimizer.js';
 import { projectRows, rowL1 } from '../../src/optim/rows.js';
+import { innerState, nestState, scaleByAdam } from '../../src/optim/transforms.js';
+import { inSet, maskedPhase } from '../../src/optim/masking.js';
+import { STACKED, stackedConstraints } from './ftp.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {
@@ -26,55 +29,47 @@ declare module '../../src/plugin/kinds.js' {
 
 const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8, floor: 1e-8 } as const;
 
-export function tpgmPhase(constrained: ReadonlySet<string>, opts: { projLr: number; projEvery: number; valFraction: number }): PeriodicPhase {
+/**
+ * TPGM's radius learning over every tensor it is given (wrap it in
+ * maskedPhase for the anchored set). The radii of all tensors are one vector,
+ * updated by the base Adam transform with its own count of phases.
+ */
+export function tpgmPhase(opts: { projLr: number; projEvery: number; valFraction: number }): PeriodicPhase {
+  const adam = scaleByAdam(ADAM);
   return {
     name: 'tpgm',
     every: opts.projEvery,
     validationFraction: opts.valFraction,
     init(params) {
-      const state: OptimizerState = { 'tpgm.gamma': {}, 'tpgm.m': {}, 'tpgm.v': {}, 'tpgm.t': {} };
-      for (const name of Object.keys(params)) {
-        if (!constrained.has(name)) continue;
-        // Negative: "not yet set"; the first phase starts each radius at the largest row offset (no projection).
-        state['tpgm.gamma'][name] = tf.scalar(-1);
-        state['tpgm.m'][name] = tf.scalar(0);
-        state['tpgm.v'][name] = tf.scalar(0);
-      }
-      state['tpgm.t'].count = tf.scalar(0);
+      const names = Object.keys(params);
+      if (names.length === 0) return {};
+      // Negative: "not yet set"; the first phase starts each radius at the largest row offset (no projection).
+      const gamma = tf.fill([names.length], -1);
+      const state: OptimizerState = { 'tpgm.gamma': { [STACKED]: gamma } };
+      nestState(state, 'tpgm.adam', adam.init({ [STACKED]: gamma }));
       return state;
     },
     run(state, ctx, validationLoss) {
-      const names = Object.keys(state['tpgm.gamma']);
-      const offsets: NamedTensors = {};
-      const norms: NamedTensors = {};
-      const start: tf.Tensor[] = names.map((name) => {
-        offsets[name] = tf.sub(ctx.params[name], ctx.anchor[name]);
-        norms[name] = rowL1(offsets[name], ctx.rowAxis[name] ?? 0);
-        const g = state['tpgm.gamma'][name];
-        return tf.where(tf.less(g, 0), tf.max(norms[name]), g);
-      });
+      const names = Object.keys(ctx.params);
+      if (names.length === 0) return { params: ctx.params, state };
+      const offsets = names.map((name) => tf.sub(ctx.params[name], ctx.anchor[name]));
+      const norms = names.map((name, i) => rowL1(offsets[i], ctx.rowAxis[name] ?? 0));
+      const ceiling = tf.stack(norms.map((nrm) => tf.max(nrm)));
+      const stored = state['tpgm.gamma'][STACKED];
+      const start = tf.where(tf.less(stored, 0), ceiling, stored);
       const projectedWith = (gammas: tf.Tensor[]): NamedTensors => {
-        const out: NamedTensors = { ...ctx.params };
-        names.forEach((name, i) => (out[name] = projectRows(ctx.anchor[name], offsets[name], norms[name], gammas[i])));
+        const out: NamedTensors = {};
+        names.forEach((name, i) => (out[name] = projectRows(ctx.anchor[name], offsets[i], norms[i], gammas[i])));
         return out;
       };
       // The extra pass TPGM pays for: gradient of the validation loss in the radii.
-      const grads = tf.grads((...gammas: tf.Tensor[]) => validationLoss(projectedWith(gammas)))(start);
-      const t = tf.add(state['tpgm.t'].count, 1);
-      const bc1 = tf.sub(1, tf.pow(ADAM.beta1, t));
-      const bc2 = tf.sub(1, tf.pow(ADAM.beta2, t));
-      const next: OptimizerState = { 'tpgm.gamma': {}, 'tpgm.m': {}, 'tpgm.v': {}, 'tpgm.t': { count: t } };
-      const gammas = names.map((name, i) => {
-        const m = tf.add(tf.mul(state['tpgm.m'][name], ADAM.beta1), tf.mul(grads[i], 1 - ADAM.beta1));
-        const v = tf.add(tf.mul(state['tpgm.v'][name], ADAM.beta2), tf.mul(tf.square(grads[i]), 1 - ADAM.beta2));
-        const stepSize = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), ADAM.eps));
-        const gamma = tf.minimum(tf.maximum(tf.sub(start[i], tf.mul(stepSize, opts.projLr)), ADAM.floor), tf.max(norms[name]));
-        next['tpgm.gamma'][name] = gamma;
-        next['tpgm.m'][name] = m;
-        next['tpgm.v'][name] = v;
-        return gamma;
-      });
-      return { params: projectedWith(gammas), state: next };
+      const grads = tf.grads((...gammas: tf.Tensor[]) => validationLoss(projectedWith(gammas)))(tf.unstack(start));
+      // Adam's count is the number of phases since the radii were (re)initialised.
+      const r = adam.update({ [STACKED]: tf.stack(grads) }, innerState(state, 'tpgm.adam'), { ...ctx, step: Math.max(1, Math.floor(ctx.anchorStep / opts.projEvery)) });
+      const gamma = tf.minimum(tf.maximum(tf.sub(start, tf.mul(r.updates[STACKED], opts.projLr)), ADAM.floor), ceiling);
+      const next: OptimizerState = { 'tpgm.gamma': { [STACKED]: gamma } };
+      nestState(next, 'tpgm.adam', r.state);
+      return { params: projectedWith(tf.unstack(gamma)), state: next };
     },
   };
 }
@@ -88,6 +83,11 @@ export default definePlugin({
   async create(opts, ctx) {
     const { model, constrained, component } = await anchoredParts(opts, ctx, 'tpgm', `projLr=${opts.projLr}, projEvery=${opts.projEvery}, valFraction=${opts.valFraction}`);
     if (!model.apply) throw new Error('tpgm needs a model that can run with other parameter values (Model.apply)');
-    return { ...component, phase: tpgmPhase(constrained, opts), constraints: (_p, _r, phaseState) => phaseState['tpgm.gamma'] ?? {} };
+    const order = [...model.params.keys()].filter((n) => constrained.has(n));
+    return {
+      ...component,
+      phase: maskedPhase(tpgmPhase(opts), inSet(constrained)),
+      constraints: (_p, _r, phaseState) => stackedConstraints(phaseState['tpgm.gamma']?.[STACKED], order),
+    };
   },
 });

@@ -3,13 +3,33 @@ import type { Tensor } from '../tensor/tf.js';
 /** Tensors keyed by parameter name: state always mirrors the parameter tree. */
 export type NamedTensors = Record<string, Tensor>;
 
-/** Optimizer state: slot name (e.g. "adam.m") → parameter name → tensor. */
+/**
+ * Optimizer state: slot name (e.g. "adam.m") → parameter name → tensor.
+ * Composites (chain, partition) put each inner rule's slots under its own
+ * prefix ("0:adam/adam.m"), so two rules never share a slot by accident.
+ */
 export type OptimizerState = Record<string, NamedTensors>;
 
-/** Read-only facts every update rule may use. */
-export interface StepContext {
+/** The step counters a schedule reads. */
+export interface ScheduleCounters {
   /** 1-based count of optimizer steps taken in this run, this one included. */
   readonly step: number;
+  /** 1-based count of steps in the current task, this one included. */
+  readonly taskStep: number;
+  /** Steps planned for the current task. */
+  readonly taskSteps: number;
+}
+
+/** A value that changes with the step (a learning-rate schedule); computed on the host. */
+export interface Schedule {
+  (counters: ScheduleCounters): number;
+  /** Whether the schedule starts again at every task (for describing it). */
+  readonly restartsPerTask?: boolean;
+  describe?(): string;
+}
+
+/** Read-only facts every update rule may use. */
+export interface StepContext extends ScheduleCounters {
   /** 1-based count of steps since the anchor was last set (equals `step` unless re-anchored per task). */
   readonly anchorStep: number;
   /** Parameter values before this step. */
@@ -40,7 +60,8 @@ export interface UpdateRule<S extends OptimizerState = OptimizerState> {
  */
 export interface Projection<S extends OptimizerState = OptimizerState> {
   readonly name: string;
-  init(params: NamedTensors): S;
+  /** `rowAxis`: per parameter, the axis of its output units (for per-row state). */
+  init(params: NamedTensors, rowAxis?: Readonly<Record<string, number>>): S;
   project(tentative: NamedTensors, state: S, ctx: StepContext): { params: NamedTensors; state: S };
 }
 
@@ -54,7 +75,7 @@ export interface PeriodicPhase<S extends OptimizerState = OptimizerState> {
   readonly every: number;
   /** Fraction of each task's selected training examples held out as validation data. */
   readonly validationFraction: number;
-  init(params: NamedTensors): S;
+  init(params: NamedTensors, rowAxis?: Readonly<Record<string, number>>): S;
   run(state: S, ctx: StepContext, validationLoss: (params: NamedTensors) => Tensor): { params: NamedTensors; state: S };
 }
 
@@ -72,8 +93,8 @@ export interface OptimizerComponent {
    * logging points only.
    */
   readonly constraints?: (projectionState: OptimizerState, ruleState: OptimizerState, phaseState: OptimizerState) => NamedTensors;
-  /** The base learning rate, recorded in steps.arrow. */
-  readonly learningRate: number;
+  /** The base learning rate (a number or a schedule); the value each logged step used is recorded in steps.arrow. */
+  readonly learningRate: number | Schedule;
   /** Which anchor StepContext.anchor refers to; absent for methods that use none (AdamW, SGD). */
   readonly anchor?: AnchorKind;
   /** Human-readable, e.g. "adamw(lr=0.001, wd=0.01)". */

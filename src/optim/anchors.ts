@@ -28,6 +28,11 @@ export class AnchorStore {
     return anchor;
   }
 
+  /** The recorded snapshots (not the implicit zeros), for saving. */
+  recorded(): [Exclude<AnchorKind, 'zeros'>, NamedTensors][] {
+    return [...this.anchors.entries()].filter(([k]) => k !== 'zeros') as [Exclude<AnchorKind, 'zeros'>, NamedTensors][];
+  }
+
   private release(kind: AnchorKind): void {
     const old = this.anchors.get(kind);
     if (old) for (const t of Object.values(old)) t.dispose();

@@ -1,5 +1,6 @@
 import { tf } from '../tensor/tf.js';
-import type { NamedTensors, OptimizerComponent, OptimizerState, StepContext } from '../contracts/optimizer.js';
+import type { NamedTensors, OptimizerComponent, OptimizerState, ScheduleCounters, StepContext } from '../contracts/optimizer.js';
+import { toSchedule } from './schedules.js';
 import type { AnchorStore } from './anchors.js';
 import { l2Norm } from './rows.js';
 
@@ -8,6 +9,26 @@ export interface Diagnostics {
   names: string[];
   /** [names.length, 2]: constraint (NaN where the method has none), L2 distance from the anchor. */
   values: tf.Tensor2D;
+}
+
+/** The step counters an optimizer's state depends on, saved with its tensors. */
+export interface OptimizerCounters {
+  steps: number;
+  anchorSteps: number;
+  taskStep: number;
+  taskSteps: number;
+}
+
+/**
+ * Everything the next step depends on: every transform's slots, the
+ * projection's and phase's state, the anchors and the counters. Tensors are
+ * named "<rule|projection|phase>:<slot>/<param>" and "anchor:<kind>/<param>";
+ * a load matches them by name, never by position.
+ */
+export interface SavedOptimizerState {
+  readonly format: 'optimizer-state/1';
+  readonly counters: OptimizerCounters;
+  readonly tensors: NamedTensors;
 }
 
 /**
@@ -20,7 +41,10 @@ export class Optimizer {
   private phaseState: OptimizerState = {};
   private steps = 0;
   private anchorSteps = 0;
+  private taskStep = 0;
+  private taskSteps = 0;
   private readonly names: string[];
+  private readonly lr: (c: ScheduleCounters) => number;
 
   constructor(
     readonly component: OptimizerComponent,
@@ -29,6 +53,7 @@ export class Optimizer {
     private readonly rowAxis: Readonly<Record<string, number>> = {},
   ) {
     this.names = [...params.keys()];
+    this.lr = toSchedule(component.learningRate);
     const current = this.current();
     this.ruleState = keepAll(tf.tidy(() => keepAll(component.rule.init(current))));
     this.initProjection();
@@ -39,11 +64,11 @@ export class Optimizer {
     const current = this.current();
     if (projection) {
       disposeState(this.projectionState);
-      this.projectionState = keepAll(tf.tidy(() => keepAll(projection.init(current))));
+      this.projectionState = keepAll(tf.tidy(() => keepAll(projection.init(current, this.rowAxis))));
     }
     if (phase) {
       disposeState(this.phaseState);
-      this.phaseState = keepAll(tf.tidy(() => keepAll(phase.init(current))));
+      this.phaseState = keepAll(tf.tidy(() => keepAll(phase.init(current, this.rowAxis))));
     }
     this.anchorSteps = 0;
   }
@@ -70,6 +95,8 @@ export class Optimizer {
   private context(rawGrads: NamedTensors | []): StepContext {
     return {
       step: this.steps,
+      taskStep: this.taskStep,
+      taskSteps: this.taskSteps,
       anchorStep: this.anchorSteps,
       params: this.current(),
       rawGrads: Array.isArray(rawGrads) ? {} : rawGrads,
@@ -89,6 +116,18 @@ export class Optimizer {
    */
   onTaskStart(): void {
     if (this.component.anchor === 'task-start') this.initProjection();
+    this.taskStep = 0;
+    this.taskSteps = 0;
+  }
+
+  /** The task's training begins with `steps` planned steps (what per-task schedules span). */
+  startTraining(steps: number): void {
+    this.taskSteps = steps;
+  }
+
+  /** The learning rate the last step used (the first step's before any). */
+  get learningRate(): number {
+    return this.lr({ step: Math.max(1, this.steps), taskStep: Math.max(1, this.taskStep), taskSteps: this.taskSteps });
   }
 
   private current(): NamedTensors {
@@ -105,6 +144,7 @@ export class Optimizer {
   step(grads: NamedTensors): void {
     this.steps += 1;
     this.anchorSteps += 1;
+    this.taskStep += 1;
     const ctx = this.context(grads);
     const params = ctx.params;
     const { updates, state } = this.component.rule.update(grads, this.ruleState, ctx);
@@ -133,35 +173,59 @@ export class Optimizer {
     return { names: this.names, values: tf.stack(rows) as tf.Tensor2D };
   }
 
-  /** Every state tensor by a stable name: "<rule|projection>:<slot>/<param>". */
-  state(): NamedTensors {
-    const out: NamedTensors = {};
+  /**
+   * The whole state, by name: the tensors are this optimizer's and the
+   * anchors' own (read them, do not dispose them); see SavedOptimizerState.
+   */
+  save(): SavedOptimizerState {
+    const tensors: NamedTensors = {};
     for (const [prefix, st] of this.stateParts()) {
-      for (const [slot, named] of Object.entries(st)) for (const [p, t] of Object.entries(named)) out[`${prefix}:${slot}/${p}`] = t;
+      for (const [slot, named] of Object.entries(st)) for (const [p, t] of Object.entries(named)) tensors[`${prefix}:${slot}/${p}`] = t;
     }
-    return out;
+    for (const [kind, named] of this.anchors.recorded()) for (const [p, t] of Object.entries(named)) tensors[`anchor:${kind}/${p}`] = t;
+    return { format: 'optimizer-state/1', counters: { steps: this.steps, anchorSteps: this.anchorSteps, taskStep: this.taskStep, taskSteps: this.taskSteps }, tensors };
   }
 
   private stateParts(): [string, OptimizerState][] {
     return [['rule', this.ruleState], ['projection', this.projectionState], ['phase', this.phaseState]];
   }
 
-  /** Restores state saved by state(), matched by name (never by position); shapes must agree. */
-  load(saved: NamedTensors): void {
-    const current = this.state();
-    const missing = Object.keys(current).filter((k) => !(k in saved));
-    if (missing.length) throw new Error(`optimizer state is missing ${missing.join(', ')}`);
-    for (const [key, t] of Object.entries(current)) {
-      if (saved[key].shape.join('x') !== t.shape.join('x')) throw new Error(`optimizer state ${key}: shape [${saved[key].shape}] does not match [${t.shape}]`);
+  /**
+   * Restores what save() wrote (copies the tensors): the next step is the
+   * one an uninterrupted optimizer would take. Names must match exactly and
+   * shapes agree, or nothing is changed.
+   */
+  load(saved: SavedOptimizerState): void {
+    if (saved.format !== 'optimizer-state/1') throw new Error(`optimizer state: format must be "optimizer-state/1", got ${JSON.stringify(saved.format)}`);
+    const current = this.save().tensors;
+    const anchorKeys = Object.keys(saved.tensors).filter((k) => k.startsWith('anchor:'));
+    const missing = Object.keys(current).filter((k) => !k.startsWith('anchor:') && !(k in saved.tensors));
+    const unknown = Object.keys(saved.tensors).filter((k) => !k.startsWith('anchor:') && !(k in current));
+    if (missing.length || unknown.length) {
+      throw new Error(`optimizer state does not fit this optimizer (${this.component.description}):${[missing.length ? ` missing ${missing.join(', ')}` : '', unknown.length ? ` unknown ${unknown.join(', ')}` : ''].filter(Boolean).join(';')}`);
+    }
+    for (const [key, t] of Object.entries(saved.tensors)) {
+      const param = key.startsWith('anchor:') ? this.params.get(key.slice(key.indexOf('/') + 1)) : undefined;
+      const want = key.startsWith('anchor:') ? param?.shape : current[key].shape;
+      if (!want) throw new Error(`optimizer state ${key}: no parameter of that name`);
+      if (t.shape.join('x') !== want.join('x')) throw new Error(`optimizer state ${key}: shape [${t.shape}] does not match [${want}]`);
     }
     for (const [prefix, st] of this.stateParts()) {
       for (const [slot, named] of Object.entries(st)) {
         for (const p of Object.keys(named)) {
           named[p].dispose();
-          named[p] = tf.keep(tf.clone(saved[`${prefix}:${slot}/${p}`]));
+          named[p] = tf.keep(tf.clone(saved.tensors[`${prefix}:${slot}/${p}`]));
         }
       }
     }
+    const kinds = new Map<string, Map<string, tf.Tensor>>();
+    for (const key of anchorKeys) {
+      const kind = key.slice('anchor:'.length, key.indexOf('/'));
+      if (!kinds.has(kind)) kinds.set(kind, new Map());
+      kinds.get(kind)!.set(key.slice(key.indexOf('/') + 1), saved.tensors[key]);
+    }
+    for (const [kind, named] of kinds) this.anchors.snapshot(kind as 'initial' | 'task-start', named);
+    ({ steps: this.steps, anchorSteps: this.anchorSteps, taskStep: this.taskStep, taskSteps: this.taskSteps } = saved.counters);
   }
 
   dispose(): void {

@@ -1,7 +1,7 @@
 // Small composable update rules (Optax's vocabulary). The optimizer plugins in
 // plugins/optimizers/ are chains of these.
 import { tf } from '../tensor/tf.js';
-import type { NamedTensors, OptimizerState, StepContext, UpdateRule } from '../contracts/optimizer.js';
+import type { NamedTensors, OptimizerState, Schedule, StepContext, UpdateRule } from '../contracts/optimizer.js';
 
 export function mapNamed(xs: NamedTensors, f: (x: tf.Tensor, name: string) => tf.Tensor): NamedTensors {
   const out: NamedTensors = {};
@@ -38,21 +38,26 @@ export function scaleByAdam(opts: { beta1: number; beta2: number; eps: number })
   };
 }
 
-/** Adds `rate * w` (decoupled weight decay when placed after scaleByAdam; L2 when before momentum). */
-export function addDecayedWeights(rate: number, mask?: (name: string) => boolean): UpdateRule {
+/**
+ * Adds `rate · w` (decoupled weight decay when placed after scaleByAdam; L2
+ * when before momentum). The rate may be a schedule; restrict it to some
+ * parameters with `masked`.
+ */
+export function addDecayedWeights(rate: number | Schedule): UpdateRule {
+  const at = typeof rate === 'number' ? () => rate : rate;
   return {
     name: 'decay',
     init: () => ({}),
-    update: (updates, state, ctx) => ({
-      updates: rate === 0 ? updates : mapNamed(updates, (u, n) => (mask && !mask(n) ? u : tf.add(u, tf.mul(ctx.params[n], rate)))),
-      state: {},
-    }),
+    update(updates, _state, ctx) {
+      const r = at(ctx);
+      return { updates: r === 0 ? updates : mapNamed(updates, (u, n) => tf.add(u, tf.mul(ctx.params[n], r))), state: {} };
+    },
   };
 }
 
 /** SGD momentum with dampening and Nesterov, PyTorch semantics (the first buffer is the update itself). */
-export function trace(opts: { momentum: number; dampening: number; nesterov: boolean }): UpdateRule {
-  const { momentum, dampening, nesterov } = opts;
+export function trace(opts: { momentum: number; dampening?: number; nesterov?: boolean }): UpdateRule {
+  const { momentum, dampening = 0, nesterov = false } = opts;
   if (momentum === 0) return { name: 'momentum', init: () => ({}), update: (updates) => ({ updates, state: {} }) };
   return {
     name: 'momentum',
@@ -62,8 +67,7 @@ export function trace(opts: { momentum: number; dampening: number; nesterov: boo
       const out: NamedTensors = {};
       for (const name of Object.keys(updates)) {
         const g = updates[name];
-        buf[name] =
-          ctx.step === 1 ? tf.clone(g) : tf.add(tf.mul(state['momentum.buf'][name], momentum), tf.mul(g, 1 - dampening));
+        buf[name] = ctx.step === 1 ? tf.clone(g) : tf.add(tf.mul(state['momentum.buf'][name], momentum), tf.mul(g, 1 - dampening));
         out[name] = nesterov ? tf.add(g, tf.mul(buf[name], momentum)) : buf[name];
       }
       return { updates: out, state: { 'momentum.buf': buf } };
@@ -71,33 +75,65 @@ export function trace(opts: { momentum: number; dampening: number; nesterov: boo
   };
 }
 
-/** Multiplies updates by -lr: the sign turns a descent direction into a parameter delta. */
-export function scaleByLearningRate(lr: number): UpdateRule {
+/** Multiplies updates by −lr (a number or a schedule): the sign turns a descent direction into a parameter delta. */
+export function scaleByLearningRate(lr: number | Schedule): UpdateRule {
+  const at = typeof lr === 'number' ? () => lr : lr;
   return {
     name: 'lr',
     init: () => ({}),
-    update: (updates) => ({ updates: mapNamed(updates, (u) => tf.mul(u, -lr)), state: {} }),
+    update(updates, _state, ctx) {
+      const r = at(ctx);
+      return { updates: mapNamed(updates, (u) => tf.mul(u, -r)), state: {} };
+    },
   };
 }
 
-/** Runs rules in order; each rule's state lives under its own slot names. */
-export function chain(...rules: UpdateRule[]): UpdateRule {
+/** The slots of `state` under `prefix/`, with the prefix taken off. */
+export function innerState(state: OptimizerState, prefix: string): OptimizerState {
+  const out: OptimizerState = {};
+  const head = `${prefix}/`;
+  for (const [slot, named] of Object.entries(state)) if (slot.startsWith(head)) out[slot.slice(head.length)] = named;
+  return out;
+}
+
+/** `state`'s slots put under `prefix/` in `into`. */
+export function nestState(into: OptimizerState, prefix: string, state: OptimizerState): void {
+  for (const [slot, named] of Object.entries(state)) into[`${prefix}/${slot}`] = named;
+}
+
+/**
+ * Runs named rules in order; each rule's state lives under its own name
+ * ("adam/adam.m"), so two rules of the same kind never share a slot. Names
+ * must be unique (Optax's named_chain).
+ */
+export function namedChain(...entries: [string, UpdateRule][]): UpdateRule {
+  const seen = new Set<string>();
+  for (const [label] of entries) {
+    if (label.includes('/')) throw new Error(`namedChain: name '${label}' must not contain '/'`);
+    if (seen.has(label)) throw new Error(`namedChain: the name '${label}' is used twice; each rule needs its own name`);
+    seen.add(label);
+  }
   return {
-    name: rules.map((r) => r.name).join('+'),
+    name: entries.map(([, r]) => r.name).join('+'),
     init(params) {
       const state: OptimizerState = {};
-      for (const rule of rules) Object.assign(state, rule.init(params));
+      for (const [label, rule] of entries) nestState(state, label, rule.init(params));
       return state;
     },
     update(updates, state, ctx: StepContext) {
       const next: OptimizerState = {};
       let current = updates;
-      for (const rule of rules) {
-        const r = rule.update(current, state, ctx);
+      for (const [label, rule] of entries) {
+        const r = rule.update(current, innerState(state, label), ctx);
         current = r.updates;
-        Object.assign(next, r.state);
+        nestState(next, label, r.state);
       }
       return { updates: current, state: next };
     },
   };
+}
+
+/** Runs rules in order, each with its own state under "<index>:<name>" (Optax's chain keeps a tuple of states). */
+export function chain(...rules: UpdateRule[]): UpdateRule {
+  return namedChain(...rules.map((r, i): [string, UpdateRule] => [`${i}:${r.name}`, r]));
 }

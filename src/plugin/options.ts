@@ -13,7 +13,10 @@ interface FieldBase<T> {
   readonly __type?: T;
   readonly kind: string;
   readonly description: string;
-  readonly default?: T;
+  /** The default; a function computes it from the other options (described by `defaultText`). */
+  readonly default?: T | ((resolved: Record<string, unknown>) => T);
+  /** How a computed default reads in `anchorage plugins`. */
+  readonly defaultText?: string;
   /** Validates a value already known to be present; pushes problems. */
   check(value: unknown, path: string, problems: Problem[]): void;
   /** How the allowed values read in `anchorage plugins` and in errors. */
@@ -209,15 +212,19 @@ export function resolveOptions<S extends OptionSchema>(
       });
     }
   }
+  const dependent: [string, (resolved: Record<string, unknown>) => unknown][] = [];
   for (const [key, field] of Object.entries(schema)) {
     const value = input[key];
     if (value === undefined) {
       if (field.default === undefined) problems.push({ path: `${path}.${key}`, message: `is required (${field.allowed})` });
+      else if (typeof field.default === 'function') dependent.push([key, field.default as (resolved: Record<string, unknown>) => unknown]);
       else out[key] = structuredClone(field.default);
       continue;
     }
     field.check(value, `${path}.${key}`, problems);
     out[key] = value;
   }
+  // Defaults that depend on other options (an anchored optimizer's lr follows its `base`), once those are known.
+  for (const [key, f] of dependent) out[key] = f(out);
   return { options: out as Options<S>, problems };
 }

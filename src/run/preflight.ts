@@ -10,6 +10,9 @@ import { COMPONENT_KINDS } from '../plugin/kinds.js';
 import { OptionError } from '../plugin/define-plugin.js';
 import type { Strategy } from '../contracts/strategy.js';
 import type { Problem } from '../plugin/options.js';
+import type { Task } from '../contracts/stream.js';
+import { TaskTrainer, plannedSteps } from './train-task.js';
+import { checkScheduleAgainstRun, type ScalarOrSchedule } from '../optim/schedules.js';
 
 /** A component's failure as a problem at its place in the experiment (down to the option, when the plugin names one). */
 function problemOf(e: unknown): Problem {
@@ -18,6 +21,21 @@ function problemOf(e: unknown): Problem {
     return { path: `${e.path}${field}`, message: (e.cause as Error | undefined)?.message ?? e.message };
   }
   return { path: '(components)', message: (e as Error).message };
+}
+
+/**
+ * Schedules checked against the run's planned steps (each task's own
+ * training examples; strategies that change the training set, e.g. joint,
+ * are not foreseen): a warm-up longer than the run it warms up.
+ */
+function scheduleProblems(config: RunConfig, registry: PluginRegistry, trainer: TaskTrainer, tasks: readonly Task[], validationFraction: number): Problem[] {
+  const chosen = config.components.optimizer;
+  const schema = registry.get('optimizer', chosen.name).options;
+  const fields = Object.entries(schema).filter(([, f]) => f.kind === 'schedule');
+  if (!fields.length) return [];
+  const taskSteps = tasks.map((t) => plannedSteps(trainer.select(t, validationFraction).train.length, config.train));
+  const options = chosen.options as Record<string, unknown>;
+  return fields.flatMap(([key]) => checkScheduleAgainstRun(options[key] as ScalarOrSchedule, `optimizer.${key}`, taskSteps));
 }
 
 /**
@@ -35,6 +53,7 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
     const before = tf.memory().numTensors;
     const container = createRunContainer(config, registry, backend, datasets);
     let strategies: Strategy[] = [];
+    let trainer: TaskTrainer | undefined;
     try {
       for (const token of [...COMPONENT_KINDS.map((k) => COMPONENT[k]), STRATEGIES]) {
         try {
@@ -45,11 +64,16 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
         }
       }
       const stream = await resolveTokenAsync(container, COMPONENT.stream);
+      trainer = await container.getAsync(TaskTrainer);
+      const optimizer = await resolveTokenAsync(container, COMPONENT.optimizer);
+      const schedules = scheduleProblems(config, registry, trainer, stream.tasks, optimizer.phase?.validationFraction ?? 0);
+      if (schedules.length) throw new ExperimentError(config.experimentFile, schedules);
       const needsImages = config.eval.ood.filter((o) => o.corruption === 'blur' || o.corruption === 'rotation');
       if (needsImages.length && stream.featureShape.length !== 3) {
         throw new ExperimentError(config.experimentFile, [{ path: 'eval.ood', message: `${needsImages.map((o) => o.corruption).join(', ')} need images [height, width, channels]; examples have shape [${stream.featureShape}]` }]);
       }
     } finally {
+      trainer?.dispose();
       for (const st of strategies) st.dispose?.();
       if (container.isBound(COMPONENT.model)) {
         try {

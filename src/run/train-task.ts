@@ -141,7 +141,7 @@ export class TaskTrainer {
     const x = tf.tensor2d(data.features, [n, size]);
     const y = tf.tensor1d(data.labels, 'int32');
     const ids = tf.tensor1d(data.taskIds, 'int32');
-    const lr = optimizer.component.learningRate;
+    optimizer.startTraining(total);
     const validation = optimizer.component.phase && validationSet ? new ValidationBatches(validationSet, size, batchSize, this.rng.fork(`validation-order:${task.index}`)) : undefined;
     const model = this.model;
     const validationLoss = (xv: tf.Tensor, yv: tf.Tensor, idv: tf.Tensor) => (params: NamedTensors) => {
@@ -224,7 +224,7 @@ export class TaskTrainer {
                 step,
                 globalStep: optimizer.stepCount,
                 loss: value,
-                learningRate: lr,
+                learningRate: optimizer.learningRate,
                 examplesPerSecond: (windowExamples * 1000) / Math.max(now - windowStart, 1e-3),
               };
               if (diagnosed) {

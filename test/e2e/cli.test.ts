@@ -40,7 +40,7 @@ describe('anchorage CLI', () => {
     const r = runCli(['plugins']);
     expect(r.code).toBe(0);
     for (const kind of ['dataset:', 'stream:', 'sampler:', 'model:', 'optimizer:']) expect(r.stdout).toContain(kind);
-    expect(r.stdout).toMatch(/adamw — .*\n\s+lr: number > 0 \(default 0\.001\)/);
+    expect(r.stdout).toMatch(/adamw — .*\n\s+lr: number > 0 \| schedule \(constant, linear, cosine, step, multistep, exponential\) \(default 0\.001\)/);
     expect(r.stdout).toMatch(/trainImages: string \(required\)/);
     const json = JSON.parse(runCli(['plugins', '--json']).stdout);
     expect(json.find((p: { name: string }) => p.name === 'sgd').options.momentum.default).toBe(0);

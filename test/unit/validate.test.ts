@@ -19,7 +19,7 @@ describe('experiment validation', () => {
     expect(configs[0].runId).toMatch(/^adamw-s0-[0-9a-f]{8}$/);
     expect(configs[0].runId).not.toBe(configs[1].runId);
     expect(tinyConfigs(TINY_SPEC, [0, 1]).configs[0].runId).toBe(configs[0].runId);
-    expect(configs[0].components.optimizer.options).toEqual({ lr: 3e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
+    expect(configs[0].components.optimizer.options).toEqual({ lr: 3e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decayExclude: [] });
     expect(configs[0].components.sampler).toEqual({ name: 'shuffled', options: {} });
     expect(configs[0].scenario).toBe('class-il');
     // A changed option changes the id: results of different configurations never collide.
