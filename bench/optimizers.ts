@@ -20,14 +20,15 @@ const rounds = Number(args.get('rounds') ?? 3);
 const EPOCHS = 3; // the first of each run is warm-up
 const TRAIN = 5120; // 40 steps of 128 per epoch
 
+// Weight decay 0 throughout: the anchored methods' base then is exactly the adamw row's rule.
 const OPTIMIZERS: Record<string, Record<string, unknown>> = {
   adamw: { name: 'adamw', lr: 1e-3, weightDecay: 0 },
   sgd: { name: 'sgd', lr: 0.05, momentum: 0.9 },
-  ftp: { name: 'ftp', lr: 1e-3 },
-  tpgm: { name: 'tpgm', lr: 1e-3, projEvery: 1, valFraction: 0.1 },
-  pgd: { name: 'pgd', lr: 1e-3, radius: 0.1 },
-  l2sp: { name: 'l2sp', lr: 1e-3, alpha: 0.01 },
-  spd: { name: 'spd', lr: 1e-3, lambda: 0.1 },
+  ftp: { name: 'ftp', lr: 1e-3, weightDecay: 0 },
+  tpgm: { name: 'tpgm', lr: 1e-3, weightDecay: 0, projEvery: 1, valFraction: 0.1 },
+  pgd: { name: 'pgd', lr: 1e-3, weightDecay: 0, radius: 0.1 },
+  l2sp: { name: 'l2sp', lr: 1e-3, weightDecay: 0, alpha: 0.01 },
+  spd: { name: 'spd', lr: 1e-3, weightDecay: 0, lambda: 0.1 },
 };
 
 function median(xs: number[]): number {

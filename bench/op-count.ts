@@ -1,0 +1,50 @@
+// Counts the backend kernels one optimizer step runs (tf.profile), per
+// optimizer, on the Split-MNIST MLP's parameter shapes (784-400-400-10):
+// on native TensorFlow each kernel pays a fixed price, so the count is what
+// FTP's fused step reduces. `npx tsx bench/op-count.ts [--backend=wasm]`.
+import { builtinPlugins } from '../plugins/index.js';
+import { PluginRegistry } from '../src/plugin/registry.js';
+import { resolveOptions } from '../src/plugin/options.js';
+import { selectBackend, type BackendChoice } from '../src/tensor/backend.js';
+import { tf } from '../src/tensor/tf.js';
+import { Rng } from '../src/tensor/rng.js';
+import { Optimizer } from '../src/optim/optimizer.js';
+import { AnchorStore } from '../src/optim/anchors.js';
+import type { Model } from '../src/contracts/model.js';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+await selectBackend((args.get('backend') ?? 'auto') as BackendChoice);
+const registry = new PluginRegistry(builtinPlugins);
+const SHAPES: Record<string, number[]> = { 'fc1.kernel': [784, 400], 'fc1.bias': [400], 'fc2.kernel': [400, 400], 'fc2.bias': [400], 'head.kernel': [400, 10], 'head.bias': [10] };
+const ROW_AXIS = Object.fromEntries(Object.entries(SHAPES).map(([n, s]) => [n, s.length - 1]));
+
+export async function stepKernels(name: string, options: Record<string, unknown>): Promise<Record<string, number>> {
+  const rng = new Rng(0);
+  const params = new Map(Object.entries(SHAPES).map(([n, s]) => [n, tf.variable(tf.randomNormal(s, 0, 0.05, 'float32', rng.int(1 << 30)))]));
+  const model: Model = { params, rowAxis: ROW_AXIS, forward: () => tf.scalar(0), apply: () => tf.scalar(0), describe: () => '', dispose: () => params.forEach((p) => p.dispose()) };
+  const plugin = registry.get('optimizer', name);
+  const { options: resolved } = resolveOptions(plugin.options, options, 'optimizer');
+  const component = await plugin.create(resolved as never, { seed: 0, rng: () => new Rng(0), resolve: async () => model as never, resolvePath: (p) => p, problem: async () => ({ featureShape: [], outputs: 0 }) });
+  const anchors = new AnchorStore();
+  anchors.snapshot('initial', params);
+  const opt = new Optimizer(component, params, anchors, ROW_AXIS);
+  const grads = Object.fromEntries(Object.entries(SHAPES).map(([n, s]) => [n, tf.randomNormal(s)]));
+  for (let i = 0; i < 3; i++) tf.tidy(() => opt.step(grads)); // past FTP's first step
+  const profile = await tf.profile(() => tf.tidy(() => opt.step(grads)));
+  const counts: Record<string, number> = {};
+  for (const k of profile.kernels) counts[k.name] = (counts[k.name] ?? 0) + 1;
+  opt.dispose();
+  anchors.dispose();
+  model.dispose();
+  tf.dispose(Object.values(grads));
+  return counts;
+}
+
+const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+const out: Record<string, number> = {};
+for (const [name, opts] of [['adamw', { weightDecay: 0 }], ['ftp', { weightDecay: 0 }], ['tpgm', { weightDecay: 0 }]] as const) {
+  const c = await stepKernels(name, opts);
+  out[name] = total(c);
+  if (args.has('verbose')) console.log(name, JSON.stringify(c));
+}
+console.log(JSON.stringify({ backend: tf.getBackend(), kernelsPerStep: out, ftpExtra: out.ftp - out.adamw }));
