@@ -1,5 +1,5 @@
 // npm run bench — median time per training step of every optimizer on the
-// Split-MNIST MLP (784-400-400-10, batch 128), in one process on one backend,
+// Split-MNIST MLP (784-400-400-10, batch 128), in one process per backend (native TensorFlow and wasm, or --backend),
 // interleaved in rounds so that drift on a shared machine hits all alike;
 // plus a bare tfjs loop (hand-written AdamW, no framework) for the framework's
 // own overhead. Prints a table and one JSON line. Not part of `npm test`.
@@ -8,14 +8,13 @@ import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
 import { validateExperiment } from '../src/experiment/validate.js';
 import { runEvents } from '../src/run/run.js';
-import { selectBackend, type BackendChoice } from '../src/tensor/backend.js';
+import { selectBackend, type BackendChoice, type BackendInfo } from '../src/tensor/backend.js';
 import { tf } from '../src/tensor/tf.js';
 import { Rng } from '../src/tensor/rng.js';
 import { renderTable } from '../src/report/format.js';
 import type { RunEvent } from '../src/run/events.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
-const backendChoice = (args.get('backend') ?? 'auto') as BackendChoice;
 const rounds = Number(args.get('rounds') ?? 3);
 const EPOCHS = 3; // the first of each run is warm-up
 const TRAIN = 5120; // 40 steps of 128 per epoch
@@ -36,10 +35,9 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-const backend = await selectBackend(backendChoice);
 const registry = new PluginRegistry(builtinPlugins);
 
-async function frameworkMsPerStep(optimizer: Record<string, unknown>): Promise<number[]> {
+async function frameworkMsPerStep(backend: BackendInfo, optimizer: Record<string, unknown>): Promise<number[]> {
   const spec = {
     name: 'bench',
     dataset: { name: 'mnist', trainLimit: TRAIN + (optimizer.name === 'tpgm' ? Math.ceil(TRAIN / 9) : 0), testLimit: 500 },
@@ -104,30 +102,47 @@ function bareMsPerStep(): number[] {
 
 const only = args.get('only')?.split(',');
 for (const name of Object.keys(OPTIMIZERS)) if (only && !only.includes(name)) delete OPTIMIZERS[name];
-const samples: Record<string, number[]> = { bare: [] };
-for (const name of Object.keys(OPTIMIZERS)) samples[name] = [];
-for (let r = 0; r < rounds; r++) {
-  samples.bare.push(...bareMsPerStep());
-  for (const [name, spec] of Object.entries(OPTIMIZERS)) {
-    samples[name].push(...(await frameworkMsPerStep(spec)));
-    process.stderr.write(`round ${r + 1}/${rounds}: ${name} done\n`);
+
+/** One backend: interleaved rounds, a table, and one JSON line. */
+async function benchOn(backend: BackendInfo): Promise<void> {
+  const samples: Record<string, number[]> = { bare: [] };
+  for (const name of Object.keys(OPTIMIZERS)) samples[name] = [];
+  for (let r = 0; r < rounds; r++) {
+    samples.bare.push(...bareMsPerStep());
+    for (const [name, spec] of Object.entries(OPTIMIZERS)) {
+      samples[name].push(...(await frameworkMsPerStep(backend, spec)));
+      process.stderr.write(`${backend.name} round ${r + 1}/${rounds}: ${name} done\n`);
+    }
   }
+  const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  const ratios = Object.fromEntries(
+    (
+      [
+        ['ftp_over_adamw', ms.ftp / ms.adamw],
+        ['tpgm_over_ftp', ms.tpgm / ms.ftp],
+        ['l2sp_over_adamw', ms.l2sp / ms.adamw],
+        ['spd_over_adamw', ms.spd / ms.adamw],
+        ['pgd_over_adamw', ms.pgd / ms.adamw],
+        ['framework_adamw_over_bare', ms.adamw / ms.bare],
+      ] as [string, number][]
+    ).filter(([, v]) => Number.isFinite(v)),
+  );
+  console.log(`backend: ${backend.name} (${backend.detail}); MLP 784-400-400-10, batch 128; median of ${samples.bare.length} epochs of ${TRAIN / 128} steps per optimizer\n`);
+  console.log(renderTable([['loop', 'ms/step', 'steps'], ...Object.entries(ms).map(([k, v]) => [k, v.toFixed(2), String(samples[k].length * (TRAIN / 128))])]));
+  console.log('');
+  console.log(renderTable([['ratio', 'value'], ...Object.entries(ratios).map(([k, v]) => [k, v.toFixed(3)])]));
+  console.log(JSON.stringify({ bench: 'optimizers', backend: backend.name, backendDetail: backend.detail, ...ratios, msPerStep: ms, rounds, stepsPerSample: TRAIN / 128 }));
 }
-const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
-const ratios = Object.fromEntries(
-  (
-    [
-      ['ftp/adamw', ms.ftp / ms.adamw],
-      ['tpgm/ftp', ms.tpgm / ms.ftp],
-      ['l2sp/adamw', ms.l2sp / ms.adamw],
-      ['spd/adamw', ms.spd / ms.adamw],
-      ['pgd/adamw', ms.pgd / ms.adamw],
-      ['framework-adamw/bare-adamw', ms.adamw / ms.bare],
-    ] as [string, number][]
-  ).filter(([, v]) => Number.isFinite(v)),
-);
-console.log(`backend: ${backend.name} (${backend.detail}); MLP 784-400-400-10, batch 128; median of ${samples.adamw.length} epochs of ${TRAIN / 128} steps per optimizer\n`);
-console.log(renderTable([['loop', 'ms/step', 'steps'], ...Object.entries(ms).map(([k, v]) => [k, v.toFixed(2), String(samples[k].length * (TRAIN / 128))])]));
-console.log('');
-console.log(renderTable([['ratio', 'value'], ...Object.entries(ratios).map(([k, v]) => [k, v.toFixed(3)])]));
-console.log(JSON.stringify({ bench: 'optimizers', backend: backend.name, backendDetail: backend.detail, msPerStep: ms, ratios, rounds, stepsPerSample: TRAIN / 128 }));
+
+// Every backend that loads (native TensorFlow, wasm), or the one named by --backend.
+const choices = (args.get('backend') ? [args.get('backend')] : ['tensorflow', 'wasm']) as BackendChoice[];
+for (const choice of choices) {
+  let backend: BackendInfo;
+  try {
+    backend = await selectBackend(choice);
+  } catch (e) {
+    process.stderr.write(`${choice}: not available (${(e as Error).message.split('\n')[0]})\n`);
+    continue;
+  }
+  await benchOn(backend);
+}

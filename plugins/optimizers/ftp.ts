@@ -9,7 +9,7 @@ import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, OptimizerState, Projection } from '../../src/contracts/optimizer.js';
-import { projectRows, rowL1, rowSum } from '../../src/optim/rows.js';
+import { rowLayout, rowSums, type RowLayout } from '../../src/optim/rows.js';
 import { innerState, nestState, scaleByAdam } from '../../src/optim/transforms.js';
 import { inSet, maskedProjection } from '../../src/optim/masking.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
@@ -34,59 +34,83 @@ export const STACKED = '*';
 
 /**
  * FTP's projection of every tensor it is given (wrap it in maskedProjection
- * for the anchored set). The constraints γ of all tensors are one vector and
- * their update is the base Adam transform on it: one Adam step for all
- * tensors instead of one per tensor — on native TensorFlow each small op has
- * a fixed cost.
+ * for the anchored set). Besides the offsets themselves, everything is done
+ * once for all tensors: their rows' norms, scales and clip factors are one
+ * vector, the constraints γ another, updated by the base Adam transform. On
+ * native TensorFlow each op has a fixed cost, so the count of ops, not of
+ * tensors, sets FTP's overhead (bench/op-count.ts).
  */
 export function ftpProjection(k: number): Projection {
   const adam = scaleByAdam(GAMMA);
+  // Host-side only: the layout of the rows, recomputed when the tensors change.
+  let layout: { key: string; value: RowLayout } | undefined;
+  const layoutOf = (xs: NamedTensors, rowAxis: Readonly<Record<string, number>>) => {
+    const key = Object.entries(xs).map(([n, t]) => `${n}:${t.shape.join('x')}@${rowAxis[n] ?? 0}`).join(',');
+    if (layout?.key !== key) layout = { key, value: rowLayout(Object.fromEntries(Object.entries(xs).map(([n, t]) => [n, t.shape])), rowAxis) };
+    return layout.value;
+  };
   return {
     name: 'ftp',
     init(params, rowAxis = {}) {
       const names = Object.keys(params);
       if (names.length === 0) return {};
+      const L = layoutOf(params, rowAxis);
       const gamma = tf.fill([names.length], GAMMA.floor);
-      const state: OptimizerState = { 'ftp.gamma': { [STACKED]: gamma }, 'ftp.prevC': {}, 'ftp.prevScale': {} };
+      const total = L.rowTensor.length;
+      const state: OptimizerState = {
+        'ftp.gamma': { [STACKED]: gamma },
+        'ftp.prevC': {},
+        // The rows' 1/‖·‖₁ of the last offsets, all tensors' rows end to end, plus one padding row.
+        'ftp.prevScale': { [STACKED]: tf.zeros([total + 1]) },
+        // Constants of the layout, kept with the state so that no step uploads them.
+        'ftp.layout': {
+          rowTensor: tf.tensor1d(Int32Array.from([...L.rowTensor, 0]), 'int32'),
+          tensorRows: tf.tensor2d(L.tensorRows.map((r, i) => (i % L.mostRows < L.rows[Math.floor(i / L.mostRows)] ? r : total)), [names.length, L.mostRows], 'int32'),
+          pad: tf.zeros([1]),
+        },
+      };
       nestState(state, 'ftp.adam', adam.init({ [STACKED]: gamma }));
-      for (const name of names) {
-        // The one offset tensor FTP keeps per parameter (besides the anchor), and its rows' 1/‖·‖₁.
-        state['ftp.prevC'][name] = tf.zerosLike(params[name]);
-        state['ftp.prevScale'][name] = tf.zerosLike(rowSum(params[name], rowAxis[name] ?? 0));
-      }
+      // The one offset tensor FTP keeps per parameter (besides the anchor).
+      for (const name of names) state['ftp.prevC'][name] = tf.zerosLike(params[name]);
       return state;
     },
     project(tentative, state, ctx) {
       const names = Object.keys(tentative);
       if (names.length === 0) return { params: tentative, state };
-      const out: NamedTensors = {};
+      const L = layoutOf(tentative, ctx.rowAxis);
+      const { rowTensor, tensorRows, pad } = state['ftp.layout'];
       const t = ctx.anchorStep;
       const offsets = names.map((name) => tf.sub(tentative[name], ctx.anchor[name]));
-      const norms = names.map((name, i) => rowL1(offsets[i], ctx.rowAxis[name] ?? 0));
-      const next: OptimizerState = { 'ftp.gamma': {}, 'ftp.prevC': {}, 'ftp.prevScale': {} };
+      // Every row's L1 norm (+1e-8, the reference's guard), and a padding row that joins no tensor: [rows + 1].
+      const norms = tf.add(tf.concat([...offsets.map((c, i) => rowSums(tf.abs(c), L, i)), pad]), 1e-8);
+      const scale = tf.reciprocal(norms);
+      const perTensor = tf.gather(norms, tensorRows); // [tensors, most rows], padded with the padding row
+      const ceiling = tf.max(perTensor, 1);
+      const next: OptimizerState = { 'ftp.prevC': {}, 'ftp.layout': state['ftp.layout'] };
       let gamma: tf.Tensor;
       if (t === 1) {
         // No previous offset yet: the reference starts from the floor.
         gamma = state['ftp.gamma'][STACKED];
         nestState(next, 'ftp.adam', innerState(state, 'ftp.adam'));
       } else {
-        // d(loss)/d(γ) from this step's raw gradient and last step's offset, row by row.
-        let grad: tf.Tensor = tf.stack(
-          names.map((name) => tf.sum(tf.mul(rowSum(tf.mul(ctx.rawGrads[name], state['ftp.prevC'][name]), ctx.rowAxis[name] ?? 0), state['ftp.prevScale'][name]))),
-        );
+        // d(loss)/d(γ) of each tensor: Σ over its rows of (Σ g ⊙ c_prev) / ‖c_prev‖₁, from this step's raw gradient.
+        const rowGrads = tf.concat([...names.map((name, i) => rowSums(tf.mul(ctx.rawGrads[name], state['ftp.prevC'][name]), L, i)), pad]);
+        let grad: tf.Tensor = tf.sum(tf.gather(tf.mul(rowGrads, state['ftp.prevScale'][STACKED]), tensorRows), 1);
         if (k !== 1) grad = tf.where(tf.greater(grad, 0), tf.mul(grad, k), grad);
         const r = adam.update({ [STACKED]: grad }, innerState(state, 'ftp.adam'), { ...ctx, step: t });
         nestState(next, 'ftp.adam', r.state);
-        const ceiling = tf.stack(norms.map((nrm) => tf.max(nrm)));
         gamma = tf.minimum(tf.maximum(tf.sub(state['ftp.gamma'][STACKED], tf.mul(r.updates[STACKED], GAMMA.lr)), GAMMA.floor), ceiling);
       }
-      next['ftp.gamma'][STACKED] = gamma;
-      const gammas = tf.unstack(gamma);
+      // Each row's clip factor min(γ/‖c‖₁, 1), split back into the tensors' row vectors.
+      const factors = tf.split(tf.clipByValue(tf.mul(tf.gather(gamma, rowTensor), scale), 0, 1), [...L.rows, 1]);
+      const out: NamedTensors = {};
       names.forEach((name, i) => {
-        out[name] = projectRows(ctx.anchor[name], offsets[i], norms[i], gammas[i]);
+        const f = L.broadcast[i] ? tf.reshape(factors[i], L.broadcast[i]!) : factors[i];
+        out[name] = tf.add(ctx.anchor[name], tf.mul(offsets[i], f));
         next['ftp.prevC'][name] = offsets[i];
-        next['ftp.prevScale'][name] = tf.reciprocal(norms[i]);
       });
+      next['ftp.gamma'] = { [STACKED]: gamma };
+      next['ftp.prevScale'] = { [STACKED]: scale };
       return { params: out, state: next };
     },
   };

@@ -28,3 +28,61 @@ export function projectRows(anchor: tf.Tensor, offset: tf.Tensor, norms: tf.Tens
 export function l2Norm(x: tf.Tensor): tf.Tensor {
   return tf.sqrt(tf.sum(tf.square(x)));
 }
+
+/**
+ * The rows of several tensors laid end to end in one vector, so that the
+ * small per-row arithmetic of a projection method runs once for all tensors
+ * instead of once per tensor (each op has a fixed cost on native TensorFlow).
+ */
+export interface RowLayout {
+  readonly names: readonly string[];
+  /** Rows of each tensor (1 for a 0-/1-D tensor, as in the FTP reference). */
+  readonly rows: readonly number[];
+  /** Axes each tensor's row sums reduce. */
+  readonly reduce: readonly number[][];
+  /** The shape a tensor's row vector takes to broadcast against it (undefined: [rows] broadcasts as it is). */
+  readonly broadcast: readonly (number[] | undefined)[];
+  /** For each row of the joint vector, the index of its tensor. */
+  readonly rowTensor: Int32Array;
+  /** [tensors, most rows]: each tensor's row indices, padded with its own first row (so a max over them is the tensor's max). */
+  readonly tensorRows: Int32Array;
+  readonly mostRows: number;
+}
+
+export function rowLayout(shapes: Readonly<Record<string, readonly number[]>>, rowAxis: Readonly<Record<string, number>>): RowLayout {
+  const names = Object.keys(shapes);
+  const rows: number[] = [];
+  const reduce: number[][] = [];
+  const broadcast: (number[] | undefined)[] = [];
+  for (const name of names) {
+    const shape = shapes[name];
+    const axis = rowAxis[name] ?? 0;
+    if (shape.length <= 1) {
+      rows.push(1);
+      reduce.push(shape.length === 1 ? [0] : []);
+      broadcast.push(undefined);
+      continue;
+    }
+    rows.push(shape[axis]);
+    reduce.push(shape.map((_, i) => i).filter((i) => i !== axis));
+    broadcast.push(axis === shape.length - 1 ? undefined : shape.map((d, i) => (i === axis ? d : 1)));
+  }
+  const total = rows.reduce((a, b) => a + b, 0);
+  const mostRows = Math.max(1, ...rows);
+  const rowTensor = new Int32Array(total);
+  const tensorRows = new Int32Array(names.length * mostRows);
+  let start = 0;
+  rows.forEach((r, i) => {
+    rowTensor.fill(i, start, start + r);
+    for (let j = 0; j < mostRows; j++) tensorRows[i * mostRows + j] = start + (j < r ? j : 0);
+    start += r;
+  });
+  return { names, rows, reduce, broadcast, rowTensor, tensorRows, mostRows };
+}
+
+/** Each tensor's row sums as one [rows] vector (a 1-D tensor is one row: its sum, as [1]). */
+export function rowSums(x: tf.Tensor, layout: RowLayout, i: number): tf.Tensor {
+  const axes = layout.reduce[i];
+  if (x.rank === 0) return tf.reshape(x, [1]);
+  return tf.sum(x, axes, x.rank === 1);
+}

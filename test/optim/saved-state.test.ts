@@ -67,7 +67,7 @@ function step(b: Built, k: number, target: Record<string, Float32Array>): void {
   });
 }
 
-const snapshot = (b: Built) => Object.fromEntries([...b.params].map(([n, v]) => [n, v.dataSync().slice()]));
+const snapshot = (b: Built) => Object.fromEntries([...b.params].map(([n, v]) => [n, v.dataSync().slice() as Float32Array]));
 
 const CASES: [string, Record<string, unknown>][] = [
   ['adamw', { lr: { schedule: 'cosine', value: 0.05, warmup: 2, restart: 'task' }, weightDecay: 0.1, decayExclude: ['*.bias'] }],
