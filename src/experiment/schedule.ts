@@ -53,6 +53,11 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
     opts.observe?.(events, config);
     events.connect();
     await written;
+    // A macrotask between runs: only then does Node release the finished run's
+    // host buffers (its data copies, its container). Without it a worker that
+    // runs many runs back to back grew by about a training set per run (9 GB
+    // after 20 Split-MNIST runs).
+    await new Promise((resolve) => setImmediate(resolve));
     outcomes.push({ config, dir, status: readRunRecord(dir)?.status ?? 'failed', skipped: false });
   }
   return outcomes;
