@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -55,8 +55,17 @@ async function runWorkers(args: RunArgs, io: CliIO): Promise<number[]> {
   if (args.steps !== undefined) pass.push('--steps', String(args.steps));
   if (args.rerun) pass.push('--rerun');
   const bin = fileURLToPath(new URL('../../bin/anchorage.js', import.meta.url));
+  const spawned: ChildProcess[] = [];
+  // Ctrl-C or a scheduler's SIGTERM reaches the parent: every worker gets it and the parent waits for all.
+  const forward = (sig: NodeJS.Signals) => {
+    io.err(`\n${sig}: stopping every worker after its current step\n`);
+    for (const child of spawned) if (child.exitCode === null) child.kill(sig);
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
   const children = Array.from({ length: args.workers }, (_, i) => {
     const child = spawn(process.execPath, [bin, 'run', ...pass, '--shard', `${i}/${args.workers}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    spawned.push(child);
     for (const [stream, write] of [[child.stdout, io.out], [child.stderr, io.err]] as const) {
       createInterface({ input: stream }).on('line', (line) => {
         // Each child ends with a report of its own shard; the parent prints one for all.
@@ -65,7 +74,12 @@ async function runWorkers(args: RunArgs, io: CliIO): Promise<number[]> {
     }
     return new Promise<number>((done) => child.on('close', (code) => done(code ?? 1)));
   });
-  return Promise.all(children);
+  try {
+    return await Promise.all(children);
+  } finally {
+    process.removeListener('SIGINT', forward);
+    process.removeListener('SIGTERM', forward);
+  }
 }
 
 /** i/N from --shard, or from a Slurm array job / Kubernetes Indexed Job's environment. */
@@ -123,18 +137,20 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   const backend = await selectBackend(args.backend);
   const out = resolve(args.out);
   const pending = args.rerun ? mine : mine.filter((r) => !isRunComplete(runDir(out, r.experiment, r.runId)));
-  const datasets = new DatasetCache();
-  await preflight(pending, loaded.registry, backend, datasets);
-  io.out(`backend: ${backend.name} (${backend.detail})\n`);
-  if (backend.skipped.length && !args.quiet) io.out(`  not used: ${backend.skipped.join('; ')}\n`);
   const controller = new AbortController();
-  const onSignal = () => {
-    io.err('\ninterrupt: stopping after the current step (results of finished runs are kept)\n');
+  // `on`, not `once`: a second signal (a terminal's Ctrl-C and the parent's forwarded one) must not kill the process before it records the run.
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) return;
+    io.err(`\n${sig}: stopping after the current step (results of finished runs are kept)\n`);
     controller.abort();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const datasets = new DatasetCache();
   try {
+    await preflight(pending, loaded.registry, backend, datasets);
+    io.out(`backend: ${backend.name} (${backend.detail})\n`);
+    if (backend.skipped.length && !args.quiet) io.out(`  not used: ${backend.skipped.join('; ')}\n`);
     if (shard) io.out(`shard ${shard.index}/${shard.count}: ${mine.length} of ${loaded.runs.length} runs\n`);
     const outcomes = await executeRuns(mine, loaded.registry, backend, {
       out,

@@ -123,6 +123,7 @@ async function execute(
     // The untrained model's accuracy is the b_j of forward transfer.
     await evaluateAll(-1);
     for (const task of stream.tasks) {
+      if (signal.aborted) throw new InterruptedError('interrupted');
       const taskStart = performance.now();
       if (component.anchor === 'task-start') anchors.snapshot('task-start', model.params);
       const ctx = contextOf(task);

@@ -19,6 +19,9 @@ export class DivergedError extends Error {}
 /** The user (or a scheduler) asked the run to stop. */
 export class InterruptedError extends Error {}
 
+/** How often the step loop lets Node's event loop run (signals, I/O): cheap next to a step, quick next to a person. */
+const YIELD_EVERY_MS = 100;
+
 export function stepsPerEpoch(examples: number, batchSize: number): number {
   return Math.ceil(examples / batchSize);
 }
@@ -150,6 +153,7 @@ export class TaskTrainer {
     };
     const all = Int32Array.from({ length: n }, (_, i) => i);
     let step = 0;
+    let lastYield = performance.now();
     try {
       for (let epoch = 0; step < total; epoch++) {
         const epochStart = performance.now();
@@ -165,6 +169,12 @@ export class TaskTrainer {
         let windowExamples = 0;
         try {
           for (let s = 0; s < steps; s++) {
+            // Steps never wait on a macrotask otherwise (the throttled read-back resolves as a
+            // microtask): without this yield a SIGINT or SIGTERM handler would not run until the run ends.
+            if (performance.now() - lastYield > YIELD_EVERY_MS) {
+              await new Promise((resolve) => setImmediate(resolve));
+              lastYield = performance.now();
+            }
             if (signal?.aborted) throw new InterruptedError('interrupted');
             const start = s * batchSize;
             const b = Math.min(batchSize, count - start);

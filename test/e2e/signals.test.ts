@@ -1,0 +1,82 @@
+// SIGINT and SIGTERM stop a run after its current step on every backend: the
+// run is recorded as interrupted and the command exits 1; with --workers the
+// parent forwards the signal to every worker and waits for them. The runs
+// are sized to take minutes, so a signal that is ignored fails the test by
+// the run's status, not by a race with the clock.
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, ROOT, TINY_SPEC, scratchDir, writeExperiment } from '../helpers.js';
+
+/** Starts the CLI; resolves `ready` at the first stdout line matching `when`, and `done` with the exit code. */
+function start(args: string[], when: RegExp) {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let seen = 0;
+  const ready = new Promise<void>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const n = (out.match(new RegExp(when.source, 'g')) ?? []).length;
+      if (n > seen) {
+        seen = n;
+        resolve();
+      }
+    });
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  // A safety net only: an ignored signal would let these runs go on for many minutes.
+  const guard = setTimeout(() => child.kill('SIGKILL'), 300_000);
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code, signal, out, err });
+    }),
+  );
+  return { child, ready, done, lines: () => out };
+}
+
+const LONG = { ...TINY_SPEC, train: { epochs: 20_000, batchSize: 16, logEvery: 3 } };
+
+function records(out: string) {
+  const dir = join(out, 'tiny');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).map((d) => JSON.parse(readFileSync(join(dir, d, 'run.json'), 'utf8')) as { status: string; timings: { steps: number } });
+}
+
+describe('signals', () => {
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${sig} stops a training run after its current step, records it as interrupted and exits 1`, async () => {
+      const dir = scratchDir('signal');
+      const out = join(dir, 'results');
+      const run = start(['run', writeExperiment(dir, LONG), '--out', out], /step \d+\/\d+/);
+      await run.ready; // training has started
+      run.child.kill(sig);
+      const r = await run.done;
+      expect(r.signal).toBeNull(); // it exited by itself, not by the signal's default action
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`${sig}: stopping after the current step`);
+      const [record] = records(out);
+      expect(record.status).toBe('interrupted');
+      expect(record.timings.steps).toBeLessThan(2 * 6 * 20_000);
+    });
+  }
+
+  it('with --workers, the parent forwards SIGTERM to every worker and waits for them', async () => {
+    const dir = scratchDir('signal-workers');
+    const out = join(dir, 'results');
+    const run = start(['run', writeExperiment(dir, LONG), '--out', out, '--seeds', '0,1', '--workers', '2'], /\[worker \d\] shard \d\/2/);
+    await run.ready;
+    // Both workers past their preflight: each has its signal handler.
+    while ((run.lines().match(/\[worker \d\] shard/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/SIGTERM: stopping every worker/);
+    expect(r.err.match(/\[worker \d\] \s*SIGTERM: stopping after the current step/g)).toHaveLength(2);
+    // Nothing trained to completion, and what was recorded says interrupted.
+    for (const record of records(out)) expect(record.status).toBe('interrupted');
+  });
+});
