@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { resultsFolderProblem } from '../results/writable.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -122,6 +123,8 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   const loaded = await loadExperiment(args.experiment, builtinPlugins, { seeds, epochs: args.epochs, steps: args.steps });
   if (!Number.isInteger(args.workers) || args.workers < 1) throw new UsageError(`--workers must be an integer >= 1, got ${args.workers}`);
   const shard = resolveShard(args.shard, process.env);
+  const unwritable = resultsFolderProblem(args.out);
+  if (unwritable) throw new UsageError(unwritable);
   if (args.workers > 1) {
     if (shard) throw new UsageError('--workers and --shard do not combine: each worker takes a shard of its own');
     const codes = await runWorkers(args, io);

@@ -54,6 +54,7 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
     const container = createRunContainer(config, registry, backend, datasets);
     let strategies: Strategy[] = [];
     let trainer: TaskTrainer | undefined;
+    let failed = false;
     try {
       for (const token of [...COMPONENT_KINDS.map((k) => COMPONENT[k]), STRATEGIES]) {
         try {
@@ -72,6 +73,9 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
       if (needsImages.length && stream.featureShape.length !== 3) {
         throw new ExperimentError(config.experimentFile, [{ path: 'eval.ood', message: `${needsImages.map((o) => o.corruption).join(', ')} need images [height, width, channels]; examples have shape [${stream.featureShape}]` }]);
       }
+    } catch (e) {
+      failed = true;
+      throw e;
     } finally {
       trainer?.dispose();
       for (const st of strategies) st.dispose?.();
@@ -82,8 +86,10 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
           /* never built */
         }
       }
+      // A leak is reported only when nothing else went wrong: a plugin that fails after making
+      // tensors must be seen with its own message, never behind a leak report.
       const leaked = tf.memory().numTensors - before;
-      if (leaked > 0) throw new Error(`internal error: preflight leaked ${leaked} tensors`);
+      if (leaked > 0 && !failed) throw new Error(`internal error: preflight leaked ${leaked} tensors`);
     }
   }
 }
