@@ -5,7 +5,7 @@ import type { ResolvedComponent } from '../experiment/spec.js';
 // that did not complete are listed, never averaged in.
 import { join } from 'node:path';
 import { accuracyMatrix, summarize, type ContinualSummary } from '../metrics/continual.js';
-import { RUN_FILES, findRunDirs, isRunComplete, readRunRecord } from '../results/run-dir.js';
+import { RUN_FILES, findRunDirs, readRunRecord, runProblem } from '../results/run-dir.js';
 import { readRows, type EvalRow } from '../results/tables.js';
 import { meanStd, pct, renderTable } from './format.js';
 import { formatMatrix } from './summary.js';
@@ -96,7 +96,8 @@ function loadRun(dir: string): LoadedRun | undefined {
     strategy: config?.strategies ? strategyLabel(config.strategies) : component('strategy'),
     config: config?.configId ?? record.runId,
   };
-  const complete = isRunComplete(dir);
+  const problem = runProblem(dir);
+  const complete = problem === undefined;
   let R: number[][] | undefined;
   let summary: ContinualSummary | undefined;
   let finals: LoadedRun['finals'] = {};
@@ -110,7 +111,9 @@ function loadRun(dir: string): LoadedRun | undefined {
     }
   }
   const tasks = (record.tasks as { name: string }[] | undefined) ?? [];
-  return { dir, runId: record.runId, seed: record.seed, status: record.status, complete: complete && !!summary, columns, R, summary, taskNames: tasks.map((t) => t.name), finals };
+  // A completed record whose tables do not read back is listed as unreadable, with why.
+  const status = record.status === 'completed' && problem ? `unreadable: ${problem}` : record.status;
+  return { dir, runId: record.runId, seed: record.seed, status, complete: complete && !!summary, columns, R, summary, taskNames: tasks.map((t) => t.name), finals };
 }
 
 export function compareRuns(root: string, by: GroupColumn[]): Comparison {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { accuracyMatrix, summarize, type ContinualSummary } from '../metrics/continual.js';
 import { existsSync } from 'node:fs';
 import { readRows, type ConstraintRow, type EvalRow } from '../results/tables.js';
-import { RUN_FILES, readRunRecord } from '../results/run-dir.js';
+import { RUN_FILES, readRunRecord, runProblem } from '../results/run-dir.js';
 import { meanStd, pct, renderTable, signedPct } from './format.js';
 
 export interface RunResult {
@@ -37,14 +37,21 @@ function lastConstraints(dir: string): RunResult['finalConstraints'] {
 export function loadRunResult(dir: string): RunResult {
   const record = readRunRecord(dir);
   if (!record) throw new Error(`${dir}: no readable run.json`);
-  const rows = readRows<EvalRow>(join(dir, RUN_FILES.evals));
-  const m = accuracyMatrix(rows);
+  // A table that does not read back shows as an unreadable run in the report, never as a crash of it.
+  const problem = record.status === 'completed' ? runProblem(dir) : undefined;
+  let rows: EvalRow[] = [];
+  try {
+    if (!problem) rows = readRows<EvalRow>(join(dir, RUN_FILES.evals));
+  } catch {
+    /* a failed run may have no evaluations */
+  }
+  const m = rows.length ? accuracyMatrix(rows) : undefined;
   const tasks = (record.tasks as { name: string }[] | undefined) ?? [];
   return {
     dir,
     runId: record.runId,
     seed: record.seed,
-    status: record.status,
+    status: problem ? `unreadable: ${problem}` : record.status,
     error: record.error,
     R: m?.R,
     untrained: m?.untrained,
@@ -53,7 +60,7 @@ export function loadRunResult(dir: string): RunResult {
     optimizer: typeof record.optimizer === 'string' ? record.optimizer : undefined,
     configId: (record.config as { configId?: string } | undefined)?.configId ?? record.runId,
     variant: (record.config as { variant?: Record<string, string> } | undefined)?.variant ?? {},
-    finalConstraints: lastConstraints(dir),
+    finalConstraints: problem ? undefined : lastConstraints(dir),
   };
 }
 

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
 import type { RunStatus } from '../run/events.js';
 
 export const RUN_FILES = { run: 'run.json', evals: 'evals.arrow', steps: 'steps.arrow', constraints: 'constraints.arrow' } as const;
@@ -28,10 +29,35 @@ export function readRunRecord(dir: string): RunRecord | undefined {
   }
 }
 
-/** A run whose every table was written and whose status is `completed`. */
-export function isRunComplete(dir: string): boolean {
+/**
+ * Why a run folder does not hold a complete run, or undefined when it does:
+ * its record says `completed`, every table reads back, and evals.arrow has a
+ * row for every (trained task, evaluated task) pair, the untrained model
+ * included. A truncated or corrupt table makes the run incomplete (it is
+ * redone), never a crash later.
+ */
+export function runProblem(dir: string): string | undefined {
   const record = readRunRecord(dir);
-  return record?.status === 'completed' && Object.values(RUN_FILES).every((f) => existsSync(join(dir, f)));
+  if (!record) return `${RUN_FILES.run} is missing or not JSON`;
+  if (record.status !== 'completed') return `status ${record.status}`;
+  for (const file of [RUN_FILES.evals, RUN_FILES.steps, RUN_FILES.constraints]) {
+    const path = join(dir, file);
+    if (!existsSync(path)) return `${file} is missing`;
+    let rows: number;
+    try {
+      rows = tableFromIPC(readFileSync(path)).numRows;
+    } catch (e) {
+      return `${file} does not read back (${(e as Error).message})`;
+    }
+    const tasks = Array.isArray(record.tasks) ? record.tasks.length : 0;
+    if (file === RUN_FILES.evals && rows < (tasks + 1) * tasks) return `${file} has ${rows} rows; a complete run of ${tasks} tasks has at least ${(tasks + 1) * tasks}`;
+  }
+  return undefined;
+}
+
+/** A run whose record says `completed` and whose tables read back whole. */
+export function isRunComplete(dir: string): boolean {
+  return runProblem(dir) === undefined;
 }
 
 /**

@@ -2,7 +2,7 @@
 // own message and exit 2 — never after hours of training, never hidden
 // behind an internal error.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TINY_SPEC, runCli, scratchDir, writeExperiment } from '../helpers.js';
 
@@ -48,5 +48,31 @@ export default definePlugin({
       expect(r.stdout).not.toMatch(/backend:/); // nothing started
     }
     expect(readdirSync(dir).sort()).toEqual(['experiment.ts', 'taken']);
+  });
+});
+
+describe('complete means valid', () => {
+  it('a run whose table is truncated is redone by `run` and listed as unreadable by `compare`, which goes on', () => {
+    const dir = scratchDir('truncated');
+    const out = join(dir, 'results');
+    const file = writeExperiment(dir, TINY_SPEC);
+    expect(runCli(['run', file, '--out', out, '--seeds', '0,1', '--quiet']).code).toBe(0);
+    const [broken, intact] = readdirSync(join(out, 'tiny')).sort();
+    const evals = join(out, 'tiny', broken, 'evals.arrow');
+    const whole = readFileSync(evals);
+    writeFileSync(evals, whole.subarray(0, Math.floor(whole.length / 3)));
+
+    const c = runCli(['compare', out]);
+    expect(c.code).toBe(0);
+    expect(c.stderr).toBe('');
+    expect(c.stdout).toMatch(new RegExp(`${broken}: unreadable: evals\\.arrow does not read back`));
+    expect(c.stdout).toMatch(/1 run/); // the intact run is still compared
+    expect(c.stdout).not.toContain(`${intact}: unreadable`);
+
+    const again = runCli(['run', file, '--out', out, '--seeds', '0,1', '--quiet']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`run ${intact}: complete results exist`));
+    expect(again.stdout).not.toMatch(new RegExp(`run ${broken}: complete results exist`));
+    expect(readFileSync(evals).equals(whole)).toBe(true); // redone: the same table again
   });
 });
