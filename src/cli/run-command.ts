@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resultsFolderProblem } from '../results/writable.js';
+import { Rng } from '../tensor/rng.js';
+import { MAX_SEEDS } from '../experiment/validate.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,10 +26,15 @@ export function parseSeeds(text: string): number[] {
     if (range) {
       const [a, b] = [Number(range[1]), Number(range[2])];
       if (b < a) throw new UsageError(`--seeds: empty range ${part}`);
+      if (b > Rng.MAX_SEED) throw new UsageError(`--seeds: ${b} is beyond the largest seed, ${Rng.MAX_SEED} (the generator's 32-bit range)`);
+      if (b - a + 1 + seeds.length > MAX_SEEDS) throw new UsageError(`--seeds: ${part} is ${b - a + 1} seeds; at most ${MAX_SEEDS} per experiment`);
       for (let s = a; s <= b; s++) seeds.push(s);
-    } else if (/^\d+$/.test(part)) seeds.push(Number(part));
-    else throw new UsageError(`--seeds: '${part}' is not a non-negative integer or a range like 0-4`);
+    } else if (/^\d+$/.test(part)) {
+      if (Number(part) > Rng.MAX_SEED) throw new UsageError(`--seeds: ${part} is beyond the largest seed, ${Rng.MAX_SEED} (the generator's 32-bit range)`);
+      seeds.push(Number(part));
+    } else throw new UsageError(`--seeds: '${part}' is not a non-negative integer or a range like 0-4`);
   }
+  if (seeds.length > MAX_SEEDS) throw new UsageError(`--seeds: ${seeds.length} seeds; at most ${MAX_SEEDS} per experiment`);
   if (seeds.length === 0) throw new UsageError('--seeds: give at least one seed, e.g. --seeds 0,1,2');
   return seeds;
 }

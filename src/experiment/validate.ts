@@ -4,7 +4,7 @@ import { COMPONENT_KINDS, type ComponentKind, type PluginKind } from '../plugin/
 import { strategyLabel } from './strategy-label.js';
 import { resolveOptions, type Problem } from '../plugin/options.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import { hashString } from '../tensor/rng.js';
+import { Rng, hashString } from '../tensor/rng.js';
 import { CORRUPTIONS, type OodSpec } from '../data/corruptions.js';
 import type { ResolvedComponent, RunConfig } from './spec.js';
 import type { StrategyRole } from '../contracts/strategy.js';
@@ -25,6 +25,9 @@ export interface Overrides {
   /** Steps per task (0: epochs). */
   steps?: number;
 }
+
+/** More seeds than this in one experiment is a typo, not a sweep. */
+export const MAX_SEEDS = 10_000;
 
 const TOP_LEVEL = ['name', 'description', 'axes', 'variants', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds'];
 const DEFAULTS: Partial<Record<ComponentKind, { name: string }>> = { sampler: { name: 'shuffled' } };
@@ -197,8 +200,10 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
   let seeds: number[] = [0];
   if (overrides.seeds) seeds = overrides.seeds;
   else if (spec.seeds !== undefined) {
-    if (!Array.isArray(spec.seeds) || spec.seeds.length === 0 || spec.seeds.some((s) => !Number.isInteger(s) || s < 0)) {
-      problems.push({ path: 'seeds', message: `must be a non-empty array of integers >= 0, got ${JSON.stringify(spec.seeds)}` });
+    if (!Array.isArray(spec.seeds) || spec.seeds.length === 0 || spec.seeds.some((s) => !Number.isInteger(s) || s < 0 || s > Rng.MAX_SEED)) {
+      problems.push({ path: 'seeds', message: `must be a non-empty array of integers from 0 to ${Rng.MAX_SEED} (the generator's 32-bit range), got ${JSON.stringify(spec.seeds).slice(0, 200)}` });
+    } else if (spec.seeds.length > MAX_SEEDS) {
+      problems.push({ path: 'seeds', message: `${spec.seeds.length} seeds; at most ${MAX_SEEDS} per experiment` });
     } else seeds = spec.seeds as number[];
   }
   if (new Set(seeds).size !== seeds.length) problems.push({ path: 'seeds', message: `contains duplicates: ${seeds.join(',')}` });

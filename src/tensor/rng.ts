@@ -19,6 +19,9 @@ export class Rng {
   private d: number;
   private spareNormal: number | null = null;
 
+  /** The largest seed: the generator is seeded from 32 bits, so larger seeds would repeat smaller ones. */
+  static readonly MAX_SEED = 2 ** 32 - 1;
+
   constructor(readonly seed: number) {
     // splitmix32 expands the seed into xoshiro128**'s 128-bit state.
     let s = seed >>> 0;

@@ -76,3 +76,20 @@ describe('complete means valid', () => {
     expect(readFileSync(evals).equals(whole)).toBe(true); // redone: the same table again
   });
 });
+
+describe('seeds', () => {
+  it("are refused beyond the generator's 32-bit range (they would repeat smaller seeds), and absurd sweeps are refused without running out of memory", () => {
+    const dir = scratchDir('seeds');
+    const wrapped = runCli(['run', writeExperiment(dir, { ...TINY_SPEC, seeds: [0, 4294967296] }), '--out', join(dir, 'results')]);
+    expect(wrapped.code).toBe(2);
+    expect(wrapped.stderr).toMatch(/seeds: must be a non-empty array of integers from 0 to 4294967295 \(the generator's 32-bit range\), got \[0,4294967296\]/);
+    const file = writeExperiment(dir, TINY_SPEC, 'ok.ts');
+    const huge = runCli(['run', file, '--seeds', '0-99999999999', '--out', join(dir, 'results')]);
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toMatch(/--seeds: 99999999999 is beyond the largest seed, 4294967295/);
+    const many = runCli(['run', file, '--seeds', '0-20000', '--out', join(dir, 'results')]);
+    expect(many.code).toBe(2);
+    expect(many.stderr).toMatch(/--seeds: 0-20000 is 20001 seeds; at most 10000 per experiment/);
+    expect(existsSync(join(dir, 'results'))).toBe(false);
+  });
+});
