@@ -24,18 +24,34 @@ function problemOf(e: unknown): Problem {
 }
 
 /**
+ * Each task's training selection, as the run will draw it: a sampler that
+ * cannot draw it (a k larger than a class, a fraction that leaves fewer
+ * examples than classes) is a problem of the experiment, found here.
+ */
+function plannedTaskSteps(config: RunConfig, trainer: TaskTrainer, tasks: readonly Task[], validationFraction: number): { steps: number[]; problems: Problem[] } {
+  const steps: number[] = [];
+  for (const t of tasks) {
+    try {
+      steps.push(plannedSteps(trainer.select(t, validationFraction).train.length, config.train));
+    } catch (e) {
+      return { steps, problems: [{ path: 'sampler', message: (e as Error).message }] };
+    }
+  }
+  return { steps, problems: [] };
+}
+
+/**
  * Schedules checked against the run's planned steps (each task's own
  * training examples; strategies that change the training set, e.g. joint,
  * are not foreseen): a warm-up longer than the run it warms up.
  */
-function scheduleProblems(config: RunConfig, registry: PluginRegistry, trainer: TaskTrainer, tasks: readonly Task[], validationFraction: number): Problem[] {
+function scheduleProblems(config: RunConfig, registry: PluginRegistry, taskSteps: readonly number[]): Problem[] {
   const chosen = config.components.optimizer;
   const schema = registry.get('optimizer', chosen.name).options;
-  const fields = Object.entries(schema).filter(([, f]) => f.kind === 'schedule');
-  if (!fields.length) return [];
-  const taskSteps = tasks.map((t) => plannedSteps(trainer.select(t, validationFraction).train.length, config.train));
   const options = chosen.options as Record<string, unknown>;
-  return fields.flatMap(([key]) => checkScheduleAgainstRun(options[key] as ScalarOrSchedule, `optimizer.${key}`, taskSteps));
+  return Object.entries(schema)
+    .filter(([, f]) => f.kind === 'schedule')
+    .flatMap(([key]) => checkScheduleAgainstRun(options[key] as ScalarOrSchedule, `optimizer.${key}`, taskSteps));
 }
 
 /**
@@ -67,8 +83,9 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
       const stream = await resolveTokenAsync(container, COMPONENT.stream);
       trainer = await container.getAsync(TaskTrainer);
       const optimizer = await resolveTokenAsync(container, COMPONENT.optimizer);
-      const schedules = scheduleProblems(config, registry, trainer, stream.tasks, optimizer.phase?.validationFraction ?? 0);
-      if (schedules.length) throw new ExperimentError(config.experimentFile, schedules);
+      const planned = plannedTaskSteps(config, trainer, stream.tasks, optimizer.phase?.validationFraction ?? 0);
+      const problems = [...planned.problems, ...(planned.problems.length ? [] : scheduleProblems(config, registry, planned.steps))];
+      if (problems.length) throw new ExperimentError(config.experimentFile, problems);
       const needsImages = config.eval.ood.filter((o) => o.corruption === 'blur' || o.corruption === 'rotation');
       if (needsImages.length && stream.featureShape.length !== 3) {
         throw new ExperimentError(config.experimentFile, [{ path: 'eval.ood', message: `${needsImages.map((o) => o.corruption).join(', ')} need images [height, width, channels]; examples have shape [${stream.featureShape}]` }]);

@@ -93,3 +93,18 @@ describe('seeds', () => {
     expect(existsSync(join(dir, 'results'))).toBe(false);
   });
 });
+
+describe('samplers', () => {
+  it('a k larger than a class, or a fraction that leaves fewer examples than classes, is reported before training (exit 2)', () => {
+    const dir = scratchDir('sampler');
+    const out = join(dir, 'results');
+    // 48 training examples per class in TINY_SPEC.
+    const k = runCli(['run', writeExperiment(dir, { ...TINY_SPEC, sampler: { name: 'per-class', k: 60 } }, 'k.ts'), '--out', out]);
+    expect(k.code).toBe(2);
+    expect(k.stderr).toMatch(/sampler: k = 60 but class 0 of task t0:\{0,1\} has only 48 training examples/);
+    const f = runCli(['run', writeExperiment(dir, { ...TINY_SPEC, sampler: { name: 'fraction', fraction: 0.01 } }, 'f.ts'), '--out', out]);
+    expect(f.code).toBe(2);
+    expect(f.stderr).toMatch(/sampler: fraction 0\.01 of task t0:\{0,1\}'s 96 examples is \d+, fewer than its 2 classes/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
