@@ -34,6 +34,8 @@ function readExamples(path: string, featureColumn: string, labelColumn: string):
   if (!labelField) throw new Error(`${path}: no column '${labelColumn}'; columns: ${columns.join(', ')}`);
   if (!DataType.isFixedSizeList(featureField.type)) throw new Error(`${path}: column '${featureColumn}' must be a fixed-size list, got ${featureField.type}`);
   if (!DataType.isInt(labelField.type)) throw new Error(`${path}: column '${labelColumn}' must be an integer column, got ${labelField.type}`);
+  const valueType = featureField.type.children[0]?.type;
+  if (!valueType || !(DataType.isFloat(valueType) || DataType.isInt(valueType))) throw new Error(`${path}: column '${featureColumn}' must hold numbers, got a list of ${valueType}`);
   const listSize = featureField.type.listSize;
   const count = table.numRows;
   const features = new Float32Array(count * listSize);
@@ -48,6 +50,7 @@ function readExamples(path: string, featureColumn: string, labelColumn: string):
     features.set(row.toArray() as ArrayLike<number>, i * listSize);
     const l = Number(label);
     if (l < 0) throw new Error(`${path}: label ${l} at row ${i} is negative`);
+    if (l > 2 ** 31 - 1) throw new Error(`${path}: label ${label} at row ${i} is too large for a class index`);
     labels[i] = l;
     maxLabel = Math.max(maxLabel, l);
   }

@@ -11,6 +11,8 @@ import { OptionError } from '../plugin/define-plugin.js';
 import type { Strategy } from '../contracts/strategy.js';
 import type { Problem } from '../plugin/options.js';
 import type { Task } from '../contracts/stream.js';
+import { featureSize, type Dataset } from '../contracts/data.js';
+import type { Model } from '../contracts/model.js';
 import { TaskTrainer, plannedSteps } from './train-task.js';
 import { checkScheduleAgainstRun, type ScalarOrSchedule } from '../optim/schedules.js';
 
@@ -21,6 +23,25 @@ function problemOf(e: unknown): Problem {
     return { path: `${e.path}${field}`, message: (e.cause as Error | undefined)?.message ?? e.message };
   }
   return { path: '(components)', message: (e as Error).message };
+}
+
+/** Data values a model cannot train on: non-finite features, labels outside the classes. */
+function dataProblems(dataset: Dataset): Problem[] {
+  const problems: Problem[] = [];
+  const size = featureSize(dataset.featureShape);
+  for (const [split, ex] of [['train', dataset.train], ['test', dataset.test]] as const) {
+    const bad = ex.features.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) problems.push({ path: 'dataset', message: `${split} example ${Math.floor(bad / size)} has a non-finite feature (${ex.features[bad]}) at position ${bad % size}` });
+    const label = ex.labels.findIndex((l) => l < 0 || l >= dataset.numClasses);
+    if (label >= 0) problems.push({ path: 'dataset', message: `${split} example ${label} has label ${ex.labels[label]}, outside the ${dataset.numClasses} classes` });
+  }
+  return problems;
+}
+
+/** Parameters that are not finite (a corrupt pre-trained file) would only show as a diverged run. */
+function parameterProblems(model: Model): Problem[] {
+  const bad = [...model.params].filter(([, p]) => tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(p))).dataSync()[0]) === 1);
+  return bad.length ? [{ path: 'model', message: `parameter${bad.length > 1 ? 's' : ''} ${bad.map(([n]) => n).join(', ')} hold${bad.length > 1 ? '' : 's'} NaN or infinite values` }] : [];
 }
 
 /**
@@ -62,6 +83,8 @@ function scheduleProblems(config: RunConfig, registry: PluginRegistry, taskSteps
  */
 export async function preflight(configs: readonly RunConfig[], registry: PluginRegistry, backend: BackendInfo, datasets?: DatasetCache): Promise<void> {
   const seen = new Set<string>();
+  // A data set shared by several configurations (the cache hands out one object) is scanned once.
+  const checkedData = new WeakSet<Dataset>();
   for (const config of configs) {
     const key = canonicalJson({ c: config.components, st: config.strategies, s: config.scenario });
     if (seen.has(key)) continue;
@@ -82,6 +105,14 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
       }
       const stream = await resolveTokenAsync(container, COMPONENT.stream);
       trainer = await container.getAsync(TaskTrainer);
+      const dataset = await resolveTokenAsync(container, COMPONENT.dataset);
+      if (!checkedData.has(dataset)) {
+        checkedData.add(dataset);
+        const bad = dataProblems(dataset);
+        if (bad.length) throw new ExperimentError(config.experimentFile, bad);
+      }
+      const badParams = parameterProblems(await resolveTokenAsync(container, COMPONENT.model));
+      if (badParams.length) throw new ExperimentError(config.experimentFile, badParams);
       const optimizer = await resolveTokenAsync(container, COMPONENT.optimizer);
       const planned = plannedTaskSteps(config, trainer, stream.tasks, optimizer.phase?.validationFraction ?? 0);
       const problems = [...planned.problems, ...(planned.problems.length ? [] : scheduleProblems(config, registry, planned.steps))];

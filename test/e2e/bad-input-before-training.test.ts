@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Field, FixedSizeList, Int32, Int64, Table, Utf8, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import { saveSequentialModel } from '../../src/models/layers-file.js';
 import { TINY_SPEC, runCli, scratchDir, writeExperiment } from '../helpers.js';
 
 describe('bad input found before training', () => {
@@ -106,5 +108,54 @@ describe('samplers', () => {
     expect(f.code).toBe(2);
     expect(f.stderr).toMatch(/sampler: fraction 0\.01 of task t0:\{0,1\}'s 96 examples is \d+, fewer than its 2 classes/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('data values', () => {
+  /** An Arrow file with a fixed-size-list column of `child` values and an integer label column. */
+  function arrowFile(path: string, child: Vector, listSize: number, labels: Vector) {
+    const features = makeVector({ type: new FixedSizeList(listSize, new Field('item', child.type)), length: labels.length, nullCount: 0, child: child.data[0] } as never);
+    writeFileSync(path, tableToIPC(new Table({ features, label: labels }), 'file'));
+  }
+  const four = (n: number) => Array.from({ length: n * 4 }, (_, i) => (i % 7) / 7);
+  const labels = [0, 1, 0, 1, 0, 1];
+  function run(dir: string, train: string, file: string) {
+    const spec = { ...TINY_SPEC, dataset: { name: 'arrow', train, test: 'ok.arrow' }, stream: { name: 'split', tasks: [[0, 1]] } };
+    return runCli(['run', writeExperiment(dir, spec, file), '--out', join(dir, 'results')]);
+  }
+
+  it('a feature column of strings, a NaN feature, a label beyond 2^31 and NaN pre-trained weights are bad input (exit 2), not a diverged run', () => {
+    const dir = scratchDir('values');
+    arrowFile(join(dir, 'ok.arrow'), vectorFromArray(Float32Array.from(four(6))), 4, vectorFromArray(labels, new Int32()));
+    arrowFile(join(dir, 'strings.arrow'), vectorFromArray(four(6).map(String), new Utf8()), 4, vectorFromArray(labels, new Int32()));
+    const nan = four(6);
+    nan[9] = NaN;
+    arrowFile(join(dir, 'nan.arrow'), vectorFromArray(Float32Array.from(nan)), 4, vectorFromArray(labels, new Int32()));
+    arrowFile(join(dir, 'big.arrow'), vectorFromArray(Float32Array.from(four(6))), 4, vectorFromArray([0n, 1n, 0n, 2n ** 33n, 0n, 1n], new Int64()));
+
+    const strings = run(dir, 'strings.arrow', 'strings.ts');
+    expect(strings.code).toBe(2);
+    expect(strings.stderr).toMatch(/strings\.arrow: column 'features' must hold numbers, got a list of Utf8/);
+    const nanRun = run(dir, 'nan.arrow', 'nan.ts');
+    expect(nanRun.code).toBe(2);
+    expect(nanRun.stderr).toMatch(/dataset: train example 2 has a non-finite feature \(NaN\) at position 1/);
+    const big = run(dir, 'big.arrow', 'big.ts');
+    expect(big.code).toBe(2);
+    expect(big.stderr).toMatch(/big\.arrow: label 8589934592 at row 3 is too large for a class index/);
+
+    // A pre-trained model file whose weights hold a NaN.
+    const layers = [{ type: 'dense' as const, name: 'fc1', units: 3, activation: 'relu' as const, useBias: true }, { type: 'dense' as const, name: 'head', units: 2, activation: 'linear' as const, useBias: true }];
+    const w = new Map([
+      ['fc1.weight', { shape: [4, 3], values: Float32Array.from([0.1, NaN, 0.2, 0.3, 0.1, 0.2, 0.3, 0.1, 0.2, 0.3, 0.1, 0.2]) }],
+      ['fc1.bias', { shape: [3], values: new Float32Array(3) }],
+      ['head.weight', { shape: [3, 2], values: new Float32Array(6).fill(0.1) }],
+      ['head.bias', { shape: [2], values: new Float32Array(2) }],
+    ]);
+    saveSequentialModel(join(dir, 'pre'), layers, [4], w);
+    const spec = { ...TINY_SPEC, dataset: { name: 'arrow', train: 'ok.arrow', test: 'ok.arrow' }, stream: { name: 'split', tasks: [[0, 1]] }, model: { name: 'pretrained', path: 'pre' } };
+    const pre = runCli(['run', writeExperiment(dir, spec, 'pre.ts'), '--out', join(dir, 'results')]);
+    expect(pre.code).toBe(2);
+    expect(pre.stderr).toMatch(/model: parameter fc1\.weight holds NaN or infinite values/);
+    expect(existsSync(join(dir, 'results'))).toBe(false);
   });
 });
