@@ -2,6 +2,7 @@ import { resolve as resolvePath, dirname } from 'node:path';
 import { SCENARIOS, type Scenario } from '../contracts/stream.js';
 import { COMPONENT_KINDS, type ComponentKind, type PluginKind } from '../plugin/kinds.js';
 import { strategyLabel } from './strategy-label.js';
+import { MODEL_TEMPLATE_FIELDS, modelPathProblems, unknownTemplateFields } from './model-path.js';
 import { resolveOptions, type Problem } from '../plugin/options.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { Rng, hashString } from '../tensor/rng.js';
@@ -126,6 +127,7 @@ export function validateExperiment(raw: unknown, registry: PluginRegistry, exper
     if (ids.has(c.runId)) problems.push({ path: 'axes', message: `two variants resolve to the same configuration (run ${c.runId})` });
     ids.add(c.runId);
   }
+  problems.push(...modelPathProblems(configs));
   if (problems.length > 0) throw new ExperimentError(experimentFile, problems);
   return configs;
 }
@@ -212,7 +214,11 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
   if (spec.saveModel !== undefined) {
     if (typeof spec.saveModel !== 'string' || !spec.saveModel || spec.saveModel.startsWith('/') || spec.saveModel.split(/[\\/]/).includes('..')) {
       problems.push({ path: 'saveModel', message: `must be a relative path inside the results folder, got ${JSON.stringify(spec.saveModel)}` });
-    } else saveModel = spec.saveModel;
+    } else {
+      const unknown = unknownTemplateFields(spec.saveModel);
+      if (unknown.length) problems.push({ path: 'saveModel', message: `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `{${k}}`).join(', ')}; fields: ${MODEL_TEMPLATE_FIELDS.map((k) => `{${k}}`).join(', ')}` });
+      else saveModel = spec.saveModel;
+    }
   }
   let plugins: string[] = [];
   if (spec.plugins !== undefined) {

@@ -6,6 +6,7 @@ import type { RunConfig } from '../experiment/spec.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { BackendInfo } from '../tensor/backend.js';
 import { Optimizer } from '../optim/optimizer.js';
+import { expandModelTemplate } from '../experiment/model-path.js';
 import { DatasetCache, createRunContainer } from './container.js';
 import { Evaluator } from './evaluate.js';
 import type { RunEvent, RunStatus } from './events.js';
@@ -28,9 +29,7 @@ export interface RunOptions {
 
 /** Where a run's trained model is saved: the experiment's template under the results root. */
 export function modelPath(config: RunConfig, out: string): string {
-  const fields: Record<string, string> = { seed: String(config.seed), runId: config.runId, experiment: config.experiment, scenario: config.scenario };
-  for (const [kind, c] of Object.entries(config.components)) fields[kind] = c.name;
-  return resolve(out, config.saveModel.replace(/\{(\w+)\}/g, (whole, key: string) => fields[key] ?? whole));
+  return resolve(out, expandModelTemplate(config));
 }
 
 function median(xs: number[]): number {

@@ -159,3 +159,23 @@ describe('data values', () => {
     expect(existsSync(join(dir, 'results'))).toBe(false);
   });
 });
+
+describe('saved models', () => {
+  it('a template with an unknown field, two runs on one path, or a path inside a run folder are refused before training', () => {
+    const dir = scratchDir('save-model');
+    const out = join(dir, 'results');
+    const unknown = runCli(['run', writeExperiment(dir, { ...TINY_SPEC, saveModel: 'pre/{nosuch}' }, 'a.ts'), '--out', out]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/saveModel: unknown field \{nosuch\}; fields: \{seed\}, \{runId\}/);
+    const shared = runCli(['run', writeExperiment(dir, { ...TINY_SPEC, saveModel: 'pre/{model}', seeds: [0, 1] }, 'b.ts'), '--out', out]);
+    expect(shared.code).toBe(2);
+    expect(shared.stderr).toMatch(/saveModel: 'pre\/\{model\}' gives runs adamw-s0-\w+ and adamw-s1-\w+ the same path pre\/mlp; add a field that tells them apart, e\.g\. \{seed\}/);
+    const inside = runCli(['run', writeExperiment(dir, { ...TINY_SPEC, saveModel: '{experiment}/{runId}/model' }, 'c.ts'), '--out', out]);
+    expect(inside.code).toBe(2);
+    expect(inside.stderr).toMatch(/saveModel: '\{experiment\}\/\{runId\}\/model' puts run adamw-s0-\w+'s model inside run folder tiny\/adamw-s0-\w+/);
+    expect(existsSync(out)).toBe(false);
+    const fine = runCli(['run', writeExperiment(dir, { ...TINY_SPEC, saveModel: 'pre/{model}-{seed}', seeds: [0, 1] }, 'd.ts'), '--out', out, '--quiet']);
+    expect(fine.code).toBe(0);
+    expect(readdirSync(join(out, 'pre')).sort()).toEqual(['mlp-0', 'mlp-1']);
+  });
+});
