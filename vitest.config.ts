@@ -5,8 +5,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Each file gets its own process: tfjs keeps one engine and one backend per process.
     pool: 'forks',
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // A guard against a hang, not a speed limit: CI machines are shared and can be several
+    // times slower than a developer's, and no test may fail for that alone.
+    testTimeout: 900_000,
+    hookTimeout: 900_000,
     // Two cores: more workers only make the CPU-bound training tests slower.
     maxWorkers: 2,
   },
