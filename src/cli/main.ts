@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { ExperimentError } from '../experiment/validate.js';
 import { BACKEND_CHOICES, BackendUnavailableError, type BackendChoice } from '../tensor/backend.js';
 import { TraceFormatError } from '../optim/replay.js';
+import { PluginLoadError } from '../plugin/registry.js';
 import { replayCommand } from './replay-command.js';
 import { FORMATS, GROUP_COLUMNS, METRICS, type Format } from '../report/compare.js';
 import { compareCommand } from './compare-command.js';
@@ -16,7 +17,14 @@ import { runCommand, runCommandBuilder, type RunArgs } from './run-command.js';
 
 /** Errors that are the user's to fix: printed as one clear message, exit code 2. */
 function isUsageError(e: unknown): boolean {
-  return e instanceof UsageError || e instanceof ExperimentError || e instanceof BackendUnavailableError || e instanceof TraceFormatError || e instanceof NativeSetupError;
+  return (
+    e instanceof UsageError ||
+    e instanceof ExperimentError ||
+    e instanceof BackendUnavailableError ||
+    e instanceof TraceFormatError ||
+    e instanceof NativeSetupError ||
+    e instanceof PluginLoadError
+  );
 }
 
 /** Parses argv, runs a command, returns the exit code (0 ok, 1 a run failed, 2 bad usage or experiment). */

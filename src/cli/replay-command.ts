@@ -1,4 +1,6 @@
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from './exit-codes.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { PluginRegistry } from '../plugin/registry.js';
 import { readTrace, relativeError, replayTrace } from '../optim/replay.js';
@@ -13,6 +15,7 @@ export interface ReplayArgs {
 
 /** Replays an optimizer trace through the real plugins; reports the worst relative error when the trace has expectations. */
 export async function replayCommand(args: ReplayArgs, io: CliIO): Promise<number> {
+  if (resolve(args.out) === resolve(args.trace)) throw new UsageError(`--out ${args.out} is the trace itself; name another file`);
   const trace = readTrace(args.trace);
   const backend = await selectBackend(args.backend);
   const result = await replayTrace(trace, new PluginRegistry(builtinPlugins));

@@ -52,23 +52,48 @@ export function traceToPlugin(trace: OptimizerTrace, registry: PluginRegistry): 
   }
 }
 
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isNumbers = (x: unknown, length: number): boolean => Array.isArray(x) && x.length === length && x.every((v) => typeof v === 'number' && Number.isFinite(v));
+
+/** Reads and checks a trace completely, so that replaying it can only fail for the optimizer's own reasons. */
 export function readTrace(path: string): OptimizerTrace {
-  let trace: OptimizerTrace;
+  let raw: unknown;
   try {
-    trace = JSON.parse(readFileSync(path, 'utf8')) as OptimizerTrace;
+    raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new TraceFormatError(`${path}: ${(e as Error).message}`);
   }
-  if (trace.format !== 'optimizer-trace/1') throw new TraceFormatError(`${path}: format must be "optimizer-trace/1", got ${JSON.stringify(trace.format)}`);
-  if (!Array.isArray(trace.params) || !Array.isArray(trace.steps)) throw new TraceFormatError(`${path}: needs "params" and "steps" arrays`);
-  for (const p of trace.params) {
-    const size = p.shape.reduce((a, b) => a * b, 1);
-    if (p.init.length !== size) throw new TraceFormatError(`${path}: params ${p.name}: init has ${p.init.length} values for shape [${p.shape}]`);
-    trace.steps.forEach((s, i) => {
-      if (s.grads[p.name]?.length !== size) throw new TraceFormatError(`${path}: steps[${i}].grads.${p.name} must have ${size} values`);
-    });
-  }
-  return trace;
+  const fail = (where: string, what: string): never => {
+    throw new TraceFormatError(`${path}: ${where} ${what}`);
+  };
+  if (!isObject(raw)) fail('the trace', 'must be a JSON object');
+  const trace = raw as Record<string, unknown>;
+  if (trace.format !== 'optimizer-trace/1') fail('format', `must be "optimizer-trace/1", got ${JSON.stringify(trace.format)}`);
+  if (typeof trace.optimizer !== 'string') fail('optimizer', 'must be a string');
+  if (!isObject(trace.config)) fail('config', 'must be an object of the optimizer\'s settings');
+  if (!Array.isArray(trace.params) || !Array.isArray(trace.steps)) fail('the trace', 'needs "params" and "steps" arrays');
+  const sizes = new Map<string, number>();
+  (trace.params as unknown[]).forEach((p, i) => {
+    if (!isObject(p) || typeof p.name !== 'string') return fail(`params[${i}]`, 'must be { name, shape, init }');
+    if (sizes.has(p.name)) fail(`params[${i}]`, `repeats the name '${p.name}'`);
+    if (!Array.isArray(p.shape) || !p.shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) fail(`params ${p.name}`, 'needs a shape: an array of sizes');
+    const size = (p.shape as number[]).reduce((a, b) => a * b, 1);
+    if (!isNumbers(p.init, size)) fail(`params ${p.name}`, `init must be ${size} finite numbers for shape [${p.shape}]`);
+    sizes.set(p.name, size);
+  });
+  (trace.steps as unknown[]).forEach((st, i) => {
+    if (!isObject(st) || !isObject(st.grads)) return fail(`steps[${i}]`, 'must be { grads: { <param>: numbers } }');
+    for (const [name, size] of sizes) if (!isNumbers(st.grads[name], size)) fail(`steps[${i}].grads.${name}`, `must be ${size} finite numbers`);
+    for (const name of Object.keys(st.grads)) if (!sizes.has(name)) fail(`steps[${i}].grads.${name}`, 'names no parameter of the trace');
+    if (st.expected !== undefined) {
+      if (!isObject(st.expected)) fail(`steps[${i}].expected`, 'must be an object of parameter values');
+      for (const [name, values] of Object.entries(st.expected as Record<string, unknown>)) {
+        if (!sizes.has(name)) fail(`steps[${i}].expected.${name}`, 'names no parameter of the trace');
+        if (!isNumbers(values, sizes.get(name)!)) fail(`steps[${i}].expected.${name}`, `must be ${sizes.get(name)} finite numbers`);
+      }
+    }
+  });
+  return trace as unknown as OptimizerTrace;
 }
 
 /**

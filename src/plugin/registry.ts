@@ -51,6 +51,9 @@ function isPluginDefinition(x: unknown): x is PluginDefinition {
   );
 }
 
+/** A plugin module that cannot be imported: the user's to fix. */
+export class PluginLoadError extends Error {}
+
 /**
  * Imports a user's plugin module (a .ts/.js path or a package name) and
  * returns every plugin definition it exports (default export, named exports,
@@ -62,7 +65,7 @@ export async function loadPluginModule(specifier: string): Promise<PluginDefinit
   try {
     mod = (await import(target)) as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`cannot load plugin module '${specifier}': ${(e as Error).message.split('\n')[0]}`);
+    throw new PluginLoadError(`cannot load plugin module '${specifier}': ${(e as Error).message.split('\n')[0]}`);
   }
   const found: PluginDefinition[] = [];
   for (const value of Object.values(mod)) {

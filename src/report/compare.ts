@@ -3,9 +3,9 @@ import type { ResolvedComponent } from '../experiment/spec.js';
 // `anchorage compare`: reads runs back from their Arrow tables, groups them,
 // and reports each continual-learning metric as mean ± std over seeds. Runs
 // that did not complete are listed, never averaged in.
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { accuracyMatrix, summarize, type ContinualSummary } from '../metrics/continual.js';
-import { RUN_FILES, findRunDirs, readRunRecord, runProblem } from '../results/run-dir.js';
+import { RUN_FILES, findRunDirs, readRunRecord, recordFileProblem, runProblem } from '../results/run-dir.js';
 import { readRows, type EvalRow } from '../results/tables.js';
 import { meanStd, pct, renderTable } from './format.js';
 import { formatMatrix } from './summary.js';
@@ -117,7 +117,13 @@ function loadRun(dir: string): LoadedRun | undefined {
 }
 
 export function compareRuns(root: string, by: GroupColumn[]): Comparison {
-  const runs = findRunDirs(root).map(loadRun).filter((r): r is LoadedRun => !!r);
+  const dirs = findRunDirs(root);
+  // A run folder whose run.json does not read is listed by its path, never skipped in silence.
+  const unreadable = dirs.flatMap((dir) => {
+    const problem = recordFileProblem(dir);
+    return problem ? [{ runId: basename(dir), status: `unreadable: ${problem}`, dir }] : [];
+  });
+  const runs = dirs.map(loadRun).filter((r): r is LoadedRun => !!r);
   const done = runs.filter((r) => r.complete);
   const groups = new Map<string, Group>();
   for (const run of done) {
@@ -144,7 +150,7 @@ export function compareRuns(root: string, by: GroupColumn[]): Comparison {
   return {
     by,
     groups: sorted,
-    notComplete: runs.filter((r) => !r.complete).map((r) => ({ runId: r.runId, status: r.complete ? 'completed' : r.status === 'completed' ? 'incomplete' : r.status, dir: r.dir })),
+    notComplete: [...runs.filter((r) => !r.complete).map((r) => ({ runId: r.runId, status: r.complete ? 'completed' : r.status === 'completed' ? 'incomplete' : r.status, dir: r.dir })), ...unreadable],
   };
 }
 

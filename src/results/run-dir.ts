@@ -23,9 +23,31 @@ export function readRunRecord(dir: string): RunRecord | undefined {
   const path = join(dir, RUN_FILES.run);
   if (!existsSync(path)) return undefined;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+    const record = JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+    return recordProblem(record) ? undefined : record;
   } catch {
     return undefined;
+  }
+}
+
+/** What is wrong with a parsed run.json, if anything: the fields every reader relies on. */
+function recordProblem(record: unknown): string | undefined {
+  if (typeof record !== 'object' || record === null) return 'not an object';
+  const r = record as Partial<RunRecord>;
+  if (r.format !== 'anchorage-run/1') return `format is ${JSON.stringify(r.format)}, not "anchorage-run/1"`;
+  if (typeof r.runId !== 'string' || typeof r.experiment !== 'string' || typeof r.status !== 'string') return 'runId, experiment or status is missing';
+  return undefined;
+}
+
+/** Why a folder's run.json cannot be read as a run record (undefined when it can, or when there is none). */
+export function recordFileProblem(dir: string): string | undefined {
+  const path = join(dir, RUN_FILES.run);
+  if (!existsSync(path)) return undefined;
+  try {
+    const p = recordProblem(JSON.parse(readFileSync(path, 'utf8')));
+    return p ? `${RUN_FILES.run}: ${p}` : undefined;
+  } catch (e) {
+    return `${RUN_FILES.run} is not valid JSON (${(e as Error).message})`;
   }
 }
 

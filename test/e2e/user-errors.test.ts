@@ -1,0 +1,76 @@
+// A user's mistake gets one clear message and a non-zero exit — never a stack
+// trace, never silence — and never touches files it should not.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, ROOT, runCli, scratchDir } from '../helpers.js';
+
+const GOLDEN = join(ROOT, 'test', 'fixtures', 'golden', 'adamw_plain.json');
+
+describe('replay-optimizer on malformed traces', () => {
+  const golden = JSON.parse(readFileSync(GOLDEN, 'utf8'));
+  const cases: [string, (t: any) => unknown, RegExp][] = [
+    ['a param without a shape', (t) => (delete t.params[0].shape, t), /params \S+ needs a shape/],
+    ['a step without grads', (t) => (delete t.steps[1].grads, t), /steps\[1\] must be \{ grads/],
+    ['null', () => null, /the trace must be a JSON object/],
+    ['config: null', (t) => ((t.config = null), t), /config must be an object/],
+    ['string gradients', (t) => ((t.steps[0].grads[t.params[0].name] = t.steps[0].grads[t.params[0].name].map(String)), t), /steps\[0\]\.grads\.\S+ must be \d+ finite numbers/],
+    ['expected naming an unknown param', (t) => ((t.steps[0].expected = { nosuch: [1] }), t), /steps\[0\]\.expected\.nosuch names no parameter/],
+    ['a duplicate param name', (t) => (t.params.push({ ...t.params[0] }), t), /repeats the name/],
+  ];
+  for (const [what, mutate, message] of cases) {
+    it(`reports ${what} (exit 2, no stack trace, no output written)`, () => {
+      const dir = scratchDir('trace');
+      const path = join(dir, 'trace.json');
+      writeFileSync(path, JSON.stringify(mutate(structuredClone(golden))));
+      const r = runCli(['replay-optimizer', path, '--out', join(dir, 'out.json')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(dir, 'out.json'))).toBe(false);
+    });
+  }
+
+  it('refuses --out equal to the trace, leaving the trace as it was', () => {
+    const dir = scratchDir('trace-out');
+    const path = join(dir, 'trace.json');
+    writeFileSync(path, readFileSync(GOLDEN));
+    const r = runCli(['replay-optimizer', path, '--out', path]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--out .* is the trace itself/);
+    expect(readFileSync(path).equals(readFileSync(GOLDEN))).toBe(true);
+  });
+});
+
+describe('other user errors', () => {
+  it('compare on a file, plugins --load of a missing module: one line, exit 2', () => {
+    const onFile = runCli(['compare', join(ROOT, 'README.md')]);
+    expect(onFile.code).toBe(2);
+    expect(onFile.stderr).toMatch(/README\.md is a file; compare takes a results folder/);
+    const load = runCli(['plugins', '--load', './nope.ts']);
+    expect(load.code).toBe(2);
+    expect(load.stderr).toMatch(/cannot load plugin module '.*nope\.ts': Cannot find module/);
+    for (const r of [onFile, load]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('`anchorage plugins | head -1` ends quietly (a closed pipe is not an error)', () => {
+    const r = spawnSync('bash', ['-c', `'${process.execPath}' '${BIN}' plugins | head -1; exit \${PIPESTATUS[0]}`], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stdout).toBe('dataset:\n');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('compare lists run folders whose run.json is not JSON or not a run record by path', () => {
+    const dir = scratchDir('bad-record');
+    mkdirSync(join(dir, 'x', 'broken'), { recursive: true });
+    mkdirSync(join(dir, 'x', 'empty'), { recursive: true });
+    writeFileSync(join(dir, 'x', 'broken', 'run.json'), '{bad');
+    writeFileSync(join(dir, 'x', 'empty', 'run.json'), '{}');
+    const r = runCli(['compare', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/broken: unreadable: run\.json is not valid JSON/);
+    expect(r.stdout).toMatch(/empty: unreadable: run\.json: format is undefined, not "anchorage-run\/1"/);
+    expect(r.stdout).not.toMatch(/undefined: undefined/);
+  });
+});
