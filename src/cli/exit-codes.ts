@@ -6,5 +6,7 @@ export const EXIT = {
   usage: 2,
 } as const;
 
+import { UserError } from '../errors.js';
+
 /** An error whose message is meant for the user as is (no stack trace). */
-export class UsageError extends Error {}
+export class UsageError extends UserError {}

@@ -1,31 +1,16 @@
 import yargs from 'yargs';
-import { ExperimentError } from '../experiment/validate.js';
-import { BACKEND_CHOICES, BackendUnavailableError, type BackendChoice } from '../tensor/backend.js';
-import { TraceFormatError } from '../optim/replay.js';
-import { PluginLoadError } from '../plugin/registry.js';
-import { replayCommand } from './replay-command.js';
-import { FORMATS, GROUP_COLUMNS, METRICS, type Format } from '../report/compare.js';
-import { compareCommand } from './compare-command.js';
-import { NativeSetupError, TENSORFLOW_VERSION, setupNative } from '../tensor/native-setup.js';
 import { fileURLToPath } from 'node:url';
-
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// Only light modules here: each command loads what it needs (TensorFlow.js,
+// Arrow, the plugins) when it runs, so that --help and argument errors are quick.
+import { UserError } from '../errors.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../tensor/backend-choices.js';
+import { FORMATS, GROUP_COLUMNS, METRICS, type Format } from '../report/columns.js';
+import { TENSORFLOW_VERSION } from '../tensor/native-setup.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { processIO, type CliIO } from './io.js';
-import { pluginsCommand } from './plugins-command.js';
-import { runCommand, runCommandBuilder, type RunArgs } from './run-command.js';
+import { runCommandBuilder, type RunArgs } from './run-args.js';
 
-/** Errors that are the user's to fix: printed as one clear message, exit code 2. */
-function isUsageError(e: unknown): boolean {
-  return (
-    e instanceof UsageError ||
-    e instanceof ExperimentError ||
-    e instanceof BackendUnavailableError ||
-    e instanceof TraceFormatError ||
-    e instanceof NativeSetupError ||
-    e instanceof PluginLoadError
-  );
-}
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Parses argv, runs a command, returns the exit code (0 ok, 1 a run failed, 2 bad usage or experiment). */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
@@ -34,6 +19,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     .scriptName('anchorage')
     .usage('$0 <command> [options]\n\nContinual-learning and low-label fine-tuning experiments on TensorFlow.js.')
     .command<RunArgs>('run <experiment>', 'run an experiment module: train, evaluate, write Arrow results', runCommandBuilder, async (args) => {
+      const { runCommand } = await import('./run-command.js');
       code = await runCommand(args, io);
     })
     .command(
@@ -44,6 +30,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
           .option('load', { type: 'string', array: true, describe: 'also load these plugin modules' })
           .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
       async (args) => {
+        const { pluginsCommand } = await import('./plugins-command.js');
         code = await pluginsCommand({ load: args.load as string[] | undefined, json: args.json }, io);
       },
     )
@@ -62,6 +49,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
               '\nRuns that failed, diverged, were interrupted or are incomplete are listed, never averaged in.',
           ),
       async (args) => {
+        const { compareCommand } = await import('./compare-command.js');
         code = compareCommand({ results: args.results as string, by: args.by, format: args.format as Format, matrix: args.matrix }, io);
       },
     )
@@ -76,6 +64,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
           .example('$0 setup native --from tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl', '')
           .example('$0 setup native --download', ''),
       async (args) => {
+        const { setupNative } = await import('../tensor/native-setup.js');
         const r = setupNative({ root: PROJECT_ROOT, from: args.from as string | undefined, download: args.download as boolean, log: (l) => io.out(`${l}\n`) });
         io.out(`native backend ready: TensorFlow ${r.tensorflow} (${r.binding}); 'auto' now selects it\n`);
       },
@@ -89,6 +78,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
           .option('out', { type: 'string', demandOption: true, describe: 'result JSON: {"steps": [{"params": {"<name>": [...]}}]}' })
           .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'backend to replay on' }),
       async (args) => {
+        const { replayCommand } = await import('./replay-command.js');
         code = await replayCommand({ trace: args.trace as string, out: args.out as string, backend: args.backend as BackendChoice }, io);
       },
     )
@@ -105,7 +95,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   try {
     await cli.parseAsync();
   } catch (e) {
-    if (isUsageError(e)) {
+    if (e instanceof UserError) {
       io.err(`anchorage: ${(e as Error).message}\n`);
       return EXIT.usage;
     }

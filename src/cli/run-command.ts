@@ -18,6 +18,7 @@ import { preflight } from '../run/preflight.js';
 import { DatasetCache } from '../run/container.js';
 import { isRunComplete, runDir } from '../results/run-dir.js';
 import type { CliIO } from './io.js';
+import type { RunArgs } from './run-args.js';
 
 export function parseSeeds(text: string): number[] {
   const seeds: number[] = [];
@@ -37,19 +38,6 @@ export function parseSeeds(text: string): number[] {
   if (seeds.length > MAX_SEEDS) throw new UsageError(`--seeds: ${seeds.length} seeds; at most ${MAX_SEEDS} per experiment`);
   if (seeds.length === 0) throw new UsageError('--seeds: give at least one seed, e.g. --seeds 0,1,2');
   return seeds;
-}
-
-export interface RunArgs {
-  experiment: string;
-  seeds?: string;
-  backend: BackendChoice;
-  out: string;
-  epochs?: number;
-  steps?: number;
-  quiet: boolean;
-  rerun: boolean;
-  shard?: string;
-  workers: number;
 }
 
 /**
@@ -105,22 +93,6 @@ export function resolveShard(arg: string | undefined, env: NodeJS.ProcessEnv): {
   const m = /^(\d+)\/(\d+)$/.exec(text);
   if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard must be i/N with 0 <= i < N, got '${text}'`);
   return { index: Number(m[1]), count: Number(m[2]) };
-}
-
-export function runCommandBuilder(y: Argv): Argv<RunArgs> {
-  return y
-    .positional('experiment', { type: 'string', describe: 'experiment module (.ts), e.g. experiments/split-mnist.ts', demandOption: true })
-    .option('seeds', { type: 'string', describe: 'seeds to run, e.g. 0,1,2 or 0-4 (default: the experiment\'s)' })
-    .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tensorflow (native), wasm, cpu; auto takes the fastest that loads' })
-    .option('out', { type: 'string', default: 'results', describe: 'results root; runs go to <out>/<experiment>/<run-id>/' })
-    .option('epochs', { type: 'number', describe: 'override train.epochs of the experiment' })
-    .option('steps', { type: 'number', describe: 'override train.steps (optimizer steps per task; 0: use epochs)' })
-    .option('quiet', { type: 'boolean', default: false, describe: 'no progress output; only the final report' })
-    .option('shard', { type: 'string', describe: 'run only shard i of N (i/N, 0-based), e.g. 0/2; default from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX' })
-    .option('workers', { type: 'number', default: 1, describe: 'run the experiment over N worker processes (each takes shard i/N)' })
-    .option('rerun', { type: 'boolean', default: false, describe: 'run again even where complete results exist (default: skip them)' })
-    .example('$0 run experiments/split-mnist.ts', 'the demo: Split MNIST, class-incremental, AdamW')
-    .example('$0 run my-exp.ts --seeds 0-2 --backend wasm', 'three seeds on the wasm backend') as unknown as Argv<RunArgs>;
 }
 
 export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {

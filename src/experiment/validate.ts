@@ -5,12 +5,13 @@ import { strategyLabel } from './strategy-label.js';
 import { MODEL_TEMPLATE_FIELDS, modelPathProblems, unknownTemplateFields } from './model-path.js';
 import { resolveOptions, type Problem } from '../plugin/options.js';
 import type { PluginRegistry } from '../plugin/registry.js';
+import { UserError } from '../errors.js';
 import { Rng, hashString } from '../tensor/rng.js';
 import { CORRUPTIONS, type OodSpec } from '../data/corruptions.js';
 import type { ResolvedComponent, RunConfig } from './spec.js';
 import type { StrategyRole } from '../contracts/strategy.js';
 
-export class ExperimentError extends Error {
+export class ExperimentError extends UserError {
   constructor(
     readonly source: string,
     readonly problems: Problem[],

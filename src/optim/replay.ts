@@ -2,6 +2,7 @@
 // through the real optimizer plugins: the check that our optimizers compute
 // what the reference implementations compute.
 import { readFileSync } from 'node:fs';
+import { UserError } from '../errors.js';
 import { tf } from '../tensor/tf.js';
 import type { Model } from '../contracts/model.js';
 import type { NamedTensors } from '../contracts/optimizer.js';
@@ -24,7 +25,7 @@ export interface ReplayResult {
   steps: { params: Record<string, number[]> }[];
 }
 
-export class TraceFormatError extends Error {}
+export class TraceFormatError extends UserError {}
 
 /** The trace's optimizer name and config keys → a plugin name and its options. */
 export function traceToPlugin(trace: OptimizerTrace, registry: PluginRegistry): { plugin: string; options: Record<string, unknown> } {

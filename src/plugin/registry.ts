@@ -1,3 +1,4 @@
+import { UserError } from '../errors.js';
 import { pathToFileURL } from 'node:url';
 import type { PluginDefinition } from './define-plugin.js';
 import { PLUGIN_KINDS, type PluginKind } from './kinds.js';
@@ -52,7 +53,7 @@ function isPluginDefinition(x: unknown): x is PluginDefinition {
 }
 
 /** A plugin module that cannot be imported: the user's to fix. */
-export class PluginLoadError extends Error {}
+export class PluginLoadError extends UserError {}
 
 /**
  * Imports a user's plugin module (a .ts/.js path or a package name) and

@@ -4,11 +4,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { tf } from './tf.js';
+import { UserError } from '../errors.js';
 import { installWasmSliceKernel } from './kernels/wasm-slice.js';
 import { installWasmGradientKernels } from './kernels/wasm-gradients.js';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+import { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
+export { BACKEND_CHOICES, type BackendChoice };
 export type BackendName = Exclude<BackendChoice, 'auto'>;
 
 export interface BackendInfo {
@@ -21,7 +22,7 @@ export interface BackendInfo {
   versions: Record<string, string>;
 }
 
-export class BackendUnavailableError extends Error {}
+export class BackendUnavailableError extends UserError {}
 
 const require = createRequire(import.meta.url);
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;

@@ -2,6 +2,7 @@
 // TensorFlow C library found locally — a libtensorflow tarball or the shared
 // libraries inside a tensorflow-cpu wheel — for machines whose npm install
 // cannot download libtensorflow (air-gapped clusters, this project's CI).
+import { UserError } from '../errors.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,7 +12,7 @@ export const TFJS_NODE_VERSION = '4.22.0';
 /** The TensorFlow whose C API tfjs-node 4.22's binding is known to build and run against. */
 export const TENSORFLOW_VERSION = '2.21.0';
 
-export class NativeSetupError extends Error {}
+export class NativeSetupError extends UserError {}
 
 export interface SetupOptions {
   /** Project root (where node_modules is). */

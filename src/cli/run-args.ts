@@ -1,0 +1,34 @@
+// The `run` command's arguments, declared apart from the command so that
+// parsing them (and --help) loads nothing heavy.
+import type { Argv } from 'yargs';
+import { BACKEND_CHOICES, type BackendChoice } from '../tensor/backend-choices.js';
+
+export interface RunArgs {
+  experiment: string;
+  seeds?: string;
+  backend: BackendChoice;
+  out: string;
+  epochs?: number;
+  steps?: number;
+  quiet: boolean;
+  rerun: boolean;
+  shard?: string;
+  workers: number;
+}
+
+export function runCommandBuilder(y: Argv): Argv<RunArgs> {
+  return y
+    .positional('experiment', { type: 'string', describe: 'experiment module (.ts), e.g. experiments/split-mnist.ts', demandOption: true })
+    .option('seeds', { type: 'string', describe: 'seeds to run, e.g. 0,1,2 or 0-4 (default: the experiment\'s)' })
+    .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'tensorflow (native), wasm, cpu; auto takes the fastest that loads' })
+    .option('out', { type: 'string', default: 'results', describe: 'results root; runs go to <out>/<experiment>/<run-id>/' })
+    .option('epochs', { type: 'number', describe: 'override train.epochs of the experiment' })
+    .option('steps', { type: 'number', describe: 'override train.steps (optimizer steps per task; 0: use epochs)' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'no progress output; only the final report' })
+    .option('shard', { type: 'string', describe: 'run only shard i of N (i/N, 0-based), e.g. 0/2; default from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX' })
+    .option('workers', { type: 'number', default: 1, describe: 'run the experiment over N worker processes (each takes shard i/N)' })
+    .option('rerun', { type: 'boolean', default: false, describe: 'run again even where complete results exist (default: skip them)' })
+    .example('$0 run experiments/split-mnist.ts', 'the demo: Split MNIST, class-incremental, AdamW')
+    .example('$0 run my-exp.ts --seeds 0-2 --backend wasm', 'three seeds on the wasm backend') as unknown as Argv<RunArgs>;
+}
+
