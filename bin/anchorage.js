@@ -14,5 +14,15 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
+// Node ends a process whose top-level await never settles with code 13 and no
+// word of why; here that can only be an experiment or plugin module that never finishes loading.
+let finished = false;
+process.on('exit', (code) => {
+  if ((code === 13 || process.exitCode === 13) && !finished) {
+    process.stderr.write('anchorage: the command never finished: a module it loaded (the experiment, or a plugin module) has a top-level await that never settles\n');
+    process.exitCode = 2;
+  }
+});
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
+finished = true;

@@ -3,7 +3,7 @@ import { resultsFolderProblem } from '../results/writable.js';
 import { Rng } from '../tensor/rng.js';
 import { MAX_SEEDS } from '../experiment/validate.js';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
@@ -83,7 +83,13 @@ export function resolveShard(arg: string | undefined, env: NodeJS.ProcessEnv): {
   let text = arg;
   if (text === undefined && env.SLURM_ARRAY_TASK_ID !== undefined && env.SLURM_ARRAY_TASK_COUNT !== undefined) {
     const min = Number(env.SLURM_ARRAY_TASK_MIN ?? 0);
-    text = `${Number(env.SLURM_ARRAY_TASK_ID) - min}/${env.SLURM_ARRAY_TASK_COUNT}`;
+    const [id, count] = [Number(env.SLURM_ARRAY_TASK_ID), Number(env.SLURM_ARRAY_TASK_COUNT)];
+    if (!Number.isInteger(id - min) || !Number.isInteger(count) || count < 1 || id - min < 0 || id - min >= count) {
+      throw new UsageError(
+        `Slurm array task ${env.SLURM_ARRAY_TASK_ID} (SLURM_ARRAY_TASK_MIN ${min}) is not one of the ${env.SLURM_ARRAY_TASK_COUNT} tasks of SLURM_ARRAY_TASK_COUNT; anchorage shards by the array's index (give --array=0-${Number.isInteger(count) ? count - 1 : 'N-1'} or --shard i/N)`,
+      );
+    }
+    text = `${id - min}/${count}`;
   }
   if (text === undefined && env.JOB_COMPLETION_INDEX !== undefined) {
     if (env.ANCHORAGE_SHARDS === undefined) throw new UsageError('JOB_COMPLETION_INDEX is set: also set ANCHORAGE_SHARDS to the Job\'s completions');
@@ -141,8 +147,10 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
       datasets,
       observe: args.quiet ? undefined : (events) => showProgress(events, { tty: io.isTTY, write: io.out }),
       onSkip: (config, dir) => io.out(`run ${config.runId}: complete results exist in ${dir}; skipped (--rerun to run again)\n`),
+      onBusy: (config, pid) => io.out(`run ${config.runId}: being trained by another process (pid ${pid}); skipped\n`),
     });
-    io.out(formatRunReport(outcomes.map((o) => loadRunResult(o.dir))) + '\n');
+    // Runs another process is training have no record here yet.
+    io.out(formatRunReport(outcomes.filter((o) => existsSync(join(o.dir, 'run.json'))).map((o) => loadRunResult(o.dir))) + '\n');
     io.out(`\nresults: ${resolve(out, loaded.runs[0].experiment)}\n`);
     return outcomes.length === mine.length && outcomes.every((o) => o.status === 'completed') ? EXIT.ok : EXIT.runFailed;
   } finally {

@@ -7,6 +7,7 @@ import { modelPath, runEvents } from '../run/run.js';
 import type { RunEvent, RunStatus } from '../run/events.js';
 import { writeRunResults } from '../results/arrow-writer.js';
 import { isRunComplete, readRunRecord, runDir } from '../results/run-dir.js';
+import { lockRun } from '../results/run-lock.js';
 import type { RunConfig } from './spec.js';
 import type { DatasetCache } from '../run/container.js';
 
@@ -22,6 +23,8 @@ export interface ScheduleOptions {
   datasets?: DatasetCache;
   /** Told about runs skipped because their results are complete. */
   onSkip?: (config: RunConfig, dir: string) => void;
+  /** Told about runs skipped because another live process is training them. */
+  onBusy?: (config: RunConfig, pid: number) => void;
 }
 
 export interface RunOutcome {
@@ -47,12 +50,28 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
       continue;
     }
     if (opts.signal?.aborted) break;
-    // One execution shared by every observer: the writer and the display see the same events.
-    const events = connectable(runEvents(config, registry, backend, { signal: opts.signal, out: opts.out, datasets: opts.datasets }), { connector: () => new Subject<RunEvent>() });
-    const written = writeRunResults(events, opts.out);
-    opts.observe?.(events, config);
-    events.connect();
-    await written;
+    const lock = lockRun(dir);
+    if ('heldBy' in lock) {
+      opts.onBusy?.(config, lock.heldBy);
+      outcomes.push({ config, dir, status: 'interrupted', skipped: true });
+      continue;
+    }
+    try {
+      // Finished while we waited for the lock (another process trained it).
+      if (!opts.rerun && isRunComplete(dir) && modelSaved) {
+        opts.onSkip?.(config, dir);
+        outcomes.push({ config, dir, status: 'completed', skipped: true });
+        continue;
+      }
+      // One execution shared by every observer: the writer and the display see the same events.
+      const events = connectable(runEvents(config, registry, backend, { signal: opts.signal, out: opts.out, datasets: opts.datasets }), { connector: () => new Subject<RunEvent>() });
+      const written = writeRunResults(events, opts.out);
+      opts.observe?.(events, config);
+      events.connect();
+      await written;
+    } finally {
+      lock.release();
+    }
     // A macrotask between runs: only then does Node release the finished run's
     // host buffers (its data copies, its container). Without it a worker that
     // runs many runs back to back grew by about a training set per run (9 GB

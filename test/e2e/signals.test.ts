@@ -4,7 +4,7 @@
 // are sized to take minutes, so a signal that is ignored fails the test by
 // the run's status, not by a race with the clock.
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT, TINY_SPEC, scratchDir, writeExperiment } from '../helpers.js';
@@ -78,5 +78,26 @@ describe('signals', () => {
     expect(r.err.match(/\[worker \d\] \s*SIGTERM: stopping after the current step/g)).toHaveLength(2);
     // Nothing trained to completion, and what was recorded says interrupted.
     for (const record of records(out)) expect(record.status).toBe('interrupted');
+  });
+});
+
+describe('two processes on one results folder', () => {
+  it('the second skips the run the first is training (no doubled work), and a lock left by a killed process is taken over', async () => {
+    const dir = scratchDir('lock');
+    const out = join(dir, 'results');
+    const file = writeExperiment(dir, LONG);
+    const first = start(['run', file, '--out', out], /step \d+\/\d+/);
+    await first.ready;
+    const second = spawnSync(process.execPath, [BIN, 'run', file, '--out', out], { cwd: ROOT, encoding: 'utf8' });
+    expect(second.stdout).toMatch(new RegExp(`run \\S+: being trained by another process \\(pid ${first.child.pid}\\); skipped`));
+    expect(second.status).toBe(1); // its runs are not complete
+    first.child.kill('SIGKILL'); // leaves its lock behind
+    await first.done;
+    // The lock's process is gone: a new run takes it over (and is stopped at once here: only the takeover is checked).
+    const third = start(['run', file, '--out', out], /step \d+\/\d+/);
+    await third.ready;
+    third.child.kill('SIGTERM');
+    expect((await third.done).code).toBe(1);
+    expect(records(out).map((r) => r.status)).toEqual(['interrupted']);
   });
 });

@@ -74,3 +74,20 @@ describe('other user errors', () => {
     expect(r.stdout).not.toMatch(/undefined: undefined/);
   });
 });
+
+describe('environment and module surprises', () => {
+  it('a Slurm array task beyond the array says so (not a --shard message the user never gave)', () => {
+    const r = spawnSync(process.execPath, [BIN, 'run', 'experiments/split-mnist.ts'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '6', SLURM_ARRAY_TASK_COUNT: '4' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/Slurm array task 6 \(SLURM_ARRAY_TASK_MIN 0\) is not one of the 4 tasks/);
+    expect(r.stderr).not.toMatch(/--shard must be/);
+  });
+
+  it('an experiment module whose top-level await never settles gets a message and exit 2, not a silent 13', () => {
+    const dir = scratchDir('tla');
+    writeFileSync(join(dir, 'exp.ts'), `import { defineExperiment } from 'anchorage';\nawait new Promise(() => {});\nexport default defineExperiment({ name: 'x' } as never);\n`);
+    const r = runCli(['run', join(dir, 'exp.ts')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/never finished: a module it loaded .* has a top-level await that never settles/);
+  });
+});
