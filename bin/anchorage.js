@@ -3,6 +3,7 @@
 // experiment module needs a build step. The project's tsconfig is used for
 // every file (it enables the decorators inversify needs), whatever the cwd.
 import { fileURLToPath } from 'node:url';
+import { register as registerHooks } from 'node:module';
 import { register } from 'tsx/esm/api';
 
 // A reader that stops early (`anchorage plugins | head -1`) closes the pipe: that is not an error.
@@ -14,6 +15,8 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
+// After tsx, so that these run first: 'anchorage' is this installation, and a .ts module outside any package is ESM.
+registerHooks('./module-hooks.mjs', import.meta.url);
 // Node ends a process whose top-level await never settles with code 13 and no
 // word of why; here that can only be an experiment or plugin module that never finishes loading.
 let finished = false;
