@@ -40,7 +40,7 @@ function packageVersion(name: string): string | undefined {
  * fails half-way has already registered its kernels): not installed, or
  * installed without its native binding (npm skipped the failed download).
  */
-function nativeBindingMissing(pkg: string): string | undefined {
+export function nativeBindingMissing(pkg: string): string | undefined {
   let root: string;
   try {
     root = dirname(require.resolve(`${pkg}/package.json`));

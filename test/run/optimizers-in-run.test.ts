@@ -60,8 +60,13 @@ describe.each(OPTIMIZERS)('$name in a run', (optimizer) => {
       expect(start.tasks.map((t) => [t.trainExamples, t.validationExamples])).toEqual([[72, 24], [72, 24]]);
     }
     if (optimizer.name === 'ftp' || optimizer.name === 'pgd') {
-      // A row-wise L1 projection never lets a row drift past its radius (up to float error).
-      for (const t of last.tensors) expect(t.constraint).toBeGreaterThan(0);
+      // A row-wise L1 projection never lets a row drift past its radius (up to float error): then
+      // ‖w − w0‖₂ ≤ ‖w − w0‖₁ = Σ_rows ‖row‖₁ ≤ rows × radius (PGD's constraint is its mean radius).
+      const rows: Record<string, number> = { 'fc1.weight': 32, 'fc1.bias': 1, 'head.weight': 4, 'head.bias': 1 };
+      for (const t of last.tensors) {
+        expect(t.constraint).toBeGreaterThan(0);
+        expect(t.distance).toBeLessThanOrEqual(rows[t.tensor] * t.constraint * (1 + 1e-4) + 1e-6);
+      }
     }
   });
 });

@@ -30,6 +30,7 @@ describe('OOD corruptions', () => {
   });
 
   it('blur and rotation need images', () => {
-    expect(() => corrupt(images, [192], { corruption: 'blur', severity: 1 })).toThrow(/needs images/);
+    expect(() => corrupt(images, [192], { corruption: 'blur', severity: 1 })).toThrow(/blur needs images/);
+    expect(() => corrupt(images, [192], { corruption: 'rotation', severity: 1 })).toThrow(/rotation needs images/);
   });
 });
