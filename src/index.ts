@@ -14,6 +14,7 @@ export type { Sampler } from './contracts/sampler.js';
 export type { Model } from './contracts/model.js';
 export type { UpdateRule, Projection, PeriodicPhase, StepContext, NamedTensors, OptimizerComponent, OptimizerState, Schedule, ScheduleCounters } from './contracts/optimizer.js';
 export type * from './contracts/strategy.js';
+export type { Snapshot, SnapshotValue } from './contracts/snapshot.js';
 export { concatTrainingSets, EMPTY_TRAINING_SET } from './contracts/strategy.js';
 export { MemoryBuffer, STORAGE_POLICIES, type StoragePolicy, type MemoryEntry } from './memory/buffer.js';
 export { MemoryBatches, DeviceReservoir } from './memory/device.js';

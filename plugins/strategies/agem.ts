@@ -3,6 +3,7 @@
 // episodic memory; if the step's gradient g points against it (g·g_ref < 0)
 // it is projected: g ← g − (g·g_ref / g_ref·g_ref)·g_ref. The test is a
 // tf.where on the backend, not a read-back.
+import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { OptionError, definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
@@ -62,6 +63,11 @@ export default definePlugin({
       onTaskEnd({ trained }) {
         release();
         memory.add(trained);
+      },
+      checkpoint: () => ({ memory: memory.snapshot(), sampling: sampling.state() }),
+      restore(s) {
+        memory.restore(s.memory as Snapshot);
+        sampling.setState(s.sampling as number[]);
       },
       dispose: release,
     };

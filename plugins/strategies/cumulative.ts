@@ -19,6 +19,8 @@ export default definePlugin({
   options,
   create: () => ({
     name: 'cumulative',
+    checkpoint: () => ({}),
+    restore() {},
     trainingSet: (ctx) => concatTrainingSets(ctx.stream.tasks.slice(0, ctx.task.index + 1).map((t) => ctx.selection(t))),
   }),
 });

@@ -5,6 +5,7 @@
 // from a reservoir memory (filled during training) take a plain
 // cross-entropy over every class. Loss = CE_masked(incoming) + CE(replayed),
 // each a mean over its rows, as in the reference (mammoth's er_ace.py).
+import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
@@ -74,6 +75,12 @@ export default definePlugin({
       },
       onTaskEnd({ trained }) {
         for (const l of trained.labels) seenBefore = Math.max(seenBefore, l);
+      },
+      checkpoint: () => ({ reservoir: reservoir.snapshot(), seenBefore, taskIndex }),
+      restore(s) {
+        reservoir.restore(s.reservoir as Snapshot);
+        seenBefore = s.seenBefore as number;
+        taskIndex = s.taskIndex as number;
       },
       dispose() {
         reservoir.dispose();

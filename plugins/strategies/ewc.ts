@@ -3,6 +3,7 @@
 // information F at the learned weights θ*; later tasks add
 // (λ/2) Σ F·(θ − θ*)² to the loss. Online EWC keeps one running F
 // (F ← γF + F_new) anchored at the latest θ*; offline EWC one term per task.
+import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
@@ -72,6 +73,11 @@ export default definePlugin({
         if (opts.lambda === 0) return undefined;
         const term = penalty.term(params);
         return term ? tf.mul(term, opts.lambda / 2) : undefined;
+      },
+      checkpoint: () => ({ penalty: penalty.snapshot(), rng: rng.state() }),
+      restore(s) {
+        penalty.restore(s.penalty as Snapshot);
+        rng.setState(s.rng as number[]);
       },
       dispose: () => penalty.dispose(),
     };

@@ -4,6 +4,7 @@
 // optimizer are reset to the run's initial state and the task trains on the
 // memory, which already holds the task's examples). The stream itself is
 // never trained on directly.
+import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { OptionError, definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { concatTrainingSets } from '../../src/contracts/strategy.js';
@@ -35,6 +36,10 @@ export default definePlugin({
       onTaskStart({ task, selection }) {
         memory.add(selection(task));
         return { resetModel: true };
+      },
+      checkpoint: () => ({ memory: memory.snapshot() }),
+      restore(s) {
+        memory.restore(s.memory as Snapshot);
       },
       trainingSet() {
         const set = memory.toTrainingSet();

@@ -3,6 +3,7 @@
 // when the step's gradient would increase any of their losses (g·g_k < 0) it
 // is replaced by the closest gradient that increases none, the solution of a
 // small quadratic program (solved exactly on its dual: src/strategies/gem-qp.ts).
+import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { OptionError, definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
@@ -80,6 +81,10 @@ export default definePlugin({
       onTaskEnd({ trained }) {
         release();
         memory.add(trained);
+      },
+      checkpoint: () => ({ memory: memory.snapshot() }),
+      restore(s) {
+        memory.restore(s.memory as Snapshot);
       },
       dispose: release,
     };

@@ -5,6 +5,7 @@
 // chosen by herding on the model's features, an equal share per class; at
 // evaluation the nearest mean of exemplars (in L2-normalised feature space)
 // replaces the network's own classifier.
+import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { OptionError, definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
@@ -126,6 +127,24 @@ export default definePlugin({
       },
       predict({ x }) {
         return means ? nmeScores(model.features!(x, false), means.values, means.absent) : undefined;
+      },
+      checkpoint: () => ({
+        memory: memory.snapshot(),
+        previous: previous ? { ...previous } : null,
+        means: means ? { values: means.values, absent: means.absent } : null,
+        seenLabels: [...seenLabels],
+        pastLabels: [...pastLabels],
+      }),
+      restore(s) {
+        release();
+        memory.restore(s.memory as Snapshot);
+        previous = s.previous ? Object.fromEntries(Object.entries(s.previous as Snapshot).map(([n, t]) => [n, tf.keep(tf.clone(t as tf.Tensor))])) : undefined;
+        const m = s.means as Snapshot | null;
+        means = m ? { values: tf.clone(m.values as tf.Tensor2D), absent: tf.clone(m.absent as tf.Tensor1D) } : undefined;
+        seenLabels.clear();
+        pastLabels.clear();
+        for (const l of s.seenLabels as number[]) seenLabels.add(l);
+        for (const l of s.pastLabels as number[]) pastLabels.add(l);
       },
       dispose: release,
     };

@@ -23,6 +23,8 @@ export default definePlugin({
   options,
   create: () => ({
     name: 'joint',
+    checkpoint: () => ({}),
+    restore() {},
     trainingSet: (ctx) => (ctx.task.index === 0 ? concatTrainingSets(ctx.stream.tasks.map((t) => ctx.selection(t))) : EMPTY_TRAINING_SET),
   }),
 });

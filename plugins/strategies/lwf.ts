@@ -1,6 +1,7 @@
 // LwF — Learning without Forgetting (Li & Hoiem, 2017): the outputs of the
 // model as it was before the current task are distilled into the current one
 // on the current task's inputs (soft targets at temperature T).
+import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
@@ -51,6 +52,14 @@ export default definePlugin({
         const logProbs = tf.logSoftmax(tf.add(tf.div(rawLogits, T), seen));
         const distill = tf.neg(tf.mean(tf.sum(tf.mul(soft, logProbs), 1)));
         return tf.mul(distill, opts.alpha * T * T);
+      },
+      checkpoint: () => ({ previous: previous ? { ...previous } : null, outputsSeen: [...outputsSeen], seen: seen ?? null }),
+      restore(s) {
+        release();
+        previous = s.previous ? Object.fromEntries(Object.entries(s.previous as Snapshot).map(([n, t]) => [n, tf.clone(t as tf.Tensor)])) : undefined;
+        outputsSeen.clear();
+        for (const o of s.outputsSeen as number[]) outputsSeen.add(o);
+        seen = s.seen ? (tf.clone(s.seen as tf.Tensor) as tf.Tensor1D) : undefined;
       },
       dispose: release,
     };

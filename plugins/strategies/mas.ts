@@ -2,6 +2,7 @@
 // importance is how much the squared L2 norm of the network's output moves
 // with it, Ω = mean over examples of |∂‖f(x)‖²/∂θ| (no labels needed); later
 // tasks add λ·Σ Ω·(θ − θ*)² to the loss. Importances accumulate over tasks.
+import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
@@ -65,6 +66,11 @@ export default definePlugin({
         if (opts.lambda === 0) return undefined;
         const term = penalty.term(params);
         return term ? tf.mul(term, opts.lambda) : undefined;
+      },
+      checkpoint: () => ({ penalty: penalty.snapshot(), rng: rng.state() }),
+      restore(s) {
+        penalty.restore(s.penalty as Snapshot);
+        rng.setState(s.rng as number[]);
       },
       dispose: () => penalty.dispose(),
     };

@@ -15,5 +15,5 @@ export default definePlugin({
   name: 'naive',
   description: 'plain fine-tuning on each task in turn (the lower bound)',
   options,
-  create: () => ({ name: 'naive' }),
+  create: () => ({ name: 'naive', checkpoint: () => ({}), restore() {} }),
 });

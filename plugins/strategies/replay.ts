@@ -2,6 +2,7 @@
 // is mixed into every training step of later tasks ("exact replay" in Hsu et
 // al., 2018; van de Ven & Tolias' "replay of stored data"). The replayed rows
 // join the sampled ones in one mean cross-entropy.
+import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { OptionError, definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { MemoryBuffer } from '../../src/memory/buffer.js';
@@ -49,6 +50,11 @@ export default definePlugin({
       onTaskEnd({ trained }) {
         release();
         memory.add(trained);
+      },
+      checkpoint: () => ({ memory: memory.snapshot(), sampling: sampling.state() }),
+      restore(s) {
+        memory.restore(s.memory as Snapshot);
+        sampling.setState(s.sampling as number[]);
       },
       dispose: release,
     };

@@ -5,6 +5,7 @@
 // c·Σ Ω·(θ − θ*)² to the loss (θ* the weights at the last task's end).
 // As in van de Ven & Tolias' reference code, g is the gradient the optimizer
 // was given (of the total loss, penalty included).
+import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
@@ -63,6 +64,10 @@ export default definePlugin({
         if (opts.c === 0) return undefined;
         const term = penalty.term(params);
         return term ? tf.mul(term, opts.c) : undefined;
+      },
+      checkpoint: () => ({ penalty: penalty.snapshot() }),
+      restore(s) {
+        penalty.restore(s.penalty as Snapshot);
       },
       dispose: () => penalty.dispose(),
     };

@@ -14,6 +14,10 @@ export interface RunArgs {
   rerun: boolean;
   shard?: string;
   workers: number;
+  checkpointEvery?: number;
+  checkpointMinutes?: number;
+  keepCheckpoints?: boolean;
+  checkpoints: boolean;
 }
 
 export function runCommandBuilder(y: Argv): Argv<RunArgs> {
@@ -28,6 +32,10 @@ export function runCommandBuilder(y: Argv): Argv<RunArgs> {
     .option('shard', { type: 'string', describe: 'run only shard i of N (i/N, 0-based), e.g. 0/2; default from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX' })
     .option('workers', { type: 'number', default: 1, describe: 'run the experiment over N worker processes (each takes shard i/N)' })
     .option('rerun', { type: 'boolean', default: false, describe: 'run again even where complete results exist (default: skip them)' })
+    .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps within a task (default: the experiment\'s checkpoint.everySteps, 0)' })
+    .option('checkpoint-minutes', { type: 'number', describe: 'checkpoint within a task every M minutes (default: the experiment\'s, 5; 0: off)' })
+    .option('keep-checkpoints', { type: 'boolean', describe: 'keep each run\'s checkpoint after it completes' })
+    .option('checkpoints', { type: 'boolean', default: true, describe: 'checkpoint runs (before each task and within tasks) and resume interrupted ones from them; --no-checkpoints: neither' })
     .example('$0 run experiments/split-mnist.ts', 'the demo: Split MNIST, class-incremental, AdamW')
     .example('$0 run my-exp.ts --seeds 0-2 --backend wasm', 'three seeds on the wasm backend') as unknown as Argv<RunArgs>;
 }

@@ -50,6 +50,10 @@ async function runWorkers(args: RunArgs, io: CliIO): Promise<number[]> {
   if (args.epochs !== undefined) pass.push('--epochs', String(args.epochs));
   if (args.steps !== undefined) pass.push('--steps', String(args.steps));
   if (args.rerun) pass.push('--rerun');
+  if (args.checkpointEvery !== undefined) pass.push('--checkpoint-every', String(args.checkpointEvery));
+  if (args.checkpointMinutes !== undefined) pass.push('--checkpoint-minutes', String(args.checkpointMinutes));
+  if (args.keepCheckpoints !== undefined) pass.push(args.keepCheckpoints ? '--keep-checkpoints' : '--no-keep-checkpoints');
+  if (args.checkpoints === false) pass.push('--no-checkpoints');
   const bin = fileURLToPath(new URL('../../bin/anchorage.js', import.meta.url));
   const spawned: ChildProcess[] = [];
   // Ctrl-C or a scheduler's SIGTERM reaches the parent: every worker gets it and the parent waits for all.
@@ -105,7 +109,15 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   if (args.epochs !== undefined && (!Number.isInteger(args.epochs) || args.epochs < 1)) throw new UsageError(`--epochs must be an integer >= 1, got ${args.epochs}`);
   const seeds = args.seeds !== undefined ? parseSeeds(String(args.seeds)) : undefined;
   if (args.steps !== undefined && (!Number.isInteger(args.steps) || args.steps < 0)) throw new UsageError(`--steps must be an integer >= 0, got ${args.steps}`);
-  const loaded = await loadExperiment(args.experiment, builtinPlugins, { seeds, epochs: args.epochs, steps: args.steps });
+  if (args.checkpointEvery !== undefined && (!Number.isInteger(args.checkpointEvery) || args.checkpointEvery < 0)) throw new UsageError(`--checkpoint-every must be an integer >= 0, got ${args.checkpointEvery}`);
+  if (args.checkpointMinutes !== undefined && (!Number.isFinite(args.checkpointMinutes) || args.checkpointMinutes < 0)) throw new UsageError(`--checkpoint-minutes must be a number >= 0, got ${args.checkpointMinutes}`);
+  const checkpoint = {
+    everySteps: args.checkpointEvery,
+    everyMinutes: args.checkpointMinutes,
+    keep: args.keepCheckpoints,
+    enabled: args.checkpoints === false ? false : undefined,
+  };
+  const loaded = await loadExperiment(args.experiment, builtinPlugins, { seeds, epochs: args.epochs, steps: args.steps, checkpoint });
   if (!Number.isInteger(args.workers) || args.workers < 1) throw new UsageError(`--workers must be an integer >= 1, got ${args.workers}`);
   const shard = resolveShard(args.shard, process.env);
   const unwritable = resultsFolderProblem(args.out);

@@ -10,6 +10,7 @@ import type { Model } from './model.js';
 import type { NamedTensors } from './optimizer.js';
 import type { Task, TaskStream } from './stream.js';
 import type { ScenarioView } from '../run/scenario.js';
+import type { Snapshot } from './snapshot.js';
 
 /**
  * Examples ready to train on: features of the stream's shape, labels already
@@ -203,6 +204,20 @@ export interface Strategy {
   afterStep?(ctx: AfterStepContext): Record<string, Tensor> | undefined;
   onTaskEnd?(ctx: TaskContext & { trained: TrainingSet }): void | Promise<void>;
   predict?(ctx: PredictContext): Tensor | undefined;
+  /**
+   * The strategy's state between tasks (after `onTaskEnd`: memories,
+   * importances, its random generators' positions), for a checkpoint. Return
+   * live tensors; the writer reads them. Step state is the loop's and is
+   * saved without this hook. A strategy without `checkpoint` and `restore`
+   * turns a run's checkpoints off (its resume could not be exact).
+   */
+  checkpoint?(): Snapshot;
+  /**
+   * Puts a `checkpoint()` back into a freshly created strategy, before the
+   * next task's `onTaskStart`. Copy (tf.clone) the tensors you keep: the run
+   * frees the snapshot's tensors afterwards.
+   */
+  restore?(snapshot: Snapshot): void;
   dispose?(): void;
 }
 

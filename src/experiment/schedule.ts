@@ -8,6 +8,7 @@ import type { RunEvent, RunStatus } from '../run/events.js';
 import { writeRunResults } from '../results/arrow-writer.js';
 import { isRunComplete, readRunRecord, runDir } from '../results/run-dir.js';
 import { lockRun } from '../results/run-lock.js';
+import { CheckpointStore, checkpointDir } from '../checkpoint/store.js';
 import type { RunConfig } from './spec.js';
 import type { DatasetCache } from '../run/container.js';
 
@@ -63,12 +64,20 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
         outcomes.push({ config, dir, status: 'completed', skipped: true });
         continue;
       }
+      const checkpoints = new CheckpointStore(checkpointDir(opts.out, config.experiment, config.runId));
+      // --rerun means from the beginning: an old checkpoint would resume the old run.
+      if (opts.rerun) checkpoints.remove();
       // One execution shared by every observer: the writer and the display see the same events.
-      const events = connectable(runEvents(config, registry, backend, { signal: opts.signal, out: opts.out, datasets: opts.datasets }), { connector: () => new Subject<RunEvent>() });
+      const events = connectable(
+        runEvents(config, registry, backend, { signal: opts.signal, out: opts.out, datasets: opts.datasets, checkpoints: config.checkpoint.enabled ? checkpoints : undefined }),
+        { connector: () => new Subject<RunEvent>() },
+      );
       const written = writeRunResults(events, opts.out);
       opts.observe?.(events, config);
       events.connect();
       await written;
+      // Only once the results are in place: until then the checkpoint is what a rerun resumes from.
+      if (readRunRecord(dir)?.status === 'completed' && !config.checkpoint.keep) checkpoints.remove();
     } finally {
       lock.release();
     }

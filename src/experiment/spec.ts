@@ -21,6 +21,21 @@ export interface TrainSpec {
   logEvery?: number;
 }
 
+/**
+ * When a run saves a checkpoint it can resume from (see the README's
+ * "Interrupted runs"): always before each task, and within a task every
+ * `everySteps` steps or `everyMinutes` minutes, whichever comes first.
+ * `false` turns checkpoints off. They do not change a run's results or id.
+ */
+export interface CheckpointSpec {
+  /** Default 0 (no step-count trigger). */
+  everySteps?: number;
+  /** Default 5; 0: no time trigger. */
+  everyMinutes?: number;
+  /** Keep the checkpoint after the run completes. Default false. */
+  keep?: boolean;
+}
+
 export interface EvalSpec {
   /** Examples per forward pass. Default 1000. */
   batchSize?: number;
@@ -81,6 +96,8 @@ export interface ExperimentSpec extends AxisFields {
   saveModel?: string;
   /** Default [0]; `anchorage run --seeds` overrides. */
   seeds?: number[];
+  /** Default { everyMinutes: 5 }; `anchorage run --checkpoint-every/--checkpoint-minutes/--keep-checkpoints/--no-checkpoints` override. */
+  checkpoint?: CheckpointSpec | false;
 }
 
 /** A component with its name and every option resolved (defaults filled in). */
@@ -109,6 +126,15 @@ export interface RunConfig {
   eval: Required<EvalSpec>;
   /** Path template under the results root, or '' for none. */
   saveModel: string;
+  /** Checkpoint policy (not part of the run's identity). */
+  checkpoint: ResolvedCheckpoint;
+}
+
+export interface ResolvedCheckpoint {
+  enabled: boolean;
+  everySteps: number;
+  everyMinutes: number;
+  keep: boolean;
 }
 
 /**

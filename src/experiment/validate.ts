@@ -8,7 +8,7 @@ import type { PluginRegistry } from '../plugin/registry.js';
 import { UserError } from '../errors.js';
 import { Rng, hashString } from '../tensor/rng.js';
 import { CORRUPTIONS, type OodSpec } from '../data/corruptions.js';
-import type { ResolvedComponent, RunConfig } from './spec.js';
+import type { ResolvedCheckpoint, ResolvedComponent, RunConfig } from './spec.js';
 import type { StrategyRole } from '../contracts/strategy.js';
 
 export class ExperimentError extends UserError {
@@ -26,12 +26,13 @@ export interface Overrides {
   epochs?: number;
   /** Steps per task (0: epochs). */
   steps?: number;
+  checkpoint?: Partial<ResolvedCheckpoint>;
 }
 
 /** More seeds than this in one experiment is a typo, not a sweep. */
 export const MAX_SEEDS = 10_000;
 
-const TOP_LEVEL = ['name', 'description', 'axes', 'variants', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds'];
+const TOP_LEVEL = ['name', 'description', 'axes', 'variants', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds', 'checkpoint'];
 const DEFAULTS: Partial<Record<ComponentKind, { name: string }>> = { sampler: { name: 'shuffled' } };
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -227,6 +228,8 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
     else plugins = spec.plugins as string[];
   }
 
+  const checkpoint = resolveCheckpoint(spec.checkpoint, overrides.checkpoint ?? {}, problems);
+
   if (problems.length > 0) throw new ExperimentError(experimentFile, problems);
 
   const variant = Object.fromEntries(
@@ -250,8 +253,33 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
       train: trainResolved,
       eval: evalResolved,
       saveModel,
+      checkpoint,
     };
   });
+}
+
+function resolveCheckpoint(spec: unknown, overrides: Partial<ResolvedCheckpoint>, problems: Problem[]): ResolvedCheckpoint {
+  const resolved: ResolvedCheckpoint = { enabled: true, everySteps: 0, everyMinutes: 5, keep: false };
+  if (spec === false) resolved.enabled = false;
+  else if (spec !== undefined) {
+    if (!isObject(spec)) problems.push({ path: 'checkpoint', message: `must be false or { everySteps?, everyMinutes?, keep? }, got ${JSON.stringify(spec)}` });
+    else {
+      for (const k of Object.keys(spec)) if (!['everySteps', 'everyMinutes', 'keep'].includes(k)) problems.push({ path: `checkpoint.${k}`, message: 'unknown field; allowed: everySteps, everyMinutes, keep' });
+      if (spec.everySteps !== undefined) {
+        if (!Number.isInteger(spec.everySteps) || (spec.everySteps as number) < 0) problems.push({ path: 'checkpoint.everySteps', message: `must be an integer >= 0, got ${JSON.stringify(spec.everySteps)}` });
+        else resolved.everySteps = spec.everySteps as number;
+      }
+      if (spec.everyMinutes !== undefined) {
+        if (typeof spec.everyMinutes !== 'number' || !Number.isFinite(spec.everyMinutes) || spec.everyMinutes < 0) problems.push({ path: 'checkpoint.everyMinutes', message: `must be a number >= 0, got ${JSON.stringify(spec.everyMinutes)}` });
+        else resolved.everyMinutes = spec.everyMinutes;
+      }
+      if (spec.keep !== undefined) {
+        if (typeof spec.keep !== 'boolean') problems.push({ path: 'checkpoint.keep', message: `must be true or false, got ${JSON.stringify(spec.keep)}` });
+        else resolved.keep = spec.keep;
+      }
+    }
+  }
+  return { ...resolved, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
 }
 
 /**

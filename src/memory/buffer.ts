@@ -5,6 +5,7 @@
 import type { TrainingSet } from '../contracts/strategy.js';
 import type { Rng } from '../tensor/rng.js';
 import { herdingOrder } from './herding.js';
+import type { Snapshot } from '../contracts/snapshot.js';
 
 export const STORAGE_POLICIES = ['reservoir', 'class-balanced', 'herding', 'greedy-balanced', 'per-task'] as const;
 /**
@@ -56,6 +57,36 @@ export class MemoryBuffer {
 
   labels(): number[] {
     return [...new Set(this.entries.map((e) => e.label))].sort((a, b) => a - b);
+  }
+
+  /** The stored examples, counters and generator position, for a checkpoint. */
+  snapshot(): Snapshot {
+    const set = this.toTrainingSet();
+    return {
+      capacity: this.capacity,
+      policy: this.policy,
+      features: set.features,
+      labels: set.labels,
+      tasks: set.taskIds,
+      seen: this.seen,
+      seenPerLabel: [...this.seenPerLabel].flat(),
+      rng: this.rng.state(),
+    };
+  }
+
+  /** Replaces the contents with a `snapshot()` of a memory of the same capacity and policy. */
+  restore(s: Snapshot): void {
+    if (s.capacity !== this.capacity || s.policy !== this.policy) throw new Error(`memory snapshot of capacity ${String(s.capacity)} (${String(s.policy)}) does not fit a memory of ${this.capacity} (${this.policy})`);
+    const labels = s.labels as Int32Array;
+    const tasks = s.tasks as Int32Array;
+    const features = s.features as Float32Array;
+    const size = labels.length ? features.length / labels.length : 0;
+    this.entries = Array.from(labels, (label, i) => ({ features: features.slice(i * size, (i + 1) * size), label, task: tasks[i] }));
+    this.seen = s.seen as number;
+    const pairs = s.seenPerLabel as number[];
+    this.seenPerLabel.clear();
+    for (let i = 0; i < pairs.length; i += 2) this.seenPerLabel.set(pairs[i], pairs[i + 1]);
+    this.rng.setState(s.rng as number[]);
   }
 
   /** Adds the examples of a training set according to the policy. */

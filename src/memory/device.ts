@@ -4,6 +4,7 @@
 import { tf } from '../tensor/tf.js';
 import type { Rng } from '../tensor/rng.js';
 import type { StepBatch, StrategyState, TrainingSet } from '../contracts/strategy.js';
+import type { Snapshot } from '../contracts/snapshot.js';
 
 export interface DeviceRows {
   x: tf.Tensor;
@@ -115,6 +116,17 @@ export class DeviceReservoir {
     }
     this.slots = tf.tensor2d(slots, [Math.max(steps, 1), batchSize], 'int32');
     this.samples = tf.tensor2d(samples, [Math.max(steps, 1), this.perStep], 'int32');
+  }
+
+  /** How many examples it has seen and its generator's position (the rows themselves are step state). */
+  snapshot(): Snapshot {
+    return { capacity: this.capacity, seen: this.seen, rng: this.rng.state() };
+  }
+
+  restore(s: Snapshot): void {
+    if (s.capacity !== this.capacity) throw new Error(`reservoir snapshot of capacity ${String(s.capacity)} does not fit a reservoir of ${this.capacity}`);
+    this.seen = s.seen as number;
+    this.rng.setState(s.rng as number[]);
   }
 
   /** Rows in memory before `step` (1-based): 0 means nothing to replay yet. */

@@ -43,6 +43,16 @@ export function showProgress(events: Observable<RunEvent>, opts: ProgressOptions
           `  task ${e.task + 1}/${tasks} ${taskName}  step ${e.step}/${taskSteps}  epoch ${e.epoch + 1}  loss ${e.loss.toFixed(4)}  ${Math.round(e.examplesPerSecond)} ex/s`,
         );
         break;
+      case 'resumed':
+        log(`  resumed from its checkpoint: task ${e.task + 1}/${tasks}, ${e.step ? `after step ${e.step}` : 'at its start'} (${e.rows.length} result rows kept)`);
+        break;
+      case 'checkpoint':
+        // Task boundaries are routine; points within a task and the one written on a signal are worth a line.
+        if (e.reason !== 'task') log(`  checkpoint (${e.reason}): task ${e.task + 1}, step ${e.step}, ${(e.bytes / 1e6).toFixed(1)} MB in ${e.seconds.toFixed(2)} s`);
+        break;
+      case 'warning':
+        log(`  warning: ${e.message}`);
+        break;
       case 'task-end':
         log(`  task ${e.task + 1}/${tasks} done in ${e.seconds.toFixed(1)} s`);
         break;

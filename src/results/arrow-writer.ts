@@ -6,6 +6,13 @@ import { CONSTRAINTS_COLUMNS, EVALS_COLUMNS, STEPS_COLUMNS, buildTable, encodeTa
 import { RUN_FILES, runDir, writeRunAtomically, type RunRecord } from './run-dir.js';
 
 const require = createRequire(import.meta.url);
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
 function versionOf(pkg: string): string {
   try {
     return (require(`${pkg}/package.json`) as { version: string }).version;
@@ -26,83 +33,101 @@ export function writeRunResults(events: Observable<RunEvent>, out: string): Prom
     const constraints: ConstraintRow[] = [];
     let start: RunStart | undefined;
     let written: string | undefined;
-    events.subscribe({
-      next(e) {
-        switch (e.type) {
-          case 'run-start':
-            start = e;
-            break;
-          case 'step':
-            steps.push({
-              run_id: e.runId,
-              task: e.task,
-              epoch: e.epoch,
-              step: e.step,
-              global_step: e.globalStep,
-              loss: e.loss,
-              learning_rate: e.learningRate,
-              examples_per_second: e.examplesPerSecond,
-            });
-            break;
-          case 'constraints':
-            for (const t of e.tensors) {
-              constraints.push({ run_id: e.runId, task: e.task, step: e.step, global_step: e.globalStep, tensor: t.tensor, constraint: t.constraint, distance: t.distance });
-            }
-            break;
-          case 'eval':
-            evals.push({
-              run_id: e.runId,
-              trained_task: e.trainedTask,
-              eval_task: e.evalTask,
-              eval_set: e.evalSet,
-              accuracy: e.accuracy,
-              loss: e.loss,
-              examples: e.examples,
-            });
-            break;
-          case 'run-end': {
-            if (!start) return reject(new Error(`run ${e.runId} ended without a run-start event`));
-            const matrix = accuracyMatrix(evals);
-            const record: RunRecord = {
-              format: 'anchorage-run/1',
-              runId: e.runId,
-              experiment: start.config.experiment,
-              status: e.status,
-              ...(e.error ? { error: e.error } : {}),
-              seed: start.config.seed,
-              scenario: start.config.scenario,
-              backend: start.backend,
-              versions: {
-                anchorage: versionOf('anchorage'),
-                'tfjs-core': start.backend.versions['tfjs-core'],
-                'apache-arrow': versionOf('apache-arrow'),
-                node: process.versions.node,
-              },
-              model: start.model,
-              optimizer: start.optimizer,
-              strategy: start.strategy,
-              tasks: start.tasks,
-              timings: { startedAt: start.startedAt, endedAt: new Date().toISOString(), seconds: e.seconds, steps: e.steps, stepsPerSecond: e.stepsPerSecond },
-              // Derived for convenience; evals.arrow stays the source of truth.
-              summary: matrix ? summarize(matrix.R, matrix.untrained) : null,
-              config: start.config,
-            };
-            const dir = runDir(out, start.config.experiment, e.runId);
-            try {
-              writeRunAtomically(dir, {
-                [RUN_FILES.evals]: encodeTable(buildTable(EVALS_COLUMNS, evals)),
-                [RUN_FILES.steps]: encodeTable(buildTable(STEPS_COLUMNS, steps)),
-                [RUN_FILES.constraints]: encodeTable(buildTable(CONSTRAINTS_COLUMNS, constraints)),
-                [RUN_FILES.run]: JSON.stringify(record, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n',
-              });
-              written = dir;
-            } catch (err) {
-              reject(err);
-            }
-            break;
+    const checkpoints = { written: 0, bytes: 0, seconds: [] as number[], resumedFrom: null as null | { task: number; step: number } };
+    const next = (e: RunEvent): void => {
+      switch (e.type) {
+        case 'resumed':
+          checkpoints.resumedFrom = { task: e.task, step: e.step };
+          for (const row of e.rows) next(row);
+          break;
+        case 'checkpoint':
+          checkpoints.written += 1;
+          checkpoints.bytes = Math.max(checkpoints.bytes, e.bytes);
+          checkpoints.seconds.push(e.seconds);
+          break;
+        case 'run-start':
+          start = e;
+          break;
+        case 'step':
+          steps.push({
+            run_id: e.runId,
+            task: e.task,
+            epoch: e.epoch,
+            step: e.step,
+            global_step: e.globalStep,
+            loss: e.loss,
+            learning_rate: e.learningRate,
+            examples_per_second: e.examplesPerSecond,
+          });
+          break;
+        case 'constraints':
+          for (const t of e.tensors) {
+            constraints.push({ run_id: e.runId, task: e.task, step: e.step, global_step: e.globalStep, tensor: t.tensor, constraint: t.constraint, distance: t.distance });
           }
+          break;
+        case 'eval':
+          evals.push({
+            run_id: e.runId,
+            trained_task: e.trainedTask,
+            eval_task: e.evalTask,
+            eval_set: e.evalSet,
+            accuracy: e.accuracy,
+            loss: e.loss,
+            examples: e.examples,
+          });
+          break;
+        case 'run-end': {
+          if (!start) return reject(new Error(`run ${e.runId} ended without a run-start event`));
+          const matrix = accuracyMatrix(evals);
+          const record: RunRecord = {
+            format: 'anchorage-run/1',
+            runId: e.runId,
+            experiment: start.config.experiment,
+            status: e.status,
+            ...(e.error ? { error: e.error } : {}),
+            seed: start.config.seed,
+            scenario: start.config.scenario,
+            backend: start.backend,
+            versions: {
+              anchorage: versionOf('anchorage'),
+              'tfjs-core': start.backend.versions['tfjs-core'],
+              'apache-arrow': versionOf('apache-arrow'),
+              node: process.versions.node,
+            },
+            model: start.model,
+            optimizer: start.optimizer,
+            strategy: start.strategy,
+            tasks: start.tasks,
+            timings: { startedAt: start.startedAt, endedAt: new Date().toISOString(), seconds: e.seconds, steps: e.steps, stepsPerSecond: e.stepsPerSecond },
+            // Written by this process (a resumed run counts only its own); bytes: the largest checkpoint on disk.
+            checkpoints: {
+              written: checkpoints.written,
+              largestBytes: checkpoints.bytes,
+              medianSeconds: median(checkpoints.seconds),
+              resumedFrom: checkpoints.resumedFrom,
+            },
+            // Derived for convenience; evals.arrow stays the source of truth.
+            summary: matrix ? summarize(matrix.R, matrix.untrained) : null,
+            config: start.config,
+          };
+          const dir = runDir(out, start.config.experiment, e.runId);
+          try {
+            writeRunAtomically(dir, {
+              [RUN_FILES.evals]: encodeTable(buildTable(EVALS_COLUMNS, evals)),
+              [RUN_FILES.steps]: encodeTable(buildTable(STEPS_COLUMNS, steps)),
+              [RUN_FILES.constraints]: encodeTable(buildTable(CONSTRAINTS_COLUMNS, constraints)),
+              [RUN_FILES.run]: JSON.stringify(record, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n',
+            });
+            written = dir;
+          } catch (err) {
+            reject(err);
+          }
+          break;
         }
-      },
+      }
+    };
+    events.subscribe({
+      next,
       error: reject,
       complete: () => (written ? resolve(written) : reject(new Error('run finished without a run-end event'))),
     });

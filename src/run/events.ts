@@ -86,5 +86,37 @@ export interface RunEnd {
   stepsPerSecond: number;
 }
 
-export type RunEvent = RunStart | TaskStart | StepEvent | ConstraintsEvent | EpochEnd | EvalEvent | TaskEnd | RunEnd;
+/**
+ * The run continues from a checkpoint: `rows` are the result rows (eval,
+ * step and constraints events) it had produced before, in their order;
+ * observers that build tables take them as if they had just been emitted.
+ */
+export interface RunResumed {
+  type: 'resumed';
+  runId: string;
+  /** The task it resumes in, and the steps of it already done (0: at its start). */
+  task: number;
+  step: number;
+  rows: (EvalEvent | StepEvent | ConstraintsEvent)[];
+  checkpoint: string;
+}
+/** A checkpoint was committed. */
+export interface CheckpointWritten {
+  type: 'checkpoint';
+  runId: string;
+  task: number;
+  step: number;
+  reason: 'task' | 'steps' | 'minutes' | 'interrupt';
+  /** On disk, every file of the checkpoint. */
+  bytes: number;
+  seconds: number;
+}
+/** Something the user should know that does not stop the run. */
+export interface RunWarning {
+  type: 'warning';
+  runId: string;
+  message: string;
+}
+
+export type RunEvent = RunStart | TaskStart | StepEvent | ConstraintsEvent | EpochEnd | EvalEvent | TaskEnd | RunEnd | RunResumed | CheckpointWritten | RunWarning;
 export type RunEventType = RunEvent['type'];

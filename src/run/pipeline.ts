@@ -16,6 +16,7 @@ import type {
   TrainingContext,
   TrainingSet,
 } from '../contracts/strategy.js';
+import type { Snapshot } from '../contracts/snapshot.js';
 
 /** The composed batch of one step: sampled rows first, then each strategy's rows. */
 export interface ComposedBatch {
@@ -192,6 +193,35 @@ export class StrategyPipeline {
     next.forEach((state, i) => {
       if (state) this.replaceState(i, state);
     });
+  }
+
+  /** Can every strategy save and restore its state (so that a checkpoint resumes exactly)? Names those that cannot. */
+  get notCheckpointable(): string[] {
+    return this.strategies.filter((s) => !s.checkpoint || !s.restore).map((s) => s.name);
+  }
+
+  /** For a checkpoint: each strategy's step state (live tensors) and its own snapshot. */
+  checkpoint(): Snapshot {
+    return { steps: this.states.map((st) => ({ ...st })), strategies: this.strategies.map((s) => s.checkpoint!()) };
+  }
+
+  /** Puts a `checkpoint()` back (step states copied; the caller frees the snapshot's tensors). */
+  restore(snapshot: Snapshot): void {
+    const steps = snapshot.steps as Snapshot[];
+    const own = snapshot.strategies as Snapshot[];
+    if (steps.length !== this.strategies.length || own.length !== this.strategies.length) throw new Error(`checkpoint holds ${own.length} strategies; this run has ${this.strategies.length} (${this.name})`);
+    this.strategies.forEach((s, i) => s.restore!(own[i]));
+    this.restoreSteps(steps);
+  }
+
+  /** Replaces only the step states (a checkpoint taken within a task). */
+  restoreSteps(steps: readonly Snapshot[]): void {
+    steps.forEach((st, i) => this.replaceState(i, Object.fromEntries(Object.entries(st).map(([k, t]) => [k, tf.clone(t as tf.Tensor)]))));
+  }
+
+  /** The step states alone (live tensors). */
+  stepStates(): Snapshot[] {
+    return this.states.map((st) => ({ ...st }));
   }
 
   /** The strategy that replaces evaluation-time prediction, if any. */

@@ -17,6 +17,11 @@ import { StrategyPipeline } from './pipeline.js';
 import { strategyLabel } from '../experiment/strategy-label.js';
 import type { Task } from '../contracts/stream.js';
 import { resolveToken, resolveTokenAsync } from '../contracts/token.js';
+import type { CheckpointStore } from '../checkpoint/store.js';
+import type { Snapshot } from '../contracts/snapshot.js';
+import type { SavedOptimizerState } from '../optim/optimizer.js';
+import { RunCheckpointer, release, type ResumePoint } from './checkpointing.js';
+import type { TrainHooks } from './train-task.js';
 
 export interface RunOptions {
   /** Aborting stops the run after the current step; it ends as `interrupted`. */
@@ -25,6 +30,8 @@ export interface RunOptions {
   out?: string;
   /** Data sets shared with other runs of this process. */
   datasets?: DatasetCache;
+  /** Where the run checkpoints, and resumes from when a checkpoint is there; none: no checkpoints. */
+  checkpoints?: CheckpointStore;
 }
 
 /** Where a run's trained model is saved: the experiment's template under the results root. */
@@ -49,7 +56,7 @@ export function runEvents(config: RunConfig, registry: PluginRegistry, backend: 
     const local = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, local.signal]) : local.signal;
     const emit = (e: RunEvent) => subscriber.next(e);
-    execute(config, registry, backend, emit, signal, options.out ?? 'results', options.datasets).then(
+    execute(config, registry, backend, emit, signal, options.out ?? 'results', options.datasets, options.checkpoints).then(
       () => subscriber.complete(),
       (e) => subscriber.error(e),
     );
@@ -65,6 +72,7 @@ async function execute(
   signal: AbortSignal,
   out: string,
   datasets: DatasetCache | undefined,
+  store: CheckpointStore | undefined,
 ): Promise<void> {
   const started = performance.now();
   const runId = config.runId;
@@ -80,7 +88,14 @@ async function execute(
   let pipeline: StrategyPipeline | undefined;
   let steps = 0;
   let startEmitted = false;
+  let checkpointer: RunCheckpointer | undefined;
   const numTensorsBefore = tf.memory().numTensors;
+  const emitOuter = emit;
+  emit = (e: RunEvent) => {
+    checkpointer?.track(e);
+    emitOuter(e);
+  };
+  let captureWithin: (() => Snapshot) | undefined;
   try {
     const stream = await resolveTokenAsync(container, COMPONENT.stream);
     const model = await resolveTokenAsync(container, COMPONENT.model);
@@ -110,6 +125,35 @@ async function execute(
     anchors.snapshot('initial', model.params);
     optimizer = new Optimizer(component, model.params, anchors, model.rowAxis);
 
+    let resume: ResumePoint | undefined;
+    if (store) {
+      const unable = strategies.notCheckpointable;
+      if (unable.length) emit({ type: 'warning', runId, message: `checkpoints off: strategy ${unable.join(', ')} has no checkpoint()/restore(), so a resumed run could not continue exactly` });
+      else {
+        checkpointer = new RunCheckpointer(store, config.checkpoint, runId, backend.name, emit);
+        try {
+          const loaded = checkpointer.load();
+          if (loaded) {
+            resume = loaded;
+            emit({ type: 'resumed', runId, task: loaded.task, step: loaded.mid?.step ?? 0, rows: loaded.rows, checkpoint: store.dir });
+          }
+        } catch (e) {
+          emit({ type: 'warning', runId, message: `the checkpoint does not read back (${(e as Error).message}); the run starts from the beginning` });
+          checkpointer = new RunCheckpointer(store, config.checkpoint, runId, backend.name, emit);
+        }
+      }
+    }
+    const params = (): Snapshot => Object.fromEntries(model.params);
+    const assignParams = (saved: Snapshot) => {
+      for (const [name, v] of model.params) {
+        const t = saved[name] as tf.Tensor | undefined;
+        if (!t || t.shape.join('x') !== v.shape.join('x')) throw new Error(`checkpoint: parameter ${name} is missing or has another shape`);
+        v.assign(t);
+      }
+    };
+    const captureBoundary = (): Snapshot => ({ params: params(), optimizer: optimizer!.save() as unknown as Snapshot, pipeline: strategies.checkpoint(), priorSteps });
+    captureWithin = () => ({ params: params(), optimizer: optimizer!.save() as unknown as Snapshot, steps: strategies.stepStates() });
+
     const evaluateAll = async (trainedTask: number) => {
       const predict = strategies.predictor;
       for (const evalSet of evaluator!.setNames) {
@@ -119,9 +163,20 @@ async function execute(
         }
       }
     };
-    // The untrained model's accuracy is the b_j of forward transfer.
-    await evaluateAll(-1);
-    for (const task of stream.tasks) {
+    if (resume) {
+      const b = resume.boundary;
+      assignParams(b.params as Snapshot);
+      optimizer.load(b.optimizer as unknown as SavedOptimizerState);
+      strategies.restore(b.pipeline as Snapshot);
+      priorSteps = b.priorSteps as number;
+      release(b);
+    } else {
+      // The untrained model's accuracy is the b_j of forward transfer.
+      await evaluateAll(-1);
+    }
+    for (const task of stream.tasks.slice(resume?.task ?? 0)) {
+      const resumedHere = resume !== undefined && task.index === resume.task;
+      if (checkpointer && !resumedHere) await checkpointer.beforeTask(task.index, captureBoundary());
       if (signal.aborted) throw new InterruptedError('interrupted');
       const taskStart = performance.now();
       if (component.anchor === 'task-start') anchors.snapshot('task-start', model.params);
@@ -141,7 +196,29 @@ async function execute(
       const taskSteps = plannedSteps(data.count, config.train);
       emit({ type: 'task-start', runId, task: task.index, name: task.name, examples: data.count, steps: taskSteps });
       await strategies.onTrainingStart({ ...ctx, data, steps: taskSteps, batchSize: config.train.batchSize, rowsAt: trainer.rowsAt(data.count) });
-      for await (const event of trainer.train(task, data, validation, optimizer, strategies, signal)) {
+      const within = resumedHere ? resume!.mid : undefined;
+      const hooks: TrainHooks = {};
+      if (within) {
+        hooks.resumeAt = {
+          step: within.step,
+          phases: within.phases,
+          restore: () => {
+            assignParams(within.state.params as Snapshot);
+            optimizer!.load(within.state.optimizer as unknown as SavedOptimizerState);
+            strategies.restoreSteps(within.state.steps as Snapshot[]);
+            release(within.state);
+          },
+        };
+      }
+      if (checkpointer) {
+        const cp = checkpointer;
+        cp.startTask(within?.step ?? 0);
+        hooks.afterStep = async (position) => {
+          const reason = cp.due(position);
+          if (reason) await cp.within(position, captureWithin!(), reason);
+        };
+      }
+      for await (const event of trainer.train(task, data, validation, optimizer, strategies, signal, hooks)) {
         if (event.type === 'step') rates.push(event.examplesPerSecond / config.train.batchSize);
         emit(event);
       }
@@ -158,6 +235,14 @@ async function execute(
   } catch (e) {
     status = e instanceof DivergedError ? 'diverged' : e instanceof InterruptedError ? 'interrupted' : 'failed';
     error = (e as Error).message;
+    // Stopped within a task: keep the steps done so far (between tasks the boundary checkpoint already holds everything).
+    if (status === 'interrupted' && checkpointer && trainer?.position && captureWithin) {
+      try {
+        await checkpointer.within(trainer.position, captureWithin(), 'interrupt');
+      } catch (ce) {
+        emit({ type: 'warning', runId, message: `could not write a checkpoint on interrupt: ${(ce as Error).message}` });
+      }
+    }
     if (!startEmitted) {
       emit({ type: 'run-start', runId, config, backend, model: '', optimizer: '', strategy: '', tasks: [], startedAt: new Date().toISOString() });
     }

@@ -32,6 +32,21 @@ export function plannedSteps(examples: number, train: { epochs: number; steps: n
   return train.steps > 0 ? train.steps : train.epochs * stepsPerEpoch(examples, train.batchSize);
 }
 
+/** Where a task's training stands: steps done, and validation batches its periodic phase has drawn. */
+export interface TaskPosition {
+  task: number;
+  step: number;
+  phases: number;
+}
+
+/** How `train` continues a task from a checkpoint and offers to write new ones. */
+export interface TrainHooks {
+  /** Start after `step` completed steps: `restore` puts the model, optimizer and step state back (after the task's set-up). */
+  resumeAt?: { step: number; phases: number; restore(): void };
+  /** Asked after every step (outside any tidy); writes a checkpoint when it is due. */
+  afterStep?(position: TaskPosition): Promise<void>;
+}
+
 export interface TaskSelection {
   train: Int32Array;
   /** Held out for a periodic phase (TPGM); empty otherwise. */
@@ -52,6 +67,8 @@ export class TaskTrainer {
   /** Per task, the additive logit mask of the scenario ([tasks, outputs]); null when every output competes. */
   private readonly taskMasks: tf.Tensor2D | null;
   private readonly paramRecord: NamedTensors;
+  /** The task being trained and its completed steps; undefined between tasks. */
+  position: TaskPosition | undefined;
 
   constructor(
     @inject(RUN_CONFIG) private readonly config: RunConfig,
@@ -131,6 +148,7 @@ export class TaskTrainer {
     optimizer: Optimizer,
     pipeline: StrategyPipeline,
     signal?: AbortSignal,
+    hooks: TrainHooks = {},
   ): AsyncGenerator<StepEvent | ConstraintsEvent | EpochEnd> {
     const { batchSize, logEvery } = this.config.train;
     const total = plannedSteps(data.count, this.config.train);
@@ -153,22 +171,38 @@ export class TaskTrainer {
     };
     const all = Int32Array.from({ length: n }, (_, i) => i);
     let step = 0;
+    let phases = 0;
+    const resumeAt = hooks.resumeAt && hooks.resumeAt.step <= total ? hooks.resumeAt : undefined;
+    if (hooks.resumeAt && !resumeAt) throw new Error(`checkpoint is at step ${hooks.resumeAt.step} of task ${task.name}, which has ${total} steps`);
+    if (resumeAt) {
+      resumeAt.restore();
+      validation?.skip(resumeAt.phases);
+      phases = resumeAt.phases;
+    }
+    this.position = { task: task.index, step, phases };
     let lastYield = performance.now();
     try {
       for (let epoch = 0; step < total; epoch++) {
         const epochStart = performance.now();
         const order = this.sampler.order(all, epoch, this.rng.fork(`sampler:order:${task.index}:${epoch}`));
+        const count = order.length;
+        const steps = Math.min(stepsPerEpoch(count, batchSize), total - step);
+        // Resuming: epochs already trained are passed over (their orders are drawn, nothing else).
+        if (resumeAt && step + steps <= resumeAt.step) {
+          step += steps;
+          continue;
+        }
+        const first = resumeAt && resumeAt.step > step ? resumeAt.step - step : 0;
+        step += first;
         // One gather per epoch puts the examples in order on the backend; steps then only slice.
         const [ex, ey, eid] = tf.tidy(() => {
           const idx = tf.tensor1d(order, 'int32');
           return [tf.gather(x, idx), tf.gather(y, idx), tf.gather(ids, idx)];
         });
-        const count = order.length;
-        const steps = Math.min(stepsPerEpoch(count, batchSize), total - step);
         let windowStart = performance.now();
         let windowExamples = 0;
         try {
-          for (let s = 0; s < steps; s++) {
+          for (let s = first; s < steps; s++) {
             // Steps never wait on a macrotask otherwise (the throttled read-back resolves as a
             // microtask): without this yield a SIGINT or SIGTERM handler would not run until the run ends.
             if (performance.now() - lastYield > YIELD_EVERY_MS) {
@@ -206,6 +240,7 @@ export class TaskTrainer {
               if (validation && optimizer.phaseDue) {
                 const [xv, yv, idv] = validation.next();
                 optimizer.runPhase(validationLoss(xv, yv, idv));
+                phases += 1;
               }
               if (!log) return { states };
               // One read-back per logging point: the loss and, for anchored methods, their diagnostics.
@@ -218,6 +253,7 @@ export class TaskTrainer {
               stepLogits?.dispose();
             }
             pipeline.commit(result.states);
+            this.position = { task: task.index, step, phases };
             const logged = result.logged;
             windowExamples += b;
             if (logged) {
@@ -250,12 +286,14 @@ export class TaskTrainer {
               windowStart = performance.now();
               windowExamples = 0;
             }
+            if (hooks.afterStep) await hooks.afterStep(this.position);
           }
         } finally {
           tf.dispose([ex, ey, eid]);
         }
         yield { type: 'epoch-end', runId: this.config.runId, task: task.index, epoch, steps, seconds: (performance.now() - epochStart) / 1000 };
       }
+      this.position = undefined;
     } finally {
       validation?.dispose();
       tf.dispose([x, y, ids]);
@@ -312,6 +350,25 @@ class ValidationBatches {
     this.is = tf.keep(tf.gather(this.ids, order));
     order.dispose();
     this.cursor = 0;
+  }
+
+  /** Passes over `batches` batches as `next` would draw them, without building them (resuming from a checkpoint). */
+  skip(batches: number): void {
+    if (batches <= 0) return;
+    let passes = 0;
+    for (let k = 0; k < batches; k++) {
+      if (this.cursor >= this.data.count) {
+        passes += 1;
+        this.cursor = 0;
+      }
+      this.cursor += Math.min(this.batchSize, this.data.count - this.cursor);
+    }
+    if (passes === 0) return;
+    // Every pass but the last only advances the generator; the last is built as newPass would.
+    for (let p = 1; p < passes; p++) this.rng.permutation(this.data.count);
+    const cursor = this.cursor;
+    this.newPass();
+    this.cursor = cursor;
   }
 
   /** The next batch; its tensors belong to the caller's tidy. */

@@ -5,6 +5,7 @@
 // for DER++, β·CE(f(x'_buf), y'_buf) on a second, independent one (the
 // reference implementation, mammoth's der.py / derpp.py). The memory rows
 // carry weight 0 in the base loss: they enter only through these terms.
+import type { Snapshot } from '../contracts/snapshot.js';
 import { tf } from '../tensor/tf.js';
 import type { ExtraRows, Strategy } from '../contracts/strategy.js';
 import type { PluginContext } from '../plugin/define-plugin.js';
@@ -61,6 +62,14 @@ export async function darkExperience(name: string, opts: DarkExperienceOptions, 
     },
     afterStep({ batch, state }) {
       return reservoir!.insert(batch, state);
+    },
+    checkpoint: () => ({ reservoir: reservoir ? reservoir.snapshot() : null }),
+    restore(s) {
+      reservoir?.dispose();
+      reservoir = undefined;
+      if (!s.reservoir) return;
+      reservoir = new DeviceReservoir(opts.size, true, rng);
+      reservoir.restore(s.reservoir as Snapshot);
     },
     dispose() {
       reservoir?.dispose();

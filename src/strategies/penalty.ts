@@ -5,6 +5,7 @@
 import { tf } from '../tensor/tf.js';
 import type { NamedTensors } from '../contracts/optimizer.js';
 import type { Model } from '../contracts/model.js';
+import type { Snapshot } from '../contracts/snapshot.js';
 
 interface Consolidated {
   importance: NamedTensors;
@@ -48,6 +49,17 @@ export class ImportancePenalty {
       }
     }
     return total;
+  }
+
+  snapshot(): Snapshot {
+    return { terms: this.terms.map((t) => ({ importance: { ...t.importance }, anchor: { ...t.anchor } })) };
+  }
+
+  /** Replaces the recorded terms with copies of a snapshot's. */
+  restore(s: Snapshot): void {
+    this.dispose();
+    const copy = (named: Snapshot): NamedTensors => Object.fromEntries(Object.entries(named).map(([n, t]) => [n, tf.keep(tf.clone(t as tf.Tensor))]));
+    this.terms = (s.terms as Snapshot[]).map((t) => ({ importance: copy(t.importance as Snapshot), anchor: copy(t.anchor as Snapshot) }));
   }
 
   /** The importances as they stand (tests, diagnostics). */

@@ -43,6 +43,18 @@ export class Rng {
     return new Rng(hashString(label, this.seed ^ 0x9e3779b9));
   }
 
+  /** The generator's position (for checkpoints): restoring it replays the same numbers from here. */
+  state(): number[] {
+    return [this.a, this.b, this.c, this.d, this.spareNormal ?? NaN];
+  }
+
+  /** Puts the generator back where `state()` found it. */
+  setState(state: readonly number[]): void {
+    if (state.length !== 5 || state.slice(0, 4).some((x) => !Number.isInteger(x) || x < 0 || x > 0xffffffff)) throw new Error(`not a generator state: ${JSON.stringify(state)}`);
+    [this.a, this.b, this.c, this.d] = state;
+    this.spareNormal = Number.isNaN(state[4]) ? null : state[4];
+  }
+
   /** Uniform 32-bit unsigned integer (xoshiro128**). */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.b, 5) >>> 0, 7), 9) >>> 0;

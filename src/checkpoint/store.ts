@@ -1,0 +1,123 @@
+// A run's checkpoint folder, `.<run-id>.checkpoint` beside the run folders
+// (hidden, so readers of results never take it for a run). It holds the
+// state before a task began (`task-K.ckpt`), optionally a later point within
+// that task (`step-K-S.ckpt`), and `position.json`, which names them and
+// carries the result rows produced so far. Every file is written to a
+// temporary name and renamed; position.json is written last and is the
+// commit point, so a kill at any moment leaves the previous checkpoint whole.
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Snapshot } from '../contracts/snapshot.js';
+import { decodeSnapshot, type EncodedSnapshot } from './codec.js';
+
+export const CHECKPOINT_FORMAT = 'anchorage-checkpoint/1';
+const POSITION = 'position.json';
+const MAGIC = 'ANCHORAGE-CKPT1\n';
+
+export function checkpointDir(out: string, experiment: string, runId: string): string {
+  return join(out, experiment, `.${runId}.checkpoint`);
+}
+
+export interface CheckpointPosition {
+  format: typeof CHECKPOINT_FORMAT;
+  runId: string;
+  /** The backend that wrote it: resuming on another continues correctly but not bit for bit. */
+  backend: string;
+  /** The task the boundary file precedes. */
+  task: number;
+  boundary: string;
+  /** A point within `task`, or null: resume at the task's start. */
+  mid: { file: string; step: number } | null;
+  /** Result rows emitted so far (evals, steps, constraints events), in order. */
+  rows: unknown[];
+  savedAt: string;
+}
+
+export interface LoadedCheckpoint {
+  position: CheckpointPosition;
+  boundary: Snapshot;
+  mid?: Snapshot;
+  bytes: number;
+}
+
+function writeAtomic(path: string, data: Uint8Array | string): void {
+  writeFileSync(`${path}.tmp`, data);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** One file: magic line, JSON length, JSON, then the blob. */
+function packSnapshot(encoded: EncodedSnapshot): Uint8Array {
+  const json = Buffer.from(JSON.stringify(encoded.json));
+  const header = Buffer.from(`${MAGIC}${json.byteLength}\n`);
+  return Buffer.concat([header, json, encoded.blob]);
+}
+
+function unpackSnapshot(path: string): Snapshot {
+  const data = readFileSync(path);
+  const magic = Buffer.from(MAGIC);
+  if (!data.subarray(0, magic.byteLength).equals(magic)) throw new Error(`${path}: not an anchorage checkpoint file`);
+  const eol = data.indexOf(10, magic.byteLength);
+  const length = Number(data.subarray(magic.byteLength, eol).toString());
+  if (eol < 0 || !Number.isInteger(length) || eol + 1 + length > data.byteLength) throw new Error(`${path}: truncated`);
+  const json = JSON.parse(data.subarray(eol + 1, eol + 1 + length).toString()) as unknown;
+  // A copy so that the blob's 32-bit views start aligned.
+  const blob = new Uint8Array(data.byteLength - eol - 1 - length);
+  blob.set(data.subarray(eol + 1 + length));
+  return decodeSnapshot(json, blob, path);
+}
+
+const finite = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v);
+const revive = (_k: string, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && '$number' in v ? Number((v as { $number: string }).$number) : v);
+
+export class CheckpointStore {
+  constructor(readonly dir: string) {}
+
+  exists(): boolean {
+    return existsSync(join(this.dir, POSITION));
+  }
+
+  /**
+   * The last committed checkpoint, or undefined when there is none. A
+   * checkpoint that does not read back throws, naming the file and the fault.
+   */
+  load(runId: string): LoadedCheckpoint | undefined {
+    const where = join(this.dir, POSITION);
+    if (!existsSync(where)) return undefined;
+    let position: CheckpointPosition;
+    try {
+      position = JSON.parse(readFileSync(where, 'utf8'), revive) as CheckpointPosition;
+    } catch (e) {
+      throw new Error(`${where}: ${(e as Error).message}`);
+    }
+    if (position.format !== CHECKPOINT_FORMAT) throw new Error(`${where}: format ${JSON.stringify(position.format)}, not "${CHECKPOINT_FORMAT}"`);
+    if (position.runId !== runId) throw new Error(`${where}: belongs to run ${position.runId}, not ${runId}`);
+    if (!Number.isInteger(position.task) || position.task < 0 || !Array.isArray(position.rows)) throw new Error(`${where}: task or rows missing`);
+    const boundary = unpackSnapshot(join(this.dir, position.boundary));
+    const mid = position.mid ? unpackSnapshot(join(this.dir, position.mid.file)) : undefined;
+    return { position, boundary, mid, bytes: this.bytes(position) };
+  }
+
+  private bytes(position: Pick<CheckpointPosition, 'boundary' | 'mid'>): number {
+    const files = [POSITION, position.boundary, ...(position.mid ? [position.mid.file] : [])];
+    return files.reduce((a, f) => a + (existsSync(join(this.dir, f)) ? statSync(join(this.dir, f)).size : 0), 0);
+  }
+
+  /** Writes a snapshot file (not yet referenced); returns its name. */
+  writeSnapshot(name: string, encoded: EncodedSnapshot): string {
+    mkdirSync(this.dir, { recursive: true });
+    writeAtomic(join(this.dir, name), packSnapshot(encoded));
+    return name;
+  }
+
+  /** Commits a position, then removes the snapshot files it no longer names. Returns the checkpoint's bytes on disk. */
+  commit(position: CheckpointPosition): number {
+    writeAtomic(join(this.dir, POSITION), JSON.stringify(position, finite));
+    const keep = new Set([POSITION, position.boundary, position.mid?.file]);
+    for (const f of readdirSync(this.dir)) if (!keep.has(f)) rmSync(join(this.dir, f), { force: true });
+    return this.bytes(position);
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
