@@ -1,0 +1,112 @@
+// The checkpoint format: snapshot trees round-trip bit for bit (tensors of
+// every saved dtype, host arrays, non-finite numbers, generator states); a
+// commit is atomic and names its files; damaged files are errors that name
+// the file, never a short read.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeSnapshot, encodeSnapshot, tensorsOf } from '../../src/checkpoint/codec.js';
+import { CHECKPOINT_FORMAT, CheckpointStore } from '../../src/checkpoint/store.js';
+import { tf } from '../../src/tensor/tf.js';
+import { Rng } from '../../src/tensor/rng.js';
+import { MemoryBuffer } from '../../src/memory/buffer.js';
+import { selectBackend } from '../../src/tensor/backend.js';
+import { scratchDir } from '../helpers.js';
+
+beforeAll(async () => {
+  await selectBackend('auto');
+});
+
+const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+
+describe('snapshot codec', () => {
+  it('round-trips tensors, arrays, nested values and non-finite numbers bit for bit', async () => {
+    const weird = Float32Array.from([1e-40, -0, NaN, Infinity, 3.4e38, 0.1]);
+    const tree = {
+      w: tf.tensor2d(weird, [2, 3]),
+      ids: tf.tensor1d([3, -7, 2 ** 30], 'int32'),
+      mask: tf.tensor1d([true, false, true], 'bool'),
+      host: Float32Array.from([0.25, -1.5]),
+      labels: Int32Array.from([9, 8]),
+      bytes: Uint8Array.from([1, 2, 3]),
+      nested: { list: [1, 'two', null, true, [NaN, -Infinity]], empty: {} },
+    };
+    const { json, blob } = await encodeSnapshot(tree);
+    const back = decodeSnapshot(JSON.parse(JSON.stringify(json)), blob, 'test');
+    expect(bits((back.w as tf.Tensor).dataSync())).toEqual(bits(weird));
+    expect((back.w as tf.Tensor).shape).toEqual([2, 3]);
+    expect(Array.from((back.ids as tf.Tensor).dataSync())).toEqual([3, -7, 2 ** 30]);
+    expect((back.mask as tf.Tensor).dtype).toBe('bool');
+    expect(Array.from(back.host as Float32Array)).toEqual([0.25, -1.5]);
+    expect(back.labels).toBeInstanceOf(Int32Array);
+    expect(Array.from(back.bytes as Uint8Array)).toEqual([1, 2, 3]);
+    expect(back.nested).toEqual({ list: [1, 'two', null, true, [NaN, -Infinity]], empty: {} });
+    tf.dispose([...tensorsOf(tree), ...tensorsOf(back)]);
+  });
+
+  it('a reference past the end of the data is an error naming the path', async () => {
+    const { json, blob } = await encodeSnapshot({ a: { b: Float32Array.from([1, 2, 3, 4]) } });
+    expect(() => decodeSnapshot(json, blob.subarray(0, 8), 'file.ckpt')).toThrow('file.ckpt: snapshot.a.b refers to bytes beyond the data file (truncated or corrupt)');
+  });
+
+  it('refuses values a snapshot cannot hold, and disposed tensors', async () => {
+    await expect(encodeSnapshot({ f: (() => 1) as never })).rejects.toThrow('snapshot.f is a function');
+    const t = tf.scalar(1);
+    t.dispose();
+    await expect(encodeSnapshot({ t })).rejects.toThrow('tensor snapshot.t is already disposed');
+  });
+
+  it('a generator restored from its state draws the same numbers; so does a memory buffer restored from its snapshot', async () => {
+    const a = new Rng(7);
+    a.normal(); // leaves a spare normal in the state
+    const b = new Rng(0);
+    b.setState(a.state());
+    expect([a.normal(), a.next(), a.int(1000)]).toEqual([b.normal(), b.next(), b.int(1000)]);
+    expect(() => b.setState([1, 2])).toThrow('not a generator state');
+
+    const data = { features: Float32Array.from({ length: 40 }, (_, i) => i), labels: Int32Array.from({ length: 20 }, (_, i) => i % 4), taskIds: new Int32Array(20), count: 20 };
+    const m1 = new MemoryBuffer(6, 'class-balanced', new Rng(1));
+    m1.add(data);
+    const { json, blob } = await encodeSnapshot(m1.snapshot());
+    const m2 = new MemoryBuffer(6, 'class-balanced', new Rng(99));
+    m2.restore(decodeSnapshot(json, blob, 'mem'));
+    expect(m2.toTrainingSet()).toEqual(m1.toTrainingSet());
+    const more = { ...data, labels: Int32Array.from({ length: 20 }, (_, i) => (i * 3) % 4) };
+    m1.add(more);
+    m2.add(more);
+    expect(m2.toTrainingSet()).toEqual(m1.toTrainingSet());
+    expect(() => new MemoryBuffer(5, 'class-balanced', new Rng(1)).restore(m1.snapshot())).toThrow('does not fit a memory of 5');
+  });
+});
+
+describe('checkpoint store', () => {
+  const position = (boundary: string, mid: { file: string; step: number } | null) => ({ format: CHECKPOINT_FORMAT, runId: 'r1', backend: 'cpu', task: 1, boundary, mid, rows: [{ loss: NaN }], savedAt: '' }) as const;
+
+  it('a commit names its files and removes the ones it replaced; load gives them back', async () => {
+    const store = new CheckpointStore(join(scratchDir('store'), '.r1.checkpoint'));
+    store.writeSnapshot('task-0.ckpt', await encodeSnapshot({ x: 0 }));
+    store.commit({ ...position('task-0.ckpt', null), task: 0 });
+    const b = store.writeSnapshot('task-1.ckpt', await encodeSnapshot({ x: 1 }));
+    const m = store.writeSnapshot('step-1-5.ckpt', await encodeSnapshot({ y: Float32Array.from([5]) }));
+    const bytes = store.commit(position(b, { file: m, step: 5 }));
+    expect(readdirSync(store.dir).sort()).toEqual(['position.json', 'step-1-5.ckpt', 'task-1.ckpt']);
+    const loaded = store.load('r1')!;
+    expect(loaded.boundary).toEqual({ x: 1 });
+    expect(Array.from(loaded.mid!.y as Float32Array)).toEqual([5]);
+    expect(loaded.position.rows).toEqual([{ loss: NaN }]);
+    expect(loaded.bytes).toBe(bytes);
+    expect(() => store.load('other')).toThrow('belongs to run r1, not other');
+  });
+
+  it('damaged files are errors naming the file', async () => {
+    const store = new CheckpointStore(join(scratchDir('store-bad'), '.r1.checkpoint'));
+    const b = store.writeSnapshot('task-1.ckpt', await encodeSnapshot({ w: Float32Array.from({ length: 100 }, Math.random) }));
+    store.commit(position(b, null));
+    truncateSync(join(store.dir, b), 60);
+    expect(() => store.load('r1')).toThrow(/task-1\.ckpt: (truncated|snapshot\.w refers to bytes beyond)/);
+    writeFileSync(join(store.dir, b), 'not a checkpoint');
+    expect(() => store.load('r1')).toThrow('task-1.ckpt: not an anchorage checkpoint file');
+    writeFileSync(join(store.dir, 'position.json'), '{"format":"something-else"}');
+    expect(() => store.load('r1')).toThrow('position.json: format "something-else"');
+  });
+});
