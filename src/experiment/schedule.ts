@@ -77,7 +77,9 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
       events.connect();
       await written;
       // Only once the results are in place: until then the checkpoint is what a rerun resumes from.
-      if (readRunRecord(dir)?.status === 'completed' && !config.checkpoint.keep) checkpoints.remove();
+      // A diverged run would diverge again from it; interrupted and failed runs (out of memory, a plugin's bug) resume.
+      const ended = readRunRecord(dir)?.status;
+      if ((ended === 'completed' && !config.checkpoint.keep) || ended === 'diverged') checkpoints.remove();
     } finally {
       lock.release();
     }

@@ -4,10 +4,10 @@
 // `import ... from 'anchorage'` is the installation that runs it.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, TINY_SPEC } from '../helpers.js';
+import { BIN, ROOT, TINY_SPEC } from '../helpers.js';
 
 function cli(cwd: string, args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
@@ -36,4 +36,33 @@ describe('an experiment module in the user\'s own folder', () => {
       }
     });
   }
+});
+
+describe('anchorage as a package', () => {
+  it('npm pack, installed into a fresh project, runs an experiment module that lives there and compares its results', () => {
+    const work = mkdtempSync(join(tmpdir(), 'anchorage-pack-'));
+    const npm = (args: string[], cwd: string) => spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
+    try {
+      const packed = npm(['pack', '--pack-destination', work, '--silent'], ROOT);
+      expect(packed.status, packed.stderr).toBe(0);
+      const tarball = join(work, packed.stdout.trim().split('\n').at(-1)!);
+      const project = join(work, 'my-research');
+      mkdirSync(project);
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-research', private: true, type: 'module' }));
+      // The GPU build of TensorFlow is optional and its install script downloads: left out, as where there is no network.
+      const installed = npm(['install', tarball, '--omit=optional', '--prefer-offline', '--no-package-lock'], project);
+      expect(installed.status, installed.stderr).toBe(0);
+      writeFileSync(join(project, 'exp.ts'), `import { defineExperiment } from 'anchorage';\nexport default defineExperiment(${JSON.stringify({ ...TINY_SPEC, name: 'packed' })});\n`);
+      const bin = join(project, 'node_modules', '.bin', 'anchorage');
+      const run = spawnSync(bin, ['run', 'exp.ts', '--backend', 'wasm', '--quiet'], { cwd: project, encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toContain('backend: wasm');
+      expect(readdirSync(join(project, 'results', 'packed'))).toHaveLength(1);
+      const compare = spawnSync(bin, ['compare', 'results/packed'], { cwd: project, encoding: 'utf8' });
+      expect(compare.status, compare.stderr).toBe(0);
+      expect(compare.stdout).toMatch(/packed\s+class-il\s+adamw/);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
 });

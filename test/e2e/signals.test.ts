@@ -42,7 +42,8 @@ const LONG = { ...TINY_SPEC, train: { epochs: 20_000, batchSize: 16, logEvery: 3
 function records(out: string) {
   const dir = join(out, 'tiny');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).map((d) => JSON.parse(readFileSync(join(dir, d, 'run.json'), 'utf8')) as { status: string; timings: { steps: number } });
+  // Run folders only: an interrupted run's checkpoint sits beside them as .<run-id>.checkpoint.
+  return readdirSync(dir).filter((d) => !d.startsWith('.')).map((d) => JSON.parse(readFileSync(join(dir, d, 'run.json'), 'utf8')) as { status: string; timings: { steps: number } });
 }
 
 describe('signals', () => {
