@@ -13,7 +13,7 @@ import { formatMatrix } from './summary.js';
 export { GROUP_COLUMNS, FORMATS, METRICS, type GroupColumn, type Format } from './columns.js';
 import { METRICS, type GroupColumn, type Format } from './columns.js';
 
-interface LoadedRun {
+export interface LoadedRun {
   dir: string;
   runId: string;
   seed: number;
@@ -21,6 +21,8 @@ interface LoadedRun {
   complete: boolean;
   columns: Record<GroupColumn, string>;
   R?: number[][];
+  /** The untrained (pre-trained) model's accuracy per task. */
+  untrained?: number[];
   summary?: ContinualSummary;
   taskNames: string[];
   /** Per eval set: mean accuracy over tasks after the last task, and of the untrained (pre-trained) model. */
@@ -89,6 +91,7 @@ function loadRun(dir: string): LoadedRun | undefined {
   const problem = runProblem(dir);
   const complete = problem === undefined;
   let R: number[][] | undefined;
+  let untrained: number[] | undefined;
   let summary: ContinualSummary | undefined;
   let finals: LoadedRun['finals'] = {};
   if (complete) {
@@ -97,13 +100,14 @@ function loadRun(dir: string): LoadedRun | undefined {
     const m = accuracyMatrix(rows);
     if (m) {
       R = m.R;
+      untrained = m.untrained;
       summary = summarize(m.R, m.untrained);
     }
   }
   const tasks = (record.tasks as { name: string }[] | undefined) ?? [];
   // A completed record whose tables do not read back is listed as unreadable, with why.
   const status = record.status === 'completed' && problem ? `unreadable: ${problem}` : record.status;
-  return { dir, runId: record.runId, seed: record.seed, status, complete: complete && !!summary, columns, R, summary, taskNames: tasks.map((t) => t.name), finals };
+  return { dir, runId: record.runId, seed: record.seed, status, complete: complete && !!summary, columns, R, untrained, summary, taskNames: tasks.map((t) => t.name), finals };
 }
 
 export function compareRuns(root: string, by: GroupColumn[]): Comparison {

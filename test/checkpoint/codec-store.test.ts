@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeSnapshot, encodeSnapshot, tensorsOf } from '../../src/checkpoint/codec.js';
-import { CHECKPOINT_FORMAT, CheckpointStore } from '../../src/checkpoint/store.js';
+import { CHECKPOINT_FORMAT, CheckpointStore, type CheckpointPosition } from '../../src/checkpoint/store.js';
 import { tf } from '../../src/tensor/tf.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { MemoryBuffer } from '../../src/memory/buffer.js';
@@ -80,7 +80,7 @@ describe('snapshot codec', () => {
 });
 
 describe('checkpoint store', () => {
-  const position = (boundary: string, mid: { file: string; step: number } | null) => ({ format: CHECKPOINT_FORMAT, runId: 'r1', backend: 'cpu', task: 1, boundary, mid, rows: [{ loss: NaN }], savedAt: '' }) as const;
+  const position = (boundary: string, mid: { file: string; step: number } | null): CheckpointPosition => ({ format: CHECKPOINT_FORMAT, runId: 'r1', backend: 'cpu', task: 1, boundary, mid, rows: [{ loss: NaN }], savedAt: '' });
 
   it('a commit names its files and removes the ones it replaced; load gives them back', async () => {
     const store = new CheckpointStore(join(scratchDir('store'), '.r1.checkpoint'));
