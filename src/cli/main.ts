@@ -54,6 +54,23 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       },
     )
     .command(
+      'report <results>',
+      'write a self-contained HTML report (metrics, accuracy matrices, forgetting curves, losses, constraints) of a results folder',
+      (y) =>
+        y
+          .positional('results', { type: 'string', demandOption: true, describe: 'a results folder (an experiment\'s, or a whole tree)' })
+          .option('by', { type: 'string', default: 'experiment,scenario,optimizer,config', describe: `group by these columns (${GROUP_COLUMNS.join(', ')})` })
+          .option('out', { type: 'string', describe: 'the HTML file (default: <results>/report.html)' })
+          .option('figures', { type: 'string', describe: 'also write every figure as SVG and PNG into this folder' })
+          .option('title', { type: 'string', describe: 'the page title (default: the experiment\'s name)' })
+          .example('$0 report results/three-scenarios --by scenario,strategy', '')
+          .example('$0 report results/robust-finetune --by optimizer,labels --figures figs/', ''),
+      async (args) => {
+        const { reportCommand } = await import('./report-command.js');
+        code = await reportCommand({ results: args.results as string, by: args.by, out: args.out, figures: args.figures, title: args.title }, io);
+      },
+    )
+    .command(
       'setup <what>',
       'set up optional parts; "native": build the native TensorFlow backend from a local TensorFlow C library',
       (y) =>

@@ -95,7 +95,7 @@ function forgettingCurves(c: Comparison): Figure[] {
           },
           layer: [
             { mark: { type: 'errorband', opacity: 0.2 }, encoding: { y: { field: 'low', type: 'quantitative', title: 'accuracy (%)', scale: { domain: [0, 100] } }, y2: { field: 'high' } } },
-            { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
+            { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative', title: 'accuracy (%)' } } },
           ],
         },
       },
@@ -129,7 +129,7 @@ function metricBars(c: Comparison): Figure[] {
           encoding: { x: { field: 'group', type: 'nominal', title: null, sort: null, axis: { labelAngle: -40, labelLimit: 160 } } },
           layer: [
             { mark: 'bar', encoding: { y: { field: 'mean', type: 'quantitative', title: '%' }, color: { field: 'group', type: 'nominal', legend: null, sort: null } } },
-            { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
+            { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'low', type: 'quantitative', title: '%' }, y2: { field: 'high' } } },
           ],
         },
       },
@@ -236,7 +236,7 @@ function lowLabelCurve(c: Comparison): Figure[] {
         },
         layer: [
           { mark: { type: 'line', point: true }, encoding: { y: { field: 'mean', type: 'quantitative', title: 'accuracy (%)' } } },
-          { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
+          { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'low', type: 'quantitative', title: 'accuracy (%)' }, y2: { field: 'high' } } },
         ],
       },
     },
