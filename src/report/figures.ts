@@ -126,7 +126,7 @@ function metricBars(c: Comparison): Figure[] {
         spec: {
           width: Math.max(120, 26 * c.groups.length),
           height: 180,
-          encoding: { x: { field: 'group', type: 'nominal', title: null, sort: null, axis: { labelAngle: -40, labelLimit: 160 } } },
+          encoding: { x: { field: 'group', type: 'nominal', title: null, sort: null, axis: { labelAngle: -40, labelLimit: 240 } } },
           layer: [
             { mark: 'bar', encoding: { y: { field: 'mean', type: 'quantitative', title: '%' }, color: { field: 'group', type: 'nominal', legend: null, sort: null } } },
             { mark: { type: 'errorbar', ticks: true }, encoding: { y: { field: 'low', type: 'quantitative', title: '%' }, y2: { field: 'high' } } },

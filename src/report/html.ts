@@ -25,6 +25,11 @@ figure { margin: 1.2rem 0; } figcaption { color: #555; font-size: .85rem; max-wi
 dl { font-size: .8rem; color: #555; } dt { font-weight: bold; float: left; margin-right: .5rem; }
 `;
 
+/** Vega numbers its gradients and clip paths from 0 in every SVG: on one page they must not collide. */
+function ownIds(svg: string, prefix: string): string {
+  return svg.replace(/ id="([^"]+)"/g, ` id="${prefix}-$1"`).replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`);
+}
+
 export function reportHtml(opts: { title: string; source: string; comparison: Comparison; figures: RenderedFigure[]; warnings: string[]; generatedAt: string }): string {
   const c = opts.comparison;
   const runs = c.groups.reduce((a, g) => a + g.runs.length, 0);
@@ -45,7 +50,7 @@ export function reportHtml(opts: { title: string; source: string; comparison: Co
     '</tbody></table>',
   ].join('');
   const definitions = `<dl>${METRICS.map((m) => `<dt>${escape(m.label === 'forgetting_best_minus_final' ? 'forgetting' : m.label)}</dt><dd>${escape(m.help)}</dd>`).join('')}</dl>`;
-  const sections = opts.figures.map((f) => `<figure id="${f.id}" data-figure="${f.id}"><h2>${escape(f.title)}</h2>${f.svg}<figcaption>${escape(f.caption)}</figcaption></figure>`);
+  const sections = opts.figures.map((f) => `<figure id="${f.id}" data-figure="${f.id}"><h2>${escape(f.title)}</h2>${ownIds(f.svg, f.id)}<figcaption>${escape(f.caption)}</figcaption></figure>`);
   const problems = c.notComplete.length
     ? `<h2 id="not-averaged">Runs not averaged (${c.notComplete.length})</h2><p>Failed, diverged, interrupted, incomplete or unreadable runs: listed here, never averaged in.</p><ul class="problems">${c.notComplete
         .map((r) => `<li>${escape(r.runId)}: ${escape(r.status)} — ${escape(r.dir)}</li>`)
