@@ -21,6 +21,10 @@ import permuted from './streams/permuted.js';
 import rotated from './streams/rotated.js';
 import shifted from './streams/shifted.js';
 import split from './streams/split.js';
+import arrowReporter from './reporters/arrow.js';
+import parquet from './reporters/parquet.js';
+import progress from './reporters/progress.js';
+import tensorboard from './reporters/tensorboard.js';
 import cumulative from './strategies/cumulative.js';
 import ewc from './strategies/ewc.js';
 import joint from './strategies/joint.js';
@@ -37,4 +41,4 @@ import erAce from './strategies/er-ace.js';
 import icarl from './strategies/icarl.js';
 import gdumb from './strategies/gdumb.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, arrow, synthetic, split, permuted, rotated, shifted, shuffled, fraction, perClass, mlp, cnn, pretrained, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf, si, mas, agem, gem, der, derpp, erAce, icarl, gdumb];
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, idx, arrow, synthetic, split, permuted, rotated, shifted, shuffled, fraction, perClass, mlp, cnn, pretrained, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf, si, mas, agem, gem, der, derpp, erAce, icarl, gdumb, progress, arrowReporter, parquet, tensorboard];

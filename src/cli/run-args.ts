@@ -18,6 +18,7 @@ export interface RunArgs {
   checkpointMinutes?: number;
   keepCheckpoints?: boolean;
   checkpoints: boolean;
+  reporter?: string[];
 }
 
 export function runCommandBuilder(y: Argv): Argv<RunArgs> {
@@ -35,6 +36,7 @@ export function runCommandBuilder(y: Argv): Argv<RunArgs> {
     .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps within a task (default: the experiment\'s checkpoint.everySteps, 0)' })
     .option('checkpoint-minutes', { type: 'number', describe: 'checkpoint within a task every M minutes (default: the experiment\'s, 5; 0: off)' })
     .option('keep-checkpoints', { type: 'boolean', describe: 'keep each run\'s checkpoint after it completes' })
+    .option('reporter', { type: 'string', array: true, describe: 'add a reporter by name (e.g. parquet, tensorboard); repeatable; `anchorage plugins` lists them' })
     .option('checkpoints', { type: 'boolean', default: true, describe: 'checkpoint runs (before each task and within tasks) and resume interrupted ones from them; --no-checkpoints: neither' })
     .example('$0 run experiments/split-mnist.ts', 'the demo: Split MNIST, class-incremental, AdamW')
     .example('$0 run my-exp.ts --seeds 0-2 --backend wasm', 'three seeds on the wasm backend') as unknown as Argv<RunArgs>;

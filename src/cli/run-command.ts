@@ -10,7 +10,9 @@ import type { Argv } from 'yargs';
 import { builtinPlugins } from '../../plugins/index.js';
 import { loadExperiment } from '../experiment/load.js';
 import { executeRuns } from '../experiment/schedule.js';
-import { showProgress } from '../report/progress.js';
+import type { Reporter, ReporterContext } from '../contracts/reporter.js';
+import type { RunConfig } from '../experiment/spec.js';
+import type { PluginRegistry } from '../plugin/registry.js';
 import { formatRunReport, loadRunResult } from '../report/summary.js';
 import { BACKEND_CHOICES, selectBackend, type BackendChoice } from '../tensor/backend.js';
 import { EXIT, UsageError } from './exit-codes.js';
@@ -54,6 +56,7 @@ async function runWorkers(args: RunArgs, io: CliIO): Promise<number[]> {
   if (args.checkpointMinutes !== undefined) pass.push('--checkpoint-minutes', String(args.checkpointMinutes));
   if (args.keepCheckpoints !== undefined) pass.push(args.keepCheckpoints ? '--keep-checkpoints' : '--no-keep-checkpoints');
   if (args.checkpoints === false) pass.push('--no-checkpoints');
+  for (const r of args.reporter ?? []) pass.push('--reporter', r);
   const bin = fileURLToPath(new URL('../../bin/anchorage.js', import.meta.url));
   const spawned: ChildProcess[] = [];
   // Ctrl-C or a scheduler's SIGTERM reaches the parent: every worker gets it and the parent waits for all.
@@ -117,7 +120,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
     keep: args.keepCheckpoints,
     enabled: args.checkpoints === false ? false : undefined,
   };
-  const loaded = await loadExperiment(args.experiment, builtinPlugins, { seeds, epochs: args.epochs, steps: args.steps, checkpoint });
+  const loaded = await loadExperiment(args.experiment, builtinPlugins, { seeds, epochs: args.epochs, steps: args.steps, checkpoint, reporters: args.reporter });
   if (!Number.isInteger(args.workers) || args.workers < 1) throw new UsageError(`--workers must be an integer >= 1, got ${args.workers}`);
   const shard = resolveShard(args.shard, process.env);
   const unwritable = resultsFolderProblem(args.out);
@@ -147,6 +150,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const datasets = new DatasetCache();
+  const reporters = await createReporters(loaded.runs[0], loaded.registry, { out, experiment: loaded.runs[0].experiment, backend, write: io.out, tty: io.isTTY }, args.quiet);
   try {
     await preflight(pending, loaded.registry, backend, datasets);
     io.out(`backend: ${backend.name} (${backend.detail})\n`);
@@ -157,7 +161,8 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
       rerun: args.rerun,
       signal: controller.signal,
       datasets,
-      observe: args.quiet ? undefined : (events) => showProgress(events, { tty: io.isTTY, write: io.out }),
+      reporters,
+      onReporterError: (name, e) => io.err(`warning: reporter ${name} failed: ${e.message}\n`),
       onSkip: (config, dir) => io.out(`run ${config.runId}: complete results exist in ${dir}; skipped (--rerun to run again)\n`),
       onBusy: (config, pid) => io.out(`run ${config.runId}: being trained by another process (pid ${pid}); skipped\n`),
     });
@@ -168,5 +173,25 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    for (const r of reporters) await r.close?.();
   }
+}
+
+/**
+ * The sweep's reporters: the Arrow tables always, the progress display unless
+ * --quiet, then the experiment's and the command line's. A reporter that
+ * cannot be built (tensorboard without native TensorFlow) stops the command
+ * before training.
+ */
+async function createReporters(first: RunConfig, registry: PluginRegistry, ctx: ReporterContext, quiet: boolean): Promise<Reporter[]> {
+  const wanted = [{ name: 'arrow', options: {} }, ...(quiet ? [] : [{ name: 'progress', options: {} }]), ...first.reporters.filter((r) => r.name !== 'arrow' && r.name !== 'progress')];
+  const reporters: Reporter[] = [];
+  for (const r of wanted) {
+    try {
+      reporters.push(await registry.get('reporter', r.name).create(r.options as never, ctx));
+    } catch (e) {
+      throw new UsageError(`reporter '${r.name}': ${(e as Error).message}`);
+    }
+  }
+  return reporters;
 }

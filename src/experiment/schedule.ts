@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelPath, runEvents } from '../run/run.js';
 import type { RunEvent, RunStatus } from '../run/events.js';
-import { writeRunResults } from '../results/arrow-writer.js';
+import { resultsReporter } from '../results/arrow-writer.js';
+import type { Reporter } from '../contracts/reporter.js';
+import type { SweepEvent } from '../contracts/events.js';
 import { isRunComplete, readRunRecord, runDir } from '../results/run-dir.js';
 import { lockRun } from '../results/run-lock.js';
 import { CheckpointStore, checkpointDir } from '../checkpoint/store.js';
@@ -18,8 +20,15 @@ export interface ScheduleOptions {
   /** Run again even when complete results exist. */
   rerun?: boolean;
   signal?: AbortSignal;
-  /** Attach observers (progress display, tests) to a run's events before it starts. */
+  /** Attach observers (tests) to a run's events before it starts. */
   observe?: (events: Observable<RunEvent>, config: RunConfig) => void;
+  /**
+   * Who follows the sweep. The Arrow results reporter is always among them
+   * (added first when missing): whether a run is complete is read from its tables.
+   */
+  reporters?: Reporter[];
+  /** A reporter other than the results' failed: the sweep goes on (its results are unaffected). */
+  onReporterError?: (reporter: string, error: Error) => void;
   /** Data sets shared by the runs (and the preflight) of this process. */
   datasets?: DatasetCache;
   /** Told about runs skipped because their results are complete. */
@@ -42,28 +51,42 @@ export interface RunOutcome {
  */
 export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, backend: BackendInfo, opts: ScheduleOptions): Promise<RunOutcome[]> {
   const outcomes: RunOutcome[] = [];
+  const reporters = opts.reporters?.some((r) => r.name === 'arrow') ? opts.reporters : [resultsReporter(opts.out), ...(opts.reporters ?? [])];
+  const failed = (r: Reporter) => (e: unknown) => {
+    if (r.name === 'arrow') throw e;
+    (opts.onReporterError ?? ((_n, err) => { throw err; }))(r.name, e as Error);
+  };
+  const tell = async (e: SweepEvent) => {
+    for (const r of reporters) await Promise.resolve().then(() => r.onSweepEvent?.(e)).catch(failed(r));
+  };
+  const experiment = runs[0]?.experiment ?? '';
+  await tell({ type: 'sweep-start', experiment, runs: runs.map((r) => ({ runId: r.runId, seed: r.seed, variant: r.variant })), backend: backend.name, startedAt: new Date().toISOString() });
+  const skip = async (config: RunConfig, dir: string, reason: 'complete' | 'busy', pid?: number) => {
+    if (reason === 'complete') opts.onSkip?.(config, dir);
+    else opts.onBusy?.(config, pid!);
+    outcomes.push({ config, dir, status: reason === 'complete' ? 'completed' : 'interrupted', skipped: true });
+    await tell({ type: 'run-skipped', runId: config.runId, reason, dir });
+  };
   for (const config of runs) {
     const dir = runDir(opts.out, config.experiment, config.runId);
     const modelSaved = !config.saveModel || existsSync(join(modelPath(config, opts.out), 'model.json'));
     if (!opts.rerun && isRunComplete(dir) && modelSaved) {
-      opts.onSkip?.(config, dir);
-      outcomes.push({ config, dir, status: 'completed', skipped: true });
+      await skip(config, dir, 'complete');
       continue;
     }
     if (opts.signal?.aborted) break;
     const lock = lockRun(dir);
     if ('heldBy' in lock) {
-      opts.onBusy?.(config, lock.heldBy);
-      outcomes.push({ config, dir, status: 'interrupted', skipped: true });
+      await skip(config, dir, 'busy', lock.heldBy);
       continue;
     }
     try {
       // Finished while we waited for the lock (another process trained it).
       if (!opts.rerun && isRunComplete(dir) && modelSaved) {
-        opts.onSkip?.(config, dir);
-        outcomes.push({ config, dir, status: 'completed', skipped: true });
+        await skip(config, dir, 'complete');
         continue;
       }
+      await tell({ type: 'run-started', runId: config.runId, dir });
       const checkpoints = new CheckpointStore(checkpointDir(opts.out, config.experiment, config.runId));
       // --rerun means from the beginning: an old checkpoint would resume the old run.
       if (opts.rerun) checkpoints.remove();
@@ -72,10 +95,17 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
         runEvents(config, registry, backend, { signal: opts.signal, out: opts.out, datasets: opts.datasets, checkpoints: config.checkpoint.enabled ? checkpoints : undefined }),
         { connector: () => new Subject<RunEvent>() },
       );
-      const written = writeRunResults(events, opts.out);
+      // Subscribed before the run starts (synchronously): no reporter misses its first events.
+      const following = reporters.map((r) => {
+        try {
+          return Promise.resolve(r.onRun?.(events, config)).catch(failed(r));
+        } catch (e) {
+          return Promise.resolve().then(() => failed(r)(e));
+        }
+      });
       opts.observe?.(events, config);
       events.connect();
-      await written;
+      await Promise.all(following);
       // Only once the results are in place: until then the checkpoint is what a rerun resumes from.
       // A diverged run would diverge again from it; interrupted and failed runs (out of memory, a plugin's bug) resume.
       const ended = readRunRecord(dir)?.status;
@@ -88,7 +118,10 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
     // runs many runs back to back grew by about a training set per run (9 GB
     // after 20 Split-MNIST runs).
     await new Promise((resolve) => setImmediate(resolve));
-    outcomes.push({ config, dir, status: readRunRecord(dir)?.status ?? 'failed', skipped: false });
+    const status = readRunRecord(dir)?.status ?? 'failed';
+    outcomes.push({ config, dir, status, skipped: false });
+    await tell({ type: 'run-finished', runId: config.runId, status, dir });
   }
+  await tell({ type: 'sweep-end', experiment, completed: outcomes.filter((o) => o.status === 'completed').length, total: runs.length });
   return outcomes;
 }

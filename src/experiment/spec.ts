@@ -98,6 +98,12 @@ export interface ExperimentSpec extends AxisFields {
   seeds?: number[];
   /** Default { everyMinutes: 5 }; `anchorage run --checkpoint-every/--checkpoint-minutes/--keep-checkpoints/--no-checkpoints` override. */
   checkpoint?: CheckpointSpec | false;
+  /**
+   * Reporters besides the progress display and the Arrow tables (always
+   * written), e.g. `[{ name: 'parquet' }, { name: 'tensorboard' }]`;
+   * `anchorage run --reporter NAME` adds more.
+   */
+  reporters?: ComponentSpec<'reporter'>[];
 }
 
 /** A component with its name and every option resolved (defaults filled in). */
@@ -128,6 +134,8 @@ export interface RunConfig {
   saveModel: string;
   /** Checkpoint policy (not part of the run's identity). */
   checkpoint: ResolvedCheckpoint;
+  /** The sweep's extra reporters (not part of the run's identity; the same for every run of an experiment). */
+  reporters: ResolvedComponent[];
 }
 
 export interface ResolvedCheckpoint {

@@ -27,12 +27,14 @@ export interface Overrides {
   /** Steps per task (0: epochs). */
   steps?: number;
   checkpoint?: Partial<ResolvedCheckpoint>;
+  /** Reporter names from the command line, with their default options. */
+  reporters?: string[];
 }
 
 /** More seeds than this in one experiment is a typo, not a sweep. */
 export const MAX_SEEDS = 10_000;
 
-const TOP_LEVEL = ['name', 'description', 'axes', 'variants', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds', 'checkpoint'];
+const TOP_LEVEL = ['name', 'description', 'axes', 'variants', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds', 'checkpoint', 'reporters'];
 const DEFAULTS: Partial<Record<ComponentKind, { name: string }>> = { sampler: { name: 'shuffled' } };
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -229,6 +231,16 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
   }
 
   const checkpoint = resolveCheckpoint(spec.checkpoint, overrides.checkpoint ?? {}, problems);
+  const reporters: ResolvedComponent[] = [];
+  if (spec.reporters !== undefined && !Array.isArray(spec.reporters)) problems.push({ path: 'reporters', message: `must be an array of { name, ...options }, got ${JSON.stringify(spec.reporters)}` });
+  const listedReporters = [
+    ...(Array.isArray(spec.reporters) ? spec.reporters.map((value, i) => ({ value, path: `reporters[${i}]` })) : []),
+    ...(overrides.reporters ?? []).map((name) => ({ value: { name }, path: `--reporter ${name}` })),
+  ];
+  for (const { value, path } of listedReporters) {
+    const r = component('reporter', value, path);
+    if (r && !reporters.some((x) => x.name === r.name)) reporters.push(r);
+  }
 
   if (problems.length > 0) throw new ExperimentError(experimentFile, problems);
 
@@ -254,6 +266,7 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
       eval: evalResolved,
       saveModel,
       checkpoint,
+      reporters,
     };
   });
 }

@@ -1,5 +1,6 @@
 import type { Rng } from '../tensor/rng.js';
 import type { StrategyRole } from '../contracts/strategy.js';
+import type { ReporterContext } from '../contracts/reporter.js';
 import type { Options, OptionSchema, OptionsInput, Problem } from './options.js';
 import type { ComponentKind, PluginKind, PluginKinds, PluginRegistries } from './kinds.js';
 
@@ -35,7 +36,8 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends O
   readonly roles?: readonly StrategyRole[];
   /** Checks across fields that the schema cannot express; paths relative to the options. */
   validate?(options: Options<S>): Problem[];
-  create(options: Options<S>, ctx: PluginContext): PluginKinds[K] | Promise<PluginKinds[K]>;
+  /** Reporters are built once per sweep, with the sweep's context; every other kind per run. */
+  create(options: Options<S>, ctx: K extends 'reporter' ? ReporterContext : PluginContext): PluginKinds[K] | Promise<PluginKinds[K]>;
 }
 
 /**

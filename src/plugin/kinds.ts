@@ -4,6 +4,7 @@ import type { OptimizerComponent } from '../contracts/optimizer.js';
 import type { Sampler } from '../contracts/sampler.js';
 import type { TaskStream } from '../contracts/stream.js';
 import type { Strategy } from '../contracts/strategy.js';
+import type { Reporter } from '../contracts/reporter.js';
 
 /** What a plugin of each kind builds. */
 export interface PluginKinds {
@@ -13,11 +14,12 @@ export interface PluginKinds {
   model: Model;
   optimizer: OptimizerComponent;
   strategy: Strategy;
+  reporter: Reporter;
 }
 export type PluginKind = keyof PluginKinds;
-export const PLUGIN_KINDS: readonly PluginKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer', 'strategy'];
-/** Kinds of which a run has exactly one (a run has a list of strategies). */
-export type ComponentKind = Exclude<PluginKind, 'strategy'>;
+export const PLUGIN_KINDS: readonly PluginKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer', 'strategy', 'reporter'];
+/** Kinds of which a run has exactly one (a run has a list of strategies; a sweep has a list of reporters). */
+export type ComponentKind = Exclude<PluginKind, 'strategy' | 'reporter'>;
 export const COMPONENT_KINDS: readonly ComponentKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer'];
 
 /**
@@ -32,6 +34,7 @@ export interface SamplerPlugins {}
 export interface ModelPlugins {}
 export interface OptimizerPlugins {}
 export interface StrategyPlugins {}
+export interface ReporterPlugins {}
 
 export interface PluginRegistries {
   dataset: DatasetPlugins;
@@ -40,4 +43,5 @@ export interface PluginRegistries {
   model: ModelPlugins;
   optimizer: OptimizerPlugins;
   strategy: StrategyPlugins;
+  reporter: ReporterPlugins;
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Observable } from 'rxjs';
 import type { RunEvent, RunStart } from '../run/events.js';
+import type { Reporter } from '../contracts/reporter.js';
 import { accuracyMatrix, summarize } from '../metrics/continual.js';
 import { CONSTRAINTS_COLUMNS, EVALS_COLUMNS, STEPS_COLUMNS, buildTable, encodeTable, type ConstraintRow, type EvalRow, type StepRow } from './tables.js';
 import { RUN_FILES, runDir, writeRunAtomically, type RunRecord } from './run-dir.js';
@@ -19,6 +20,11 @@ function versionOf(pkg: string): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** The results as a reporter: every sweep has it (a run's results are its tables). */
+export function resultsReporter(out: string): Reporter {
+  return { name: 'arrow', onRun: (events) => writeRunResults(events, out) };
 }
 
 /**

@@ -1,0 +1,26 @@
+// The progress display as a reporter: one live status line on a terminal,
+// plain lines elsewhere (what `anchorage run` shows unless --quiet).
+import { definePlugin } from '../../src/plugin/define-plugin.js';
+import type { OptionsInput } from '../../src/plugin/options.js';
+import { showProgress } from '../../src/report/progress.js';
+
+const options = {};
+
+declare module '../../src/plugin/kinds.js' {
+  interface ReporterPlugins {
+    progress: OptionsInput<typeof options>;
+  }
+}
+
+export default definePlugin({
+  kind: 'reporter',
+  name: 'progress',
+  description: "each run's tasks, steps, loss and speed as it trains (on by default; --quiet turns it off)",
+  options,
+  create: (_opts, ctx) => ({
+    name: 'progress',
+    onRun(events) {
+      showProgress(events, { tty: ctx.tty, write: ctx.write });
+    },
+  }),
+});

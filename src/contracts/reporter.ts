@@ -1,0 +1,33 @@
+// A reporter follows a sweep: the runs it is told about (sweep events) and
+// each run's own typed events. The progress display and the Arrow writer are
+// reporters; so are Parquet copies, TensorBoard event files, a live page, or
+// a user's reporter plugin. Reporters observe: they never touch training.
+import type { Observable } from 'rxjs';
+import type { BackendInfo } from '../tensor/backend.js';
+import type { RunConfig } from '../experiment/spec.js';
+import type { RunEvent, SweepEvent } from './events.js';
+
+export interface ReporterContext {
+  /** The results root (`--out`): runs are written to <out>/<experiment>/<run-id>/. */
+  readonly out: string;
+  readonly experiment: string;
+  readonly backend: BackendInfo;
+  /** Where progress text goes (stdout of the CLI). */
+  write(text: string): void;
+  /** Whether `write` goes to a terminal. */
+  readonly tty: boolean;
+}
+
+export interface Reporter {
+  readonly name: string;
+  /** Sweep events in order: start, then per run skipped or started → finished, then end. Awaited. */
+  onSweepEvent?(event: SweepEvent): void | Promise<void>;
+  /**
+   * A run's events as they happen (subscribe to them). The returned promise,
+   * if any, is awaited before the run counts as finished: a reporter that
+   * writes files resolves it once they are in place.
+   */
+  onRun?(events: Observable<RunEvent>, config: RunConfig): void | Promise<unknown>;
+  /** After the sweep (also when it stopped early): flush and close. */
+  close?(): void | Promise<void>;
+}
