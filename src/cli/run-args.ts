@@ -19,6 +19,7 @@ export interface RunArgs {
   keepCheckpoints?: boolean;
   checkpoints: boolean;
   reporter?: string[];
+  live?: string;
 }
 
 export function runCommandBuilder(y: Argv): Argv<RunArgs> {
@@ -37,6 +38,7 @@ export function runCommandBuilder(y: Argv): Argv<RunArgs> {
     .option('checkpoint-minutes', { type: 'number', describe: 'checkpoint within a task every M minutes (default: the experiment\'s, 5; 0: off)' })
     .option('keep-checkpoints', { type: 'boolean', describe: 'keep each run\'s checkpoint after it completes' })
     .option('reporter', { type: 'string', array: true, describe: 'add a reporter by name (e.g. parquet, tensorboard); repeatable; `anchorage plugins` lists them' })
+    .option('live', { type: 'string', describe: 'serve a page on 127.0.0.1 that follows the sweep as it runs (--live [PORT], default 8765; 0: any free port)' })
     .option('checkpoints', { type: 'boolean', default: true, describe: 'checkpoint runs (before each task and within tasks) and resume interrupted ones from them; --no-checkpoints: neither' })
     .example('$0 run experiments/split-mnist.ts', 'the demo: Split MNIST, class-incremental, AdamW')
     .example('$0 run my-exp.ts --seeds 0-2 --backend wasm', 'three seeds on the wasm backend') as unknown as Argv<RunArgs>;

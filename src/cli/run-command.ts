@@ -11,6 +11,7 @@ import { builtinPlugins } from '../../plugins/index.js';
 import { loadExperiment } from '../experiment/load.js';
 import { executeRuns } from '../experiment/schedule.js';
 import type { Reporter, ReporterContext } from '../contracts/reporter.js';
+import { LiveView, forwardingReporter, type ForwardedEvent } from '../report/live.js';
 import type { RunConfig } from '../experiment/spec.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { formatRunReport, loadRunResult } from '../report/summary.js';
@@ -46,7 +47,7 @@ export function parseSeeds(text: string): number[] {
  * Runs the experiment over `workers` child processes, shard i/N each: runs
  * never share a file, and each child's lines come through with its index.
  */
-async function runWorkers(args: RunArgs, io: CliIO): Promise<number[]> {
+async function runWorkers(args: RunArgs, io: CliIO, live: LiveView | undefined): Promise<number[]> {
   const pass = [args.experiment, '--out', args.out, '--backend', args.backend, '--quiet'];
   if (args.seeds !== undefined) pass.push('--seeds', String(args.seeds));
   if (args.epochs !== undefined) pass.push('--epochs', String(args.epochs));
@@ -67,10 +68,15 @@ async function runWorkers(args: RunArgs, io: CliIO): Promise<number[]> {
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   const children = Array.from({ length: args.workers }, (_, i) => {
-    const child = spawn(process.execPath, [bin, 'run', ...pass, '--shard', `${i}/${args.workers}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // With a live view, each worker forwards its events over an IPC channel; the parent's page shows them all.
+    const child = spawn(process.execPath, [bin, 'run', ...pass, '--shard', `${i}/${args.workers}`], {
+      stdio: live ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      env: live ? { ...process.env, [FORWARD_EVENTS]: '1' } : process.env,
+    });
     spawned.push(child);
+    if (live) child.on('message', (m: ForwardedEvent) => ('sweep' in m ? live.sweep(m.sweep, i) : live.event(m.run)));
     for (const [stream, write] of [[child.stdout, io.out], [child.stderr, io.err]] as const) {
-      createInterface({ input: stream }).on('line', (line) => {
+      createInterface({ input: stream! }).on('line', (line) => {
         // Each child ends with a report of its own shard; the parent prints one for all.
         if (/^(backend:|shard |run |  not used)/.test(line) || write === io.err) write(`[worker ${i}] ${line}\n`);
       });
@@ -125,9 +131,31 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   const shard = resolveShard(args.shard, process.env);
   const unwritable = resultsFolderProblem(args.out);
   if (unwritable) throw new UsageError(unwritable);
+  if (args.workers > 1 && shard) throw new UsageError('--workers and --shard do not combine: each worker takes a shard of its own');
+  const live = args.live !== undefined ? new LiveView() : undefined;
+  if (live) {
+    const port = args.live === '' ? DEFAULT_LIVE_PORT : Number(args.live);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--live takes a port from 0 to 65535, got '${args.live}'`);
+    try {
+      io.out(`live view: ${await live.listen(port)}\n`);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  try {
+    return await runHere(args, io, loaded, shard, live);
+  } finally {
+    await live?.close();
+  }
+}
+
+const DEFAULT_LIVE_PORT = 8765;
+/** Set by a parent with a live view: the worker forwards its events over IPC. */
+const FORWARD_EVENTS = 'ANCHORAGE_FORWARD_EVENTS';
+
+async function runHere(args: RunArgs, io: CliIO, loaded: Awaited<ReturnType<typeof loadExperiment>>, shard: ReturnType<typeof resolveShard>, live: LiveView | undefined): Promise<number> {
   if (args.workers > 1) {
-    if (shard) throw new UsageError('--workers and --shard do not combine: each worker takes a shard of its own');
-    const codes = await runWorkers(args, io);
+    const codes = await runWorkers(args, io, live);
     const out = resolve(args.out);
     const results = loaded.runs.map((r) => runDir(out, r.experiment, r.runId)).filter((d) => existsSync(d)).map(loadRunResult);
     io.out(formatRunReport(results) + '\n');
@@ -151,6 +179,11 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   process.on('SIGTERM', onSignal);
   const datasets = new DatasetCache();
   const reporters = await createReporters(loaded.runs[0], loaded.registry, { out, experiment: loaded.runs[0].experiment, backend, write: io.out, tty: io.isTTY }, args.quiet);
+  if (live) reporters.push(live.reporter());
+  if (process.env[FORWARD_EVENTS] && process.send) {
+    const send = process.send.bind(process);
+    reporters.push(forwardingReporter((m) => send(m)));
+  }
   try {
     await preflight(pending, loaded.registry, backend, datasets);
     io.out(`backend: ${backend.name} (${backend.detail})\n`);
