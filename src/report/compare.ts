@@ -1,12 +1,12 @@
+// `anchorage compare`: reads runs back from their Arrow tables (through the
+// one run reader), groups them, and reports each continual-learning metric as
+// mean ± std over seeds. Runs that did not complete are listed, never averaged in.
+import { basename } from 'node:path';
 import { strategyLabel } from '../experiment/strategy-label.js';
-import type { ResolvedComponent } from '../experiment/spec.js';
-// `anchorage compare`: reads runs back from their Arrow tables, groups them,
-// and reports each continual-learning metric as mean ± std over seeds. Runs
-// that did not complete are listed, never averaged in.
-import { basename, join } from 'node:path';
-import { accuracyMatrix, summarize, type ContinualSummary } from '../metrics/continual.js';
-import { RUN_FILES, findRunDirs, readRunRecord, recordFileProblem, runProblem } from '../results/run-dir.js';
-import { readRows, type EvalRow } from '../results/tables.js';
+import type { ContinualSummary } from '../metrics/continual.js';
+import { findRunDirs, recordFileProblem } from '../results/run-dir.js';
+import { readRun } from '../results/run-reader.js';
+import type { EvalRow } from '../results/tables.js';
 import { meanStd, pct, renderTable } from './format.js';
 import { formatMatrix } from './summary.js';
 
@@ -69,45 +69,36 @@ export interface Comparison {
 }
 
 function loadRun(dir: string): LoadedRun | undefined {
-  const record = readRunRecord(dir);
-  if (!record) return undefined;
-  const config = record.config as
-    | { components?: Record<string, { name: string; options?: Record<string, unknown> }>; strategies?: ResolvedComponent[]; scenario?: string; configId?: string }
-    | undefined;
-  const component = (k: string) => config?.components?.[k]?.name ?? '?';
+  const run = readRun(dir);
+  if (!run) return undefined;
+  const config = run.config;
+  const component = (k: string) => config.components?.[k]?.name ?? '?';
   const columns: Record<GroupColumn, string> = {
-    experiment: record.experiment,
+    experiment: run.record.experiment,
     dataset: component('dataset'),
     stream: component('stream'),
     scenario: config?.scenario ?? '?',
     model: component('model'),
     optimizer: component('optimizer'),
     sampler: component('sampler'),
-    labels: labelsOf(config?.components?.sampler),
+    labels: labelsOf(config.components?.sampler),
     // Runs recorded before strategies became a list named one `components.strategy`.
-    strategy: config?.strategies ? strategyLabel(config.strategies) : component('strategy'),
-    config: config?.configId ?? record.runId,
+    strategy: config.strategies ? strategyLabel(config.strategies) : component('strategy'),
+    config: config.configId ?? run.runId,
   };
-  const problem = runProblem(dir);
-  const complete = problem === undefined;
-  let R: number[][] | undefined;
-  let untrained: number[] | undefined;
-  let summary: ContinualSummary | undefined;
-  let finals: LoadedRun['finals'] = {};
-  if (complete) {
-    const rows = readRows<EvalRow>(join(dir, RUN_FILES.evals));
-    finals = finalsOf(rows);
-    const m = accuracyMatrix(rows);
-    if (m) {
-      R = m.R;
-      untrained = m.untrained;
-      summary = summarize(m.R, m.untrained);
-    }
-  }
-  const tasks = (record.tasks as { name: string }[] | undefined) ?? [];
-  // A completed record whose tables do not read back is listed as unreadable, with why.
-  const status = record.status === 'completed' && problem ? `unreadable: ${problem}` : record.status;
-  return { dir, runId: record.runId, seed: record.seed, status, complete: complete && !!summary, columns, R, untrained, summary, taskNames: tasks.map((t) => t.name), finals };
+  return {
+    dir,
+    runId: run.runId,
+    seed: run.seed,
+    status: run.status,
+    complete: run.complete,
+    columns,
+    R: run.R,
+    untrained: run.untrained,
+    summary: run.summary,
+    taskNames: run.taskNames,
+    finals: run.complete ? finalsOf(run.evals) : {},
+  };
 }
 
 export function compareRuns(root: string, by: GroupColumn[]): Comparison {

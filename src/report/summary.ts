@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { accuracyMatrix, summarize, type ContinualSummary } from '../metrics/continual.js';
+import type { ContinualSummary } from '../metrics/continual.js';
 import { existsSync } from 'node:fs';
-import { readRows, type ConstraintRow, type EvalRow } from '../results/tables.js';
-import { RUN_FILES, readRunRecord, runProblem } from '../results/run-dir.js';
+import { readRows, type ConstraintRow } from '../results/tables.js';
+import { RUN_FILES } from '../results/run-dir.js';
+import { readRun } from '../results/run-reader.js';
 import { meanStd, pct, renderTable, signedPct } from './format.js';
 
 export interface RunResult {
@@ -33,34 +34,25 @@ function lastConstraints(dir: string): RunResult['finalConstraints'] {
   return [...last.values()].map((r) => ({ tensor: r.tensor, constraint: r.constraint, distance: r.distance }));
 }
 
-/** Reads a run back from its files: the summary is always derived from evals.arrow. */
+/** Reads a run back from its files (through the one run reader): the summary is always derived from evals.arrow. */
 export function loadRunResult(dir: string): RunResult {
-  const record = readRunRecord(dir);
-  if (!record) throw new Error(`${dir}: no readable run.json`);
-  // A table that does not read back shows as an unreadable run in the report, never as a crash of it.
-  const problem = record.status === 'completed' ? runProblem(dir) : undefined;
-  let rows: EvalRow[] = [];
-  try {
-    if (!problem) rows = readRows<EvalRow>(join(dir, RUN_FILES.evals));
-  } catch {
-    /* a failed run may have no evaluations */
-  }
-  const m = rows.length ? accuracyMatrix(rows) : undefined;
-  const tasks = (record.tasks as { name: string }[] | undefined) ?? [];
+  const run = readRun(dir);
+  if (!run) throw new Error(`${dir}: no readable run.json`);
   return {
     dir,
-    runId: record.runId,
-    seed: record.seed,
-    status: problem ? `unreadable: ${problem}` : record.status,
-    error: record.error,
-    R: m?.R,
-    untrained: m?.untrained,
-    summary: m ? summarize(m.R, m.untrained) : undefined,
-    taskNames: tasks.map((t) => t.name),
-    optimizer: typeof record.optimizer === 'string' ? record.optimizer : undefined,
-    configId: (record.config as { configId?: string } | undefined)?.configId ?? record.runId,
-    variant: (record.config as { variant?: Record<string, string> } | undefined)?.variant ?? {},
-    finalConstraints: problem ? undefined : lastConstraints(dir),
+    runId: run.runId,
+    seed: run.seed,
+    status: run.status,
+    error: run.error,
+    R: run.R,
+    untrained: run.untrained,
+    summary: run.summary,
+    taskNames: run.taskNames,
+    optimizer: typeof run.record.optimizer === 'string' ? run.record.optimizer : undefined,
+    configId: run.config.configId ?? run.runId,
+    variant: run.config.variant ?? {},
+    // A table that does not read back shows as an unreadable run, never as a crash of the report.
+    finalConstraints: run.status.startsWith('unreadable') ? undefined : lastConstraints(dir),
   };
 }
 
