@@ -133,6 +133,13 @@ export interface SweepStart {
   backend: string;
   startedAt: string;
 }
+/** Sent for every run right after sweep-start, in the order they will be taken. */
+export interface RunQueued {
+  type: 'run-queued';
+  runId: string;
+  seed: number;
+  variant: Record<string, string>;
+}
 export interface RunSkipped {
   type: 'run-skipped';
   runId: string;
@@ -156,4 +163,4 @@ export interface SweepEnd {
   completed: number;
   total: number;
 }
-export type SweepEvent = SweepStart | RunSkipped | RunStarted | RunFinished | SweepEnd;
+export type SweepEvent = SweepStart | RunQueued | RunSkipped | RunStarted | RunFinished | SweepEnd;

@@ -20,7 +20,7 @@ export interface ReporterContext {
 
 export interface Reporter {
   readonly name: string;
-  /** Sweep events in order: start, then per run skipped or started → finished, then end. Awaited. */
+  /** Sweep events in order: start, each run queued, then per run skipped or started → finished, then end. Awaited. */
   onSweepEvent?(event: SweepEvent): void | Promise<void>;
   /**
    * A run's events as they happen (subscribe to them). The returned promise,

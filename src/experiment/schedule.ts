@@ -61,6 +61,7 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
   };
   const experiment = runs[0]?.experiment ?? '';
   await tell({ type: 'sweep-start', experiment, runs: runs.map((r) => ({ runId: r.runId, seed: r.seed, variant: r.variant })), backend: backend.name, startedAt: new Date().toISOString() });
+  for (const r of runs) await tell({ type: 'run-queued', runId: r.runId, seed: r.seed, variant: r.variant });
   const skip = async (config: RunConfig, dir: string, reason: 'complete' | 'busy', pid?: number) => {
     if (reason === 'complete') opts.onSkip?.(config, dir);
     else opts.onBusy?.(config, pid!);

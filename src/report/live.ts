@@ -86,6 +86,8 @@ export class LiveView {
         }
         this.pushState();
         return;
+      case 'run-queued':
+        return;
       case 'run-skipped':
       case 'run-started':
       case 'run-finished': {

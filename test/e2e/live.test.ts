@@ -100,3 +100,5 @@ describe('the live view', () => {
     }
   });
 });
+
+if (!existsSync(CHROMIUM)) console.warn(`live.test.ts: the browser test is skipped because ${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);

@@ -89,6 +89,8 @@ export default definePlugin({
     expect(ids).toHaveLength(2);
     expect(lines).toEqual([
       'sweep sweep-start tiny',
+      `sweep run-queued ${ids[0]}`,
+      `sweep run-queued ${ids[1]}`,
       `sweep run-started ${ids[0]}`,
       `run ${ids[0]} steps 8`, // 12 steps per task, logged every 3rd
       `sweep run-finished ${ids[0]}`,
@@ -98,7 +100,14 @@ export default definePlugin({
       'sweep sweep-end tiny',
     ]);
     expect(runCli(['run', file, '--out', join(dir, 'results'), '--quiet', '--seeds', '0,1']).code).toBe(0);
-    expect(readFileSync(log, 'utf8').trim().split('\n').slice(8)).toEqual(['sweep sweep-start tiny', `sweep run-skipped ${ids[0]}`, `sweep run-skipped ${ids[1]}`, 'sweep sweep-end tiny']);
+    expect(readFileSync(log, 'utf8').trim().split('\n').slice(10)).toEqual([
+      'sweep sweep-start tiny',
+      `sweep run-queued ${ids[0]}`,
+      `sweep run-queued ${ids[1]}`,
+      `sweep run-skipped ${ids[0]}`,
+      `sweep run-skipped ${ids[1]}`,
+      'sweep sweep-end tiny',
+    ]);
   });
 
   it('an unknown reporter or a wrong option is refused before training (exit 2)', () => {
