@@ -1,6 +1,8 @@
 // The built-in plugins. They are registered exactly as a user's plugins are.
 import type { PluginDefinition } from '../src/plugin/define-plugin.js';
 import arrow from './datasets/arrow.js';
+import cifar10 from './datasets/cifar10.js';
+import cifar100 from './datasets/cifar100.js';
 import fashionMnist from './datasets/fashion-mnist.js';
 import idx from './datasets/idx.js';
 import mnist from './datasets/mnist.js';
@@ -42,4 +44,4 @@ import erAce from './strategies/er-ace.js';
 import icarl from './strategies/icarl.js';
 import gdumb from './strategies/gdumb.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, fashionMnist, idx, arrow, synthetic, split, permuted, rotated, shifted, shuffled, fraction, perClass, mlp, cnn, pretrained, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf, si, mas, agem, gem, der, derpp, erAce, icarl, gdumb, progress, arrowReporter, parquet, tensorboard];
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, fashionMnist, cifar10, cifar100, idx, arrow, synthetic, split, permuted, rotated, shifted, shuffled, fraction, perClass, mlp, cnn, pretrained, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf, si, mas, agem, gem, der, derpp, erAce, icarl, gdumb, progress, arrowReporter, parquet, tensorboard];

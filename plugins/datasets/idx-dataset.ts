@@ -2,7 +2,7 @@
 import type { Dataset, Examples } from '../../src/contracts/data.js';
 import { loadIdxPair } from '../../src/data/idx.js';
 
-function firstN(set: ReturnType<typeof loadIdxPair>, limit: number): Examples {
+export function firstN(set: Examples, limit: number): Examples {
   if (limit <= 0 || limit >= set.count) return { features: set.features, labels: set.labels, count: set.count };
   const size = set.features.length / set.count;
   return { features: set.features.subarray(0, limit * size), labels: set.labels.subarray(0, limit), count: limit };

@@ -12,7 +12,7 @@ import { scratchDir } from '../helpers.js';
 const installed = existsSync(join(FASHION_MNIST_DIR, 'train-images-idx3-ubyte.gz'));
 const ctx = (base: string) => ({ resolvePath: (p: string) => (p.startsWith('/') ? p : join(base, p)) }) as unknown as PluginContext;
 const load = (opts: Partial<{ dir: string; trainLimit: number; testLimit: number }>, base = '/') =>
-  plugin.create({ dir: FASHION_MNIST_DIR, trainLimit: 0, testLimit: 0, ...opts }, ctx(base)) as ReturnType<typeof plugin.create> & { train: { count: number; labels: Int32Array | Uint8Array; features: Float32Array }; test: { count: number }; featureShape: number[]; numClasses: number };
+  plugin.create({ dir: FASHION_MNIST_DIR, trainLimit: 0, testLimit: 0, ...opts }, ctx(base)) as ReturnType<typeof plugin.create> & { train: { count: number; labels: Int32Array; features: Float32Array }; test: { count: number }; featureShape: number[]; numClasses: number };
 
 describe('fashion-mnist', () => {
   it.skipIf(!installed)("reads Debian's files: 60,000 + 10,000 images of 28×28, ten balanced classes", () => {
