@@ -24,6 +24,9 @@ import permuted from './streams/permuted.js';
 import rotated from './streams/rotated.js';
 import shifted from './streams/shifted.js';
 import split from './streams/split.js';
+import horizontalFlip from './augmentations/horizontal-flip.js';
+import normalize from './augmentations/normalize.js';
+import randomCrop from './augmentations/random-crop.js';
 import arrowReporter from './reporters/arrow.js';
 import parquet from './reporters/parquet.js';
 import progress from './reporters/progress.js';
@@ -44,4 +47,4 @@ import erAce from './strategies/er-ace.js';
 import icarl from './strategies/icarl.js';
 import gdumb from './strategies/gdumb.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, fashionMnist, cifar10, cifar100, idx, arrow, synthetic, split, permuted, rotated, shifted, shuffled, fraction, perClass, mlp, cnn, pretrained, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf, si, mas, agem, gem, der, derpp, erAce, icarl, gdumb, progress, arrowReporter, parquet, tensorboard];
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, fashionMnist, cifar10, cifar100, idx, arrow, synthetic, split, permuted, rotated, shifted, shuffled, fraction, perClass, mlp, cnn, pretrained, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf, si, mas, agem, gem, der, derpp, erAce, icarl, gdumb, randomCrop, horizontalFlip, normalize, progress, arrowReporter, parquet, tensorboard];

@@ -104,6 +104,13 @@ export interface ExperimentSpec extends AxisFields {
    * `anchorage run --reporter NAME` adds more.
    */
   reporters?: ComponentSpec<'reporter'>[];
+  /**
+   * Augmentations and input transforms, in order, e.g. `[{ name: 'random-crop',
+   * padding: 4 }, { name: 'horizontal-flip' }, { name: 'normalize', mean: [...], std: [...] }]`.
+   * Random ones act on each training step's sampled rows; `normalize` is the
+   * model's input transform (training and evaluation alike).
+   */
+  augment?: ComponentSpec<'augmentation'>[];
 }
 
 /** A component with its name and every option resolved (defaults filled in). */
@@ -136,6 +143,8 @@ export interface RunConfig {
   checkpoint: ResolvedCheckpoint;
   /** The sweep's extra reporters (not part of the run's identity; the same for every run of an experiment). */
   reporters: ResolvedComponent[];
+  /** In their listed order. */
+  augment: ResolvedComponent[];
 }
 
 export interface ResolvedCheckpoint {

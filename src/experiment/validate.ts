@@ -34,7 +34,7 @@ export interface Overrides {
 /** More seeds than this in one experiment is a typo, not a sweep. */
 export const MAX_SEEDS = 10_000;
 
-const TOP_LEVEL = ['name', 'description', 'axes', 'variants', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds', 'checkpoint', 'reporters'];
+const TOP_LEVEL = ['name', 'description', 'axes', 'variants', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds', 'checkpoint', 'reporters', 'augment'];
 const DEFAULTS: Partial<Record<ComponentKind, { name: string }>> = { sampler: { name: 'shuffled' } };
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -231,6 +231,15 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
   }
 
   const checkpoint = resolveCheckpoint(spec.checkpoint, overrides.checkpoint ?? {}, problems);
+  const augment: ResolvedComponent[] = [];
+  if (spec.augment !== undefined) {
+    if (!Array.isArray(spec.augment)) problems.push({ path: 'augment', message: `must be an array of { name, ...options }, got ${JSON.stringify(spec.augment)}` });
+    else
+      spec.augment.forEach((value, i) => {
+        const a = component('augmentation', value, `augment[${i}]`);
+        if (a) augment.push(a);
+      });
+  }
   const reporters: ResolvedComponent[] = [];
   if (spec.reporters !== undefined && !Array.isArray(spec.reporters)) problems.push({ path: 'reporters', message: `must be an array of { name, ...options }, got ${JSON.stringify(spec.reporters)}` });
   const listedReporters = [
@@ -248,7 +257,8 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
     Object.keys(at).map((key) => [key, key === 'scenario' ? scenario : key === 'strategy' || key === 'strategies' ? strategyLabel(strategies) : components[key as ComponentKind].name]),
   );
   return seeds.map((seed) => {
-    const identity = { experiment: name, scenario, components, strategies, train: trainResolved, eval: evalResolved, seed };
+    // Augmentation joins the identity only when there is some: runs recorded before it existed keep their ids.
+    const identity = { experiment: name, scenario, components, strategies, train: trainResolved, eval: evalResolved, seed, ...(augment.length ? { augment } : {}) };
     const hash = hashString(canonicalJson(identity)).toString(16).padStart(8, '0');
     const { seed: _seed, ...withoutSeed } = identity;
     return {
@@ -267,6 +277,7 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
       saveModel,
       checkpoint,
       reporters,
+      augment,
     };
   });
 }

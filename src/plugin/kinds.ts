@@ -5,6 +5,7 @@ import type { Sampler } from '../contracts/sampler.js';
 import type { TaskStream } from '../contracts/stream.js';
 import type { Strategy } from '../contracts/strategy.js';
 import type { Reporter } from '../contracts/reporter.js';
+import type { Augmentation } from '../contracts/augmentation.js';
 
 /** What a plugin of each kind builds. */
 export interface PluginKinds {
@@ -15,11 +16,12 @@ export interface PluginKinds {
   optimizer: OptimizerComponent;
   strategy: Strategy;
   reporter: Reporter;
+  augmentation: Augmentation;
 }
 export type PluginKind = keyof PluginKinds;
-export const PLUGIN_KINDS: readonly PluginKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer', 'strategy', 'reporter'];
-/** Kinds of which a run has exactly one (a run has a list of strategies; a sweep has a list of reporters). */
-export type ComponentKind = Exclude<PluginKind, 'strategy' | 'reporter'>;
+export const PLUGIN_KINDS: readonly PluginKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer', 'strategy', 'augmentation', 'reporter'];
+/** Kinds of which a run has exactly one (a run has lists of strategies and augmentations; a sweep has a list of reporters). */
+export type ComponentKind = Exclude<PluginKind, 'strategy' | 'reporter' | 'augmentation'>;
 export const COMPONENT_KINDS: readonly ComponentKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer'];
 
 /**
@@ -35,6 +37,7 @@ export interface ModelPlugins {}
 export interface OptimizerPlugins {}
 export interface StrategyPlugins {}
 export interface ReporterPlugins {}
+export interface AugmentationPlugins {}
 
 export interface PluginRegistries {
   dataset: DatasetPlugins;
@@ -44,4 +47,5 @@ export interface PluginRegistries {
   optimizer: OptimizerPlugins;
   strategy: StrategyPlugins;
   reporter: ReporterPlugins;
+  augmentation: AugmentationPlugins;
 }

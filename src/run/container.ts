@@ -12,7 +12,10 @@ import type { Dataset } from '../contracts/data.js';
 import { canonicalJson } from '../experiment/validate.js';
 import { AnchorStore } from '../optim/anchors.js';
 import { scenarioView } from './scenario.js';
-import { ANCHORS, BACKEND, COMPONENT, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO, STRATEGIES } from './tokens.js';
+import { ANCHORS, AUGMENTATIONS, BACKEND, COMPONENT, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO, STRATEGIES } from './tokens.js';
+import type { Augmentation } from '../contracts/augmentation.js';
+import type { Model } from '../contracts/model.js';
+import { tf } from '../tensor/tf.js';
 import { Evaluator } from './evaluate.js';
 import { TaskTrainer } from './train-task.js';
 
@@ -83,7 +86,11 @@ export function createRunContainer(config: RunConfig, registry: PluginRegistry, 
           const key = `${baseDir}\u0000${canonicalJson(chosen)}`;
           return await datasets.get(key, async () => (await plugin.create(chosen.options as never, context(kind))) as Dataset);
         }
-        return await plugin.create(chosen.options as never, context(kind));
+        const built = await plugin.create(chosen.options as never, context(kind));
+        if (kind !== 'model') return built;
+        // Deterministic input transforms (normalize) are the model's input: every caller of the model gets them.
+        const transforms = (await resolveTokenAsync(container, AUGMENTATIONS)).filter((a) => a.when === 'always');
+        return transforms.length ? withInputTransforms(built as Model, transforms, (await resolveKind('stream')).featureShape) : built;
       } catch (e) {
         if (e instanceof ComponentError) throw e;
         throw new ComponentError(`${kind} '${chosen.name}': ${(e as Error).message}`, kind, e);
@@ -111,8 +118,41 @@ export function createRunContainer(config: RunConfig, registry: PluginRegistry, 
       throw e;
     }
   });
+  container.bind(AUGMENTATIONS).toDynamicValue(async () => {
+    const built: Augmentation[] = [];
+    for (const [i, chosen] of config.augment.entries()) {
+      try {
+        built.push(await registry.get('augmentation', chosen.name).create(chosen.options as never, { ...context('augmentation'), rng: (label) => rootRng.fork(`augmentation:${i}:${label}`) }));
+      } catch (e) {
+        for (const a of built) a.dispose?.();
+        throw new ComponentError(`augment[${i}] '${chosen.name}': ${(e as Error).message}`, `augment[${i}]`, e);
+      }
+    }
+    return built;
+  });
   container.bind(SCENARIO).toDynamicValue(async () => scenarioView(await resolveKind('stream'), config.scenario));
   container.bind(Evaluator).toSelf();
   container.bind(TaskTrainer).toSelf();
   return container;
+}
+
+/** The model with deterministic input transforms before every forward pass (flattened rows in, as the model takes them). */
+function withInputTransforms(model: Model, transforms: Augmentation[], shape: readonly number[]): Model {
+  const image = shape.length === 3 ? shape : [...shape, 1, 1].slice(0, 3);
+  const transform = (x: tf.Tensor): tf.Tensor => {
+    let t = tf.reshape(x, [-1, image[0], image[1], image[2]]) as tf.Tensor4D;
+    for (const a of transforms) t = a.apply(t, 0);
+    return tf.reshape(t, x.shape);
+  };
+  return {
+    params: model.params,
+    fresh: model.fresh,
+    rowAxis: model.rowAxis,
+    architecture: model.architecture,
+    forward: (x, training) => model.forward(transform(x), training),
+    apply: model.apply ? (params, x, training) => model.apply!(params, transform(x), training) : undefined,
+    features: model.features ? (x, training) => model.features!(transform(x), training) : undefined,
+    describe: () => `${model.describe()}; input ${transforms.map((a) => a.name).join(', ')}`,
+    dispose: () => model.dispose(),
+  };
 }

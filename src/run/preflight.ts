@@ -5,7 +5,7 @@ import type { BackendInfo } from '../tensor/backend.js';
 import { tf } from '../tensor/tf.js';
 import { resolveTokenAsync } from '../contracts/token.js';
 import { ComponentError, DatasetCache, createRunContainer } from './container.js';
-import { COMPONENT, STRATEGIES } from './tokens.js';
+import { AUGMENTATIONS, COMPONENT, STRATEGIES } from './tokens.js';
 import { COMPONENT_KINDS } from '../plugin/kinds.js';
 import { OptionError } from '../plugin/define-plugin.js';
 import type { Strategy } from '../contracts/strategy.js';
@@ -86,7 +86,7 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
   // A data set shared by several configurations (the cache hands out one object) is scanned once.
   const checkedData = new WeakSet<Dataset>();
   for (const config of configs) {
-    const key = canonicalJson({ c: config.components, st: config.strategies, s: config.scenario });
+    const key = canonicalJson({ c: config.components, st: config.strategies, s: config.scenario, a: config.augment });
     if (seen.has(key)) continue;
     seen.add(key);
     const before = tf.memory().numTensors;
@@ -95,7 +95,7 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
     let trainer: TaskTrainer | undefined;
     let failed = false;
     try {
-      for (const token of [...COMPONENT_KINDS.map((k) => COMPONENT[k]), STRATEGIES]) {
+      for (const token of [AUGMENTATIONS, ...COMPONENT_KINDS.map((k) => COMPONENT[k]), STRATEGIES]) {
         try {
           const built = await resolveTokenAsync<unknown>(container, token);
           if (token === STRATEGIES) strategies = built as Strategy[];
@@ -127,6 +127,13 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
     } finally {
       trainer?.dispose();
       for (const st of strategies) st.dispose?.();
+      if (container.isBound(AUGMENTATIONS)) {
+        try {
+          for (const a of await resolveTokenAsync(container, AUGMENTATIONS)) a.dispose?.();
+        } catch {
+          /* never built: nothing to free */
+        }
+      }
       if (container.isBound(COMPONENT.model)) {
         try {
           (await resolveTokenAsync(container, COMPONENT.model)).dispose();

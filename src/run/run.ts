@@ -11,7 +11,7 @@ import { DatasetCache, createRunContainer } from './container.js';
 import { Evaluator } from './evaluate.js';
 import type { RunEvent, RunStatus } from './events.js';
 import { DivergedError, InterruptedError, TaskTrainer, plannedSteps } from './train-task.js';
-import { ANCHORS, COMPONENT, SCENARIO, STRATEGIES } from './tokens.js';
+import { ANCHORS, AUGMENTATIONS, COMPONENT, SCENARIO, STRATEGIES } from './tokens.js';
 import type { TaskContext } from '../contracts/strategy.js';
 import { StrategyPipeline } from './pipeline.js';
 import { strategyLabel } from '../experiment/strategy-label.js';
@@ -253,6 +253,11 @@ async function execute(
     trainer?.dispose();
     pipeline?.dispose();
     resolveToken(container, ANCHORS).dispose();
+    try {
+      for (const a of await resolveTokenAsync(container, AUGMENTATIONS)) a.dispose?.();
+    } catch {
+      /* they never got built */
+    }
     if (container.isBound(COMPONENT.model)) {
       try {
         (await resolveTokenAsync(container, COMPONENT.model)).dispose();

@@ -7,6 +7,7 @@ import type { Rng } from '../tensor/rng.js';
 import type { ScenarioView } from './scenario.js';
 import type { AnchorStore } from '../optim/anchors.js';
 import type { Strategy } from '../contracts/strategy.js';
+import type { Augmentation } from '../contracts/augmentation.js';
 
 export const RUN_CONFIG = token<RunConfig>('run-config');
 export const REGISTRY = token<PluginRegistry>('plugin-registry');
@@ -16,7 +17,7 @@ export const SCENARIO = token<ScenarioView>('scenario');
 export const ANCHORS = token<AnchorStore>('anchors');
 
 /** One token per component kind, resolving to what that kind's plugin builds. */
-export const COMPONENT: { [K in Exclude<PluginKind, 'reporter'>]: ReturnType<typeof token<PluginKinds[K]>> } = {
+export const COMPONENT: { [K in Exclude<PluginKind, 'reporter' | 'augmentation'>]: ReturnType<typeof token<PluginKinds[K]>> } = {
   dataset: token('component:dataset'),
   stream: token('component:stream'),
   sampler: token('component:sampler'),
@@ -24,6 +25,9 @@ export const COMPONENT: { [K in Exclude<PluginKind, 'reporter'>]: ReturnType<typ
   optimizer: token('component:optimizer'),
   strategy: token('component:strategy'),
 };
+
+/** The run's augmentations, in their listed order. */
+export const AUGMENTATIONS = token<Augmentation[]>('augmentations');
 
 /** The run's strategies, built in their listed order. */
 export const STRATEGIES = token<Strategy[]>('strategies');

@@ -12,7 +12,8 @@ import type { RunConfig } from '../experiment/spec.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { ScenarioView } from './scenario.js';
 import type { ConstraintsEvent, EpochEnd, StepEvent } from './events.js';
-import { COMPONENT, ROOT_RNG, RUN_CONFIG, SCENARIO } from './tokens.js';
+import { AUGMENTATIONS, COMPONENT, ROOT_RNG, RUN_CONFIG, SCENARIO } from './tokens.js';
+import type { Augmentation } from '../contracts/augmentation.js';
 
 /** The loss turned NaN or infinite: the run is recorded as `diverged`. */
 export class DivergedError extends Error {}
@@ -67,6 +68,9 @@ export class TaskTrainer {
   /** Per task, the additive logit mask of the scenario ([tasks, outputs]); null when every output competes. */
   private readonly taskMasks: tf.Tensor2D | null;
   private readonly paramRecord: NamedTensors;
+  /** Random augmentations of the sampled rows, in order. */
+  private readonly augmentations: Augmentation[];
+  private readonly imageShape: [number, number, number];
   /** The task being trained and its completed steps; undefined between tasks. */
   position: TaskPosition | undefined;
 
@@ -77,7 +81,11 @@ export class TaskTrainer {
     @inject(COMPONENT.sampler) private readonly sampler: Sampler,
     @inject(COMPONENT.stream) private readonly stream: TaskStream,
     @inject(ROOT_RNG) private readonly rng: Rng,
+    @inject(AUGMENTATIONS) augmentations: Augmentation[],
   ) {
+    this.augmentations = augmentations.filter((a) => a.when === 'train');
+    const shape = stream.featureShape;
+    this.imageShape = shape.length === 3 ? [shape[0], shape[1], shape[2]] : [shape[0] ?? 1, shape[1] ?? 1, 1];
     this.variables = [...model.params.values()];
     this.paramNameOf = new Map([...model.params].map(([name, v]) => [v.name, name]));
     this.taskMasks = taskMaskMatrix(stream, scenario);
@@ -163,6 +171,8 @@ export class TaskTrainer {
     const y = tf.tensor1d(data.labels, 'int32');
     const ids = tf.tensor1d(data.taskIds, 'int32');
     optimizer.startTraining(total);
+    // Each augmentation's randomness for the whole task, drawn by name: a resumed task draws the same.
+    this.augmentations.forEach((a, i) => a.planTask?.(total, batchSize, this.rng.fork(`augment:${i}:${task.index}`)));
     const validation = optimizer.component.phase && validationSet ? new ValidationBatches(validationSet, size, batchSize, this.rng.fork(`validation-order:${task.index}`)) : undefined;
     const model = this.model;
     const validationLoss = (xv: tf.Tensor, yv: tf.Tensor, idv: tf.Tensor) => (params: NamedTensors) => {
@@ -220,7 +230,7 @@ export class TaskTrainer {
             let result: { states: (Record<string, tf.Tensor> | undefined)[]; logged?: tf.Tensor };
             try {
             result = tf.tidy(() => {
-              const batch = { step, size: b, x: tf.slice(ex, [start, 0], [b, size]), labels: tf.slice(ey, [start], [b]), taskIds: tf.slice(eid, [start], [b]) };
+              const batch = { step, size: b, x: this.augment(tf.slice(ex, [start, 0], [b, size]), step), labels: tf.slice(ey, [start], [b]), taskIds: tf.slice(eid, [start], [b]) };
               const composed = pipeline.compose(batch, outputs);
               const { value, grads } = tf.variableGrads(() => {
                 const rawLogits = this.model.forward(composed.x, true);
@@ -298,6 +308,14 @@ export class TaskTrainer {
       validation?.dispose();
       tf.dispose([x, y, ids]);
     }
+  }
+
+  /** The sampled rows after the random augmentations (inside the step's tidy). */
+  private augment(x: tf.Tensor, step: number): tf.Tensor {
+    if (this.augmentations.length === 0) return x;
+    let images = tf.reshape(x, [x.shape[0], ...this.imageShape]) as tf.Tensor4D;
+    for (const a of this.augmentations) images = a.apply(images, step);
+    return tf.reshape(images, x.shape);
   }
 
   dispose(): void {

@@ -14,3 +14,4 @@ if (TFJS_CORE_VERSION !== tf.version_core) {
 export { tf };
 export type Tensor = tf.Tensor;
 export type Variable = tf.Variable;
+export type Tensor4D = tf.Tensor4D;

@@ -42,6 +42,7 @@ const CASES: [string, object][] = [
   ['icarl', { strategy: { name: 'icarl', size: 30 } }],
   ['gdumb', { strategy: { name: 'gdumb', size: 80 } }],
   ['ftp, anchored at each task', { optimizer: { name: 'ftp', lr: 0.03, anchor: 'task-start' } }],
+  ['random crops and flips', { dataset: { ...BASE.dataset, imageShape: [3, 4, 1] }, augment: [{ name: 'random-crop', padding: 1 }, { name: 'horizontal-flip' }] }],
   ['tpgm (validation phase)', { optimizer: { name: 'tpgm', lr: 0.03, valFraction: 0.25, projEvery: 2 } }],
 ];
 
