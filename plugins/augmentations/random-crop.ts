@@ -24,9 +24,26 @@ export default definePlugin({
     const p = opts.padding;
     let boxes: tf.Tensor3D | undefined;
     let rows = 0;
+    // Per batch layout (rows, height, width), built once: each crop pixel's index into the padded
+    // batch at offset (0, 0), and the weights that turn an offset (dy, dx) into an index shift.
+    const layouts = new Map<string, { base: tf.Tensor2D; weights: tf.Tensor2D }>();
+    const layout = (n: number, h: number, w: number) => {
+      const key = `${n}x${h}x${w}`;
+      let l = layouts.get(key);
+      if (!l) {
+        const [hp, wp] = [h + 2 * p, w + 2 * p];
+        const base = new Int32Array(n * h * w);
+        for (let i = 0, k = 0; i < n; i++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) base[k++] = (i * hp + y) * wp + x;
+        l = { base: tf.keep(tf.tensor2d(base, [n, h * w], 'int32')), weights: tf.keep(tf.tensor2d([wp, 1], [1, 2], 'int32')) };
+        layouts.set(key, l);
+      }
+      return l;
+    };
     const release = () => {
       boxes?.dispose();
       boxes = undefined;
+      for (const l of layouts.values()) tf.dispose([l.base, l.weights]);
+      layouts.clear();
     };
     return {
       name: 'random-crop',
@@ -42,16 +59,13 @@ export default definePlugin({
         if (!boxes) throw new Error('random-crop: planTask must run before the task trains');
         const [n, h, w, c] = x.shape;
         if (n > rows) throw new Error(`random-crop: ${n} rows in a step planned for ${rows}`);
-        const [hp, wp] = [h + 2 * p, w + 2 * p];
-        const padded = tf.reshape(tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]), [n * hp * wp, c]);
+        const { base, weights } = layout(n, h, w);
+        const padded = tf.reshape(tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]), [-1, c]);
         // Integer indices into the padded batch (exact on every backend, unlike resampling):
-        // pixel (i, y, x) of the crop is padded pixel (i, y + dy_i, x + dx_i).
+        // pixel (i, y, x) of the crop is padded pixel (i, y + dy_i, x + dx_i), i.e. base + dy_i·wp + dx_i.
         const offsets = tf.reshape(tf.slice(boxes, [step - 1, 0, 0], [1, n, 2]), [n, 2]);
-        const [dy, dx] = tf.split(offsets, 2, 1);
-        const rowsOf = tf.add(tf.add(dy, tf.reshape(tf.range(0, h, 1, 'int32'), [1, h])), tf.mul(tf.reshape(tf.range(0, n, 1, 'int32'), [n, 1]), tf.scalar(hp, 'int32'))); // [n, h]: i·hp + y + dy
-        const colsOf = tf.add(dx, tf.reshape(tf.range(0, w, 1, 'int32'), [1, w])); // [n, w]
-        const flat = tf.add(tf.mul(tf.reshape(rowsOf, [n, h, 1]), tf.scalar(wp, 'int32')), tf.reshape(colsOf, [n, 1, w]));
-        return tf.reshape(tf.gather(padded, tf.reshape(flat, [-1])), [n, h, w, c]);
+        const shift = tf.sum(tf.mul(offsets, weights), 1, true); // [n, 1] (integer: no matMul on wasm)
+        return tf.reshape(tf.gather(padded, tf.reshape(tf.add(base, shift), [-1])), [n, h, w, c]);
       },
       dispose: release,
     };
