@@ -10,6 +10,7 @@ import synthetic from './datasets/synthetic.js';
 import cnn from './models/cnn.js';
 import mlp from './models/mlp.js';
 import pretrained from './models/pretrained.js';
+import resnet18 from './models/resnet18.js';
 import adamw from './optimizers/adamw.js';
 import ftp from './optimizers/ftp.js';
 import l2sp from './optimizers/l2sp.js';
@@ -47,4 +48,5 @@ import erAce from './strategies/er-ace.js';
 import icarl from './strategies/icarl.js';
 import gdumb from './strategies/gdumb.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, fashionMnist, cifar10, cifar100, idx, arrow, synthetic, split, permuted, rotated, shifted, shuffled, fraction, perClass, mlp, cnn, pretrained, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf, si, mas, agem, gem, der, derpp, erAce, icarl, gdumb, randomCrop, horizontalFlip, normalize, progress, arrowReporter, parquet, tensorboard];
+export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, fashionMnist, cifar10, cifar100, idx, arrow, synthetic, split, permuted, rotated, shifted, shuffled, fraction, perClass, mlp, cnn, pretrained,
+  resnet18, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf, si, mas, agem, gem, der, derpp, erAce, icarl, gdumb, randomCrop, horizontalFlip, normalize, progress, arrowReporter, parquet, tensorboard];

@@ -1,11 +1,12 @@
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { describeLayers, initParams, type LayerSpec } from '../../src/models/sequential.js';
-import { sequentialModel } from '../../src/models/sequential-model.js';
+import { describeLayers, initParams, type LayerSpec } from '../../src/models/layer-graph.js';
+import { layerModel } from '../../src/models/layer-model.js';
 
 const options = {
   channels: o.numbers({ description: 'output channels of each 3×3 convolution (each followed by ReLU and 2×2 max-pooling)', default: [16, 32], integer: true, min: 1, minLength: 1 }),
   hidden: o.integer({ description: 'width of the dense layer before the head (0: none)', default: 128, min: 0 }),
+  dropout: { ...o.number({ description: 'dropout rate before the head, in training only (0: none)', default: 0, min: 0, max: 1, exclusiveMax: true }), omitAtDefault: true },
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -34,10 +35,11 @@ export default definePlugin({
       ]),
       { type: 'flatten', name: 'flatten' },
       ...(opts.hidden > 0 ? [{ type: 'dense', name: 'fc1', units: opts.hidden, activation: 'relu', useBias: true } as LayerSpec] : []),
+      ...(opts.dropout > 0 ? [{ type: 'dropout', name: 'drop', rate: opts.dropout } as LayerSpec] : []),
       { type: 'dense', name: 'head', units: problem.outputs, activation: 'linear', useBias: true },
     ];
     const inputShape = [...problem.featureShape];
     const params = initParams(describeLayers(layers, inputShape).params, ctx.rng('init'));
-    return sequentialModel({ kind: 'cnn', layers, inputShape, params });
+    return layerModel({ kind: 'cnn', layers, inputShape, params, rng: ctx.rng('dropout') });
   },
 });

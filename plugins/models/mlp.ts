@@ -1,12 +1,13 @@
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { featureSize } from '../../src/contracts/data.js';
-import { describeLayers, initParams, type LayerSpec } from '../../src/models/sequential.js';
-import { sequentialModel } from '../../src/models/sequential-model.js';
+import { describeLayers, initParams, type LayerSpec } from '../../src/models/layer-graph.js';
+import { layerModel } from '../../src/models/layer-model.js';
 
 const options = {
   hidden: o.numbers({ description: 'width of each hidden layer', default: [400, 400], integer: true, min: 1 }),
   activation: o.enum(['relu', 'tanh', 'sigmoid'], { description: 'hidden-layer non-linearity', default: 'relu' }),
+  dropout: { ...o.number({ description: 'dropout rate after each hidden layer, in training only (0: none)', default: 0, min: 0, max: 1, exclusiveMax: true }), omitAtDefault: true },
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -25,11 +26,14 @@ export default definePlugin({
     const problem = await ctx.problem();
     const inputShape = [featureSize(problem.featureShape)];
     const layers: LayerSpec[] = [
-      ...opts.hidden.map((units, i): LayerSpec => ({ type: 'dense', name: `fc${i + 1}`, units, activation: opts.activation, useBias: true })),
+      ...opts.hidden.flatMap((units, i): LayerSpec[] => [
+        { type: 'dense', name: `fc${i + 1}`, units, activation: opts.activation, useBias: true },
+        ...(opts.dropout > 0 ? [{ type: 'dropout', name: `drop${i + 1}`, rate: opts.dropout } as LayerSpec] : []),
+      ]),
       { type: 'dense', name: 'head', units: problem.outputs, activation: 'linear', useBias: true },
     ];
     // Kernels are [in, out]: tfjs's layout, a third faster than PyTorch's [out, in] with transposeB on wasm.
     const params = initParams(describeLayers(layers, inputShape).params, ctx.rng('init'));
-    return sequentialModel({ kind: 'mlp', layers, inputShape, params });
+    return layerModel({ kind: 'mlp', layers, inputShape, params, rng: ctx.rng('dropout') });
   },
 });

@@ -2,9 +2,9 @@ import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { featureSize } from '../../src/contracts/data.js';
 import { tf } from '../../src/tensor/tf.js';
-import { loadSequentialModel } from '../../src/models/layers-file.js';
-import { describeLayers, initParams, type LayerSpec } from '../../src/models/sequential.js';
-import { sequentialModel } from '../../src/models/sequential-model.js';
+import { readLayersModel } from '../../src/models/layers-file.js';
+import { describeLayers, initParams, type LayerSpec } from '../../src/models/layer-graph.js';
+import { layerModel } from '../../src/models/layer-model.js';
 
 const options = {
   path: o.string({ description: 'TensorFlow.js Layers model: model.json or its folder (relative to the experiment file)', nonEmpty: true }),
@@ -30,7 +30,7 @@ export default definePlugin({
   options,
   async create(opts, ctx) {
     const problem = await ctx.problem();
-    const file = loadSequentialModel(ctx.resolvePath(opts.path));
+    const file = readLayersModel(ctx.resolvePath(opts.path));
     if (featureSize(file.inputShape) !== featureSize(problem.featureShape)) {
       throw new Error(`${opts.path} takes inputs of shape [${file.inputShape}] but the examples have shape [${problem.featureShape}]`);
     }
@@ -65,6 +65,12 @@ export default definePlugin({
       if (w.shape.join('x') !== p.shape.join('x')) throw new Error(`${opts.path}: ${p.name} has shape [${w.shape}], its layer needs [${p.shape}]`);
       params.set(p.name, tf.tidy(() => tf.variable(tf.tensor(w.values, w.shape), true)));
     }
-    return sequentialModel({ kind: 'pretrained', layers, inputShape: file.inputShape, params, fresh });
+    const buffers = new Map<string, tf.Variable>();
+    for (const b of infos.buffers) {
+      const w = file.weights.get(b.name);
+      if (!w) throw new Error(`${opts.path}: no values for ${b.name} (batch norm's running statistics)`);
+      buffers.set(b.name, tf.tidy(() => tf.variable(tf.tensor(w.values, w.shape), false)));
+    }
+    return layerModel({ kind: 'pretrained', layers, inputShape: file.inputShape, params, buffers, fresh, rng: ctx.rng('dropout') });
   },
 });

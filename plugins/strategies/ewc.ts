@@ -52,7 +52,8 @@ export default definePlugin({
             const label = opts.empirical ? tf.tensor1d([trained.labels[i]], 'int32') : tf.argMax(logits, 1);
             const target = tf.oneHot(label, scenario.outputs);
             const { grads } = tf.variableGrads(() => {
-              let out = model.forward(x, true);
+              // In evaluation mode, as the reference implementations compute it: no dropout, batch norm's running statistics.
+              let out = model.forward(x, false);
               if (mask) out = tf.add(out, mask);
               return tf.losses.softmaxCrossEntropy(target, out) as tf.Scalar;
             }, variables);

@@ -1,5 +1,6 @@
 import type { Tensor, Variable } from '../tensor/tf.js';
-import type { LayerSpec } from '../models/sequential.js';
+import type { LayerSpec } from '../models/layer-graph.js';
+import type { Snapshot } from './snapshot.js';
 
 /**
  * A model is a set of named parameters and a pure forward function. Names
@@ -16,9 +17,20 @@ export interface Model {
    * by default. Absent or empty: every parameter's initial value is its anchor.
    */
   readonly fresh?: ReadonlySet<string>;
+  /**
+   * Tensors the forward pass keeps besides the parameters — batch norm's
+   * running statistics — updated only by a training forward pass, never by
+   * the optimizer; saved with the model and in checkpoints.
+   */
+  readonly buffers?: ReadonlyMap<string, Variable>;
   /** Axis of each parameter that indexes output units (0 for a bias). */
   readonly rowAxis: Readonly<Record<string, number>>;
-  /** Logits for a batch of flattened examples [batch, featureSize]. */
+  /**
+   * Logits for a batch of flattened examples [batch, featureSize]. `training`:
+   * dropout drops units and batch norm normalises with the batch's statistics
+   * and updates its running ones; otherwise neither (evaluation, and the
+   * Fisher information or teacher outputs strategies compute).
+   */
   forward(x: Tensor, training: boolean): Tensor;
   /**
    * The same function with other parameter values (differentiable in them):
@@ -31,7 +43,13 @@ export interface Model {
    * nearest-mean-of-exemplars classifier and herding work on.
    */
   features?(x: Tensor, training: boolean): Tensor;
-  /** The layer list, when the model is sequential: what saving it as a Layers model needs. */
+  /**
+   * What a checkpoint needs besides the parameters for the next training
+   * step to be exact: the buffers' values and the dropout draws made so far.
+   */
+  snapshot?(): Snapshot;
+  restore?(saved: Snapshot): void;
+  /** The layer graph: what saving it as a Layers model needs. */
   readonly architecture?: { layers: readonly LayerSpec[]; inputShape: readonly number[] };
   /** Plain-language summary, e.g. "mlp 784-400-400-10 relu (478,410 parameters)". */
   describe(): string;

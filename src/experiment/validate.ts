@@ -252,13 +252,21 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
   }
 
   if (problems.length > 0) throw new ExperimentError(experimentFile, problems);
+  const identityOf = (all: Record<ComponentKind, ResolvedComponent>): Record<string, ResolvedComponent> =>
+    Object.fromEntries(
+      Object.entries(all).map(([kind, c]) => {
+        const schema = registry.get(kind as PluginKind, c.name).options as Record<string, { omitAtDefault?: boolean; default?: unknown }>;
+        const options = Object.fromEntries(Object.entries(c.options).filter(([k, v]) => !(schema[k]?.omitAtDefault && canonicalJson(v) === canonicalJson(schema[k].default))));
+        return [kind, { name: c.name, options }];
+      }),
+    );
 
   const variant = Object.fromEntries(
     Object.keys(at).map((key) => [key, key === 'scenario' ? scenario : key === 'strategy' || key === 'strategies' ? strategyLabel(strategies) : components[key as ComponentKind].name]),
   );
   return seeds.map((seed) => {
     // Augmentation joins the identity only when there is some: runs recorded before it existed keep their ids.
-    const identity = { experiment: name, scenario, components, strategies, train: trainResolved, eval: evalResolved, seed, ...(augment.length ? { augment } : {}) };
+    const identity = { experiment: name, scenario, components: identityOf(components), strategies, train: trainResolved, eval: evalResolved, seed, ...(augment.length ? { augment } : {}) };
     const hash = hashString(canonicalJson(identity)).toString(16).padStart(8, '0');
     const { seed: _seed, ...withoutSeed } = identity;
     return {

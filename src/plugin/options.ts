@@ -21,6 +21,11 @@ interface FieldBase<T> {
   check(value: unknown, path: string, problems: Problem[]): void;
   /** How the allowed values read in `anchorage plugins` and in errors. */
   readonly allowed: string;
+  /**
+   * Left out of a run's identity while it has its default value: an option
+   * added after runs were recorded, whose default keeps their behaviour, keeps their ids.
+   */
+  readonly omitAtDefault?: boolean;
 }
 
 export type Field<T> = FieldBase<T>;

@@ -146,6 +146,9 @@ function withInputTransforms(model: Model, transforms: Augmentation[], shape: re
   };
   return {
     params: model.params,
+    buffers: model.buffers,
+    snapshot: model.snapshot ? () => model.snapshot!() : undefined,
+    restore: model.restore ? (saved) => model.restore!(saved) : undefined,
     fresh: model.fresh,
     rowAxis: model.rowAxis,
     architecture: model.architecture,

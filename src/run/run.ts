@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Observable } from 'rxjs';
-import { saveSequentialModel } from '../models/layers-file.js';
+import { saveLayersModel } from '../models/layers-file.js';
 import { tf } from '../tensor/tf.js';
 import type { RunConfig } from '../experiment/spec.js';
 import type { PluginRegistry } from '../plugin/registry.js';
@@ -96,6 +96,7 @@ async function execute(
     emitOuter(e);
   };
   let captureWithin: (() => Snapshot) | undefined;
+  const initialBuffers = new Map<string, tf.Tensor>();
   try {
     const stream = await resolveTokenAsync(container, COMPONENT.stream);
     const model = await resolveTokenAsync(container, COMPONENT.model);
@@ -123,6 +124,7 @@ async function execute(
     startEmitted = true;
 
     anchors.snapshot('initial', model.params);
+    for (const [name, b] of model.buffers ?? []) initialBuffers.set(name, tf.clone(b));
     optimizer = new Optimizer(component, model.params, anchors, model.rowAxis);
 
     let resume: ResumePoint | undefined;
@@ -151,8 +153,12 @@ async function execute(
         v.assign(t);
       }
     };
-    const captureBoundary = (): Snapshot => ({ params: params(), optimizer: optimizer!.save() as unknown as Snapshot, pipeline: strategies.checkpoint(), priorSteps });
-    captureWithin = () => ({ params: params(), optimizer: optimizer!.save() as unknown as Snapshot, steps: strategies.stepStates() });
+    const modelState = (): Snapshot => model.snapshot?.() ?? {};
+    const restoreModelState = (saved: Snapshot | undefined) => {
+      if (saved && model.restore) model.restore(saved);
+    };
+    const captureBoundary = (): Snapshot => ({ params: params(), model: modelState(), optimizer: optimizer!.save() as unknown as Snapshot, pipeline: strategies.checkpoint(), priorSteps });
+    captureWithin = () => ({ params: params(), model: modelState(), optimizer: optimizer!.save() as unknown as Snapshot, steps: strategies.stepStates() });
 
     const evaluateAll = async (trainedTask: number) => {
       const predict = strategies.predictor;
@@ -166,6 +172,7 @@ async function execute(
     if (resume) {
       const b = resume.boundary;
       assignParams(b.params as Snapshot);
+      restoreModelState(b.model as Snapshot | undefined);
       optimizer.load(b.optimizer as unknown as SavedOptimizerState);
       strategies.restore(b.pipeline as Snapshot);
       priorSteps = b.priorSteps as number;
@@ -186,6 +193,7 @@ async function execute(
         // GDumb: the model starts again from the run's initial parameters, with a fresh optimizer.
         const initial = anchors.get('initial', model.params);
         for (const [name, v] of model.params) v.assign(initial[name]);
+        for (const [name, b] of model.buffers ?? []) b.assign(initialBuffers.get(name)!);
         priorSteps += optimizer.stepCount;
         optimizer.dispose();
         optimizer = new Optimizer(component, model.params, anchors, model.rowAxis);
@@ -204,6 +212,7 @@ async function execute(
           phases: within.phases,
           restore: () => {
             assignParams(within.state.params as Snapshot);
+            restoreModelState(within.state.model as Snapshot | undefined);
             optimizer!.load(within.state.optimizer as unknown as SavedOptimizerState);
             strategies.restoreSteps(within.state.steps as Snapshot[]);
             release(within.state);
@@ -227,10 +236,10 @@ async function execute(
       emit({ type: 'task-end', runId, task: task.index, seconds: (performance.now() - taskStart) / 1000 });
     }
     if (config.saveModel) {
-      if (!model.architecture) throw new Error(`model '${config.components.model.name}' cannot be saved as a Layers model (it describes no sequential architecture)`);
+      if (!model.architecture) throw new Error(`model '${config.components.model.name}' cannot be saved as a Layers model (it describes no layer graph)`);
       const values = new Map<string, { shape: number[]; values: Float32Array }>();
-      for (const [name, v] of model.params) values.set(name, { shape: v.shape, values: (await v.data()) as Float32Array });
-      saveSequentialModel(modelPath(config, out), model.architecture.layers, model.architecture.inputShape, values);
+      for (const [name, v] of [...model.params, ...(model.buffers ?? [])]) values.set(name, { shape: v.shape, values: (await v.data()) as Float32Array });
+      saveLayersModel(modelPath(config, out), model.architecture.layers, model.architecture.inputShape, values);
     }
   } catch (e) {
     status = e instanceof DivergedError ? 'diverged' : e instanceof InterruptedError ? 'interrupted' : 'failed';
@@ -249,6 +258,7 @@ async function execute(
   } finally {
     steps = priorSteps + (optimizer?.stepCount ?? 0);
     optimizer?.dispose();
+    tf.dispose([...initialBuffers.values()]);
     evaluator?.dispose();
     trainer?.dispose();
     pipeline?.dispose();

@@ -43,6 +43,8 @@ const CASES: [string, object][] = [
   ['gdumb', { strategy: { name: 'gdumb', size: 80 } }],
   ['ftp, anchored at each task', { optimizer: { name: 'ftp', lr: 0.03, anchor: 'task-start' } }],
   ['random crops and flips', { dataset: { ...BASE.dataset, imageShape: [3, 4, 1] }, augment: [{ name: 'random-crop', padding: 1 }, { name: 'horizontal-flip' }] }],
+  ['dropout', { model: { name: 'mlp', hidden: [24], dropout: 0.3 } }],
+  ['batch norm (resnet18)', { dataset: { ...BASE.dataset, imageShape: [2, 2, 3] }, model: { name: 'resnet18', width: 3, blocks: [1, 1] }, train: { ...BASE.train, epochs: 4 } }],
   ['tpgm (validation phase)', { optimizer: { name: 'tpgm', lr: 0.03, valFraction: 0.25, projEvery: 2 } }],
 ];
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Field, FixedSizeList, Int32, Int64, Table, Utf8, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
-import { saveSequentialModel } from '../../src/models/layers-file.js';
+import { saveLayersModel } from '../../src/models/layers-file.js';
 import { TINY_SPEC, runCli, scratchDir, writeExperiment } from '../helpers.js';
 
 describe('bad input found before training', () => {
@@ -151,7 +151,7 @@ describe('data values', () => {
       ['head.weight', { shape: [3, 2], values: new Float32Array(6).fill(0.1) }],
       ['head.bias', { shape: [2], values: new Float32Array(2) }],
     ]);
-    saveSequentialModel(join(dir, 'pre'), layers, [4], w);
+    saveLayersModel(join(dir, 'pre'), layers, [4], w);
     const spec = { ...TINY_SPEC, dataset: { name: 'arrow', train: 'ok.arrow', test: 'ok.arrow' }, stream: { name: 'split', tasks: [[0, 1]] }, model: { name: 'pretrained', path: 'pre' } };
     const pre = runCli(['run', writeExperiment(dir, spec, 'pre.ts'), '--out', join(dir, 'results')]);
     expect(pre.code).toBe(2);

@@ -13,7 +13,10 @@ import { tinyConfigs } from '../helpers.js';
 const IMAGES = { name: 'synthetic', classes: 4, features: 64, trainPerClass: 16, testPerClass: 8, separation: 6 };
 const MODELS = [
   { name: 'mlp', hidden: [32] },
-  { name: 'cnn', channels: [4, 8], hidden: 16 },
+  { name: 'mlp', hidden: [32], dropout: 0.25 },
+  { name: 'cnn', channels: [4, 8], hidden: 16, dropout: 0.25 },
+  // Batch norm, a stride-2 convolution padded as PyTorch pads, a residual add and global average pooling.
+  { name: 'resnet18', width: 4, blocks: [1, 1] },
 ];
 
 async function available(name: BackendName): Promise<BackendInfo | undefined> {
@@ -46,7 +49,7 @@ async function run(backend: BackendName, model: object, optimizer: object = { na
   return events;
 }
 
-describe.each(MODELS)('model $name', (model) => {
+describe.each(MODELS)('model %# $name', (model) => {
   it('trains on every available backend with adamw, ftp and tpgm', async () => {
     expect(backends).toContain('wasm');
     for (const backend of backends) {

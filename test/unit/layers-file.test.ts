@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import * as layers from '@tensorflow/tfjs-layers';
 import { tf } from '../../src/tensor/tf.js';
 import { selectBackend } from '../../src/tensor/backend.js';
-import { ModelFileError, loadSequentialModel, saveSequentialModel } from '../../src/models/layers-file.js';
-import { applySequential } from '../../src/models/sequential.js';
+import { ModelFileError, readLayersModel, saveLayersModel } from '../../src/models/layers-file.js';
+import { applyLayers } from '../../src/models/layer-graph.js';
 import { scratchDir } from '../helpers.js';
 
 beforeAll(async () => {
@@ -43,12 +43,12 @@ describe('TensorFlow.js Layers model files', () => {
     const dir = scratchDir('layers');
     const model = tfjsCnn();
     await saveLikeTfjsNode(model, dir);
-    const loaded = loadSequentialModel(dir);
+    const loaded = readLayersModel(dir);
     expect(loaded.inputShape).toEqual([8, 8, 1]);
     expect(loaded.layers.map((l) => `${l.type}:${l.name}`)).toEqual(['conv2d:conv1', 'maxpool:pool1', 'flatten:flat', 'dense:fc1', 'dropout:drop', 'dense:out']);
     const x = tf.randomUniform([5, 64]);
     const values = Object.fromEntries([...loaded.weights].map(([n, w]) => [n, tf.tensor(w.values, w.shape)]));
-    const ours = applySequential(loaded.layers, loaded.inputShape, values, x);
+    const ours = applyLayers(loaded.layers, loaded.inputShape, values, x);
     const theirs = model.predict(tf.reshape(x, [5, 8, 8, 1])) as tf.Tensor;
     const diff = Math.max(...Array.from(ours.dataSync()).map((v, i) => Math.abs(v - theirs.dataSync()[i])));
     expect(diff).toBeLessThan(1e-5);
@@ -61,8 +61,8 @@ describe('TensorFlow.js Layers model files', () => {
     const model = tfjsCnn();
     const src = scratchDir('layers-src');
     await saveLikeTfjsNode(model, src);
-    const loaded = loadSequentialModel(src);
-    saveSequentialModel(dir, loaded.layers, loaded.inputShape, loaded.weights);
+    const loaded = readLayersModel(src);
+    saveLayersModel(dir, loaded.layers, loaded.inputShape, loaded.weights);
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     const weightData = readFileSync(join(dir, 'weights.bin'));
     const back = await layers.loadLayersModel(
@@ -79,13 +79,13 @@ describe('TensorFlow.js Layers model files', () => {
 
   it('names the problem in a missing, malformed or unsupported file', () => {
     const dir = scratchDir('layers-bad');
-    expect(() => loadSequentialModel(join(dir, 'nope'))).toThrow(/no such model file/);
+    expect(() => readLayersModel(join(dir, 'nope'))).toThrow(/no such model file/);
     writeFileSync(join(dir, 'model.json'), '{ not json');
-    expect(() => loadSequentialModel(dir)).toThrow(ModelFileError);
+    expect(() => readLayersModel(dir)).toThrow(ModelFileError);
     writeFileSync(join(dir, 'model.json'), JSON.stringify({ modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'LSTM', config: { name: 'l', batch_input_shape: [null, 3, 4] } }] } } }));
-    expect(() => loadSequentialModel(dir)).toThrow(/layer type 'LSTM' is not supported; supported: InputLayer, Dense/);
+    expect(() => readLayersModel(dir)).toThrow(/layer type 'LSTM' is not supported; supported: InputLayer, Dense/);
     writeFileSync(join(dir, 'model.json'), JSON.stringify({ modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { name: 'd', units: 2, batch_input_shape: [null, 3] } }] } }, weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'd/kernel', shape: [3, 2], dtype: 'float32' }] }] }));
     writeFileSync(join(dir, 'w.bin'), Buffer.alloc(8));
-    expect(() => loadSequentialModel(dir)).toThrow(/weight files are truncated/);
+    expect(() => readLayersModel(dir)).toThrow(/weight files are truncated/);
   });
 });
