@@ -40,7 +40,8 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       (y) =>
         y
           .positional('results', { type: 'string', demandOption: true, describe: 'a results folder (an experiment\'s, or a whole tree)' })
-          .option('by', { type: 'string', default: 'experiment,scenario,optimizer,config', describe: `group by these columns (${GROUP_COLUMNS.join(', ')})` })
+          .option('by', { type: 'string', describe: `group by these columns (${GROUP_COLUMNS.join(', ')}); default experiment,scenario,optimizer,config, or with --select the experiment and its axes` })
+          .option('select', { type: 'boolean', default: false, describe: "per group (method), choose the configuration with the best validation score (the experiment's `select`) and report only its test metrics; writes selection.arrow" })
           .option('format', { choices: FORMATS, default: 'table' as Format, describe: 'output format' })
           .option('matrix', { type: 'number', describe: 'also print the mean accuracy matrix of group #N' })
           .epilogue(
@@ -50,7 +51,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
           ),
       async (args) => {
         const { compareCommand } = await import('./compare-command.js');
-        code = compareCommand({ results: args.results as string, by: args.by, format: args.format as Format, matrix: args.matrix }, io);
+        code = compareCommand({ results: args.results as string, by: args.by, format: args.format as Format, matrix: args.matrix, select: args.select }, io);
       },
     )
     .command(

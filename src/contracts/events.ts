@@ -15,6 +15,7 @@ export interface RunStart {
   model: string;
   optimizer: string;
   strategy: string;
+  /** validationExamples: held out from training (TPGM's phase and the `select` hold-out). */
   tasks: { index: number; name: string; classes: readonly number[]; trainExamples: number; validationExamples: number; testExamples: number }[];
   startedAt: string;
 }

@@ -46,6 +46,29 @@ export interface EvalSpec {
   ood?: OodSpec[];
 }
 
+/**
+ * Choosing each method's configuration on held-out validation data, never on
+ * the test data: every task's training data (after the sampler) gives up a
+ * seeded, class-stratified `validation` fraction that is not trained on and
+ * is evaluated like the test split (eval set 'validation'). `anchorage
+ * compare --select` then ranks the configurations of each method (runs whose
+ * axis labels agree, e.g. EWC with several λ) by `metric` on validation data
+ * and reports the chosen one's test metrics only.
+ */
+export interface SelectSpec {
+  /** Fraction of each task's training examples held out, in (0, 1). */
+  validation: number;
+  /** 'acc': final average accuracy (higher is better); 'forgetting': average forgetting (lower is better). Default 'acc'. */
+  metric?: 'acc' | 'forgetting';
+  /**
+   * Judge configurations on the first N tasks only (the realistic protocol of
+   * Chaudhry et al., 2019: hyper-parameters fixed before the rest of the
+   * stream is seen): the metric over tasks 1..N after training task N.
+   * 0: on the whole stream. Default 0.
+   */
+  tasks?: number;
+}
+
 /** The fields an axis or a variant may set (an axis lists values of one; a variant sets several). */
 export interface AxisFields {
   dataset?: ComponentSpec<'dataset'>;
@@ -111,6 +134,8 @@ export interface ExperimentSpec extends AxisFields {
    * model's input transform (training and evaluation alike).
    */
   augment?: ComponentSpec<'augmentation'>[];
+  /** Hyper-parameters chosen on validation data held out from training (see SelectSpec). */
+  select?: SelectSpec;
 }
 
 /** A component with its name and every option resolved (defaults filled in). */
@@ -145,6 +170,8 @@ export interface RunConfig {
   reporters: ResolvedComponent[];
   /** In their listed order. */
   augment: ResolvedComponent[];
+  /** The validation hold-out and how configurations are ranked; null without `select`. */
+  select: Required<SelectSpec> | null;
 }
 
 export interface ResolvedCheckpoint {

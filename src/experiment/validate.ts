@@ -34,7 +34,7 @@ export interface Overrides {
 /** More seeds than this in one experiment is a typo, not a sweep. */
 export const MAX_SEEDS = 10_000;
 
-const TOP_LEVEL = ['name', 'description', 'axes', 'variants', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds', 'checkpoint', 'reporters', 'augment'];
+const TOP_LEVEL = ['name', 'description', 'axes', 'variants', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds', 'checkpoint', 'reporters', 'augment', 'select'];
 const DEFAULTS: Partial<Record<ComponentKind, { name: string }>> = { sampler: { name: 'shuffled' } };
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -132,8 +132,24 @@ export function validateExperiment(raw: unknown, registry: PluginRegistry, exper
     ids.add(c.runId);
   }
   problems.push(...modelPathProblems(configs));
+  if (configs.length && configs[0].select && !hasChoices(configs)) {
+    problems.push({
+      path: 'select',
+      message: "there is nothing to choose between: no method has two configurations. Give an axis (or variants) with several settings of one plugin, e.g. strategy: [{ name: 'ewc', lambda: 1e5 }, { name: 'ewc', lambda: 1e7 }]",
+    });
+  }
   if (problems.length > 0) throw new ExperimentError(experimentFile, problems);
   return configs;
+}
+
+/** Do two configurations share a method (the same axis labels: plugin names, scenario) but differ in settings? */
+function hasChoices(configs: readonly RunConfig[]): boolean {
+  const byMethod = new Map<string, Set<string>>();
+  for (const c of configs) {
+    const key = canonicalJson(c.variant);
+    byMethod.set(key, (byMethod.get(key) ?? new Set()).add(c.configId));
+  }
+  return [...byMethod.values()].some((ids) => ids.size > 1);
 }
 
 const AXIS_KEYS = ['dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies'] as const;
@@ -251,6 +267,8 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
     if (r && !reporters.some((x) => x.name === r.name)) reporters.push(r);
   }
 
+  const select = resolveSelect(spec.select, problems);
+
   if (problems.length > 0) throw new ExperimentError(experimentFile, problems);
   const identityOf = (all: Record<ComponentKind, ResolvedComponent>): Record<string, ResolvedComponent> =>
     Object.fromEntries(
@@ -265,8 +283,8 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
     Object.keys(at).map((key) => [key, key === 'scenario' ? scenario : key === 'strategy' || key === 'strategies' ? strategyLabel(strategies) : components[key as ComponentKind].name]),
   );
   return seeds.map((seed) => {
-    // Augmentation joins the identity only when there is some: runs recorded before it existed keep their ids.
-    const identity = { experiment: name, scenario, components: identityOf(components), strategies, train: trainResolved, eval: evalResolved, seed, ...(augment.length ? { augment } : {}) };
+    // Augmentation and selection join the identity only when there are some: runs recorded before they existed keep their ids.
+    const identity = { experiment: name, scenario, components: identityOf(components), strategies, train: trainResolved, eval: evalResolved, seed, ...(augment.length ? { augment } : {}), ...(select ? { select } : {}) };
     const hash = hashString(canonicalJson(identity)).toString(16).padStart(8, '0');
     const { seed: _seed, ...withoutSeed } = identity;
     return {
@@ -286,8 +304,30 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
       checkpoint,
       reporters,
       augment,
+      select,
     };
   });
+}
+
+function resolveSelect(spec: unknown, problems: Problem[]): RunConfig['select'] {
+  if (spec === undefined) return null;
+  if (!isObject(spec)) {
+    problems.push({ path: 'select', message: `must be { validation, metric?, tasks? }, e.g. { validation: 0.1, metric: 'acc' }; got ${JSON.stringify(spec)}` });
+    return null;
+  }
+  for (const k of Object.keys(spec)) if (!['validation', 'metric', 'tasks'].includes(k)) problems.push({ path: `select.${k}`, message: 'unknown field; allowed: validation, metric, tasks' });
+  const resolved = { validation: 0, metric: 'acc' as 'acc' | 'forgetting', tasks: 0 };
+  if (typeof spec.validation !== 'number' || !(spec.validation > 0 && spec.validation < 1)) problems.push({ path: 'select.validation', message: `must be a fraction of each task's training examples, > 0 and < 1; got ${JSON.stringify(spec.validation)}` });
+  else resolved.validation = spec.validation;
+  if (spec.metric !== undefined) {
+    if (spec.metric !== 'acc' && spec.metric !== 'forgetting') problems.push({ path: 'select.metric', message: `must be "acc" | "forgetting", got ${JSON.stringify(spec.metric)}` });
+    else resolved.metric = spec.metric;
+  }
+  if (spec.tasks !== undefined) {
+    if (!Number.isInteger(spec.tasks) || (spec.tasks as number) < 0) problems.push({ path: 'select.tasks', message: `must be an integer >= 0 (0: the whole stream), got ${JSON.stringify(spec.tasks)}` });
+    else resolved.tasks = spec.tasks as number;
+  }
+  return resolved;
 }
 
 function resolveCheckpoint(spec: unknown, overrides: Partial<ResolvedCheckpoint>, problems: Problem[]): ResolvedCheckpoint {

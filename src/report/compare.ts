@@ -6,11 +6,13 @@ import { strategyLabel } from '../experiment/strategy-label.js';
 import type { ContinualSummary } from '../metrics/continual.js';
 import { findRunDirs, recordFileProblem } from '../results/run-dir.js';
 import { readRun } from '../results/run-reader.js';
-import type { EvalRow } from '../results/tables.js';
+import type { EvalRow, SelectionRow } from '../results/tables.js';
 import { meanStd, pct, renderTable } from './format.js';
 import { formatMatrix } from './summary.js';
+import { SelectionError, selectConfiguration, type SelectSettings, type Selection } from './select.js';
 
 export { GROUP_COLUMNS, FORMATS, METRICS, type GroupColumn, type Format } from './columns.js';
+export { SelectionError } from './select.js';
 import { METRICS, type GroupColumn, type Format } from './columns.js';
 
 export interface LoadedRun {
@@ -27,6 +29,12 @@ export interface LoadedRun {
   taskNames: string[];
   /** Per eval set: mean accuracy over tasks after the last task, and of the untrained (pre-trained) model. */
   finals: Record<string, { final: number; initial: number }>;
+  /** What `compare --select` needs: the recorded configuration, its selection settings and the evaluations. */
+  config: unknown;
+  configId: string;
+  select: SelectSettings | null;
+  axes: string[];
+  evals: EvalRow[];
 }
 
 /** How many labels a run's sampler used, as a sortable label: "1%", "k=10", "all". */
@@ -60,6 +68,36 @@ export interface Group {
   metrics: Record<string, { mean: number; std: number }>;
   meanMatrix?: number[][];
   taskNames: string[];
+  /** With `--select`: the configurations ranked on validation data; `runs` are the chosen one's. */
+  selection?: Selection;
+  /** With `--select`: every run of the group, all configurations. */
+  candidates?: LoadedRun[];
+}
+
+/** `compare --select`'s record: one row per candidate configuration of each group. */
+export function selectionRows(c: Comparison): SelectionRow[] {
+  return c.groups.flatMap((g) =>
+    (g.selection?.candidates ?? []).map((cand) => {
+      const runs = (g.candidates ?? []).filter((r) => r.configId === cand.configId);
+      const acc = meanStd(runs.map((r) => r.summary!.acc));
+      const forgetting = meanStd(runs.map((r) => r.summary!.forgetting));
+      return {
+        group: Object.entries(g.key).map(([k, v]) => `${k}=${v}`).join(', '),
+        config_id: cand.configId,
+        settings: cand.label,
+        chosen: cand.configId === g.selection!.chosen ? 1 : 0,
+        metric: g.selection!.metric,
+        judged_tasks: g.selection!.tasks,
+        seeds: cand.seeds.length,
+        validation_mean: cand.validation.mean,
+        validation_std: cand.validation.std,
+        test_acc_mean: acc.mean,
+        test_acc_std: acc.std,
+        test_forgetting_mean: forgetting.mean,
+        test_forgetting_std: forgetting.std,
+      };
+    }),
+  );
 }
 
 export interface Comparison {
@@ -98,10 +136,26 @@ function loadRun(dir: string): LoadedRun | undefined {
     summary: run.summary,
     taskNames: run.taskNames,
     finals: run.complete ? finalsOf(run.evals) : {},
+    config,
+    configId: config.configId ?? run.runId,
+    select: ((config as { select?: SelectSettings | null }).select ?? null) as SelectSettings | null,
+    axes: Object.keys(config.variant ?? {}),
+    evals: run.evals,
   };
 }
 
-export function compareRuns(root: string, by: GroupColumn[]): Comparison {
+/** The group columns an axis name reports under. */
+const AXIS_COLUMN: Record<string, GroupColumn> = { dataset: 'dataset', stream: 'stream', scenario: 'scenario', model: 'model', optimizer: 'optimizer', sampler: 'sampler', strategy: 'strategy', strategies: 'strategy' };
+
+/** `--select` without `--by`: one group per method, i.e. per experiment and axis labels. */
+export function selectionColumns(root: string): GroupColumn[] {
+  const runs = findRunDirs(root).map(loadRun).filter((r): r is LoadedRun => !!r);
+  const axes = new Set(runs.flatMap((r) => r.axes.map((a) => AXIS_COLUMN[a]).filter(Boolean)));
+  return ['experiment', ...(['dataset', 'stream', 'scenario', 'model', 'sampler', 'optimizer', 'strategy'] as const).filter((c) => axes.has(c))];
+}
+
+export function compareRuns(root: string, by: GroupColumn[], opts: { select?: boolean } = {}): Comparison {
+  if (opts.select && by.includes('config')) throw new SelectionError("--select chooses among configurations: leave 'config' out of --by");
   const dirs = findRunDirs(root);
   // A run folder whose run.json does not read is listed by its path, never skipped in silence.
   const unreadable = dirs.flatMap((dir) => {
@@ -119,6 +173,11 @@ export function compareRuns(root: string, by: GroupColumn[]): Comparison {
     groups.set(id, g);
   }
   for (const g of groups.values()) {
+    if (opts.select) {
+      g.selection = selectConfiguration(Object.values(g.key).join(', '), g.runs);
+      g.candidates = g.runs;
+      g.runs = g.runs.filter((r) => r.configId === g.selection!.chosen);
+    }
     for (const m of METRICS) g.metrics[m.key] = meanStd(g.runs.map((r) => r.summary![m.key]));
     const T = g.runs[0].R!.length;
     if (g.runs.every((r) => r.R!.length === T)) {
@@ -140,12 +199,15 @@ export function compareRuns(root: string, by: GroupColumn[]): Comparison {
 }
 
 export function formatComparison(c: Comparison, format: Format, matrixGroup?: number): string {
-  const header = ['#', ...c.by, 'runs', 'seeds', ...METRICS.map((m) => m.label)];
+  const selected = c.groups.some((g) => g.selection);
+  const chosenOf = (g: Group) => g.selection!.candidates.find((x) => x.configId === g.selection!.chosen)!;
+  const header = ['#', ...c.by, 'runs', 'seeds', ...(selected ? ['chosen on validation', 'val score'] : []), ...METRICS.map((m) => m.label)];
   const rows = c.groups.map((g, i) => [
     String(i + 1),
     ...c.by.map((k) => g.key[k]),
     String(g.runs.length),
     g.runs.map((r) => r.seed).sort((a, b) => a - b).join(' '),
+    ...(selected ? [g.selection ? `${chosenOf(g).label} (of ${g.selection.candidates.length})` : '-', g.selection ? `${g.selection.metric} ${pct(chosenOf(g).validation.mean)}` : '-'] : []),
     ...METRICS.map((m) => g.metrics[m.key]),
   ]);
   if (format === 'json') {
@@ -156,6 +218,7 @@ export function formatComparison(c: Comparison, format: Format, matrixGroup?: nu
         groups: c.groups.map((g) => ({
           ...g.key,
           runs: g.runs.map((r) => r.runId),
+          ...(g.selection ? { selection: g.selection } : {}),
           ...Object.fromEntries(METRICS.map((m) => [m.label, { mean: nullable(g.metrics[m.key].mean), std: nullable(g.metrics[m.key].std) }])),
           meanAccuracyMatrix: g.meanMatrix,
         })),
@@ -166,8 +229,15 @@ export function formatComparison(c: Comparison, format: Format, matrixGroup?: nu
     );
   }
   if (format === 'csv') {
-    const csvHeader = [...c.by, 'runs', ...METRICS.flatMap((m) => [`${m.label}_mean`, `${m.label}_std`])];
-    const lines = c.groups.map((g) => [...c.by.map((k) => csvCell(g.key[k])), String(g.runs.length), ...METRICS.flatMap((m) => [num(g.metrics[m.key].mean), num(g.metrics[m.key].std)])].join(','));
+    const csvHeader = [...c.by, 'runs', ...(selected ? ['chosen', 'validation_metric', 'validation_mean'] : []), ...METRICS.flatMap((m) => [`${m.label}_mean`, `${m.label}_std`])];
+    const lines = c.groups.map((g) =>
+      [
+        ...c.by.map((k) => csvCell(g.key[k])),
+        String(g.runs.length),
+        ...(selected ? (g.selection ? [csvCell(chosenOf(g).label), g.selection.metric, num(chosenOf(g).validation.mean)] : ['', '', '']) : []),
+        ...METRICS.flatMap((m) => [num(g.metrics[m.key].mean), num(g.metrics[m.key].std)]),
+      ].join(','),
+    );
     return [csvHeader.join(','), ...lines].join('\n');
   }
   const text = rows.map((r) => r.map((cell) => (typeof cell === 'string' ? cell : `${pct(cell.mean)} ± ${pct(cell.std)}`)));
@@ -179,7 +249,7 @@ export function formatComparison(c: Comparison, format: Format, matrixGroup?: nu
     out.push(renderTable([header, ...text]));
   }
   if (format === 'table' || format === 'markdown') {
-    const extra = [idOodTable(c), lowLabelTable(c)].filter((t): t is string[][] => !!t);
+    const extra = [selectionTable(c), idOodTable(c), lowLabelTable(c)].filter((t): t is string[][] => !!t);
     for (const t of extra) {
       out.push('');
       if (format === 'markdown') out.push(`| ${t[0].join(' | ')} |`, `|${t[0].map(() => '---').join('|')}|`, ...t.slice(1).map((r) => `| ${r.join(' | ')} |`));
@@ -199,6 +269,23 @@ export function formatComparison(c: Comparison, format: Format, matrixGroup?: nu
     for (const r of c.notComplete) out.push(`  ${r.runId}: ${r.status} (${r.dir})`);
   }
   return out.join('\n');
+}
+
+/** With `--select`: every candidate of every group, its validation score, and which was chosen (test metrics only for the chosen one). */
+function selectionTable(c: Comparison): string[][] | undefined {
+  if (!c.groups.some((g) => g.selection)) return undefined;
+  const rows = c.groups.flatMap((g, i) =>
+    (g.selection?.candidates ?? []).map((cand) => [
+      String(i + 1),
+      cand.configId === g.selection!.chosen ? '*' : '',
+      cand.label,
+      cand.seeds.join(' '),
+      `${pct(cand.validation.mean)} ± ${pct(cand.validation.std)}`,
+    ]),
+  );
+  const judged = [...new Set(c.groups.map((g) => (g.selection ? (g.selection.tasks ? `the first ${g.selection.tasks} tasks` : 'all tasks') : '')).filter(Boolean))].join('; ');
+  const metric = [...new Set(c.groups.map((g) => g.selection?.metric).filter(Boolean))].join('/');
+  return [['#', 'chosen', 'candidate settings', 'seeds', `validation ${metric} (${judged}), %`], ...rows];
 }
 
 /** In-distribution vs OOD accuracy after the last task (mean over tasks), and of the model before training. */

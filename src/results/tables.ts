@@ -37,10 +37,28 @@ export const CONSTRAINTS_COLUMNS = {
   distance: 'float64',
 } as const satisfies Record<string, ColumnType>;
 
+/** `compare --select`: every candidate configuration of every group, its validation score, whether chosen, and its test metrics. */
+export const SELECTION_COLUMNS = {
+  group: 'utf8',
+  config_id: 'utf8',
+  settings: 'utf8',
+  chosen: 'int32',
+  metric: 'utf8',
+  judged_tasks: 'int32',
+  seeds: 'int32',
+  validation_mean: 'float64',
+  validation_std: 'float64',
+  test_acc_mean: 'float64',
+  test_acc_std: 'float64',
+  test_forgetting_mean: 'float64',
+  test_forgetting_std: 'float64',
+} as const satisfies Record<string, ColumnType>;
+
 type RowOf<C extends Record<string, ColumnType>> = { [K in keyof C]: C[K] extends 'utf8' ? string : number };
 export type EvalRow = RowOf<typeof EVALS_COLUMNS>;
 export type StepRow = RowOf<typeof STEPS_COLUMNS>;
 export type ConstraintRow = RowOf<typeof CONSTRAINTS_COLUMNS>;
+export type SelectionRow = RowOf<typeof SELECTION_COLUMNS>;
 
 /** Builds a typed table (also when there are no rows: the schema is still written). */
 export function buildTable<C extends Record<string, ColumnType>>(columns: C, rows: readonly RowOf<C>[]): Table {

@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import { tf } from '../tensor/tf.js';
-import { featureSize } from '../contracts/data.js';
+import { featureSize, takeExamples } from '../contracts/data.js';
 import type { Model } from '../contracts/model.js';
 import type { Task, TaskStream } from '../contracts/stream.js';
 import type { RunConfig } from '../experiment/spec.js';
@@ -29,6 +29,8 @@ interface TestSet {
 @injectable()
 export class Evaluator {
   private readonly sets = new Map<string, TestSet>();
+  /** Each task's `select` hold-out (indices into its training examples). */
+  private readonly heldOut = new Map<number, Int32Array>();
 
   constructor(
     @inject(RUN_CONFIG) private readonly config: RunConfig,
@@ -37,9 +39,23 @@ export class Evaluator {
     @inject(COMPONENT.stream) private readonly stream: TaskStream,
   ) {}
 
-  /** The eval sets of every task: the test split, then each OOD corruption of it. */
+  /** The eval sets of every task: the test split, the validation hold-out when the experiment selects, then each OOD corruption of the test split. */
   get setNames(): string[] {
-    return ['test', ...this.config.eval.ood.map(oodSetName)];
+    return ['test', ...(this.config.select ? ['validation'] : []), ...this.config.eval.ood.map(oodSetName)];
+  }
+
+  /** The training examples of `task` held out for selection: eval set 'validation'. */
+  holdOut(task: Task, indices: Int32Array): void {
+    this.heldOut.set(task.index, indices);
+  }
+
+  private examples(task: Task, name: string): { features: Float32Array; labels: Int32Array; count: number } {
+    if (name !== 'validation') return { features: task.test.features, labels: this.scenario.labels(task, 'test'), count: task.test.count };
+    const indices = this.heldOut.get(task.index);
+    if (!indices?.length) throw new Error(`task ${task.name} has no validation hold-out`);
+    const taken = takeExamples(task.train, indices, featureSize(this.stream.featureShape));
+    const labels = this.scenario.labels(task, 'train');
+    return { features: taken.features, labels: Int32Array.from(indices, (i) => labels[i]), count: indices.length };
   }
 
   private testSet(task: Task, name: string): TestSet {
@@ -48,10 +64,11 @@ export class Evaluator {
     if (!set) {
       const size = featureSize(this.stream.featureShape);
       const spec = this.config.eval.ood.find((o) => oodSetName(o) === name);
-      const features = spec ? corrupt(task.test.features, this.stream.featureShape, spec) : task.test.features;
+      const base = this.examples(task, name);
+      const features = spec ? corrupt(base.features, this.stream.featureShape, spec) : base.features;
       set = {
-        x: tf.tensor2d(features, [task.test.count, size]),
-        y: tf.tensor1d(this.scenario.labels(task, 'test'), 'int32'),
+        x: tf.tensor2d(features, [base.count, size]),
+        y: tf.tensor1d(base.labels, 'int32'),
         mask: logitMask(this.scenario.allowedOutputs(task), this.scenario.outputs),
       };
       this.sets.set(key, set);
@@ -66,7 +83,7 @@ export class Evaluator {
    */
   async evaluate(task: Task, setName = 'test', predict?: (ctx: PredictContext) => tf.Tensor | undefined): Promise<EvalResult> {
     const set = this.testSet(task, setName);
-    const n = task.test.count;
+    const n = set.y.shape[0];
     const batch = this.config.eval.batchSize;
     const outputs = this.scenario.outputs;
     const totals = tf.tidy(() => {

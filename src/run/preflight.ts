@@ -13,7 +13,7 @@ import type { Problem } from '../plugin/options.js';
 import type { Task } from '../contracts/stream.js';
 import { featureSize, type Dataset } from '../contracts/data.js';
 import type { Model } from '../contracts/model.js';
-import { TaskTrainer, plannedSteps } from './train-task.js';
+import { HoldOutError, TaskTrainer, plannedSteps } from './train-task.js';
 import { checkScheduleAgainstRun, type ScalarOrSchedule } from '../optim/schedules.js';
 
 /** A component's failure as a problem at its place in the experiment (down to the option, when the plugin names one). */
@@ -55,9 +55,12 @@ function plannedTaskSteps(config: RunConfig, trainer: TaskTrainer, tasks: readon
     try {
       steps.push(plannedSteps(trainer.select(t, validationFraction).train.length, config.train));
     } catch (e) {
-      return { steps, problems: [{ path: 'sampler', message: (e as Error).message }] };
+      return { steps, problems: [{ path: e instanceof HoldOutError ? 'select.validation' : 'sampler', message: (e as Error).message }] };
     }
   }
+  const select = config.select;
+  if (select && select.tasks > tasks.length) return { steps, problems: [{ path: 'select.tasks', message: `${select.tasks} tasks to judge on, but the stream has ${tasks.length}` }] };
+  if (select && select.metric === 'forgetting' && (select.tasks === 1 || tasks.length < 2)) return { steps, problems: [{ path: 'select.tasks', message: 'forgetting needs at least two tasks to judge on' }] };
   return { steps, problems: [] };
 }
 

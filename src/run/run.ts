@@ -108,6 +108,7 @@ async function execute(
     trainer = await container.getAsync(TaskTrainer);
     evaluator = await container.getAsync(Evaluator);
     const selections = stream.tasks.map((t) => trainer!.select(t, component.phase?.validationFraction ?? 0));
+    for (const t of stream.tasks) if (selections[t.index].heldOut.length) evaluator.holdOut(t, selections[t.index].heldOut);
     const selection = (t: Task) => trainer!.trainingSet(t, selections[t.index].train);
     const contextOf = (task: Task): Omit<TaskContext, 'state'> => ({ task, stream, model, scenario, selection });
     emit({
@@ -118,7 +119,7 @@ async function execute(
       model: model.describe(),
       optimizer: component.description,
       strategy: strategyLabel(config.strategies),
-      tasks: stream.tasks.map((t, i) => ({ index: t.index, name: t.name, classes: t.classes, trainExamples: selections[i].train.length, validationExamples: selections[i].validation.length, testExamples: t.test.count })),
+      tasks: stream.tasks.map((t, i) => ({ index: t.index, name: t.name, classes: t.classes, trainExamples: selections[i].train.length, validationExamples: selections[i].validation.length + selections[i].heldOut.length, testExamples: t.test.count })),
       startedAt: new Date().toISOString(),
     });
     startEmitted = true;

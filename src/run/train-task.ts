@@ -52,7 +52,12 @@ export interface TaskSelection {
   train: Int32Array;
   /** Held out for a periodic phase (TPGM); empty otherwise. */
   validation: Int32Array;
+  /** Held out for choosing hyper-parameters (the experiment's `select`): never trained on, evaluated as eval set 'validation'. Empty without `select`. */
+  heldOut: Int32Array;
 }
+
+/** A `select.validation` fraction the task's data cannot give (a class left without training examples). */
+export class HoldOutError extends Error {}
 
 /**
  * Trains the model on one task. This is the training loop of anchorage and
@@ -97,15 +102,42 @@ export class TaskTrainer {
    * seeded validation hold-out when the optimizer has a periodic phase.
    */
   select(task: Task, validationFraction = 0): TaskSelection {
-    const selected = this.sampler.select(task, this.rng.fork(`sampler:select:${task.index}`));
-    if (selected.length === 0) throw new Error(`sampler selected no training examples for task ${task.name}`);
-    if (validationFraction <= 0) return { train: selected, validation: new Int32Array(0) };
+    const sampled = this.sampler.select(task, this.rng.fork(`sampler:select:${task.index}`));
+    if (sampled.length === 0) throw new Error(`sampler selected no training examples for task ${task.name}`);
+    const { heldOut, rest: selected } = this.config.select ? this.holdOut(task, sampled, this.config.select.validation) : { heldOut: new Int32Array(0), rest: sampled };
+    if (validationFraction <= 0) return { train: selected, validation: new Int32Array(0), heldOut };
     const shuffled = this.rng.fork(`validation:${task.index}`).shuffle(Int32Array.from(selected));
     const held = Math.round(shuffled.length * validationFraction);
     if (held < 1 || held >= shuffled.length) {
       throw new Error(`task ${task.name}: a validation fraction of ${validationFraction} of ${shuffled.length} examples leaves ${held} for validation and ${shuffled.length - held} for training; both need at least one`);
     }
-    return { validation: shuffled.slice(0, held).sort(), train: shuffled.slice(held).sort() };
+    return { validation: shuffled.slice(0, held).sort(), train: shuffled.slice(held).sort(), heldOut };
+  }
+
+  /**
+   * The `select` hold-out: per class, a seeded `fraction` of the sampled
+   * examples (rounded), so that validation has the task's class balance.
+   * Every class keeps at least one training example.
+   */
+  private holdOut(task: Task, sampled: Int32Array, fraction: number): { heldOut: Int32Array; rest: Int32Array } {
+    const byClass = new Map<number, number[]>();
+    for (const i of sampled) {
+      const rows = byClass.get(task.train.labels[i]);
+      if (rows) rows.push(i);
+      else byClass.set(task.train.labels[i], [i]);
+    }
+    const rng = this.rng.fork(`select-validation:${task.index}`);
+    const held: number[] = [];
+    const rest: number[] = [];
+    for (const [label, rows] of [...byClass].sort((a, b) => a[0] - b[0])) {
+      const order = rng.shuffle(Int32Array.from(rows));
+      const n = Math.round(order.length * fraction);
+      if (order.length - n < 1) throw new HoldOutError(`task ${task.name}: holding out ${fraction} of class ${label}'s ${order.length} training example${order.length > 1 ? 's' : ''} leaves none to train on`);
+      held.push(...order.slice(0, n));
+      rest.push(...order.slice(n));
+    }
+    if (held.length === 0) throw new HoldOutError(`task ${task.name}: a validation fraction of ${fraction} of ${sampled.length} examples holds out none; raise it`);
+    return { heldOut: Int32Array.from(held).sort(), rest: Int32Array.from(rest).sort() };
   }
 
   /** Examples of `task` at `indices` as a training set in the scenario's label space. */
