@@ -120,8 +120,11 @@ export function createRunContainer(config: RunConfig, registry: PluginRegistry, 
   });
   container.bind(AUGMENTATIONS).toDynamicValue(async () => {
     const built: Augmentation[] = [];
+    const shape = config.augment.length ? (await resolveKind('stream')).featureShape : [];
     for (const [i, chosen] of config.augment.entries()) {
       try {
+        // Crops, flips and per-channel statistics mean nothing on a flat feature vector.
+        if (shape.length !== 3) throw new Error(`augmentations need images [height, width, channels], but the examples have shape [${shape}] (a dataset option such as imageShape gives them one)`);
         built.push(await registry.get('augmentation', chosen.name).create(chosen.options as never, { ...context('augmentation'), rng: (label) => rootRng.fork(`augmentation:${i}:${label}`) }));
       } catch (e) {
         for (const a of built) a.dispose?.();

@@ -35,6 +35,19 @@ export default definePlugin({
     expect(existsSync(join(dir, 'results'))).toBe(false);
   });
 
+  it('augmentations on non-image data, or normalize with the wrong number of channels: exit 2 naming augment[i], nothing written', () => {
+    const dir = scratchDir('augment-bad');
+    const out = join(dir, 'results');
+    const flat = runCli(['run', writeExperiment(dir, { ...TINY_SPEC, augment: [{ name: 'horizontal-flip' }] }, 'flat.ts'), '--out', out]);
+    expect(flat.code).toBe(2);
+    expect(flat.stderr).toMatch(/augment\[0\]: augmentations need images \[height, width, channels\], but the examples have shape \[16\]/);
+    const images = { ...TINY_SPEC.dataset, imageShape: [4, 4, 1] };
+    const channels = runCli(['run', writeExperiment(dir, { ...TINY_SPEC, dataset: images, augment: [{ name: 'random-crop', padding: 1 }, { name: 'normalize', mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2] }] }, 'channels.ts'), '--out', out]);
+    expect(channels.code).toBe(2);
+    expect(channels.stderr).toMatch(/augment\[1\]: mean and std have 3 values but the images have 1 channel/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('an unwritable results folder stops the experiment before the first step', () => {
     const dir = scratchDir('unwritable');
     const file = writeExperiment(dir, TINY_SPEC);
