@@ -19,6 +19,8 @@ const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split
 const STEPS = Number(args.get('steps') ?? 30);
 const WARMUP = 5;
 const ROUNDS = Number(args.get('rounds') ?? 2);
+/** --framework-only: time anchorage's loop alone (bench/threads.ts compares settings with it). */
+const FRAMEWORK_ONLY = args.has('framework-only');
 const MODELS = {
   mlp: { name: 'mlp', hidden: [400, 400] },
   // The width of the issue's PyTorch reference (784-256-256-10), for a like-for-like comparison.
@@ -192,10 +194,10 @@ for (const backend of backends.filter((b) => !only || only.includes(b))) {
     // Interleaved rounds, so that a change in the machine's load hits both loops alike.
     const [bareTimes, frameworkTimes]: number[][] = [[], []];
     for (let r = 0; r < ROUNDS; r++) {
-      bareTimes.push(...(await bare(backend, kind)));
+      if (!FRAMEWORK_ONLY) bareTimes.push(...(await bare(backend, kind)));
       frameworkTimes.push(...(await framework(backend, kind)));
     }
-    const [b, f] = [median(bareTimes), median(frameworkTimes)];
+    const [b, f] = [FRAMEWORK_ONLY ? NaN : median(bareTimes), median(frameworkTimes)];
     results.push({ backend, model: kind, batch: batchOf(kind), bareMs: b, frameworkMs: f, ratio: f / b });
     process.stderr.write(`${backend} ${kind}: bare ${b.toFixed(2)} ms, framework ${f.toFixed(2)} ms\n`);
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { TINY_SPEC, runCli, scratchDir, writeExperiment } from '../helpers.js';
 import { nativeBindingMissing } from '../../src/tensor/backend.js';
+import { nativeHint, workerThreads } from '../../src/cli/run-command.js';
 
 function readArrow(path: string) {
   return tableFromIPC(readFileSync(path));
@@ -190,6 +191,27 @@ export const signSgd = definePlugin({
     expect(record.backend.name).toBe('cpu');
     expect(record.config.train.epochs).toBe(1);
     expect(existsSync(join(out, 'tiny', run, 'steps.arrow'))).toBe(true);
+  });
+
+  it('hints at `setup native` only when auto fell back because native TensorFlow is not set up', () => {
+    const notSetUp = ['@tensorflow/tfjs-node-gpu: not installed', '@tensorflow/tfjs-node: installed without its native binding'];
+    expect(nativeHint({ name: 'wasm', skipped: notSetUp })).toMatch(/^hint: native TensorFlow trains these models 4–6× faster .*npx anchorage setup native/);
+    expect(nativeHint({ name: 'wasm', skipped: [] })).toBeUndefined(); // --backend wasm: the user's choice
+    expect(nativeHint({ name: 'tensorflow', skipped: ['@tensorflow/tfjs-node-gpu: not installed'] })).toBeUndefined();
+  });
+
+  it("records native TensorFlow's oneDNN and thread settings in run.json, and gives each worker its share of the cores", () => {
+    expect(workerThreads(2, {}).TF_NUM_INTEROP_THREADS).toBe('1');
+    expect(Number(workerThreads(64, {}).TF_NUM_INTRAOP_THREADS)).toBe(1);
+    expect(workerThreads(2, { TF_NUM_INTRAOP_THREADS: '3' }).TF_NUM_INTRAOP_THREADS).toBe('3');
+    const dir = scratchDir('settings');
+    const out = join(dir, 'results');
+    const r = runCli(['run', writeExperiment(dir, TINY_SPEC), '--out', out, '--quiet', '--epochs', '1']);
+    expect(r.code).toBe(0);
+    const [run] = readdirSync(join(out, 'tiny'));
+    const record = JSON.parse(readFileSync(join(out, 'tiny', run, 'run.json'), 'utf8'));
+    if (record.backend.name === 'tensorflow') expect(record.backend.settings).toEqual({ oneDNN: 'on', intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS || 'default', interOpThreads: process.env.TF_NUM_INTEROP_THREADS || 'default' });
+    else expect(record.backend.settings).toBeUndefined();
   });
 
   // Only where native TensorFlow is not set up (elsewhere the command trains): skipped visibly, never passed vacuously.
