@@ -4,60 +4,18 @@
 // (variables, variableGrads, hand-written Adam, hand-written batch norm) and
 // for anchorage's own loop (events, throttled logging, sampler, optimizer
 // runner). Median of ≥ 30 steps after warm-up; a table and one JSON line.
-import { lastValueFrom, toArray } from 'rxjs';
-import { builtinPlugins } from '../plugins/index.js';
-import { PluginRegistry } from '../src/plugin/registry.js';
-import { validateExperiment } from '../src/experiment/validate.js';
-import { runEvents } from '../src/run/run.js';
 import { selectBackend, type BackendName } from '../src/tensor/backend.js';
 import { tf } from '../src/tensor/tf.js';
 import { Rng } from '../src/tensor/rng.js';
 import { renderTable } from '../src/report/format.js';
-import type { RunEvent } from '../src/run/events.js';
+import { MODELS, WARMUP, batchOf, frameworkStepTimes, median, type Kind } from './loops.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const STEPS = Number(args.get('steps') ?? 30);
-const WARMUP = 5;
 const ROUNDS = Number(args.get('rounds') ?? 2);
 /** --framework-only: time anchorage's loop alone (bench/threads.ts compares settings with it). */
 const FRAMEWORK_ONLY = args.has('framework-only');
-const MODELS = {
-  mlp: { name: 'mlp', hidden: [400, 400] },
-  // The width of the issue's PyTorch reference (784-256-256-10), for a like-for-like comparison.
-  mlp256: { name: 'mlp', hidden: [256, 256] },
-  cnn: { name: 'cnn', channels: [16, 32], hidden: 128 },
-  resnet18: { name: 'resnet18', width: 20 },
-} as const;
-type Kind = keyof typeof MODELS;
-const batchOf = (kind: Kind) => (kind === 'resnet18' ? 32 : 128);
-/** MNIST for the MLPs and the CNN; CIFAR-size images (synthetic: nothing to download) for the ResNet. */
-const CIFAR_LIKE = { name: 'synthetic', classes: 10, features: 32 * 32 * 3, imageShape: [32, 32, 3], testPerClass: 20, separation: 2 };
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const registry = new PluginRegistry(builtinPlugins);
-
-/** anchorage's loop: one task of MNIST, every step logged (a read-back per step, as the bare loop does). */
-async function framework(backend: BackendName, kind: Kind): Promise<number[]> {
-  const info = await selectBackend(backend);
-  const model = MODELS[kind];
-  const BATCH = batchOf(kind);
-  const spec = {
-    name: 'bench',
-    dataset: kind === 'resnet18' ? { ...CIFAR_LIKE, trainPerClass: Math.ceil((BATCH * (STEPS + WARMUP)) / 10) } : { name: 'mnist', trainLimit: BATCH * (STEPS + WARMUP) * 2, testLimit: 200 },
-    stream: { name: 'split', tasksOf: 10 },
-    model,
-    optimizer: { name: 'adamw', lr: 1e-3, weightDecay: 0 },
-    train: { steps: STEPS + WARMUP, batchSize: BATCH, logEvery: 1 },
-  };
-  const [config] = validateExperiment(spec, registry, `${process.cwd()}/bench/virtual.ts`);
-  const events: RunEvent[] = await lastValueFrom(runEvents(config, registry, info).pipe(toArray()));
-  const end = events.at(-1) as Extract<RunEvent, { type: 'run-end' }>;
-  if (end.status !== 'completed') throw new Error(`${model.name} on ${backend}: ${end.error}`);
-  return events.flatMap((e) => (e.type === 'step' ? [(BATCH * 1000) / e.examplesPerSecond] : [])).slice(WARMUP);
-}
+const framework = (backend: BackendName, kind: Kind) => frameworkStepTimes(backend, kind, STEPS);
 
 type Init = (shape: number[], fanIn: number) => tf.Variable;
 
