@@ -1,7 +1,10 @@
-// Counts the backend kernels one optimizer step runs (tf.profile), per
-// optimizer, on the Split-MNIST MLP's parameter shapes (784-400-400-10):
-// on native TensorFlow each kernel pays a fixed price, so the count is what
-// FTP's fused step reduces. `npx tsx bench/op-count.ts [--backend=wasm]`.
+// Counts backend kernels (tf.profile): those of one optimizer step per
+// optimizer on the Split-MNIST MLP's parameter shapes (784-400-400-10), and
+// those of one whole training step of anchorage's loop (forward, backward,
+// optimizer, sampling) per model — the difference between a run of 11 steps
+// and one of 1, over 10. On native TensorFlow each kernel pays a fixed price,
+// so the counts are what fusing reduces.
+// `npx tsx bench/op-count.ts [--backend=wasm] [--verbose]`.
 import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
 import { resolveOptions } from '../src/plugin/options.js';
@@ -11,6 +14,7 @@ import { Rng } from '../src/tensor/rng.js';
 import { Optimizer } from '../src/optim/optimizer.js';
 import { AnchorStore } from '../src/optim/anchors.js';
 import type { Model } from '../src/contracts/model.js';
+import { frameworkStepTimes, type Kind } from './loops.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 await selectBackend((args.get('backend') ?? 'auto') as BackendChoice);
@@ -47,4 +51,25 @@ for (const [name, opts] of [['adamw', { weightDecay: 0 }], ['ftp', { weightDecay
   out[name] = total(c);
   if (args.has('verbose')) console.log(name, JSON.stringify(c));
 }
-console.log(JSON.stringify({ backend: tf.getBackend(), kernelsPerStep: out, ftpExtra: out.ftp - out.adamw }));
+/** Kernels of one training step of anchorage's loop for a model (Adam). */
+async function trainingStepKernels(kind: Kind): Promise<Record<string, number>> {
+  const backend = tf.getBackend() as 'tensorflow' | 'wasm' | 'cpu';
+  const count = async (steps: number) => {
+    const profile = await tf.profile(async () => {
+      await frameworkStepTimes(backend, kind, steps);
+      return tf.scalar(0);
+    });
+    const c: Record<string, number> = {};
+    for (const k of profile.kernels) c[k.name] = (c[k.name] ?? 0) + 1;
+    return c;
+  };
+  const [one, eleven] = [await count(1), await count(11)];
+  return Object.fromEntries(Object.keys(eleven).map((k) => [k, ((eleven[k] ?? 0) - (one[k] ?? 0)) / 10]).filter(([, n]) => (n as number) > 0));
+}
+const training: Record<string, number> = {};
+for (const kind of ['mlp256', 'cnn'] as Kind[]) {
+  const c = await trainingStepKernels(kind);
+  training[kind] = total(c);
+  if (args.has('verbose')) console.log(kind, JSON.stringify(c));
+}
+console.log(JSON.stringify({ backend: tf.getBackend(), kernelsPerOptimizerStep: out, ftpExtra: out.ftp - out.adamw, kernelsPerTrainingStep: training }));
