@@ -4,7 +4,7 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
-import { validateExperiment } from '../src/experiment/validate.js';
+import { validateExperiment } from '../src/spec/validate.js';
 import { runEvents } from '../src/run/run.js';
 import { selectBackend, type BackendName } from '../src/tensor/backend.js';
 import type { RunEvent } from '../src/run/events.js';

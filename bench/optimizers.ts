@@ -6,7 +6,7 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
-import { validateExperiment } from '../src/experiment/validate.js';
+import { validateExperiment } from '../src/spec/validate.js';
 import { runEvents } from '../src/run/run.js';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../src/tensor/backend.js';
 import { tf } from '../src/tensor/tf.js';

@@ -8,7 +8,7 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
-import { validateExperiment } from '../src/experiment/validate.js';
+import { validateExperiment } from '../src/spec/validate.js';
 import { runEvents } from '../src/run/run.js';
 import { selectBackend, type BackendChoice } from '../src/tensor/backend.js';
 import { renderTable } from '../src/report/format.js';

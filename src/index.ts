@@ -1,8 +1,8 @@
 // The public API of anchorage, for experiment modules and plugin modules.
 import '../plugins/index.js';
 
-export { defineExperiment } from './experiment/spec.js';
-export type { ExperimentSpec, RunConfig, TrainSpec, EvalSpec } from './experiment/spec.js';
+export { defineExperiment } from './spec/spec.js';
+export type { ExperimentSpec, RunConfig, TrainSpec, EvalSpec } from './spec/spec.js';
 export { definePlugin, use } from './plugin/define-plugin.js';
 export type { PluginContext, PluginDefinition, ComponentSpec, ProblemShape } from './plugin/define-plugin.js';
 export { o } from './plugin/options.js';

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
-import { validateExperiment } from '../src/experiment/validate.js';
-import type { RunConfig } from '../src/experiment/spec.js';
+import { validateExperiment } from '../src/spec/validate.js';
+import type { RunConfig } from '../src/spec/spec.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BIN = join(ROOT, 'bin', 'anchorage.js');

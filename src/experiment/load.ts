@@ -3,8 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadPluginModule, PluginRegistry } from '../plugin/registry.js';
 import type { PluginDefinition } from '../plugin/define-plugin.js';
-import { ExperimentError, validateExperiment, type Overrides } from './validate.js';
-import type { RunConfig } from './spec.js';
+import { ExperimentError, validateExperiment, type Overrides } from '../spec/validate.js';
+import type { RunConfig } from '../spec/spec.js';
 
 export interface LoadedExperiment {
   file: string;

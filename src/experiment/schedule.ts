@@ -11,7 +11,7 @@ import type { SweepEvent } from '../contracts/events.js';
 import { isRunComplete, readRunRecord, runDir } from '../results/run-dir.js';
 import { lockRun } from '../results/run-lock.js';
 import { CheckpointStore, checkpointDir } from '../checkpoint/store.js';
-import type { RunConfig } from './spec.js';
+import type { RunConfig } from '../spec/spec.js';
 import type { DatasetCache } from '../run/container.js';
 
 export interface ScheduleOptions {

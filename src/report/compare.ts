@@ -2,7 +2,7 @@
 // one run reader), groups them, and reports each continual-learning metric as
 // mean ± std over seeds. Runs that did not complete are listed, never averaged in.
 import { basename } from 'node:path';
-import { strategyLabel } from '../experiment/strategy-label.js';
+import { strategyLabel } from '../spec/strategy-label.js';
 import type { ContinualSummary } from '../metrics/continual.js';
 import { findRunDirs, recordFileProblem } from '../results/run-dir.js';
 import { readRun } from '../results/run-reader.js';

@@ -6,7 +6,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Observable } from 'rxjs';
 import type { RunEvent, SweepEvent } from '../contracts/events.js';
 import type { Reporter } from '../contracts/reporter.js';
-import type { RunConfig } from '../experiment/spec.js';
+import type { RunConfig } from '../spec/spec.js';
 
 export interface LiveRun {
   runId: string;

@@ -5,7 +5,7 @@
 // asked for (metric, tasks judged on) in their recorded configuration.
 import { accuracyMatrix, averageForgetting, finalAverageAccuracy } from '../metrics/continual.js';
 import type { EvalRow } from '../results/tables.js';
-import { canonicalJson } from '../experiment/validate.js';
+import { canonicalJson } from '../spec/validate.js';
 
 export class SelectionError extends Error {}
 

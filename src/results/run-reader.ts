@@ -4,7 +4,7 @@
 // never disagree on which runs count or what their numbers are.
 import { join } from 'node:path';
 import { accuracyMatrix, summarize, type ContinualSummary } from '../metrics/continual.js';
-import type { ResolvedComponent } from '../experiment/spec.js';
+import type { ResolvedComponent } from '../spec/spec.js';
 import { RUN_FILES, readRunRecord, runProblem, type RunRecord } from './run-dir.js';
 import { readRows, type EvalRow } from './tables.js';
 

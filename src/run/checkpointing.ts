@@ -7,7 +7,7 @@
 // then puts the later point's tensors back and skips S steps: the run goes on
 // as if never stopped, bit for bit on the same backend.
 import type { Snapshot } from '../contracts/snapshot.js';
-import type { ResolvedCheckpoint } from '../experiment/spec.js';
+import type { ResolvedCheckpoint } from '../spec/spec.js';
 import { encodeSnapshot, tensorsOf } from '../checkpoint/codec.js';
 import { CHECKPOINT_FORMAT, type CheckpointStore, type LoadedCheckpoint } from '../checkpoint/store.js';
 import type { CheckpointWritten, ConstraintsEvent, EvalEvent, RunEvent, StepEvent } from './events.js';

@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Container } from 'inversify';
-import type { RunConfig } from '../experiment/spec.js';
+import type { RunConfig } from '../spec/spec.js';
 import type { PluginContext } from '../plugin/define-plugin.js';
 import { COMPONENT_KINDS, type ComponentKind, type PluginKind } from '../plugin/kinds.js';
 import type { Strategy } from '../contracts/strategy.js';
@@ -9,7 +9,7 @@ import type { BackendInfo } from '../tensor/backend.js';
 import { Rng } from '../tensor/rng.js';
 import { resolveTokenAsync } from '../contracts/token.js';
 import type { Dataset } from '../contracts/data.js';
-import { canonicalJson } from '../experiment/validate.js';
+import { canonicalJson } from '../spec/validate.js';
 import { AnchorStore } from '../optim/anchors.js';
 import { scenarioView } from './scenario.js';
 import { ANCHORS, AUGMENTATIONS, BACKEND, COMPONENT, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO, STRATEGIES } from './tokens.js';

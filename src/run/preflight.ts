@@ -1,5 +1,5 @@
-import type { RunConfig } from '../experiment/spec.js';
-import { ExperimentError, canonicalJson } from '../experiment/validate.js';
+import type { RunConfig } from '../spec/spec.js';
+import { ExperimentError, canonicalJson } from '../spec/validate.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { BackendInfo } from '../tensor/backend.js';
 import { tf } from '../tensor/tf.js';

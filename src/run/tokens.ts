@@ -1,7 +1,7 @@
 import { token } from '../contracts/token.js';
 import type { PluginKind, PluginKinds } from '../plugin/kinds.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import type { RunConfig } from '../experiment/spec.js';
+import type { RunConfig } from '../spec/spec.js';
 import type { BackendInfo } from '../tensor/backend.js';
 import type { Rng } from '../tensor/rng.js';
 import type { ScenarioView } from './scenario.js';

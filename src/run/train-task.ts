@@ -8,7 +8,7 @@ import type { Sampler } from '../contracts/sampler.js';
 import type { TrainingSet } from '../contracts/strategy.js';
 import type { StrategyPipeline } from './pipeline.js';
 import type { Task, TaskStream } from '../contracts/stream.js';
-import type { RunConfig } from '../experiment/spec.js';
+import type { RunConfig } from '../spec/spec.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { ScenarioView } from './scenario.js';
 import type { ConstraintsEvent, EpochEnd, StepEvent } from './events.js';

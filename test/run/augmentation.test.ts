@@ -13,7 +13,7 @@ import type { Augmentation } from '../../src/contracts/augmentation.js';
 import type { PluginContext } from '../../src/plugin/define-plugin.js';
 import type { RunEvent } from '../../src/run/events.js';
 import { tinyConfigs } from '../helpers.js';
-import { ExperimentError } from '../../src/experiment/validate.js';
+import { ExperimentError } from '../../src/spec/validate.js';
 
 let backend: BackendInfo;
 beforeAll(async () => {

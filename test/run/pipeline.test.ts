@@ -11,7 +11,7 @@ import { builtinPlugins } from '../../plugins/index.js';
 import { PluginRegistry } from '../../src/plugin/registry.js';
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o } from '../../src/plugin/options.js';
-import { validateExperiment } from '../../src/experiment/validate.js';
+import { validateExperiment } from '../../src/spec/validate.js';
 import type { RunEvent } from '../../src/run/events.js';
 import { ROOT, TINY_SPEC } from '../helpers.js';
 

@@ -12,7 +12,7 @@ import { selectBackend, type BackendInfo } from '../../src/tensor/backend.js';
 import type { RunEvent } from '../../src/run/events.js';
 import { selectConfiguration, validationScore, type SelectSettings, type SelectableRun } from '../../src/report/select.js';
 import { readRows, type EvalRow } from '../../src/results/tables.js';
-import { ExperimentError } from '../../src/experiment/validate.js';
+import { ExperimentError } from '../../src/spec/validate.js';
 import { runCli, scratchDir, tinyConfigs, writeExperiment } from '../helpers.js';
 
 let backend: BackendInfo;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { builtinPlugins } from '../../plugins/index.js';
 import { PluginRegistry } from '../../src/plugin/registry.js';
-import { validateExperiment } from '../../src/experiment/validate.js';
+import { validateExperiment } from '../../src/spec/validate.js';
 import { ROOT } from '../helpers.js';
 
 const files = readdirSync(join(ROOT, 'experiments')).filter((f) => f.endsWith('.ts') && !f.startsWith('.'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExperimentError } from '../../src/experiment/validate.js';
+import { ExperimentError } from '../../src/spec/validate.js';
 import { TINY_SPEC, tinyConfigs } from '../helpers.js';
 
 function problemsOf(spec: object): Record<string, string> {
