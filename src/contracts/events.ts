@@ -70,6 +70,16 @@ export interface EvalEvent {
   loss: number;
   examples: number;
 }
+/**
+ * WiSE-FT: the model with weights interpolated between the anchor and the
+ * final ones, θ(α) = (1 − α)·θ_anchor + α·θ_final, scored after the run on
+ * one task's eval set. Recorded in evals.arrow with `alpha`; never part of
+ * the accuracy matrix.
+ */
+export interface InterpolationEvalEvent extends Omit<EvalEvent, 'type'> {
+  type: 'interpolation-eval';
+  alpha: number;
+}
 export interface TaskEnd {
   type: 'task-end';
   runId: string;
@@ -85,6 +95,8 @@ export interface RunEnd {
   steps: number;
   /** Median over the run's throttled measurements. */
   stepsPerSecond: number;
+  /** Time spent evaluating WiSE-FT's interpolated models, when asked for. */
+  interpolationSeconds?: number;
 }
 
 /**
@@ -119,7 +131,7 @@ export interface RunWarning {
   message: string;
 }
 
-export type RunEvent = RunStart | TaskStart | StepEvent | ConstraintsEvent | EpochEnd | EvalEvent | TaskEnd | RunEnd | RunResumed | CheckpointWritten | RunWarning;
+export type RunEvent = RunStart | TaskStart | StepEvent | ConstraintsEvent | EpochEnd | EvalEvent | InterpolationEvalEvent | TaskEnd | RunEnd | RunResumed | CheckpointWritten | RunWarning;
 export type RunEventType = RunEvent['type'];
 
 /**

@@ -86,10 +86,11 @@ export function summarize(R: AccuracyMatrix, untrained?: readonly number[]): Con
 
 /** Builds R (and b) from long-format eval rows of one run and one eval set. */
 export function accuracyMatrix(
-  rows: readonly { trained_task: number; eval_task: number; eval_set: string; accuracy: number }[],
+  rows: readonly { trained_task: number; eval_task: number; eval_set: string; accuracy: number; alpha?: number | null }[],
   evalSet = 'test',
 ): { R: number[][]; untrained?: number[] } | undefined {
-  const sel = rows.filter((r) => r.eval_set === evalSet);
+  // WiSE-FT's interpolated models (rows with an alpha) are not the run's own.
+  const sel = rows.filter((r) => r.eval_set === evalSet && r.alpha == null);
   const tasks = new Set(sel.map((r) => r.eval_task));
   const T = tasks.size;
   if (T === 0) return undefined;

@@ -29,6 +29,8 @@ export interface LoadedRun {
   taskNames: string[];
   /** Per eval set: mean accuracy over tasks after the last task, and of the untrained (pre-trained) model. */
   finals: Record<string, { final: number; initial: number }>;
+  /** WiSE-FT: per α, per eval set, the interpolated model's mean accuracy over tasks. */
+  interpolations: Map<number, Record<string, number>>;
   /** What `compare --select` needs: the recorded configuration, its selection settings and the evaluations. */
   config: unknown;
   configId: string;
@@ -49,8 +51,9 @@ function labelOrder(l: string): number {
   return l === 'all' ? Infinity : parseFloat(l.replace(/^k=/, ''));
 }
 
-function finalsOf(rows: EvalRow[]): LoadedRun['finals'] {
+function finalsOf(all: EvalRow[]): LoadedRun['finals'] {
   const out: LoadedRun['finals'] = {};
+  const rows = all.filter((r) => r.alpha == null);
   const last = Math.max(...rows.map((r) => r.trained_task));
   for (const set of new Set(rows.map((r) => r.eval_set))) {
     const mean = (t: number) => {
@@ -60,6 +63,34 @@ function finalsOf(rows: EvalRow[]): LoadedRun['finals'] {
     out[set] = { final: mean(last), initial: mean(-1) };
   }
   return out;
+}
+
+function interpolationsOf(rows: EvalRow[]): LoadedRun['interpolations'] {
+  const out = new Map<number, Record<string, number>>();
+  const interpolated = rows.filter((r) => r.alpha != null);
+  for (const alpha of [...new Set(interpolated.map((r) => r.alpha!))].sort((a, b) => a - b)) {
+    const at = interpolated.filter((r) => r.alpha === alpha);
+    out.set(alpha, Object.fromEntries([...new Set(at.map((r) => r.eval_set))].map((set) => {
+      const xs = at.filter((r) => r.eval_set === set).map((r) => r.accuracy);
+      return [set, xs.reduce((a, b) => a + b, 0) / xs.length];
+    })));
+  }
+  return out;
+}
+
+/** The ID–OOD frontier of WiSE-FT: per group and α, mean ± std over runs of test and mean OOD accuracy. */
+export function interpolationRows(c: Comparison): { group: number; key: Record<string, string>; alpha: number; id: { mean: number; std: number }; ood: { mean: number; std: number } }[] {
+  return c.groups.flatMap((g, i) => {
+    const alphas = [...new Set(g.runs.flatMap((r) => [...r.interpolations.keys()]))].sort((a, b) => a - b);
+    return alphas.map((alpha) => {
+      const per = g.runs.map((r) => r.interpolations.get(alpha)).filter((x): x is Record<string, number> => !!x);
+      const oodMean = (x: Record<string, number>) => {
+        const sets = Object.keys(x).filter((k) => k.startsWith('ood:'));
+        return sets.length ? sets.reduce((a, k) => a + x[k], 0) / sets.length : NaN;
+      };
+      return { group: i + 1, key: g.key, alpha, id: meanStd(per.map((x) => x.test ?? NaN)), ood: meanStd(per.map(oodMean)) };
+    });
+  });
 }
 
 export interface Group {
@@ -136,6 +167,7 @@ function loadRun(dir: string): LoadedRun | undefined {
     summary: run.summary,
     taskNames: run.taskNames,
     finals: run.complete ? finalsOf(run.evals) : {},
+    interpolations: interpolationsOf(run.evals),
     config,
     configId: config.configId ?? run.runId,
     select: ((config as { select?: SelectSettings | null }).select ?? null) as SelectSettings | null,
@@ -219,6 +251,7 @@ export function formatComparison(c: Comparison, format: Format, matrixGroup?: nu
           ...g.key,
           runs: g.runs.map((r) => r.runId),
           ...(g.selection ? { selection: g.selection } : {}),
+          ...(g.runs.some((r) => r.interpolations.size) ? { interpolation: interpolationRows({ ...c, groups: [g] }).map(({ alpha, id, ood }) => ({ alpha, id: { mean: nullable(id.mean), std: nullable(id.std) }, oodMean: { mean: nullable(ood.mean), std: nullable(ood.std) } })) } : {}),
           ...Object.fromEntries(METRICS.map((m) => [m.label, { mean: nullable(g.metrics[m.key].mean), std: nullable(g.metrics[m.key].std) }])),
           meanAccuracyMatrix: g.meanMatrix,
         })),
@@ -249,7 +282,7 @@ export function formatComparison(c: Comparison, format: Format, matrixGroup?: nu
     out.push(renderTable([header, ...text]));
   }
   if (format === 'table' || format === 'markdown') {
-    const extra = [selectionTable(c), idOodTable(c), lowLabelTable(c)].filter((t): t is string[][] => !!t);
+    const extra = [selectionTable(c), idOodTable(c), interpolationTable(c), lowLabelTable(c)].filter((t): t is string[][] => !!t);
     for (const t of extra) {
       out.push('');
       if (format === 'markdown') out.push(`| ${t[0].join(' | ')} |`, `|${t[0].map(() => '---').join('|')}|`, ...t.slice(1).map((r) => `| ${r.join(' | ')} |`));
@@ -286,6 +319,13 @@ function selectionTable(c: Comparison): string[][] | undefined {
   const judged = [...new Set(c.groups.map((g) => (g.selection ? (g.selection.tasks ? `the first ${g.selection.tasks} tasks` : 'all tasks') : '')).filter(Boolean))].join('; ');
   const metric = [...new Set(c.groups.map((g) => g.selection?.metric).filter(Boolean))].join('/');
   return [['#', 'chosen', 'candidate settings', 'seeds', `validation ${metric} (${judged}), %`], ...rows];
+}
+
+/** WiSE-FT's curve per group: ID and mean OOD accuracy of θ(α) for each α. */
+function interpolationTable(c: Comparison): string[][] | undefined {
+  const rows = interpolationRows(c);
+  if (!rows.length) return undefined;
+  return [['#', ...c.by, 'WiSE-FT α', 'ID', 'OOD mean'], ...rows.map((r) => [String(r.group), ...c.by.map((k) => r.key[k]), String(r.alpha), `${pct(r.id.mean)} ± ${pct(r.id.std)}`, `${pct(r.ood.mean)} ± ${pct(r.ood.std)}`])];
 }
 
 /** In-distribution vs OOD accuracy after the last task (mean over tasks), and of the model before training. */

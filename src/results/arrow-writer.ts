@@ -35,6 +35,8 @@ export function resultsReporter(out: string): Reporter {
 export function writeRunResults(events: Observable<RunEvent>, out: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const evals: EvalRow[] = [];
+    // WiSE-FT's rows go after the run's own, in the same table, apart from the accuracy matrix.
+    const interpolated: EvalRow[] = [];
     const steps: StepRow[] = [];
     const constraints: ConstraintRow[] = [];
     let start: RunStart | undefined;
@@ -80,7 +82,11 @@ export function writeRunResults(events: Observable<RunEvent>, out: string): Prom
             accuracy: e.accuracy,
             loss: e.loss,
             examples: e.examples,
+            alpha: null,
           });
+          break;
+        case 'interpolation-eval':
+          interpolated.push({ run_id: e.runId, trained_task: e.trainedTask, eval_task: e.evalTask, eval_set: e.evalSet, accuracy: e.accuracy, loss: e.loss, examples: e.examples, alpha: e.alpha });
           break;
         case 'run-end': {
           if (!start) return reject(new Error(`run ${e.runId} ended without a run-start event`));
@@ -104,7 +110,7 @@ export function writeRunResults(events: Observable<RunEvent>, out: string): Prom
             optimizer: start.optimizer,
             strategy: start.strategy,
             tasks: start.tasks,
-            timings: { startedAt: start.startedAt, endedAt: new Date().toISOString(), seconds: e.seconds, steps: e.steps, stepsPerSecond: e.stepsPerSecond },
+            timings: { startedAt: start.startedAt, endedAt: new Date().toISOString(), seconds: e.seconds, steps: e.steps, stepsPerSecond: e.stepsPerSecond, ...(e.interpolationSeconds !== undefined ? { interpolationSeconds: e.interpolationSeconds } : {}) },
             // Written by this process (a resumed run counts only its own); bytes: the largest checkpoint on disk.
             checkpoints: {
               written: checkpoints.written,
@@ -119,7 +125,7 @@ export function writeRunResults(events: Observable<RunEvent>, out: string): Prom
           const dir = runDir(out, start.config.experiment, e.runId);
           try {
             writeRunAtomically(dir, {
-              [RUN_FILES.evals]: encodeTable(buildTable(EVALS_COLUMNS, evals)),
+              [RUN_FILES.evals]: encodeTable(buildTable(EVALS_COLUMNS, [...evals, ...interpolated])),
               [RUN_FILES.steps]: encodeTable(buildTable(STEPS_COLUMNS, steps)),
               [RUN_FILES.constraints]: encodeTable(buildTable(CONSTRAINTS_COLUMNS, constraints)),
               [RUN_FILES.run]: JSON.stringify(record, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n',

@@ -3,8 +3,8 @@
 import { Float64, Int32, Table, Utf8, tableFromIPC, tableToIPC, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
 import { readFileSync } from 'node:fs';
 
-type ColumnType = 'utf8' | 'int32' | 'float64';
-const TYPES: Record<ColumnType, () => DataType> = { utf8: () => new Utf8(), int32: () => new Int32(), float64: () => new Float64() };
+type ColumnType = 'utf8' | 'int32' | 'float64' | 'float64?';
+const TYPES: Record<ColumnType, () => DataType> = { utf8: () => new Utf8(), int32: () => new Int32(), float64: () => new Float64(), 'float64?': () => new Float64() };
 
 export const EVALS_COLUMNS = {
   run_id: 'utf8',
@@ -14,6 +14,8 @@ export const EVALS_COLUMNS = {
   accuracy: 'float64',
   loss: 'float64',
   examples: 'int32',
+  /** WiSE-FT's interpolation weight for rows of an interpolated model; null for every other row. */
+  alpha: 'float64?',
 } as const satisfies Record<string, ColumnType>;
 
 export const STEPS_COLUMNS = {
@@ -54,7 +56,7 @@ export const SELECTION_COLUMNS = {
   test_forgetting_std: 'float64',
 } as const satisfies Record<string, ColumnType>;
 
-type RowOf<C extends Record<string, ColumnType>> = { [K in keyof C]: C[K] extends 'utf8' ? string : number };
+type RowOf<C extends Record<string, ColumnType>> = { [K in keyof C]: C[K] extends 'utf8' ? string : C[K] extends 'float64?' ? number | null : number };
 export type EvalRow = RowOf<typeof EVALS_COLUMNS>;
 export type StepRow = RowOf<typeof STEPS_COLUMNS>;
 export type ConstraintRow = RowOf<typeof CONSTRAINTS_COLUMNS>;

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Observable } from 'rxjs';
 import { saveLayersModel } from '../models/layers-file.js';
+import type { Model } from '../contracts/model.js';
 import { tf } from '../tensor/tf.js';
 import type { RunConfig } from '../spec/spec.js';
 import type { PluginRegistry } from '../plugin/registry.js';
@@ -87,6 +88,7 @@ async function execute(
   let trainer: TaskTrainer | undefined;
   let pipeline: StrategyPipeline | undefined;
   let steps = 0;
+  let interpolationSeconds: number | undefined;
   let startEmitted = false;
   let checkpointer: RunCheckpointer | undefined;
   const numTensorsBefore = tf.memory().numTensors;
@@ -236,6 +238,19 @@ async function execute(
       await evaluateAll(task.index);
       emit({ type: 'task-end', runId, task: task.index, seconds: (performance.now() - taskStart) / 1000 });
     }
+    if (config.eval.interpolate?.length) {
+      const started = performance.now();
+      await evaluateInterpolations(config.eval.interpolate, model, anchors.get('initial', model.params), async (alpha) => {
+        for (const evalSet of evaluator!.setNames) {
+          for (const t of stream.tasks) {
+            // The interpolated model's own outputs: a strategy's prediction (iCaRL's class means) belongs to the final weights.
+            const r = await evaluator!.evaluate(t, evalSet);
+            emit({ type: 'interpolation-eval', runId, alpha, trainedTask: stream.tasks.length - 1, evalTask: t.index, evalSet, ...r });
+          }
+        }
+      });
+      interpolationSeconds = (performance.now() - started) / 1000;
+    }
     if (config.saveModel) {
       if (!model.architecture) throw new Error(`model '${config.components.model.name}' cannot be saved as a Layers model (it describes no layer graph)`);
       const values = new Map<string, { shape: number[]; values: Float32Array }>();
@@ -282,5 +297,28 @@ async function execute(
       error = `internal error: ${leaked} tensors were not freed by the end of the run`;
     }
   }
-  emit({ type: 'run-end', runId, status, error, seconds: (performance.now() - started) / 1000, steps, stepsPerSecond: median(rates) });
+  emit({ type: 'run-end', runId, status, error, seconds: (performance.now() - started) / 1000, steps, stepsPerSecond: median(rates), ...(interpolationSeconds !== undefined ? { interpolationSeconds } : {}) });
+}
+
+/**
+ * WiSE-FT: for each α, the parameters become (1 − α)·anchor + α·final (the
+ * products in that order, so α = 0 gives the anchor and α = 1 the final
+ * weights bit for bit), `score` evaluates, and the final weights come back.
+ * Parameters without an anchor (a fresh head) keep their final value;
+ * buffers (batch norm's statistics) keep the final model's.
+ */
+export async function evaluateInterpolations(alphas: readonly number[], model: Model, anchor: Readonly<Record<string, tf.Tensor>>, score: (alpha: number) => Promise<void>): Promise<void> {
+  const final = new Map([...model.params].map(([name, v]) => [name, tf.clone(v)]));
+  try {
+    for (const alpha of alphas) {
+      for (const [name, v] of model.params) {
+        if (model.fresh?.has(name)) continue;
+        tf.tidy(() => v.assign(tf.add(tf.mul(anchor[name], 1 - alpha), tf.mul(final.get(name)!, alpha))));
+      }
+      await score(alpha);
+    }
+  } finally {
+    for (const [name, v] of model.params) v.assign(final.get(name)!);
+    tf.dispose([...final.values()]);
+  }
 }

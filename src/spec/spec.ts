@@ -44,6 +44,14 @@ export interface EvalSpec {
    * corruption at a severity (1–5), recorded as eval_set 'ood:<corruption>-<severity>'.
    */
   ood?: OodSpec[];
+  /**
+   * WiSE-FT (Wortsman et al., 2022): after the run, evaluate the weight-space
+   * interpolation θ(α) = (1 − α)·θ_anchor + α·θ_final for each α in [0, 1] on
+   * every eval set, recorded in evals.arrow with its `alpha`. θ_anchor is
+   * the model the run started from (the pre-trained one); parameters without
+   * an anchor (a new head) take their fine-tuned value.
+   */
+  interpolate?: number[];
 }
 
 /**
@@ -161,7 +169,8 @@ export interface RunConfig {
   /** In the order their hooks run. */
   strategies: ResolvedComponent[];
   train: Required<TrainSpec>;
-  eval: Required<EvalSpec>;
+  /** `interpolate` only when asked for (runs recorded before it existed keep their ids). */
+  eval: Required<Omit<EvalSpec, 'interpolate'>> & { interpolate?: number[] };
   /** Path template under the results root, or '' for none. */
   saveModel: string;
   /** Checkpoint policy (not part of the run's identity). */

@@ -196,7 +196,17 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
   const strategies = resolveStrategies(spec, registry, component, problems);
 
   const train = section(spec, 'train', ['epochs', 'steps', 'batchSize', 'logEvery'], problems);
-  const evalSpec = section(spec, 'eval', ['batchSize', 'ood'], problems);
+  const evalSpec = section(spec, 'eval', ['batchSize', 'ood', 'interpolate'], problems);
+  const interpolate: number[] = [];
+  if (evalSpec.interpolate !== undefined) {
+    if (!Array.isArray(evalSpec.interpolate) || evalSpec.interpolate.length === 0) problems.push({ path: 'eval.interpolate', message: 'must be a non-empty array of weights α in [0, 1], e.g. [0, 0.25, 0.5, 0.75, 1]' });
+    else
+      evalSpec.interpolate.forEach((a, i) => {
+        if (typeof a !== 'number' || !(a >= 0 && a <= 1)) problems.push({ path: `eval.interpolate[${i}]`, message: `must be a weight α in [0, 1], got ${JSON.stringify(a)}` });
+        else if (interpolate.includes(a)) problems.push({ path: `eval.interpolate[${i}]`, message: `${a} is listed twice` });
+        else interpolate.push(a);
+      });
+  }
   const ood: OodSpec[] = [];
   if (evalSpec.ood !== undefined) {
     if (!Array.isArray(evalSpec.ood)) problems.push({ path: 'eval.ood', message: "must be an array like [{ corruption: 'gaussian-noise', severity: 3 }]" });
@@ -217,7 +227,7 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
     batchSize: positiveInt(train.batchSize, 128, 'train.batchSize', problems),
     logEvery: positiveInt(train.logEvery, 25, 'train.logEvery', problems),
   };
-  const evalResolved = { batchSize: positiveInt(evalSpec.batchSize, 1000, 'eval.batchSize', problems), ood };
+  const evalResolved = { batchSize: positiveInt(evalSpec.batchSize, 1000, 'eval.batchSize', problems), ood, ...(interpolate.length ? { interpolate } : {}) };
 
   let seeds: number[] = [0];
   if (overrides.seeds) seeds = overrides.seeds;

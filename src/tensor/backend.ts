@@ -65,9 +65,10 @@ async function tryNative(): Promise<{ detail: string } | { error: string }> {
     try {
       // TensorFlow's C++ logging (oneDNN notices, CPU feature hints) would interleave with our output.
       process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-      // oneDNN on: measured faster here (the CNN's step 50–54 ms against 65–71 ms off, the MLP's 13–14 against 15–17;
-      // `npm run bench:threads`) and deterministic (identical tables over repeated runs, 1 or 2 threads). Overridable.
-      process.env.TF_ENABLE_ONEDNN_OPTS ??= '1';
+      // oneDNN is faster here (the CNN's step 50–54 ms against 65–71 ms off, the MLP's 13–14 against 15–17;
+      // `npm run bench:threads`) and deterministic, but with it on TensorFlow 2.21 prints a notice on stderr at load
+      // that no log level silences: off unless the user opts in with TF_ENABLE_ONEDNN_OPTS=1.
+      process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
       await import(pkg);
       if (!tf.findBackend('tensorflow')) throw new Error('loaded but registered no "tensorflow" backend');
       const ok = await tf.setBackend('tensorflow');
@@ -156,7 +157,7 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Bac
         ...(name === 'tensorflow'
           ? {
               settings: {
-                oneDNN: process.env.TF_ENABLE_ONEDNN_OPTS === '0' ? 'off' : 'on',
+                oneDNN: process.env.TF_ENABLE_ONEDNN_OPTS === '1' ? 'on' : 'off',
                 intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS || 'default',
                 interOpThreads: process.env.TF_NUM_INTEROP_THREADS || 'default',
               },

@@ -210,7 +210,7 @@ export const signSgd = definePlugin({
     expect(r.code).toBe(0);
     const [run] = readdirSync(join(out, 'tiny'));
     const record = JSON.parse(readFileSync(join(out, 'tiny', run, 'run.json'), 'utf8'));
-    if (record.backend.name === 'tensorflow') expect(record.backend.settings).toEqual({ oneDNN: 'on', intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS || 'default', interOpThreads: process.env.TF_NUM_INTEROP_THREADS || 'default' });
+    if (record.backend.name === 'tensorflow') expect(record.backend.settings).toEqual({ oneDNN: process.env.TF_ENABLE_ONEDNN_OPTS === '1' ? 'on' : 'off', intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS || 'default', interOpThreads: process.env.TF_NUM_INTEROP_THREADS || 'default' });
     else expect(record.backend.settings).toBeUndefined();
   });
 

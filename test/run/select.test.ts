@@ -63,7 +63,7 @@ describe('the validation hold-out', () => {
 function rows(test: number[][], validation: number[][]): EvalRow[] {
   const out: EvalRow[] = [];
   for (const [set, R] of [['test', test], ['validation', validation]] as const) {
-    R.forEach((row, i) => row.forEach((accuracy, j) => out.push({ run_id: 'r', trained_task: i, eval_task: j, eval_set: set, accuracy, loss: 0, examples: 10 })));
+    R.forEach((row, i) => row.forEach((accuracy, j) => out.push({ run_id: 'r', trained_task: i, eval_task: j, eval_set: set, accuracy, loss: 0, examples: 10, alpha: null })));
   }
   return out;
 }
