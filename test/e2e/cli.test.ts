@@ -76,11 +76,13 @@ describe('anchorage CLI', () => {
 
     const evals = readArrow(join(runDir, 'evals.arrow'));
     expect(evals.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual([
-      'run_id:Utf8', 'trained_task:Int32', 'eval_task:Int32', 'eval_set:Utf8', 'accuracy:Float64', 'loss:Float64', 'examples:Int32',
+      'run_id:Utf8', 'trained_task:Int32', 'eval_task:Int32', 'eval_set:Utf8', 'accuracy:Float64', 'loss:Float64', 'examples:Int32', 'alpha:Float64',
     ]);
     expect(evals.numRows).toBe(6); // untrained + 2 tasks, each on 2 tasks
     const rows = evals.toArray().map((x) => x.toJSON());
     expect(rows.every((x) => x.run_id === runs[0] && x.eval_set === 'test' && x.accuracy >= 0 && x.accuracy <= 1)).toBe(true);
+    // alpha is WiSE-FT's interpolation weight: null on the run's own rows.
+    expect(rows.every((x) => x.alpha === null)).toBe(true);
 
     const steps = readArrow(join(runDir, 'steps.arrow'));
     expect(steps.schema.fields.map((f) => f.name)).toEqual(['run_id', 'task', 'epoch', 'step', 'global_step', 'loss', 'learning_rate', 'examples_per_second']);
