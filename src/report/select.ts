@@ -6,6 +6,7 @@
 import { accuracyMatrix, averageForgetting, finalAverageAccuracy } from '../metrics/continual.js';
 import type { EvalRow } from '../results/tables.js';
 import { canonicalJson } from '../spec/validate.js';
+import { meanStd } from './format.js';
 
 export class SelectionError extends Error {}
 
@@ -66,12 +67,6 @@ export function differences(configs: ReadonlyMap<string, unknown>): Map<string, 
   const differing = [...paths].filter((p) => new Set([...flat.values()].map((m) => m.get(p) ?? '-')).size > 1).sort();
   if (flat.size === 1) return new Map([...flat.keys()].map((id) => [id, 'its only configuration']));
   return new Map([...flat].map(([id, m]) => [id, differing.map((p) => `${p.replace(/^components\./, '').replace(/\.options\./, '.')}=${m.get(p) ?? '-'}`).join(', ') || id]));
-}
-
-function meanStd(xs: number[]): { mean: number; std: number } {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
-  return { mean, std };
 }
 
 export interface SelectableRun {
