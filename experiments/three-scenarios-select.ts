@@ -19,7 +19,7 @@ export default defineExperiment({
   optimizer: { name: 'adamw', lr: 1e-3, beta1: 0.9, beta2: 0.999, weightDecay: 0 },
   axes: {
     scenario: ['task-il', 'domain-il', 'class-il'],
-    strategy: [1e5, 1e6, 1e7, 1e8].map((lambda) => ({ name: 'ewc' as const, lambda, fisherSamples: 1000 })),
+    strategy: [1e5, 1e6, 1e7, 1e8, 1e9].map((lambda) => ({ name: 'ewc' as const, lambda, fisherSamples: 1000 })),
   },
   train: { steps: 2000, batchSize: 128, logEvery: 100 },
   select: { validation: 0.1, metric: 'acc' },

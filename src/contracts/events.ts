@@ -28,6 +28,23 @@ export interface TaskStart {
   /** Optimizer steps this task will take. */
   steps: number;
 }
+/** A task's phase begins (only for experiments with `phases`). */
+export interface PhaseStart {
+  type: 'phase-start';
+  runId: string;
+  task: number;
+  phase: number;
+  name: string;
+  /** The phase's steps are the task's steps firstStep .. firstStep + steps − 1. */
+  firstStep: number;
+  steps: number;
+  /** Optimizer steps in the run before this phase. */
+  globalStep: number;
+  optimizer: string;
+  /** Parameters this phase trains; the others are frozen. */
+  trainable: string[];
+  frozen: number;
+}
 /** Throttled: emitted every `logEvery` steps, when the loss is read back. */
 export interface StepEvent {
   type: 'step';
@@ -38,6 +55,8 @@ export interface StepEvent {
   step: number;
   /** Optimizer steps in the run so far. */
   globalStep: number;
+  /** The phase of the task (index into the experiment's `phases`); absent without phases. */
+  phase?: number;
   loss: number;
   learningRate: number;
   examplesPerSecond: number;
@@ -131,7 +150,7 @@ export interface RunWarning {
   message: string;
 }
 
-export type RunEvent = RunStart | TaskStart | StepEvent | ConstraintsEvent | EpochEnd | EvalEvent | InterpolationEvalEvent | TaskEnd | RunEnd | RunResumed | CheckpointWritten | RunWarning;
+export type RunEvent = RunStart | TaskStart | PhaseStart | StepEvent | ConstraintsEvent | EpochEnd | EvalEvent | InterpolationEvalEvent | TaskEnd | RunEnd | RunResumed | CheckpointWritten | RunWarning;
 export type RunEventType = RunEvent['type'];
 
 /**

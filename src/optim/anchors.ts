@@ -17,10 +17,24 @@ export class AnchorStore {
     this.anchors.set(kind, copy);
   }
 
+  /**
+   * Sets some parameters' anchors (copies), keeping the others': how an
+   * optimizer that trains a subset (one phase of several) loads its part.
+   */
+  merge(kind: Exclude<AnchorKind, 'zeros'>, params: ReadonlyMap<string, tf.Tensor>): void {
+    const record = this.anchors.get(kind) ?? {};
+    for (const [name, p] of params) {
+      record[name]?.dispose();
+      record[name] = tf.keep(tf.clone(p));
+    }
+    this.anchors.set(kind, record);
+  }
+
   get(kind: AnchorKind, params: ReadonlyMap<string, tf.Tensor>): NamedTensors {
-    if (kind === 'zeros' && !this.anchors.has('zeros')) {
-      const zeros: NamedTensors = {};
-      for (const [name, p] of params) zeros[name] = tf.keep(tf.zerosLike(p));
+    if (kind === 'zeros') {
+      // Optimizers of different phases ask with different parameter sets: each name gets its zeros once.
+      const zeros = this.anchors.get('zeros') ?? {};
+      for (const [name, p] of params) if (!(name in zeros)) zeros[name] = tf.keep(tf.zerosLike(p));
       this.anchors.set('zeros', zeros);
     }
     const anchor = this.anchors.get(kind);

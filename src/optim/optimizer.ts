@@ -182,7 +182,8 @@ export class Optimizer {
     for (const [prefix, st] of this.stateParts()) {
       for (const [slot, named] of Object.entries(st)) for (const [p, t] of Object.entries(named)) tensors[`${prefix}:${slot}/${p}`] = t;
     }
-    for (const [kind, named] of this.anchors.recorded()) for (const [p, t] of Object.entries(named)) tensors[`anchor:${kind}/${p}`] = t;
+    // Its own parameters' anchors: optimizers of several phases each save (and load) their part.
+    for (const [kind, named] of this.anchors.recorded()) for (const p of this.names) if (named[p]) tensors[`anchor:${kind}/${p}`] = named[p];
     return { format: 'optimizer-state/1', counters: { steps: this.steps, anchorSteps: this.anchorSteps, taskStep: this.taskStep, taskSteps: this.taskSteps }, tensors };
   }
 
@@ -224,7 +225,7 @@ export class Optimizer {
       if (!kinds.has(kind)) kinds.set(kind, new Map());
       kinds.get(kind)!.set(key.slice(key.indexOf('/') + 1), saved.tensors[key]);
     }
-    for (const [kind, named] of kinds) this.anchors.snapshot(kind as 'initial' | 'task-start', named);
+    for (const [kind, named] of kinds) this.anchors.merge(kind as 'initial' | 'task-start', named);
     ({ steps: this.steps, anchorSteps: this.anchorSteps, taskStep: this.taskStep, taskSteps: this.taskSteps } = saved.counters);
   }
 

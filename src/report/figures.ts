@@ -146,25 +146,47 @@ function lossCurves(c: Comparison, steps: Map<string, StepRow[]>): Figure[] {
     for (const [step, losses] of [...byStep].sort((a, b) => a[0] - b[0])) values.push({ group: groupLabel(c, g), step, loss: meanStd(losses).mean });
   }
   if (values.length === 0) return [];
+  const curves = {
+    data: { values },
+    mark: { type: 'line', strokeWidth: 1.2 },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'optimizer step' },
+      y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'symlog' } },
+      color: { field: 'group', type: 'nominal', title: null, sort: null },
+    },
+  };
+  const boundaries = phaseBoundaries(c, steps);
   return [
     {
       id: 'loss',
       title: 'Training loss',
-      caption: 'The loss logged every `logEvery` steps, against the run\'s optimizer steps (task boundaries at multiples of the steps per task), mean over seeds.',
+      caption: `The loss logged every \`logEvery\` steps, against the run's optimizer steps (task boundaries at multiples of the steps per task), mean over seeds.${boundaries.length ? ' Dashed lines: where a phase of a task ends and the next begins (LP → FT).' : ''}`,
       spec: {
         $schema: SCHEMA,
         width: 2 * WIDTH,
         height: 220,
-        data: { values },
-        mark: { type: 'line', strokeWidth: 1.2 },
-        encoding: {
-          x: { field: 'step', type: 'quantitative', title: 'optimizer step' },
-          y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { type: 'symlog' } },
-          color: { field: 'group', type: 'nominal', title: null, sort: null },
-        },
+        ...(boundaries.length
+          ? { layer: [curves, { data: { values: boundaries }, mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { x: { field: 'step', type: 'quantitative' }, tooltip: [{ field: 'label', type: 'nominal' }] } }] }
+          : curves),
       },
     },
   ];
+}
+
+/**
+ * Where phases change, from steps.arrow (each phase's last step is always
+ * logged): the global step ending a phase, per group, labelled by the phases.
+ */
+export function phaseBoundaries(c: Comparison, steps: Map<string, StepRow[]>): { step: number; label: string }[] {
+  const out = new Map<number, string>();
+  for (const g of c.groups) {
+    const rows = g.runs.length ? (steps.get(g.runs[0].dir) ?? []) : [];
+    for (let i = 0; i + 1 < rows.length; i++) {
+      const [a, b] = [rows[i], rows[i + 1]];
+      if (a.task === b.task && (a.phase ?? 0) !== (b.phase ?? 0)) out.set(a.global_step, `task ${a.task}: phase ${a.phase ?? 0} → ${b.phase ?? 0}`);
+    }
+  }
+  return [...out].sort((x, y) => x[0] - y[0]).map(([step, label]) => ({ step, label }));
 }
 
 /** Anchored optimizers: each tensor's constraint and its distance from the anchor over steps (the first seed of each group). */

@@ -38,6 +38,9 @@ export function showProgress(events: Observable<RunEvent>, opts: ProgressOptions
         taskName = e.name;
         log(`  task ${e.task + 1}/${tasks} ${e.name}: ${e.examples} examples, ${e.steps} steps`);
         break;
+      case 'phase-start':
+        log(`  task ${e.task + 1}/${tasks} phase ${e.name}: steps ${e.firstStep}–${e.firstStep + e.steps - 1}, ${e.optimizer}; trains ${e.trainable.length} tensor${e.trainable.length === 1 ? '' : 's'}${e.frozen ? `, ${e.frozen} frozen` : ''}`);
+        break;
       case 'step':
         line(
           `  task ${e.task + 1}/${tasks} ${taskName}  step ${e.step}/${taskSteps}  epoch ${e.epoch + 1}  loss ${e.loss.toFixed(4)}  ${Math.round(e.examplesPerSecond)} ex/s`,

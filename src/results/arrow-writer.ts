@@ -63,6 +63,7 @@ export function writeRunResults(events: Observable<RunEvent>, out: string): Prom
             epoch: e.epoch,
             step: e.step,
             global_step: e.globalStep,
+            phase: e.phase ?? 0,
             loss: e.loss,
             learning_rate: e.learningRate,
             examples_per_second: e.examplesPerSecond,

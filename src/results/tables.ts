@@ -24,6 +24,8 @@ export const STEPS_COLUMNS = {
   epoch: 'int32',
   step: 'int32',
   global_step: 'int32',
+  /** The task's phase (index into the experiment's `phases`); 0 without phases. */
+  phase: 'int32',
   loss: 'float64',
   learning_rate: 'float64',
   examples_per_second: 'float64',

@@ -12,7 +12,7 @@ import type { Dataset } from '../contracts/data.js';
 import { canonicalJson } from '../spec/validate.js';
 import { AnchorStore } from '../optim/anchors.js';
 import { scenarioView } from './scenario.js';
-import { ANCHORS, AUGMENTATIONS, BACKEND, COMPONENT, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO, STRATEGIES } from './tokens.js';
+import { ANCHORS, AUGMENTATIONS, BACKEND, COMPONENT, PHASE_OPTIMIZERS, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO, STRATEGIES } from './tokens.js';
 import type { Augmentation } from '../contracts/augmentation.js';
 import type { Model } from '../contracts/model.js';
 import { tf } from '../tensor/tf.js';
@@ -129,6 +129,21 @@ export function createRunContainer(config: RunConfig, registry: PluginRegistry, 
       } catch (e) {
         for (const a of built) a.dispose?.();
         throw new ComponentError(`augment[${i}] '${chosen.name}': ${(e as Error).message}`, `augment[${i}]`, e);
+      }
+    }
+    return built;
+  });
+  container.bind(PHASE_OPTIMIZERS).toDynamicValue(async () => {
+    if (!config.phases) return [await resolveKind('optimizer')];
+    const plugin = (name: string) => registry.get('optimizer', name);
+    const built = [];
+    for (const [i, phase] of config.phases.entries()) {
+      try {
+        // Each phase gets its own component (and so its own state); the first keeps the run's RNG streams.
+        const ctx = context('optimizer');
+        built.push(await plugin(phase.optimizer.name).create(phase.optimizer.options as never, i === 0 ? ctx : { ...ctx, rng: (label) => rootRng.fork(`optimizer:phase${i}:${label}`) }));
+      } catch (e) {
+        throw new ComponentError(`phases[${i}].optimizer '${phase.optimizer.name}': ${(e as Error).message}`, `phases[${i}].optimizer`, e);
       }
     }
     return built;

@@ -5,7 +5,8 @@ import type { BackendInfo } from '../tensor/backend.js';
 import { tf } from '../tensor/tf.js';
 import { resolveTokenAsync } from '../contracts/token.js';
 import { ComponentError, DatasetCache, createRunContainer } from './container.js';
-import { AUGMENTATIONS, COMPONENT, STRATEGIES } from './tokens.js';
+import { AUGMENTATIONS, COMPONENT, PHASE_OPTIMIZERS, STRATEGIES } from './tokens.js';
+import { phaseValidationFraction, planPhases } from './phases.js';
 import { COMPONENT_KINDS } from '../plugin/kinds.js';
 import { OptionError } from '../plugin/define-plugin.js';
 import type { Strategy } from '../contracts/strategy.js';
@@ -49,19 +50,19 @@ function parameterProblems(model: Model): Problem[] {
  * cannot draw it (a k larger than a class, a fraction that leaves fewer
  * examples than classes) is a problem of the experiment, found here.
  */
-function plannedTaskSteps(config: RunConfig, trainer: TaskTrainer, tasks: readonly Task[], validationFraction: number): { steps: number[]; problems: Problem[] } {
+function plannedTaskExamples(config: RunConfig, trainer: TaskTrainer, tasks: readonly Task[], validationFraction: number): { examples: number[]; problems: Problem[] } {
   const steps: number[] = [];
   for (const t of tasks) {
     try {
-      steps.push(plannedSteps(trainer.select(t, validationFraction).train.length, config.train));
+      steps.push(trainer.select(t, validationFraction).train.length);
     } catch (e) {
-      return { steps, problems: [{ path: e instanceof HoldOutError ? 'select.validation' : 'sampler', message: (e as Error).message }] };
+      return { examples: steps, problems: [{ path: e instanceof HoldOutError ? 'select.validation' : 'sampler', message: (e as Error).message }] };
     }
   }
   const select = config.select;
-  if (select && select.tasks > tasks.length) return { steps, problems: [{ path: 'select.tasks', message: `${select.tasks} tasks to judge on, but the stream has ${tasks.length}` }] };
-  if (select && select.metric === 'forgetting' && (select.tasks === 1 || tasks.length < 2)) return { steps, problems: [{ path: 'select.tasks', message: 'forgetting needs at least two tasks to judge on' }] };
-  return { steps, problems: [] };
+  if (select && select.tasks > tasks.length) return { examples: steps, problems: [{ path: 'select.tasks', message: `${select.tasks} tasks to judge on, but the stream has ${tasks.length}` }] };
+  if (select && select.metric === 'forgetting' && (select.tasks === 1 || tasks.length < 2)) return { examples: steps, problems: [{ path: 'select.tasks', message: 'forgetting needs at least two tasks to judge on' }] };
+  return { examples: steps, problems: [] };
 }
 
 /**
@@ -69,13 +70,17 @@ function plannedTaskSteps(config: RunConfig, trainer: TaskTrainer, tasks: readon
  * training examples; strategies that change the training set, e.g. joint,
  * are not foreseen): a warm-up longer than the run it warms up.
  */
-function scheduleProblems(config: RunConfig, registry: PluginRegistry, taskSteps: readonly number[]): Problem[] {
-  const chosen = config.components.optimizer;
-  const schema = registry.get('optimizer', chosen.name).options;
-  const options = chosen.options as Record<string, unknown>;
-  return Object.entries(schema)
-    .filter(([, f]) => f.kind === 'schedule')
-    .flatMap(([key]) => checkScheduleAgainstRun(options[key] as ScalarOrSchedule, `optimizer.${key}`, taskSteps));
+function scheduleProblems(config: RunConfig, registry: PluginRegistry, examples: readonly number[]): Problem[] {
+  const phases = config.phases ?? [{ optimizer: config.components.optimizer, steps: config.train.steps, epochs: config.train.epochs }];
+  return phases.flatMap((phase, i) => {
+    const schema = registry.get('optimizer', phase.optimizer.name).options;
+    const options = phase.optimizer.options as Record<string, unknown>;
+    const taskSteps = examples.map((n) => plannedSteps(n, { steps: phase.steps, epochs: phase.epochs, batchSize: config.train.batchSize }));
+    const path = config.phases ? `phases[${i}].optimizer` : 'optimizer';
+    return Object.entries(schema)
+      .filter(([, f]) => f.kind === 'schedule')
+      .flatMap(([key]) => checkScheduleAgainstRun(options[key] as ScalarOrSchedule, `${path}.${key}`, taskSteps));
+  });
 }
 
 /**
@@ -89,7 +94,7 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
   // A data set shared by several configurations (the cache hands out one object) is scanned once.
   const checkedData = new WeakSet<Dataset>();
   for (const config of configs) {
-    const key = canonicalJson({ c: config.components, st: config.strategies, s: config.scenario, a: config.augment });
+    const key = canonicalJson({ c: config.components, st: config.strategies, s: config.scenario, a: config.augment, p: config.phases, t: config.train.params ?? null });
     if (seen.has(key)) continue;
     seen.add(key);
     const before = tf.memory().numTensors;
@@ -98,7 +103,7 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
     let trainer: TaskTrainer | undefined;
     let failed = false;
     try {
-      for (const token of [AUGMENTATIONS, ...COMPONENT_KINDS.map((k) => COMPONENT[k]), STRATEGIES]) {
+      for (const token of [AUGMENTATIONS, ...COMPONENT_KINDS.map((k) => COMPONENT[k]), STRATEGIES, PHASE_OPTIMIZERS]) {
         try {
           const built = await resolveTokenAsync<unknown>(container, token);
           if (token === STRATEGIES) strategies = built as Strategy[];
@@ -116,9 +121,15 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
       }
       const badParams = parameterProblems(await resolveTokenAsync(container, COMPONENT.model));
       if (badParams.length) throw new ExperimentError(config.experimentFile, badParams);
-      const optimizer = await resolveTokenAsync(container, COMPONENT.optimizer);
-      const planned = plannedTaskSteps(config, trainer, stream.tasks, optimizer.phase?.validationFraction ?? 0);
-      const problems = [...planned.problems, ...(planned.problems.length ? [] : scheduleProblems(config, registry, planned.steps))];
+      let validationFraction: number;
+      try {
+        // Trainable-parameter patterns need the model's names; the phases must agree on their hold-out.
+        validationFraction = phaseValidationFraction(planPhases(config, await resolveTokenAsync(container, COMPONENT.model), await resolveTokenAsync(container, PHASE_OPTIMIZERS)));
+      } catch (e) {
+        throw new ExperimentError(config.experimentFile, [problemOf(e)]);
+      }
+      const planned = plannedTaskExamples(config, trainer, stream.tasks, validationFraction);
+      const problems = [...planned.problems, ...(planned.problems.length ? [] : scheduleProblems(config, registry, planned.examples))];
       if (problems.length) throw new ExperimentError(config.experimentFile, problems);
       const needsImages = config.eval.ood.filter((o) => o.corruption === 'blur' || o.corruption === 'rotation');
       if (needsImages.length && stream.featureShape.length !== 3) {

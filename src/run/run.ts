@@ -11,8 +11,9 @@ import { expandModelTemplate } from '../spec/model-path.js';
 import { DatasetCache, createRunContainer } from './container.js';
 import { Evaluator } from './evaluate.js';
 import type { RunEvent, RunStatus } from './events.js';
-import { DivergedError, InterruptedError, TaskTrainer, plannedSteps } from './train-task.js';
-import { ANCHORS, AUGMENTATIONS, COMPONENT, SCENARIO, STRATEGIES } from './tokens.js';
+import { DivergedError, InterruptedError, TaskTrainer } from './train-task.js';
+import { ANCHORS, AUGMENTATIONS, COMPONENT, PHASE_OPTIMIZERS, SCENARIO, STRATEGIES } from './tokens.js';
+import { phaseValidationFraction, planPhases } from './phases.js';
 import type { TaskContext } from '../contracts/strategy.js';
 import { StrategyPipeline } from './pipeline.js';
 import { strategyLabel } from '../spec/strategy-label.js';
@@ -81,7 +82,8 @@ async function execute(
   const rates: number[] = [];
   let status: RunStatus = 'completed';
   let error: string | undefined;
-  let optimizer: Optimizer | undefined;
+  /** One per phase of a task (one without phases), each with its own state, carried across tasks. */
+  let optimizers: Optimizer[] = [];
   /** Steps of optimizers replaced by a model reset. */
   let priorSteps = 0;
   let evaluator: Evaluator | undefined;
@@ -102,14 +104,15 @@ async function execute(
   try {
     const stream = await resolveTokenAsync(container, COMPONENT.stream);
     const model = await resolveTokenAsync(container, COMPONENT.model);
-    const component = await resolveTokenAsync(container, COMPONENT.optimizer);
+    const plans = planPhases(config, model, await resolveTokenAsync(container, PHASE_OPTIMIZERS));
+    const phased = config.phases !== null;
     const anchors = resolveToken(container, ANCHORS);
     pipeline = new StrategyPipeline(await resolveTokenAsync(container, STRATEGIES));
     const strategies = pipeline;
     const scenario = await resolveTokenAsync(container, SCENARIO);
     trainer = await container.getAsync(TaskTrainer);
     evaluator = await container.getAsync(Evaluator);
-    const selections = stream.tasks.map((t) => trainer!.select(t, component.phase?.validationFraction ?? 0));
+    const selections = stream.tasks.map((t) => trainer!.select(t, phaseValidationFraction(plans)));
     for (const t of stream.tasks) if (selections[t.index].heldOut.length) evaluator.holdOut(t, selections[t.index].heldOut);
     const selection = (t: Task) => trainer!.trainingSet(t, selections[t.index].train);
     const contextOf = (task: Task): Omit<TaskContext, 'state'> => ({ task, stream, model, scenario, selection });
@@ -119,7 +122,7 @@ async function execute(
       config,
       backend,
       model: model.describe(),
-      optimizer: component.description,
+      optimizer: phased ? plans.map((p) => `${p.name}: ${p.component.description}`).join('; ') : plans[0].component.description,
       strategy: strategyLabel(config.strategies),
       tasks: stream.tasks.map((t, i) => ({ index: t.index, name: t.name, classes: t.classes, trainExamples: selections[i].train.length, validationExamples: selections[i].validation.length + selections[i].heldOut.length, testExamples: t.test.count })),
       startedAt: new Date().toISOString(),
@@ -128,7 +131,20 @@ async function execute(
 
     anchors.snapshot('initial', model.params);
     for (const [name, b] of model.buffers ?? []) initialBuffers.set(name, tf.clone(b));
-    optimizer = new Optimizer(component, model.params, anchors, model.rowAxis);
+    const newOptimizers = () => plans.map((p) => new Optimizer(p.component, p.trainable, anchors, model.rowAxis));
+    optimizers = newOptimizers();
+    const runSteps = () => priorSteps + optimizers.reduce((sum, o) => sum + o.stepCount, 0);
+    // The first phase's state keeps the key runs without phases always had; later phases' follow.
+    const saveOptimizers = (): Snapshot => ({
+      optimizer: optimizers[0].save() as unknown as Snapshot,
+      ...(optimizers.length > 1 ? { phaseOptimizers: optimizers.slice(1).map((o) => o.save() as unknown as Snapshot) } : {}),
+    });
+    const loadOptimizers = (saved: Snapshot) => {
+      const later = (saved.phaseOptimizers ?? []) as unknown as SavedOptimizerState[];
+      if (later.length !== optimizers.length - 1) throw new Error(`checkpoint: it holds ${later.length + 1} phase optimizer states, the run has ${optimizers.length} phases`);
+      optimizers[0].load(saved.optimizer as unknown as SavedOptimizerState);
+      later.forEach((st, i) => optimizers[i + 1].load(st));
+    };
 
     let resume: ResumePoint | undefined;
     if (store) {
@@ -160,8 +176,8 @@ async function execute(
     const restoreModelState = (saved: Snapshot | undefined) => {
       if (saved && model.restore) model.restore(saved);
     };
-    const captureBoundary = (): Snapshot => ({ params: params(), model: modelState(), optimizer: optimizer!.save() as unknown as Snapshot, pipeline: strategies.checkpoint(), priorSteps });
-    captureWithin = () => ({ params: params(), model: modelState(), optimizer: optimizer!.save() as unknown as Snapshot, steps: strategies.stepStates() });
+    const captureBoundary = (): Snapshot => ({ params: params(), model: modelState(), ...saveOptimizers(), pipeline: strategies.checkpoint(), priorSteps });
+    captureWithin = () => ({ params: params(), model: modelState(), ...saveOptimizers(), steps: strategies.stepStates() });
 
     const evaluateAll = async (trainedTask: number) => {
       const predict = strategies.predictor;
@@ -176,7 +192,7 @@ async function execute(
       const b = resume.boundary;
       assignParams(b.params as Snapshot);
       restoreModelState(b.model as Snapshot | undefined);
-      optimizer.load(b.optimizer as unknown as SavedOptimizerState);
+      loadOptimizers(b);
       strategies.restore(b.pipeline as Snapshot);
       priorSteps = b.priorSteps as number;
       release(b);
@@ -189,7 +205,7 @@ async function execute(
       if (checkpointer && !resumedHere) await checkpointer.beforeTask(task.index, captureBoundary());
       if (signal.aborted) throw new InterruptedError('interrupted');
       const taskStart = performance.now();
-      if (component.anchor === 'task-start') anchors.snapshot('task-start', model.params);
+      if (plans.some((p) => p.component.anchor === 'task-start')) anchors.snapshot('task-start', model.params);
       const ctx = contextOf(task);
       const { resetModel } = await strategies.onTaskStart(ctx);
       if (resetModel) {
@@ -197,16 +213,17 @@ async function execute(
         const initial = anchors.get('initial', model.params);
         for (const [name, v] of model.params) v.assign(initial[name]);
         for (const [name, b] of model.buffers ?? []) b.assign(initialBuffers.get(name)!);
-        priorSteps += optimizer.stepCount;
-        optimizer.dispose();
-        optimizer = new Optimizer(component, model.params, anchors, model.rowAxis);
+        priorSteps = runSteps();
+        for (const o of optimizers) o.dispose();
+        optimizers = newOptimizers();
       }
-      optimizer.onTaskStart();
+      for (const o of optimizers) o.onTaskStart();
       const data = strategies.trainingSet(ctx) ?? ctx.selection(task);
       const validation = selections[task.index].validation.length ? trainer.trainingSet(task, selections[task.index].validation) : undefined;
-      const taskSteps = plannedSteps(data.count, config.train);
+      const phaseSteps = plans.map((p) => (data.count === 0 ? 0 : p.steps(data.count)));
+      const taskSteps = phaseSteps.reduce((a, b) => a + b, 0);
       emit({ type: 'task-start', runId, task: task.index, name: task.name, examples: data.count, steps: taskSteps });
-      await strategies.onTrainingStart({ ...ctx, data, steps: taskSteps, batchSize: config.train.batchSize, rowsAt: trainer.rowsAt(data.count) });
+      await strategies.onTrainingStart({ ...ctx, data, steps: taskSteps, batchSize: config.train.batchSize, rowsAt: trainer.rowsAt(data.count, phaseSteps) });
       const within = resumedHere ? resume!.mid : undefined;
       const hooks: TrainHooks = {};
       if (within) {
@@ -216,7 +233,7 @@ async function execute(
           restore: () => {
             assignParams(within.state.params as Snapshot);
             restoreModelState(within.state.model as Snapshot | undefined);
-            optimizer!.load(within.state.optimizer as unknown as SavedOptimizerState);
+            loadOptimizers(within.state);
             strategies.restoreSteps(within.state.steps as Snapshot[]);
             release(within.state);
           },
@@ -230,9 +247,28 @@ async function execute(
           if (reason) await cp.within(position, captureWithin!(), reason);
         };
       }
-      for await (const event of trainer.train(task, data, validation, optimizer, strategies, signal, hooks)) {
-        if (event.type === 'step') rates.push(event.examplesPerSecond / config.train.batchSize);
-        emit(event);
+      let offset = 0;
+      let pendingResume = within ? hooks.resumeAt : undefined;
+      for (const plan of plans) {
+        const steps = phaseSteps[plan.index];
+        const first = offset;
+        offset += steps;
+        // Resuming: the phases wholly done before the checkpoint are passed over; the one it is in restores it.
+        if (within && within.step > offset) continue;
+        const optimizer = optimizers[plan.index];
+        if (phased) {
+          emit({ type: 'phase-start', runId, task: task.index, phase: plan.index, name: plan.name, firstStep: first + 1, steps, globalStep: runSteps(), optimizer: plan.component.description, trainable: [...plan.trainable.keys()], frozen: model.params.size - plan.trainable.size });
+        }
+        const phaseHooks: TrainHooks = { afterStep: hooks.afterStep };
+        if (pendingResume) {
+          phaseHooks.resumeAt = pendingResume;
+          pendingResume = undefined;
+        }
+        const segment = { phase: plan.index, offset: first, steps, variables: [...plan.trainable.values()], globalStep: runSteps };
+        for await (const event of trainer.train(task, data, validation, optimizer, strategies, signal, phaseHooks, segment)) {
+          if (event.type === 'step') rates.push(event.examplesPerSecond / config.train.batchSize);
+          emit(event);
+        }
       }
       await strategies.onTaskEnd({ ...ctx, trained: data });
       await evaluateAll(task.index);
@@ -272,8 +308,8 @@ async function execute(
       emit({ type: 'run-start', runId, config, backend, model: '', optimizer: '', strategy: '', tasks: [], startedAt: new Date().toISOString() });
     }
   } finally {
-    steps = priorSteps + (optimizer?.stepCount ?? 0);
-    optimizer?.dispose();
+    steps = priorSteps + optimizers.reduce((sum, o) => sum + o.stepCount, 0);
+    for (const o of optimizers) o.dispose();
     tf.dispose([...initialBuffers.values()]);
     evaluator?.dispose();
     trainer?.dispose();

@@ -26,6 +26,12 @@ export const COMPONENT: { [K in Exclude<PluginKind, 'reporter' | 'augmentation'>
   strategy: token('component:strategy'),
 };
 
+/**
+ * The optimizer component of each phase of a task, in order: the run's
+ * optimizer alone when the experiment has no phases.
+ */
+export const PHASE_OPTIMIZERS = token<PluginKinds['optimizer'][]>('phase-optimizers');
+
 /** The run's augmentations, in their listed order. */
 export const AUGMENTATIONS = token<Augmentation[]>('augmentations');
 

@@ -56,6 +56,20 @@ export interface TaskSelection {
   heldOut: Int32Array;
 }
 
+/**
+ * One phase of a task as the trainer runs it: steps offset+1 .. offset+steps
+ * of the task, with gradients for `variables` only. `globalStep`: the run's
+ * optimizer steps so far, over every phase's optimizer (asked after a resume
+ * has restored their counts).
+ */
+export interface PhaseSegment {
+  phase: number;
+  offset: number;
+  steps: number;
+  variables: tf.Variable[];
+  globalStep(): number;
+}
+
 /** A `select.validation` fraction the task's data cannot give (a class left without training examples). */
 export class HoldOutError extends Error {}
 
@@ -167,16 +181,21 @@ export class TaskTrainer {
     return named;
   }
 
-  /** Gradients of the scenario-masked mean cross-entropy on some rows (A-GEM's and GEM's references). */
-  private gradientsOf = (x: tf.Tensor, labels: tf.Tensor, taskIds: tf.Tensor): NamedTensors =>
-    this.named(tf.variableGrads(() => this.baseLoss(labels, this.masked(this.model.forward(x, true), taskIds)), this.variables).grads);
-
-  /** Rows of the sampled batch at each step of a task trained on `count` examples. */
-  rowsAt(count: number): (step: number) => number {
+  /**
+   * Rows of the sampled batch at each step of a task trained on `count`
+   * examples: steps number on across the task's phases, and each phase
+   * starts its own passes over the data.
+   */
+  rowsAt(count: number, phaseSteps: readonly number[] = [Number.MAX_SAFE_INTEGER]): (step: number) => number {
     const { batchSize } = this.config.train;
     const perEpoch = stepsPerEpoch(count, batchSize);
     return (step) => {
-      const s = (step - 1) % perEpoch;
+      let offset = 0;
+      for (const steps of phaseSteps) {
+        if (step <= offset + steps) break;
+        offset += steps;
+      }
+      const s = (step - offset - 1) % perEpoch;
       return Math.min(batchSize, count - s * batchSize);
     };
   }
@@ -189,9 +208,18 @@ export class TaskTrainer {
     pipeline: StrategyPipeline,
     signal?: AbortSignal,
     hooks: TrainHooks = {},
+    segment: PhaseSegment = { phase: 0, offset: 0, steps: plannedSteps(data.count, this.config.train), variables: this.variables, globalStep: () => optimizer.stepCount },
   ): AsyncGenerator<StepEvent | ConstraintsEvent | EpochEnd> {
     const { batchSize, logEvery } = this.config.train;
-    const total = plannedSteps(data.count, this.config.train);
+    // Steps number on across a task's phases: this phase runs steps offset+1 .. offset+phaseSteps.
+    const { offset, variables, globalStep } = segment;
+    const phaseSteps = segment.steps;
+    const total = offset + phaseSteps;
+    // Phase 0 keeps the random streams runs without phases always had.
+    const phaseKey = segment.phase > 0 ? `:phase${segment.phase}` : '';
+    const phaseField = this.config.phases ? { phase: segment.phase } : {};
+    const gradientsOf = (x: tf.Tensor, labels: tf.Tensor, taskIds: tf.Tensor): NamedTensors =>
+      this.named(tf.variableGrads(() => this.baseLoss(labels, this.masked(this.model.forward(x, true), taskIds)), variables).grads);
     const size = featureSize(this.stream.featureShape);
     const outputs = this.scenario.outputs;
     for (const l of data.labels) {
@@ -202,20 +230,22 @@ export class TaskTrainer {
     const x = tf.tensor2d(data.features, [n, size]);
     const y = tf.tensor1d(data.labels, 'int32');
     const ids = tf.tensor1d(data.taskIds, 'int32');
-    optimizer.startTraining(total);
-    // Each augmentation's randomness for the whole task, drawn by name: a resumed task draws the same.
-    this.augmentations.forEach((a, i) => a.planTask?.(total, batchSize, this.rng.fork(`augment:${i}:${task.index}`)));
-    const validation = optimizer.component.phase && validationSet ? new ValidationBatches(validationSet, size, batchSize, this.rng.fork(`validation-order:${task.index}`)) : undefined;
+    optimizer.startTraining(phaseSteps);
+    // Each augmentation's randomness for the whole phase, drawn by name: a resumed task draws the same.
+    // Augmentations look their draws up by the step (within the phase, so planTask sees the phase's steps).
+    this.augmentations.forEach((a, i) => a.planTask?.(phaseSteps, batchSize, this.rng.fork(`augment:${i}:${task.index}${phaseKey}`)));
+    const validation = optimizer.component.phase && validationSet ? new ValidationBatches(validationSet, size, batchSize, this.rng.fork(`validation-order:${task.index}${phaseKey}`)) : undefined;
     const model = this.model;
     const validationLoss = (xv: tf.Tensor, yv: tf.Tensor, idv: tf.Tensor) => (params: NamedTensors) => {
       if (!model.apply) throw new Error('this optimizer needs a model that can run with other parameter values (Model.apply)');
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(yv, outputs), this.masked(model.apply(params, xv, true), idv));
+      // The phase scores the parameters it trains; frozen ones enter at their values.
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(yv, outputs), this.masked(model.apply({ ...this.paramRecord, ...params }, xv, true), idv));
     };
     const all = Int32Array.from({ length: n }, (_, i) => i);
-    let step = 0;
+    let step = offset;
     let phases = 0;
-    const resumeAt = hooks.resumeAt && hooks.resumeAt.step <= total ? hooks.resumeAt : undefined;
-    if (hooks.resumeAt && !resumeAt) throw new Error(`checkpoint is at step ${hooks.resumeAt.step} of task ${task.name}, which has ${total} steps`);
+    const resumeAt = hooks.resumeAt && hooks.resumeAt.step >= offset && hooks.resumeAt.step <= total ? hooks.resumeAt : undefined;
+    if (hooks.resumeAt && !resumeAt) throw new Error(`checkpoint is at step ${hooks.resumeAt.step} of task ${task.name}, outside steps ${offset}..${total} of this phase`);
     if (resumeAt) {
       resumeAt.restore();
       validation?.skip(resumeAt.phases);
@@ -226,7 +256,7 @@ export class TaskTrainer {
     try {
       for (let epoch = 0; step < total; epoch++) {
         const epochStart = performance.now();
-        const order = this.sampler.order(all, epoch, this.rng.fork(`sampler:order:${task.index}:${epoch}`));
+        const order = this.sampler.order(all, epoch, this.rng.fork(`sampler:order:${task.index}:${epoch}${phaseKey}`));
         const count = order.length;
         const steps = Math.min(stepsPerEpoch(count, batchSize), total - step);
         // Resuming: epochs already trained are passed over (their orders are drawn, nothing else).
@@ -262,7 +292,7 @@ export class TaskTrainer {
             let result: { states: (Record<string, tf.Tensor> | undefined)[]; logged?: tf.Tensor };
             try {
             result = tf.tidy(() => {
-              const batch = { step, size: b, x: this.augment(tf.slice(ex, [start, 0], [b, size]), step), labels: tf.slice(ey, [start], [b]), taskIds: tf.slice(eid, [start], [b]) };
+              const batch = { step, size: b, x: this.augment(tf.slice(ex, [start, 0], [b, size]), step - offset), labels: tf.slice(ey, [start], [b]), taskIds: tf.slice(eid, [start], [b]) };
               const composed = pipeline.compose(batch, outputs);
               const { value, grads } = tf.variableGrads(() => {
                 const rawLogits = this.model.forward(composed.x, true);
@@ -274,9 +304,9 @@ export class TaskTrainer {
                   composed.own,
                 );
                 return term ? (tf.add(loss, term) as tf.Scalar) : loss;
-              }, this.variables);
+              }, variables);
               let named = this.named(grads);
-              if (pipeline.hasGradientStage) named = pipeline.gradients({ step, params: this.paramRecord, grads: named, gradientsOf: this.gradientsOf });
+              if (pipeline.hasGradientStage) named = pipeline.gradients({ step, params: this.paramRecord, grads: named, gradientsOf });
               optimizer.step(named);
               const states = pipeline.hasAfterStep ? pipeline.afterStep({ step, params: this.paramRecord, grads: named, batch: { ...batch, logits: stepLogits! } }) : [];
               if (validation && optimizer.phaseDue) {
@@ -310,7 +340,8 @@ export class TaskTrainer {
                 task: task.index,
                 epoch,
                 step,
-                globalStep: optimizer.stepCount,
+                globalStep: globalStep(),
+                ...phaseField,
                 loss: value,
                 learningRate: optimizer.learningRate,
                 examplesPerSecond: (windowExamples * 1000) / Math.max(now - windowStart, 1e-3),
@@ -321,7 +352,7 @@ export class TaskTrainer {
                   runId: this.config.runId,
                   task: task.index,
                   step,
-                  globalStep: optimizer.stepCount,
+                  globalStep: globalStep(),
                   tensors: diagnosed.map((tensor, i) => ({ tensor, constraint: values[1 + 2 * i], distance: values[2 + 2 * i] })),
                 };
               }

@@ -19,6 +19,32 @@ export interface TrainSpec {
    * steps in between run without waiting). Default 25.
    */
   logEvery?: number;
+  /**
+   * Train only the parameters whose names match one of these patterns
+   * ("head.*", "*.bias"; `*` matches any run of characters): linear probing
+   * is `['head.*']`. The others stay exactly as they are and the optimizer
+   * keeps no state for them. Default: every parameter.
+   */
+  params?: string[];
+}
+
+/**
+ * One phase of every task: tasks run their phases in order, each with its
+ * own steps, optimizer (own state, schedule and anchor rules, carried from
+ * one task's phase to the next task's same phase) and trainable parameters.
+ * LP-FT (Kumar et al., 2022) is `[{ steps: 200, train: ['head.*'] }, { steps: 800 }]`.
+ */
+export interface PhaseSpec {
+  /** A label for events, tables and figures. Default: `phase<i>` (from 0). */
+  name?: string;
+  /** Steps of this phase per task; default: the run's `train.steps` (or `epochs`). */
+  steps?: number;
+  /** Passes over the task's data instead of steps. */
+  epochs?: number;
+  /** Default: the experiment's optimizer. */
+  optimizer?: ComponentSpec<'optimizer'>;
+  /** Patterns of the parameters this phase trains (as `train.params`); default: the run's. */
+  train?: string[];
 }
 
 /**
@@ -96,6 +122,8 @@ export interface AxisFields {
    * As an axis, each value is such a list.
    */
   strategies?: ComponentSpec<'strategy'>[];
+  /** Each task trained as phases (see PhaseSpec); an axis value or a variant may set them (LP-FT beside FTP). */
+  phases?: PhaseSpec[];
 }
 
 /** An experiment as a user writes it in a TypeScript module. */
@@ -168,7 +196,10 @@ export interface RunConfig {
   components: Record<ComponentKind, ResolvedComponent>;
   /** In the order their hooks run. */
   strategies: ResolvedComponent[];
-  train: Required<TrainSpec>;
+  /** `params` only when given (runs recorded before it existed keep their ids). */
+  train: Required<Omit<TrainSpec, 'params'>> & { params?: string[] };
+  /** The phases of every task; null: one phase, the run's optimizer and `train`. */
+  phases: ResolvedPhase[] | null;
   /** `interpolate` only when asked for (runs recorded before it existed keep their ids). */
   eval: Required<Omit<EvalSpec, 'interpolate'>> & { interpolate?: number[] };
   /** Path template under the results root, or '' for none. */
@@ -181,6 +212,16 @@ export interface RunConfig {
   augment: ResolvedComponent[];
   /** The validation hold-out and how configurations are ranked; null without `select`. */
   select: Required<SelectSpec> | null;
+}
+
+export interface ResolvedPhase {
+  name: string;
+  /** 0: use `epochs`. */
+  steps: number;
+  epochs: number;
+  optimizer: ResolvedComponent;
+  /** Patterns of trainable parameters; null: every parameter. */
+  train: string[] | null;
 }
 
 export interface ResolvedCheckpoint {

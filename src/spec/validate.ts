@@ -8,7 +8,7 @@ import type { PluginRegistry } from '../plugin/registry.js';
 import { UserError } from '../errors.js';
 import { Rng, hashString } from '../tensor/rng.js';
 import { CORRUPTIONS, type OodSpec } from '../data/corruptions.js';
-import type { ResolvedCheckpoint, ResolvedComponent, RunConfig } from './spec.js';
+import type { ResolvedCheckpoint, ResolvedComponent, ResolvedPhase, RunConfig } from './spec.js';
 import type { StrategyRole } from '../contracts/strategy.js';
 
 export class ExperimentError extends UserError {
@@ -34,7 +34,7 @@ export interface Overrides {
 /** More seeds than this in one experiment is a typo, not a sweep. */
 export const MAX_SEEDS = 10_000;
 
-const TOP_LEVEL = ['name', 'description', 'axes', 'variants', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds', 'checkpoint', 'reporters', 'augment', 'select'];
+const TOP_LEVEL = ['name', 'description', 'axes', 'variants', 'plugins', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'train', 'eval', 'saveModel', 'seeds', 'checkpoint', 'reporters', 'augment', 'select', 'phases'];
 const DEFAULTS: Partial<Record<ComponentKind, { name: string }>> = { sampler: { name: 'shuffled' } };
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -152,7 +152,7 @@ function hasChoices(configs: readonly RunConfig[]): boolean {
   return [...byMethod.values()].some((ids) => ids.size > 1);
 }
 
-const AXIS_KEYS = ['dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies'] as const;
+const AXIS_KEYS = ['dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'strategy', 'strategies', 'phases'] as const;
 
 function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry, experimentFile: string, overrides: Overrides, at: Record<string, number>): RunConfig[] {
   const problems: Problem[] = [];
@@ -188,14 +188,26 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
     }
     return { name: value.name, options };
   };
+  const phaseSpecs = Array.isArray(spec.phases) ? (spec.phases as unknown[]) : [];
+  // With phases that all name their optimizer, the last (the fine-tuning) is the run's optimizer.
+  const lastPhaseOptimizer = isObject(phaseSpecs.at(-1)) ? (phaseSpecs.at(-1) as Record<string, unknown>).optimizer : undefined;
   const components = {} as Record<ComponentKind, ResolvedComponent>;
   for (const kind of COMPONENT_KINDS) {
+    if (kind === 'optimizer' && spec.optimizer === undefined && lastPhaseOptimizer !== undefined) continue;
     const resolved = component(kind, spec[kind] === undefined && DEFAULTS[kind] ? DEFAULTS[kind] : spec[kind], kind);
     if (resolved) components[kind] = resolved;
   }
   const strategies = resolveStrategies(spec, registry, component, problems);
 
-  const train = section(spec, 'train', ['epochs', 'steps', 'batchSize', 'logEvery'], problems);
+  const train = section(spec, 'train', ['epochs', 'steps', 'batchSize', 'logEvery', 'params'], problems);
+  const trainParams = train.params === undefined ? undefined : patternList(train.params, 'train.params', problems);
+  const phases = resolvePhases(spec.phases, spec.optimizer !== undefined, (value, path) => component('optimizer', value, path), problems);
+  if (phases && spec.optimizer === undefined && lastPhaseOptimizer !== undefined) {
+    const last = phases.at(-1);
+    if (last) components.optimizer = last.optimizer;
+  }
+  // A phase that names no optimizer shares the experiment's (its own instance and state).
+  if (phases && components.optimizer) for (const p of phases) if (p.optimizer.name === '') p.optimizer = components.optimizer;
   const evalSpec = section(spec, 'eval', ['batchSize', 'ood', 'interpolate'], problems);
   const interpolate: number[] = [];
   if (evalSpec.interpolate !== undefined) {
@@ -226,7 +238,12 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
     steps: overrides.steps ?? (train.steps === 0 ? 0 : positiveInt(train.steps, 0, 'train.steps', problems)),
     batchSize: positiveInt(train.batchSize, 128, 'train.batchSize', problems),
     logEvery: positiveInt(train.logEvery, 25, 'train.logEvery', problems),
+    ...(trainParams ? { params: trainParams } : {}),
   };
+  if (phases) {
+    // A phase without its own length takes the run's.
+    for (const p of phases) if (p.steps === 0 && p.epochs === 0) Object.assign(p, trainResolved.steps > 0 ? { steps: trainResolved.steps } : { epochs: trainResolved.epochs });
+  }
   const evalResolved = { batchSize: positiveInt(evalSpec.batchSize, 1000, 'eval.batchSize', problems), ood, ...(interpolate.length ? { interpolate } : {}) };
 
   let seeds: number[] = [0];
@@ -290,11 +307,25 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
     );
 
   const variant = Object.fromEntries(
-    Object.keys(at).map((key) => [key, key === 'scenario' ? scenario : key === 'strategy' || key === 'strategies' ? strategyLabel(strategies) : components[key as ComponentKind].name]),
+    Object.keys(at).map((key) => [
+      key,
+      key === 'scenario' ? scenario : key === 'strategy' || key === 'strategies' ? strategyLabel(strategies) : key === 'phases' ? phasesLabel(phases) : components[key as ComponentKind].name,
+    ]),
   );
   return seeds.map((seed) => {
     // Augmentation and selection join the identity only when there are some: runs recorded before they existed keep their ids.
-    const identity = { experiment: name, scenario, components: identityOf(components), strategies, train: trainResolved, eval: evalResolved, seed, ...(augment.length ? { augment } : {}), ...(select ? { select } : {}) };
+    const identity = {
+      experiment: name,
+      scenario,
+      components: identityOf(components),
+      strategies,
+      train: trainResolved,
+      eval: evalResolved,
+      seed,
+      ...(augment.length ? { augment } : {}),
+      ...(select ? { select } : {}),
+      ...(phases ? { phases } : {}),
+    };
     const hash = hashString(canonicalJson(identity)).toString(16).padStart(8, '0');
     const { seed: _seed, ...withoutSeed } = identity;
     return {
@@ -309,6 +340,7 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
       components,
       strategies,
       train: trainResolved,
+      phases,
       eval: evalResolved,
       saveModel,
       checkpoint,
@@ -318,6 +350,63 @@ function validateVariant(spec: Record<string, unknown>, registry: PluginRegistry
     };
   });
 }
+
+/** A non-empty list of parameter-name patterns. */
+function patternList(value: unknown, path: string, problems: Problem[]): string[] | undefined {
+  if (!Array.isArray(value) || value.length === 0 || value.some((p) => typeof p !== 'string' || p === '')) {
+    problems.push({ path, message: `must be a non-empty array of parameter-name patterns, e.g. ['head.*'], got ${JSON.stringify(value)}` });
+    return undefined;
+  }
+  return value as string[];
+}
+
+/** How a variant is labelled by its phases: the names, or each phase's optimizer and trainable set. */
+export function phasesLabel(phases: readonly ResolvedPhase[] | null): string {
+  if (!phases) return '';
+  return phases.map((p) => (/^phase\d+$/.test(p.name) ? `${p.optimizer.name}${p.train ? `[${p.train.join(',')}]` : ''}` : p.name)).join('→');
+}
+
+function resolvePhases(
+  spec: unknown,
+  hasOptimizer: boolean,
+  optimizer: (value: unknown, path: string) => ResolvedComponent | undefined,
+  problems: Problem[],
+): ResolvedPhase[] | null {
+  if (spec === undefined) return null;
+  if (!Array.isArray(spec) || spec.length === 0) {
+    problems.push({ path: 'phases', message: `must be a non-empty array of { steps?, epochs?, optimizer?, train?, name? }, got ${JSON.stringify(spec)}` });
+    return null;
+  }
+  const resolved: ResolvedPhase[] = [];
+  spec.forEach((raw, i) => {
+    const path = `phases[${i}]`;
+    if (!isObject(raw)) {
+      problems.push({ path, message: `must be an object { steps?, epochs?, optimizer?, train?, name? }, got ${JSON.stringify(raw)}` });
+      return;
+    }
+    for (const k of Object.keys(raw)) if (!PHASE_FIELDS.includes(k)) problems.push({ path: `${path}.${k}`, message: `unknown field; allowed: ${PHASE_FIELDS.join(', ')}` });
+    let name = `phase${i}`;
+    if (raw.name !== undefined) {
+      if (typeof raw.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(raw.name)) problems.push({ path: `${path}.name`, message: `must be letters, digits, '-' and '_', got ${JSON.stringify(raw.name)}` });
+      else name = raw.name;
+    }
+    if (raw.steps !== undefined && raw.epochs !== undefined) problems.push({ path, message: 'give steps or epochs, not both' });
+    const steps = raw.steps === undefined ? 0 : positiveInt(raw.steps, 0, `${path}.steps`, problems);
+    const epochs = raw.epochs === undefined ? 0 : positiveInt(raw.epochs, 0, `${path}.epochs`, problems);
+    let chosen: ResolvedComponent | undefined;
+    if (raw.optimizer !== undefined) chosen = optimizer(raw.optimizer, `${path}.optimizer`);
+    else if (!hasOptimizer) problems.push({ path: `${path}.optimizer`, message: 'required: the experiment gives no optimizer for phases to share' });
+    const train = raw.train === undefined ? null : (patternList(raw.train, `${path}.train`, problems) ?? null);
+    resolved.push({ name, steps, epochs, optimizer: chosen ?? { name: '', options: {} }, train });
+  });
+  const names = resolved.map((p) => p.name);
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) problems.push({ path: `phases[${i}].name`, message: `'${n}' names two phases` });
+  });
+  return resolved;
+}
+
+const PHASE_FIELDS = ['name', 'steps', 'epochs', 'optimizer', 'train'];
 
 function resolveSelect(spec: unknown, problems: Problem[]): RunConfig['select'] {
   if (spec === undefined) return null;

@@ -45,6 +45,8 @@ const CASES: [string, object][] = [
   ['random crops and flips', { dataset: { ...BASE.dataset, imageShape: [3, 4, 1] }, augment: [{ name: 'random-crop', padding: 1 }, { name: 'horizontal-flip' }] }],
   ['dropout', { model: { name: 'mlp', hidden: [24], dropout: 0.3 } }],
   ['batch norm (resnet18)', { dataset: { ...BASE.dataset, imageShape: [2, 2, 3] }, model: { name: 'resnet18', width: 3, blocks: [1, 1] }, train: { ...BASE.train, epochs: 4 } }],
+  ['a linear probe (train.params)', { train: { ...BASE.train, params: ['head.*'] } }],
+  ['lp-ft phases, stopped in the second', { phases: [{ name: 'lp', steps: 6, train: ['head.*'] }, { name: 'ft', steps: 20, optimizer: { name: 'ftp', lr: 0.03 } }] }],
   ['tpgm (validation phase)', { optimizer: { name: 'tpgm', lr: 0.03, valFraction: 0.25, projEvery: 2 } }],
 ];
 
