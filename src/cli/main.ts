@@ -72,6 +72,21 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       },
     )
     .command(
+      'soup <results>',
+      "model soups: average the final weights of each group's runs (one pre-trained model), evaluate and write each soup as a run beside them",
+      (y) =>
+        y
+          .positional('results', { type: 'string', demandOption: true, describe: "an experiment's results folder (its runs saved their weights: `saveModel`)" })
+          .option('by', { type: 'string', describe: `group runs by these columns (${GROUP_COLUMNS.filter((c) => c !== 'config').join(', ')}); default: the experiment and its axes (one group per method)` })
+          .option('greedy', { type: 'boolean', default: false, describe: 'also the greedy soup: runs best-first on held-out validation data (the experiment\'s `select`), each kept only if validation accuracy does not drop' })
+          .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'backend to evaluate on' })
+          .example('$0 soup results/robust-finetune-select --by optimizer,labels --greedy', ''),
+      async (args) => {
+        const { soupCommand } = await import('./soup-command.js');
+        code = await soupCommand({ results: args.results as string, by: args.by, greedy: args.greedy as boolean, backend: args.backend as BackendChoice }, io);
+      },
+    )
+    .command(
       'setup <what>',
       'set up optional parts; "native": build the native TensorFlow backend from a local TensorFlow C library',
       (y) =>

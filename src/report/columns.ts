@@ -2,7 +2,9 @@
 // help without loading Arrow.
 import type { ContinualSummary } from '../metrics/continual.js';
 
-export const GROUP_COLUMNS = ['experiment', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'labels', 'strategy', 'config'] as const;
+export const GROUP_COLUMNS = ['experiment', 'dataset', 'stream', 'scenario', 'model', 'optimizer', 'sampler', 'labels', 'strategy', 'phases', 'soup', 'config'] as const;
+/** Columns that set methods apart by themselves (LP-FT against fine-tuning, a soup against its runs): compare groups by them whenever runs differ in them. */
+export const METHOD_COLUMNS = ['phases', 'soup'] as const;
 export type GroupColumn = (typeof GROUP_COLUMNS)[number];
 export const FORMATS = ['table', 'csv', 'json', 'markdown'] as const;
 export type Format = (typeof FORMATS)[number];

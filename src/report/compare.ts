@@ -13,7 +13,9 @@ import { SelectionError, selectConfiguration, type SelectSettings, type Selectio
 
 export { GROUP_COLUMNS, FORMATS, METRICS, type GroupColumn, type Format } from './columns.js';
 export { SelectionError } from './select.js';
-import { METRICS, type GroupColumn, type Format } from './columns.js';
+import { METHOD_COLUMNS, METRICS, type GroupColumn, type Format } from './columns.js';
+import { phasesLabel } from '../spec/phase-label.js';
+import type { ResolvedPhase } from '../spec/spec.js';
 
 export interface LoadedRun {
   dir: string;
@@ -153,6 +155,8 @@ function loadRun(dir: string): LoadedRun | undefined {
     labels: labelsOf(config.components?.sampler),
     // Runs recorded before strategies became a list named one `components.strategy`.
     strategy: config.strategies ? strategyLabel(config.strategies) : component('strategy'),
+    phases: phasesLabel(config.phases ?? null) || '-',
+    soup: config.soup ? `${config.soup.kind} (${config.soup.ingredients.length} of ${config.soup.candidates.length})` : '-',
     config: config.configId ?? run.runId,
   };
   return {
@@ -177,13 +181,13 @@ function loadRun(dir: string): LoadedRun | undefined {
 }
 
 /** The group columns an axis name reports under. */
-const AXIS_COLUMN: Record<string, GroupColumn> = { dataset: 'dataset', stream: 'stream', scenario: 'scenario', model: 'model', optimizer: 'optimizer', sampler: 'sampler', strategy: 'strategy', strategies: 'strategy' };
+const AXIS_COLUMN: Record<string, GroupColumn> = { dataset: 'dataset', stream: 'stream', scenario: 'scenario', model: 'model', optimizer: 'optimizer', sampler: 'sampler', strategy: 'strategy', strategies: 'strategy', phases: 'phases' };
 
 /** `--select` without `--by`: one group per method, i.e. per experiment and axis labels. */
 export function selectionColumns(root: string): GroupColumn[] {
   const runs = findRunDirs(root).map(loadRun).filter((r): r is LoadedRun => !!r);
   const axes = new Set(runs.flatMap((r) => r.axes.map((a) => AXIS_COLUMN[a]).filter(Boolean)));
-  return ['experiment', ...(['dataset', 'stream', 'scenario', 'model', 'sampler', 'optimizer', 'strategy'] as const).filter((c) => axes.has(c))];
+  return ['experiment', ...(['dataset', 'stream', 'scenario', 'model', 'sampler', 'optimizer', 'strategy', 'phases'] as const).filter((c) => axes.has(c))];
 }
 
 export function compareRuns(root: string, by: GroupColumn[], opts: { select?: boolean } = {}): Comparison {
@@ -196,6 +200,8 @@ export function compareRuns(root: string, by: GroupColumn[], opts: { select?: bo
   });
   const runs = dirs.map(loadRun).filter((r): r is LoadedRun => !!r);
   const done = runs.filter((r) => r.complete);
+  // LP-FT is not fine-tuning, nor a soup its runs: never averaged together, whatever --by says.
+  by = [...by, ...METHOD_COLUMNS.filter((c) => !by.includes(c) && done.some((r) => r.columns[c] !== '-'))];
   const groups = new Map<string, Group>();
   for (const run of done) {
     const key = Object.fromEntries(by.map((c) => [c, run.columns[c]]));

@@ -4,7 +4,7 @@
 // never disagree on which runs count or what their numbers are.
 import { join } from 'node:path';
 import { accuracyMatrix, summarize, type ContinualSummary } from '../metrics/continual.js';
-import type { ResolvedComponent } from '../spec/spec.js';
+import type { ResolvedComponent, ResolvedPhase } from '../spec/spec.js';
 import { RUN_FILES, readRunRecord, runProblem, type RunRecord } from './run-dir.js';
 import { readRows, type EvalRow } from './tables.js';
 
@@ -15,6 +15,9 @@ export interface RecordedConfig {
   scenario?: string;
   configId?: string;
   variant?: Record<string, string>;
+  phases?: ResolvedPhase[] | null;
+  /** Present on a model soup's record (see src/soup/soup.ts). */
+  soup?: { kind: string; ingredients: string[]; candidates: unknown[] };
 }
 
 export interface RunView {

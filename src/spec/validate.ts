@@ -2,6 +2,7 @@ import { resolve as resolvePath, dirname } from 'node:path';
 import { SCENARIOS, type Scenario } from '../contracts/stream.js';
 import { COMPONENT_KINDS, type ComponentKind, type PluginKind } from '../plugin/kinds.js';
 import { strategyLabel } from './strategy-label.js';
+import { phasesLabel } from './phase-label.js';
 import { MODEL_TEMPLATE_FIELDS, modelPathProblems, unknownTemplateFields } from './model-path.js';
 import { resolveOptions, type Problem } from '../plugin/options.js';
 import type { PluginRegistry } from '../plugin/registry.js';
@@ -358,12 +359,6 @@ function patternList(value: unknown, path: string, problems: Problem[]): string[
     return undefined;
   }
   return value as string[];
-}
-
-/** How a variant is labelled by its phases: the names, or each phase's optimizer and trainable set. */
-export function phasesLabel(phases: readonly ResolvedPhase[] | null): string {
-  if (!phases) return '';
-  return phases.map((p) => (/^phase\d+$/.test(p.name) ? `${p.optimizer.name}${p.train ? `[${p.train.join(',')}]` : ''}` : p.name)).join('→');
 }
 
 function resolvePhases(

@@ -1,0 +1,270 @@
+// Model soups (Wortsman et al., ICML 2022): the weights of several runs
+// fine-tuned from one pre-trained model, averaged. The uniform soup averages
+// them all; the greedy soup takes the runs best-first on held-out validation
+// data and keeps each only if the soup's validation accuracy does not drop.
+// A soup is evaluated like a run (every eval set, the pre-trained model's row
+// too) and written as one, beside its ingredients, so that `compare` and
+// `report` show it as another method.
+import { resolve } from 'node:path';
+import { Subject } from 'rxjs';
+import { existsSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import type { RunConfig } from '../spec/spec.js';
+import { canonicalJson } from '../spec/validate.js';
+import { expandModelTemplate } from '../spec/model-path.js';
+import { readLayersModel } from '../models/layers-file.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import type { BackendInfo } from '../tensor/backend.js';
+import { tf } from '../tensor/tf.js';
+import { hashString } from '../tensor/rng.js';
+import { resolveTokenAsync } from '../contracts/token.js';
+import { createRunContainer } from '../run/container.js';
+import { Evaluator } from '../run/evaluate.js';
+import { TaskTrainer } from '../run/train-task.js';
+import { COMPONENT } from '../run/tokens.js';
+import type { RunEvent } from '../run/events.js';
+import { writeRunResults } from '../results/arrow-writer.js';
+import { readRunRecord } from '../results/run-dir.js';
+
+/** A soup that cannot be made as asked: nothing is written. */
+export class SoupError extends UserError {}
+
+export type SoupKind = 'uniform' | 'greedy';
+
+/** One fine-tuned run that goes into a soup. */
+export interface Ingredient {
+  runId: string;
+  dir: string;
+  config: RunConfig;
+}
+
+/** Recorded in a soup's run.json (`config.soup`). */
+export interface SoupRecord {
+  kind: SoupKind;
+  /** Every candidate, best first on the soup's validation data. */
+  candidates: { runId: string; validation: number | null }[];
+  /** The runs whose weights the soup averages. */
+  ingredients: string[];
+  /** Examples per task the soup's validation data holds (held out by the first candidate and trained on by none). */
+  validationExamples: number[];
+  /** The soup's validation accuracy as each greedy candidate was tried (greedy only). */
+  trace?: { runId: string; accuracy: number; kept: boolean }[];
+}
+
+type Weights = Map<string, { shape: number[]; values: Float32Array }>;
+
+/** Where a run's final weights are: its experiment's `saveModel` under the results root. */
+export function savedModelPath(config: RunConfig, root: string): string | undefined {
+  if (!config.saveModel) return undefined;
+  return resolve(root, expandModelTemplate(config));
+}
+
+/**
+ * Checks that a group of runs can be souped: each saved its final weights,
+ * all share the architecture and the pre-trained model (the same model
+ * component, the same parameter names and shapes). Returns their weights.
+ */
+export function checkIngredients(label: string, runs: readonly Ingredient[], root: (run: Ingredient) => string, kinds: readonly SoupKind[]): Weights[] {
+  if (kinds.includes('greedy') && runs.some((r) => !r.config.select)) {
+    const without = runs.filter((r) => !r.config.select).map((r) => r.runId);
+    throw new SoupError(`${label}: a greedy soup ranks runs on held-out validation data; ${without.join(', ')} held none out (give the experiment \`select: { validation: 0.1 }\`)`);
+  }
+  const unsaved = runs.filter((r) => {
+    const path = savedModelPath(r.config, root(r));
+    return !path || !existsSync(resolve(path, 'model.json'));
+  });
+  if (unsaved.length) {
+    throw new SoupError(`${label}: run${unsaved.length > 1 ? 's' : ''} ${unsaved.map((r) => r.runId).join(', ')} saved no final weights (give the experiment \`saveModel\`, e.g. '${runs[0].config.experiment}-models/{runId}', and run it again)`);
+  }
+  const modelOf = (r: Ingredient) => canonicalJson(r.config.components.model);
+  const first = modelOf(runs[0]);
+  const other = runs.filter((r) => modelOf(r) !== first);
+  if (other.length) {
+    throw new SoupError(`${label}: runs ${other.map((r) => r.runId).join(', ')} start from another model (${describeModel(other[0].config)}) than ${runs[0].runId} (${describeModel(runs[0].config)}); a soup averages runs of one pre-trained model`);
+  }
+  const weights = runs.map((r) => readLayersModel(savedModelPath(r.config, root(r))!).weights);
+  const shapeOf = (w: Weights) => canonicalJson([...w].map(([n, v]) => [n, v.shape]).sort());
+  const mismatched = runs.filter((_, i) => shapeOf(weights[i]) !== shapeOf(weights[0]));
+  if (mismatched.length) throw new SoupError(`${label}: the saved weights of ${mismatched.map((r) => r.runId).join(', ')} have other names or shapes than ${runs[0].runId}'s`);
+  return weights;
+}
+
+function describeModel(config: RunConfig): string {
+  const m = config.components.model;
+  return `${m.name} ${canonicalJson(m.options)}`;
+}
+
+/** The element-wise mean of some runs' weights (summed in float64). */
+export function averageWeights(members: readonly Weights[]): Weights {
+  const out: Weights = new Map();
+  for (const [name, w] of members[0]) {
+    const sum = new Float64Array(w.values.length);
+    for (const m of members) {
+      const v = m.get(name)!.values;
+      for (let i = 0; i < v.length; i++) sum[i] += v[i];
+    }
+    out.set(name, { shape: w.shape, values: Float32Array.from(sum, (s) => s / members.length) });
+  }
+  return out;
+}
+
+export interface SoupResult {
+  runId: string;
+  kind: SoupKind;
+  dir: string;
+  record: SoupRecord;
+  seconds: number;
+  /** Mean accuracy over tasks after the soup, per eval set. */
+  accuracy: Record<string, number>;
+}
+
+/**
+ * Makes the soups of one group of runs (uniform, and greedy when asked),
+ * evaluates each like a run and writes it to `<root>/<experiment>/<soup id>/`.
+ */
+export async function cookSoups(
+  label: string,
+  runs: readonly Ingredient[],
+  weights: readonly Weights[],
+  kinds: readonly SoupKind[],
+  registry: PluginRegistry,
+  backend: BackendInfo,
+  root: string,
+): Promise<SoupResult[]> {
+  const base = runs[0].config;
+  const container = createRunContainer(base, registry, backend);
+  const before = tf.memory().numTensors;
+  const model = await resolveTokenAsync(container, COMPONENT.model);
+  const stream = await resolveTokenAsync(container, COMPONENT.stream);
+  const evaluator = await container.getAsync(Evaluator);
+  const results: SoupResult[] = [];
+  try {
+    // Validation data none of the ingredients trained on: the first run's hold-out less every run's training examples.
+    const validationExamples: number[] = [];
+    if (base.select) {
+      const trainedOn = await Promise.all(runs.map((r) => trainingSelections(r.config, registry, backend)));
+      const trainer = await container.getAsync(TaskTrainer);
+      for (const t of stream.tasks) {
+        const seen = new Set(trainedOn.flatMap((sel) => [...sel[t.index]]));
+        const held = trainer.select(t, 0).heldOut.filter((i) => !seen.has(i));
+        if (held.length === 0) throw new SoupError(`${label}: every example held out by ${runs[0].runId} on task ${t.name} was trained on by another run; there is no validation data to rank them`);
+        evaluator.holdOut(t, held);
+        validationExamples.push(held.length);
+      }
+      trainer.dispose();
+    }
+    const setNames = evaluator.setNames;
+    const scoreAll = async (trainedTask: number) => {
+      const rows: Extract<RunEvent, { type: 'eval' }>[] = [];
+      for (const set of setNames) for (const t of stream.tasks) rows.push({ type: 'eval', runId: '', trainedTask, evalTask: t.index, evalSet: set, ...(await evaluator.evaluate(t, set)) });
+      return rows;
+    };
+    const validationAccuracy = async () => {
+      let sum = 0;
+      for (const t of stream.tasks) sum += (await evaluator.evaluate(t, 'validation')).accuracy;
+      return sum / stream.tasks.length;
+    };
+    const assign = (w: Weights) => {
+      for (const [name, v] of [...model.params, ...(model.buffers ?? [])]) {
+        const value = w.get(name);
+        if (!value) throw new SoupError(`${label}: the saved weights have no ${name}`);
+        tf.tidy(() => v.assign(tf.tensor(value.values, value.shape)));
+      }
+    };
+    // The pre-trained model's row (trained task -1), as every run records it.
+    const untrained = await scoreAll(-1);
+    const ranked: { index: number; validation: number | null }[] = [];
+    for (const [index, w] of weights.entries()) {
+      assign(w);
+      ranked.push({ index, validation: base.select ? await validationAccuracy() : null });
+    }
+    if (base.select) ranked.sort((a, b) => b.validation! - a.validation! || a.index - b.index);
+    const candidates = ranked.map((r) => ({ runId: runs[r.index].runId, validation: r.validation }));
+
+    for (const kind of kinds) {
+      const started = performance.now();
+      let members = ranked.map((r) => r.index);
+      let trace: SoupRecord['trace'];
+      if (kind === 'greedy') {
+        trace = [];
+        members = [ranked[0].index];
+        let best = ranked[0].validation!;
+        trace.push({ runId: runs[ranked[0].index].runId, accuracy: best, kept: true });
+        for (const r of ranked.slice(1)) {
+          assign(averageWeights([...members, r.index].map((i) => weights[i])));
+          const accuracy = await validationAccuracy();
+          const kept = accuracy >= best;
+          trace.push({ runId: runs[r.index].runId, accuracy, kept });
+          if (kept) {
+            members.push(r.index);
+            best = accuracy;
+          }
+        }
+      }
+      assign(averageWeights(members.map((i) => weights[i])));
+      const trained = await scoreAll(stream.tasks.length - 1);
+      const record: SoupRecord = { kind, candidates, ingredients: members.map((i) => runs[i].runId), validationExamples, ...(trace ? { trace } : {}) };
+      const runId = `soup-${kind}-${hashString(canonicalJson(runs.map((r) => r.runId).sort())).toString(16).padStart(8, '0')}`;
+      const seconds = (performance.now() - started) / 1000;
+      const dir = await writeSoup(runId, base, record, [...untrained, ...trained], model.describe(), runs, backend, root, seconds);
+      const accuracy = Object.fromEntries(setNames.map((set) => [set, mean(trained.filter((e) => e.evalSet === set).map((e) => e.accuracy))]));
+      results.push({ runId, kind, dir, record, seconds, accuracy });
+    }
+  } finally {
+    evaluator.dispose();
+    model.dispose();
+    const leaked = tf.memory().numTensors - before;
+    if (leaked > 0) throw new Error(`internal error: a soup leaked ${leaked} tensors`);
+  }
+  return results;
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Each task's training examples as a run of `config` draws them (its sampler, less its hold-out). */
+async function trainingSelections(config: RunConfig, registry: PluginRegistry, backend: BackendInfo): Promise<Int32Array[]> {
+  const container = createRunContainer(config, registry, backend);
+  const trainer = await container.getAsync(TaskTrainer);
+  const stream = await resolveTokenAsync(container, COMPONENT.stream);
+  try {
+    return stream.tasks.map((t) => trainer.select(t, 0).train);
+  } finally {
+    trainer.dispose();
+    (await resolveTokenAsync(container, COMPONENT.model)).dispose();
+  }
+}
+
+/** Writes the soup as a run: the same writer, events and tables as a trained run's. */
+async function writeSoup(
+  runId: string,
+  base: RunConfig,
+  soup: SoupRecord,
+  evals: Extract<RunEvent, { type: 'eval' }>[],
+  model: string,
+  runs: readonly Ingredient[],
+  backend: BackendInfo,
+  root: string,
+  seconds: number,
+): Promise<string> {
+  const config = { ...base, runId, configId: runId, saveModel: '', soup } as RunConfig & { soup: SoupRecord };
+  const events = new Subject<RunEvent>();
+  const written = writeRunResults(events, root);
+  const tasks = readRunRecord(runs[0].dir)?.tasks as Extract<RunEvent, { type: 'run-start' }>['tasks'];
+  events.next({
+    type: 'run-start',
+    runId,
+    config,
+    backend,
+    model,
+    optimizer: `${soup.kind} soup of ${soup.ingredients.length} run${soup.ingredients.length > 1 ? 's' : ''} (${soup.ingredients.join(', ')})`,
+    strategy: 'soup',
+    tasks,
+    startedAt: new Date().toISOString(),
+  });
+  for (const e of evals) events.next({ ...e, runId });
+  events.next({ type: 'run-end', runId, status: 'completed', seconds, steps: 0, stepsPerSecond: 0 });
+  events.complete();
+  return written;
+}
