@@ -8,7 +8,7 @@ import { METRICS } from './columns.js';
 import { meanStd } from './format.js';
 import { RUN_FILES } from '../results/run-dir.js';
 import { readRows, type ConstraintRow, type StepRow } from '../results/tables.js';
-import type { Comparison, Group } from './compare.js';
+import { interpolationRows, type Comparison, type Group } from './compare.js';
 
 export interface Figure {
   id: string;
@@ -274,11 +274,16 @@ function robustnessTradeoff(c: Comparison): Figure[] {
     const ood = meanStd(g.runs.map((r) => sets.reduce((a, s) => a + (r.finals[s]?.final ?? NaN), 0) / sets.length));
     return { group: groupLabel(c, g), optimizer: g.runs[0].columns.optimizer, id: id.mean * 100, idLow: (id.mean - id.std) * 100, idHigh: (id.mean + id.std) * 100, ood: ood.mean * 100, oodLow: (ood.mean - ood.std) * 100, oodHigh: (ood.mean + ood.std) * 100 };
   });
+  // WiSE-FT: each group's path from the pre-trained model (α = 0) to its fine-tuned one (α = 1).
+  const curves = interpolationRows(c).map((r) => ({ group: groupLabel(c, c.groups[r.group - 1]), alpha: r.alpha, id: r.id.mean * 100, ood: r.ood.mean * 100 }));
+  const wise = curves.length
+    ? [{ data: { values: curves }, mark: { type: 'line', strokeDash: [4, 2], strokeWidth: 1, point: { size: 18 } }, encoding: { x: { field: 'id', type: 'quantitative' }, y: { field: 'ood', type: 'quantitative' }, order: { field: 'alpha', type: 'quantitative' }, tooltip: [{ field: 'group', type: 'nominal' }, { field: 'alpha', type: 'quantitative', title: 'α' }] } }]
+    : [];
   return [
     {
       id: 'robustness',
       title: 'In-distribution against out-of-distribution accuracy',
-      caption: `Final accuracy (%) on the test sets against the mean over the OOD sets (${sets.map((s) => s.slice(4)).join(', ')}), one point per group, ±1 std over seeds: up and to the right is better.`,
+      caption: `Final accuracy (%) on the test sets against the mean over the OOD sets (${sets.map((s) => s.slice(4)).join(', ')}), one point per group, ±1 std over seeds: up and to the right is better.${curves.length ? ' Dashed: WiSE-FT, the weights interpolated from the pre-trained model (α = 0) to the fine-tuned one (α = 1), mean over seeds.' : ''} Model soups are groups of their own.`,
       spec: {
         $schema: SCHEMA,
         width: WIDTH,
@@ -289,6 +294,7 @@ function robustnessTradeoff(c: Comparison): Figure[] {
           { mark: { type: 'point', filled: true, size: 70 }, encoding: { x: { field: 'id', type: 'quantitative', title: 'ID accuracy (%)', scale: { zero: false } }, y: { field: 'ood', type: 'quantitative', title: 'OOD accuracy (%)', scale: { zero: false } }, shape: { field: 'optimizer', type: 'nominal' } } },
           { mark: 'errorbar', encoding: { x: { field: 'idLow', type: 'quantitative' }, x2: { field: 'idHigh' }, y: { field: 'ood', type: 'quantitative' } } },
           { mark: 'errorbar', encoding: { y: { field: 'oodLow', type: 'quantitative' }, y2: { field: 'oodHigh' }, x: { field: 'id', type: 'quantitative' } } },
+          ...wise,
         ],
       },
     },

@@ -88,6 +88,11 @@ describe('WiSE-FT interpolation', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/WiSE-FT α\s+ID\s+OOD mean/);
     expect(r.stdout).toMatch(/\n1\s+adamw\s+0\.5\s+\d+\.\d ± 0\.0\s+\d+\.\d ± 0\.0/);
+    // The report's ID–OOD figure draws the interpolation path beside the groups' points.
+    const report = runCli(['report', join(out, 'wise'), '--by', 'optimizer']);
+    expect(report.code, report.stderr).toBe(0);
+    const html = readFileSync(join(out, 'wise', 'report.html'), 'utf8');
+    expect(html).toMatch(/Dashed: WiSE-FT, the weights interpolated from the pre-trained model/);
   });
 
   it('refuses α outside [0, 1], repeated, or an empty list, naming the field', () => {
