@@ -49,9 +49,15 @@ export default definePlugin({
       afterStep({ params, grads, state }) {
         const next: Record<string, tf.Tensor> = {};
         for (const [n, p] of Object.entries(params)) {
+          next[START + n] = state[START + n];
+          // A frozen parameter (no gradient) does not move: its path integral stays.
+          if (!grads[n]) {
+            next[W + n] = state[W + n];
+            next[PREV + n] = state[PREV + n];
+            continue;
+          }
           next[W + n] = tf.sub(state[W + n], tf.mul(grads[n], tf.sub(p, state[PREV + n])));
           next[PREV + n] = tf.clone(p);
-          next[START + n] = state[START + n];
         }
         return next;
       },

@@ -150,7 +150,7 @@ export interface LossContext {
 export interface GradientContext {
   readonly step: number;
   readonly params: NamedTensors;
-  /** The gradients as they stand (after earlier strategies' replacements), by parameter name. */
+  /** The gradients as they stand (after earlier strategies' replacements), by parameter name: the trained parameters only (see `train.params`, `phases`). */
   readonly grads: NamedTensors;
   readonly state: StrategyState;
   /** Gradients of the scenario-masked mean cross-entropy on other rows, at the current parameters (A-GEM, GEM). */
@@ -161,7 +161,7 @@ export interface AfterStepContext {
   readonly step: number;
   /** Parameters after the optimizer step. */
   readonly params: NamedTensors;
-  /** The gradients the optimizer was given. */
+  /** The gradients the optimizer was given: none for frozen parameters. */
   readonly grads: NamedTensors;
   /** The sampled rows and the model's raw outputs for them during the step (DER stores these). */
   readonly batch: StepBatch & { readonly logits: Tensor };

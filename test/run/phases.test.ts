@@ -90,6 +90,37 @@ describe('trainable parameters', () => {
   });
 });
 
+describe('trainable parameters with every strategy', () => {
+  // Strategies see gradients of the trained parameters only (SI's path integral, A-GEM's and GEM's projections, DER's logits).
+  const STRATEGIES = [
+    { name: 'ewc', lambda: 5, fisherSamples: 20 },
+    { name: 'si', c: 0.5 },
+    { name: 'mas', lambda: 0.5, samples: 20 },
+    { name: 'lwf', alpha: 1 },
+    { name: 'replay', size: 20 },
+    { name: 'agem', size: 20 },
+    { name: 'gem', size: 20 },
+    { name: 'derpp', size: 20, alpha: 0.5, beta: 0.5 },
+    { name: 'er-ace', size: 20 },
+    { name: 'icarl', size: 20 },
+  ];
+  for (const strategy of STRATEGIES) {
+    it(`${strategy.name}: trains with a frozen body and leaves it bit-identical`, async () => {
+      const spec = { ...BASE, strategy, train: { ...BASE.train, steps: 6, params: ['head.*'] }, saveModel: 'model' };
+      const initial = await initialValues(spec);
+      const { configs, registry } = tinyConfigs(spec, [3]);
+      const out = scratchDir('frozen');
+      const events = await lastValueFrom(runEvents(configs[0], registry, backend, { out }).pipe(toArray()));
+      expect(events.at(-1)).toMatchObject({ type: 'run-end', status: 'completed' });
+      const final = readLayersModel(join(out, 'model')).weights;
+      for (const [name, values] of initial) {
+        if (name.startsWith('head.')) expect(final.get(name)!.values).not.toEqual(values);
+        else expect(Buffer.compare(Buffer.from(final.get(name)!.values.buffer), Buffer.from(values.buffer)), name).toBe(0);
+      }
+    });
+  }
+});
+
 describe('phases', () => {
   const LP_FT = {
     ...BASE,
