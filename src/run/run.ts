@@ -256,15 +256,13 @@ async function execute(
         // Resuming: the phases wholly done before the checkpoint are passed over; the one it is in restores it.
         if (within && within.step > offset) continue;
         const optimizer = optimizers[plan.index];
-        if (phased) {
-          emit({ type: 'phase-start', runId, task: task.index, phase: plan.index, name: plan.name, firstStep: first + 1, steps, globalStep: runSteps(), optimizer: plan.component.description, trainable: [...plan.trainable.keys()], frozen: model.params.size - plan.trainable.size });
-        }
         const phaseHooks: TrainHooks = { afterStep: hooks.afterStep };
         if (pendingResume) {
           phaseHooks.resumeAt = pendingResume;
           pendingResume = undefined;
         }
-        const segment = { phase: plan.index, offset: first, steps, variables: [...plan.trainable.values()], globalStep: runSteps };
+        const announce = phased ? { name: plan.name, optimizer: plan.component.description, trainable: [...plan.trainable.keys()], frozen: model.params.size - plan.trainable.size } : undefined;
+        const segment = { phase: plan.index, offset: first, steps, variables: [...plan.trainable.values()], globalStep: runSteps, announce };
         for await (const event of trainer.train(task, data, validation, optimizer, strategies, signal, phaseHooks, segment)) {
           if (event.type === 'step') rates.push(event.examplesPerSecond / config.train.batchSize);
           emit(event);

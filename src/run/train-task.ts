@@ -11,7 +11,7 @@ import type { Task, TaskStream } from '../contracts/stream.js';
 import type { RunConfig } from '../spec/spec.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { ScenarioView } from './scenario.js';
-import type { ConstraintsEvent, EpochEnd, StepEvent } from './events.js';
+import type { ConstraintsEvent, EpochEnd, PhaseStart, StepEvent } from './events.js';
 import { AUGMENTATIONS, COMPONENT, ROOT_RNG, RUN_CONFIG, SCENARIO } from './tokens.js';
 import type { Augmentation } from '../contracts/augmentation.js';
 
@@ -68,6 +68,8 @@ export interface PhaseSegment {
   steps: number;
   variables: tf.Variable[];
   globalStep(): number;
+  /** Announced as a `phase-start` event once the phase is set up (after a resume restored the counters). */
+  announce?: Pick<PhaseStart, 'name' | 'optimizer' | 'trainable' | 'frozen'>;
 }
 
 /** A `select.validation` fraction the task's data cannot give (a class left without training examples). */
@@ -209,7 +211,7 @@ export class TaskTrainer {
     signal?: AbortSignal,
     hooks: TrainHooks = {},
     segment: PhaseSegment = { phase: 0, offset: 0, steps: plannedSteps(data.count, this.config.train), variables: this.variables, globalStep: () => optimizer.stepCount },
-  ): AsyncGenerator<StepEvent | ConstraintsEvent | EpochEnd> {
+  ): AsyncGenerator<PhaseStart | StepEvent | ConstraintsEvent | EpochEnd> {
     const { batchSize, logEvery } = this.config.train;
     // Steps number on across a task's phases: this phase runs steps offset+1 .. offset+phaseSteps.
     const { offset, variables, globalStep } = segment;
@@ -252,6 +254,7 @@ export class TaskTrainer {
       phases = resumeAt.phases;
     }
     this.position = { task: task.index, step, phases };
+    if (segment.announce) yield { type: 'phase-start', runId: this.config.runId, task: task.index, phase: segment.phase, firstStep: offset + 1, steps: phaseSteps, globalStep: globalStep(), ...segment.announce };
     let lastYield = performance.now();
     try {
       for (let epoch = 0; step < total; epoch++) {
