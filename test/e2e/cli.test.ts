@@ -85,7 +85,7 @@ describe('anchorage CLI', () => {
     expect(rows.every((x) => x.alpha === null)).toBe(true);
 
     const steps = readArrow(join(runDir, 'steps.arrow'));
-    expect(steps.schema.fields.map((f) => f.name)).toEqual(['run_id', 'task', 'epoch', 'step', 'global_step', 'loss', 'learning_rate', 'examples_per_second']);
+    expect(steps.schema.fields.map((f) => f.name)).toEqual(['run_id', 'task', 'epoch', 'step', 'global_step', 'phase', 'loss', 'learning_rate', 'examples_per_second']);
     expect(steps.numRows).toBe(8);
 
     const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
