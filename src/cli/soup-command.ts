@@ -58,12 +58,12 @@ export async function soupCommand(args: SoupArgs, io: CliIO): Promise<number> {
         pct(r.accuracy.test),
         ood.length ? pct(ood.reduce((a, b) => a + b, 0) / ood.length) : '-',
         r.accuracy.validation !== undefined ? pct(r.accuracy.validation) : '-',
-        r.seconds.toFixed(2),
+        `${r.seconds.toFixed(2)} + ${r.record.rankSeconds.toFixed(2)}`,
         relative(process.cwd(), r.dir) || r.dir,
       ]);
     }
   }
-  io.out(renderTable([['group', 'soup', 'runs', 'ID acc', 'OOD mean', 'val acc', 'seconds', 'written to'], ...rows]) + '\n');
+  io.out(renderTable([['group', 'soup', 'runs', 'ID acc', 'OOD mean', 'val acc', 'seconds (soup + ranking)', 'written to'], ...rows]) + '\n');
   return 0;
 }
 

@@ -47,6 +47,8 @@ export interface SoupRecord {
   ingredients: string[];
   /** Examples per task the soup's validation data holds (held out by the first candidate and trained on by none). */
   validationExamples: number[];
+  /** Seconds spent scoring every candidate on the validation data (shared by the group's soups). */
+  rankSeconds: number;
   /** The soup's validation accuracy as each greedy candidate was tried (greedy only). */
   trace?: { runId: string; accuracy: number; kept: boolean }[];
 }
@@ -173,6 +175,7 @@ export async function cookSoups(
     };
     // The pre-trained model's row (trained task -1), as every run records it.
     const untrained = await scoreAll(-1);
+    const rankStarted = performance.now();
     const ranked: { index: number; validation: number | null }[] = [];
     for (const [index, w] of weights.entries()) {
       assign(w);
@@ -180,6 +183,7 @@ export async function cookSoups(
     }
     if (base.select) ranked.sort((a, b) => b.validation! - a.validation! || a.index - b.index);
     const candidates = ranked.map((r) => ({ runId: runs[r.index].runId, validation: r.validation }));
+    const rankSeconds = (performance.now() - rankStarted) / 1000;
 
     for (const kind of kinds) {
       const started = performance.now();
@@ -203,7 +207,7 @@ export async function cookSoups(
       }
       assign(averageWeights(members.map((i) => weights[i])));
       const trained = await scoreAll(stream.tasks.length - 1);
-      const record: SoupRecord = { kind, candidates, ingredients: members.map((i) => runs[i].runId), validationExamples, ...(trace ? { trace } : {}) };
+      const record: SoupRecord = { kind, candidates, ingredients: members.map((i) => runs[i].runId), validationExamples, rankSeconds, ...(trace ? { trace } : {}) };
       const runId = `soup-${kind}-${hashString(canonicalJson(runs.map((r) => r.runId).sort())).toString(16).padStart(8, '0')}`;
       const seconds = (performance.now() - started) / 1000;
       const dir = await writeSoup(runId, base, record, [...untrained, ...trained], model.describe(), runs, backend, root, seconds);
