@@ -34,11 +34,11 @@ export default defineExperiment({
   model: { name: 'mlp', hidden: [400, 400] },
   optimizer: { name: 'adamw', lr: 1e-3, beta1: 0.9, beta2: 0.999, weightDecay: 0 },
   // Every data set × scenario × strategy, with EWC's λ of that data set and scenario.
-  variants: (['mnist', 'fashion-mnist'] as const).flatMap((dataset) =>
+  variants: ([{ name: 'mnist' }, { name: 'fashion-mnist' }] as const).flatMap((dataset) =>
     SCENARIOS.flatMap((scenario) => [
-      { dataset: { name: dataset }, scenario, strategy: { name: 'naive' as const } },
-      { dataset: { name: dataset }, scenario, strategy: { name: 'ewc' as const, lambda: LAMBDA[dataset][scenario], fisherSamples: 1000 } },
-      { dataset: { name: dataset }, scenario, strategy: { name: 'replay' as const, size: 4400, policy: 'class-balanced' as const } },
+      { dataset, scenario, strategy: { name: 'naive' as const } },
+      { dataset, scenario, strategy: { name: 'ewc' as const, lambda: LAMBDA[dataset.name][scenario], fisherSamples: 1000 } },
+      { dataset, scenario, strategy: { name: 'replay' as const, size: 4400, policy: 'class-balanced' as const } },
     ]),
   ),
   train: { steps: 2000, batchSize: 128, logEvery: 100 },

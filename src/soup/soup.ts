@@ -18,7 +18,7 @@ import type { BackendInfo } from '../tensor/backend.js';
 import { tf } from '../tensor/tf.js';
 import { hashString } from '../tensor/rng.js';
 import { resolveTokenAsync } from '../contracts/token.js';
-import { createRunContainer } from '../run/container.js';
+import { DatasetCache, createRunContainer } from '../run/container.js';
 import { Evaluator } from '../run/evaluate.js';
 import { TaskTrainer } from '../run/train-task.js';
 import { COMPONENT } from '../run/tokens.js';
@@ -132,9 +132,11 @@ export async function cookSoups(
   registry: PluginRegistry,
   backend: BackendInfo,
   root: string,
+  datasets: DatasetCache = new DatasetCache(),
 ): Promise<SoupResult[]> {
   const base = runs[0].config;
-  const container = createRunContainer(base, registry, backend);
+  // One copy of each data set for the group's runs (each would otherwise load its own).
+  const container = createRunContainer(base, registry, backend, datasets);
   const before = tf.memory().numTensors;
   const model = await resolveTokenAsync(container, COMPONENT.model);
   const stream = await resolveTokenAsync(container, COMPONENT.stream);
@@ -144,7 +146,8 @@ export async function cookSoups(
     // Validation data none of the ingredients trained on: the first run's hold-out less every run's training examples.
     const validationExamples: number[] = [];
     if (base.select) {
-      const trainedOn = await Promise.all(runs.map((r) => trainingSelections(r.config, registry, backend)));
+      const trainedOn: Int32Array[][] = [];
+      for (const r of runs) trainedOn.push(await trainingSelections(r.config, registry, backend, datasets));
       const trainer = await container.getAsync(TaskTrainer);
       for (const t of stream.tasks) {
         const seen = new Set(trainedOn.flatMap((sel) => [...sel[t.index]]));
@@ -228,8 +231,8 @@ function mean(xs: number[]): number {
 }
 
 /** Each task's training examples as a run of `config` draws them (its sampler, less its hold-out). */
-async function trainingSelections(config: RunConfig, registry: PluginRegistry, backend: BackendInfo): Promise<Int32Array[]> {
-  const container = createRunContainer(config, registry, backend);
+async function trainingSelections(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets: DatasetCache): Promise<Int32Array[]> {
+  const container = createRunContainer(config, registry, backend, datasets);
   const trainer = await container.getAsync(TaskTrainer);
   const stream = await resolveTokenAsync(container, COMPONENT.stream);
   try {
