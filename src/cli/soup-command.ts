@@ -6,7 +6,7 @@ import { builtinPlugins } from '../../plugins/index.js';
 import { PluginRegistry, loadPluginModule } from '../plugin/registry.js';
 import { selectBackend, type BackendChoice } from '../tensor/backend.js';
 import type { RunConfig } from '../spec/spec.js';
-import { checkIngredients, cookSoups, type Ingredient, type SoupKind } from '../soup/soup.js';
+import { checkIngredients, cookSoups, type Ingredient, type SelectionCache, type SoupKind } from '../soup/soup.js';
 import { DatasetCache } from '../run/container.js';
 import { UsageError } from './exit-codes.js';
 import type { CliIO } from './io.js';
@@ -49,8 +49,9 @@ export async function soupCommand(args: SoupArgs, io: CliIO): Promise<number> {
   const backend = await selectBackend(args.backend);
   const rows: string[][] = [];
   const datasets = new DatasetCache();
+  const selections: SelectionCache = new Map();
   for (const g of checked) {
-    const results = await cookSoups(g.label, g.runs, g.weights, kinds, registry, backend, rootOf(g.runs[0]), datasets);
+    const results = await cookSoups(g.label, g.runs, g.weights, kinds, registry, backend, rootOf(g.runs[0]), datasets, selections);
     for (const r of results) {
       const ood = Object.entries(r.accuracy).filter(([k]) => k.startsWith('ood:')).map(([, v]) => v);
       rows.push([

@@ -133,6 +133,7 @@ export async function cookSoups(
   backend: BackendInfo,
   root: string,
   datasets: DatasetCache = new DatasetCache(),
+  selections: SelectionCache = new Map(),
 ): Promise<SoupResult[]> {
   const base = runs[0].config;
   // One copy of each data set for the group's runs (each would otherwise load its own).
@@ -147,7 +148,7 @@ export async function cookSoups(
     const validationExamples: number[] = [];
     if (base.select) {
       const trainedOn: Int32Array[][] = [];
-      for (const r of runs) trainedOn.push(await trainingSelections(r.config, registry, backend, datasets));
+      for (const r of runs) trainedOn.push(await trainingSelections(r.config, registry, backend, datasets, selections));
       const trainer = await container.getAsync(TaskTrainer);
       for (const t of stream.tasks) {
         const seen = new Set(trainedOn.flatMap((sel) => [...sel[t.index]]));
@@ -230,8 +231,21 @@ function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
+/** Training selections by what decides them: runs that differ only in optimizer settings draw the same examples. */
+export type SelectionCache = Map<string, Int32Array[]>;
+
 /** Each task's training examples as a run of `config` draws them (its sampler, less its hold-out). */
-async function trainingSelections(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets: DatasetCache): Promise<Int32Array[]> {
+async function trainingSelections(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets: DatasetCache, cache: SelectionCache): Promise<Int32Array[]> {
+  const { dataset, stream: streamSpec, sampler } = config.components;
+  const key = canonicalJson({ dataset, streamSpec, sampler, seed: config.seed, select: config.select, scenario: config.scenario, dir: config.experimentFile });
+  const known = cache.get(key);
+  if (known) return known;
+  const selected = await drawSelections(config, registry, backend, datasets);
+  cache.set(key, selected);
+  return selected;
+}
+
+async function drawSelections(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets: DatasetCache): Promise<Int32Array[]> {
   const container = createRunContainer(config, registry, backend, datasets);
   const trainer = await container.getAsync(TaskTrainer);
   const stream = await resolveTokenAsync(container, COMPONENT.stream);
