@@ -43,5 +43,5 @@ export default definePlugin({
   name: 'adamw',
   description: 'Adam with decoupled weight decay (torch.optim.AdamW semantics)',
   options: adamwOptions,
-  create: (opts) => ({ rule: adamwRule(opts), learningRate: toSchedule(opts.lr), description: describeAdamw(opts) }),
+  create: (opts) => ({ rule: adamwRule(opts), learningRate: toSchedule(opts.lr), description: describeAdamw(opts), elementwise: true }),
 });

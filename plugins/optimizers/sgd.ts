@@ -42,5 +42,5 @@ export default definePlugin({
   description: 'stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay (torch.optim.SGD semantics)',
   options: sgdOptions,
   validate: validateNesterov,
-  create: (opts) => ({ rule: sgdRule(opts), learningRate: toSchedule(opts.lr), description: describeSgd(opts) }),
+  create: (opts) => ({ rule: sgdRule(opts), learningRate: toSchedule(opts.lr), description: describeSgd(opts), elementwise: true }),
 });

@@ -17,10 +17,14 @@ export default definePlugin({
   name: 'progress',
   description: "each run's tasks, steps, loss and speed as it trains (on by default; --quiet turns it off)",
   options,
-  create: (_opts, ctx) => ({
-    name: 'progress',
-    onRun(events) {
-      showProgress(events, { tty: ctx.tty, write: ctx.write });
-    },
-  }),
+  create: (_opts, ctx) => {
+    // Runs trained together (--together) print at once: their lines then name their run.
+    const concurrent = { count: 0 };
+    return {
+      name: 'progress',
+      onRun(events) {
+        showProgress(events, { tty: ctx.tty, write: ctx.write, concurrent });
+      },
+    };
+  },
 });

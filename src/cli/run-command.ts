@@ -19,6 +19,7 @@ import { formatRunReport, loadRunResult } from '../report/summary.js';
 import { BACKEND_CHOICES, selectBackend, type BackendChoice, type BackendInfo } from '../tensor/backend.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { preflight } from '../run/preflight.js';
+import { planTogether } from '../run/together-plan.js';
 import { DatasetCache } from '../run/container.js';
 import { isRunComplete, runDir } from '../results/run-dir.js';
 import type { CliIO } from './io.js';
@@ -54,6 +55,7 @@ async function runWorkers(args: RunArgs, io: CliIO, live: LiveView | undefined):
   if (args.epochs !== undefined) pass.push('--epochs', String(args.epochs));
   if (args.steps !== undefined) pass.push('--steps', String(args.steps));
   if (args.rerun) pass.push('--rerun');
+  if (args.together > 1) pass.push('--together', String(args.together));
   if (args.checkpointEvery !== undefined) pass.push('--checkpoint-every', String(args.checkpointEvery));
   if (args.checkpointMinutes !== undefined) pass.push('--checkpoint-minutes', String(args.checkpointMinutes));
   if (args.keepCheckpoints !== undefined) pass.push(args.keepCheckpoints ? '--keep-checkpoints' : '--no-keep-checkpoints');
@@ -149,6 +151,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   };
   const loaded = await loadExperiment(args.experiment, builtinPlugins, { seeds, epochs: args.epochs, steps: args.steps, checkpoint, reporters: args.reporter });
   if (!Number.isInteger(args.workers) || args.workers < 1) throw new UsageError(`--workers must be an integer >= 1, got ${args.workers}`);
+  if (!Number.isInteger(args.together) || args.together < 1) throw new UsageError(`--together must be an integer >= 1, got ${args.together}`);
   const shard = resolveShard(args.shard, process.env);
   const unwritable = resultsFolderProblem(args.out);
   if (unwritable) throw new UsageError(unwritable);
@@ -212,8 +215,15 @@ async function runHere(args: RunArgs, io: CliIO, loaded: Awaited<ReturnType<type
     const hint = nativeHint(backend);
     if (hint) io.out(`${hint}\n`);
     if (shard) io.out(`shard ${shard.index}/${shard.count}: ${mine.length} of ${loaded.runs.length} runs\n`);
+    const together = args.together > 1 ? await planTogether(pending, args.together, loaded.registry, backend, datasets) : undefined;
+    if (together) {
+      const grouped = together.groups.reduce((a, g) => a + g.length, 0);
+      io.out(`together: ${grouped} of ${pending.length} runs in ${together.groups.length} group${together.groups.length === 1 ? '' : 's'} of up to ${args.together} (checkpoints off for them)\n`);
+      for (const line of together.notes) io.out(`  ${line}\n`);
+    }
     const outcomes = await executeRuns(mine, loaded.registry, backend, {
       out,
+      together: together?.groups,
       rerun: args.rerun,
       signal: controller.signal,
       datasets,

@@ -18,6 +18,8 @@ export interface RunStart {
   /** validationExamples: held out from training (TPGM's phase and the `select` hold-out). */
   tasks: { index: number; name: string; classes: readonly number[]; trainExamples: number; validationExamples: number; testExamples: number }[];
   startedAt: string;
+  /** The runs it trained together with (`--together`), itself included, in the group's order; absent when it trained alone. */
+  together?: readonly string[];
 }
 export interface TaskStart {
   type: 'task-start';

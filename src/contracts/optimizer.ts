@@ -99,4 +99,12 @@ export interface OptimizerComponent {
   readonly anchor?: AnchorKind;
   /** Human-readable, e.g. "adamw(lr=0.001, wd=0.01)". */
   readonly description: string;
+  /**
+   * Every entry of every tensor is updated from that entry's own gradient,
+   * value, state and anchor only (no norms, no reductions over a tensor).
+   * Such an optimizer run over K runs' parameters stacked along a new axis
+   * takes each run's own step: what training runs together (`--together`)
+   * needs. Leave unset when unsure.
+   */
+  readonly elementwise?: boolean;
 }

@@ -13,6 +13,8 @@ import { lockRun } from '../results/run-lock.js';
 import { CheckpointStore, checkpointDir } from '../checkpoint/store.js';
 import type { RunConfig } from '../spec/spec.js';
 import type { DatasetCache } from '../run/container.js';
+import { StepGroup, type Lane } from '../run/together.js';
+import { tf } from '../tensor/tf.js';
 
 export interface ScheduleOptions {
   /** Results root: runs land in <out>/<experiment>/<run-id>/. */
@@ -35,6 +37,12 @@ export interface ScheduleOptions {
   onSkip?: (config: RunConfig, dir: string) => void;
   /** Told about runs skipped because another live process is training them. */
   onBusy?: (config: RunConfig, pid: number) => void;
+  /**
+   * Groups of runs to train together (`--together`; see planTogether): each
+   * group's runs start together, where its first run comes in the order, and
+   * share every training step. Runs in no group train alone.
+   */
+  together?: readonly (readonly RunConfig[])[];
 }
 
 export interface RunOutcome {
@@ -68,24 +76,25 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
     outcomes.push({ config, dir, status: reason === 'complete' ? 'completed' : 'interrupted', skipped: true });
     await tell({ type: 'run-skipped', runId: config.runId, reason, dir });
   };
-  for (const config of runs) {
+  /** One run from its lock to its outcome; false when the sweep was stopped before it began. */
+  const runOne = async (config: RunConfig, lane?: Lane): Promise<boolean> => {
     const dir = runDir(opts.out, config.experiment, config.runId);
     const modelSaved = !config.saveModel || existsSync(join(modelPath(config, opts.out), 'model.json'));
     if (!opts.rerun && isRunComplete(dir) && modelSaved) {
       await skip(config, dir, 'complete');
-      continue;
+      return true;
     }
-    if (opts.signal?.aborted) break;
+    if (opts.signal?.aborted) return false;
     const lock = lockRun(dir);
     if ('heldBy' in lock) {
       await skip(config, dir, 'busy', lock.heldBy);
-      continue;
+      return true;
     }
     try {
       // Finished while we waited for the lock (another process trained it).
       if (!opts.rerun && isRunComplete(dir) && modelSaved) {
         await skip(config, dir, 'complete');
-        continue;
+        return true;
       }
       await tell({ type: 'run-started', runId: config.runId, dir });
       const checkpoints = new CheckpointStore(checkpointDir(opts.out, config.experiment, config.runId));
@@ -93,7 +102,7 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
       if (opts.rerun) checkpoints.remove();
       // One execution shared by every observer: the writer and the display see the same events.
       const events = connectable(
-        runEvents(config, registry, backend, { signal: opts.signal, out: opts.out, datasets: opts.datasets, checkpoints: config.checkpoint.enabled ? checkpoints : undefined }),
+        runEvents(config, registry, backend, { signal: opts.signal, out: opts.out, datasets: opts.datasets, checkpoints: config.checkpoint.enabled ? checkpoints : undefined, lane }),
         { connector: () => new Subject<RunEvent>() },
       );
       // Subscribed before the run starts (synchronously): no reporter misses its first events.
@@ -122,6 +131,26 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
     const status = readRunRecord(dir)?.status ?? 'failed';
     outcomes.push({ config, dir, status, skipped: false });
     await tell({ type: 'run-finished', runId: config.runId, status, dir });
+    return true;
+  };
+  const groupOf = new Map<string, readonly RunConfig[]>();
+  for (const g of opts.together ?? []) if (g.length > 1) for (const c of g) groupOf.set(c.runId, g);
+  const started = new Set<string>();
+  for (const config of runs) {
+    if (started.has(config.runId)) continue;
+    const group = groupOf.get(config.runId);
+    if (!group) {
+      if (!(await runOne(config))) break;
+      continue;
+    }
+    for (const c of group) started.add(c.runId);
+    const steps = new StepGroup(group.map((c) => c.runId));
+    const tensorsBefore = tf.memory().numTensors;
+    // A run that is skipped or stops leaves the group; the others go on.
+    const begun = await Promise.all(group.map((c, i) => runOne(c, steps.lane(i)).finally(() => steps.lane(i).leave())));
+    const leaked = tf.memory().numTensors - tensorsBefore;
+    if (leaked > 0) throw new Error(`internal error: ${leaked} tensors were not freed by the runs trained together (${group.map((c) => c.runId).join(', ')})`);
+    if (begun.some((b) => !b)) break;
   }
   await tell({ type: 'sweep-end', experiment, completed: outcomes.filter((o) => o.status === 'completed').length, total: runs.length });
   return outcomes;

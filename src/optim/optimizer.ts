@@ -161,14 +161,30 @@ export class Optimizer {
     if (projState) this.projectionState = swap(this.projectionState, projState);
   }
 
-  /** Constraint and distance from the anchor per tensor; undefined for methods without an anchor. Call inside a tidy. */
-  diagnostics(): Diagnostics | undefined {
+  /**
+   * Counts a step that was taken for these parameters elsewhere (runs
+   * trained together share one optimizer over their stacked parameters):
+   * the counters, and so the learning rate and the step numbers this one
+   * reports, stay those of the run.
+   */
+  countStep(): void {
+    this.steps += 1;
+    this.anchorSteps += 1;
+    this.taskStep += 1;
+  }
+
+  /**
+   * Constraint and distance from the anchor per tensor; undefined for methods
+   * without an anchor. Call inside a tidy. `current`: the parameters' values
+   * when they live elsewhere (runs trained together).
+   */
+  diagnostics(current?: NamedTensors): Diagnostics | undefined {
     if (!this.component.anchor) return undefined;
     const anchor = this.anchors.get(this.component.anchor, this.params);
     const constraints = this.component.constraints?.(this.projectionState, this.ruleState, this.phaseState) ?? {};
     const nan = tf.scalar(NaN);
     const rows = this.names.map((name) =>
-      tf.stack([tf.reshape(constraints[name] ?? nan, []), l2Norm(tf.sub(this.params.get(name)!, anchor[name]))]),
+      tf.stack([tf.reshape(constraints[name] ?? nan, []), l2Norm(tf.sub(current?.[name] ?? this.params.get(name)!, anchor[name]))]),
     );
     return { names: this.names, values: tf.stack(rows) as tf.Tensor2D };
   }

@@ -5,6 +5,8 @@ export interface ProgressOptions {
   /** A terminal gets one live status line; anything else gets plain log lines. */
   tty: boolean;
   write: (text: string) => void;
+  /** Runs of this display training at once (runs trained together): when more than one, each line names its run. */
+  concurrent?: { count: number };
 }
 
 /**
@@ -16,18 +18,26 @@ export function showProgress(events: Observable<RunEvent>, opts: ProgressOptions
   let taskName = '';
   let tasks = 0;
   let live = false;
+  const concurrent = opts.concurrent;
+  const named = (e: RunEvent, text: string) => (concurrent && concurrent.count > 1 && text.startsWith('  ') ? `  [${e.runId}]${text.slice(1)}` : text);
+  let current: RunEvent | undefined;
   const line = (text: string) => {
+    text = named(current!, text);
     if (opts.tty) {
       opts.write(`\r\x1b[K${text}`);
       live = true;
     } else opts.write(`${text}\n`);
   };
   const log = (text: string) => {
+    text = named(current!, text);
     if (live) opts.write('\r\x1b[K');
     live = false;
     opts.write(`${text}\n`);
   };
   return events.subscribe((e) => {
+    current = e;
+    if (e.type === 'run-start' && concurrent) concurrent.count += 1;
+    if (e.type === 'run-end' && concurrent) concurrent.count = Math.max(0, concurrent.count - 1);
     switch (e.type) {
       case 'run-start':
         tasks = e.tasks.length;

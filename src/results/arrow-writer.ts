@@ -111,6 +111,7 @@ export function writeRunResults(events: Observable<RunEvent>, out: string): Prom
             optimizer: start.optimizer,
             strategy: start.strategy,
             tasks: start.tasks,
+            ...(start.together ? { together: start.together } : {}),
             timings: { startedAt: start.startedAt, endedAt: new Date().toISOString(), seconds: e.seconds, steps: e.steps, stepsPerSecond: e.stepsPerSecond, ...(e.interpolationSeconds !== undefined ? { interpolationSeconds: e.interpolationSeconds } : {}) },
             // Written by this process (a resumed run counts only its own); bytes: the largest checkpoint on disk.
             checkpoints: {

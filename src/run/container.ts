@@ -12,7 +12,8 @@ import type { Dataset } from '../contracts/data.js';
 import { canonicalJson } from '../spec/validate.js';
 import { AnchorStore } from '../optim/anchors.js';
 import { scenarioView } from './scenario.js';
-import { ANCHORS, AUGMENTATIONS, BACKEND, COMPONENT, PHASE_OPTIMIZERS, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO, STRATEGIES } from './tokens.js';
+import { ANCHORS, AUGMENTATIONS, BACKEND, COMPONENT, PHASE_OPTIMIZERS, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO, STRATEGIES, TOGETHER } from './tokens.js';
+import type { Lane } from './together.js';
 import type { Augmentation } from '../contracts/augmentation.js';
 import type { Model } from '../contracts/model.js';
 import { tf } from '../tensor/tf.js';
@@ -55,8 +56,9 @@ export class DatasetCache {
   }
 }
 
-export function createRunContainer(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets?: DatasetCache): Container {
+export function createRunContainer(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets?: DatasetCache, lane: Lane | null = null): Container {
   const container = new Container({ defaultScope: 'Singleton' });
+  container.bind(TOGETHER).toConstantValue(lane);
   container.bind(RUN_CONFIG).toConstantValue(config);
   container.bind(REGISTRY).toConstantValue(registry);
   container.bind(BACKEND).toConstantValue(backend);

@@ -58,6 +58,10 @@ export class StrategyPipeline {
     return this.withGradients.length > 0;
   }
 
+  get hasLossTerms(): boolean {
+    return this.withLoss.length > 0;
+  }
+
   get hasAfterStep(): boolean {
     return this.needsStepLogits;
   }

@@ -24,6 +24,7 @@ import type { Snapshot } from '../contracts/snapshot.js';
 import type { SavedOptimizerState } from '../optim/optimizer.js';
 import { RunCheckpointer, release, type ResumePoint } from './checkpointing.js';
 import type { TrainHooks } from './train-task.js';
+import { whyNotTogether, type Lane } from './together.js';
 
 export interface RunOptions {
   /** Aborting stops the run after the current step; it ends as `interrupted`. */
@@ -34,6 +35,8 @@ export interface RunOptions {
   datasets?: DatasetCache;
   /** Where the run checkpoints, and resumes from when a checkpoint is there; none: no checkpoints. */
   checkpoints?: CheckpointStore;
+  /** The run's place in a group of runs trained together (src/run/together.ts); it then writes no checkpoints. */
+  lane?: Lane;
 }
 
 /** Where a run's trained model is saved: the experiment's template under the results root. */
@@ -58,7 +61,7 @@ export function runEvents(config: RunConfig, registry: PluginRegistry, backend: 
     const local = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, local.signal]) : local.signal;
     const emit = (e: RunEvent) => subscriber.next(e);
-    execute(config, registry, backend, emit, signal, options.out ?? 'results', options.datasets, options.checkpoints).then(
+    execute(config, registry, backend, emit, signal, options.out ?? 'results', options.datasets, options.lane ? undefined : options.checkpoints, options.lane).then(
       () => subscriber.complete(),
       (e) => subscriber.error(e),
     );
@@ -75,10 +78,11 @@ async function execute(
   out: string,
   datasets: DatasetCache | undefined,
   store: CheckpointStore | undefined,
+  lane: Lane | undefined,
 ): Promise<void> {
   const started = performance.now();
   const runId = config.runId;
-  const container = createRunContainer(config, registry, backend, datasets);
+  const container = createRunContainer(config, registry, backend, datasets, lane ?? null);
   const rates: number[] = [];
   let status: RunStatus = 'completed';
   let error: string | undefined;
@@ -126,6 +130,7 @@ async function execute(
       strategy: strategyLabel(config.strategies),
       tasks: stream.tasks.map((t, i) => ({ index: t.index, name: t.name, classes: t.classes, trainExamples: selections[i].train.length, validationExamples: selections[i].validation.length + selections[i].heldOut.length, testExamples: t.test.count })),
       startedAt: new Date().toISOString(),
+      ...(lane ? { together: lane.runs } : {}),
     });
     startEmitted = true;
 
@@ -133,6 +138,11 @@ async function execute(
     for (const [name, b] of model.buffers ?? []) initialBuffers.set(name, tf.clone(b));
     const newOptimizers = () => plans.map((p) => new Optimizer(p.component, p.trainable, anchors, model.rowAxis));
     optimizers = newOptimizers();
+    if (lane) {
+      const why = whyNotTogether(config, model, plans.map((p) => p.component), strategies.strategies);
+      if (why) throw new Error(`this run cannot train together with others: ${why}`);
+      lane.join({ params: model.params, layers: model.architecture!.layers, inputShape: model.architecture!.inputShape, rowAxis: model.rowAxis, component: plans[0].component });
+    }
     const runSteps = () => priorSteps + optimizers.reduce((sum, o) => sum + o.stepCount, 0);
     // The first phase's state keeps the key runs without phases always had; later phases' follow.
     const saveOptimizers = (): Snapshot => ({
@@ -209,6 +219,7 @@ async function execute(
       const ctx = contextOf(task);
       const { resetModel } = await strategies.onTaskStart(ctx);
       if (resetModel) {
+        if (lane) throw new Error('a strategy restarted the model from its initial parameters, which runs trained together cannot do');
         // GDumb: the model starts again from the run's initial parameters, with a fresh optimizer.
         const initial = anchors.get('initial', model.params);
         for (const [name, v] of model.params) v.assign(initial[name]);
@@ -306,6 +317,8 @@ async function execute(
       emit({ type: 'run-start', runId, config, backend, model: '', optimizer: '', strategy: '', tasks: [], startedAt: new Date().toISOString() });
     }
   } finally {
+    // The others train on without this run (it finished, diverged or failed).
+    lane?.leave();
     steps = priorSteps + optimizers.reduce((sum, o) => sum + o.stepCount, 0);
     for (const o of optimizers) o.dispose();
     tf.dispose([...initialBuffers.values()]);
@@ -325,7 +338,8 @@ async function execute(
         /* the model never got built: nothing to free */
       }
     }
-    const leaked = tf.memory().numTensors - numTensorsBefore;
+    // Runs trained together share the process's tensor count while they run: their group checks it (schedule.ts).
+    const leaked = lane ? 0 : tf.memory().numTensors - numTensorsBefore;
     if (leaked > 0 && status === 'completed') {
       status = 'failed';
       error = `internal error: ${leaked} tensors were not freed by the end of the run`;

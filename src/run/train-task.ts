@@ -5,15 +5,19 @@ import { featureSize, takeExamples } from '../contracts/data.js';
 import type { Model } from '../contracts/model.js';
 import type { NamedTensors } from '../contracts/optimizer.js';
 import type { Sampler } from '../contracts/sampler.js';
-import type { TrainingSet } from '../contracts/strategy.js';
-import type { StrategyPipeline } from './pipeline.js';
+import type { StepBatch, TrainingSet } from '../contracts/strategy.js';
+import type { ComposedBatch, StrategyPipeline } from './pipeline.js';
 import type { Task, TaskStream } from '../contracts/stream.js';
 import type { RunConfig } from '../spec/spec.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { ScenarioView } from './scenario.js';
 import type { ConstraintsEvent, EpochEnd, PhaseStart, StepEvent } from './events.js';
-import { AUGMENTATIONS, COMPONENT, ROOT_RNG, RUN_CONFIG, SCENARIO } from './tokens.js';
+import { AUGMENTATIONS, COMPONENT, ROOT_RNG, RUN_CONFIG, SCENARIO, TOGETHER } from './tokens.js';
+import type { Lane } from './together.js';
 import type { Augmentation } from '../contracts/augmentation.js';
+
+/** What one step leaves: each strategy's new step state and, at logging points, the values to read back. */
+type StepResult = { states: (Record<string, tf.Tensor> | undefined)[]; logged?: tf.Tensor };
 
 /** The loss turned NaN or infinite: the run is recorded as `diverged`. */
 export class DivergedError extends Error {}
@@ -91,6 +95,8 @@ export class TaskTrainer {
   private readonly paramRecord: NamedTensors;
   /** Random augmentations of the sampled rows, in order. */
   private readonly augmentations: Augmentation[];
+  /** Deterministic input transforms (normalize): inside the model's forward alone, applied to the rows when the model is stacked. */
+  private readonly inputTransforms: Augmentation[];
   private readonly imageShape: [number, number, number];
   /** The task being trained and its completed steps; undefined between tasks. */
   position: TaskPosition | undefined;
@@ -103,8 +109,10 @@ export class TaskTrainer {
     @inject(COMPONENT.stream) private readonly stream: TaskStream,
     @inject(ROOT_RNG) private readonly rng: Rng,
     @inject(AUGMENTATIONS) augmentations: Augmentation[],
+    @inject(TOGETHER) private readonly lane: Lane | null,
   ) {
     this.augmentations = augmentations.filter((a) => a.when === 'train');
+    this.inputTransforms = augmentations.filter((a) => a.when === 'always');
     const shape = stream.featureShape;
     this.imageShape = shape.length === 3 ? [shape[0], shape[1], shape[2]] : [shape[0] ?? 1, shape[1] ?? 1, 1];
     this.variables = [...model.params.values()];
@@ -177,6 +185,14 @@ export class TaskTrainer {
     return tf.div(tf.sum(tf.mul(perRow, weights.values)), weights.total) as tf.Scalar;
   }
 
+  /** The step's loss from the model's raw outputs for the composed batch: the masked base loss plus every strategy's term. */
+  private stepLoss(composed: ComposedBatch, rawLogits: tf.Tensor, params: NamedTensors, step: number, sampled: number, pipeline: StrategyPipeline): tf.Scalar {
+    const logits = this.masked(rawLogits, composed.taskIds);
+    const loss = this.baseLoss(composed.labels, composed.mask ? tf.add(logits, composed.mask) : logits, composed.weights);
+    const term = pipeline.lossTerms({ step, params, x: composed.x, rawLogits, logits, labels: composed.labels, taskIds: composed.taskIds, replayed: composed.replayed!, sampled }, composed.own);
+    return term ? (tf.add(loss, term) as tf.Scalar) : loss;
+  }
+
   private named(grads: Record<string, tf.Tensor>): NamedTensors {
     const named: NamedTensors = {};
     for (const [varName, g] of Object.entries(grads)) named[this.paramNameOf.get(varName)!] = g;
@@ -233,6 +249,7 @@ export class TaskTrainer {
     const y = tf.tensor1d(data.labels, 'int32');
     const ids = tf.tensor1d(data.taskIds, 'int32');
     optimizer.startTraining(phaseSteps);
+    this.lane?.enter(phaseSteps);
     // Each augmentation's randomness for the whole phase, drawn by name: a resumed task draws the same.
     // Augmentations look their draws up by the step (within the phase, so planTask sees the phase's steps).
     this.augmentations.forEach((a, i) => a.planTask?.(phaseSteps, batchSize, this.rng.fork(`augment:${i}:${task.index}${phaseKey}`)));
@@ -292,21 +309,39 @@ export class TaskTrainer {
             let diagnosed: string[] | undefined;
             // The sampled rows' logits leave the gradient tape only when an afterStep hook needs them (DER).
             let stepLogits: tf.Tensor | undefined;
-            let result: { states: (Record<string, tf.Tensor> | undefined)[]; logged?: tf.Tensor };
+            let result: StepResult;
+            const sampledBatch = (): StepBatch => ({ step, size: b, x: this.augment(tf.slice(ex, [start, 0], [b, size]), step - offset), labels: tf.slice(ey, [start], [b]), taskIds: tf.slice(eid, [start], [b]) });
+            if (this.lane) {
+              // Trained together: the group takes this step with the other runs' (see together.ts).
+              let batch: StepBatch | undefined;
+              let composed: ComposedBatch | undefined;
+              result = await this.lane.step<StepResult>({
+                needsParams: pipeline.hasLossTerms || pipeline.hasAfterStep || (log && !!optimizer.component.anchor),
+                needsGrads: pipeline.hasAfterStep,
+                rows: () => {
+                  batch = sampledBatch();
+                  composed = pipeline.compose(batch, outputs);
+                  return this.transformInput(composed.x);
+                },
+                loss: (rawLogits, params) => this.stepLoss(composed!, rawLogits, params, step, b, pipeline),
+                after: ({ loss, rawLogits, params, grads }) => {
+                  const states = pipeline.hasAfterStep ? pipeline.afterStep({ step, params, grads, batch: { ...batch!, logits: rawLogits } }) : [];
+                  if (!log) return { states } as StepResult;
+                  const diagnostics = optimizer.diagnostics(params);
+                  diagnosed = diagnostics?.names;
+                  return { states, logged: diagnostics ? tf.concat([tf.reshape(loss, [1]), tf.reshape(diagnostics.values, [-1])]) : tf.reshape(loss, [1]) } as StepResult;
+                },
+              });
+              optimizer.countStep();
+            } else {
             try {
             result = tf.tidy(() => {
-              const batch = { step, size: b, x: this.augment(tf.slice(ex, [start, 0], [b, size]), step - offset), labels: tf.slice(ey, [start], [b]), taskIds: tf.slice(eid, [start], [b]) };
+              const batch = sampledBatch();
               const composed = pipeline.compose(batch, outputs);
               const { value, grads } = tf.variableGrads(() => {
                 const rawLogits = this.model.forward(composed.x, true);
-                const logits = this.masked(rawLogits, composed.taskIds);
                 if (pipeline.needsStepLogits) stepLogits = tf.keep(composed.rows === b ? rawLogits : tf.slice(rawLogits, [0, 0], [b, -1]));
-                const loss = this.baseLoss(composed.labels, composed.mask ? tf.add(logits, composed.mask) : logits, composed.weights);
-                const term = pipeline.lossTerms(
-                  { step, params: this.paramRecord, x: composed.x, rawLogits, logits, labels: composed.labels, taskIds: composed.taskIds, replayed: composed.replayed!, sampled: b },
-                  composed.own,
-                );
-                return term ? (tf.add(loss, term) as tf.Scalar) : loss;
+                return this.stepLoss(composed, rawLogits, this.paramRecord, step, b, pipeline);
               }, variables);
               let named = this.named(grads);
               if (pipeline.hasGradientStage) named = pipeline.gradients({ step, params: this.paramRecord, grads: named, gradientsOf });
@@ -326,6 +361,7 @@ export class TaskTrainer {
             }) as typeof result;
             } finally {
               stepLogits?.dispose();
+            }
             }
             pipeline.commit(result.states);
             this.position = { task: task.index, step, phases };
@@ -369,11 +405,21 @@ export class TaskTrainer {
         }
         yield { type: 'epoch-end', runId: this.config.runId, task: task.index, epoch, steps, seconds: (performance.now() - epochStart) / 1000 };
       }
+      // What the run reads between tasks (evaluation, its strategies' task hooks) is its own parameters.
+      this.lane?.sync();
       this.position = undefined;
     } finally {
       validation?.dispose();
       tf.dispose([x, y, ids]);
     }
+  }
+
+  /** Rows as the model's forward pass would see them after its input transforms (a stacked model has none of its own). */
+  private transformInput(x: tf.Tensor): tf.Tensor {
+    if (this.inputTransforms.length === 0) return x;
+    let images = tf.reshape(x, [x.shape[0], ...this.imageShape]) as tf.Tensor4D;
+    for (const a of this.inputTransforms) images = a.apply(images, 0);
+    return tf.reshape(images, x.shape);
   }
 
   /** The sampled rows after the random augmentations (inside the step's tidy). */

@@ -1,7 +1,8 @@
 // The quadratic penalty that EWC, SI and MAS share: after a task, an
 // importance Ω per parameter and the weights θ* reached; later tasks add
 // Σ_k Σ Ω_k·(θ − θ*_k)² to the loss. Methods differ only in how Ω is
-// estimated and whether a task's importance joins a running one.
+// estimated and whether a task's importance joins a running one. Kept term
+// by term (checkpoints, importances) and summed as one (the step's cost).
 import { tf } from '../tensor/tf.js';
 import type { NamedTensors } from '../contracts/optimizer.js';
 import type { Model } from '../contracts/model.js';
@@ -12,8 +13,21 @@ interface Consolidated {
   anchor: NamedTensors;
 }
 
+/**
+ * Several terms as one: Σ_k Ω_k·(θ − θ*_k)² = A·(θ − m)² + c with A = Σ_k Ω_k,
+ * m = Σ_k Ω_k θ*_k / A (0 where A is 0) and c = Σ_k Σ Ω_k·(θ*_k − m)² — the
+ * same value and gradient (up to float32 round-off) for one term's cost per
+ * step instead of one per task.
+ */
+interface Combined {
+  weight: NamedTensors;
+  centre: NamedTensors;
+  offset: tf.Scalar;
+}
+
 export class ImportancePenalty {
   private terms: Consolidated[] = [];
+  private combined?: Combined;
 
   get count(): number {
     return this.terms.length;
@@ -36,11 +50,44 @@ export class ImportancePenalty {
       tf.dispose([...Object.values(importance), ...Object.values(old.importance), ...Object.values(old.anchor)]);
       this.terms.push({ importance: merged, anchor });
     } else this.terms.push({ importance, anchor });
+    this.combine();
+  }
+
+  /** Rebuilds the combined term from the recorded ones (outside any step). */
+  private combine(): void {
+    this.releaseCombined();
+    if (this.terms.length < 2) return;
+    const names = Object.keys(this.terms[0].importance);
+    const weight: NamedTensors = {};
+    const centre: NamedTensors = {};
+    for (const n of names) {
+      [weight[n], centre[n]] = tf.tidy(() => {
+        const a = tf.addN(this.terms.map((t) => t.importance[n]));
+        const b = tf.addN(this.terms.map((t) => tf.mul(t.importance[n], t.anchor[n])));
+        const positive = tf.greater(a, 0);
+        return [tf.keep(a), tf.keep(tf.where(positive, tf.div(b, tf.where(positive, a, tf.onesLike(a))), tf.zerosLike(a)))];
+      });
+    }
+    const offset = tf.keep(
+      tf.tidy(() => tf.addN(this.terms.flatMap((t) => names.map((n) => tf.sum(tf.mul(t.importance[n], tf.square(tf.sub(t.anchor[n], centre[n])))))))) as tf.Scalar,
+    );
+    this.combined = { weight, centre, offset };
+  }
+
+  private releaseCombined(): void {
+    if (!this.combined) return;
+    tf.dispose([...Object.values(this.combined.weight), ...Object.values(this.combined.centre), this.combined.offset]);
+    this.combined = undefined;
   }
 
   /** Σ Ω·(θ − θ*)² over every recorded term (inside the tape), or undefined before the first. */
   term(params: NamedTensors): tf.Tensor | undefined {
     if (this.terms.length === 0) return undefined;
+    const combined = this.combined;
+    if (combined) {
+      const parts = Object.entries(combined.weight).map(([n, w]) => tf.sum(tf.mul(w, tf.square(tf.sub(params[n], combined.centre[n])))));
+      return tf.add(parts.length === 1 ? parts[0] : tf.addN(parts), combined.offset);
+    }
     let total: tf.Tensor | undefined;
     for (const t of this.terms) {
       for (const [n, w] of Object.entries(t.importance)) {
@@ -60,6 +107,18 @@ export class ImportancePenalty {
     this.dispose();
     const copy = (named: Snapshot): NamedTensors => Object.fromEntries(Object.entries(named).map(([n, t]) => [n, tf.keep(tf.clone(t as tf.Tensor))]));
     this.terms = (s.terms as Snapshot[]).map((t) => ({ importance: copy(t.importance as Snapshot), anchor: copy(t.anchor as Snapshot) }));
+    this.combine();
+  }
+
+  /** Σ_k Σ Ω_k·(θ − θ*_k)² term by term, one per recorded task (what the combined term equals; tests). */
+  termByTerm(params: NamedTensors): tf.Tensor | undefined {
+    const combined = this.combined;
+    this.combined = undefined;
+    try {
+      return this.term(params);
+    } finally {
+      this.combined = combined;
+    }
   }
 
   /** The importances as they stand (tests, diagnostics). */
@@ -70,5 +129,6 @@ export class ImportancePenalty {
   dispose(): void {
     for (const t of this.terms) tf.dispose([...Object.values(t.importance), ...Object.values(t.anchor)]);
     this.terms = [];
+    this.releaseCombined();
   }
 }

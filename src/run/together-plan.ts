@@ -1,0 +1,89 @@
+// Which runs of a sweep train together (`anchorage run --together K`): runs
+// whose models have the same layer graph, with the same optimizer and batch
+// size and the same number of steps in every task, in groups of up to K in
+// the sweep's order. Everything else about a run — its seed, data set, class
+// order, scenario, strategy and that strategy's settings — is its own. Runs
+// that cannot share a step train alone, and the plan says why in one line
+// per reason.
+import type { RunConfig } from '../spec/spec.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import type { BackendInfo } from '../tensor/backend.js';
+import { canonicalJson } from '../spec/validate.js';
+import { resolveTokenAsync } from '../contracts/token.js';
+import type { Strategy } from '../contracts/strategy.js';
+import type { Model } from '../contracts/model.js';
+import { DatasetCache, createRunContainer } from './container.js';
+import { COMPONENT, PHASE_OPTIMIZERS, STRATEGIES } from './tokens.js';
+import { TaskTrainer, plannedSteps } from './train-task.js';
+import { whyNotTogether } from './together.js';
+
+export interface TogetherPlan {
+  /** Groups of two or more runs, in the sweep's order of their first runs. */
+  groups: RunConfig[][];
+  /** One line per reason some runs train alone. */
+  notes: string[];
+  /** Each examined run's planned steps per task (runs that could train together at all). */
+  steps: Map<string, number[]>;
+}
+
+interface Candidate {
+  config: RunConfig;
+  /** Model graph, optimizer, batch size and steps per task: what runs in one group share. */
+  key?: string;
+  steps?: number[];
+  why?: string;
+}
+
+async function examine(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets: DatasetCache): Promise<Candidate> {
+  const container = createRunContainer(config, registry, backend, datasets);
+  let model: Model | undefined;
+  let strategies: Strategy[] = [];
+  let trainer: TaskTrainer | undefined;
+  try {
+    model = await resolveTokenAsync(container, COMPONENT.model);
+    strategies = await resolveTokenAsync(container, STRATEGIES);
+    const optimizers = await resolveTokenAsync(container, PHASE_OPTIMIZERS);
+    const why = whyNotTogether(config, model, optimizers, strategies);
+    if (why) return { config, why };
+    const stream = await resolveTokenAsync(container, COMPONENT.stream);
+    trainer = await container.getAsync(TaskTrainer);
+    const steps = stream.tasks.map((t) => plannedSteps(trainer!.select(t).train.length, config.train));
+    const graph = { layers: model.architecture!.layers, input: model.architecture!.inputShape, params: [...model.params].map(([n, v]) => [n, v.shape]) };
+    return { config, steps, key: canonicalJson({ graph, optimizer: config.components.optimizer, batch: config.train.batchSize, steps }) };
+  } catch (e) {
+    // The run itself will meet (and report) the same problem.
+    return { config, why: (e as Error).message };
+  } finally {
+    trainer?.dispose();
+    for (const s of strategies) s.dispose?.();
+    model?.dispose();
+  }
+}
+
+export async function planTogether(runs: readonly RunConfig[], k: number, registry: PluginRegistry, backend: BackendInfo, datasets = new DatasetCache()): Promise<TogetherPlan> {
+  const candidates: Candidate[] = [];
+  for (const config of runs) candidates.push(await examine(config, registry, backend, datasets));
+  const byKey = new Map<string, RunConfig[]>();
+  for (const c of candidates) if (c.key) byKey.set(c.key, [...(byKey.get(c.key) ?? []), c.config]);
+  const groups: RunConfig[][] = [];
+  const alone = new Map<string, string[]>();
+  const note = (why: string, runId: string) => alone.set(why, [...(alone.get(why) ?? []), runId]);
+  for (const c of candidates) if (c.why) note(c.why, c.config.runId);
+  for (const members of byKey.values()) {
+    if (members.length === 1) {
+      note('no other run has its model, optimizer, batch size and steps per task', members[0].runId);
+      continue;
+    }
+    // As few groups as K allows, of sizes as even as possible (5 runs with K = 4: 3 and 2, not 4 and 1).
+    const count = Math.ceil(members.length / k);
+    for (let g = 0, at = 0; g < count; g++) {
+      const size = Math.floor(members.length / count) + (g < members.length % count ? 1 : 0);
+      groups.push(members.slice(at, at + size));
+      at += size;
+    }
+  }
+  const order = new Map(runs.map((r, i) => [r.runId, i]));
+  groups.sort((a, b) => order.get(a[0].runId)! - order.get(b[0].runId)!);
+  const notes = [...alone].map(([why, ids]) => `${ids.length === 1 ? `run ${ids[0]} trains` : `${ids.length} runs train`} alone: ${why}${ids.length > 1 ? ` (${ids.join(', ')})` : ''}`);
+  return { groups, notes, steps: new Map(candidates.filter((c) => c.steps).map((c) => [c.config.runId, c.steps!])) };
+}

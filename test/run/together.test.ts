@@ -1,0 +1,165 @@
+// Runs trained together (`--together`): each run's tables are those it
+// writes alone, to float32 round-off; a run that diverges stops alone; runs
+// that cannot share a step are planned to train alone, with the reason.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { executeRuns } from '../../src/experiment/schedule.js';
+import { planTogether } from '../../src/run/together-plan.js';
+import { readRows } from '../../src/results/tables.js';
+import { selectBackend, type BackendInfo } from '../../src/tensor/backend.js';
+import { tf } from '../../src/tensor/tf.js';
+import type { RunConfig } from '../../src/spec/spec.js';
+import { scratchDir, tinyConfigs } from '../helpers.js';
+
+let backend: BackendInfo;
+beforeAll(async () => {
+  backend = await selectBackend('auto');
+});
+
+const DATA = { name: 'synthetic', classes: 6, features: 12, trainPerClass: 40, testPerClass: 20, separation: 4 } as const;
+const UNEVEN = { name: 'mnist', trainLimit: 600, testLimit: 200 } as const;
+const BASE = {
+  name: 'together',
+  dataset: DATA,
+  stream: { name: 'split', tasksOf: 2 },
+  model: { name: 'mlp', hidden: [24, 16] },
+  optimizer: { name: 'adamw', lr: 0.02 },
+  train: { steps: 14, batchSize: 16, logEvery: 4 },
+};
+
+/**
+ * Float32 round-off: a batched matrix product sums in another order than K
+ * separate ones, so losses may differ in the last bits, which a few steps of
+ * Adam can grow to ~1e-5. 1e-4 (absolute, or relative above 1) is far below
+ * any real difference (a wrong slice or a shared moment moves losses by 1e-2
+ * and more); accuracies may move by one test example where a logit ties.
+ */
+const LOSS_TOLERANCE = 1e-4;
+
+function table(out: string, c: RunConfig, name: string) {
+  return readRows<Record<string, number | string>>(join(out, c.experiment, c.runId, name));
+}
+
+function expectSameTables(alone: string, together: string, configs: RunConfig[]) {
+  for (const c of configs) {
+    const stepsA = table(alone, c, 'steps.arrow');
+    const stepsT = table(together, c, 'steps.arrow');
+    expect(stepsT.map((r) => [r.task, r.step, r.learning_rate])).toEqual(stepsA.map((r) => [r.task, r.step, r.learning_rate]));
+    stepsA.forEach((r, i) => {
+      const a = r.loss as number;
+      expect(Math.abs((stepsT[i].loss as number) - a), `${c.runId} step ${r.step}`).toBeLessThanOrEqual(LOSS_TOLERANCE * Math.max(1, Math.abs(a)));
+    });
+    const evalsA = table(alone, c, 'evals.arrow');
+    const evalsT = table(together, c, 'evals.arrow');
+    expect(evalsT.map((r) => [r.trained_task, r.eval_task, r.eval_set])).toEqual(evalsA.map((r) => [r.trained_task, r.eval_task, r.eval_set]));
+    evalsA.forEach((r, i) => expect(Math.abs((evalsT[i].accuracy as number) - (r.accuracy as number))).toBeLessThanOrEqual(1 / 40 + 1e-9));
+    const runA = JSON.parse(readFileSync(join(alone, c.experiment, c.runId, 'run.json'), 'utf8'));
+    const runT = JSON.parse(readFileSync(join(together, c.experiment, c.runId, 'run.json'), 'utf8'));
+    expect(runT.status).toBe('completed');
+    expect(runT.together).toContain(c.runId);
+    expect(runA.together).toBeUndefined();
+    expect(runT.timings.steps).toBe(runA.timings.steps);
+  }
+}
+
+async function aloneAndTogether(spec: object, seeds: number[]) {
+  const { configs, registry } = tinyConfigs(spec, seeds);
+  const alone = scratchDir('alone');
+  const together = scratchDir('together');
+  await executeRuns(configs, registry, backend, { out: alone });
+  const before = tf.memory().numTensors;
+  const plan = await planTogether(configs, configs.length, registry, backend);
+  expect(plan.groups.map((g) => g.length)).toEqual([configs.length]);
+  const outcomes = await executeRuns(configs, registry, backend, { out: together, together: plan.groups });
+  expect(tf.memory().numTensors).toBe(before);
+  return { configs, alone, together, outcomes };
+}
+
+describe('runs trained together', () => {
+  it('naive, EWC and SI runs of two seeds trained as one MLP of six, and LwF runs as one of two, write the tables each writes alone', async () => {
+    const spec = {
+      ...BASE,
+      axes: {
+        strategy: [
+          { name: 'naive' },
+          { name: 'ewc', lambda: 5, fisherSamples: 30 },
+          { name: 'si', c: 0.5 },
+        ],
+      },
+    };
+    const { configs, alone, together } = await aloneAndTogether(spec, [0, 1]);
+    expect(configs).toHaveLength(6);
+    expectSameTables(alone, together, configs);
+    // LwF (a teacher's outputs on the run's own rows) with two seeds and different α.
+    const lwf = await aloneAndTogether({ ...BASE, axes: { strategy: [{ name: 'lwf', alpha: 1 }, { name: 'lwf', alpha: 3 }] } }, [2]);
+    expectSameTables(lwf.alone, lwf.together, lwf.configs);
+  });
+
+  it('CNN runs with SGD momentum, and L2-SP runs with a validation hold-out, match their runs alone', async () => {
+    const images = { ...DATA, features: 16, imageShape: [4, 4, 1] };
+    const cnn = await aloneAndTogether({ ...BASE, dataset: images, model: { name: 'cnn', channels: [4], hidden: 8 }, optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9 } }, [0, 1, 2]);
+    expectSameTables(cnn.alone, cnn.together, cnn.configs);
+    const l2sp = await aloneAndTogether(
+      { ...BASE, optimizer: { name: 'l2sp', lr: 0.02, alpha: 0.1 }, select: { validation: 0.2 }, axes: { strategy: [{ name: 'ewc', lambda: 1, fisherSamples: 20 }, { name: 'ewc', lambda: 10, fisherSamples: 20 }] } },
+      [0, 1],
+    );
+    expectSameTables(l2sp.alone, l2sp.together, l2sp.configs);
+    // constraints.arrow: each run's own distance from its own anchor.
+    for (const c of l2sp.configs) {
+      const a = table(l2sp.alone, c, 'constraints.arrow');
+      const t = table(l2sp.together, c, 'constraints.arrow');
+      expect(t.length).toBe(a.length);
+      a.forEach((r, i) => expect(Math.abs((t[i].distance as number) - (r.distance as number))).toBeLessThanOrEqual(LOSS_TOLERANCE * Math.max(1, r.distance as number)));
+    }
+  });
+
+  it('runs whose tasks differ in size (their own class orders) stay in step: ragged last batches are padded, not shared', async () => {
+    // The first 600 MNIST images (digits 42 to 79 times each) in a seeded class order: tasks of different sizes per seed, so different last batches.
+    const spec = { ...BASE, dataset: UNEVEN, stream: { name: 'split', tasksOf: 2, classOrder: 'seeded' }, model: { name: 'mlp', hidden: [16] } };
+    const { configs, alone, together } = await aloneAndTogether(spec, [0, 1, 2]);
+    expectSameTables(alone, together, configs);
+  });
+
+  it('a run that diverges ends as diverged and the others of its group complete as they would alone', async () => {
+    // Plain SGD follows EWC's gradient at λ 1e12 out of float32's range in the second task.
+    const spec = { ...BASE, optimizer: { name: 'sgd', lr: 0.05 }, axes: { strategy: [{ name: 'ewc', lambda: 5, fisherSamples: 30 }, { name: 'ewc', lambda: 1e12, fisherSamples: 30 }, { name: 'naive' }] } };
+    const { configs, registry } = tinyConfigs(spec, [0]);
+    const alone = scratchDir('alone');
+    const together = scratchDir('together');
+    await executeRuns(configs, registry, backend, { out: alone });
+    const outcomes = await executeRuns(configs, registry, backend, { out: together, together: [configs] });
+    expect(outcomes.map((o) => [o.config.runId, o.status]).sort()).toEqual(configs.map((c, i) => [c.runId, i === 1 ? 'diverged' : 'completed']).sort());
+    expect(JSON.parse(readFileSync(join(together, configs[1].experiment, configs[1].runId, 'run.json'), 'utf8')).error).toMatch(/loss became (NaN|Infinity)/);
+    expectSameTables(alone, together, [configs[0], configs[2]]);
+  });
+
+  it('the plan keeps runs that cannot share a step apart and says why, once per reason', async () => {
+    const { model: _model, ...withoutModel } = BASE;
+    const spec = {
+      ...withoutModel,
+      axes: {
+        strategy: [{ name: 'naive' }, { name: 'replay', size: 20 }],
+        model: [{ name: 'mlp', hidden: [24, 16] }, { name: 'mlp', hidden: [24], dropout: 0.5 }],
+      },
+    };
+    const { configs, registry } = tinyConfigs(spec, [0, 1, 2]);
+    const plan = await planTogether(configs, 4, registry, backend);
+    const naive = configs.filter((c) => c.strategies[0].name === 'naive' && !(c.components.model.options as { dropout?: number }).dropout);
+    // Three runs, K = 4: one group of three.
+    expect(plan.groups.map((g) => g.map((c) => c.runId))).toEqual([naive.map((c) => c.runId)]);
+    expect(plan.notes.some((n) => /^3 runs train alone: strategy replay adds rows to every step \(/.test(n))).toBe(true);
+    expect(plan.notes.some((n) => /^6 runs train alone: its model cannot be stacked: its dropout \(drop1\) draws masks per model/.test(n))).toBe(true);
+    // Groups are as even as K allows: five runs with K = 4 make 3 + 2.
+    const five = tinyConfigs(BASE, [0, 1, 2, 3, 4]);
+    expect((await planTogether(five.configs, 4, five.registry, backend)).groups.map((g) => g.length)).toEqual([3, 2]);
+    // Epochs of batch 1 over tasks of different sizes (their own class orders): as many steps as examples, so runs group only with runs of the same sizes.
+    const byEpochs = tinyConfigs({ ...BASE, dataset: UNEVEN, stream: { name: 'split', tasksOf: 2, classOrder: 'seeded' }, train: { epochs: 1, batchSize: 1 } }, [0, 1, 2, 3, 4, 5]);
+    const epochsPlan = await planTogether(byEpochs.configs, 6, byEpochs.registry, backend);
+    const signature = (c: RunConfig) => JSON.stringify(epochsPlan.steps.get(c.runId));
+    expect(new Set(byEpochs.configs.map(signature)).size).toBeGreaterThan(1);
+    for (const g of epochsPlan.groups) expect(new Set(g.map(signature)).size).toBe(1);
+    const grouped = new Set(epochsPlan.groups.flat().map(signature));
+    for (const c of byEpochs.configs) if (!epochsPlan.groups.flat().includes(c)) expect(grouped.has(signature(c))).toBe(false);
+  });
+});
