@@ -4,7 +4,7 @@
 // wall-clock seconds of both and their ratio, one JSON line, plus the plan's
 // lines (which runs trained alone and why). Rounds alternate the order
 // (alone first, then together first). Never part of npm test.
-//   npm run bench:together -- --experiment=experiments/three-scenarios.ts --only=dataset:mnist,scenario:task-il --seeds=1,2,3 --together=3 --backend=tensorflow
+//   npm run bench:together -- --experiment=experiments/three-scenarios.ts --only=dataset:mnist,scenario:task-il,strategy:naive|ewc --seeds=1,2,3 --together=6 --backend=tensorflow
 //   npm run bench:together -- --steps=200     (fewer steps per task: the per-step ratio in minutes)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +30,8 @@ const only = (args.get('only') ?? '')
 
 const backend = await selectBackend((args.get('backend') ?? 'auto') as BackendChoice);
 const loaded = await loadExperiment(file, builtinPlugins, { seeds, steps, checkpoint: { enabled: false } });
-const runs = loaded.runs.filter((r) => only.every(([axis, value]) => r.variant[axis] === value || r.components[axis as 'dataset']?.name === value || r.scenario === value));
+// --only=axis:value[|value…],…: every axis listed must take one of its values.
+const runs = loaded.runs.filter((r) => only.every(([axis, values]) => values.split('|').some((value) => r.variant[axis] === value || r.components[axis as 'dataset']?.name === value || r.scenario === value)));
 if (runs.length === 0) throw new Error(`no runs of ${file} match --only=${args.get('only')}`);
 const datasets = new DatasetCache();
 const plan = await planTogether(runs, k, loaded.registry, backend, datasets);
