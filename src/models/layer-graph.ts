@@ -68,7 +68,7 @@ export interface LayerGraphInfo {
   shapes: Map<string, number[]>;
 }
 
-const ACT: Record<Activation, (x: tf.Tensor) => tf.Tensor> = { linear: (x) => x, relu: tf.relu, tanh: tf.tanh, sigmoid: tf.sigmoid };
+export const ACT: Record<Activation, (x: tf.Tensor) => tf.Tensor> = { linear: (x) => x, relu: tf.relu, tanh: tf.tanh, sigmoid: tf.sigmoid };
 
 function outSize(n: number, k: number, s: number, padding: 'same' | 'valid' | number): number {
   if (typeof padding === 'number') return Math.floor((n + 2 * padding - k) / s) + 1;
@@ -210,37 +210,41 @@ export function applyLayers(layers: readonly LayerSpec[], inputShape: readonly n
         if (l.useBias) a = tf.add(a, values[`${l.name}.bias`]);
         a = ACT[l.activation](a);
         break;
-      case 'maxpool':
-        a = tf.maxPool(a as tf.Tensor4D, l.poolSize, l.strides, l.padding);
-        break;
       case 'batchnorm':
         a = batchNorm(l.name, l.momentum, l.epsilon, a, values, training, opts.effects?.buffers);
-        break;
-      case 'add':
-        a = ins.length === 2 ? tf.add(ins[0], ins[1]) : tf.addN(ins);
-        if (l.activation) a = ACT[l.activation](a);
-        break;
-      case 'globalavgpool':
-        a = tf.mean(a, [1, 2]);
-        break;
-      case 'flatten':
-        a = tf.reshape(a, [a.shape[0], -1]);
-        break;
-      case 'reshape':
-        a = tf.reshape(a, [-1, ...l.targetShape]);
-        break;
-      case 'activation':
-        a = ACT[l.activation](a);
         break;
       case 'dropout':
         // Inverted dropout (kept units scaled by 1/(1-rate)), as PyTorch and Keras do: evaluation is the identity.
         if (training && l.rate > 0 && opts.effects?.dropoutSeed) a = tf.dropout(a, l.rate, undefined, opts.effects.dropoutSeed());
         break;
+      default:
+        a = applyRowLayer(l, ins);
     }
     outputs.set(l.name, a);
     if (l.name === opts.stopAt) return a.rank === 2 ? a : tf.reshape(a, [a.shape[0], -1]);
   }
   return a;
+}
+
+/** A layer without parameters that acts on each example alone (pooling, reshapes, activations, sums): the same for one model or K stacked. */
+export function applyRowLayer(l: Extract<LayerSpec, { type: 'maxpool' | 'add' | 'globalavgpool' | 'flatten' | 'reshape' | 'activation' }>, ins: tf.Tensor[]): tf.Tensor {
+  const a = ins[0];
+  switch (l.type) {
+    case 'maxpool':
+      return tf.maxPool(a as tf.Tensor4D, l.poolSize, l.strides, l.padding);
+    case 'add': {
+      const sum = ins.length === 2 ? tf.add(ins[0], ins[1]) : tf.addN(ins);
+      return l.activation ? ACT[l.activation](sum) : sum;
+    }
+    case 'globalavgpool':
+      return tf.mean(a, [1, 2]);
+    case 'flatten':
+      return tf.reshape(a, [a.shape[0], -1]);
+    case 'reshape':
+      return tf.reshape(a, [-1, ...l.targetShape]);
+    case 'activation':
+      return ACT[l.activation](a);
+  }
 }
 
 function batchNorm(name: string, momentum: number, epsilon: number, a: tf.Tensor, values: Readonly<Record<string, tf.Tensor>>, training: boolean, buffers: ReadonlyMap<string, tf.Variable> | undefined): tf.Tensor {

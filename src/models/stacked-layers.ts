@@ -6,9 +6,7 @@
 // everything else in the step. Layers whose training pass mixes rows (batch
 // norm) or draws randomness per model (dropout) are not stackable.
 import { tf } from '../tensor/tf.js';
-import { INPUT, inputsOf, type Activation, type LayerSpec } from './layer-graph.js';
-
-const ACT: Record<Activation, (x: tf.Tensor) => tf.Tensor> = { linear: (x) => x, relu: tf.relu, tanh: tf.tanh, sigmoid: tf.sigmoid };
+import { ACT, INPUT, applyRowLayer, inputsOf, type LayerSpec } from './layer-graph.js';
 
 /** Why a layer list cannot be stacked, or undefined when it can. */
 export function unstackableLayers(layers: readonly LayerSpec[]): string | undefined {
@@ -57,29 +55,12 @@ export function applyStackedLayers(layers: readonly LayerSpec[], inputShape: rea
         a = ACT[l.activation](a);
         break;
       }
-      case 'maxpool':
-        a = tf.maxPool(a as tf.Tensor4D, l.poolSize, l.strides, l.padding);
-        break;
-      case 'add':
-        a = ins.length === 2 ? tf.add(ins[0], ins[1]) : tf.addN(ins);
-        if (l.activation) a = ACT[l.activation](a);
-        break;
-      case 'globalavgpool':
-        a = tf.mean(a, [1, 2]);
-        break;
-      case 'flatten':
-        a = tf.reshape(a, [a.shape[0], -1]);
-        break;
-      case 'reshape':
-        a = tf.reshape(a, [-1, ...l.targetShape]);
-        break;
-      case 'activation':
-        a = ACT[l.activation](a);
-        break;
       case 'dropout':
         break; // rate 0 (unstackableLayers refuses the others): the identity
       case 'batchnorm':
         throw new Error(`layer ${l.name}: batch norm cannot be stacked`);
+      default:
+        a = applyRowLayer(l, ins);
     }
     outputs.set(l.name, a);
   }
