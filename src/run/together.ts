@@ -71,6 +71,10 @@ export class StepGroup {
   private readonly live: Set<number>;
   private readonly pending = new Map<number, Pending>();
   private stacked?: Map<string, tf.Variable>;
+  /** The stack's names, by tfjs variable name (gradients come back under those), and as a record. */
+  private stackedNames: string[] = [];
+  private nameOf = new Map<string, string>();
+  private record: NamedTensors = {};
   private optimizer?: Optimizer;
   private readonly anchors = new AnchorStore();
   /** Runs that began a task's training since the last step. */
@@ -150,6 +154,10 @@ export class StepGroup {
       this.stacked = new Map(
         names.map((name) => [name, tf.tidy(() => tf.variable(tf.stack(this.lanesOf(name, (i) => tf.zerosLike(ref.params.get(name)!)))))]),
       );
+      const stacked = this.stacked;
+      this.stackedNames = names;
+      this.nameOf = new Map(names.map((n) => [stacked.get(n)!.name, n]));
+      this.record = Object.fromEntries(stacked);
       const rowAxis = Object.fromEntries(Object.entries(ref.rowAxis).map(([n, a]) => [n, a + 1]));
       this.anchors.snapshot('initial', this.stacked);
       this.optimizer = new Optimizer(ref.component, this.stacked, this.anchors, rowAxis);
@@ -183,9 +191,7 @@ export class StepGroup {
     }
     const stacked = this.stacked!;
     const k = this.size;
-    const names = [...stacked.keys()];
-    const nameOf = new Map(names.map((n) => [stacked.get(n)!.name, n]));
-    const record: NamedTensors = Object.fromEntries(stacked);
+    const { stackedNames: names, nameOf, record } = this;
     const slices = (values: NamedTensors): NamedTensors[] => {
       const out: NamedTensors[] = Array.from({ length: k }, () => ({}));
       for (const n of names) tf.unstack(values[n]).forEach((t, i) => (out[i][n] = t));

@@ -334,34 +334,34 @@ export class TaskTrainer {
               });
               optimizer.countStep();
             } else {
-            try {
-            result = tf.tidy(() => {
-              const batch = sampledBatch();
-              const composed = pipeline.compose(batch, outputs);
-              const { value, grads } = tf.variableGrads(() => {
-                const rawLogits = this.model.forward(composed.x, true);
-                if (pipeline.needsStepLogits) stepLogits = tf.keep(composed.rows === b ? rawLogits : tf.slice(rawLogits, [0, 0], [b, -1]));
-                return this.stepLoss(composed, rawLogits, this.paramRecord, step, b, pipeline);
-              }, variables);
-              let named = this.named(grads);
-              if (pipeline.hasGradientStage) named = pipeline.gradients({ step, params: this.paramRecord, grads: named, gradientsOf });
-              optimizer.step(named);
-              const states = pipeline.hasAfterStep ? pipeline.afterStep({ step, params: this.paramRecord, grads: named, batch: { ...batch, logits: stepLogits! } }) : [];
-              if (validation && optimizer.phaseDue) {
-                const [xv, yv, idv] = validation.next();
-                optimizer.runPhase(validationLoss(xv, yv, idv));
-                phases += 1;
+              try {
+                result = tf.tidy(() => {
+                  const batch = sampledBatch();
+                  const composed = pipeline.compose(batch, outputs);
+                  const { value, grads } = tf.variableGrads(() => {
+                    const rawLogits = this.model.forward(composed.x, true);
+                    if (pipeline.needsStepLogits) stepLogits = tf.keep(composed.rows === b ? rawLogits : tf.slice(rawLogits, [0, 0], [b, -1]));
+                    return this.stepLoss(composed, rawLogits, this.paramRecord, step, b, pipeline);
+                  }, variables);
+                  let named = this.named(grads);
+                  if (pipeline.hasGradientStage) named = pipeline.gradients({ step, params: this.paramRecord, grads: named, gradientsOf });
+                  optimizer.step(named);
+                  const states = pipeline.hasAfterStep ? pipeline.afterStep({ step, params: this.paramRecord, grads: named, batch: { ...batch, logits: stepLogits! } }) : [];
+                  if (validation && optimizer.phaseDue) {
+                    const [xv, yv, idv] = validation.next();
+                    optimizer.runPhase(validationLoss(xv, yv, idv));
+                    phases += 1;
+                  }
+                  if (!log) return { states };
+                  // One read-back per logging point: the loss and, for anchored methods, their diagnostics.
+                  const diagnostics = optimizer.diagnostics();
+                  diagnosed = diagnostics?.names;
+                  const logged = diagnostics ? tf.concat([tf.reshape(value, [1]), tf.reshape(diagnostics.values, [-1])]) : tf.reshape(value, [1]);
+                  return { states, logged };
+                }) as typeof result;
+              } finally {
+                stepLogits?.dispose();
               }
-              if (!log) return { states };
-              // One read-back per logging point: the loss and, for anchored methods, their diagnostics.
-              const diagnostics = optimizer.diagnostics();
-              diagnosed = diagnostics?.names;
-              const logged = diagnostics ? tf.concat([tf.reshape(value, [1]), tf.reshape(diagnostics.values, [-1])]) : tf.reshape(value, [1]);
-              return { states, logged };
-            }) as typeof result;
-            } finally {
-              stepLogits?.dispose();
-            }
             }
             pipeline.commit(result.states);
             this.position = { task: task.index, step, phases };
