@@ -152,7 +152,7 @@ export class StepGroup {
     const names = [...ref.params.keys()];
     if (!this.stacked) {
       this.stacked = new Map(
-        names.map((name) => [name, tf.tidy(() => tf.variable(tf.stack(this.lanesOf(name, (i) => tf.zerosLike(ref.params.get(name)!)))))]),
+        names.map((name) => [name, tf.tidy(() => tf.variable(tf.stack(this.lanesOf(name, () => tf.zeros(ref.params.get(name)!.shape)))))]),
       );
       const stacked = this.stacked;
       this.stackedNames = names;
