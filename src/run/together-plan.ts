@@ -13,7 +13,7 @@ import { resolveTokenAsync } from '../contracts/token.js';
 import type { Strategy } from '../contracts/strategy.js';
 import type { Model } from '../contracts/model.js';
 import { DatasetCache, createRunContainer } from './container.js';
-import { COMPONENT, PHASE_OPTIMIZERS, STRATEGIES } from './tokens.js';
+import { AUGMENTATIONS, COMPONENT, PHASE_OPTIMIZERS, STRATEGIES } from './tokens.js';
 import { TaskTrainer, plannedSteps } from './train-task.js';
 import { whyNotTogether } from './together.js';
 
@@ -56,6 +56,8 @@ async function examine(config: RunConfig, registry: PluginRegistry, backend: Bac
   } finally {
     trainer?.dispose();
     for (const s of strategies) s.dispose?.();
+    // Building the model built the augmentations (its input transforms hold tensors).
+    if (model) for (const a of await resolveTokenAsync(container, AUGMENTATIONS)) a.dispose?.();
     model?.dispose();
   }
 }

@@ -96,9 +96,13 @@ describe('runs trained together', () => {
     expectSameTables(lwf.alone, lwf.together, lwf.configs);
   });
 
-  it('CNN runs with SGD momentum, and L2-SP runs with a validation hold-out, match their runs alone', async () => {
+  it('CNN runs with SGD momentum and normalised inputs, and L2-SP runs with a validation hold-out, match their runs alone', async () => {
     const images = { ...DATA, features: 16, imageShape: [4, 4, 1] };
-    const cnn = await aloneAndTogether({ ...BASE, dataset: images, model: { name: 'cnn', channels: [4], hidden: 8 }, optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9 } }, [0, 1, 2]);
+    // normalize is the model's input transform: the stacked pass applies it to the rows.
+    const cnn = await aloneAndTogether(
+      { ...BASE, dataset: images, model: { name: 'cnn', channels: [4], hidden: 8 }, optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9 }, augment: [{ name: 'normalize', mean: [0.5], std: [0.25] }] },
+      [0, 1, 2],
+    );
     expectSameTables(cnn.alone, cnn.together, cnn.configs);
     const l2sp = await aloneAndTogether(
       { ...BASE, optimizer: { name: 'l2sp', lr: 0.02, alpha: 0.1 }, select: { validation: 0.2 }, axes: { strategy: [{ name: 'ewc', lambda: 1, fisherSamples: 20 }, { name: 'ewc', lambda: 10, fisherSamples: 20 }] } },
