@@ -101,6 +101,8 @@ export async function anchoredParts(opts: BaseOpts & AnchorOpts, ctx: PluginCont
       rule: baseRule(opts),
       learningRate: toSchedule(opts.lr),
       anchor: opts.anchor,
+      // The base rule (adamw or sgd); whether the method stacks is its projection's or phase's to say.
+      elementwise: true,
       description: `${name}(${settings}, anchor=${opts.anchor}, constrained ${constrained.size}/${model.params.size} tensors) on ${describeBase(opts)}`,
     },
   };

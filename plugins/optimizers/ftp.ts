@@ -44,18 +44,21 @@ export function ftpProjection(k: number): Projection {
   const adam = scaleByAdam(GAMMA);
   // Host-side only: the layout of the rows, recomputed when the tensors change.
   let layout: { key: string; value: RowLayout } | undefined;
-  const layoutOf = (xs: NamedTensors, rowAxis: Readonly<Record<string, number>>) => {
-    const key = Object.entries(xs).map(([n, t]) => `${n}:${t.shape.join('x')}@${rowAxis[n] ?? 0}`).join(',');
-    if (layout?.key !== key) layout = { key, value: rowLayout(Object.fromEntries(Object.entries(xs).map(([n, t]) => [n, t.shape])), rowAxis) };
+  const layoutOf = (xs: NamedTensors, rowAxis: Readonly<Record<string, number>>, runs = 0) => {
+    const key = `${runs}|${Object.entries(xs).map(([n, t]) => `${n}:${t.shape.join('x')}@${rowAxis[n] ?? 0}`).join(',')}`;
+    if (layout?.key !== key) layout = { key, value: rowLayout(Object.fromEntries(Object.entries(xs).map(([n, t]) => [n, t.shape])), rowAxis, runs) };
     return layout.value;
   };
   return {
     name: 'ftp',
-    init(params, rowAxis = {}) {
+    // With runs stacked, each run's slice of a tensor is a part with its own γ (tensor-major: tensor × runs + run).
+    stacks: true,
+    init(params, rowAxis = {}, runs) {
       const names = Object.keys(params);
       if (names.length === 0) return {};
-      const L = layoutOf(params, rowAxis);
-      const gamma = tf.fill([names.length], GAMMA.floor);
+      const L = layoutOf(params, rowAxis, runs);
+      const parts = L.partRows.length;
+      const gamma = tf.fill([parts], GAMMA.floor);
       const total = L.rowTensor.length;
       const state: OptimizerState = {
         'ftp.gamma': { [STACKED]: gamma },
@@ -65,7 +68,7 @@ export function ftpProjection(k: number): Projection {
         // Constants of the layout, kept with the state so that no step uploads them.
         'ftp.layout': {
           rowTensor: tf.tensor1d(Int32Array.from([...L.rowTensor, 0]), 'int32'),
-          tensorRows: tf.tensor2d(L.tensorRows.map((r, i) => (i % L.mostRows < L.rows[Math.floor(i / L.mostRows)] ? r : total)), [names.length, L.mostRows], 'int32'),
+          tensorRows: tf.tensor2d(L.tensorRows.map((r, i) => (i % L.mostRows < L.partRows[Math.floor(i / L.mostRows)] ? r : total)), [parts, L.mostRows], 'int32'),
           pad: tf.zeros([1]),
         },
       };
@@ -77,14 +80,14 @@ export function ftpProjection(k: number): Projection {
     project(tentative, state, ctx) {
       const names = Object.keys(tentative);
       if (names.length === 0) return { params: tentative, state };
-      const L = layoutOf(tentative, ctx.rowAxis);
+      const L = layoutOf(tentative, ctx.rowAxis, ctx.runs);
       const { rowTensor, tensorRows, pad } = state['ftp.layout'];
       const t = ctx.anchorStep;
       const offsets = names.map((name) => tf.sub(tentative[name], ctx.anchor[name]));
       // Every row's L1 norm (+1e-8, the reference's guard), and a padding row that joins no tensor: [rows + 1].
       const norms = tf.add(tf.concat([...offsets.map((c, i) => rowSums(tf.abs(c), L, i)), pad]), 1e-8);
       const scale = tf.reciprocal(norms);
-      const perTensor = tf.gather(norms, tensorRows); // [tensors, most rows], padded with the padding row
+      const perTensor = tf.gather(norms, tensorRows); // [parts, most rows], padded with the padding row
       const ceiling = tf.max(perTensor, 1);
       const next: OptimizerState = { 'ftp.prevC': {}, 'ftp.layout': state['ftp.layout'] };
       let gamma: tf.Tensor;
@@ -116,10 +119,10 @@ export function ftpProjection(k: number): Projection {
   };
 }
 
-/** γ per tensor (logging points only). */
-export function stackedConstraints(stacked: tf.Tensor | undefined, names: readonly string[]): NamedTensors {
+/** γ per tensor, or per tensor and run ([runs]) when runs are stacked (logging points only). */
+export function stackedConstraints(stacked: tf.Tensor | undefined, names: readonly string[], runs?: number): NamedTensors {
   if (!stacked) return {};
-  const values = tf.unstack(stacked);
+  const values = runs === undefined ? tf.unstack(stacked) : tf.split(stacked, names.length);
   return Object.fromEntries(names.map((n, i) => [n, values[i]]));
 }
 
@@ -135,7 +138,7 @@ export default definePlugin({
     return {
       ...component,
       projection: maskedProjection(ftpProjection(opts.k), inSet(constrained)),
-      constraints: (state) => stackedConstraints(state['ftp.gamma']?.[STACKED], order),
+      constraints: (state, _rule, _phase, runs) => stackedConstraints(state['ftp.gamma']?.[STACKED], order, runs),
     };
   },
 });

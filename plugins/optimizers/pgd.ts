@@ -39,10 +39,11 @@ export function parseRadiusFor(entries: readonly string[]): { pattern: string; r
 export function pgdProjection(radiusOf: (name: string) => number, mode: 'relative' | 'absolute'): Projection {
   return {
     name: 'pgd',
-    init(params, rowAxis = {}) {
+    stacks: true,
+    init(params, rowAxis = {}, runs) {
       const radius: NamedTensors = {};
       for (const name of Object.keys(params)) {
-        radius[name] = mode === 'relative' ? tf.mul(rowL1(params[name], rowAxis[name] ?? 0), radiusOf(name)) : tf.scalar(radiusOf(name));
+        radius[name] = mode === 'relative' ? tf.mul(rowL1(params[name], rowAxis[name] ?? 0, runs !== undefined), radiusOf(name)) : tf.scalar(radiusOf(name));
       }
       return { 'pgd.radius': radius };
     },
@@ -50,7 +51,7 @@ export function pgdProjection(radiusOf: (name: string) => number, mode: 'relativ
       const out: NamedTensors = {};
       for (const name of Object.keys(tentative)) {
         const c = tf.sub(tentative[name], ctx.anchor[name]);
-        out[name] = projectRows(ctx.anchor[name], c, rowL1(c, ctx.rowAxis[name] ?? 0), state['pgd.radius'][name]);
+        out[name] = projectRows(ctx.anchor[name], c, rowL1(c, ctx.rowAxis[name] ?? 0, ctx.runs !== undefined), state['pgd.radius'][name]);
       }
       return { params: out, state };
     },
@@ -81,7 +82,8 @@ export default definePlugin({
     return {
       ...component,
       projection: maskedProjection(pgdProjection(radiusOf, opts.mode), inSet(constrained)),
-      constraints: (state) => Object.fromEntries(Object.entries(state['pgd.radius'] ?? {}).map(([n, r]) => [n, tf.mean(r)])),
+      // The mean radius of each tensor's rows (of each run's, when runs are stacked).
+      constraints: (state, _rule, _phase, runs) => Object.fromEntries(Object.entries(state['pgd.radius'] ?? {}).map(([n, r]) => [n, runs === undefined || r.rank === 0 ? tf.mean(r) : r.rank === 1 ? r : tf.mean(r, Array.from({ length: r.rank - 1 }, (_, i) => i + 1))])),
     };
   },
 });

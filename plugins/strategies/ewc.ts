@@ -7,6 +7,7 @@ import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
+import { variableGrads } from '../../src/tensor/grads.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
 import { logitMask } from '../../src/run/scenario.js';
 import { ImportancePenalty } from '../../src/strategies/penalty.js';
@@ -51,7 +52,7 @@ export default definePlugin({
             if (mask) logits = tf.add(logits, mask);
             const label = opts.empirical ? tf.tensor1d([trained.labels[i]], 'int32') : tf.argMax(logits, 1);
             const target = tf.oneHot(label, scenario.outputs);
-            const { grads } = tf.variableGrads(() => {
+            const { grads } = variableGrads(() => {
               // In evaluation mode, as the reference implementations compute it: no dropout, batch norm's running statistics.
               let out = model.forward(x, false);
               if (mask) out = tf.add(out, mask);

@@ -6,6 +6,7 @@ import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
+import { variableGrads } from '../../src/tensor/grads.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
 import { ImportancePenalty } from '../../src/strategies/penalty.js';
 
@@ -46,7 +47,7 @@ export default definePlugin({
           const rows = picks.subarray(start, start + opts.batchSize);
           const next = tf.tidy(() => {
             const x = tf.tensor2d(Float32Array.from(Array.from(rows).flatMap((i) => Array.from(trained.features.subarray(i * size, (i + 1) * size)))), [rows.length, size]);
-            const { grads } = tf.variableGrads(() => {
+            const { grads } = variableGrads(() => {
               let out = model.forward(x, false);
               if (keep) out = tf.mul(out, keep);
               return tf.mean(tf.sum(tf.square(out), 1)) as tf.Scalar;

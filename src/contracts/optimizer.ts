@@ -40,6 +40,12 @@ export interface StepContext extends ScheduleCounters {
   readonly anchor: NamedTensors;
   /** Per parameter, the axis that indexes output units ("rows" of per-row norms). */
   readonly rowAxis: Readonly<Record<string, number>>;
+  /**
+   * Runs trained together (src/run/together.ts): every parameter carries a
+   * leading axis of this many runs, and per-tensor or per-row reductions
+   * must keep it (src/optim/rows.ts). Absent for a run trained alone.
+   */
+  readonly runs?: number;
 }
 
 /**
@@ -60,8 +66,10 @@ export interface UpdateRule<S extends OptimizerState = OptimizerState> {
  */
 export interface Projection<S extends OptimizerState = OptimizerState> {
   readonly name: string;
-  /** `rowAxis`: per parameter, the axis of its output units (for per-row state). */
-  init(params: NamedTensors, rowAxis?: Readonly<Record<string, number>>): S;
+  /** Whether it honours StepContext.runs (each run's slice projected as if alone), so runs can train together. */
+  readonly stacks?: boolean;
+  /** `rowAxis`: per parameter, the axis of its output units (for per-row state); `runs`: see StepContext.runs. */
+  init(params: NamedTensors, rowAxis?: Readonly<Record<string, number>>, runs?: number): S;
   project(tentative: NamedTensors, state: S, ctx: StepContext): { params: NamedTensors; state: S };
 }
 
@@ -89,10 +97,11 @@ export interface OptimizerComponent {
   readonly phase?: PeriodicPhase;
   /**
    * The learned or fixed constraint of each anchored tensor (FTP's gamma,
-   * PGD's radius), as scalars, for constraints.arrow. Called inside a tidy at
+   * PGD's radius), as scalars — with `runs` (StepContext.runs), as one value
+   * per run, shape [runs] — for constraints.arrow. Called inside a tidy at
    * logging points only.
    */
-  readonly constraints?: (projectionState: OptimizerState, ruleState: OptimizerState, phaseState: OptimizerState) => NamedTensors;
+  readonly constraints?: (projectionState: OptimizerState, ruleState: OptimizerState, phaseState: OptimizerState, runs?: number) => NamedTensors;
   /** The base learning rate (a number or a schedule); the value each logged step used is recorded in steps.arrow. */
   readonly learningRate: number | Schedule;
   /** Which anchor StepContext.anchor refers to; absent for methods that use none (AdamW, SGD). */
@@ -100,11 +109,11 @@ export interface OptimizerComponent {
   /** Human-readable, e.g. "adamw(lr=0.001, wd=0.01)". */
   readonly description: string;
   /**
-   * Every entry of every tensor is updated from that entry's own gradient,
-   * value, state and anchor only (no norms, no reductions over a tensor).
-   * Such an optimizer run over K runs' parameters stacked along a new axis
+   * The rule updates every entry of every tensor from that entry's own
+   * gradient, value, state and anchor only (no norms, no reductions over a
+   * tensor). Such a rule run over K runs' parameters stacked along a new axis
    * takes each run's own step: what training runs together (`--together`)
-   * needs. Leave unset when unsure.
+   * needs, with a projection only if it `stacks`. Leave unset when unsure.
    */
   readonly elementwise?: boolean;
 }

@@ -45,7 +45,8 @@ export function masked(rule: UpdateRule, selector: ParamSelector): UpdateRule {
 export function maskedProjection(projection: Projection, selector: ParamSelector): Projection {
   return {
     name: `masked(${projection.name})`,
-    init: (params, rowAxis) => projection.init(subset(params, selector), rowAxis),
+    stacks: projection.stacks,
+    init: (params, rowAxis, runs) => projection.init(subset(params, selector), rowAxis, runs),
     project(tentative, state, ctx) {
       const r = projection.project(subset(tentative, selector), state, ctx);
       return { params: { ...tentative, ...r.params }, state: r.state };

@@ -51,6 +51,8 @@ export class Optimizer {
     private readonly params: ReadonlyMap<string, tf.Variable>,
     private readonly anchors: AnchorStore,
     private readonly rowAxis: Readonly<Record<string, number>> = {},
+    /** Runs stacked along a leading axis of every parameter (StepContext.runs); undefined for one run. */
+    private readonly runs?: number,
   ) {
     this.names = [...params.keys()];
     this.lr = toSchedule(component.learningRate);
@@ -64,7 +66,7 @@ export class Optimizer {
     const current = this.current();
     if (projection) {
       disposeState(this.projectionState);
-      this.projectionState = keepAll(tf.tidy(() => keepAll(projection.init(current, this.rowAxis))));
+      this.projectionState = keepAll(tf.tidy(() => keepAll(projection.init(current, this.rowAxis, this.runs))));
     }
     if (phase) {
       disposeState(this.phaseState);
@@ -102,6 +104,7 @@ export class Optimizer {
       rawGrads: Array.isArray(rawGrads) ? {} : rawGrads,
       anchor: this.component.anchor ? this.anchors.get(this.component.anchor, this.params) : {},
       rowAxis: this.rowAxis,
+      ...(this.runs === undefined ? {} : { runs: this.runs }),
     };
   }
 
@@ -173,15 +176,21 @@ export class Optimizer {
     this.taskStep += 1;
   }
 
+  /** The component's constraint per tensor (per run, [runs], when stacked); call inside a tidy. */
+  constraints(): NamedTensors {
+    return this.component.constraints?.(this.projectionState, this.ruleState, this.phaseState, this.runs) ?? {};
+  }
+
   /**
    * Constraint and distance from the anchor per tensor; undefined for methods
-   * without an anchor. Call inside a tidy. `current`: the parameters' values
-   * when they live elsewhere (runs trained together).
+   * without an anchor. Call inside a tidy. For runs trained together the
+   * state lives in the group's optimizer: `current` is the run's parameters
+   * and `constraints` its constraints, from there.
    */
-  diagnostics(current?: NamedTensors): Diagnostics | undefined {
+  diagnostics(current?: NamedTensors, constraints?: NamedTensors): Diagnostics | undefined {
     if (!this.component.anchor) return undefined;
     const anchor = this.anchors.get(this.component.anchor, this.params);
-    const constraints = this.component.constraints?.(this.projectionState, this.ruleState, this.phaseState) ?? {};
+    constraints ??= this.constraints();
     const nan = tf.scalar(NaN);
     const rows = this.names.map((name) =>
       tf.stack([tf.reshape(constraints[name] ?? nan, []), l2Norm(tf.sub(current?.[name] ?? this.params.get(name)!, anchor[name]))]),

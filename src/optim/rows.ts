@@ -1,22 +1,38 @@
-// Per-row reductions used by the projection methods (FTP, PGD, TPGM). A row
-// is one output unit: the slice of a parameter at one index of its row axis.
-// A 1-D parameter (a bias) is a single row, as in the FTP reference.
+// Per-row reductions used by the projection methods (FTP, PGD, TPGM, SPD). A
+// row is one output unit: the slice of a parameter at one index of its row
+// axis. A 1-D parameter (a bias) is a single row, as in the FTP reference.
+//
+// `runs`: runs trained together (src/run/together.ts) stack their parameters
+// along a leading run axis; every reduction then keeps that axis, so each
+// run's rows and tensors are reduced on their own.
 import { tf } from '../tensor/tf.js';
 
-function reduceAxes(x: tf.Tensor, rowAxis: number): number[] {
-  if (x.rank <= 1) return x.rank === 1 ? [0] : [];
-  return Array.from({ length: x.rank }, (_, i) => i).filter((i) => i !== rowAxis);
+/** The axes a row sum keeps: the row axis (for tensors of rank 2 and up, not counting the run axis) and the run axis. */
+function keptAxes(rank: number, rowAxis: number, runs: boolean): number[] {
+  const lead = runs ? [0] : [];
+  return rank - lead.length <= 1 ? lead : [...lead, rowAxis];
+}
+
+function reduceAxes(x: tf.Tensor, rowAxis: number, runs: boolean): number[] {
+  const kept = keptAxes(x.rank, rowAxis, runs);
+  return Array.from({ length: x.rank }, (_, i) => i).filter((i) => !kept.includes(i));
 }
 
 /** Sum over each row, kept broadcastable against `x`. */
-export function rowSum(x: tf.Tensor, rowAxis: number): tf.Tensor {
-  const axes = reduceAxes(x, rowAxis);
+export function rowSum(x: tf.Tensor, rowAxis: number, runs = false): tf.Tensor {
+  const axes = reduceAxes(x, rowAxis, runs);
   return axes.length ? tf.sum(x, axes, true) : x;
 }
 
 /** L1 norm of each row plus 1e-8 (the reference's guard against zero rows). */
-export function rowL1(x: tf.Tensor, rowAxis: number): tf.Tensor {
-  return tf.add(rowSum(tf.abs(x), rowAxis), 1e-8);
+export function rowL1(x: tf.Tensor, rowAxis: number, runs = false): tf.Tensor {
+  return tf.add(rowSum(tf.abs(x), rowAxis, runs), 1e-8);
+}
+
+/** Σ over each tensor (each run's slice with `runs`), kept broadcastable against `x`. */
+export function tensorSum(x: tf.Tensor, runs = false): tf.Tensor {
+  if (!runs) return tf.sum(x);
+  return x.rank > 1 ? tf.sum(x, Array.from({ length: x.rank - 1 }, (_, i) => i + 1), true) : x;
 }
 
 /** Row-wise projection onto L1 balls of radius `radius` around `anchor`: w = a + clamp(r/‖c‖₁, 0, 1)·c. */
@@ -24,65 +40,74 @@ export function projectRows(anchor: tf.Tensor, offset: tf.Tensor, norms: tf.Tens
   return tf.add(anchor, tf.mul(tf.clipByValue(tf.div(radius, norms), 0, 1), offset));
 }
 
-/** ‖x‖₂ as sqrt(Σx²): tf.norm's pow(|x|, 2) path is several times slower on wasm. */
-export function l2Norm(x: tf.Tensor): tf.Tensor {
-  return tf.sqrt(tf.sum(tf.square(x)));
+/** ‖x‖₂ as sqrt(Σx²) (per run with `runs`): tf.norm's pow(|x|, 2) path is several times slower on wasm. */
+export function l2Norm(x: tf.Tensor, runs = false): tf.Tensor {
+  return tf.sqrt(tensorSum(tf.square(x), runs));
 }
 
 /**
  * The rows of several tensors laid end to end in one vector, so that the
  * small per-row arithmetic of a projection method runs once for all tensors
  * instead of once per tensor (each op has a fixed cost on native TensorFlow).
+ * A "part" is what gets one constraint: a tensor, or with runs stacked one
+ * run's slice of a tensor (part index = tensor × runs + run).
  */
 export interface RowLayout {
   readonly names: readonly string[];
-  /** Rows of each tensor (1 for a 0-/1-D tensor, as in the FTP reference). */
+  /** Rows of each tensor in the joint vector (all runs' rows with a run axis). */
   readonly rows: readonly number[];
+  /** Runs stacked along a leading axis (1 without). */
+  readonly runs: number;
   /** Axes each tensor's row sums reduce. */
   readonly reduce: readonly number[][];
   /** The shape a tensor's row vector takes to broadcast against it (undefined: [rows] broadcasts as it is). */
   readonly broadcast: readonly (number[] | undefined)[];
-  /** For each row of the joint vector, the index of its tensor. */
+  /** For each row of the joint vector, the index of its part. */
   readonly rowTensor: Int32Array;
-  /** [tensors, most rows]: each tensor's row indices, padded with its own first row (so a max over them is the tensor's max). */
+  /** [parts, most rows]: each part's row indices, padded with its own first row (so a max over them is the part's max). */
   readonly tensorRows: Int32Array;
+  /** Rows of each part. */
+  readonly partRows: readonly number[];
   readonly mostRows: number;
 }
 
-export function rowLayout(shapes: Readonly<Record<string, readonly number[]>>, rowAxis: Readonly<Record<string, number>>): RowLayout {
+/** `runs`: the size of the leading run axis the shapes carry (0: none; rowAxis then counts that axis too). */
+export function rowLayout(shapes: Readonly<Record<string, readonly number[]>>, rowAxis: Readonly<Record<string, number>>, runs = 0): RowLayout {
   const names = Object.keys(shapes);
-  const rows: number[] = [];
+  const stacked = runs > 0;
+  const perPart: number[] = [];
   const reduce: number[][] = [];
   const broadcast: (number[] | undefined)[] = [];
   for (const name of names) {
     const shape = shapes[name];
-    const axis = rowAxis[name] ?? 0;
-    if (shape.length <= 1) {
-      rows.push(1);
-      reduce.push(shape.length === 1 ? [0] : []);
-      broadcast.push(undefined);
-      continue;
-    }
-    rows.push(shape[axis]);
-    reduce.push(shape.map((_, i) => i).filter((i) => i !== axis));
-    broadcast.push(axis === shape.length - 1 ? undefined : shape.map((d, i) => (i === axis ? d : 1)));
+    const kept = keptAxes(shape.length, rowAxis[name] ?? (stacked ? 1 : 0), stacked);
+    const rowDim = kept.find((a) => !stacked || a !== 0);
+    perPart.push(rowDim === undefined ? 1 : shape[rowDim]);
+    reduce.push(shape.map((_, i) => i).filter((i) => !kept.includes(i)));
+    // Row sums come out with the kept axes only; they broadcast as they are when those are the trailing axes.
+    const trailing = kept.length === 0 || kept.every((a, j) => a === shape.length - kept.length + j);
+    broadcast.push(trailing && kept.length <= 1 ? undefined : shape.map((d, i) => (kept.includes(i) ? d : 1)));
   }
+  const per = Math.max(1, runs);
+  const rows = perPart.map((r) => r * per);
+  const partRows = perPart.flatMap((r) => Array.from({ length: per }, () => r));
   const total = rows.reduce((a, b) => a + b, 0);
-  const mostRows = Math.max(1, ...rows);
+  const mostRows = Math.max(1, ...perPart);
   const rowTensor = new Int32Array(total);
-  const tensorRows = new Int32Array(names.length * mostRows);
+  const tensorRows = new Int32Array(partRows.length * mostRows);
   let start = 0;
-  rows.forEach((r, i) => {
-    rowTensor.fill(i, start, start + r);
-    for (let j = 0; j < mostRows; j++) tensorRows[i * mostRows + j] = start + (j < r ? j : 0);
+  partRows.forEach((r, p) => {
+    rowTensor.fill(p, start, start + r);
+    for (let j = 0; j < mostRows; j++) tensorRows[p * mostRows + j] = start + (j < r ? j : 0);
     start += r;
   });
-  return { names, rows, reduce, broadcast, rowTensor, tensorRows, mostRows };
+  return { names, rows, runs: per, reduce, broadcast, rowTensor, tensorRows, partRows, mostRows };
 }
 
-/** Each tensor's row sums as one [rows] vector (a 1-D tensor is one row: its sum, as [1]). */
+/** Each tensor's row sums as one vector of its rows (a 1-D tensor is one row: its sum, as [1]; run-major with runs). */
 export function rowSums(x: tf.Tensor, layout: RowLayout, i: number): tf.Tensor {
   const axes = layout.reduce[i];
   if (x.rank === 0) return tf.reshape(x, [1]);
-  return tf.sum(x, axes, x.rank === 1);
+  const sums = axes.length ? tf.sum(x, axes, x.rank === 1) : x;
+  return sums.rank > 1 ? tf.reshape(sums, [-1]) : sums;
 }

@@ -9,6 +9,7 @@
 // ends (what its evaluation and its strategies' task hooks read), and the
 // stack is rebuilt from them when the next task's training begins.
 import { tf } from '../tensor/tf.js';
+import { variableGrads } from '../tensor/grads.js';
 import type { NamedTensors, OptimizerComponent } from '../contracts/optimizer.js';
 import type { LayerSpec } from '../models/layer-graph.js';
 import { applyStackedLayers, unstackableLayers } from '../models/stacked-layers.js';
@@ -28,8 +29,12 @@ export interface LaneStep<R> {
   readonly needsGrads: boolean;
   /** The run's loss from its models' raw outputs [rows, outputs] (inside the gradient tape). */
   loss(rawLogits: tf.Tensor, params: NamedTensors): tf.Scalar;
-  /** After the optimizer step: the run's parameters and gradients as the step left them. */
-  after(ctx: { loss: tf.Scalar; rawLogits: tf.Tensor; params: NamedTensors; grads: NamedTensors }): R;
+  /**
+   * After the optimizer step: the run's parameters and gradients as the step
+   * left them, and `constraints()`, the run's constraint per tensor from the
+   * group's optimizer (FTP's γ, PGD's radii; read at logging points).
+   */
+  after(ctx: { loss: tf.Scalar; rawLogits: tf.Tensor; params: NamedTensors; grads: NamedTensors; constraints(): NamedTensors }): R;
 }
 
 /** A run's place in a group. */
@@ -137,13 +142,14 @@ export class StepGroup {
     const entries = [...this.pending].sort((a, b) => a[0] - b[0]);
     this.pending.clear();
     let results: tf.TensorContainer[];
+    const failures = new Map<number, unknown>();
     try {
-      results = this.jointStep(entries);
+      results = this.jointStep(entries, failures);
     } catch (e) {
       for (const [, p] of entries) p.reject(e);
       return;
     }
-    entries.forEach(([, p], j) => p.resolve(results[j]));
+    entries.forEach(([, p], j) => (failures.has(j) ? p.reject(failures.get(j)) : p.resolve(results[j])));
   }
 
   /** The stack from each live run's own parameters; a run that left keeps its slice (zeros before the first step). */
@@ -158,9 +164,10 @@ export class StepGroup {
       this.stackedNames = names;
       this.nameOf = new Map(names.map((n) => [stacked.get(n)!.name, n]));
       this.record = Object.fromEntries(stacked);
-      const rowAxis = Object.fromEntries(Object.entries(ref.rowAxis).map(([n, a]) => [n, a + 1]));
+      // Every parameter's row axis moves one along for the run axis (a row axis left out is 0).
+      const rowAxis = Object.fromEntries(names.map((n) => [n, (ref.rowAxis[n] ?? 0) + 1]));
       this.anchors.snapshot('initial', this.stacked);
-      this.optimizer = new Optimizer(ref.component, this.stacked, this.anchors, rowAxis);
+      this.optimizer = new Optimizer(ref.component, this.stacked, this.anchors, rowAxis, this.size);
     } else {
       for (const name of names) {
         const v = this.stacked.get(name)!;
@@ -179,7 +186,13 @@ export class StepGroup {
     return Array.from({ length: this.size }, (_, i) => (this.live.has(i) && this.members.has(i) ? this.members.get(i)!.params.get(name)! : absent(i)));
   }
 
-  private jointStep(entries: [number, Pending][]): tf.TensorContainer[] {
+  /**
+   * One step for the runs that asked. A run whose own part of the step
+   * throws (its rows, loss or after-step work) is recorded in `failures`
+   * and fails alone: its rows and loss are left out, and the others' step
+   * is taken as if it had left.
+   */
+  private jointStep(entries: [number, Pending][], failures: Map<number, unknown>): tf.TensorContainer[] {
     const ref = this.reference;
     if (!ref) throw new Error('no run joined the group before its first step');
     if (this.entered.size || !this.stacked) {
@@ -197,11 +210,23 @@ export class StepGroup {
       for (const n of names) tf.unstack(values[n]).forEach((t, i) => (out[i][n] = t));
       return out;
     };
+    const own = <T>(j: number, f: () => T): T | undefined => {
+      try {
+        return f();
+      } catch (e) {
+        failures.set(j, e);
+        return undefined;
+      }
+    };
+    const allFailed = () => {
+      if (failures.size === entries.length) throw failures.get(0);
+    };
     return tf.tidy(() => {
-      const rows = entries.map(([, p]) => p.request.rows());
-      const width = rows[0].shape[1]!;
-      const batch = Math.max(...rows.map((r) => r.shape[0]));
-      const byLane = new Map(entries.map(([i], j) => [i, j]));
+      const rows = entries.map(([, p], j) => own(j, () => p.request.rows())!);
+      allFailed();
+      const width = rows.find((r) => r)!.shape[1]!;
+      const batch = Math.max(...rows.filter((r) => r).map((r) => r.shape[0]));
+      const byLane = new Map(entries.flatMap(([i], j): [number, number][] => (failures.has(j) ? [] : [[i, j]])));
       // A run that has left (or asks for fewer rows this step) is padded with zero rows no loss reads.
       const x = tf.concat(
         Array.from({ length: k }, (_, i) => {
@@ -213,26 +238,39 @@ export class StepGroup {
       );
       const losses: tf.Scalar[] = [];
       const logits: tf.Tensor[] = [];
-      const wantParams = entries.some(([, p]) => p.request.needsParams);
-      const { grads } = tf.variableGrads(() => {
-        const out = applyStackedLayers(ref.layers, ref.inputShape, record, x, k);
-        const params = wantParams ? slices(record) : [];
-        // variableGrads frees what its function made but returns: what the runs' `after` reads is kept, and freed below.
-        entries.forEach(([i, p], j) => {
-          logits[j] = tf.keep(tf.slice(out, [i * batch, 0], [rows[j].shape[0], -1]));
-          losses[j] = tf.keep(p.request.loss(logits[j], params[i] ?? {}));
-        });
-        return losses.length === 1 ? losses[0] : (tf.addN(losses) as tf.Scalar);
-      }, [...stacked.values()]);
-      const named: NamedTensors = {};
-      for (const [varName, g] of Object.entries(grads)) named[nameOf.get(varName)!] = g;
-      this.optimizer!.step(named);
-      const after = wantParams ? slices(record) : [];
-      const gradSlices = entries.some(([, p]) => p.request.needsGrads) ? slices(named) : [];
+      // The kept losses and logits are freed however the step ends (a failed step must not leak them).
       try {
-        return entries.map(([i, p], j) => p.request.after({ loss: losses[j], rawLogits: logits[j], params: after[i] ?? {}, grads: gradSlices[i] ?? {} }));
+        const wantParams = entries.some(([, p]) => p.request.needsParams);
+        const { grads } = variableGrads(() => {
+          const out = applyStackedLayers(ref.layers, ref.inputShape, record, x, k);
+          const params = wantParams ? slices(record) : [];
+          // variableGrads frees what its function made but returns: what the runs' `after` reads is kept, and freed below.
+          entries.forEach(([i, p], j) => {
+            if (failures.has(j)) return;
+            logits[j] = tf.keep(tf.slice(out, [i * batch, 0], [rows[j].shape[0], -1]));
+            const loss = own(j, () => p.request.loss(logits[j], params[i] ?? {}));
+            if (loss) losses[j] = tf.keep(loss);
+          });
+          allFailed();
+          const terms = losses.filter((l, j) => l && !failures.has(j));
+          return terms.length === 1 ? terms[0] : (tf.addN(terms) as tf.Scalar);
+        }, [...stacked.values()]);
+        const named: NamedTensors = {};
+        for (const [varName, g] of Object.entries(grads)) named[nameOf.get(varName)!] = g;
+        this.optimizer!.step(named);
+        const after = wantParams ? slices(record) : [];
+        const gradSlices = entries.some(([, p]) => p.request.needsGrads) ? slices(named) : [];
+        // Each run's constraints, cut from the stacked ones once per step at most (a constraint of rank 0 is every run's).
+        let stackedConstraints: NamedTensors | undefined;
+        const constraintsOf = (i: number): NamedTensors => {
+          stackedConstraints ??= this.optimizer!.constraints();
+          return Object.fromEntries(Object.entries(stackedConstraints).map(([n, c]) => [n, c.rank === 0 ? c : tf.reshape(tf.slice(c, [i], [1]), [])]));
+        };
+        return entries.map(([i, p], j) =>
+          failures.has(j) ? [] : own(j, () => p.request.after({ loss: losses[j], rawLogits: logits[j], params: after[i] ?? {}, grads: gradSlices[i] ?? {}, constraints: () => constraintsOf(i) })) ?? [],
+        );
       } finally {
-        tf.dispose([...losses, ...logits]);
+        tf.dispose([...losses, ...logits].filter((t) => t));
       }
     });
   }
@@ -256,8 +294,9 @@ export class StepGroup {
 
 /**
  * Why a run cannot train together with others, or undefined when it can:
- * its model must be a stackable layer graph, its optimizer elementwise and
- * alone (no phases), every parameter trained, and its strategies must
+ * its model must be a stackable layer graph, its optimizer alone (no
+ * phases) with an elementwise rule, a projection (if any) that stacks and no
+ * periodic phase, every parameter trained, and its strategies must
  * neither add rows to a step, replace its gradients, change what a task
  * trains on nor replace prediction (those run alone, as ever).
  */
@@ -269,7 +308,9 @@ export function whyNotTogether(config: RunConfig, model: Model, optimizers: read
   if (layers) return `its model cannot be stacked: ${layers}`;
   const [optimizer] = optimizers;
   if (optimizers.length !== 1 || !optimizer) return 'it has more than one optimizer';
-  if (!optimizer.elementwise || optimizer.projection || optimizer.phase) return `its optimizer (${config.components.optimizer.name}) does not update entry by entry (a projection or per-tensor norms)`;
+  if (!optimizer.elementwise) return `its optimizer (${config.components.optimizer.name}) does not update entry by entry`;
+  if (optimizer.phase) return `its optimizer (${config.components.optimizer.name}) has a periodic phase on validation data`;
+  if (optimizer.projection && !optimizer.projection.stacks) return `its optimizer's projection (${optimizer.projection.name}) cannot keep runs apart`;
   for (const s of strategies) {
     const hooks = (['composeBatch', 'gradients', 'trainingSet', 'predict'] as const).filter((h) => s[h]);
     if (hooks.length) return `strategy ${s.name} ${hooks.map((h) => HOOK_REASON[h]).join(' and ')}`;

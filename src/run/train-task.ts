@@ -1,5 +1,6 @@
 import { inject, injectable } from 'inversify';
 import { tf } from '../tensor/tf.js';
+import { variableGrads } from '../tensor/grads.js';
 import type { Rng } from '../tensor/rng.js';
 import { featureSize, takeExamples } from '../contracts/data.js';
 import type { Model } from '../contracts/model.js';
@@ -237,7 +238,7 @@ export class TaskTrainer {
     const phaseKey = segment.phase > 0 ? `:phase${segment.phase}` : '';
     const phaseField = this.config.phases ? { phase: segment.phase } : {};
     const gradientsOf = (x: tf.Tensor, labels: tf.Tensor, taskIds: tf.Tensor): NamedTensors =>
-      this.named(tf.variableGrads(() => this.baseLoss(labels, this.masked(this.model.forward(x, true), taskIds)), variables).grads);
+      this.named(variableGrads(() => this.baseLoss(labels, this.masked(this.model.forward(x, true), taskIds)), variables).grads);
     const size = featureSize(this.stream.featureShape);
     const outputs = this.scenario.outputs;
     for (const l of data.labels) {
@@ -324,10 +325,10 @@ export class TaskTrainer {
                   return this.transformInput(composed.x);
                 },
                 loss: (rawLogits, params) => this.stepLoss(composed!, rawLogits, params, step, b, pipeline),
-                after: ({ loss, rawLogits, params, grads }) => {
+                after: ({ loss, rawLogits, params, grads, constraints }) => {
                   const states = pipeline.hasAfterStep ? pipeline.afterStep({ step, params, grads, batch: { ...batch!, logits: rawLogits } }) : [];
                   if (!log) return { states } as StepResult;
-                  const diagnostics = optimizer.diagnostics(params);
+                  const diagnostics = optimizer.component.anchor ? optimizer.diagnostics(params, constraints()) : undefined;
                   diagnosed = diagnostics?.names;
                   return { states, logged: diagnostics ? tf.concat([tf.reshape(loss, [1]), tf.reshape(diagnostics.values, [-1])]) : tf.reshape(loss, [1]) } as StepResult;
                 },
@@ -338,7 +339,7 @@ export class TaskTrainer {
                 result = tf.tidy(() => {
                   const batch = sampledBatch();
                   const composed = pipeline.compose(batch, outputs);
-                  const { value, grads } = tf.variableGrads(() => {
+                  const { value, grads } = variableGrads(() => {
                     const rawLogits = this.model.forward(composed.x, true);
                     if (pipeline.needsStepLogits) stepLogits = tf.keep(composed.rows === b ? rawLogits : tf.slice(rawLogits, [0, 0], [b, -1]));
                     return this.stepLoss(composed, rawLogits, this.paramRecord, step, b, pipeline);

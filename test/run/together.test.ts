@@ -10,7 +10,12 @@ import { readRows } from '../../src/results/tables.js';
 import { selectBackend, type BackendInfo } from '../../src/tensor/backend.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { RunConfig } from '../../src/spec/spec.js';
-import { scratchDir, tinyConfigs } from '../helpers.js';
+import { definePlugin } from '../../src/plugin/define-plugin.js';
+import { o } from '../../src/plugin/options.js';
+import { PluginRegistry } from '../../src/plugin/registry.js';
+import { validateExperiment } from '../../src/spec/validate.js';
+import { builtinPlugins } from '../../plugins/index.js';
+import { ROOT, scratchDir, tinyConfigs } from '../helpers.js';
 
 let backend: BackendInfo;
 beforeAll(async () => {
@@ -118,6 +123,36 @@ describe('runs trained together', () => {
     }
   });
 
+  it('FTP, PGD and SPD runs (projections kept per run) match their runs alone, each run with its own constraints', async () => {
+    const runs = [
+      // FTP re-anchored at each task (its γ starts afresh per task), on SGD with momentum; PGD with radii relative to each run's anchor rows; SPD.
+      { optimizer: { name: 'ftp', base: 'sgd', lr: 0.05, momentum: 0.9, anchor: 'task-start' }, seeds: [0, 1, 2] },
+      { optimizer: { name: 'ftp', lr: 0.02, k: 0.5 }, seeds: [3, 4] },
+      { optimizer: { name: 'pgd', lr: 0.02, radius: 0.05 }, seeds: [0, 1] },
+      { optimizer: { name: 'spd', lr: 0.02, lambda: 0.5 }, seeds: [0, 1] },
+    ];
+    for (const { optimizer, seeds } of runs) {
+      const r = await aloneAndTogether({ ...BASE, optimizer, axes: { strategy: [{ name: 'naive' }] } }, seeds);
+      expectSameTables(r.alone, r.together, r.configs);
+      const constraints = r.configs.map((c) => [table(r.alone, c, 'constraints.arrow'), table(r.together, c, 'constraints.arrow')]);
+      for (const [a, t] of constraints) {
+        expect(t.map((row) => [row.task, row.step, row.tensor])).toEqual(a.map((row) => [row.task, row.step, row.tensor]));
+        a.forEach((row, i) => {
+          for (const col of ['constraint', 'distance'] as const) {
+            const want = row[col] as number;
+            if (Number.isNaN(want)) expect(t[i][col]).toBeNaN();
+            else expect(Math.abs((t[i][col] as number) - want), `${optimizer.name} ${col} ${row.tensor} step ${row.step}`).toBeLessThanOrEqual(LOSS_TOLERANCE * Math.max(1, Math.abs(want)));
+          }
+        });
+      }
+      // Each run's constraints are its own: learned γ (FTP) and relative radii (PGD) differ between runs of other seeds.
+      if (optimizer.name !== 'spd') {
+        const last = (rows: Record<string, number | string>[]) => rows.filter((row) => row.step === rows.at(-1)!.step).map((row) => row.constraint);
+        expect(last(constraints[0][1])).not.toEqual(last(constraints[1][1]));
+      }
+    }
+  });
+
   it('runs whose tasks differ in size (their own class orders) stay in step: ragged last batches are padded, not shared', async () => {
     // The first 600 MNIST images (digits 42 to 79 times each) in a seeded class order: tasks of different sizes per seed, so different last batches.
     const spec = { ...BASE, dataset: UNEVEN, stream: { name: 'split', tasksOf: 2, classOrder: 'seeded' }, model: { name: 'mlp', hidden: [16] } };
@@ -135,6 +170,40 @@ describe('runs trained together', () => {
     const outcomes = await executeRuns(configs, registry, backend, { out: together, together: [configs] });
     expect(outcomes.map((o) => [o.config.runId, o.status]).sort()).toEqual(configs.map((c, i) => [c.runId, i === 1 ? 'diverged' : 'completed']).sort());
     expect(JSON.parse(readFileSync(join(together, configs[1].experiment, configs[1].runId, 'run.json'), 'utf8')).error).toMatch(/loss became (NaN|Infinity)/);
+    expectSameTables(alone, together, [configs[0], configs[2]]);
+  });
+
+  it('a run whose own loss throws fails with its error and leaks nothing, alone or in a group, whose other runs complete as they would alone', async () => {
+    // A strategy with a bug that shows at one step: its loss term throws there.
+    const faulty = definePlugin({
+      kind: 'strategy',
+      name: 'faulty',
+      description: 'a loss term that throws at step `failAt` (0: never)',
+      options: { failAt: o.integer({ description: 'the step that throws', default: 0, min: 0 }) },
+      create: (opts) => ({
+        name: 'faulty',
+        loss: ({ step }) => {
+          if (step === opts.failAt) throw new Error(`faulty strategy: step ${step}`);
+          return undefined;
+        },
+      }),
+    });
+    const registry = new PluginRegistry([...builtinPlugins, faulty]);
+    const spec = { ...BASE, axes: { strategy: [{ name: 'faulty' }, { name: 'faulty', failAt: 6 }, { name: 'naive' }] } };
+    const configs = validateExperiment(spec, registry, join(ROOT, 'test', 'virtual-experiment.ts'), { seeds: [0] });
+    const alone = scratchDir('alone');
+    const together = scratchDir('together');
+    // Alone: the tape tfjs abandons when the forward pass throws is freed too (src/tensor/grads.ts).
+    const beforeAlone = tf.memory().numTensors;
+    const aloneOutcomes = await executeRuns(configs, registry, backend, { out: alone });
+    expect(tf.memory().numTensors).toBe(beforeAlone);
+    expect(aloneOutcomes.map((r) => r.status)).toEqual(['completed', 'failed', 'completed']);
+    expect(JSON.parse(readFileSync(join(alone, configs[1].experiment, configs[1].runId, 'run.json'), 'utf8')).error).toMatch(/faulty strategy: step 6/);
+    const before = tf.memory().numTensors;
+    const outcomes = await executeRuns(configs, registry, backend, { out: together, together: [configs] });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(configs.map((c) => outcomes.find((r) => r.config.runId === c.runId)?.status)).toEqual(['completed', 'failed', 'completed']);
+    expect(JSON.parse(readFileSync(join(together, configs[1].experiment, configs[1].runId, 'run.json'), 'utf8')).error).toMatch(/faulty strategy: step 6/);
     expectSameTables(alone, together, [configs[0], configs[2]]);
   });
 
