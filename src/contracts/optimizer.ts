@@ -46,6 +46,12 @@ export interface StepContext extends ScheduleCounters {
    * must keep it (src/optim/rows.ts). Absent for a run trained alone.
    */
   readonly runs?: number;
+  /**
+   * Runs trained together whose settings differ: each such setting (a key
+   * of OptimizerComponent.perRun) as one value per run, shape [runs], which
+   * the rule that takes it reads in place of its own value.
+   */
+  readonly runSettings?: Readonly<Record<string, Tensor>>;
 }
 
 /**
@@ -116,4 +122,10 @@ export interface OptimizerComponent {
    * needs, with a projection only if it `stacks`. Leave unset when unsure.
    */
   readonly elementwise?: boolean;
+  /**
+   * Settings the rule can take per run when runs train together, keyed by
+   * option name (`lr`, `weightDecay`), with this run's values: runs whose
+   * optimizers differ only in these share a step (StepContext.runSettings).
+   */
+  readonly perRun?: Readonly<Record<string, number | Schedule>>;
 }

@@ -1,5 +1,5 @@
 import { tf } from '../tensor/tf.js';
-import type { NamedTensors, OptimizerComponent, OptimizerState, ScheduleCounters, StepContext } from '../contracts/optimizer.js';
+import type { NamedTensors, OptimizerComponent, OptimizerState, Schedule, ScheduleCounters, StepContext } from '../contracts/optimizer.js';
 import { toSchedule } from './schedules.js';
 import type { AnchorStore } from './anchors.js';
 import { l2Norm } from './rows.js';
@@ -45,17 +45,30 @@ export class Optimizer {
   private taskSteps = 0;
   private readonly names: string[];
   private readonly lr: (c: ScheduleCounters) => number;
+  private readonly runs?: number;
+  private readonly runSettings: [string, readonly (number | Schedule)[]][];
+  private readonly constantSettings: Record<string, tf.Tensor> = {};
 
   constructor(
     readonly component: OptimizerComponent,
     private readonly params: ReadonlyMap<string, tf.Variable>,
     private readonly anchors: AnchorStore,
     private readonly rowAxis: Readonly<Record<string, number>> = {},
-    /** Runs stacked along a leading axis of every parameter (StepContext.runs); undefined for one run. */
-    private readonly runs?: number,
+    /**
+     * Runs trained together: the size of the leading run axis every
+     * parameter has (StepContext.runs), and each run's own value of the
+     * settings they do not share (StepContext.runSettings), in run order.
+     */
+    stack?: { runs: number; settings?: Readonly<Record<string, readonly (number | Schedule)[]>> },
   ) {
     this.names = [...params.keys()];
     this.lr = toSchedule(component.learningRate);
+    this.runs = stack?.runs;
+    this.runSettings = Object.entries(stack?.settings ?? {});
+    // Settings no run schedules are uploaded once, not at every step.
+    for (const [key, values] of this.runSettings) {
+      if (values.every((v) => typeof v === 'number')) this.constantSettings[key] = tf.keep(tf.tensor1d(values as number[]));
+    }
     const current = this.current();
     this.ruleState = keepAll(tf.tidy(() => keepAll(component.rule.init(current))));
     this.initProjection();
@@ -105,7 +118,14 @@ export class Optimizer {
       anchor: this.component.anchor ? this.anchors.get(this.component.anchor, this.params) : {},
       rowAxis: this.rowAxis,
       ...(this.runs === undefined ? {} : { runs: this.runs }),
+      ...(this.runSettings.length ? { runSettings: this.settingsAt() } : {}),
     };
+  }
+
+  /** Each differing setting's values at this step (inside the step's tidy: scheduled ones are made per step). */
+  private settingsAt(): Record<string, tf.Tensor> {
+    const counters = { step: this.steps, taskStep: this.taskStep, taskSteps: this.taskSteps };
+    return Object.fromEntries(this.runSettings.map(([key, values]) => [key, this.constantSettings[key] ?? tf.tensor1d(values.map((v) => (typeof v === 'number' ? v : v(counters))))]));
   }
 
   get stepCount(): number {
@@ -256,6 +276,7 @@ export class Optimizer {
 
   dispose(): void {
     for (const [, st] of this.stateParts()) disposeState(st);
+    tf.dispose(Object.values(this.constantSettings));
     this.ruleState = {};
     this.projectionState = {};
     this.phaseState = {};

@@ -24,7 +24,7 @@ import type { Snapshot } from '../contracts/snapshot.js';
 import type { SavedOptimizerState } from '../optim/optimizer.js';
 import { RunCheckpointer, release, type ResumePoint } from './checkpointing.js';
 import type { TrainHooks } from './train-task.js';
-import { whyNotTogether, type Lane } from './together.js';
+import { optimizerKey, whyNotTogether, type Lane } from './together.js';
 
 export interface RunOptions {
   /** Aborting stops the run after the current step; it ends as `interrupted`. */
@@ -141,7 +141,7 @@ async function execute(
     if (lane) {
       const why = whyNotTogether(config, model, plans.map((p) => p.component), strategies.strategies);
       if (why) throw new Error(`this run cannot train together with others: ${why}`);
-      lane.join({ params: model.params, layers: model.architecture!.layers, inputShape: model.architecture!.inputShape, rowAxis: model.rowAxis, component: plans[0].component });
+      lane.join({ params: model.params, layers: model.architecture!.layers, inputShape: model.architecture!.inputShape, rowAxis: model.rowAxis, component: plans[0].component, optimizerKey: optimizerKey(config.components.optimizer, plans[0].component) });
     }
     const runSteps = () => priorSteps + optimizers.reduce((sum, o) => sum + o.stepCount, 0);
     // The first phase's state keeps the key runs without phases always had; later phases' follow.

@@ -1,6 +1,7 @@
 // Which runs of a sweep train together (`anchorage run --together K`): runs
-// whose models have the same layer graph, with the same optimizer and batch
-// size and the same number of steps in every task, in groups of up to K in
+// whose models have the same layer graph, with the same optimizer (each may
+// have its own learning rate and weight decay) and batch size and the same
+// number of steps in every task, in groups of up to K in
 // the sweep's order. Everything else about a run — its seed, data set, class
 // order, scenario, strategy and that strategy's settings — is its own. Runs
 // that cannot share a step train alone, and the plan says why in one line
@@ -15,7 +16,7 @@ import type { Model } from '../contracts/model.js';
 import { DatasetCache, createRunContainer } from './container.js';
 import { AUGMENTATIONS, COMPONENT, PHASE_OPTIMIZERS, STRATEGIES } from './tokens.js';
 import { TaskTrainer, plannedSteps } from './train-task.js';
-import { whyNotTogether } from './together.js';
+import { optimizerKey, whyNotTogether } from './together.js';
 
 export interface TogetherPlan {
   /** Groups of two or more runs, in the sweep's order of their first runs. */
@@ -28,7 +29,7 @@ export interface TogetherPlan {
 
 interface Candidate {
   config: RunConfig;
-  /** Model graph, optimizer, batch size and steps per task: what runs in one group share. */
+  /** Model graph, optimizer (but for its per-run settings), batch size and steps per task: what runs in one group share. */
   key?: string;
   steps?: number[];
   why?: string;
@@ -49,7 +50,7 @@ async function examine(config: RunConfig, registry: PluginRegistry, backend: Bac
     trainer = await container.getAsync(TaskTrainer);
     const steps = stream.tasks.map((t) => plannedSteps(trainer!.select(t).train.length, config.train));
     const graph = { layers: model.architecture!.layers, input: model.architecture!.inputShape, params: [...model.params].map(([n, v]) => [n, v.shape]) };
-    return { config, steps, key: canonicalJson({ graph, optimizer: config.components.optimizer, batch: config.train.batchSize, steps }) };
+    return { config, steps, key: canonicalJson({ graph, optimizer: optimizerKey(config.components.optimizer, optimizers[0]), batch: config.train.batchSize, steps }) };
   } catch (e) {
     // The run itself will meet (and report) the same problem.
     return { config, why: (e as Error).message };

@@ -10,7 +10,9 @@
 // stack is rebuilt from them when the next task's training begins.
 import { tf } from '../tensor/tf.js';
 import { variableGrads } from '../tensor/grads.js';
-import type { NamedTensors, OptimizerComponent } from '../contracts/optimizer.js';
+import type { NamedTensors, OptimizerComponent, Schedule } from '../contracts/optimizer.js';
+import type { ResolvedComponent } from '../spec/spec.js';
+import { canonicalJson } from '../spec/validate.js';
 import type { LayerSpec } from '../models/layer-graph.js';
 import { applyStackedLayers, unstackableLayers } from '../models/stacked-layers.js';
 import type { Model } from '../contracts/model.js';
@@ -61,6 +63,8 @@ export interface LaneMember {
   readonly inputShape: readonly number[];
   readonly rowAxis: Readonly<Record<string, number>>;
   readonly component: OptimizerComponent;
+  /** The optimizer's settings without those its rule takes per run (optimizerKey): equal in every run of a group. */
+  readonly optimizerKey: string;
 }
 
 interface Pending {
@@ -121,7 +125,7 @@ export class StepGroup {
     if (ref) {
       const shape = (m: LaneMember) => JSON.stringify({ layers: m.layers, input: m.inputShape, params: [...m.params].map(([n, v]) => [n, v.shape]) });
       if (shape(ref) !== shape(member)) throw new Error('runs trained together must have the same model architecture');
-      if (ref.component.description !== member.component.description) throw new Error(`runs trained together must use the same optimizer: ${ref.component.description} against ${member.component.description}`);
+      if (ref.optimizerKey !== member.optimizerKey) throw new Error(`runs trained together must use the same optimizer settings (but for ${Object.keys(ref.component.perRun ?? {}).join(', ') || 'none'}): ${ref.component.description} against ${member.component.description}`);
     } else this.reference = member;
     this.members.set(index, member);
   }
@@ -167,7 +171,7 @@ export class StepGroup {
       // Every parameter's row axis moves one along for the run axis (a row axis left out is 0).
       const rowAxis = Object.fromEntries(names.map((n) => [n, (ref.rowAxis[n] ?? 0) + 1]));
       this.anchors.snapshot('initial', this.stacked);
-      this.optimizer = new Optimizer(ref.component, this.stacked, this.anchors, rowAxis, this.size);
+      this.optimizer = new Optimizer(ref.component, this.stacked, this.anchors, rowAxis, { runs: this.size, settings: this.differingSettings() });
     } else {
       for (const name of names) {
         const v = this.stacked.get(name)!;
@@ -180,6 +184,19 @@ export class StepGroup {
     if (ref.component.anchor === 'task-start') this.anchors.snapshot('task-start', this.stacked);
     this.optimizer!.onTaskStart();
     this.optimizer!.startTraining(this.taskSteps);
+  }
+
+  /** Each setting the runs do not share (e.g. their learning rates), one value per run; a run that left before joining takes the first run's. */
+  private differingSettings(): Record<string, (number | Schedule)[]> {
+    const ref = this.reference!;
+    const out: Record<string, (number | Schedule)[]> = {};
+    for (const [key, own] of Object.entries(ref.component.perRun ?? {})) {
+      const values = Array.from({ length: this.size }, (_, i) => this.members.get(i)?.component.perRun?.[key] ?? own);
+      // Schedules compare by their description; one without is taken to differ.
+      const text = (v: number | Schedule) => (typeof v === 'number' ? String(v) : (v.describe?.() ?? `${Math.random()}`));
+      if (new Set(values.map(text)).size > 1) out[key] = values;
+    }
+    return out;
   }
 
   private lanesOf(name: string, absent: (i: number) => tf.Tensor): tf.Tensor[] {
@@ -290,6 +307,12 @@ export class StepGroup {
     this.stacked = undefined;
     this.optimizer = undefined;
   }
+}
+
+/** What runs of one group share of their optimizer: its name and options, but for the settings its rule takes per run. */
+export function optimizerKey(optimizer: ResolvedComponent, component: OptimizerComponent): string {
+  const perRun = new Set(Object.keys(component.perRun ?? {}));
+  return canonicalJson({ name: optimizer.name, options: Object.fromEntries(Object.entries(optimizer.options).filter(([k]) => !perRun.has(k))) });
 }
 
 /**

@@ -153,6 +153,24 @@ describe('runs trained together', () => {
     }
   });
 
+  it('runs with their own learning rates and weight decays (numbers or schedules) share a step and match their runs alone', async () => {
+    const { optimizer: _optimizer, ...withoutOptimizer } = BASE;
+    const cosine = { schedule: 'cosine', value: 0.03, warmup: 3, restart: 'task' };
+    const adamw = await aloneAndTogether(
+      { ...withoutOptimizer, axes: { optimizer: [{ name: 'adamw', lr: 0.02, weightDecay: 0.01 }, { name: 'adamw', lr: 0.05, weightDecay: 0.2 }, { name: 'adamw', lr: cosine, weightDecay: 0 }] } },
+      [0],
+    );
+    expectSameTables(adamw.alone, adamw.together, adamw.configs);
+    // Each run reports its own learning rate.
+    const lrs = adamw.configs.map((c) => table(adamw.together, c, 'steps.arrow')[0].learning_rate);
+    expect(new Set(lrs).size).toBe(3);
+    // SGD's L2 decay before momentum, and FTP's projection after each run's own step size.
+    const sgd = await aloneAndTogether({ ...withoutOptimizer, axes: { optimizer: [{ name: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0.01 }, { name: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 0.001 }] } }, [1]);
+    expectSameTables(sgd.alone, sgd.together, sgd.configs);
+    const ftp = await aloneAndTogether({ ...withoutOptimizer, axes: { optimizer: [{ name: 'ftp', lr: 0.01 }, { name: 'ftp', lr: 0.04 }] } }, [2]);
+    expectSameTables(ftp.alone, ftp.together, ftp.configs);
+  });
+
   it('runs whose tasks differ in size (their own class orders) stay in step: ragged last batches are padded, not shared', async () => {
     // The first 600 MNIST images (digits 42 to 79 times each) in a seeded class order: tasks of different sizes per seed, so different last batches.
     const spec = { ...BASE, dataset: UNEVEN, stream: { name: 'split', tasksOf: 2, classOrder: 'seeded' }, model: { name: 'mlp', hidden: [16] } };
@@ -223,6 +241,10 @@ describe('runs trained together', () => {
     expect(plan.groups.map((g) => g.map((c) => c.runId))).toEqual([naive.map((c) => c.runId)]);
     expect(plan.notes.some((n) => /^3 runs train alone: strategy replay adds rows to every step \(/.test(n))).toBe(true);
     expect(plan.notes.some((n) => /^6 runs train alone: its model cannot be stacked: its dropout \(drop1\) draws masks per model/.test(n))).toBe(true);
+    // Settings a rule cannot take per run keep runs apart: Adam's β₁.
+    const { optimizer: _optimizer, ...withoutOptimizer } = BASE;
+    const betas = tinyConfigs({ ...withoutOptimizer, axes: { optimizer: [{ name: 'adamw', lr: 0.02 }, { name: 'adamw', lr: 0.05 }, { name: 'adamw', lr: 0.02, beta1: 0.8 }] } }, [0]);
+    expect((await planTogether(betas.configs, 3, betas.registry, backend)).groups.map((g) => g.map((c) => c.runId))).toEqual([[betas.configs[0].runId, betas.configs[1].runId]]);
     // Groups are as even as K allows: five runs with K = 4 make 3 + 2.
     const five = tinyConfigs(BASE, [0, 1, 2, 3, 4]);
     expect((await planTogether(five.configs, 4, five.registry, backend)).groups.map((g) => g.length)).toEqual([3, 2]);
