@@ -31,6 +31,8 @@ interface Candidate {
   config: RunConfig;
   /** Model graph, optimizer (but for its per-run settings), batch size and steps per task: what runs in one group share. */
   key?: string;
+  /** Whether a strategy adds rows to its steps (a memory batch): such runs are grouped with each other first, as fewer rows get padded. */
+  composes?: boolean;
   steps?: number[];
   why?: string;
 }
@@ -50,7 +52,7 @@ async function examine(config: RunConfig, registry: PluginRegistry, backend: Bac
     trainer = await container.getAsync(TaskTrainer);
     const steps = stream.tasks.map((t) => plannedSteps(trainer!.select(t).train.length, config.train));
     const graph = { layers: model.architecture!.layers, input: model.architecture!.inputShape, params: [...model.params].map(([n, v]) => [n, v.shape]) };
-    return { config, steps, key: canonicalJson({ graph, optimizer: optimizerKey(config.components.optimizer, optimizers[0]), batch: config.train.batchSize, steps }) };
+    return { config, steps, composes: strategies.some((s) => s.composeBatch), key: canonicalJson({ graph, optimizer: optimizerKey(config.components.optimizer, optimizers[0]), batch: config.train.batchSize, steps }) };
   } catch (e) {
     // The run itself will meet (and report) the same problem.
     return { config, why: (e as Error).message };
@@ -67,7 +69,9 @@ export async function planTogether(runs: readonly RunConfig[], k: number, regist
   const candidates: Candidate[] = [];
   for (const config of runs) candidates.push(await examine(config, registry, backend, datasets));
   const byKey = new Map<string, RunConfig[]>();
-  for (const c of candidates) if (c.key) byKey.set(c.key, [...(byKey.get(c.key) ?? []), c.config]);
+  // Runs with memory batches after those without, so that a group mixes the two only where K makes it.
+  const ordered = [...candidates.filter((c) => !c.composes), ...candidates.filter((c) => c.composes)];
+  for (const c of ordered) if (c.key) byKey.set(c.key, [...(byKey.get(c.key) ?? []), c.config]);
   const groups: RunConfig[][] = [];
   const alone = new Map<string, string[]>();
   const note = (why: string, runId: string) => alone.set(why, [...(alone.get(why) ?? []), runId]);

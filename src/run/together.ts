@@ -320,8 +320,9 @@ export function optimizerKey(optimizer: ResolvedComponent, component: OptimizerC
  * its model must be a stackable layer graph, its optimizer alone (no
  * phases) with an elementwise rule, a projection (if any) that stacks and no
  * periodic phase, every parameter trained, and its strategies must
- * neither add rows to a step, replace its gradients, change what a task
- * trains on nor replace prediction (those run alone, as ever).
+ * neither replace a step's gradients, change what a task trains on nor
+ * replace prediction (those run alone, as ever). Strategies that add rows
+ * to a step (replay, DER, ER-ACE) train together: a run's rows are its own.
  */
 export function whyNotTogether(config: RunConfig, model: Model, optimizers: readonly OptimizerComponent[], strategies: readonly Strategy[]): string | undefined {
   if (config.phases) return 'it trains in phases';
@@ -335,14 +336,13 @@ export function whyNotTogether(config: RunConfig, model: Model, optimizers: read
   if (optimizer.phase) return `its optimizer (${config.components.optimizer.name}) has a periodic phase on validation data`;
   if (optimizer.projection && !optimizer.projection.stacks) return `its optimizer's projection (${optimizer.projection.name}) cannot keep runs apart`;
   for (const s of strategies) {
-    const hooks = (['composeBatch', 'gradients', 'trainingSet', 'predict'] as const).filter((h) => s[h]);
+    const hooks = (['gradients', 'trainingSet', 'predict'] as const).filter((h) => s[h]);
     if (hooks.length) return `strategy ${s.name} ${hooks.map((h) => HOOK_REASON[h]).join(' and ')}`;
   }
   return undefined;
 }
 
 const HOOK_REASON = {
-  composeBatch: 'adds rows to every step',
   gradients: 'replaces the gradients',
   trainingSet: 'changes what a task trains on',
   predict: 'replaces prediction',

@@ -326,7 +326,9 @@ export class TaskTrainer {
                 },
                 loss: (rawLogits, params) => this.stepLoss(composed!, rawLogits, params, step, b, pipeline),
                 after: ({ loss, rawLogits, params, grads, constraints }) => {
-                  const states = pipeline.hasAfterStep ? pipeline.afterStep({ step, params, grads, batch: { ...batch!, logits: rawLogits } }) : [];
+                  // afterStep hooks see the sampled rows' logits only, as alone.
+                  const sampledLogits = () => (rawLogits.shape[0] === b ? rawLogits : tf.slice(rawLogits, [0, 0], [b, -1]));
+                  const states = pipeline.hasAfterStep ? pipeline.afterStep({ step, params, grads, batch: { ...batch!, logits: sampledLogits() } }) : [];
                   if (!log) return { states } as StepResult;
                   const diagnostics = optimizer.component.anchor ? optimizer.diagnostics(params, constraints()) : undefined;
                   diagnosed = diagnostics?.names;

@@ -15,7 +15,7 @@ describe('anchorage run --together', () => {
       ...TINY_SPEC,
       name: 'together-cli',
       train: { steps: 8, batchSize: 16, logEvery: 4 },
-      axes: { strategy: [{ name: 'naive' }, { name: 'ewc', lambda: 5, fisherSamples: 20 }, { name: 'replay', size: 20 }] },
+      axes: { strategy: [{ name: 'naive' }, { name: 'ewc', lambda: 5, fisherSamples: 20 }, { name: 'agem', size: 20 }] },
       seeds: [0, 1],
     };
     const file = writeExperiment(dir, spec);
@@ -23,7 +23,7 @@ describe('anchorage run --together', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^together: 4 of 6 runs in 1 group of up to 4 \(checkpoints off for them\)$/m);
-    expect(r.stdout).toMatch(/^ {2}2 runs train alone: strategy replay adds rows to every step \(adamw-s\d-\w+, adamw-s\d-\w+\)$/m);
+    expect(r.stdout).toMatch(/^ {2}2 runs train alone: strategy agem replaces the gradients \(adamw-s\d-\w+, adamw-s\d-\w+\)$/m);
     // Lines of runs training at once name their run.
     expect(r.stdout).toMatch(/^ {2}\[adamw-s\d-\w+\] task 1\/2 /m);
     const runs = readdirSync(join(dir, 'out', 'together-cli')).filter((d) => d.startsWith('adamw-'));
@@ -33,7 +33,7 @@ describe('anchorage run --together', () => {
     const grouped = records.filter((rec) => rec.together);
     expect(grouped.map((rec) => rec.strategy).sort()).toEqual(['ewc', 'ewc', 'naive', 'naive']);
     for (const rec of grouped) expect([...rec.together].sort()).toEqual(grouped.map((g) => g.runId).sort());
-    expect(records.filter((rec) => !rec.together).every((rec) => rec.strategy.startsWith('replay'))).toBe(true);
+    expect(records.filter((rec) => !rec.together).every((rec) => rec.strategy.startsWith('agem'))).toBe(true);
   });
 
   it('refuses a K that is not a positive integer (exit 2) before training', () => {
