@@ -1,7 +1,7 @@
 // Which runs of a sweep train together (`anchorage run --together K`): runs
 // whose models have the same layer graph, with the same optimizer (each may
-// have its own learning rate and weight decay) and batch size and the same
-// number of steps in every task, in groups of up to K in
+// have its own learning rate and weight decay) and batch size, the same
+// number of steps in every task, and memory batches in every run or in none, in groups of up to K in
 // the sweep's order. Everything else about a run — its seed, data set, class
 // order, scenario, strategy and that strategy's settings — is its own. Runs
 // that cannot share a step train alone, and the plan says why in one line
@@ -31,8 +31,7 @@ interface Candidate {
   config: RunConfig;
   /** Model graph, optimizer (but for its per-run settings), batch size and steps per task: what runs in one group share. */
   key?: string;
-  /** Whether a strategy adds rows to its steps (a memory batch): such runs are grouped with each other first, as fewer rows get padded. */
-  composes?: boolean;
+
   steps?: number[];
   why?: string;
 }
@@ -52,7 +51,10 @@ async function examine(config: RunConfig, registry: PluginRegistry, backend: Bac
     trainer = await container.getAsync(TaskTrainer);
     const steps = stream.tasks.map((t) => plannedSteps(trainer!.select(t).train.length, config.train));
     const graph = { layers: model.architecture!.layers, input: model.architecture!.inputShape, params: [...model.params].map(([n, v]) => [n, v.shape]) };
-    return { config, steps, composes: strategies.some((s) => s.composeBatch), key: canonicalJson({ graph, optimizer: optimizerKey(config.components.optimizer, optimizers[0]), batch: config.train.batchSize, steps }) };
+    // Runs with memory batches (replay, DER, ER-ACE) group apart from runs without: in one group the shorter runs'
+    // rows would be padded to the longer ones', and the padding costs what stacking saves (measured: README).
+    const composes = strategies.some((s) => s.composeBatch);
+    return { config, steps, key: canonicalJson({ graph, optimizer: optimizerKey(config.components.optimizer, optimizers[0]), batch: config.train.batchSize, steps, composes }) };
   } catch (e) {
     // The run itself will meet (and report) the same problem.
     return { config, why: (e as Error).message };
@@ -69,16 +71,14 @@ export async function planTogether(runs: readonly RunConfig[], k: number, regist
   const candidates: Candidate[] = [];
   for (const config of runs) candidates.push(await examine(config, registry, backend, datasets));
   const byKey = new Map<string, RunConfig[]>();
-  // Runs with memory batches after those without, so that a group mixes the two only where K makes it.
-  const ordered = [...candidates.filter((c) => !c.composes), ...candidates.filter((c) => c.composes)];
-  for (const c of ordered) if (c.key) byKey.set(c.key, [...(byKey.get(c.key) ?? []), c.config]);
+  for (const c of candidates) if (c.key) byKey.set(c.key, [...(byKey.get(c.key) ?? []), c.config]);
   const groups: RunConfig[][] = [];
   const alone = new Map<string, string[]>();
   const note = (why: string, runId: string) => alone.set(why, [...(alone.get(why) ?? []), runId]);
   for (const c of candidates) if (c.why) note(c.why, c.config.runId);
   for (const members of byKey.values()) {
     if (members.length === 1) {
-      note('no other run has its model, optimizer, batch size and steps per task', members[0].runId);
+      note('no other run has its model, optimizer, batch size, steps per task and memory batches or none', members[0].runId);
       continue;
     }
     // As few groups as K allows, of sizes as even as possible (5 runs with K = 4: 3 and 2, not 4 and 1).

@@ -171,8 +171,8 @@ describe('runs trained together', () => {
     expectSameTables(ftp.alone, ftp.together, ftp.configs);
   });
 
-  it('memory strategies (replay, DER++, ER-ACE) trained together with a naive run, their extra rows in the shared step, match their runs alone', async () => {
-    // Rows differ between runs (the naive run's 16 against 32 with a memory batch, and 16 for all in the first task): the shorter ones are padded.
+  it('memory strategies (replay, DER++, ER-ACE) trained together, their extra rows in the shared step, match their runs alone; the plan keeps them apart from runs without', async () => {
+    // Rows differ between runs (16 + 8 replayed, 16 + 16, 16 + 2 × 16 for DER++): the shorter ones are padded.
     const spec = {
       ...BASE,
       axes: {
@@ -181,12 +181,14 @@ describe('runs trained together', () => {
           { name: 'replay', size: 20, batchSize: 8 },
           { name: 'derpp', size: 30, alpha: 0.3, beta: 0.5 },
           { name: 'er-ace', size: 30 },
-          { name: 'naive' },
         ],
       },
     };
     const { configs, alone, together } = await aloneAndTogether(spec, [0]);
     expectSameTables(alone, together, configs);
+    const mixed = tinyConfigs({ ...BASE, axes: { strategy: [{ name: 'replay', size: 20 }, { name: 'naive' }, { name: 'replay', size: 30 }, { name: 'ewc', lambda: 1, fisherSamples: 10 }] } }, [0]);
+    const plan = await planTogether(mixed.configs, 4, mixed.registry, backend);
+    expect(plan.groups.map((g) => g.map((c) => c.strategies[0].name))).toEqual([['replay', 'replay'], ['naive', 'ewc']]);
   });
 
   it('runs whose tasks differ in size (their own class orders) stay in step: ragged last batches are padded, not shared', async () => {
