@@ -1,8 +1,8 @@
 // Which runs of a sweep train together (`anchorage run --together K`): runs
 // whose models have the same layer graph, with the same optimizer (each may
 // have its own learning rate and weight decay) and batch size, the same
-// number of steps in every task, and memory batches in every run or in none, in groups of up to K in
-// the sweep's order. Everything else about a run — its seed, data set, class
+// number of steps in every task, and memory batches in every run or in none,
+// in groups of up to K in the sweep's order. Everything else about a run — its seed, data set, class
 // order, scenario, strategy and that strategy's settings — is its own. Runs
 // that cannot share a step train alone, and the plan says why in one line
 // per reason.
@@ -31,7 +31,6 @@ interface Candidate {
   config: RunConfig;
   /** Model graph, optimizer (but for its per-run settings), batch size and steps per task: what runs in one group share. */
   key?: string;
-
   steps?: number[];
   why?: string;
 }
@@ -52,7 +51,7 @@ async function examine(config: RunConfig, registry: PluginRegistry, backend: Bac
     const steps = stream.tasks.map((t) => plannedSteps(trainer!.select(t).train.length, config.train));
     const graph = { layers: model.architecture!.layers, input: model.architecture!.inputShape, params: [...model.params].map(([n, v]) => [n, v.shape]) };
     // Runs with memory batches (replay, DER, ER-ACE) group apart from runs without: in one group the shorter runs'
-    // rows would be padded to the longer ones', and the padding costs what stacking saves (measured: README).
+    // rows would be padded to the longer ones', arithmetic that stacking does not save (twice a plain run's rows).
     const composes = strategies.some((s) => s.composeBatch);
     return { config, steps, key: canonicalJson({ graph, optimizer: optimizerKey(config.components.optimizer, optimizers[0]), batch: config.train.batchSize, steps, composes }) };
   } catch (e) {
