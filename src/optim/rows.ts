@@ -56,8 +56,6 @@ export interface RowLayout {
   readonly names: readonly string[];
   /** Rows of each tensor in the joint vector (all runs' rows with a run axis). */
   readonly rows: readonly number[];
-  /** Runs stacked along a leading axis (1 without). */
-  readonly runs: number;
   /** Axes each tensor's row sums reduce. */
   readonly reduce: readonly number[][];
   /** The shape a tensor's row vector takes to broadcast against it (undefined: [rows] broadcasts as it is). */
@@ -101,7 +99,7 @@ export function rowLayout(shapes: Readonly<Record<string, readonly number[]>>, r
     for (let j = 0; j < mostRows; j++) tensorRows[p * mostRows + j] = start + (j < r ? j : 0);
     start += r;
   });
-  return { names, rows, runs: per, reduce, broadcast, rowTensor, tensorRows, partRows, mostRows };
+  return { names, rows, reduce, broadcast, rowTensor, tensorRows, partRows, mostRows };
 }
 
 /** Each tensor's row sums as one vector of its rows (a 1-D tensor is one row: its sum, as [1]; run-major with runs). */
