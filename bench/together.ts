@@ -4,7 +4,7 @@
 // wall-clock seconds of both and their ratio, one JSON line, plus the plan's
 // lines (which runs trained alone and why). Rounds alternate the order
 // (alone first, then together first). Never part of npm test.
-//   npm run bench:together -- --experiment=experiments/three-scenarios.ts --only=dataset:mnist,scenario:task-il,strategy:naive|ewc --seeds=1,2,3 --together=6 --backend=tensorflow
+//   npm run bench:together -- --experiment=experiments/three-scenarios.ts --only=dataset=mnist --only=scenario=task-il --only=strategy=naive,ewc --seeds=1,2,3 --together=6 --backend=tensorflow
 //   npm run bench:together -- --steps=200     (fewer steps per task: the per-step ratio in minutes)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,27 +12,25 @@ import { join } from 'node:path';
 import { builtinPlugins } from '../plugins/index.js';
 import { loadExperiment } from '../src/experiment/load.js';
 import { executeRuns } from '../src/experiment/schedule.js';
+import { selectRuns } from '../src/experiment/select-runs.js';
 import { DatasetCache } from '../src/run/container.js';
 import { planTogether } from '../src/run/together-plan.js';
 import { selectBackend, type BackendChoice } from '../src/tensor/backend.js';
 import { median } from './loops.js';
 
-const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const argv = process.argv.slice(2).map((a) => /^--([^=]+)=?(.*)$/.exec(a)!.slice(1) as [string, string]);
+const args = new Map(argv);
 const file = args.get('experiment') ?? 'experiments/three-scenarios.ts';
 const k = Number(args.get('together') ?? 3);
 const rounds = Number(args.get('rounds') ?? 1);
 const seeds = args.get('seeds')?.split(',').map(Number);
 const steps = args.has('steps') ? Number(args.get('steps')) : undefined;
-const only = (args.get('only') ?? '')
-  .split(',')
-  .filter(Boolean)
-  .map((p) => p.split(':') as [string, string]);
+// --only as `anchorage run` takes it, repeatable: --only=dataset=mnist --only=strategy=naive,ewc
+const only = argv.filter(([k]) => k === 'only').map(([, v]) => v);
 
 const backend = await selectBackend((args.get('backend') ?? 'auto') as BackendChoice);
 const loaded = await loadExperiment(file, builtinPlugins, { seeds, steps, checkpoint: { enabled: false } });
-// --only=axis:value[|value…],…: every axis listed must take one of its values.
-const runs = loaded.runs.filter((r) => only.every(([axis, values]) => values.split('|').some((value) => r.variant[axis] === value || r.components[axis as 'dataset']?.name === value || r.scenario === value)));
-if (runs.length === 0) throw new Error(`no runs of ${file} match --only=${args.get('only')}`);
+const runs = selectRuns(loaded.runs, only);
 const datasets = new DatasetCache();
 const plan = await planTogether(runs, k, loaded.registry, backend, datasets);
 for (const line of plan.notes) process.stderr.write(`${line}\n`);

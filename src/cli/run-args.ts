@@ -21,6 +21,7 @@ export interface RunArgs {
   checkpoints: boolean;
   reporter?: string[];
   live?: string;
+  only?: string[];
 }
 
 export function runCommandBuilder(y: Argv): Argv<RunArgs> {
@@ -34,6 +35,7 @@ export function runCommandBuilder(y: Argv): Argv<RunArgs> {
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress output; only the final report' })
     .option('shard', { type: 'string', describe: 'run only shard i of N (i/N, 0-based), e.g. 0/2; default from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX' })
     .option('workers', { type: 'number', default: 1, describe: 'run the experiment over N worker processes (each takes shard i/N)' })
+    .option('only', { type: 'string', array: true, describe: 'run only the runs whose axis takes one of the values, e.g. --only dataset=mnist --only strategy=naive,ewc (seed, scenario, strategy and every component or axis name); repeatable, all must hold' })
     .option('together', { type: 'number', default: 1, describe: 'train up to K runs as one batched model (same model graph, optimizer, batch size and steps per task; each keeps its seed, data, strategy and results); runs that cannot share a step train alone, with one line saying why' })
     .option('rerun', { type: 'boolean', default: false, describe: 'run again even where complete results exist (default: skip them)' })
     .option('checkpoint-every', { type: 'number', describe: 'also checkpoint every N steps within a task (default: the experiment\'s checkpoint.everySteps, 0)' })

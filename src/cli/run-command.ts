@@ -19,7 +19,8 @@ import { formatRunReport, loadRunResult } from '../report/summary.js';
 import { BACKEND_CHOICES, selectBackend, type BackendChoice, type BackendInfo } from '../tensor/backend.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { preflight } from '../run/preflight.js';
-import { planTogether } from '../run/together-plan.js';
+import { planTogether, shardOfPlan } from '../run/together-plan.js';
+import { selectRuns } from '../experiment/select-runs.js';
 import { DatasetCache } from '../run/container.js';
 import { isRunComplete, runDir } from '../results/run-dir.js';
 import type { CliIO } from './io.js';
@@ -56,6 +57,7 @@ async function runWorkers(args: RunArgs, io: CliIO, live: LiveView | undefined):
   if (args.steps !== undefined) pass.push('--steps', String(args.steps));
   if (args.rerun) pass.push('--rerun');
   if (args.together > 1) pass.push('--together', String(args.together));
+  for (const f of args.only ?? []) pass.push('--only', f);
   if (args.checkpointEvery !== undefined) pass.push('--checkpoint-every', String(args.checkpointEvery));
   if (args.checkpointMinutes !== undefined) pass.push('--checkpoint-minutes', String(args.checkpointMinutes));
   if (args.keepCheckpoints !== undefined) pass.push(args.keepCheckpoints ? '--keep-checkpoints' : '--no-keep-checkpoints');
@@ -150,6 +152,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
     enabled: args.checkpoints === false ? false : undefined,
   };
   const loaded = await loadExperiment(args.experiment, builtinPlugins, { seeds, epochs: args.epochs, steps: args.steps, checkpoint, reporters: args.reporter });
+  const runs = args.only?.length ? selectRuns(loaded.runs, args.only) : loaded.runs;
   if (!Number.isInteger(args.workers) || args.workers < 1) throw new UsageError(`--workers must be an integer >= 1, got ${args.workers}`);
   if (!Number.isInteger(args.together) || args.together < 1) throw new UsageError(`--together must be an integer >= 1, got ${args.together}`);
   const shard = resolveShard(args.shard, process.env);
@@ -167,7 +170,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
     }
   }
   try {
-    return await runHere(args, io, loaded, shard, live);
+    return await runHere(args, io, loaded, runs, shard, live);
   } finally {
     await live?.close();
   }
@@ -177,19 +180,25 @@ const DEFAULT_LIVE_PORT = 8765;
 /** Set by a parent with a live view: the worker forwards its events over IPC. */
 const FORWARD_EVENTS = 'ANCHORAGE_FORWARD_EVENTS';
 
-async function runHere(args: RunArgs, io: CliIO, loaded: Awaited<ReturnType<typeof loadExperiment>>, shard: ReturnType<typeof resolveShard>, live: LiveView | undefined): Promise<number> {
+async function runHere(args: RunArgs, io: CliIO, loaded: Awaited<ReturnType<typeof loadExperiment>>, runs: RunConfig[], shard: ReturnType<typeof resolveShard>, live: LiveView | undefined): Promise<number> {
   if (args.workers > 1) {
     const codes = await runWorkers(args, io, live);
     const out = resolve(args.out);
-    const results = loaded.runs.map((r) => runDir(out, r.experiment, r.runId)).filter((d) => existsSync(d)).map(loadRunResult);
+    const results = runs.map((r) => runDir(out, r.experiment, r.runId)).filter((d) => existsSync(d)).map(loadRunResult);
     io.out(formatRunReport(results) + '\n');
     io.out(`\nresults: ${resolve(out, loaded.runs[0].experiment)}\n`);
     if (codes.some((c) => c === EXIT.usage)) return EXIT.usage;
-    return codes.every((c) => c === 0) && results.length === loaded.runs.length ? EXIT.ok : EXIT.runFailed;
+    return codes.every((c) => c === 0) && results.length === runs.length ? EXIT.ok : EXIT.runFailed;
   }
-  // Round-robin over the expanded runs: every shard gets a mix of variants, and the shards' union is the whole experiment.
-  const mine = shard ? loaded.runs.filter((_, k) => k % shard.count === shard.index) : loaded.runs;
   const backend = await selectBackend(args.backend);
+  const datasets = new DatasetCache();
+  // Round-robin over the expanded runs: every shard gets a mix of variants, and the shards' union is the whole experiment.
+  // Runs trained together are dealt out by whole groups instead (see shardOfPlan).
+  const mine = !shard
+    ? runs
+    : args.together > 1
+      ? shardOfPlan(runs, await planTogether(runs, args.together, loaded.registry, backend, datasets), shard.count, shard.index)
+      : runs.filter((_, k) => k % shard.count === shard.index);
   const out = resolve(args.out);
   const pending = args.rerun ? mine : mine.filter((r) => !isRunComplete(runDir(out, r.experiment, r.runId)));
   const controller = new AbortController();
@@ -201,7 +210,6 @@ async function runHere(args: RunArgs, io: CliIO, loaded: Awaited<ReturnType<type
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const datasets = new DatasetCache();
   const reporters = await createReporters(loaded.runs[0], loaded.registry, { out, experiment: loaded.runs[0].experiment, backend, write: io.out, tty: io.isTTY }, args.quiet);
   if (live) reporters.push(live.reporter());
   if (process.env[FORWARD_EVENTS] && process.send) {
@@ -214,7 +222,7 @@ async function runHere(args: RunArgs, io: CliIO, loaded: Awaited<ReturnType<type
     if (backend.skipped.length && !args.quiet) io.out(`  not used: ${backend.skipped.join('; ')}\n`);
     const hint = nativeHint(backend);
     if (hint) io.out(`${hint}\n`);
-    if (shard) io.out(`shard ${shard.index}/${shard.count}: ${mine.length} of ${loaded.runs.length} runs\n`);
+    if (shard) io.out(`shard ${shard.index}/${shard.count}: ${mine.length} of ${runs.length} runs${args.together > 1 ? ' (whole groups of runs trained together)' : ''}\n`);
     const together = args.together > 1 ? await planTogether(pending, args.together, loaded.registry, backend, datasets) : undefined;
     if (together) {
       const grouped = together.groups.reduce((a, g) => a + g.length, 0);

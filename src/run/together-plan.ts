@@ -93,3 +93,45 @@ export async function planTogether(runs: readonly RunConfig[], k: number, regist
   const notes = [...alone].map(([why, ids]) => `${ids.length === 1 ? `run ${ids[0]} trains` : `${ids.length} runs train`} alone: ${why}${ids.length > 1 ? ` (${ids.join(', ')})` : ''}`);
   return { groups, notes, steps: new Map(candidates.filter((c) => c.steps).map((c) => [c.config.runId, c.steps!])) };
 }
+
+/**
+ * Shard `index` of `count`'s runs (`--workers N` or `--shard i/N`) when runs
+ * train together: a group whose runs landed in different processes would
+ * share no step, so whole groups (and runs alone) are dealt out, heaviest
+ * first to the least loaded shard by planned steps; a group of four or more
+ * is halved while that shortens the longest shard (two groups of 3 on two
+ * cores beat one of 6 on one). Every shard computes the same deal from the
+ * whole sweep, so the shards' union is the sweep whatever is already done.
+ */
+export function shardOfPlan(runs: readonly RunConfig[], plan: TogetherPlan, count: number, index: number): RunConfig[] {
+  const known = [...plan.steps.values()].map((s) => s.reduce((a, b) => a + b, 0));
+  const fallback = known.length ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+  const stepsOf = (r: RunConfig) => plan.steps.get(r.runId)?.reduce((a, b) => a + b, 0) ?? fallback;
+  const cost = (unit: readonly RunConfig[]) => unit.reduce((a, r) => a + stepsOf(r), 0);
+  const grouped = new Set(plan.groups.flat().map((r) => r.runId));
+  const order = new Map(runs.map((r, i) => [r.runId, i]));
+  const deal = (units: RunConfig[][]) => {
+    const shards = Array.from({ length: count }, () => ({ load: 0, units: [] as RunConfig[][] }));
+    const sorted = units.map((u, i) => ({ u, i, c: cost(u) })).sort((a, b) => b.c - a.c || a.i - b.i);
+    for (const { u, c } of sorted) {
+      const lightest = shards.reduce((best, s) => (s.load < best.load ? s : best));
+      lightest.load += c;
+      lightest.units.push(u);
+    }
+    return { shards, longest: Math.max(...shards.map((s) => s.load)) };
+  };
+  let units: RunConfig[][] = [...plan.groups.map((g) => [...g]), ...runs.filter((r) => !grouped.has(r.runId)).map((r) => [r])];
+  let best = deal(units);
+  for (;;) {
+    const heaviest = best.shards.find((s) => s.load === best.longest)!;
+    const big = heaviest.units.filter((u) => u.length >= 4).sort((a, b) => cost(b) - cost(a))[0];
+    if (!big) break;
+    const half = Math.ceil(big.length / 2);
+    const split = [...units.filter((u) => u !== big), big.slice(0, half), big.slice(half)];
+    const trial = deal(split);
+    if (trial.longest >= best.longest) break;
+    units = split;
+    best = trial;
+  }
+  return best.shards[index].units.flat().sort((a, b) => order.get(a.runId)! - order.get(b.runId)!);
+}

@@ -2,7 +2,7 @@
 // lines, the runs trained together recorded as such, the others alone, and
 // a bad K refused before anything trains.
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TINY_SPEC, runCli, scratchDir, writeExperiment } from '../helpers.js';
 
@@ -34,6 +34,50 @@ describe('anchorage run --together', () => {
     expect(grouped.map((rec) => rec.strategy).sort()).toEqual(['ewc', 'ewc', 'naive', 'naive']);
     for (const rec of grouped) expect([...rec.together].sort()).toEqual(grouped.map((g) => g.runId).sort());
     expect(records.filter((rec) => !rec.together).every((rec) => rec.strategy.startsWith('agem'))).toBe(true);
+  });
+
+  it('with --workers 2, whole groups go to one worker: the 4 runs that can share a step train as one group, the 4 A-GEM runs on the other worker', () => {
+    const dir = scratchDir('together-workers');
+    const spec = {
+      ...TINY_SPEC,
+      name: 'together-workers',
+      train: { steps: 6, batchSize: 16, logEvery: 3 },
+      axes: { strategy: [{ name: 'naive' }, { name: 'ewc', lambda: 5, fisherSamples: 20 }, { name: 'agem', size: 20 }, { name: 'agem', size: 30 }] },
+      seeds: [0, 1],
+    };
+    const file = writeExperiment(dir, spec);
+    const r = runCli(['run', file, '--out', join(dir, 'out'), '--together', '4', '--workers', '2', '--backend', backend], { cwd: dir });
+    expect(r.code).toBe(0);
+    // Dealt round-robin, each worker would get half of the group.
+    expect(r.stdout).toMatch(/^\[worker 0\] shard 0\/2: 4 of 8 runs \(whole groups of runs trained together\)$/m);
+    expect(r.stdout).toMatch(/^\[worker 1\] shard 1\/2: 4 of 8 runs \(whole groups of runs trained together\)$/m);
+    const runs = readdirSync(join(dir, 'out', 'together-workers')).filter((d) => d.startsWith('adamw-'));
+    const records = runs.map((d) => JSON.parse(readFileSync(join(dir, 'out', 'together-workers', d, 'run.json'), 'utf8')));
+    expect(records).toHaveLength(8);
+    for (const rec of records) expect(rec.status).toBe('completed');
+    const grouped = records.filter((rec) => rec.together);
+    expect(grouped.map((rec) => rec.strategy).sort()).toEqual(['ewc', 'ewc', 'naive', 'naive']);
+    for (const rec of grouped) expect([...rec.together].sort()).toEqual(grouped.map((g) => g.runId).sort());
+  });
+
+  it('--only runs the subset a user names, and refuses a value no run has (exit 2) before training', () => {
+    const dir = scratchDir('together-only');
+    const spec = {
+      ...TINY_SPEC,
+      name: 'together-only',
+      train: { steps: 4, batchSize: 16, logEvery: 2 },
+      axes: { strategy: [{ name: 'naive' }, { name: 'ewc', lambda: 5, fisherSamples: 20 }] },
+      seeds: [0, 1, 2],
+    };
+    const file = writeExperiment(dir, spec);
+    const r = runCli(['run', file, '--out', join(dir, 'out'), '--only', 'strategy=ewc', '--only', 'seed=0,2', '--together', '2', '--backend', backend], { cwd: dir });
+    expect(r.code).toBe(0);
+    const records = readdirSync(join(dir, 'out', 'together-only')).map((d) => JSON.parse(readFileSync(join(dir, 'out', 'together-only', d, 'run.json'), 'utf8')));
+    expect(records.map((rec) => `${rec.strategy}/${rec.seed}`).sort()).toEqual(['ewc/0', 'ewc/2']);
+    const bad = runCli(['run', file, '--out', join(dir, 'bad'), '--only', 'strategy=lwf'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--only strategy=…: no run has 'lwf'; its runs have ewc, naive/);
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
   });
 
   it('refuses a K that is not a positive integer (exit 2) before training', () => {
