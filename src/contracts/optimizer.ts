@@ -89,7 +89,13 @@ export interface PeriodicPhase<S extends OptimizerState = OptimizerState> {
   readonly every: number;
   /** Fraction of each task's selected training examples held out as validation data. */
   readonly validationFraction: number;
-  init(params: NamedTensors, rowAxis?: Readonly<Record<string, number>>): S;
+  /**
+   * The phase keeps runs stacked along a leading axis apart (`init`'s `runs`,
+   * StepContext.runs): each run's constraints learned from its own
+   * validation loss, so runs with it train together.
+   */
+  readonly stacks?: boolean;
+  init(params: NamedTensors, rowAxis?: Readonly<Record<string, number>>, runs?: number): S;
   run(state: S, ctx: StepContext, validationLoss: (params: NamedTensors) => Tensor): { params: NamedTensors; state: S };
 }
 

@@ -60,7 +60,8 @@ export function maskedPhase(phase: PeriodicPhase, selector: ParamSelector): Peri
     name: `masked(${phase.name})`,
     every: phase.every,
     validationFraction: phase.validationFraction,
-    init: (params, rowAxis) => phase.init(subset(params, selector), rowAxis),
+    stacks: phase.stacks,
+    init: (params, rowAxis, runs) => phase.init(subset(params, selector), rowAxis, runs),
     run(state, ctx, validationLoss) {
       // The phase sees its own parameters; the loss it evaluates still runs the whole model.
       const r = phase.run(state, { ...ctx, params: subset(ctx.params, selector) }, (p) => validationLoss({ ...ctx.params, ...p }));

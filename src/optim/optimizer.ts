@@ -83,7 +83,7 @@ export class Optimizer {
     }
     if (phase) {
       disposeState(this.phaseState);
-      this.phaseState = keepAll(tf.tidy(() => keepAll(phase.init(current, this.rowAxis))));
+      this.phaseState = keepAll(tf.tidy(() => keepAll(phase.init(current, this.rowAxis, this.runs))));
     }
     this.anchorSteps = 0;
   }

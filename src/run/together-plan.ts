@@ -48,7 +48,9 @@ async function examine(config: RunConfig, registry: PluginRegistry, backend: Bac
     if (why) return { config, why };
     const stream = await resolveTokenAsync(container, COMPONENT.stream);
     trainer = await container.getAsync(TaskTrainer);
-    const steps = stream.tasks.map((t) => plannedSteps(trainer!.select(t).train.length, config.train));
+    // As the run will select: a periodic phase (TPGM) holds out its validation examples first.
+    const held = optimizers[0].phase?.validationFraction ?? 0;
+    const steps = stream.tasks.map((t) => plannedSteps(trainer!.select(t, held).train.length, config.train));
     const graph = { layers: model.architecture!.layers, input: model.architecture!.inputShape, params: [...model.params].map(([n, v]) => [n, v.shape]) };
     // Runs with memory batches (replay, DER, ER-ACE) group apart from runs without: in one group the shorter runs'
     // rows would be padded to the longer ones', arithmetic that stacking does not save (twice a plain run's rows).

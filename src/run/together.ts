@@ -32,11 +32,19 @@ export interface LaneStep<R> {
   /** The run's loss from its models' raw outputs [rows, outputs] (inside the gradient tape). */
   loss(rawLogits: tf.Tensor, params: NamedTensors): tf.Scalar;
   /**
-   * After the optimizer step: the run's parameters and gradients as the step
-   * left them, and `constraints()`, the run's constraint per tensor from the
-   * group's optimizer (FTP's γ, PGD's radii; read at logging points).
+   * When the optimizer's periodic phase (TPGM) is due after this step: the
+   * run's next validation batch as rows, and its validation loss from the
+   * stacked model's outputs for them. Absent for a run without validation data.
    */
-  after(ctx: { loss: tf.Scalar; rawLogits: tf.Tensor; params: NamedTensors; grads: NamedTensors; constraints(): NamedTensors }): R;
+  validation?(): { rows: tf.Tensor; loss(rawLogits: tf.Tensor): tf.Scalar };
+  /**
+   * After the optimizer step: the run's parameters and gradients as the step
+   * left them (what after-step hooks read, as alone), `final` its parameters
+   * after the periodic phase if one ran (else the same), and
+   * `constraints()`, the run's constraint per tensor from the group's
+   * optimizer (FTP's γ, PGD's and TPGM's radii; read at logging points).
+   */
+  after(ctx: { loss: tf.Scalar; rawLogits: tf.Tensor; params: NamedTensors; final: NamedTensors; grads: NamedTensors; constraints(): NamedTensors }): R;
 }
 
 /** A run's place in a group. */
@@ -241,18 +249,7 @@ export class StepGroup {
     return tf.tidy(() => {
       const rows = entries.map(([, p], j) => own(j, () => p.request.rows())!);
       allFailed();
-      const width = rows.find((r) => r)!.shape[1]!;
-      const batch = Math.max(...rows.filter((r) => r).map((r) => r.shape[0]));
-      const byLane = new Map(entries.flatMap(([i], j): [number, number][] => (failures.has(j) ? [] : [[i, j]])));
-      // A run that has left (or asks for fewer rows this step) is padded with zero rows no loss reads.
-      const x = tf.concat(
-        Array.from({ length: k }, (_, i) => {
-          const j = byLane.get(i);
-          if (j === undefined) return tf.zeros([batch, width]);
-          const r = rows[j];
-          return r.shape[0] === batch ? r : tf.pad(r, [[0, batch - r.shape[0]], [0, 0]]);
-        }),
-      );
+      const { x, batch } = this.laneRows(entries, rows, failures);
       const losses: tf.Scalar[] = [];
       const logits: tf.Tensor[] = [];
       // The kept losses and logits are freed however the step ends (a failed step must not leak them).
@@ -276,6 +273,8 @@ export class StepGroup {
         for (const [varName, g] of Object.entries(grads)) named[nameOf.get(varName)!] = g;
         this.optimizer!.step(named);
         const after = wantParams ? slices(record) : [];
+        const phased = this.optimizer!.phaseDue && this.runPhase(entries, failures, own);
+        const final = phased && wantParams ? slices(record) : after;
         const gradSlices = entries.some(([, p]) => p.request.needsGrads) ? slices(named) : [];
         // Each run's constraints, cut from the stacked ones once per step at most (a constraint of rank 0 is every run's).
         let stackedConstraints: NamedTensors | undefined;
@@ -284,12 +283,61 @@ export class StepGroup {
           return Object.fromEntries(Object.entries(stackedConstraints).map(([n, c]) => [n, c.rank === 0 ? c : tf.reshape(tf.slice(c, [i], [1]), [])]));
         };
         return entries.map(([i, p], j) =>
-          failures.has(j) ? [] : own(j, () => p.request.after({ loss: losses[j], rawLogits: logits[j], params: after[i] ?? {}, grads: gradSlices[i] ?? {}, constraints: () => constraintsOf(i) })) ?? [],
+          failures.has(j) ? [] : own(j, () => p.request.after({ loss: losses[j], rawLogits: logits[j], params: after[i] ?? {}, final: final[i] ?? {}, grads: gradSlices[i] ?? {}, constraints: () => constraintsOf(i) })) ?? [],
         );
       } finally {
         tf.dispose([...losses, ...logits].filter((t) => t));
       }
     });
+  }
+
+  /**
+   * The runs' rows side by side, each padded to the most rows: a run that
+   * has left, failed or asks for fewer rows gets zero rows no loss reads.
+   */
+  private laneRows(entries: [number, Pending][], rows: (tf.Tensor | undefined)[], failures: Map<number, unknown>): { x: tf.Tensor; batch: number } {
+    const present = rows.filter((r, j): r is tf.Tensor => !!r && !failures.has(j));
+    const width = present[0].shape[1]!;
+    const batch = Math.max(...present.map((r) => r.shape[0]));
+    const byLane = new Map(entries.flatMap(([i], j): [number, number][] => (failures.has(j) || !rows[j] ? [] : [[i, j]])));
+    const x = tf.concat(
+      Array.from({ length: this.size }, (_, i) => {
+        const j = byLane.get(i);
+        if (j === undefined) return tf.zeros([batch, width]);
+        const r = rows[j]!;
+        return r.shape[0] === batch ? r : tf.pad(r, [[0, batch - r.shape[0]], [0, 0]]);
+      }),
+    );
+    return { x, batch };
+  }
+
+  /**
+   * The optimizer's periodic phase (TPGM's radii) for every run at once: each
+   * run's next validation batch through the stacked model, the sum of the
+   * runs' validation losses (each run's radii get its own loss's gradient).
+   * False when no run has validation data (alone, such a run skips it too).
+   */
+  private runPhase(entries: [number, Pending][], failures: Map<number, unknown>, own: <T>(j: number, f: () => T) => T | undefined): boolean {
+    const parts = entries.map(([, p], j) => (failures.has(j) || !p.request.validation ? undefined : own(j, () => p.request.validation!())));
+    if (!parts.some((v, j) => v && !failures.has(j))) return false;
+    const { x, batch } = this.laneRows(
+      entries,
+      parts.map((v) => v?.rows),
+      failures,
+    );
+    const ref = this.reference!;
+    this.optimizer!.runPhase((params) => {
+      const out = applyStackedLayers(ref.layers, ref.inputShape, { ...this.record, ...params }, x, this.size);
+      const terms = entries.flatMap(([i], j) => {
+        const part = parts[j];
+        if (!part || failures.has(j)) return [];
+        const loss = own(j, () => part.loss(tf.slice(out, [i * batch, 0], [part.rows.shape[0], -1])));
+        return loss ? [loss] : [];
+      });
+      if (terms.length === 0) throw failures.values().next().value;
+      return terms.length === 1 ? terms[0] : tf.addN(terms);
+    });
+    return true;
   }
 
   private sync(index: number): void {
@@ -333,7 +381,7 @@ export function whyNotTogether(config: RunConfig, model: Model, optimizers: read
   const [optimizer] = optimizers;
   if (optimizers.length !== 1 || !optimizer) return 'it has more than one optimizer';
   if (!optimizer.elementwise) return `its optimizer (${config.components.optimizer.name}) does not update entry by entry`;
-  if (optimizer.phase) return `its optimizer (${config.components.optimizer.name}) has a periodic phase on validation data`;
+  if (optimizer.phase && !optimizer.phase.stacks) return `its optimizer's periodic phase (${optimizer.phase.name}) cannot keep runs apart`;
   if (optimizer.projection && !optimizer.projection.stacks) return `its optimizer's projection (${optimizer.projection.name}) cannot keep runs apart`;
   for (const s of strategies) {
     const hooks = (['gradients', 'trainingSet', 'predict'] as const).filter((h) => s[h]);

@@ -256,10 +256,11 @@ export class TaskTrainer {
     this.augmentations.forEach((a, i) => a.planTask?.(phaseSteps, batchSize, this.rng.fork(`augment:${i}:${task.index}${phaseKey}`)));
     const validation = optimizer.component.phase && validationSet ? new ValidationBatches(validationSet, size, batchSize, this.rng.fork(`validation-order:${task.index}${phaseKey}`)) : undefined;
     const model = this.model;
+    const validationScore = (rawLogits: tf.Tensor, yv: tf.Tensor, idv: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(yv, outputs), this.masked(rawLogits, idv)) as tf.Scalar;
     const validationLoss = (xv: tf.Tensor, yv: tf.Tensor, idv: tf.Tensor) => (params: NamedTensors) => {
       if (!model.apply) throw new Error('this optimizer needs a model that can run with other parameter values (Model.apply)');
       // The phase scores the parameters it trains; frozen ones enter at their values.
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(yv, outputs), this.masked(model.apply({ ...this.paramRecord, ...params }, xv, true), idv));
+      return validationScore(model.apply({ ...this.paramRecord, ...params }, xv, true), yv, idv);
     };
     const all = Int32Array.from({ length: n }, (_, i) => i);
     let step = offset;
@@ -325,12 +326,22 @@ export class TaskTrainer {
                   return this.transformInput(composed.x);
                 },
                 loss: (rawLogits, params) => this.stepLoss(composed!, rawLogits, params, step, b, pipeline),
-                after: ({ loss, rawLogits, params, grads, constraints }) => {
+                // Drawn when the group's phase is due, as alone: the same batches in the same order.
+                ...(validation
+                  ? {
+                      validation: () => {
+                        const [xv, yv, idv] = validation.next();
+                        phases += 1;
+                        return { rows: this.transformInput(xv), loss: (rawLogits: tf.Tensor) => validationScore(rawLogits, yv, idv) };
+                      },
+                    }
+                  : {}),
+                after: ({ loss, rawLogits, params, final, grads, constraints }) => {
                   // afterStep hooks see the sampled rows' logits only, as alone.
                   const sampledLogits = () => (rawLogits.shape[0] === b ? rawLogits : tf.slice(rawLogits, [0, 0], [b, -1]));
                   const states = pipeline.hasAfterStep ? pipeline.afterStep({ step, params, grads, batch: { ...batch!, logits: sampledLogits() } }) : [];
                   if (!log) return { states } as StepResult;
-                  const diagnostics = optimizer.component.anchor ? optimizer.diagnostics(params, constraints()) : undefined;
+                  const diagnostics = optimizer.component.anchor ? optimizer.diagnostics(final, constraints()) : undefined;
                   diagnosed = diagnostics?.names;
                   return { states, logged: diagnostics ? tf.concat([tf.reshape(loss, [1]), tf.reshape(diagnostics.values, [-1])]) : tf.reshape(loss, [1]) } as StepResult;
                 },

@@ -123,16 +123,18 @@ describe('runs trained together', () => {
     }
   });
 
-  it('FTP, PGD and SPD runs (projections kept per run) match their runs alone, each run with its own constraints', async () => {
+  it('FTP, PGD, SPD and TPGM runs (projections and learned radii kept per run) match their runs alone, each run with its own constraints', async () => {
     const runs = [
       // FTP re-anchored at each task (its γ starts afresh per task), on SGD with momentum; PGD with radii relative to each run's anchor rows; SPD.
       { optimizer: { name: 'ftp', base: 'sgd', lr: 0.05, momentum: 0.9, anchor: 'task-start' }, seeds: [0, 1, 2] },
       { optimizer: { name: 'ftp', lr: 0.02, k: 0.5 }, seeds: [3, 4] },
       { optimizer: { name: 'pgd', lr: 0.02, radius: 0.05 }, seeds: [0, 1] },
       { optimizer: { name: 'spd', lr: 0.02, lambda: 0.5 }, seeds: [0, 1] },
+      // TPGM: each run's radii learned on its own validation batches every 3 steps, re-anchored per task; SI reads the parameters between the step and the projection, as alone.
+      { optimizer: { name: 'tpgm', lr: 0.02, projEvery: 3, projLr: 0.05, anchor: 'task-start' }, seeds: [0, 1, 2], strategy: { name: 'si', c: 0.5 } },
     ];
-    for (const { optimizer, seeds } of runs) {
-      const r = await aloneAndTogether({ ...BASE, optimizer, axes: { strategy: [{ name: 'naive' }] } }, seeds);
+    for (const { optimizer, seeds, strategy } of runs) {
+      const r = await aloneAndTogether({ ...BASE, optimizer, axes: { strategy: [strategy ?? { name: 'naive' }] } }, seeds);
       expectSameTables(r.alone, r.together, r.configs);
       const constraints = r.configs.map((c) => [table(r.alone, c, 'constraints.arrow'), table(r.together, c, 'constraints.arrow')]);
       for (const [a, t] of constraints) {
@@ -145,7 +147,7 @@ describe('runs trained together', () => {
           }
         });
       }
-      // Each run's constraints are its own: learned γ (FTP) and relative radii (PGD) differ between runs of other seeds.
+      // Each run's constraints are its own: learned γ (FTP), relative radii (PGD) and learned radii (TPGM) differ between runs of other seeds.
       if (optimizer.name !== 'spd') {
         const last = (rows: Record<string, number | string>[]) => rows.filter((row) => row.step === rows.at(-1)!.step).map((row) => row.constraint);
         expect(last(constraints[0][1])).not.toEqual(last(constraints[1][1]));
@@ -265,6 +267,11 @@ describe('runs trained together', () => {
     const { optimizer: _optimizer, ...withoutOptimizer } = BASE;
     const betas = tinyConfigs({ ...withoutOptimizer, axes: { optimizer: [{ name: 'adamw', lr: 0.02 }, { name: 'adamw', lr: 0.05 }, { name: 'adamw', lr: 0.02, beta1: 0.8 }] } }, [0]);
     expect((await planTogether(betas.configs, 3, betas.registry, backend)).groups.map((g) => g.map((c) => c.runId))).toEqual([[betas.configs[0].runId, betas.configs[1].runId]]);
+    // TPGM's runs train on what its validation hold-out leaves: 80 examples per task, 20 held out, 60 in batches of 16 make 4 steps (not 5).
+    const tpgm = tinyConfigs({ ...withoutOptimizer, optimizer: { name: 'tpgm', lr: 0.02, valFraction: 0.25 }, train: { epochs: 1, batchSize: 16 } }, [0, 1]);
+    const tpgmPlan = await planTogether(tpgm.configs, 2, tpgm.registry, backend);
+    expect(tpgmPlan.groups).toHaveLength(1);
+    expect(tpgmPlan.steps.get(tpgm.configs[0].runId)).toEqual([4, 4, 4]);
     // Groups are as even as K allows: five runs with K = 4 make 3 + 2.
     const five = tinyConfigs(BASE, [0, 1, 2, 3, 4]);
     expect((await planTogether(five.configs, 4, five.registry, backend)).groups.map((g) => g.length)).toEqual([3, 2]);
