@@ -83,7 +83,7 @@ async function runWorkers(args: RunArgs, io: CliIO, live: LiveView | undefined):
     for (const [stream, write] of [[child.stdout, io.out], [child.stderr, io.err]] as const) {
       createInterface({ input: stream! }).on('line', (line) => {
         // Each child ends with a report of its own shard; the parent prints one for all.
-        if (/^(backend:|shard |run |  not used)/.test(line) || write === io.err) write(`[worker ${i}] ${line}\n`);
+        if (/^(backend:|shard |run |together: |  not used|  (\d+ runs train|run \S+ trains) alone)/.test(line) || write === io.err) write(`[worker ${i}] ${line}\n`);
       });
     }
     return new Promise<number>((done) => child.on('close', (code) => done(code ?? 1)));

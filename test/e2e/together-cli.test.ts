@@ -51,6 +51,9 @@ describe('anchorage run --together', () => {
     // Dealt round-robin, each worker would get half of the group.
     expect(r.stdout).toMatch(/^\[worker 0\] shard 0\/2: 4 of 8 runs \(whole groups of runs trained together\)$/m);
     expect(r.stdout).toMatch(/^\[worker 1\] shard 1\/2: 4 of 8 runs \(whole groups of runs trained together\)$/m);
+    // Each worker's plan for its share: the group on one, the runs alone (and why) on the other.
+    expect(r.stdout).toMatch(/^\[worker \d\] together: 4 of 4 runs in 1 group of up to 4 /m);
+    expect(r.stdout).toMatch(/^\[worker \d\] {3}4 runs train alone: strategy agem replaces the gradients/m);
     const runs = readdirSync(join(dir, 'out', 'together-workers')).filter((d) => d.startsWith('adamw-'));
     const records = runs.map((d) => JSON.parse(readFileSync(join(dir, 'out', 'together-workers', d, 'run.json'), 'utf8')));
     expect(records).toHaveLength(8);
