@@ -86,7 +86,13 @@ async function runWorkers(args: RunArgs, io: CliIO, live: LiveView | undefined):
         if (/^(backend:|shard |run |together: |  not used|  (\d+ runs train|run \S+ trains) alone)/.test(line) || write === io.err) write(`[worker ${i}] ${line}\n`);
       });
     }
-    return new Promise<number>((done) => child.on('close', (code) => done(code ?? 1)));
+    return new Promise<number>((done) =>
+      child.on('close', (code, signal) => {
+        // A worker the kernel or a user killed says nothing itself; its runs stay unfinished (a rerun completes them).
+        if (signal) io.err(`[worker ${i}] killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory? `dmesg` tells)' : ''}; the other workers go on, and its unfinished runs train when the command runs again\n`);
+        done(code ?? 1);
+      }),
+    );
   });
   try {
     return await Promise.all(children);

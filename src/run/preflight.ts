@@ -93,12 +93,14 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
   const seen = new Set<string>();
   // A data set shared by several configurations (the cache hands out one object) is scanned once.
   const checkedData = new WeakSet<Dataset>();
+  // Configurations that differ only in strategy, scenario or optimizer look at one copy of their tasks.
+  const shared = (datasets ?? new DatasetCache()).sharingStreams();
   for (const config of configs) {
     const key = canonicalJson({ c: config.components, st: config.strategies, s: config.scenario, a: config.augment, p: config.phases, t: config.train.params ?? null });
     if (seen.has(key)) continue;
     seen.add(key);
     const before = tf.memory().numTensors;
-    const container = createRunContainer(config, registry, backend, datasets);
+    const container = createRunContainer(config, registry, backend, shared);
     let strategies: Strategy[] = [];
     let trainer: TaskTrainer | undefined;
     let failed = false;

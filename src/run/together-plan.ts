@@ -70,7 +70,9 @@ async function examine(config: RunConfig, registry: PluginRegistry, backend: Bac
 
 export async function planTogether(runs: readonly RunConfig[], k: number, registry: PluginRegistry, backend: BackendInfo, datasets = new DatasetCache()): Promise<TogetherPlan> {
   const candidates: Candidate[] = [];
-  for (const config of runs) candidates.push(await examine(config, registry, backend, datasets));
+  // Runs of one seed, data set and stream look at one copy of their tasks (27 Split MNIST runs: 3 copies, not 27).
+  const shared = datasets.sharingStreams();
+  for (const config of runs) candidates.push(await examine(config, registry, backend, shared));
   const byKey = new Map<string, RunConfig[]>();
   for (const c of candidates) if (c.key) byKey.set(c.key, [...(byKey.get(c.key) ?? []), c.config]);
   const groups: RunConfig[][] = [];

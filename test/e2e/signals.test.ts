@@ -80,6 +80,31 @@ describe('signals', () => {
     // Nothing trained to completion, and what was recorded says interrupted.
     for (const record of records(out)) expect(record.status).toBe('interrupted');
   });
+
+  it('with --workers, a worker killed outright (SIGKILL, as the out-of-memory killer does) is reported at once, and the others go on', async () => {
+    const dir = scratchDir('signal-worker-killed');
+    const out = join(dir, 'results');
+    const run = start(['run', writeExperiment(dir, LONG), '--out', out, '--seeds', '0,1', '--workers', '2'], /\[worker \d\] shard \d\/2/);
+    await run.ready;
+    while ((run.lines().match(/\[worker \d\] shard/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
+    // The workers: this sweep's processes that run a shard.
+    const workers = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((line) => line.includes(out) && line.includes('--shard'))
+      .map((line) => Number.parseInt(line.trim(), 10));
+    expect(workers).toHaveLength(2);
+    process.kill(workers[0], 'SIGKILL');
+    // The parent says so while the other worker still trains; then that one is stopped as a user would.
+    let err = '';
+    run.child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    while (!/killed by SIGKILL/.test(err)) await new Promise((r) => setTimeout(r, 50));
+    expect(() => process.kill(workers[1], 0)).not.toThrow();
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^\[worker \d\] killed by SIGKILL \(out of memory\? `dmesg` tells\); the other workers go on/m);
+    expect(r.err.match(/\[worker \d\] \s*SIGTERM: stopping after the current step/g)).toHaveLength(1);
+  });
 });
 
 describe('two processes on one results folder', () => {
