@@ -92,15 +92,27 @@ describe('signals', () => {
       .stdout.split('\n')
       .filter((line) => line.includes(out) && line.includes('--shard'))
       .map((line) => Number.parseInt(line.trim(), 10));
-    expect(workers).toHaveLength(2);
-    process.kill(workers[0], 'SIGKILL');
-    // The parent says so while the other worker still trains; then that one is stopped as a user would.
-    let err = '';
-    run.child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    while (!/killed by SIGKILL/.test(err)) await new Promise((r) => setTimeout(r, 50));
-    expect(() => process.kill(workers[1], 0)).not.toThrow();
-    run.child.kill('SIGTERM');
-    const r = await run.done;
+    let r: Awaited<typeof run.done>;
+    try {
+      expect(workers).toHaveLength(2);
+      process.kill(workers[0], 'SIGKILL');
+      // The parent says so while the other worker still trains; then that one is stopped as a user would.
+      let err = '';
+      run.child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      while (!/killed by SIGKILL/.test(err)) await new Promise((r) => setTimeout(r, 50));
+      expect(() => process.kill(workers[1], 0)).not.toThrow();
+      run.child.kill('SIGTERM');
+      r = await run.done;
+    } finally {
+      // A failed check must not leave these long runs training after the test.
+      for (const pid of [run.child.pid!, ...workers]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^\[worker \d\] killed by SIGKILL \(out of memory\? `dmesg` tells\); the other workers go on/m);
     expect(r.err.match(/\[worker \d\] \s*SIGTERM: stopping after the current step/g)).toHaveLength(1);
