@@ -3,7 +3,8 @@
 // those of one whole training step of anchorage's loop (forward, backward,
 // optimizer, sampling) per model — the difference between a run of 11 steps
 // and one of 1, over 10. On native TensorFlow each kernel pays a fixed price,
-// so the counts are what fusing reduces.
+// so the counts are what fusing reduces; anchorage's own fused kernels count
+// as one each (ANCHORAGE_FUSED_KERNELS=0: the op path they replace).
 // `npx tsx bench/op-count.ts [--backend=wasm] [--verbose]`.
 import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
@@ -34,9 +35,14 @@ export async function stepKernels(name: string, options: Record<string, unknown>
   const opt = new Optimizer(component, params, anchors, ROW_AXIS);
   const grads = Object.fromEntries(Object.entries(SHAPES).map(([n, s]) => [n, tf.randomNormal(s)]));
   for (let i = 0; i < 3; i++) tf.tidy(() => opt.step(grads)); // past FTP's first step
-  const profile = await tf.profile(() => tf.tidy(() => opt.step(grads)));
+  // anchorage's fused kernels (native TensorFlow) are called on the backend directly, where tf.profile does not see them.
+  const backend = tf.backend() as unknown as { executeMultipleOutputs?: (name: string, ...rest: unknown[]) => unknown };
+  const direct = backend.executeMultipleOutputs;
+  const fused: string[] = [];
+  if (direct) backend.executeMultipleOutputs = (name, ...rest) => (fused.push(name), direct.call(backend, name, ...rest));
+  const profile = await tf.profile(() => tf.tidy(() => opt.step(grads))).finally(() => direct && (backend.executeMultipleOutputs = direct));
   const counts: Record<string, number> = {};
-  for (const k of profile.kernels) counts[k.name] = (counts[k.name] ?? 0) + 1;
+  for (const name of [...profile.kernels.map((k) => k.name), ...fused.filter((n) => n.startsWith('Anchorage'))]) counts[name] = (counts[name] ?? 0) + 1;
   opt.dispose();
   anchors.dispose();
   model.dispose();

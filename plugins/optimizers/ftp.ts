@@ -12,6 +12,7 @@ import type { NamedTensors, OptimizerState, Projection } from '../../src/contrac
 import { rowLayout, rowSums, type RowLayout } from '../../src/optim/rows.js';
 import { innerState, nestState, scaleByAdam } from '../../src/optim/transforms.js';
 import { inSet, maskedProjection } from '../../src/optim/masking.js';
+import { rowKernels, type RowKernels } from '../../src/tensor/native-kernels.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {
@@ -38,9 +39,12 @@ export const STACKED = '*';
  * once for all tensors: their rows' norms, scales and clip factors are one
  * vector, the constraints γ another, updated by the base Adam transform. On
  * native TensorFlow each op has a fixed cost, so the count of ops, not of
- * tensors, sets FTP's overhead (bench/op-count.ts).
+ * tensors, sets FTP's overhead (bench/op-count.ts); there, too, the per-tensor
+ * passes over the large matrices run as two fused kernels instead of seven
+ * ops (src/tensor/native/row_kernels.cc). `fused: 'ops'` keeps the op path
+ * on every backend (tests and the bench compare the two).
  */
-export function ftpProjection(k: number): Projection {
+export function ftpProjection(k: number, fused: (() => RowKernels | undefined) | 'ops' = rowKernels): Projection {
   const adam = scaleByAdam(GAMMA);
   // Host-side only: the layout of the rows, recomputed when the tensors change.
   let layout: { key: string; value: RowLayout } | undefined;
@@ -83,9 +87,24 @@ export function ftpProjection(k: number): Projection {
       const L = layoutOf(tentative, ctx.rowAxis, ctx.runs);
       const { rowTensor, tensorRows, pad } = state['ftp.layout'];
       const t = ctx.anchorStep;
-      const offsets = names.map((name) => tf.sub(tentative[name], ctx.anchor[name]));
+      const kernels = fused === 'ops' ? undefined : fused();
+      const rows = { axes: names.map((name) => ctx.rowAxis[name] ?? ((ctx.runs ?? 0) > 0 ? 1 : 0)), stacked: (ctx.runs ?? 0) > 0 };
+      const grads = t === 1 ? undefined : names.map((name) => ctx.rawGrads[name]);
+      const prevs = t === 1 ? undefined : names.map((name) => state['ftp.prevC'][name]);
+      // Each tensor's offset w̃ − w0, and for all tensors' rows end to end (plus the padding row) Σ|offset| and, after
+      // the first step, Σ g ⊙ c_prev: on native TensorFlow one fused kernel, elsewhere the same sums through tfjs ops.
+      let offsets: tf.Tensor[];
+      let rowNorms: tf.Tensor;
+      let rowDots: tf.Tensor | undefined;
+      if (kernels) {
+        ({ offsets, norms: rowNorms, dots: rowDots } = kernels.offsets(names.map((n) => tentative[n]), names.map((n) => ctx.anchor[n]), rows, grads, prevs, 1));
+      } else {
+        offsets = names.map((name) => tf.sub(tentative[name], ctx.anchor[name]));
+        rowNorms = tf.concat([...offsets.map((c, i) => rowSums(tf.abs(c), L, i)), pad]);
+        rowDots = grads && prevs ? tf.concat([...grads.map((g, i) => rowSums(tf.mul(g, prevs[i]), L, i)), pad]) : undefined;
+      }
       // Every row's L1 norm (+1e-8, the reference's guard), and a padding row that joins no tensor: [rows + 1].
-      const norms = tf.add(tf.concat([...offsets.map((c, i) => rowSums(tf.abs(c), L, i)), pad]), 1e-8);
+      const norms = tf.add(rowNorms, 1e-8);
       const scale = tf.reciprocal(norms);
       const perTensor = tf.gather(norms, tensorRows); // [parts, most rows], padded with the padding row
       const ceiling = tf.max(perTensor, 1);
@@ -97,21 +116,26 @@ export function ftpProjection(k: number): Projection {
         nestState(next, 'ftp.adam', innerState(state, 'ftp.adam'));
       } else {
         // d(loss)/d(γ) of each tensor: Σ over its rows of (Σ g ⊙ c_prev) / ‖c_prev‖₁, from this step's raw gradient.
-        const rowGrads = tf.concat([...names.map((name, i) => rowSums(tf.mul(ctx.rawGrads[name], state['ftp.prevC'][name]), L, i)), pad]);
-        let grad: tf.Tensor = tf.sum(tf.gather(tf.mul(rowGrads, state['ftp.prevScale'][STACKED]), tensorRows), 1);
+        let grad: tf.Tensor = tf.sum(tf.gather(tf.mul(rowDots!, state['ftp.prevScale'][STACKED]), tensorRows), 1);
         if (k !== 1) grad = tf.where(tf.greater(grad, 0), tf.mul(grad, k), grad);
         const r = adam.update({ [STACKED]: grad }, innerState(state, 'ftp.adam'), { ...ctx, step: t });
         nestState(next, 'ftp.adam', r.state);
         gamma = tf.minimum(tf.maximum(tf.sub(state['ftp.gamma'][STACKED], tf.mul(r.updates[STACKED], GAMMA.lr)), GAMMA.floor), ceiling);
       }
-      // Each row's clip factor min(γ/‖c‖₁, 1), split back into the tensors' row vectors.
-      const factors = tf.split(tf.clipByValue(tf.mul(tf.gather(gamma, rowTensor), scale), 0, 1), [...L.rows, 1]);
+      // Each row's clip factor min(γ/‖c‖₁, 1) (the padding row's too, which no tensor reads).
+      const factors = tf.clipByValue(tf.mul(tf.gather(gamma, rowTensor), scale), 0, 1);
       const out: NamedTensors = {};
-      names.forEach((name, i) => {
-        const f = L.broadcast[i] ? tf.reshape(factors[i], L.broadcast[i]!) : factors[i];
-        out[name] = tf.add(ctx.anchor[name], tf.mul(offsets[i], f));
-        next['ftp.prevC'][name] = offsets[i];
-      });
+      if (kernels) {
+        const projected = kernels.scaleAdd(names.map((n) => ctx.anchor[n]), offsets, factors, rows);
+        names.forEach((name, i) => (out[name] = projected[i]));
+      } else {
+        const byTensor = tf.split(factors, [...L.rows, 1]);
+        names.forEach((name, i) => {
+          const f = L.broadcast[i] ? tf.reshape(byTensor[i], L.broadcast[i]!) : byTensor[i];
+          out[name] = tf.add(ctx.anchor[name], tf.mul(offsets[i], f));
+        });
+      }
+      names.forEach((name, i) => (next['ftp.prevC'][name] = offsets[i]));
       next['ftp.gamma'] = { [STACKED]: gamma };
       next['ftp.prevScale'] = { [STACKED]: scale };
       return { params: out, state: next };

@@ -8,6 +8,7 @@ import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js'
 import { matchesAny } from '../../src/optim/patterns.js';
 import { inSet, maskedProjection } from '../../src/optim/masking.js';
 import { projectRows, rowL1 } from '../../src/optim/rows.js';
+import { rowKernels, type RowKernels } from '../../src/tensor/native-kernels.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {
@@ -35,8 +36,9 @@ export function parseRadiusFor(entries: readonly string[]): { pattern: string; r
  * Fixed-radius row projection. Radii are computed from the anchor when the
  * projection is initialised (at the start of the run, or of each task with
  * anchor 'task-start'), so a step costs no extra reductions of the anchor.
+ * `fused: 'ops'` keeps the tfjs op path on native TensorFlow too.
  */
-export function pgdProjection(radiusOf: (name: string) => number, mode: 'relative' | 'absolute'): Projection {
+export function pgdProjection(radiusOf: (name: string) => number, mode: 'relative' | 'absolute', fused: (() => RowKernels | undefined) | 'ops' = rowKernels): Projection {
   return {
     name: 'pgd',
     stacks: true,
@@ -49,9 +51,21 @@ export function pgdProjection(radiusOf: (name: string) => number, mode: 'relativ
     },
     project(tentative, state, ctx) {
       const out: NamedTensors = {};
+      const kernels = fused === 'ops' ? undefined : fused();
+      const stacked = ctx.runs !== undefined;
       for (const name of Object.keys(tentative)) {
-        const c = tf.sub(tentative[name], ctx.anchor[name]);
-        out[name] = projectRows(ctx.anchor[name], c, rowL1(c, ctx.rowAxis[name] ?? 0, ctx.runs !== undefined), state['pgd.radius'][name]);
+        const axis = ctx.rowAxis[name] ?? 0;
+        if (kernels) {
+          // Native TensorFlow: offset and row norms in one pass, the projection in another (src/tensor/native/row_kernels.cc).
+          const rows = { axes: [axis], stacked };
+          const { offsets, norms } = kernels.offsets([tentative[name]], [ctx.anchor[name]], rows);
+          const radius = state['pgd.radius'][name];
+          const factors = tf.clipByValue(tf.div(radius.rank === 0 ? radius : tf.reshape(radius, [-1]), tf.add(norms, 1e-8)), 0, 1);
+          [out[name]] = kernels.scaleAdd([ctx.anchor[name]], offsets, factors, rows);
+        } else {
+          const c = tf.sub(tentative[name], ctx.anchor[name]);
+          out[name] = projectRows(ctx.anchor[name], c, rowL1(c, axis, stacked), state['pgd.radius'][name]);
+        }
       }
       return { params: out, state };
     },

@@ -99,7 +99,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       async (args) => {
         const { setupNative } = await import('../tensor/native-setup.js');
         const r = setupNative({ root: PROJECT_ROOT, from: args.from as string | undefined, download: args.download as boolean, log: (l) => io.out(`${l}\n`) });
-        io.out(`native backend ready: TensorFlow ${r.tensorflow} (${r.binding}); 'auto' now selects it\n`);
+        io.out(`native backend ready: TensorFlow ${r.tensorflow} (${r.binding}; fused kernels ${r.kernels}); 'auto' now selects it\n`);
       },
     )
     .command(

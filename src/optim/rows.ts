@@ -84,7 +84,8 @@ export function rowLayout(shapes: Readonly<Record<string, readonly number[]>>, r
     reduce.push(shape.map((_, i) => i).filter((i) => !kept.includes(i)));
     // Row sums come out with the kept axes only; they broadcast as they are when those are the trailing axes.
     const trailing = kept.length === 0 || kept.every((a, j) => a === shape.length - kept.length + j);
-    broadcast.push(trailing && kept.length <= 1 ? undefined : shape.map((d, i) => (kept.includes(i) ? d : 1)));
+    // A scalar's one-row vector [1] must become a scalar again, or the projected parameter would come back as [1].
+    broadcast.push(shape.length === 0 ? [] : trailing && kept.length <= 1 ? undefined : shape.map((d, i) => (kept.includes(i) ? d : 1)));
   }
   const per = Math.max(1, runs);
   const rows = perPart.map((r) => r * per);

@@ -7,6 +7,7 @@ import { tf } from './tf.js';
 import { UserError } from '../errors.js';
 import { installWasmSliceKernel } from './kernels/wasm-slice.js';
 import { installWasmGradientKernels } from './kernels/wasm-gradients.js';
+import { loadRowKernels, rowKernelsStatus } from './native-kernels.js';
 
 import { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
 export { BACKEND_CHOICES, type BackendChoice };
@@ -20,7 +21,7 @@ export interface BackendInfo {
   /** Why faster backends were not used, for the record (empty when none were skipped). */
   skipped: string[];
   versions: Record<string, string>;
-  /** Native TensorFlow's settings as the process started it (for run.json): oneDNN, intra- and inter-op threads ('default': TensorFlow's, all cores). */
+  /** Native TensorFlow's settings as the process started it (for run.json): oneDNN, intra- and inter-op threads ('default': TensorFlow's, all cores), anchorage's fused kernels. */
   settings?: Record<string, string>;
 }
 
@@ -74,6 +75,7 @@ async function tryNative(): Promise<{ detail: string } | { error: string }> {
       const ok = await tf.setBackend('tensorflow');
       if (!ok) throw new Error('backend failed to initialise');
       const tfVersion = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding?.TF_Version;
+      loadRowKernels(pkg);
       return { detail: `${pkg} ${packageVersion(pkg) ?? '?'}${tfVersion ? `, TensorFlow ${tfVersion}` : ''}` };
     } catch (e) {
       const msg = (e as Error).message.split('\n')[0];
@@ -126,6 +128,12 @@ const ATTEMPTS: Record<BackendName, () => Promise<{ detail: string } | { error: 
 
 let selected: BackendInfo | undefined;
 
+/** 'on', or 'off' and why (for run.json: the projection optimizers' row work runs through them when on). */
+function fusedKernelsSetting(): string {
+  const k = rowKernelsStatus();
+  return k.loaded ? 'on' : `off (${k.why})`;
+}
+
 /**
  * Selects and initialises a backend. `auto` walks tensorflow → wasm → cpu;
  * a named backend that cannot load is an error (never a silent fallback).
@@ -160,6 +168,7 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Bac
                 oneDNN: process.env.TF_ENABLE_ONEDNN_OPTS === '1' ? 'on' : 'off',
                 intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS || 'default',
                 interOpThreads: process.env.TF_NUM_INTEROP_THREADS || 'default',
+                fusedKernels: fusedKernelsSetting(),
               },
             }
           : {}),

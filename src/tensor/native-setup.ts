@@ -7,6 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KERNELS_ADDON } from './native-kernels.js';
 
 export const TFJS_NODE_VERSION = '4.22.0';
 /** The TensorFlow whose C API tfjs-node 4.22's binding is known to build and run against. */
@@ -81,7 +83,7 @@ function nodeGyp(): string[] {
 }
 
 /** Installs tfjs-node (scripts off: its own install would download libtensorflow), links the libraries, builds and checks the binding. */
-export function setupNative(opts: SetupOptions): { tensorflow: string; binding: string } {
+export function setupNative(opts: SetupOptions): { tensorflow: string; binding: string; kernels: string } {
   const cache = join(opts.root, '.native');
   const source = opts.from ?? (opts.download ? downloadWheel(cache, opts.log) : undefined);
   if (!source) {
@@ -130,5 +132,63 @@ export function setupNative(opts: SetupOptions): { tensorflow: string; binding: 
   );
   const [backend, version] = check.trim().split(/\s+/).slice(-2);
   if (backend !== 'tensorflow') throw new NativeSetupError(`the binding loaded but the active backend is ${backend}`);
-  return { tensorflow: version, binding: join(modulePath, 'tfjs_binding.node') };
+  let kernels: string;
+  try {
+    kernels = buildRowKernels({ lib, include, nodeDir, out: join(modulePath, KERNELS_ADDON), cwd: opts.root, log: opts.log });
+  } catch (e) {
+    // The backend works without them (FTP then takes its op path, slower here): say so, do not fail the setup.
+    rmSync(join(modulePath, KERNELS_ADDON), { force: true });
+    opts.log(`warning: ${(e as Error).message}`);
+    kernels = 'not built (see the warning above)';
+  }
+  return { tensorflow: version, binding: join(modulePath, 'tfjs_binding.node'), kernels };
+}
+
+/** Node's C headers (node_api.h): the distribution's, else node-gyp's cache. */
+function nodeHeaders(nodeDir: string): string {
+  const candidates = [join(nodeDir, 'include', 'node'), join(process.env.HOME ?? '', '.cache', 'node-gyp', process.versions.node, 'include', 'node')];
+  const found = candidates.find((d) => existsSync(join(d, 'node_api.h')));
+  if (!found) throw new NativeSetupError(`found no node_api.h (looked in ${candidates.join(', ')}); install Node's headers (Debian: nodejs's libnode-dev)`);
+  return found;
+}
+
+/**
+ * Compiles anchorage's fused row kernels (src/tensor/native/row_kernels.cc)
+ * against the same TensorFlow as the binding, as a Node addon beside it, and
+ * checks them against TensorFlow's own ops on one tensor.
+ */
+function buildRowKernels(o: { lib: string; include: string; nodeDir: string; out: string; cwd: string; log: (l: string) => void }): string {
+  o.log('building anchorage\'s fused kernels (g++)');
+  const source = fileURLToPath(new URL('./native/row_kernels.cc', import.meta.url));
+  const framework = readdirSync(o.lib).find((f) => /^libtensorflow_framework\.so(\.2)?$/.test(f));
+  if (!framework) throw new NativeSetupError(`${o.lib}: no libtensorflow_framework.so.2 to build the fused kernels against`);
+  // TensorFlow's pip packages are built with the C++11 string ABI; its headers need C++17.
+  run(
+    process.env.CXX || 'g++',
+    ['-std=c++17', '-O3', '-shared', '-fPIC', '-w', '-D_GLIBCXX_USE_CXX11_ABI=1', '-DEIGEN_MAX_ALIGN_BYTES=64', `-I${o.include}`, `-I${nodeHeaders(o.nodeDir)}`, source, '-o', o.out, `-L${o.lib}`, `-l:${framework}`, `-Wl,-rpath,${o.lib}`],
+    o.cwd,
+    'building the fused kernels',
+  );
+  const check = run(
+    process.execPath,
+    [
+      '-e',
+      `process.env.TF_CPP_MIN_LOG_LEVEL='2'; const tf = require('@tensorflow/tfjs-node'); require(${JSON.stringify(o.out)});
+const b = tf.backend(), B = b.binding;
+const [p, a, g, c] = [1, 2, 3, 4].map((s) => tf.randomNormal([2, 5, 3], 0, 1, 'float32', s));
+const at = [{ name: 'stacked', type: B.TF_ATTR_BOOL, value: true }, { name: 'row_axis', type: B.TF_ATTR_INT, value: 2 }];
+const [o, n, d] = b.executeMultipleOutputs('AnchorageRowOffsets', [...at, { name: 'with_grad', type: B.TF_ATTR_BOOL, value: true }], [p, a, g, c], 3);
+const f = tf.linspace(0, 1, 6);
+const y = b.executeSingleOutput('AnchorageRowScaleAdd', at, [a, o, f]);
+const off = tf.sub(p, a);
+const err = Math.max(...[[o, off], [n, tf.sum(tf.abs(off), 1).reshape([-1])], [d, tf.sum(tf.mul(g, c), 1).reshape([-1])], [y, tf.add(a, tf.mul(off, f.reshape([2, 1, 3])))]]
+  .map(([u, v]) => tf.max(tf.abs(tf.sub(u, v))).dataSync()[0]));
+console.log(err);`,
+    ],
+    o.cwd,
+    'checking the fused kernels',
+  );
+  const err = Number(check.trim().split(/\s+/).pop());
+  if (!(err < 1e-5)) throw new NativeSetupError(`the fused kernels disagree with TensorFlow's ops (largest difference ${err})`);
+  return o.out;
 }

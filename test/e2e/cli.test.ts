@@ -212,7 +212,7 @@ export const signSgd = definePlugin({
     expect(r.code).toBe(0);
     const [run] = readdirSync(join(out, 'tiny'));
     const record = JSON.parse(readFileSync(join(out, 'tiny', run, 'run.json'), 'utf8'));
-    if (record.backend.name === 'tensorflow') expect(record.backend.settings).toEqual({ oneDNN: process.env.TF_ENABLE_ONEDNN_OPTS === '1' ? 'on' : 'off', intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS || 'default', interOpThreads: process.env.TF_NUM_INTEROP_THREADS || 'default' });
+    if (record.backend.name === 'tensorflow') expect(record.backend.settings).toEqual({ oneDNN: process.env.TF_ENABLE_ONEDNN_OPTS === '1' ? 'on' : 'off', intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS || 'default', interOpThreads: process.env.TF_NUM_INTEROP_THREADS || 'default', fusedKernels: process.env.ANCHORAGE_FUSED_KERNELS === '0' ? 'off (ANCHORAGE_FUSED_KERNELS=0)' : 'on' });
     else expect(record.backend.settings).toBeUndefined();
   });
 

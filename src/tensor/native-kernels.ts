@@ -1,0 +1,123 @@
+// anchorage's own TensorFlow kernels (src/tensor/native/row_kernels.cc), for
+// the native backend only: `anchorage setup native` builds them beside the
+// tfjs-node binding, and loading the addon registers the ops with the
+// TensorFlow that binding runs. Elsewhere (wasm, cpu, or a binding built
+// without them) callers use their tfjs op path, which computes the same rows.
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { tf } from './tf.js';
+
+/** The addon's file name, next to tfjs_binding.node. */
+export const KERNELS_ADDON = 'anchorage_kernels.node';
+/** Set to 0 to leave the fused kernels unused (the op path runs instead). */
+export const KERNELS_ENV = 'ANCHORAGE_FUSED_KERNELS';
+
+/**
+ * Row-wise work of the projection optimizers over several tensors at once, one
+ * TensorFlow kernel each (rows as in src/optim/rows.ts). Row vectors come out
+ * joined: every tensor's rows end to end (run-major within a tensor, like
+ * rowSums), then `pad` zero rows.
+ */
+export interface RowKernels {
+  /**
+   * Each offset = tentative − anchor, every row's Σ|offset| (without the 1e-8 guard) and, with `grads` and `prevs`,
+   * every row's Σ grad ⊙ prev.
+   */
+  offsets(
+    tentative: readonly tf.Tensor[],
+    anchor: readonly tf.Tensor[],
+    rows: RowAxes,
+    grads?: readonly tf.Tensor[],
+    prevs?: readonly tf.Tensor[],
+    pad?: number,
+  ): { offsets: tf.Tensor[]; norms: tf.Tensor; dots?: tf.Tensor };
+  /** Each anchor + factors[its rows] · offset; `factors` may run past the tensors' rows (ignored). */
+  scaleAdd(anchor: readonly tf.Tensor[], offset: readonly tf.Tensor[], factors: tf.Tensor, rows: RowAxes): tf.Tensor[];
+}
+
+/** Where the tensors' rows are: each one's row axis (counting the leading run axis when `stacked`). */
+export interface RowAxes {
+  axes: readonly number[];
+  stacked: boolean;
+}
+
+interface NodeBackend {
+  binding: { TF_ATTR_BOOL: number; TF_ATTR_INT: number };
+  executeSingleOutput(name: string, attrs: unknown[], inputs: tf.Tensor[]): tf.Tensor;
+  executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.Tensor[], outputs: number): tf.Tensor[];
+}
+
+export type KernelsStatus = { loaded: true; path: string } | { loaded: false; why: string };
+
+let status: KernelsStatus | undefined;
+
+/** The addon's path for the tfjs-node package installed at `pkgRoot` (the binding's folder), if built. */
+export function kernelsAddonPath(pkgRoot: string): string | undefined {
+  const lib = join(pkgRoot, 'lib');
+  if (!existsSync(lib)) return undefined;
+  for (const d of readdirSync(lib)) if (existsSync(join(lib, d, KERNELS_ADDON))) return join(lib, d, KERNELS_ADDON);
+  return undefined;
+}
+
+/**
+ * Loads the addon that belongs to native package `pkg` (once per process:
+ * TensorFlow's op registry is process-wide). Call after the binding loaded.
+ */
+export function loadRowKernels(pkg: string): KernelsStatus {
+  if (status) return status;
+  if (process.env[KERNELS_ENV] === '0') return (status = { loaded: false, why: `${KERNELS_ENV}=0` });
+  const require = createRequire(import.meta.url);
+  let path: string | undefined;
+  try {
+    path = kernelsAddonPath(dirname(require.resolve(`${pkg}/package.json`)));
+  } catch {
+    path = undefined;
+  }
+  if (!path) return (status = { loaded: false, why: `not built (run \`anchorage setup native\` again to build ${KERNELS_ADDON})` });
+  try {
+    const addon = require(path) as { ops?: string[] };
+    if (!addon.ops?.includes('AnchorageRowOffsets')) throw new Error('the addon registered none of the expected ops');
+    return (status = { loaded: true, path });
+  } catch (e) {
+    return (status = { loaded: false, why: `${KERNELS_ADDON} failed to load: ${(e as Error).message.split('\n')[0]}` });
+  }
+}
+
+/** How the fused kernels stand in this process ('off' before native TensorFlow loaded). */
+export function rowKernelsStatus(): KernelsStatus {
+  return status ?? { loaded: false, why: 'native TensorFlow not loaded' };
+}
+
+/**
+ * The fused kernels when the active backend is native TensorFlow and they
+ * loaded; otherwise undefined. ANCHORAGE_FUSED_KERNELS=0 is read on every
+ * call, so a bench can time both paths in one process.
+ */
+export function rowKernels(): RowKernels | undefined {
+  if (!status?.loaded || process.env[KERNELS_ENV] === '0' || tf.getBackend() !== 'tensorflow') return undefined;
+  const backend = tf.backend() as unknown as NodeBackend;
+  const { TF_ATTR_BOOL, TF_ATTR_INT } = backend.binding;
+  const where = (rows: RowAxes, n: number) => [
+    { name: 'N', type: TF_ATTR_INT, value: n },
+    { name: 'stacked', type: TF_ATTR_BOOL, value: rows.stacked },
+    { name: 'row_axes', type: TF_ATTR_INT, value: [...rows.axes] },
+  ];
+  return {
+    offsets(tentative, anchor, rows, grads, prevs, pad = 0) {
+      const n = tentative.length;
+      const withGrad = grads !== undefined && prevs !== undefined;
+      const attrs = [...where(rows, n), { name: 'with_grad', type: TF_ATTR_BOOL, value: withGrad }, { name: 'pad', type: TF_ATTR_INT, value: pad }];
+      // Without a gradient the kernel reads neither list; the tentative tensors fill the slots.
+      const inputs = [...tentative, ...anchor, ...(withGrad ? grads : tentative), ...(withGrad ? prevs : tentative)];
+      const out = backend.executeMultipleOutputs('AnchorageRowOffsets', attrs, inputs, n + 2);
+      const [norms, dots] = out.slice(n);
+      if (withGrad) return { offsets: out.slice(0, n), norms, dots };
+      dots.dispose();
+      return { offsets: out.slice(0, n), norms };
+    },
+    scaleAdd(anchor, offset, factors, rows) {
+      return backend.executeMultipleOutputs('AnchorageRowScaleAdd', where(rows, offset.length), [...anchor, ...offset, factors], offset.length);
+    },
+  };
+}
