@@ -75,8 +75,8 @@ async function tryNative(): Promise<{ detail: string } | { error: string }> {
       const ok = await tf.setBackend('tensorflow');
       if (!ok) throw new Error('backend failed to initialise');
       const tfVersion = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding?.TF_Version;
-      loadRowKernels(pkg);
-      return { detail: `${pkg} ${packageVersion(pkg) ?? '?'}${tfVersion ? `, TensorFlow ${tfVersion}` : ''}` };
+      const kernels = loadRowKernels(pkg);
+      return { detail: `${pkg} ${packageVersion(pkg) ?? '?'}${tfVersion ? `, TensorFlow ${tfVersion}` : ''}, fused kernels ${kernels.loaded ? 'on' : `off: ${kernels.why}`}` };
     } catch (e) {
       const msg = (e as Error).message.split('\n')[0];
       errors.push(`${pkg}: ${/Cannot find (module|package)/.test(msg) ? 'not installed' : msg}`);
