@@ -114,6 +114,62 @@ static void forRows(OpKernelContext* ctx, const Rows& g, Fn fn) {
   tensorflow::Shard(workers->num_threads, workers->workers, g.count(), cost, fn);
 }
 
+// Rows [r0, r1) of one run, over all of A: offset, Σ|offset| into n[r − r0] and, with kGrad, Σ g ⊙ prev into
+// d[r − r0]. When rows are the innermost axis (B = 1, a dense or conv kernel with its output units last) the loop
+// runs along the rows, contiguous in memory, and vectorises; each row still sums in the same order (A, then B).
+template <bool kGrad>
+static void offsetBlock(const Rows& g, int64_t run, int64_t r0, int64_t r1, const float* __restrict p, const float* __restrict a,
+                        const float* __restrict gr, const float* __restrict prev, float* __restrict o, double* __restrict n,
+                        double* __restrict d) {
+  for (int64_t x = 0; x < g.a; ++x) {
+    const int64_t base = ((run * g.a + x) * g.r) * g.b;
+    if (g.b == 1) {
+      const float* __restrict pr = p + base + r0;
+      const float* __restrict ar = a + base + r0;
+      float* __restrict orow = o + base + r0;
+      const float* __restrict gq = kGrad ? gr + base + r0 : nullptr;
+      const float* __restrict cq = kGrad ? prev + base + r0 : nullptr;
+      const int64_t len = r1 - r0;
+      for (int64_t k = 0; k < len; ++k) {
+        const float c = pr[k] - ar[k];
+        orow[k] = c;
+        n[k] += static_cast<double>(std::fabs(c));
+        if (kGrad) d[k] += static_cast<double>(gq[k] * cq[k]);
+      }
+      continue;
+    }
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t at = base + r * g.b;
+      double sn = 0.0, sd = 0.0;
+      for (int64_t y = 0; y < g.b; ++y) {
+        const float c = p[at + y] - a[at + y];
+        o[at + y] = c;
+        sn += std::fabs(c);
+        if (kGrad) sd += static_cast<double>(gr[at + y] * prev[at + y]);
+      }
+      n[r - r0] += sn;
+      if (kGrad) d[r - r0] += sd;
+    }
+  }
+}
+
+// out = anchor + f[row] · offset over rows [r0, r1) of one run (f already at the run's rows).
+static void scaleAddBlock(const Rows& g, int64_t run, int64_t r0, int64_t r1, const float* __restrict a, const float* __restrict c,
+                          const float* __restrict f, float* __restrict out) {
+  for (int64_t x = 0; x < g.a; ++x) {
+    const int64_t base = ((run * g.a + x) * g.r) * g.b;
+    if (g.b == 1) {
+      for (int64_t r = r0; r < r1; ++r) out[base + r] = a[base + r] + c[base + r] * f[r];
+      continue;
+    }
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t at = base + r * g.b;
+      const float fr = f[r];
+      for (int64_t y = 0; y < g.b; ++y) out[at + y] = a[at + y] + c[at + y] * fr;
+    }
+  }
+}
+
 class RowOffsetsOp : public OpKernel {
  public:
   explicit RowOffsetsOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
@@ -162,28 +218,13 @@ class RowOffsetsOp : public OpKernel {
       float* nt = nv + starts[i];
       float* dt = dv + starts[i];
       forRows(ctx, g, [&](int64_t begin, int64_t end) {
-        // Rows [begin, end) may span runs; within a run, sweep A outermost so memory is read in order.
+        // Rows [begin, end) may span runs; each run's block goes through offsetBlock.
         std::vector<double> n(end - begin, 0.0), d(end - begin, 0.0);
         for (int64_t row = begin; row < end;) {
           const int64_t run = row / g.r, r0 = row % g.r;
           const int64_t r1 = std::min(g.r, r0 + (end - row));
-          double* nr = n.data() + (row - begin);
-          double* dr = d.data() + (row - begin);
-          for (int64_t x = 0; x < g.a; ++x) {
-            const int64_t base = ((run * g.a + x) * g.r) * g.b;
-            for (int64_t r = r0; r < r1; ++r) {
-              const int64_t at = base + r * g.b;
-              double sn = 0.0, sd = 0.0;
-              for (int64_t y = 0; y < g.b; ++y) {
-                const float c = pv[at + y] - av[at + y];
-                ov[at + y] = c;
-                sn += std::fabs(c);
-                if (gv) sd += static_cast<double>(gv[at + y]) * cv[at + y];
-              }
-              nr[r - r0] += sn;
-              dr[r - r0] += sd;
-            }
-          }
+          if (gv) offsetBlock<true>(g, run, r0, r1, pv, av, gv, cv, ov, n.data() + (row - begin), d.data() + (row - begin));
+          else offsetBlock<false>(g, run, r0, r1, pv, av, gv, cv, ov, n.data() + (row - begin), d.data() + (row - begin));
           row += r1 - r0;
         }
         for (int64_t k = 0; k < end - begin; ++k) {
@@ -235,15 +276,7 @@ class RowScaleAddOp : public OpKernel {
         for (int64_t row = begin; row < end;) {
           const int64_t run = row / g.r, r0 = row % g.r;
           const int64_t r1 = std::min(g.r, r0 + (end - row));
-          const float* fr = ft + run * g.r;
-          for (int64_t x = 0; x < g.a; ++x) {
-            const int64_t base = ((run * g.a + x) * g.r) * g.b;
-            for (int64_t r = r0; r < r1; ++r) {
-              const int64_t at = base + r * g.b;
-              const float f = fr[r];
-              for (int64_t y = 0; y < g.b; ++y) ov[at + y] = av[at + y] + cv[at + y] * f;
-            }
-          }
+          scaleAddBlock(g, run, r0, r1, av, cv, ft + run * g.r, ov);
           row += r1 - r0;
         }
       });
