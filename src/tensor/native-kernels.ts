@@ -7,9 +7,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { tf } from './tf.js';
+// native-setup.ts must not import TensorFlow.js (the CLI's help reads its constants), so the name lives there.
+import { KERNELS_ADDON } from './native-setup.js';
 
-/** The addon's file name, next to tfjs_binding.node. */
-export const KERNELS_ADDON = 'anchorage_kernels.node';
 /** Set to 0 to leave the fused kernels unused (the op path runs instead). */
 export const KERNELS_ENV = 'ANCHORAGE_FUSED_KERNELS';
 

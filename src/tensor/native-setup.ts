@@ -8,13 +8,15 @@ import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, statSync } fro
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KERNELS_ADDON } from './native-kernels.js';
 
 export const TFJS_NODE_VERSION = '4.22.0';
 /** The TensorFlow whose C API tfjs-node 4.22's binding is known to build and run against. */
 export const TENSORFLOW_VERSION = '2.21.0';
 
 export class NativeSetupError extends UserError {}
+
+/** The fused kernels' addon (src/tensor/native-kernels.ts loads it), next to tfjs_binding.node. */
+export const KERNELS_ADDON = 'anchorage_kernels.node';
 
 export interface SetupOptions {
   /** Project root (where node_modules is). */
