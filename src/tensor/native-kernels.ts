@@ -44,13 +44,14 @@ export interface RowAxes {
 
 interface NodeBackend {
   binding: { TF_ATTR_BOOL: number; TF_ATTR_INT: number };
-  executeSingleOutput(name: string, attrs: unknown[], inputs: tf.Tensor[]): tf.Tensor;
   executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.Tensor[], outputs: number): tf.Tensor[];
 }
 
 export type KernelsStatus = { loaded: true; path: string } | { loaded: false; why: string };
 
 let status: KernelsStatus | undefined;
+/** The wrappers for the backend instance they were made for (made once, not at every step). */
+let wrapped: { backend: unknown; kernels: RowKernels } | undefined;
 
 /** The addon's path for the tfjs-node package installed at `pkgRoot` (the binding's folder), if built. */
 export function kernelsAddonPath(pkgRoot: string): string | undefined {
@@ -97,6 +98,11 @@ export function rowKernelsStatus(): KernelsStatus {
 export function rowKernels(): RowKernels | undefined {
   if (!status?.loaded || process.env[KERNELS_ENV] === '0' || tf.getBackend() !== 'tensorflow') return undefined;
   const backend = tf.backend() as unknown as NodeBackend;
+  if (wrapped?.backend !== backend) wrapped = { backend, kernels: wrap(backend) };
+  return wrapped.kernels;
+}
+
+function wrap(backend: NodeBackend): RowKernels {
   const { TF_ATTR_BOOL, TF_ATTR_INT } = backend.binding;
   const where = (rows: RowAxes, n: number) => [
     { name: 'N', type: TF_ATTR_INT, value: n },
