@@ -177,13 +177,17 @@ function buildRowKernels(o: { lib: string; include: string; nodeDir: string; out
       '-e',
       `process.env.TF_CPP_MIN_LOG_LEVEL='2'; const tf = require('@tensorflow/tfjs-node'); require(${JSON.stringify(o.out)});
 const b = tf.backend(), B = b.binding;
-const [p, a, g, c] = [1, 2, 3, 4].map((s) => tf.randomNormal([2, 5, 3], 0, 1, 'float32', s));
-const at = [{ name: 'stacked', type: B.TF_ATTR_BOOL, value: true }, { name: 'row_axis', type: B.TF_ATTR_INT, value: 2 }];
-const [o, n, d] = b.executeMultipleOutputs('AnchorageRowOffsets', [...at, { name: 'with_grad', type: B.TF_ATTR_BOOL, value: true }], [p, a, g, c], 3);
-const f = tf.linspace(0, 1, 6);
-const y = b.executeSingleOutput('AnchorageRowScaleAdd', at, [a, o, f]);
-const off = tf.sub(p, a);
-const err = Math.max(...[[o, off], [n, tf.sum(tf.abs(off), 1).reshape([-1])], [d, tf.sum(tf.mul(g, c), 1).reshape([-1])], [y, tf.add(a, tf.mul(off, f.reshape([2, 1, 3])))]]
+// Two tensors with runs stacked: a [2, 5, 3] kernel with rows on its last axis and a [2, 4] bias (one row per run).
+const [p, a, g, c] = [1, 2, 3, 4].map((s) => [tf.randomNormal([2, 5, 3], 0, 1, 'float32', s), tf.randomNormal([2, 4], 0, 1, 'float32', 10 + s)]);
+const at = [{ name: 'N', type: B.TF_ATTR_INT, value: 2 }, { name: 'stacked', type: B.TF_ATTR_BOOL, value: true }, { name: 'row_axes', type: B.TF_ATTR_INT, value: [2, 1] }];
+const grad = [{ name: 'with_grad', type: B.TF_ATTR_BOOL, value: true }, { name: 'pad', type: B.TF_ATTR_INT, value: 1 }];
+const [o1, o2, n, d] = b.executeMultipleOutputs('AnchorageRowOffsets', [...at, ...grad], [...p, ...a, ...g, ...c], 4);
+const f = tf.linspace(0, 1, 9);
+const [y1, y2] = b.executeMultipleOutputs('AnchorageRowScaleAdd', at, [...a, o1, o2, f], 2);
+const off = p.map((x, i) => tf.sub(x, a[i]));
+const rows = (x) => tf.concat([tf.sum(x[0], 1).reshape([-1]), tf.sum(x[1], 1), tf.zeros([1])]);
+const err = Math.max(...[[o1, off[0]], [o2, off[1]], [n, rows(off.map((x) => tf.abs(x)))], [d, rows(g.map((x, i) => tf.mul(x, c[i])))],
+  [y1, tf.add(a[0], tf.mul(off[0], f.slice(0, 6).reshape([2, 1, 3])))], [y2, tf.add(a[1], tf.mul(off[1], f.slice(6, 2).reshape([2, 1])))]]
   .map(([u, v]) => tf.max(tf.abs(tf.sub(u, v))).dataSync()[0]));
 console.log(err);`,
     ],
