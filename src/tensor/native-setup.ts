@@ -157,7 +157,7 @@ function nodeHeaders(nodeDir: string): string {
 /**
  * Compiles anchorage's fused row kernels (src/tensor/native/row_kernels.cc)
  * against the same TensorFlow as the binding, as a Node addon beside it, and
- * checks them against TensorFlow's own ops on one tensor.
+ * checks them against TensorFlow's own ops on two stacked tensors.
  */
 function buildRowKernels(o: { lib: string; include: string; nodeDir: string; out: string; cwd: string; log: (l: string) => void }): string {
   o.log('building anchorage\'s fused kernels (g++)');
