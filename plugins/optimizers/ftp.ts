@@ -8,7 +8,7 @@
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
-import type { NamedTensors, OptimizerState, Projection } from '../../src/contracts/optimizer.js';
+import type { NamedTensors, OptimizerState, Projection, StepContext } from '../../src/contracts/optimizer.js';
 import { rowLayout, rowSums, type RowLayout } from '../../src/optim/rows.js';
 import { innerState, nestState, scaleByAdam } from '../../src/optim/transforms.js';
 import { inSet, maskedProjection } from '../../src/optim/masking.js';
@@ -39,10 +39,12 @@ export const STACKED = '*';
  * once for all tensors: their rows' norms, scales and clip factors are one
  * vector, the constraints γ another, updated by the base Adam transform. On
  * native TensorFlow each op has a fixed cost, so the count of ops, not of
- * tensors, sets FTP's overhead (bench/op-count.ts); there, too, the per-tensor
- * passes over the large matrices run as two fused kernels instead of seven
- * ops (src/tensor/native/row_kernels.cc). `fused: 'ops'` keeps the op path
- * on every backend (tests and the bench compare the two).
+ * tensors, sets FTP's overhead (bench/op-count.ts); there, too, the passes
+ * over the large matrices run as two fused kernels instead of eight ops, the
+ * first of which also forms w + u and reduces the rows to per-tensor values
+ * (src/tensor/native/row_kernels.cc), leaving γ's Adam and its clipping as
+ * the only small ops. `fused: 'ops'` keeps the op path on every backend
+ * (tests and the bench compare the two).
  */
 export function ftpProjection(k: number, fused: (() => RowKernels | undefined) | 'ops' = rowKernels): Projection {
   const adam = scaleByAdam(GAMMA);
@@ -53,7 +55,7 @@ export function ftpProjection(k: number, fused: (() => RowKernels | undefined) |
     if (layout?.key !== key) layout = { key, value: rowLayout(Object.fromEntries(Object.entries(xs).map(([n, t]) => [n, t.shape])), rowAxis, runs) };
     return layout.value;
   };
-  return {
+  const projection: Projection = {
     name: 'ftp',
     // With runs stacked, each run's slice of a tensor is a part with its own γ (tensor-major: tensor × runs + run).
     stacks: true,
@@ -81,66 +83,81 @@ export function ftpProjection(k: number, fused: (() => RowKernels | undefined) |
       for (const name of names) state['ftp.prevC'][name] = tf.zerosLike(params[name]);
       return state;
     },
-    project(tentative, state, ctx) {
-      const names = Object.keys(tentative);
-      if (names.length === 0) return { params: tentative, state };
-      const L = layoutOf(tentative, ctx.rowAxis, ctx.runs);
-      const { rowTensor, tensorRows, pad } = state['ftp.layout'];
-      const t = ctx.anchorStep;
-      const kernels = fused === 'ops' ? undefined : fused();
-      const rows = { axes: names.map((name) => ctx.rowAxis[name] ?? ((ctx.runs ?? 0) > 0 ? 1 : 0)), stacked: (ctx.runs ?? 0) > 0 };
-      const grads = t === 1 ? undefined : names.map((name) => ctx.rawGrads[name]);
-      const prevs = t === 1 ? undefined : names.map((name) => state['ftp.prevC'][name]);
-      // Each tensor's offset w̃ − w0, and for all tensors' rows end to end (plus the padding row) Σ|offset| and, after
-      // the first step, Σ g ⊙ c_prev: on native TensorFlow one fused kernel, elsewhere the same sums through tfjs ops.
-      let offsets: tf.Tensor[];
-      let rowNorms: tf.Tensor;
-      let rowDots: tf.Tensor | undefined;
-      if (kernels) {
-        ({ offsets, norms: rowNorms, dots: rowDots } = kernels.offsets(names.map((n) => tentative[n]), names.map((n) => ctx.anchor[n]), rows, grads, prevs, 1));
-      } else {
-        offsets = names.map((name) => tf.sub(tentative[name], ctx.anchor[name]));
-        rowNorms = tf.concat([...offsets.map((c, i) => rowSums(tf.abs(c), L, i)), pad]);
-        rowDots = grads && prevs ? tf.concat([...grads.map((g, i) => rowSums(tf.mul(g, prevs[i]), L, i)), pad]) : undefined;
-      }
-      // Every row's L1 norm (+1e-8, the reference's guard), and a padding row that joins no tensor: [rows + 1].
-      const norms = tf.add(rowNorms, 1e-8);
-      const scale = tf.reciprocal(norms);
-      const perTensor = tf.gather(norms, tensorRows); // [parts, most rows], padded with the padding row
-      const ceiling = tf.max(perTensor, 1);
-      const next: OptimizerState = { 'ftp.prevC': {}, 'ftp.layout': state['ftp.layout'] };
-      let gamma: tf.Tensor;
-      if (t === 1) {
-        // No previous offset yet: the reference starts from the floor.
-        gamma = state['ftp.gamma'][STACKED];
-        nestState(next, 'ftp.adam', innerState(state, 'ftp.adam'));
-      } else {
-        // d(loss)/d(γ) of each tensor: Σ over its rows of (Σ g ⊙ c_prev) / ‖c_prev‖₁, from this step's raw gradient.
-        let grad: tf.Tensor = tf.sum(tf.gather(tf.mul(rowDots!, state['ftp.prevScale'][STACKED]), tensorRows), 1);
-        if (k !== 1) grad = tf.where(tf.greater(grad, 0), tf.mul(grad, k), grad);
-        const r = adam.update({ [STACKED]: grad }, innerState(state, 'ftp.adam'), { ...ctx, step: t });
-        nestState(next, 'ftp.adam', r.state);
-        gamma = tf.minimum(tf.maximum(tf.sub(state['ftp.gamma'][STACKED], tf.mul(r.updates[STACKED], GAMMA.lr)), GAMMA.floor), ceiling);
-      }
-      // Each row's clip factor min(γ/‖c‖₁, 1) (the padding row's too, which no tensor reads).
-      const factors = tf.clipByValue(tf.mul(tf.gather(gamma, rowTensor), scale), 0, 1);
-      const out: NamedTensors = {};
-      if (kernels) {
-        const projected = kernels.scaleAdd(names.map((n) => ctx.anchor[n]), offsets, factors, rows);
-        names.forEach((name, i) => (out[name] = projected[i]));
-      } else {
-        const byTensor = tf.split(factors, [...L.rows, 1]);
-        names.forEach((name, i) => {
-          const f = L.broadcast[i] ? tf.reshape(byTensor[i], L.broadcast[i]!) : byTensor[i];
-          out[name] = tf.add(ctx.anchor[name], tf.mul(offsets[i], f));
-        });
-      }
-      names.forEach((name, i) => (next['ftp.prevC'][name] = offsets[i]));
-      next['ftp.gamma'] = { [STACKED]: gamma };
-      next['ftp.prevScale'] = { [STACKED]: scale };
-      return { params: out, state: next };
-    },
+    project: (tentative, state, ctx) => step({ tentative }, state, ctx),
+    projectStep: (updates, state, ctx) => step({ updates }, state, ctx),
   };
+  return projection;
+
+  /** One projection from the tentative weights, or from ctx.params and the base rule's updates. */
+  function step(from: { tentative: NamedTensors } | { updates: NamedTensors }, state: OptimizerState, ctx: StepContext): { params: NamedTensors; state: OptimizerState } {
+    const source = 'tentative' in from ? from.tentative : from.updates;
+    const names = Object.keys(source);
+    if (names.length === 0) return { params: {}, state };
+    const t = ctx.anchorStep;
+    const kernels = fused === 'ops' ? undefined : fused();
+    const next: OptimizerState = { 'ftp.prevC': {}, 'ftp.layout': state['ftp.layout'] };
+    const prevScale = state['ftp.prevScale'][STACKED];
+    let offsets: tf.Tensor[];
+    let scale: tf.Tensor;
+    let ceiling: tf.Tensor | undefined;
+    let gammaGrad: tf.Tensor | undefined;
+    // Joint per-part factors from γ (the kernel path), or per-row ones (the op path).
+    let project: (gamma: tf.Tensor) => tf.Tensor[];
+    if (kernels) {
+      // Native TensorFlow: one pass writes each offset w̃ − w0 (forming w̃ = w + u in the same pass) and the rows'
+      // scales, each tensor's largest row norm and its γ gradient; another writes w0 + clip(γ/‖c‖₁, 0, 1) · c.
+      const rows = { axes: names.map((name) => ctx.rowAxis[name] ?? ((ctx.runs ?? 0) > 0 ? 1 : 0)), stacked: (ctx.runs ?? 0) > 0 };
+      const anchors = names.map((n) => ctx.anchor[n]);
+      const r = kernels.offsets('tentative' in from ? names.map((n) => from.tentative[n]) : names.map((n) => ctx.params[n]), anchors, rows, {
+        pad: 1,
+        ...('updates' in from && { updates: names.map((n) => from.updates[n]) }),
+        ...(t > 1 && { grads: names.map((n) => ctx.rawGrads[n]), prevs: names.map((n) => state['ftp.prevC'][n]), rowWeights: prevScale }),
+      });
+      ({ offsets, scale, partMax: ceiling, partDots: gammaGrad } = r);
+      project = (gamma) => kernels.scaleAdd(anchors, offsets, scale, rows, gamma);
+    } else {
+      const L = layoutOf(source, ctx.rowAxis, ctx.runs);
+      const { rowTensor, tensorRows, pad } = state['ftp.layout'];
+      offsets = names.map((name) => ('tentative' in from ? tf.sub(from.tentative[name], ctx.anchor[name]) : tf.sub(tf.add(ctx.params[name], from.updates[name]), ctx.anchor[name])));
+      // Every row's L1 norm (+1e-8, the reference's guard), and a padding row that joins no tensor: [rows + 1].
+      const norms = tf.add(tf.concat([...offsets.map((c, i) => rowSums(tf.abs(c), L, i)), pad]), 1e-8);
+      scale = tf.reciprocal(norms);
+      if (t > 1) {
+        const prevs = names.map((name) => state['ftp.prevC'][name]);
+        const rowDots = tf.concat([...names.map((name, i) => rowSums(tf.mul(ctx.rawGrads[name], prevs[i]), L, i)), pad]);
+        // [parts, most rows], padded with the padding row: each part's largest norm, and Σ over its rows.
+        ceiling = tf.max(tf.gather(norms, tensorRows), 1);
+        gammaGrad = tf.sum(tf.gather(tf.mul(rowDots, prevScale), tensorRows), 1);
+      }
+      project = (gamma) => {
+        // Each row's clip factor min(γ/‖c‖₁, 1) (the padding row's too, which no tensor reads).
+        const byTensor = tf.split(tf.clipByValue(tf.mul(tf.gather(gamma, rowTensor), scale), 0, 1), [...L.rows, 1]);
+        return names.map((name, i) => tf.add(ctx.anchor[name], tf.mul(offsets[i], L.broadcast[i] ? tf.reshape(byTensor[i], L.broadcast[i]!) : byTensor[i])));
+      };
+    }
+    let gamma: tf.Tensor;
+    if (t === 1) {
+      // No previous offset yet: the reference starts from the floor.
+      gamma = state['ftp.gamma'][STACKED];
+      nestState(next, 'ftp.adam', innerState(state, 'ftp.adam'));
+    } else {
+      // d(loss)/d(γ) of each tensor: Σ over its rows of (Σ g ⊙ c_prev) / ‖c_prev‖₁, from this step's raw gradient.
+      let grad = gammaGrad!;
+      if (k !== 1) grad = tf.where(tf.greater(grad, 0), tf.mul(grad, k), grad);
+      const r = adam.update({ [STACKED]: grad }, innerState(state, 'ftp.adam'), { ...ctx, step: t });
+      nestState(next, 'ftp.adam', r.state);
+      gamma = tf.minimum(tf.maximum(tf.sub(state['ftp.gamma'][STACKED], tf.mul(r.updates[STACKED], GAMMA.lr)), GAMMA.floor), ceiling!);
+    }
+    const projected = project(gamma);
+    const out: NamedTensors = {};
+    names.forEach((name, i) => {
+      out[name] = projected[i];
+      next['ftp.prevC'][name] = offsets[i];
+    });
+    next['ftp.gamma'] = { [STACKED]: gamma };
+    next['ftp.prevScale'] = { [STACKED]: scale };
+    return { params: out, state: next };
+  }
 }
 
 /** γ per tensor, or per tensor and run ([runs]) when runs are stacked (logging points only). */

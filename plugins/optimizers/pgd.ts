@@ -4,7 +4,7 @@
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput, type Problem } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
-import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
+import type { NamedTensors, OptimizerState, Projection, StepContext } from '../../src/contracts/optimizer.js';
 import { matchesAny } from '../../src/optim/patterns.js';
 import { inSet, maskedProjection } from '../../src/optim/masking.js';
 import { projectRows, rowL1 } from '../../src/optim/rows.js';
@@ -39,7 +39,7 @@ export function parseRadiusFor(entries: readonly string[]): { pattern: string; r
  * `fused: 'ops'` keeps the tfjs op path on native TensorFlow too.
  */
 export function pgdProjection(radiusOf: (name: string) => number, mode: 'relative' | 'absolute', fused: (() => RowKernels | undefined) | 'ops' = rowKernels): Projection {
-  return {
+  const projection: Projection = {
     name: 'pgd',
     stacks: true,
     init(params, rowAxis = {}, runs) {
@@ -49,27 +49,36 @@ export function pgdProjection(radiusOf: (name: string) => number, mode: 'relativ
       }
       return { 'pgd.radius': radius };
     },
-    project(tentative, state, ctx) {
-      const out: NamedTensors = {};
-      const kernels = fused === 'ops' ? undefined : fused();
-      const stacked = ctx.runs !== undefined;
-      for (const name of Object.keys(tentative)) {
-        const axis = ctx.rowAxis[name] ?? 0;
-        if (kernels) {
-          // Native TensorFlow: offset and row norms in one pass, the projection in another (src/tensor/native/row_kernels.cc).
-          const rows = { axes: [axis], stacked };
-          const { offsets, norms } = kernels.offsets([tentative[name]], [ctx.anchor[name]], rows);
-          const radius = state['pgd.radius'][name];
-          const factors = tf.clipByValue(tf.div(radius.rank === 0 ? radius : tf.reshape(radius, [-1]), tf.add(norms, 1e-8)), 0, 1);
-          [out[name]] = kernels.scaleAdd([ctx.anchor[name]], offsets, factors, rows);
-        } else {
-          const c = tf.sub(tentative[name], ctx.anchor[name]);
-          out[name] = projectRows(ctx.anchor[name], c, rowL1(c, axis, stacked), state['pgd.radius'][name]);
-        }
-      }
-      return { params: out, state };
-    },
+    project: (tentative, state, ctx) => step({ tentative }, state, ctx),
+    projectStep: (updates, state, ctx) => step({ updates }, state, ctx),
   };
+  return projection;
+
+  /** The projection of the tentative weights, or of ctx.params + updates (formed inside the kernel's pass on native TensorFlow). */
+  function step(from: { tentative: NamedTensors } | { updates: NamedTensors }, state: OptimizerState, ctx: StepContext): { params: NamedTensors; state: OptimizerState } {
+    const out: NamedTensors = {};
+    const kernels = fused === 'ops' ? undefined : fused();
+    const stacked = ctx.runs !== undefined;
+    for (const name of Object.keys('tentative' in from ? from.tentative : from.updates)) {
+      const axis = ctx.rowAxis[name] ?? 0;
+      const radius = state['pgd.radius'][name];
+      if (kernels) {
+        // Native TensorFlow: offset and row norms in one pass, the projection in another (src/tensor/native/row_kernels.cc).
+        const rows = { axes: [axis], stacked };
+        const { offsets, norms } =
+          'tentative' in from
+            ? kernels.offsets([from.tentative[name]], [ctx.anchor[name]], rows)
+            : kernels.offsets([ctx.params[name]], [ctx.anchor[name]], rows, { updates: [from.updates[name]] });
+        const factors = tf.clipByValue(tf.div(radius.rank === 0 ? radius : tf.reshape(radius, [-1]), tf.add(norms, 1e-8)), 0, 1);
+        [out[name]] = kernels.scaleAdd([ctx.anchor[name]], offsets, factors, rows);
+      } else {
+        const tentative = 'tentative' in from ? from.tentative[name] : tf.add(ctx.params[name], from.updates[name]);
+        const c = tf.sub(tentative, ctx.anchor[name]);
+        out[name] = projectRows(ctx.anchor[name], c, rowL1(c, axis, stacked), radius);
+      }
+    }
+    return { params: out, state };
+  }
 }
 
 export default definePlugin({

@@ -77,6 +77,14 @@ export interface Projection<S extends OptimizerState = OptimizerState> {
   /** `rowAxis`: per parameter, the axis of its output units (for per-row state); `runs`: see StepContext.runs. */
   init(params: NamedTensors, rowAxis?: Readonly<Record<string, number>>, runs?: number): S;
   project(tentative: NamedTensors, state: S, ctx: StepContext): { params: NamedTensors; state: S };
+  /**
+   * Optional: `project` of ctx.params + updates, given the two apart, so that
+   * the projection can form the tentative weights inside its own pass over
+   * them (FTP's and PGD's native kernels) rather than read back a separate
+   * sum. When present, the Optimizer calls it in place of `project`; it must
+   * give the same result, for every parameter it is given.
+   */
+  projectStep?(updates: NamedTensors, state: S, ctx: StepContext): { params: NamedTensors; state: S };
 }
 
 /**

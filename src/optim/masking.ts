@@ -3,6 +3,7 @@
 // alone, and the others pass through untouched. A partition gives each group
 // of parameters its own rule and its own state.
 import type { NamedTensors, OptimizerState, PeriodicPhase, Projection, UpdateRule } from '../contracts/optimizer.js';
+import { tf } from '../tensor/tf.js';
 import { matchesAny } from './patterns.js';
 import { innerState, nestState } from './transforms.js';
 
@@ -43,6 +44,7 @@ export function masked(rule: UpdateRule, selector: ParamSelector): UpdateRule {
 
 /** A projection of the selected parameters only (the anchored set of FTP, PGD, SPD). */
 export function maskedProjection(projection: Projection, selector: ParamSelector): Projection {
+  const inner = projection.projectStep?.bind(projection);
   return {
     name: `masked(${projection.name})`,
     stacks: projection.stacks,
@@ -51,6 +53,14 @@ export function maskedProjection(projection: Projection, selector: ParamSelector
       const r = projection.project(subset(tentative, selector), state, ctx);
       return { params: { ...tentative, ...r.params }, state: r.state };
     },
+    ...(inner && {
+      projectStep(updates, state, ctx) {
+        const r = inner(subset(updates, selector), state, ctx);
+        const params: NamedTensors = {};
+        for (const name of Object.keys(updates)) params[name] = selector(name) ? r.params[name] : tf.add(ctx.params[name], updates[name]);
+        return { params, state: r.state };
+      },
+    }),
   };
 }
 

@@ -171,13 +171,15 @@ export class Optimizer {
     const ctx = this.context(grads);
     const params = ctx.params;
     const { updates, state } = this.component.rule.update(grads, this.ruleState, ctx);
+    const projection = this.component.projection;
     let next: NamedTensors = {};
-    for (const name of this.names) next[name] = tf.add(params[name], updates[name]);
     let projState: OptimizerState | undefined;
-    if (this.component.projection) {
-      const projected = this.component.projection.project(next, this.projectionState, ctx);
-      next = projected.params;
-      projState = projected.state;
+    if (projection?.projectStep) {
+      // The projection forms params + updates in its own pass over the weights.
+      ({ params: next, state: projState } = projection.projectStep(updates, this.projectionState, ctx));
+    } else {
+      for (const name of this.names) next[name] = tf.add(params[name], updates[name]);
+      if (projection) ({ params: next, state: projState } = projection.project(next, this.projectionState, ctx));
     }
     for (const name of this.names) this.params.get(name)!.assign(next[name]);
     this.ruleState = swap(this.ruleState, state);

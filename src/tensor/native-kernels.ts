@@ -21,19 +21,46 @@ export const KERNELS_ENV = 'ANCHORAGE_FUSED_KERNELS';
  */
 export interface RowKernels {
   /**
-   * Each offset = tentative − anchor, every row's Σ|offset| (without the 1e-8 guard) and, with `grads` and `prevs`,
-   * every row's Σ grad ⊙ prev.
+   * Each offset = tentative − anchor, every row's Σ|offset| (`norms`, without a guard) and, with `grads` and
+   * `prevs`, every row's Σ grad ⊙ prev (`dots`). See RowOffsetsOptions for the fused add and the per-part
+   * summaries.
    */
-  offsets(
-    tentative: readonly tf.Tensor[],
-    anchor: readonly tf.Tensor[],
-    rows: RowAxes,
-    grads?: readonly tf.Tensor[],
-    prevs?: readonly tf.Tensor[],
-    pad?: number,
-  ): { offsets: tf.Tensor[]; norms: tf.Tensor; dots?: tf.Tensor };
-  /** Each anchor + factors[its rows] · offset; `factors` may run past the tensors' rows (ignored). */
-  scaleAdd(anchor: readonly tf.Tensor[], offset: readonly tf.Tensor[], factors: tf.Tensor, rows: RowAxes): tf.Tensor[];
+  offsets(tentative: readonly tf.Tensor[], anchor: readonly tf.Tensor[], rows: RowAxes, opts?: RowOffsetsOptions): RowOffsets;
+  /**
+   * Each anchor + f[its rows] · offset, where f = `factors` or, given `partValues` (one per part),
+   * clamp(partValues[part] · factors[row], 0, 1). `factors` may run past the tensors' rows (ignored).
+   */
+  scaleAdd(anchor: readonly tf.Tensor[], offset: readonly tf.Tensor[], factors: tf.Tensor, rows: RowAxes, partValues?: tf.Tensor): tf.Tensor[];
+}
+
+export interface RowOffsetsOptions {
+  /** With `prevs`: the rows' Σ grad ⊙ prev, and each part's Σ over its rows of that × `rowWeights`. */
+  grads?: readonly tf.Tensor[];
+  prevs?: readonly tf.Tensor[];
+  /** Per row of the joint vector (its pad rows may follow): the weights of `partDots`. Required with `grads`. */
+  rowWeights?: tf.Tensor;
+  /** `tentative` holds the parameters before the step; the tentative weights are tentative + updates, formed in the same pass (equal to a separate tf.add). */
+  updates?: readonly tf.Tensor[];
+  /** Zero rows after the tensors' rows (default 0). */
+  pad?: number;
+  /** The guard added to every row's norm for `scale` and `partMax` (default 1e-8, FTP's reference). */
+  eps?: number;
+}
+
+/**
+ * Row vectors are [rows + pad], parts' [parts]: a part is a tensor, or with runs stacked one run's slice of it
+ * (part = tensor × runs + run).
+ */
+export interface RowOffsets {
+  offsets: tf.Tensor[];
+  norms: tf.Tensor;
+  dots?: tf.Tensor;
+  /** 1 / (norm + eps) per row (pad rows included). */
+  scale: tf.Tensor;
+  /** Each part's largest norm + eps. */
+  partMax: tf.Tensor;
+  /** With `grads`: each part's Σ over its rows of dots × rowWeights. */
+  partDots?: tf.Tensor;
 }
 
 /** Where the tensors' rows are: each one's row axis (counting the leading run axis when `stacked`). */
@@ -43,7 +70,7 @@ export interface RowAxes {
 }
 
 interface NodeBackend {
-  binding: { TF_ATTR_BOOL: number; TF_ATTR_INT: number };
+  binding: { TF_ATTR_BOOL: number; TF_ATTR_INT: number; TF_ATTR_FLOAT: number };
   executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.Tensor[], outputs: number): tf.Tensor[];
 }
 
@@ -103,27 +130,36 @@ export function rowKernels(): RowKernels | undefined {
 }
 
 function wrap(backend: NodeBackend): RowKernels {
-  const { TF_ATTR_BOOL, TF_ATTR_INT } = backend.binding;
+  const { TF_ATTR_BOOL, TF_ATTR_INT, TF_ATTR_FLOAT } = backend.binding;
   const where = (rows: RowAxes, n: number) => [
     { name: 'N', type: TF_ATTR_INT, value: n },
     { name: 'stacked', type: TF_ATTR_BOOL, value: rows.stacked },
     { name: 'row_axes', type: TF_ATTR_INT, value: [...rows.axes] },
   ];
   return {
-    offsets(tentative, anchor, rows, grads, prevs, pad = 0) {
+    offsets(tentative, anchor, rows, opts = {}) {
+      const { grads, prevs, updates, rowWeights, pad = 0, eps = 1e-8 } = opts;
       const n = tentative.length;
       const withGrad = grads !== undefined && prevs !== undefined;
-      const attrs = [...where(rows, n), { name: 'with_grad', type: TF_ATTR_BOOL, value: withGrad }, { name: 'pad', type: TF_ATTR_INT, value: pad }];
-      // Without a gradient the kernel reads neither list; the tentative tensors fill the slots.
-      const inputs = [...tentative, ...anchor, ...(withGrad ? grads : tentative), ...(withGrad ? prevs : tentative)];
-      const out = backend.executeMultipleOutputs('AnchorageRowOffsets', attrs, inputs, n + 2);
-      const [norms, dots] = out.slice(n);
-      if (withGrad) return { offsets: out.slice(0, n), norms, dots };
-      dots.dispose();
-      return { offsets: out.slice(0, n), norms };
+      if (withGrad && !rowWeights) throw new Error('RowKernels.offsets: rowWeights must come with grads');
+      const attrs = [
+        ...where(rows, n),
+        { name: 'with_grad', type: TF_ATTR_BOOL, value: withGrad },
+        { name: 'with_update', type: TF_ATTR_BOOL, value: updates !== undefined },
+        { name: 'pad', type: TF_ATTR_INT, value: pad },
+        { name: 'eps', type: TF_ATTR_FLOAT, value: eps },
+      ];
+      // The kernel reads no list it was not given; the tentative tensors fill those slots.
+      const inputs = [...tentative, ...anchor, ...(withGrad ? grads : tentative), ...(withGrad ? prevs : tentative), ...(updates ?? tentative), rowWeights ?? tentative[0]];
+      const out = backend.executeMultipleOutputs('AnchorageRowOffsets', attrs, inputs, n + 5);
+      const [norms, dots, scale, partMax, partDots] = out.slice(n);
+      if (withGrad) return { offsets: out.slice(0, n), norms, dots, scale, partMax, partDots };
+      tf.dispose([dots, partDots]);
+      return { offsets: out.slice(0, n), norms, scale, partMax };
     },
-    scaleAdd(anchor, offset, factors, rows) {
-      return backend.executeMultipleOutputs('AnchorageRowScaleAdd', where(rows, offset.length), [...anchor, ...offset, factors], offset.length);
+    scaleAdd(anchor, offset, factors, rows, partValues) {
+      const attrs = [...where(rows, offset.length), { name: 'by_part', type: TF_ATTR_BOOL, value: partValues !== undefined }];
+      return backend.executeMultipleOutputs('AnchorageRowScaleAdd', attrs, [...anchor, ...offset, factors, partValues ?? factors], offset.length);
     },
   };
 }

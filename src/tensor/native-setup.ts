@@ -157,7 +157,8 @@ function nodeHeaders(nodeDir: string): string {
 /**
  * Compiles anchorage's fused row kernels (src/tensor/native/row_kernels.cc)
  * against the same TensorFlow as the binding, as a Node addon beside it, and
- * checks them against TensorFlow's own ops on two stacked tensors.
+ * checks them against TensorFlow's own ops on two stacked tensors (every
+ * input and output of both ops in use).
  */
 function buildRowKernels(o: { lib: string; include: string; nodeDir: string; out: string; cwd: string; log: (l: string) => void }): string {
   o.log('building anchorage\'s fused kernels (g++)');
@@ -177,18 +178,24 @@ function buildRowKernels(o: { lib: string; include: string; nodeDir: string; out
       '-e',
       `process.env.TF_CPP_MIN_LOG_LEVEL='2'; const tf = require('@tensorflow/tfjs-node'); require(${JSON.stringify(o.out)});
 const b = tf.backend(), B = b.binding;
-// Two tensors with runs stacked: a [2, 5, 3] kernel with rows on its last axis and a [2, 4] bias (one row per run).
-const [p, a, g, c] = [1, 2, 3, 4].map((s) => [tf.randomNormal([2, 5, 3], 0, 1, 'float32', s), tf.randomNormal([2, 4], 0, 1, 'float32', 10 + s)]);
+// Two tensors with runs stacked: a [2, 5, 3] kernel with rows on its last axis and a [2, 4] bias (one row per run),
+// with the update added in the pass; rows end to end: 2 × 3 + 2 × 1, then one padding row; parts: 2 × 2.
+const [p, a, g, c, u] = [1, 2, 3, 4, 5].map((s) => [tf.randomNormal([2, 5, 3], 0, 1, 'float32', s), tf.randomNormal([2, 4], 0, 1, 'float32', 10 + s)]);
 const at = [{ name: 'N', type: B.TF_ATTR_INT, value: 2 }, { name: 'stacked', type: B.TF_ATTR_BOOL, value: true }, { name: 'row_axes', type: B.TF_ATTR_INT, value: [2, 1] }];
-const grad = [{ name: 'with_grad', type: B.TF_ATTR_BOOL, value: true }, { name: 'pad', type: B.TF_ATTR_INT, value: 1 }];
-const [o1, o2, n, d] = b.executeMultipleOutputs('AnchorageRowOffsets', [...at, ...grad], [...p, ...a, ...g, ...c], 4);
-const f = tf.linspace(0, 1, 9);
-const [y1, y2] = b.executeMultipleOutputs('AnchorageRowScaleAdd', at, [...a, o1, o2, f], 2);
-const off = p.map((x, i) => tf.sub(x, a[i]));
+const grad = [{ name: 'with_grad', type: B.TF_ATTR_BOOL, value: true }, { name: 'with_update', type: B.TF_ATTR_BOOL, value: true }, { name: 'pad', type: B.TF_ATTR_INT, value: 1 }, { name: 'eps', type: B.TF_ATTR_FLOAT, value: 1e-8 }];
+const w = tf.linspace(1, 2, 9);
+const [o1, o2, n, d, s, pm, pd] = b.executeMultipleOutputs('AnchorageRowOffsets', [...at, ...grad], [...p, ...a, ...g, ...c, ...u, w], 7);
+const f = tf.linspace(0, 1, 9), parts = tf.tensor1d([0.5, 1, 2, 3]);
+const [y1, y2] = b.executeMultipleOutputs('AnchorageRowScaleAdd', [...at, { name: 'by_part', type: B.TF_ATTR_BOOL, value: true }], [...a, o1, o2, f, parts], 2);
+const off = p.map((x, i) => tf.sub(tf.add(x, u[i]), a[i]));
 const rows = (x) => tf.concat([tf.sum(x[0], 1).reshape([-1]), tf.sum(x[1], 1), tf.zeros([1])]);
-const err = Math.max(...[[o1, off[0]], [o2, off[1]], [n, rows(off.map((x) => tf.abs(x)))], [d, rows(g.map((x, i) => tf.mul(x, c[i])))],
-  [y1, tf.add(a[0], tf.mul(off[0], f.slice(0, 6).reshape([2, 1, 3])))], [y2, tf.add(a[1], tf.mul(off[1], f.slice(6, 2).reshape([2, 1])))]]
-  .map(([u, v]) => tf.max(tf.abs(tf.sub(u, v))).dataSync()[0]));
+const norms = rows(off.map((x) => tf.abs(x))), dots = rows(g.map((x, i) => tf.mul(x, c[i])));
+const byPart = (v, reduce) => tf.stack([v.slice(0, 3), v.slice(3, 3), v.slice(6, 1), v.slice(7, 1)].map(reduce));
+const factor = tf.clipByValue(tf.mul(tf.gather(parts, tf.tensor1d([0, 0, 0, 1, 1, 1, 2, 3], 'int32')), f.slice(0, 8)), 0, 1);
+const err = Math.max(...[[o1, off[0]], [o2, off[1]], [n, norms], [d, dots], [s, tf.div(1, tf.add(norms, 1e-8))],
+  [pm, byPart(tf.add(norms, 1e-8), (x) => tf.max(x))], [pd, byPart(tf.mul(dots, w), (x) => tf.sum(x))],
+  [y1, tf.add(a[0], tf.mul(off[0], factor.slice(0, 6).reshape([2, 1, 3])))], [y2, tf.add(a[1], tf.mul(off[1], factor.slice(6, 2).reshape([2, 1])))]]
+  .map(([x, y]) => tf.max(tf.div(tf.abs(tf.sub(x, y)), tf.add(tf.abs(y), 1))).dataSync()[0]));
 console.log(err);`,
     ],
     o.cwd,

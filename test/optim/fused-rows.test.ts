@@ -55,14 +55,29 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
       const L = rowLayout(shapes, Object.fromEntries(names.map((n, i) => [n, axes[i]])), stacked ? group[0][0][0] : 0);
       const [p, a, g, c] = [1, 2, 3, 4].map((seed) => group.map(([shape], i) => tf.randomNormal(shape, 0, 1, 'float32', seed * 100 + i)));
       const rows = { axes, stacked };
-      const fused = kernels!.offsets(p, a, rows, g, c, 2);
+      const total = L.rows.reduce((s, r) => s + r, 0);
+      const weights = tf.linspace(0.5, 2, total + 2);
+      const fused = kernels!.offsets(p, a, rows, { grads: g, prevs: c, rowWeights: weights, pad: 2 });
       const offsets = p.map((x, i) => tf.sub(x, a[i]));
       const zeros = tf.zeros([2]);
       offsets.forEach((o, i) => expect(gap(fused.offsets[i], o), `${group[i]}`).toBe(0));
-      expect(gap(fused.norms, tf.concat([...offsets.map((o, i) => rowSums(tf.abs(o), L, i)), zeros]))).toBeLessThan(1e-6);
-      expect(gap(fused.dots!, tf.concat([...g.map((x, i) => rowSums(tf.mul(x, c[i]), L, i)), zeros]))).toBeLessThan(1e-6);
-      const total = L.rows.reduce((s, r) => s + r, 0);
+      const norms = tf.concat([...offsets.map((o, i) => rowSums(tf.abs(o), L, i)), zeros]);
+      const dots = tf.concat([...g.map((x, i) => rowSums(tf.mul(x, c[i]), L, i)), zeros]);
+      expect(gap(fused.norms, norms)).toBeLessThan(1e-6);
+      expect(gap(fused.dots!, dots)).toBeLessThan(1e-6);
       expect(fused.norms.shape).toEqual([total + 2]);
+      // The per-row scales and the per-part summaries (part = tensor × runs + run), as FTP's op path forms them.
+      const guarded = tf.add(fused.norms, 1e-8);
+      // TensorFlow's reciprocal is not correctly rounded (it may differ from 1 / x by an ulp): element by element.
+      const want = tf.reciprocal(guarded);
+      expect(tf.max(tf.div(tf.abs(tf.sub(fused.scale, want)), want)).dataSync()[0]).toBeLessThan(1e-6);
+      const partRows = tf.tensor2d(L.tensorRows, [L.partRows.length, L.mostRows], 'int32');
+      expect(gap(fused.partMax, tf.max(tf.gather(guarded, partRows), 1))).toBe(0);
+      const weighted = tf.mul(fused.dots!, weights);
+      // tensorRows pads a part with its own first row: count that row once.
+      const partSums = L.partRows.map((r, q) => tf.sum(tf.slice(weighted, L.tensorRows[q * L.mostRows], r)));
+      expect(gap(fused.partDots!, tf.stack(partSums))).toBeLessThan(1e-6);
+      expect(fused.partMax.shape).toEqual([L.partRows.length]);
       const factors = tf.linspace(-1, 2, total + 2);
       const byTensor = tf.split(factors, [...L.rows, 2]);
       const projected = kernels!.scaleAdd(a, fused.offsets, factors, rows);
@@ -70,11 +85,24 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
         const f = L.broadcast[i] ? tf.reshape(byTensor[i], L.broadcast[i]!) : byTensor[i];
         expect(gap(y, tf.add(a[i], tf.mul(offsets[i], f))), `${group[i]}`).toBeLessThan(1e-6);
       });
+      // Per-part values: each row's factor is clamp(value[its part] · factors[row], 0, 1).
+      const values = tf.linspace(0.1, 3, L.partRows.length);
+      const rowPart = tf.tensor1d(Int32Array.from([...L.rowTensor, 0, 0]), 'int32');
+      const clamped = tf.split(tf.clipByValue(tf.mul(tf.gather(values, rowPart), factors), 0, 1), [...L.rows, 2]);
+      kernels!.scaleAdd(a, fused.offsets, factors, rows, values).forEach((y, i) => {
+        const f = L.broadcast[i] ? tf.reshape(clamped[i], L.broadcast[i]!) : clamped[i];
+        expect(gap(y, tf.add(a[i], tf.mul(offsets[i], f))), `${group[i]} by part`).toBeLessThan(1e-6);
+      });
+      // The add fused in: p + u formed in the pass, the same float sum as tf.add.
+      const withUpdate = kernels!.offsets(p, a, rows, { updates: g, pad: 2 });
+      withUpdate.offsets.forEach((o, i) => expect(gap(o, tf.sub(tf.add(p[i], g[i]), a[i])), `${group[i]} with update`).toBe(0));
       // Without a gradient: no dot products, and no output left behind for them.
       const before = tf.memory().numTensors;
       const noGrad = kernels!.offsets(p, a, rows);
       expect(noGrad.dots).toBeUndefined();
-      expect(tf.memory().numTensors - before).toBe(group.length + 1);
+      expect(noGrad.partDots).toBeUndefined();
+      // The offsets, norms, scales and part maxima.
+      expect(tf.memory().numTensors - before).toBe(group.length + 3);
     }
   });
 
@@ -92,13 +120,16 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
     });
   }
 
-  it('reject a row axis out of range, row axes that do not match the tensors, and too few row factors', () => {
+  it('reject a row axis out of range, row axes that do not match the tensors, too few row factors or weights, wrong part values and misshapen updates', () => {
     const kernels = rowKernels();
     if (!native) return expect(kernels).toBeUndefined();
     const x = tf.ones([4, 5]);
     expect(() => kernels!.offsets([x], [x], { axes: [2], stacked: false })).toThrow(/row_axis 2 out of range/);
     expect(() => kernels!.offsets([x, x], [x, x], { axes: [1], stacked: false })).toThrow(/row_axes has 1 entries for 2 tensors/);
     expect(() => kernels!.scaleAdd([x], [x], tf.ones([4]), { axes: [1], stacked: false })).toThrow(/expected 5 row factors, got 4/);
+    expect(() => kernels!.scaleAdd([x], [x], tf.ones([5]), { axes: [1], stacked: false }, tf.ones([2]))).toThrow(/expected 1 part values, got 2/);
+    expect(() => kernels!.offsets([x], [x], { axes: [1], stacked: false }, { grads: [x], prevs: [x], rowWeights: tf.ones([3]) })).toThrow(/expected 5 row weights, got 3/);
+    expect(() => kernels!.offsets([x], [x], { axes: [1], stacked: false }, { updates: [tf.ones([5, 4])] })).toThrow(/update 0 differs in shape/);
   });
 
   const PROJECTIONS = {
@@ -107,30 +138,35 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
   };
   for (const [method, make] of Object.entries(PROJECTIONS)) {
     for (const runs of [0, 3]) {
-      it(`${method} through the kernels equals ${method} through ops over 30 steps${runs ? `, ${runs} runs stacked` : ''} (params and state within 1e-5)`, () => {
+      it(`${method} through the kernels, from tentative weights and from updates, equals ${method} through ops over 30 steps${runs ? `, ${runs} runs stacked` : ''} (params and state within 1e-5)`, () => {
         if (!native) return expect(rowKernels()).toBeUndefined();
         const lead = runs ? [runs] : [];
         const shapes: Record<string, number[]> = { w1: [...lead, 20, 16], b1: [...lead, 16], w2: [...lead, 16, 4] };
         const rowAxis = runs ? { w1: 2, w2: 2, b1: 1 } : { w1: 1, w2: 1, b1: 0 };
         const anchor: NamedTensors = Object.fromEntries(Object.entries(shapes).map(([n, s], i) => [n, tf.randomNormal(s, 0, 1, 'float32', 10 + i)]));
-        const paths = { fused: make(), ops: make('ops') };
-        const params = { fused: anchor, ops: anchor };
-        const state: Record<'fused' | 'ops', OptimizerState> = { fused: paths.fused.init(anchor, rowAxis, runs || undefined), ops: paths.ops.init(anchor, rowAxis, runs || undefined) };
+        // 'fused' projects the tentative weights, 'fusedStep' the parameters and updates apart (the kernel forms the sum).
+        const paths = { fused: make(), fusedStep: make(), ops: make('ops') };
+        type Path = keyof typeof paths;
+        const params: Record<Path, NamedTensors> = { fused: anchor, fusedStep: anchor, ops: anchor };
+        const state = Object.fromEntries(Object.entries(paths).map(([path, p]) => [path, p.init(anchor, rowAxis, runs || undefined)])) as Record<Path, OptimizerState>;
         let clipped = 0;
         for (let step = 1; step <= 30; step++) {
           // A drift away from the anchor plus noise, so that rows get clipped and FTP's γ moves both ways.
           const grads: NamedTensors = Object.fromEntries(Object.entries(shapes).map(([n, s], i) => [n, tf.randomNormal(s, 0.05, 0.3, 'float32', step * 7 + i)]));
-          for (const path of ['fused', 'ops'] as const) {
+          const updates: NamedTensors = Object.fromEntries(Object.entries(grads).map(([n, g]) => [n, tf.mul(g, -0.1)]));
+          for (const path of Object.keys(paths) as Path[]) {
             const ctx: StepContext = { step, taskStep: step, taskSteps: 30, anchorStep: step, params: params[path], rawGrads: grads, anchor, rowAxis, ...(runs ? { runs } : {}) };
-            const tentative = Object.fromEntries(Object.entries(params[path]).map(([n, w]) => [n, tf.sub(w, tf.mul(grads[n], 0.1))]));
-            const r = paths[path].project(tentative, state[path], ctx);
+            const tentative = Object.fromEntries(Object.entries(params[path]).map(([n, w]) => [n, tf.add(w, updates[n])]));
+            const r = path === 'fusedStep' ? paths[path].projectStep!(updates, state[path], ctx) : paths[path].project(tentative, state[path], ctx);
             if (path === 'fused') clipped += gap(r.params.w1, tentative.w1) > 1e-4 ? 1 : 0;
             params[path] = r.params;
             state[path] = r.state;
           }
-          for (const n of Object.keys(shapes)) expect(gap(params.fused[n], params.ops[n]), `step ${step}, ${n}`).toBeLessThan(1e-5);
-          for (const [key, slots] of Object.entries(state.ops)) {
-            for (const [slot, value] of Object.entries(slots)) expect(gap(state.fused[key][slot], value), `step ${step}, ${key}/${slot}`).toBeLessThan(1e-5);
+          for (const path of ['fused', 'fusedStep'] as const) {
+            for (const n of Object.keys(shapes)) expect(gap(params[path][n], params.ops[n]), `${path}: step ${step}, ${n}`).toBeLessThan(1e-5);
+            for (const [key, slots] of Object.entries(state.ops)) {
+              for (const [slot, value] of Object.entries(slots)) expect(gap(state[path][key][slot], value), `${path}: step ${step}, ${key}/${slot}`).toBeLessThan(1e-5);
+            }
           }
         }
         // The projection did project (the comparison covered clipped rows), and FTP's γ learned something.
