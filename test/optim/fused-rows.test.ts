@@ -120,6 +120,30 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
     });
   }
 
+  it('a call of over 4M elements (split among the intra-op threads) gives the same offsets, rows and projection as the op path', () => {
+    const kernels = rowKernels();
+    if (!native) return expect(kernels).toBeUndefined();
+    // Rows innermost (cut by lines) and rows of contiguous elements (cut by rows), 4.5M elements in all.
+    const shapes = [[1500, 2000], [900, 1700]];
+    const axes = [1, 0];
+    const L = rowLayout({ a: shapes[0], b: shapes[1] }, { a: 1, b: 0 });
+    const [p, a, g, c, u] = [1, 2, 3, 4, 5].map((seed) => shapes.map((shape, i) => tf.randomNormal(shape, 0, 1, 'float32', seed * 10 + i)));
+    const total = L.rows[0] + L.rows[1];
+    const weights = tf.linspace(0.5, 2, total);
+    const rows = { axes, stacked: false };
+    const fused = kernels!.offsets(p, a, rows, { grads: g, prevs: c, rowWeights: weights, updates: u });
+    const offsets = p.map((x, i) => tf.sub(tf.add(x, u[i]), a[i]));
+    offsets.forEach((o, i) => expect(gap(fused.offsets[i], o)).toBe(0));
+    expect(gap(fused.norms, tf.concat(offsets.map((o, i) => rowSums(tf.abs(o), L, i))))).toBeLessThan(1e-6);
+    expect(gap(fused.dots!, tf.concat(g.map((x, i) => rowSums(tf.mul(x, c[i]), L, i))))).toBeLessThan(1e-6);
+    const factors = tf.linspace(0, 1, total);
+    const byTensor = tf.split(factors, L.rows as number[]);
+    kernels!.scaleAdd(a, fused.offsets, factors, rows).forEach((y, i) => {
+      const f = L.broadcast[i] ? tf.reshape(byTensor[i], L.broadcast[i]!) : byTensor[i];
+      expect(gap(y, tf.add(a[i], tf.mul(offsets[i], f)))).toBeLessThan(1e-6);
+    });
+  });
+
   it('reject a row axis out of range, row axes that do not match the tensors, too few row factors or weights, wrong part values and misshapen updates', () => {
     const kernels = rowKernels();
     if (!native) return expect(kernels).toBeUndefined();
