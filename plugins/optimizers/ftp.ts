@@ -9,9 +9,10 @@ import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, OptimizerState, Projection, StepContext } from '../../src/contracts/optimizer.js';
-import { rowLayout, rowSums, type RowLayout } from '../../src/optim/rows.js';
+import { rowAxisOf, rowLayout, rowSums, type RowLayout } from '../../src/optim/rows.js';
 import { innerState, nestState, scaleByAdam } from '../../src/optim/transforms.js';
 import { inSet, maskedProjection } from '../../src/optim/masking.js';
+import { fusedInput, inputNames, tentativeOf, type ProjectionInput } from '../../src/optim/projection-input.js';
 import { rowKernels, type RowKernels } from '../../src/tensor/native-kernels.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
@@ -50,9 +51,9 @@ export function ftpProjection(k: number, fused: (() => RowKernels | undefined) |
   const adam = scaleByAdam(GAMMA);
   // Host-side only: the layout of the rows, recomputed when the tensors change.
   let layout: { key: string; value: RowLayout } | undefined;
-  const layoutOf = (xs: NamedTensors, rowAxis: Readonly<Record<string, number>>, runs = 0) => {
-    const key = `${runs}|${Object.entries(xs).map(([n, t]) => `${n}:${t.shape.join('x')}@${rowAxis[n] ?? 0}`).join(',')}`;
-    if (layout?.key !== key) layout = { key, value: rowLayout(Object.fromEntries(Object.entries(xs).map(([n, t]) => [n, t.shape])), rowAxis, runs) };
+  const layoutOf = (xs: NamedTensors, rowAxis: Readonly<Record<string, number>>, runs = 0, names = Object.keys(xs)) => {
+    const key = `${runs}|${names.map((n) => `${n}:${xs[n].shape.join('x')}@${rowAxisOf(rowAxis, n, runs > 0)}`).join(',')}`;
+    if (layout?.key !== key) layout = { key, value: rowLayout(Object.fromEntries(names.map((n) => [n, xs[n].shape])), rowAxis, runs) };
     return layout.value;
   };
   const projection: Projection = {
@@ -89,9 +90,8 @@ export function ftpProjection(k: number, fused: (() => RowKernels | undefined) |
   return projection;
 
   /** One projection from the tentative weights, or from ctx.params and the base rule's updates. */
-  function step(from: { tentative: NamedTensors } | { updates: NamedTensors }, state: OptimizerState, ctx: StepContext): { params: NamedTensors; state: OptimizerState } {
-    const source = 'tentative' in from ? from.tentative : from.updates;
-    const names = Object.keys(source);
+  function step(from: ProjectionInput, state: OptimizerState, ctx: StepContext): { params: NamedTensors; state: OptimizerState } {
+    const names = inputNames(from);
     if (names.length === 0) return { params: {}, state };
     const t = ctx.anchorStep;
     const kernels = fused === 'ops' ? undefined : fused();
@@ -106,19 +106,21 @@ export function ftpProjection(k: number, fused: (() => RowKernels | undefined) |
     if (kernels) {
       // Native TensorFlow: one pass writes each offset w̃ − w0 (forming w̃ = w + u in the same pass) and the rows'
       // scales, each tensor's largest row norm and its γ gradient; another writes w0 + clip(γ/‖c‖₁, 0, 1) · c.
-      const rows = { axes: names.map((name) => ctx.rowAxis[name] ?? ((ctx.runs ?? 0) > 0 ? 1 : 0)), stacked: (ctx.runs ?? 0) > 0 };
+      const stacked = (ctx.runs ?? 0) > 0;
+      const rows = { axes: names.map((name) => rowAxisOf(ctx.rowAxis, name, stacked)), stacked };
       const anchors = names.map((n) => ctx.anchor[n]);
-      const r = kernels.offsets('tentative' in from ? names.map((n) => from.tentative[n]) : names.map((n) => ctx.params[n]), anchors, rows, {
+      const { base, updates } = fusedInput(from, names, ctx);
+      const r = kernels.offsets(base, anchors, rows, {
         pad: 1,
-        ...('updates' in from && { updates: names.map((n) => from.updates[n]) }),
+        ...(updates && { updates }),
         ...(t > 1 && { grads: names.map((n) => ctx.rawGrads[n]), prevs: names.map((n) => state['ftp.prevC'][n]), rowWeights: prevScale }),
       });
       ({ offsets, scale, partMax: ceiling, partDots: gammaGrad } = r);
       project = (gamma) => kernels.scaleAdd(anchors, offsets, scale, rows, gamma);
     } else {
-      const L = layoutOf(source, ctx.rowAxis, ctx.runs);
+      const L = layoutOf(ctx.params, ctx.rowAxis, ctx.runs, names);
       const { rowTensor, tensorRows, pad } = state['ftp.layout'];
-      offsets = names.map((name) => ('tentative' in from ? tf.sub(from.tentative[name], ctx.anchor[name]) : tf.sub(tf.add(ctx.params[name], from.updates[name]), ctx.anchor[name])));
+      offsets = names.map((name) => tf.sub(tentativeOf(from, name, ctx), ctx.anchor[name]));
       // Every row's L1 norm (+1e-8, the reference's guard), and a padding row that joins no tensor: [rows + 1].
       const norms = tf.add(tf.concat([...offsets.map((c, i) => rowSums(tf.abs(c), L, i)), pad]), 1e-8);
       scale = tf.reciprocal(norms);

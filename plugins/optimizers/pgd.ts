@@ -7,7 +7,8 @@ import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, OptimizerState, Projection, StepContext } from '../../src/contracts/optimizer.js';
 import { matchesAny } from '../../src/optim/patterns.js';
 import { inSet, maskedProjection } from '../../src/optim/masking.js';
-import { projectRows, rowL1 } from '../../src/optim/rows.js';
+import { fusedInput, inputNames, tentativeOf, type ProjectionInput } from '../../src/optim/projection-input.js';
+import { projectRows, rowAxisOf, rowL1 } from '../../src/optim/rows.js';
 import { rowKernels, type RowKernels } from '../../src/tensor/native-kernels.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
@@ -45,7 +46,7 @@ export function pgdProjection(radiusOf: (name: string) => number, mode: 'relativ
     init(params, rowAxis = {}, runs) {
       const radius: NamedTensors = {};
       for (const name of Object.keys(params)) {
-        radius[name] = mode === 'relative' ? tf.mul(rowL1(params[name], rowAxis[name] ?? 0, runs !== undefined), radiusOf(name)) : tf.scalar(radiusOf(name));
+        radius[name] = mode === 'relative' ? tf.mul(rowL1(params[name], rowAxisOf(rowAxis, name, runs !== undefined), runs !== undefined), radiusOf(name)) : tf.scalar(radiusOf(name));
       }
       return { 'pgd.radius': radius };
     },
@@ -55,25 +56,22 @@ export function pgdProjection(radiusOf: (name: string) => number, mode: 'relativ
   return projection;
 
   /** The projection of the tentative weights, or of ctx.params + updates (formed inside the kernel's pass on native TensorFlow). */
-  function step(from: { tentative: NamedTensors } | { updates: NamedTensors }, state: OptimizerState, ctx: StepContext): { params: NamedTensors; state: OptimizerState } {
+  function step(from: ProjectionInput, state: OptimizerState, ctx: StepContext): { params: NamedTensors; state: OptimizerState } {
     const out: NamedTensors = {};
     const kernels = fused === 'ops' ? undefined : fused();
     const stacked = ctx.runs !== undefined;
-    for (const name of Object.keys('tentative' in from ? from.tentative : from.updates)) {
-      const axis = ctx.rowAxis[name] ?? 0;
+    for (const name of inputNames(from)) {
+      const axis = rowAxisOf(ctx.rowAxis, name, stacked);
       const radius = state['pgd.radius'][name];
       if (kernels) {
         // Native TensorFlow: offset and row norms in one pass, the projection in another (src/tensor/native/row_kernels.cc).
         const rows = { axes: [axis], stacked };
-        const { offsets, norms } =
-          'tentative' in from
-            ? kernels.offsets([from.tentative[name]], [ctx.anchor[name]], rows)
-            : kernels.offsets([ctx.params[name]], [ctx.anchor[name]], rows, { updates: [from.updates[name]] });
+        const { base, updates } = fusedInput(from, [name], ctx);
+        const { offsets, norms } = kernels.offsets(base, [ctx.anchor[name]], rows, updates && { updates });
         const factors = tf.clipByValue(tf.div(radius.rank === 0 ? radius : tf.reshape(radius, [-1]), tf.add(norms, 1e-8)), 0, 1);
         [out[name]] = kernels.scaleAdd([ctx.anchor[name]], offsets, factors, rows);
       } else {
-        const tentative = 'tentative' in from ? from.tentative[name] : tf.add(ctx.params[name], from.updates[name]);
-        const c = tf.sub(tentative, ctx.anchor[name]);
+        const c = tf.sub(tentativeOf(from, name, ctx), ctx.anchor[name]);
         out[name] = projectRows(ctx.anchor[name], c, rowL1(c, axis, stacked), radius);
       }
     }

@@ -7,7 +7,7 @@ import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, OptimizerState, PeriodicPhase } from '../../src/contracts/optimizer.js';
-import { projectRows, rowL1 } from '../../src/optim/rows.js';
+import { projectRows, rowAxisOf, rowL1 } from '../../src/optim/rows.js';
 import { innerState, nestState, scaleByAdam } from '../../src/optim/transforms.js';
 import { inSet, maskedPhase } from '../../src/optim/masking.js';
 import { STACKED, stackedConstraints } from './ftp.js';
@@ -59,7 +59,7 @@ export function tpgmPhase(opts: { projLr: number; projEvery: number; valFraction
       if (names.length === 0) return { params: ctx.params, state };
       const stacked = ctx.runs !== undefined;
       const offsets = names.map((name) => tf.sub(ctx.params[name], ctx.anchor[name]));
-      const norms = names.map((name, i) => rowL1(offsets[i], ctx.rowAxis[name] ?? 0, stacked));
+      const norms = names.map((name, i) => rowL1(offsets[i], rowAxisOf(ctx.rowAxis, name, stacked), stacked));
       // Alone: one radius per tensor; stacked: one per (tensor, run), each run's largest row, broadcast back over its slice.
       const ceiling = stacked ? tf.concat(norms.map((nrm) => (nrm.rank > 1 ? tf.max(nrm, Array.from({ length: nrm.rank - 1 }, (_, a) => a + 1)) : nrm))) : tf.stack(norms.map((nrm) => tf.max(nrm)));
       const perTensor = (gamma: tf.Tensor): tf.Tensor[] => (stacked ? tf.split(gamma, names.length) : tf.unstack(gamma));

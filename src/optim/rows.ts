@@ -18,6 +18,14 @@ function reduceAxes(x: tf.Tensor, rowAxis: number, runs: boolean): number[] {
   return Array.from({ length: x.rank }, (_, i) => i).filter((i) => !kept.includes(i));
 }
 
+/**
+ * A parameter's row axis: its entry in `rowAxis`, else the first axis (the
+ * first after the run axis when runs are stacked).
+ */
+export function rowAxisOf(rowAxis: Readonly<Record<string, number>>, name: string, runs = false): number {
+  return rowAxis[name] ?? (runs ? 1 : 0);
+}
+
 /** Sum over each row, kept broadcastable against `x`. */
 export function rowSum(x: tf.Tensor, rowAxis: number, runs = false): tf.Tensor {
   const axes = reduceAxes(x, rowAxis, runs);
@@ -78,7 +86,7 @@ export function rowLayout(shapes: Readonly<Record<string, readonly number[]>>, r
   const broadcast: (number[] | undefined)[] = [];
   for (const name of names) {
     const shape = shapes[name];
-    const kept = keptAxes(shape.length, rowAxis[name] ?? (stacked ? 1 : 0), stacked);
+    const kept = keptAxes(shape.length, rowAxisOf(rowAxis, name, stacked), stacked);
     const rowDim = kept.find((a) => !stacked || a !== 0);
     perPart.push(rowDim === undefined ? 1 : shape[rowDim]);
     reduce.push(shape.map((_, i) => i).filter((i) => !kept.includes(i)));

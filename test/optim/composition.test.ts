@@ -6,7 +6,8 @@ import { selectBackend } from '../../src/tensor/backend.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, OptimizerState, StepContext, UpdateRule } from '../../src/contracts/optimizer.js';
 import { addDecayedWeights, chain, namedChain, scaleByAdam, scaleByLearningRate, trace } from '../../src/optim/transforms.js';
-import { byPatterns, masked, not, partition } from '../../src/optim/masking.js';
+import { byPatterns, masked, maskedProjection, not, partition } from '../../src/optim/masking.js';
+import { ftpProjection } from '../../plugins/optimizers/ftp.js';
 
 beforeAll(async () => {
   await selectBackend('auto');
@@ -99,5 +100,21 @@ describe('masked and partition', () => {
     expect(() => partition({ label: 'a', select: () => true, rule: scaleByLearningRate(1) }, { label: 'a', select: () => true, rule: scaleByLearningRate(1) })).toThrow(
       /label 'a' is used twice/,
     );
+  });
+
+  it('a masked projection from updates: the selected parameters projected as from their sum, the others given params + updates', () => {
+    tf.tidy(() => {
+      const anchor: NamedTensors = { 'fc.weight': tf.tensor2d([[0.1, -0.2], [0.3, 0.4]]), 'head.weight': tf.tensor1d([0.5, -0.5]) };
+      const updates: NamedTensors = { 'fc.weight': tf.tensor2d([[0.5, 0.1], [-0.4, 0.2]]), 'head.weight': tf.tensor1d([0.25, 0.125]) };
+      const projection = maskedProjection(ftpProjection(1, 'ops'), byPatterns(['fc.*']));
+      const state = projection.init(anchor, { 'fc.weight': 1 });
+      const ctx: StepContext = { step: 1, taskStep: 1, taskSteps: 1, anchorStep: 1, params: anchor, rawGrads: updates, anchor, rowAxis: { 'fc.weight': 1 } };
+      const fromUpdates = projection.projectStep!(updates, state, ctx);
+      const fromSum = projection.project({ 'fc.weight': tf.add(anchor['fc.weight'], updates['fc.weight']), 'head.weight': tf.add(anchor['head.weight'], updates['head.weight']) }, state, ctx);
+      for (const name of ['fc.weight', 'head.weight']) expect(Array.from(fromUpdates.params[name].dataSync())).toEqual(Array.from(fromSum.params[name].dataSync()));
+      // The head is not anchored: its step is the update; the body's rows are held at FTP's first-step radius.
+      expect(Array.from(fromUpdates.params['head.weight'].dataSync())).toEqual([0.75, -0.375]);
+      expect(tf.max(tf.abs(tf.sub(fromUpdates.params['fc.weight'], anchor['fc.weight']))).dataSync()[0]).toBeLessThan(1e-7);
+    });
   });
 });
