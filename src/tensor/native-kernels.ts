@@ -63,6 +63,17 @@ export interface RowOffsets {
   partDots?: tf.Tensor;
 }
 
+/**
+ * Adam's moments and step for all of a rule's tensors in one kernel (see
+ * scaleByAdam): `coefficients` = [β1, 1−β1, β2, 1−β2, bc1, √bc2, eps].
+ */
+export type AdamKernel = (
+  grads: readonly tf.Tensor[],
+  m: readonly tf.Tensor[],
+  v: readonly tf.Tensor[],
+  coefficients: tf.Tensor,
+) => { m: tf.Tensor[]; v: tf.Tensor[]; updates: tf.Tensor[] };
+
 /** Where the tensors' rows are: each one's row axis (counting the leading run axis when `stacked`). */
 export interface RowAxes {
   axes: readonly number[];
@@ -76,9 +87,12 @@ interface NodeBackend {
 
 export type KernelsStatus = { loaded: true; path: string } | { loaded: false; why: string };
 
+/** The ops the addon must register (src/tensor/native/row_kernels.cc). */
+const OPS = ['AnchorageRowOffsets', 'AnchorageRowScaleAdd', 'AnchorageAdam'];
+
 let status: KernelsStatus | undefined;
 /** The wrappers for the backend instance they were made for (made once, not at every step). */
-let wrapped: { backend: unknown; kernels: RowKernels } | undefined;
+let wrapped: { backend: unknown; kernels: RowKernels; adam: AdamKernel } | undefined;
 
 /** The addon's path for the tfjs-node package installed at `pkgRoot` (the binding's folder), if built. */
 export function kernelsAddonPath(pkgRoot: string): string | undefined {
@@ -105,7 +119,8 @@ export function loadRowKernels(pkg: string): KernelsStatus {
   if (!path) return (status = { loaded: false, why: `not built (run \`anchorage setup native\` again to build ${KERNELS_ADDON})` });
   try {
     const addon = require(path) as { ops?: string[] };
-    if (!addon.ops?.includes('AnchorageRowOffsets')) throw new Error('the addon registered none of the expected ops');
+    const missing = OPS.filter((op) => !addon.ops?.includes(op));
+    if (missing.length) throw new Error(`it lacks ${missing.join(', ')} (built from an older anchorage: run \`anchorage setup native\` again)`);
     return (status = { loaded: true, path });
   } catch (e) {
     return (status = { loaded: false, why: `${KERNELS_ADDON} failed to load: ${(e as Error).message.split('\n')[0]}` });
@@ -123,10 +138,28 @@ export function rowKernelsStatus(): KernelsStatus {
  * call, so a bench can time both paths in one process.
  */
 export function rowKernels(): RowKernels | undefined {
+  return active()?.kernels;
+}
+
+/** The fused Adam kernel, under the same conditions as rowKernels(). */
+export function fusedAdam(): AdamKernel | undefined {
+  return active()?.adam;
+}
+
+function active(): { kernels: RowKernels; adam: AdamKernel } | undefined {
   if (!status?.loaded || process.env[KERNELS_ENV] === '0' || tf.getBackend() !== 'tensorflow') return undefined;
   const backend = tf.backend() as unknown as NodeBackend;
-  if (wrapped?.backend !== backend) wrapped = { backend, kernels: wrap(backend) };
-  return wrapped.kernels;
+  if (wrapped?.backend !== backend) wrapped = { backend, kernels: wrap(backend), adam: wrapAdam(backend) };
+  return wrapped;
+}
+
+function wrapAdam(backend: NodeBackend): AdamKernel {
+  const { TF_ATTR_INT } = backend.binding;
+  return (grads, m, v, coefficients) => {
+    const n = grads.length;
+    const out = backend.executeMultipleOutputs('AnchorageAdam', [{ name: 'N', type: TF_ATTR_INT, value: n }], [...grads, ...m, ...v, coefficients], 3 * n);
+    return { m: out.slice(0, n), v: out.slice(n, 2 * n), updates: out.slice(2 * n) };
+  };
 }
 
 function wrap(backend: NodeBackend): RowKernels {

@@ -158,7 +158,7 @@ function nodeHeaders(nodeDir: string): string {
  * Compiles anchorage's fused row kernels (src/tensor/native/row_kernels.cc)
  * against the same TensorFlow as the binding, as a Node addon beside it, and
  * checks them against TensorFlow's own ops on two stacked tensors (every
- * input and output of both ops in use).
+ * input and output of the ops in use).
  */
 function buildRowKernels(o: { lib: string; include: string; nodeDir: string; out: string; cwd: string; log: (l: string) => void }): string {
   o.log('building anchorage\'s fused kernels (g++)');
@@ -196,7 +196,15 @@ const err = Math.max(...[[o1, off[0]], [o2, off[1]], [n, norms], [d, dots], [s, 
   [pm, byPart(tf.add(norms, 1e-8), (x) => tf.max(x))], [pd, byPart(tf.mul(dots, w), (x) => tf.sum(x))],
   [y1, tf.add(a[0], tf.mul(off[0], factor.slice(0, 6).reshape([2, 1, 3])))], [y2, tf.add(a[1], tf.mul(off[1], factor.slice(6, 2).reshape([2, 1])))]]
   .map(([x, y]) => tf.max(tf.div(tf.abs(tf.sub(x, y)), tf.add(tf.abs(y), 1))).dataSync()[0]));
-console.log(err);`,
+// Adam: the same bits as its ops (src/optim/transforms.ts), both tensors, at step 3.
+const bc2 = Math.sqrt(1 - 0.999 ** 3), moments = [c, c.map((x) => tf.abs(x))];
+const adam = b.executeMultipleOutputs('AnchorageAdam', [at[0]], [...g, ...moments[0], ...moments[1], tf.tensor1d([0.9, 0.1, 0.999, 0.001, 0.271, bc2, 1e-8])], 6);
+const ops = g.map((x, i) => {
+  const m = tf.add(tf.mul(moments[0][i], 0.9), tf.mul(x, 0.1)), v = tf.add(tf.mul(moments[1][i], 0.999), tf.mul(tf.square(x), 0.001));
+  return [m, v, tf.div(tf.div(m, 0.271), tf.add(tf.div(tf.sqrt(v), bc2), 1e-8))];
+});
+const adamErr = Math.max(...[0, 1, 2].flatMap((k) => [0, 1].map((i) => tf.max(tf.abs(tf.sub(adam[k * 2 + i], ops[i][k]))).dataSync()[0])));
+console.log(Math.max(err, adamErr));`,
     ],
     o.cwd,
     'checking the fused kernels',

@@ -4,7 +4,8 @@
 // ops, alone and with runs stacked.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/tensor/backend.js';
-import { rowKernels, rowKernelsStatus } from '../../src/tensor/native-kernels.js';
+import { fusedAdam, rowKernels, rowKernelsStatus } from '../../src/tensor/native-kernels.js';
+import { scaleByAdam } from '../../src/optim/transforms.js';
 import { rowLayout, rowSums } from '../../src/optim/rows.js';
 import { ftpProjection } from '../../plugins/optimizers/ftp.js';
 import { pgdProjection } from '../../plugins/optimizers/pgd.js';
@@ -154,6 +155,42 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
     expect(() => kernels!.scaleAdd([x], [x], tf.ones([5]), { axes: [1], stacked: false }, tf.ones([2]))).toThrow(/expected 1 part values, got 2/);
     expect(() => kernels!.offsets([x], [x], { axes: [1], stacked: false }, { grads: [x], prevs: [x], rowWeights: tf.ones([3]) })).toThrow(/expected 5 row weights, got 3/);
     expect(() => kernels!.offsets([x], [x], { axes: [1], stacked: false }, { updates: [tf.ones([5, 4])] })).toThrow(/update 0 differs in shape/);
+  });
+
+  it('Adam through the fused kernel gives the same bits as scaleByAdam through ops over 20 steps, for every layout', () => {
+    if (!native) return expect(fusedAdam()).toBeUndefined();
+    const shapes: Record<string, number[]> = Object.fromEntries(Object.entries(LAYOUTS).map(([title, [shape]]) => [title, shape]));
+    // Large enough to take the parallel path too (over 4M elements).
+    shapes.large = [2100, 2000];
+    const params: NamedTensors = Object.fromEntries(Object.entries(shapes).map(([n, s], i) => [n, tf.randomNormal(s, 0, 1, 'float32', i)]));
+    const opts = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+    const paths = { fused: scaleByAdam(opts), ops: scaleByAdam(opts, 'ops') };
+    const state = { fused: paths.fused.init(params), ops: paths.ops.init(params) };
+    for (let step = 1; step <= 20; step++) {
+      tf.tidy(() => {
+        const grads: NamedTensors = Object.fromEntries(Object.entries(shapes).map(([n, s], i) => [n, tf.randomNormal(s, 0, step % 3 === 0 ? 1e-3 : 1, 'float32', 100 * step + i)]));
+        const ctx: StepContext = { step, taskStep: step, taskSteps: 20, anchorStep: step, params, rawGrads: grads, anchor: {}, rowAxis: {} };
+        const r = { fused: paths.fused.update(grads, state.fused, ctx), ops: paths.ops.update(grads, state.ops, ctx) };
+        for (const n of Object.keys(shapes)) {
+          for (const [what, a, b] of [['update', r.fused.updates[n], r.ops.updates[n]], ['m', r.fused.state['adam.m'][n], r.ops.state['adam.m'][n]], ['v', r.fused.state['adam.v'][n], r.ops.state['adam.v'][n]]] as const) {
+            expect(tf.sum(tf.notEqual(a, b)).dataSync()[0], `step ${step}, ${n}: ${what}`).toBe(0);
+          }
+        }
+        for (const path of ['fused', 'ops'] as const) {
+          tf.dispose(Object.values(state[path]).flatMap((x) => Object.values(x)));
+          state[path] = r[path].state;
+          for (const slot of Object.values(state[path])) for (const t of Object.values(slot)) tf.keep(t);
+        }
+      });
+    }
+  });
+
+  it('Adam rejects moments of another shape and a wrong number of coefficients', () => {
+    const adam = fusedAdam();
+    if (!native) return expect(adam).toBeUndefined();
+    const x = tf.ones([4, 5]);
+    expect(() => adam!([x], [tf.ones([5, 4])], [x], tf.ones([7]))).toThrow(/moments 0 differ in shape/);
+    expect(() => adam!([x], [x], [x], tf.ones([6]))).toThrow(/expected 7 coefficients, got 6/);
   });
 
   const PROJECTIONS = {

@@ -1,9 +1,10 @@
-// Fused row kernels for the projection optimizers on native TensorFlow.
+// Fused kernels for the optimizers on native TensorFlow: the row work of the
+// projection optimizers, and Adam's update.
 //
 // tfjs-node runs one TensorFlow kernel per op with no fusion, so FTP's
 // projection — offset, |offset|, row sums, g ⊙ c_prev, its row sums, the
 // row-wise scale and the add of the anchor — was seven full passes over every
-// large weight matrix, each paying for a fresh output buffer. These two kernels
+// large weight matrix, each paying for a fresh output buffer. Two kernels
 // do the same arithmetic in two passes: one that reads the parameters and the
 // base rule's updates (or the tentative weights), the anchor, the gradient and
 // the previous offset and writes the offset plus two row vectors, and one that
@@ -16,6 +17,10 @@
 // on their own (row index = run × rows + row). Rows are summed in double in an
 // order fixed by the shape alone, so results do not depend on the number of
 // threads.
+//
+// Adam's update (the base rule of AdamW and the anchored optimizers, and FTP's
+// constraint update) is twelve tfjs ops per tensor; AnchorageAdam does it for
+// all of a rule's tensors in one kernel, with the same float rounding.
 //
 // Built by `anchorage setup native` against the TensorFlow the tfjs-node
 // binding uses, and loaded by src/tensor/native-kernels.ts as a Node addon:
@@ -89,6 +94,22 @@ REGISTER_OP("AnchorageRowScaleAdd")
     .Attr("row_axes: list(int)")
     .Attr("by_part: bool")
     .Output("out: N * float")
+    .SetShapeFn(tensorflow::shape_inference::UnknownShape);
+
+// Adam's moments and step (src/optim/transforms.ts, scaleByAdam) for all of a
+// rule's tensors in one pass each: m = β1·m + (1−β1)·g, v = β2·v + (1−β2)·g²,
+// update = (m / bc1) / (√v / √bc2 + eps), each operation rounded to float as
+// the separate tfjs ops round it, so the results are the same bits.
+// `coefficients`: [β1, 1−β1, β2, 1−β2, bc1, √bc2, eps] as float32.
+REGISTER_OP("AnchorageAdam")
+    .Input("grad: N * float")
+    .Input("m: N * float")
+    .Input("v: N * float")
+    .Input("coefficients: float")
+    .Attr("N: int >= 1")
+    .Output("m_out: N * float")
+    .Output("v_out: N * float")
+    .Output("update: N * float")
     .SetShapeFn(tensorflow::shape_inference::UnknownShape);
 
 // A tensor seen as [runs, A, R, B]: rows are (run, r), summed over A and B.
@@ -476,6 +497,66 @@ class RowScaleAddOp : public OpKernel {
   std::vector<int32_t> axes_;
 };
 
+class AdamOp : public OpKernel {
+ public:
+  explicit AdamOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    tensorflow::OpInputList gs, ms, vs;
+    OP_REQUIRES_OK(ctx, ctx->input_list("grad", &gs));
+    OP_REQUIRES_OK(ctx, ctx->input_list("m", &ms));
+    OP_REQUIRES_OK(ctx, ctx->input_list("v", &vs));
+    const int n = gs.size();
+    const Tensor& coefficients = ctx->input(3 * n);
+    OP_REQUIRES(ctx, coefficients.NumElements() == 7, tensorflow::errors::InvalidArgument("expected 7 coefficients, got ", coefficients.NumElements()));
+    const float* k = coefficients.flat<float>().data();
+    const float b1 = k[0], c1 = k[1], b2 = k[2], c2 = k[3], bc1 = k[4], bc2 = k[5], eps = k[6];
+    std::vector<Split> splits(n);
+    std::vector<const float*> gv(n), mv(n), vv(n);
+    std::vector<float*> mo(n), vo(n), uo(n);
+    tensorflow::OpOutputList m_out, v_out, u_out;
+    OP_REQUIRES_OK(ctx, ctx->output_list("m_out", &m_out));
+    OP_REQUIRES_OK(ctx, ctx->output_list("v_out", &v_out));
+    OP_REQUIRES_OK(ctx, ctx->output_list("update", &u_out));
+    for (int i = 0; i < n; ++i) {
+      OP_REQUIRES(ctx, ms[i].shape() == gs[i].shape() && vs[i].shape() == gs[i].shape(),
+                  tensorflow::errors::InvalidArgument("moments ", i, " differ in shape from the update"));
+      Tensor *mt = nullptr, *vt = nullptr, *ut = nullptr;
+      OP_REQUIRES_OK(ctx, m_out.allocate(i, gs[i].shape(), &mt));
+      OP_REQUIRES_OK(ctx, v_out.allocate(i, gs[i].shape(), &vt));
+      OP_REQUIRES_OK(ctx, u_out.allocate(i, gs[i].shape(), &ut));
+      // Elementwise: units of kBlockElements consecutive elements.
+      const int64_t len = gs[i].NumElements();
+      splits[i].units = (len + kBlockElements - 1) / kBlockElements;
+      splits[i].unit_elements = kBlockElements;
+      gv[i] = gs[i].flat<float>().data();
+      mv[i] = ms[i].flat<float>().data();
+      vv[i] = vs[i].flat<float>().data();
+      mo[i] = mt->flat<float>().data();
+      vo[i] = vt->flat<float>().data();
+      uo[i] = ut->flat<float>().data();
+    }
+    forPieces(ctx, splits, 8, [&](const Piece& q) {
+      const int i = q.tensor;
+      const float* __restrict g = gv[i];
+      const float* __restrict m = mv[i];
+      const float* __restrict v = vv[i];
+      float* __restrict m2 = mo[i];
+      float* __restrict v2 = vo[i];
+      float* __restrict u = uo[i];
+      const int64_t e1 = std::min(gs[i].NumElements(), q.end * kBlockElements);
+      for (int64_t e = q.begin * kBlockElements; e < e1; ++e) {
+        const float mm = m[e] * b1 + g[e] * c1;
+        const float vvv = v[e] * b2 + (g[e] * g[e]) * c2;
+        m2[e] = mm;
+        v2[e] = vvv;
+        u[e] = (mm / bc1) / (std::sqrt(vvv) / bc2 + eps);
+      }
+    });
+  }
+};
+
+REGISTER_KERNEL_BUILDER(Name("AnchorageAdam").Device(tensorflow::DEVICE_CPU), AdamOp);
 REGISTER_KERNEL_BUILDER(Name("AnchorageRowOffsets").Device(tensorflow::DEVICE_CPU), RowOffsetsOp);
 REGISTER_KERNEL_BUILDER(Name("AnchorageRowScaleAdd").Device(tensorflow::DEVICE_CPU), RowScaleAddOp);
 
@@ -483,10 +564,11 @@ REGISTER_KERNEL_BUILDER(Name("AnchorageRowScaleAdd").Device(tensorflow::DEVICE_C
 
 // The ops registered above when this library was loaded; the addon exports their names.
 NAPI_MODULE_INIT() {
+  const char* ops[] = {"AnchorageRowOffsets", "AnchorageRowScaleAdd", "AnchorageAdam"};
+  const uint32_t count = sizeof(ops) / sizeof(ops[0]);
   napi_value names;
-  napi_create_array_with_length(env, 2, &names);
-  const char* ops[] = {"AnchorageRowOffsets", "AnchorageRowScaleAdd"};
-  for (uint32_t i = 0; i < 2; ++i) {
+  napi_create_array_with_length(env, count, &names);
+  for (uint32_t i = 0; i < count; ++i) {
     napi_value s;
     napi_create_string_utf8(env, ops[i], NAPI_AUTO_LENGTH, &s);
     napi_set_element(env, names, i, s);
