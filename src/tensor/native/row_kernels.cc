@@ -207,14 +207,15 @@ constexpr int64_t kParallelElements = 1 << 22;
 
 // Calls fn(piece) for every piece: on TensorFlow's intra-op threads when the call is large.
 template <typename Fn>
-static void forPieces(OpKernelContext* ctx, const std::vector<Split>& splits, int64_t cost_per_element, Fn fn) {
+static void forPieces(OpKernelContext* ctx, const std::vector<Split>& splits, int64_t cost_per_element, Fn fn,
+                      int64_t parallel_elements = kParallelElements) {
   const std::vector<Piece> pieces = piecesOf(splits);
   auto work = [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) fn(pieces[p]);
   };
   int64_t elements = 0;
   for (const Split& s : splits) elements += s.units * s.unit_elements;
-  if (elements < kParallelElements) return work(0, pieces.size());
+  if (elements < parallel_elements) return work(0, pieces.size());
   auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
   tensorflow::Shard(workers->num_threads, workers->workers, pieces.size(), kBlockElements * cost_per_element, work);
 }
@@ -497,6 +498,10 @@ class RowScaleAddOp : public OpKernel {
   std::vector<int32_t> axes_;
 };
 
+// Adam's three divisions and square root per element make it bound by arithmetic, not memory: it goes to the
+// intra-op threads from this many elements (0.1 ms of work on one core here).
+constexpr int64_t kAdamParallelElements = 1 << 16;
+
 class AdamOp : public OpKernel {
  public:
   explicit AdamOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
@@ -552,7 +557,7 @@ class AdamOp : public OpKernel {
         v2[e] = vvv;
         u[e] = (mm / bc1) / (std::sqrt(vvv) / bc2 + eps);
       }
-    });
+    }, kAdamParallelElements);
   }
 };
 
