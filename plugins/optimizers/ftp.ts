@@ -10,10 +10,10 @@ import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, OptimizerState, Projection, StepContext } from '../../src/contracts/optimizer.js';
 import { rowAxisOf, rowLayout, rowSums, type RowLayout } from '../../src/optim/rows.js';
-import { innerState, nestState, scaleByAdam } from '../../src/optim/transforms.js';
+import { adamCoefficients, innerState, nestState, scaleByAdam } from '../../src/optim/transforms.js';
 import { inSet, maskedProjection } from '../../src/optim/masking.js';
 import { fusedInput, inputNames, tentativeOf, type ProjectionInput } from '../../src/optim/projection-input.js';
-import { rowKernels, type RowKernels } from '../../src/tensor/native-kernels.js';
+import { rowKernels, type PartStep, type PartStepResult, type RowKernels } from '../../src/tensor/native-kernels.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {
@@ -42,10 +42,11 @@ export const STACKED = '*';
  * native TensorFlow each op has a fixed cost, so the count of ops, not of
  * tensors, sets FTP's overhead (bench/op-count.ts); there, too, the passes
  * over the large matrices run as two fused kernels instead of eight ops, the
- * first of which also forms w + u and reduces the rows to per-tensor values
- * (src/tensor/native/row_kernels.cc), leaving γ's Adam and its clipping as
- * the only small ops. `fused: 'ops'` keeps the op path on every backend
- * (tests and the bench compare the two).
+ * first of which also forms w + u and reduces the rows to per-tensor values,
+ * the second of which also steps γ — Adam with the coefficients and the float
+ * arithmetic of scaleByAdam, then the clamp (src/tensor/native/row_kernels.cc)
+ * — so that no small op is left. `fused: 'ops'` keeps the op path on every
+ * backend (tests and the bench compare the two).
  */
 export function ftpProjection(k: number, fused: (() => RowKernels | undefined) | 'ops' = rowKernels): Projection {
   const adam = scaleByAdam(GAMMA);
@@ -103,9 +104,12 @@ export function ftpProjection(k: number, fused: (() => RowKernels | undefined) |
     let gammaGrad: tf.Tensor | undefined;
     // Joint per-part factors from γ (the kernel path), or per-row ones (the op path).
     let project: (gamma: tf.Tensor) => tf.Tensor[];
+    // The kernel path: γ's step (below) and the projection in one kernel.
+    let stepAndProject: ((step: Omit<PartStep, 'values' | 'ceiling' | 'grad'>) => PartStepResult) | undefined;
     if (kernels) {
       // Native TensorFlow: one pass writes each offset w̃ − w0 (forming w̃ = w + u in the same pass) and the rows'
-      // scales, each tensor's largest row norm and its γ gradient; another writes w0 + clip(γ/‖c‖₁, 0, 1) · c.
+      // scales, each tensor's largest row norm and its γ gradient; another steps γ and writes
+      // w0 + clip(γ/‖c‖₁, 0, 1) · c.
       const stacked = (ctx.runs ?? 0) > 0;
       const rows = { axes: names.map((name) => rowAxisOf(ctx.rowAxis, name, stacked)), stacked };
       const anchors = names.map((n) => ctx.anchor[n]);
@@ -117,6 +121,7 @@ export function ftpProjection(k: number, fused: (() => RowKernels | undefined) |
       });
       ({ offsets, scale, partMax: ceiling, partDots: gammaGrad } = r);
       project = (gamma) => kernels.scaleAdd(anchors, offsets, scale, rows, gamma);
+      stepAndProject = (step) => kernels.stepScaleAdd(anchors, offsets, scale, rows, { ...step, values: state['ftp.gamma'][STACKED], grad: gammaGrad!, ceiling: ceiling! });
     } else {
       const L = layoutOf(ctx.params, ctx.rowAxis, ctx.runs, names);
       const { rowTensor, tensorRows, pad } = state['ftp.layout'];
@@ -138,10 +143,19 @@ export function ftpProjection(k: number, fused: (() => RowKernels | undefined) |
       };
     }
     let gamma: tf.Tensor;
+    let projected: tf.Tensor[];
     if (t === 1) {
       // No previous offset yet: the reference starts from the floor.
       gamma = state['ftp.gamma'][STACKED];
       nestState(next, 'ftp.adam', innerState(state, 'ftp.adam'));
+      projected = project(gamma);
+    } else if (stepAndProject) {
+      // γ's Adam step in the kernel: the base Adam transform's coefficients and arithmetic (the same bits as below).
+      const moments = innerState(state, 'ftp.adam');
+      const r = stepAndProject({ m: moments['adam.m'][STACKED], v: moments['adam.v'][STACKED], coefficients: tf.tensor1d([...adamCoefficients(GAMMA, t), GAMMA.lr, GAMMA.floor, k]) });
+      nestState(next, 'ftp.adam', { 'adam.m': { [STACKED]: r.m }, 'adam.v': { [STACKED]: r.v } });
+      gamma = r.values;
+      projected = r.out;
     } else {
       // d(loss)/d(γ) of each tensor: Σ over its rows of (Σ g ⊙ c_prev) / ‖c_prev‖₁, from this step's raw gradient.
       let grad = gammaGrad!;
@@ -149,8 +163,8 @@ export function ftpProjection(k: number, fused: (() => RowKernels | undefined) |
       const r = adam.update({ [STACKED]: grad }, innerState(state, 'ftp.adam'), { ...ctx, step: t });
       nestState(next, 'ftp.adam', r.state);
       gamma = tf.minimum(tf.maximum(tf.sub(state['ftp.gamma'][STACKED], tf.mul(r.updates[STACKED], GAMMA.lr)), GAMMA.floor), ceiling!);
+      projected = project(gamma);
     }
-    const projected = project(gamma);
     const out: NamedTensors = {};
     names.forEach((name, i) => {
       out[name] = projected[i];

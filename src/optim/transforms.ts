@@ -16,6 +16,15 @@ function zerosLike(params: NamedTensors): NamedTensors {
 
 
 /**
+ * What Adam's kernels take at step `step` (1-based): [β1, 1−β1, β2, 1−β2, bc1, √bc2, eps], bc = 1 − β^step —
+ * the numbers scaleByAdam's ops use, each rounded to float32 as those ops round it.
+ */
+export function adamCoefficients(opts: { beta1: number; beta2: number; eps: number }, step: number): number[] {
+  const { beta1, beta2, eps } = opts;
+  return [beta1, 1 - beta1, beta2, 1 - beta2, 1 - Math.pow(beta1, step), Math.sqrt(1 - Math.pow(beta2, step)), eps];
+}
+
+/**
  * Adam's moment estimates with bias correction (PyTorch semantics: eps outside
  * the sqrt of the corrected v). On native TensorFlow all its tensors go
  * through one fused kernel (src/tensor/native/row_kernels.cc) that rounds
@@ -23,7 +32,6 @@ function zerosLike(params: NamedTensors): NamedTensors {
  * of twelve ops per tensor; `fused: 'ops'` keeps the ops everywhere.
  */
 export function scaleByAdam(opts: { beta1: number; beta2: number; eps: number }, fused: (() => AdamKernel | undefined) | 'ops' = fusedAdam): UpdateRule {
-  const { beta1, beta2, eps } = opts;
   return {
     name: 'adam',
     init: (params) => ({ 'adam.m': zerosLike(params), 'adam.v': zerosLike(params) }),
@@ -31,13 +39,11 @@ export function scaleByAdam(opts: { beta1: number; beta2: number; eps: number },
       const m: NamedTensors = {};
       const v: NamedTensors = {};
       const out: NamedTensors = {};
-      const bc1 = 1 - Math.pow(beta1, ctx.step);
-      const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, ctx.step));
+      const coefficients = adamCoefficients(opts, ctx.step);
       const names = Object.keys(updates);
       const kernel = fused === 'ops' || names.length === 0 ? undefined : fused();
       if (kernel) {
-        // The coefficients as the ops below see them: each number rounded to float32.
-        const r = kernel(names.map((n) => updates[n]), names.map((n) => state['adam.m'][n]), names.map((n) => state['adam.v'][n]), tf.tensor1d([beta1, 1 - beta1, beta2, 1 - beta2, bc1, bc2Sqrt, eps]));
+        const r = kernel(names.map((n) => updates[n]), names.map((n) => state['adam.m'][n]), names.map((n) => state['adam.v'][n]), tf.tensor1d(coefficients));
         names.forEach((name, i) => {
           m[name] = r.m[i];
           v[name] = r.v[i];
@@ -45,10 +51,11 @@ export function scaleByAdam(opts: { beta1: number; beta2: number; eps: number },
         });
         return { updates: out, state: { 'adam.m': m, 'adam.v': v } };
       }
+      const [beta1, oneMinusBeta1, beta2, oneMinusBeta2, bc1, bc2Sqrt, eps] = coefficients;
       for (const name of names) {
         const g = updates[name];
-        m[name] = tf.add(tf.mul(state['adam.m'][name], beta1), tf.mul(g, 1 - beta1));
-        v[name] = tf.add(tf.mul(state['adam.v'][name], beta2), tf.mul(tf.square(g), 1 - beta2));
+        m[name] = tf.add(tf.mul(state['adam.m'][name], beta1), tf.mul(g, oneMinusBeta1));
+        v[name] = tf.add(tf.mul(state['adam.v'][name], beta2), tf.mul(tf.square(g), oneMinusBeta2));
         // m̂ / (sqrt(v̂) + eps) written as torch does: (m / bc1) / (sqrt(v) / sqrt(bc2) + eps)
         out[name] = tf.div(tf.div(m[name], bc1), tf.add(tf.div(tf.sqrt(v[name]), bc2Sqrt), eps));
       }

@@ -31,6 +31,32 @@ export interface RowKernels {
    * clamp(partValues[part] · factors[row], 0, 1). `factors` may run past the tensors' rows (ignored).
    */
   scaleAdd(anchor: readonly tf.Tensor[], offset: readonly tf.Tensor[], factors: tf.Tensor, rows: RowAxes, partValues?: tf.Tensor): tf.Tensor[];
+  /**
+   * scaleAdd by part after stepping the part values as FTP steps its constraints (see PartStep): the
+   * projection and the constraints' update in one kernel.
+   */
+  stepScaleAdd(anchor: readonly tf.Tensor[], offset: readonly tf.Tensor[], factors: tf.Tensor, rows: RowAxes, step: PartStep): PartStepResult;
+}
+
+/**
+ * One step of per-part values v (FTP's γ), [parts] each: g = grad, times `anneal` where positive; Adam on g
+ * with moments m, v; v' = min(max(v − lr · adam, floor), ceiling) — the float arithmetic of the ops in
+ * plugins/optimizers/ftp.ts. `coefficients`: scaleByAdam's seven (adamCoefficients), then lr, floor, anneal.
+ */
+export interface PartStep {
+  values: tf.Tensor;
+  grad: tf.Tensor;
+  ceiling: tf.Tensor;
+  m: tf.Tensor;
+  v: tf.Tensor;
+  coefficients: tf.Tensor;
+}
+
+export interface PartStepResult {
+  out: tf.Tensor[];
+  values: tf.Tensor;
+  m: tf.Tensor;
+  v: tf.Tensor;
 }
 
 export interface RowOffsetsOptions {
@@ -169,6 +195,14 @@ function wrap(backend: NodeBackend): RowKernels {
     { name: 'stacked', type: TF_ATTR_BOOL, value: rows.stacked },
     { name: 'row_axes', type: TF_ATTR_INT, value: [...rows.axes] },
   ];
+  const scaleAdd = (anchor: readonly tf.Tensor[], offset: readonly tf.Tensor[], factors: tf.Tensor, rows: RowAxes, partValues?: tf.Tensor, step?: PartStep): PartStepResult => {
+    const n = offset.length;
+    const attrs = [...where(rows, n), { name: 'by_part', type: TF_ATTR_BOOL, value: partValues !== undefined }, { name: 'update_parts', type: TF_ATTR_BOOL, value: step !== undefined }];
+    // The kernel reads no input it was not asked to; the factors fill the slots of those not given.
+    const parts = step ? [step.grad, step.ceiling, step.m, step.v, step.coefficients] : Array<tf.Tensor>(5).fill(factors);
+    const out = backend.executeMultipleOutputs('AnchorageRowScaleAdd', attrs, [...anchor, ...offset, factors, partValues ?? factors, ...parts], n + 3);
+    return { out: out.slice(0, n), values: out[n], m: out[n + 1], v: out[n + 2] };
+  };
   return {
     offsets(tentative, anchor, rows, opts = {}) {
       const { grads, prevs, updates, rowWeights, pad = 0, eps = 1e-8 } = opts;
@@ -191,8 +225,10 @@ function wrap(backend: NodeBackend): RowKernels {
       return { offsets: out.slice(0, n), norms, scale, partMax };
     },
     scaleAdd(anchor, offset, factors, rows, partValues) {
-      const attrs = [...where(rows, offset.length), { name: 'by_part', type: TF_ATTR_BOOL, value: partValues !== undefined }];
-      return backend.executeMultipleOutputs('AnchorageRowScaleAdd', attrs, [...anchor, ...offset, factors, partValues ?? factors], offset.length);
+      const out = scaleAdd(anchor, offset, factors, rows, partValues);
+      tf.dispose([out.values, out.m, out.v]);
+      return out.out;
     },
+    stepScaleAdd: (anchor, offset, factors, rows, step) => scaleAdd(anchor, offset, factors, rows, step.values, step),
   };
 }

@@ -165,10 +165,13 @@ function buildRowKernels(o: { lib: string; include: string; nodeDir: string; out
   const source = fileURLToPath(new URL('./native/row_kernels.cc', import.meta.url));
   const framework = readdirSync(o.lib).find((f) => /^libtensorflow_framework\.so(\.2)?$/.test(f));
   if (!framework) throw new NativeSetupError(`${o.lib}: no libtensorflow_framework.so.2 to build the fused kernels against`);
-  // TensorFlow's pip packages are built with the C++11 string ABI; its headers need C++17.
+  // TensorFlow's pip packages are built with the C++11 string ABI; its headers need C++17. The addon is built
+  // where it runs, for this CPU's vector units (-march=native): Adam's divisions and square root, vectorized,
+  // are its largest cost. Neither flag may change a result: no fused multiply-adds (the ops round each product),
+  // and -fno-math-errno only lets sqrt skip setting errno.
   run(
     process.env.CXX || 'g++',
-    ['-std=c++17', '-O3', '-shared', '-fPIC', '-w', '-D_GLIBCXX_USE_CXX11_ABI=1', '-DEIGEN_MAX_ALIGN_BYTES=64', `-I${o.include}`, `-I${nodeHeaders(o.nodeDir)}`, source, '-o', o.out, `-L${o.lib}`, `-l:${framework}`, `-Wl,-rpath,${o.lib}`],
+    ['-std=c++17', '-O3', '-march=native', '-ffp-contract=off', '-fno-math-errno', '-shared', '-fPIC', '-w', '-D_GLIBCXX_USE_CXX11_ABI=1', '-DEIGEN_MAX_ALIGN_BYTES=64', `-I${o.include}`, `-I${nodeHeaders(o.nodeDir)}`, source, '-o', o.out, `-L${o.lib}`, `-l:${framework}`, `-Wl,-rpath,${o.lib}`],
     o.cwd,
     'building the fused kernels',
   );
@@ -186,7 +189,16 @@ const grad = [{ name: 'with_grad', type: B.TF_ATTR_BOOL, value: true }, { name: 
 const w = tf.linspace(1, 2, 9);
 const [o1, o2, n, d, s, pm, pd] = b.executeMultipleOutputs('AnchorageRowOffsets', [...at, ...grad], [...p, ...a, ...g, ...c, ...u, w], 7);
 const f = tf.linspace(0, 1, 9), parts = tf.tensor1d([0.5, 1, 2, 3]);
-const [y1, y2] = b.executeMultipleOutputs('AnchorageRowScaleAdd', [...at, { name: 'by_part', type: B.TF_ATTR_BOOL, value: true }], [...a, o1, o2, f, parts], 2);
+const scaleAdd = (update, inputs) => b.executeMultipleOutputs('AnchorageRowScaleAdd', [...at, { name: 'by_part', type: B.TF_ATTR_BOOL, value: true }, { name: 'update_parts', type: B.TF_ATTR_BOOL, value: update }], [...a, o1, o2, f, parts, ...inputs], 5);
+const [y1, y2] = scaleAdd(false, [f, f, f, f, f]);
+// FTP's constraint step in the scale-add: annealing k = 0.5, Adam at step 3, lr 0.01, floor 1e-8, pd and pm as gradient and ceiling.
+const [pm0, pv0] = [tf.tensor1d([0.1, -0.2, 0, 0.3]), tf.tensor1d([0.01, 0.02, 0, 0.1])];
+const coefficients = [0.9, 0.1, 0.999, 0.001, 0.271, Math.sqrt(1 - 0.999 ** 3), 1e-8];
+const [z1, z2, gamma, gm, gv] = scaleAdd(true, [pd, pm, pm0, pv0, tf.tensor1d([...coefficients, 0.01, 1e-8, 0.5])]);
+const gk = tf.where(tf.greater(pd, 0), tf.mul(pd, 0.5), pd);
+const gm1 = tf.add(tf.mul(pm0, 0.9), tf.mul(gk, 0.1)), gv1 = tf.add(tf.mul(pv0, 0.999), tf.mul(tf.square(gk), 0.001));
+const gamma1 = tf.minimum(tf.maximum(tf.sub(parts, tf.mul(tf.div(tf.div(gm1, 0.271), tf.add(tf.div(tf.sqrt(gv1), coefficients[5]), 1e-8)), 0.01)), 1e-8), pm);
+const factor1 = tf.clipByValue(tf.mul(tf.gather(gamma1, tf.tensor1d([0, 0, 0, 1, 1, 1, 2, 3], 'int32')), f.slice(0, 8)), 0, 1);
 const off = p.map((x, i) => tf.sub(tf.add(x, u[i]), a[i]));
 const rows = (x) => tf.concat([tf.sum(x[0], 1).reshape([-1]), tf.sum(x[1], 1), tf.zeros([1])]);
 const norms = rows(off.map((x) => tf.abs(x))), dots = rows(g.map((x, i) => tf.mul(x, c[i])));
@@ -194,7 +206,8 @@ const byPart = (v, reduce) => tf.stack([v.slice(0, 3), v.slice(3, 3), v.slice(6,
 const factor = tf.clipByValue(tf.mul(tf.gather(parts, tf.tensor1d([0, 0, 0, 1, 1, 1, 2, 3], 'int32')), f.slice(0, 8)), 0, 1);
 const err = Math.max(...[[o1, off[0]], [o2, off[1]], [n, norms], [d, dots], [s, tf.div(1, tf.add(norms, 1e-8))],
   [pm, byPart(tf.add(norms, 1e-8), (x) => tf.max(x))], [pd, byPart(tf.mul(dots, w), (x) => tf.sum(x))],
-  [y1, tf.add(a[0], tf.mul(off[0], factor.slice(0, 6).reshape([2, 1, 3])))], [y2, tf.add(a[1], tf.mul(off[1], factor.slice(6, 2).reshape([2, 1])))]]
+  [y1, tf.add(a[0], tf.mul(off[0], factor.slice(0, 6).reshape([2, 1, 3])))], [y2, tf.add(a[1], tf.mul(off[1], factor.slice(6, 2).reshape([2, 1])))],
+  [gamma, gamma1], [gm, gm1], [gv, gv1], [z1, tf.add(a[0], tf.mul(off[0], factor1.slice(0, 6).reshape([2, 1, 3])))], [z2, tf.add(a[1], tf.mul(off[1], factor1.slice(6, 2).reshape([2, 1])))]]
   .map(([x, y]) => tf.max(tf.div(tf.abs(tf.sub(x, y)), tf.add(tf.abs(y), 1))).dataSync()[0]));
 // Adam: the same bits as its ops (src/optim/transforms.ts), both tensors, at step 3.
 const bc2 = Math.sqrt(1 - 0.999 ** 3), moments = [c, c.map((x) => tf.abs(x))];

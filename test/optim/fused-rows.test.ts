@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/tensor/backend.js';
 import { fusedAdam, rowKernels, rowKernelsStatus } from '../../src/tensor/native-kernels.js';
-import { scaleByAdam } from '../../src/optim/transforms.js';
+import { adamCoefficients, scaleByAdam } from '../../src/optim/transforms.js';
 import { rowLayout, rowSums } from '../../src/optim/rows.js';
 import { ftpProjection } from '../../plugins/optimizers/ftp.js';
 import { pgdProjection } from '../../plugins/optimizers/pgd.js';
@@ -191,6 +191,44 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
     const x = tf.ones([4, 5]);
     expect(() => adam!([x], [tf.ones([5, 4])], [x], tf.ones([7]))).toThrow(/moments 0 differ in shape/);
     expect(() => adam!([x], [x], [x], tf.ones([6]))).toThrow(/expected 7 coefficients, got 6/);
+  });
+
+  it("FTP's constraint step inside the scale-add (Adam, annealing, floor and ceiling) gives the same bits as its ops, NaN included", () => {
+    const kernels = rowKernels();
+    if (!native) return expect(kernels).toBeUndefined();
+    // Two tensors stacked over 3 runs: 6 parts.
+    const rows = { axes: [2, 1], stacked: true };
+    const [a, c] = [1, 2].map((seed) => [tf.randomNormal([3, 5, 4], 0, 1, 'float32', seed), tf.randomNormal([3, 7], 0, 1, 'float32', 10 + seed)]);
+    const scale = tf.linspace(0.05, 2, 3 * 4 + 3 + 1);
+    const values = tf.tensor1d([1e-8, 0.3, 0.01, 2, 0.5, 0.2]);
+    // Positive and negative gradients (k anneals the positive ones); a ceiling that binds and a NaN on each side.
+    const grad = tf.tensor1d([0.4, -0.2, 3e-3, -5, NaN, 0.1]);
+    const ceiling = tf.tensor1d([5, 0.25, 5, 5, 5, NaN]);
+    const m = tf.tensor1d([0.1, -0.3, 0, 1e-4, 0.2, -0.05]);
+    const v = tf.tensor1d([0.01, 0.2, 0, 1e-6, 0.3, 0.02]);
+    const GAMMA = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+    const [step, lr, floor, k] = [4, 1e-2, 1e-8, 0.5];
+    const fused = kernels!.stepScaleAdd(a, c, scale, rows, { values, grad, ceiling, m, v, coefficients: tf.tensor1d([...adamCoefficients(GAMMA, step), lr, floor, k]) });
+    // The ops of plugins/optimizers/ftp.ts.
+    const annealed = tf.where(tf.greater(grad, 0), tf.mul(grad, k), grad);
+    const adam = scaleByAdam(GAMMA, 'ops').update({ g: annealed }, { 'adam.m': { g: m }, 'adam.v': { g: v } }, { step } as StepContext);
+    const gamma = tf.minimum(tf.maximum(tf.sub(values, tf.mul(adam.updates.g, lr)), floor), ceiling);
+    const same = (x: tf.Tensor, y: tf.Tensor) => {
+      const [xs, ys] = [x.dataSync(), y.dataSync()];
+      return xs.length === ys.length && xs.every((e, i) => Object.is(e, ys[i]));
+    };
+    expect(same(fused.values, gamma), `γ: ${fused.values.dataSync()} against ${gamma.dataSync()}`).toBe(true);
+    expect(same(fused.m, adam.state['adam.m'].g)).toBe(true);
+    expect(same(fused.v, adam.state['adam.v'].g)).toBe(true);
+    // The NaNs went through as TensorFlow's ops pass them, and the ceiling bound part 1.
+    expect(Array.from(fused.values.dataSync()).map(Number.isNaN)).toEqual([false, false, false, false, true, true]);
+    expect(fused.values.dataSync()[1]).toBe(Math.fround(0.25));
+    const projected = kernels!.scaleAdd(a, c, scale, rows, gamma);
+    fused.out.forEach((y, i) => expect(same(y, projected[i]), `tensor ${i}`).toBe(true));
+    // Bad input: a part vector of the wrong length, too few coefficients.
+    const six = { values, grad, ceiling, m, v, coefficients: tf.ones([10]) };
+    expect(() => kernels!.stepScaleAdd(a, c, scale, rows, { ...six, m: tf.ones([5]) })).toThrow(/expected 6 values in part_m, got 5/);
+    expect(() => kernels!.stepScaleAdd(a, c, scale, rows, { ...six, coefficients: tf.ones([7]) })).toThrow(/expected 10 part coefficients, got 7/);
   });
 
   const PROJECTIONS = {

@@ -84,16 +84,33 @@ REGISTER_OP("AnchorageRowOffsets")
 // anchor + f[row] · offset for every tensor. f is `factors` itself, or with
 // `by_part` clamp(part_values[part of the row] · factors[row], 0, 1) — FTP's
 // clip factor min(γ / ‖c‖₁, 1) from the scales above, with no gather.
+//
+// With `update_parts` (and by_part), the part values are first stepped as FTP
+// steps its constraints γ, with the ops of plugins/optimizers/ftp.ts rounded
+// alike: g = part_grad, times k where positive; Adam on g with the moments
+// part_m, part_v; γ' = min(max(γ − lr · adam, floor), part_ceiling). γ' is
+// what the factors use; γ', m and v come out as part_values_out, part_m_out,
+// part_v_out (empty without update_parts). `part_coefficients`: Adam's seven
+// (see AnchorageAdam), then lr, floor, k.
 REGISTER_OP("AnchorageRowScaleAdd")
     .Input("anchor: N * float")
     .Input("offset: N * float")
     .Input("factors: float")
     .Input("part_values: float")
+    .Input("part_grad: float")
+    .Input("part_ceiling: float")
+    .Input("part_m: float")
+    .Input("part_v: float")
+    .Input("part_coefficients: float")
     .Attr("N: int >= 1")
     .Attr("stacked: bool")
     .Attr("row_axes: list(int)")
     .Attr("by_part: bool")
+    .Attr("update_parts: bool")
     .Output("out: N * float")
+    .Output("part_values_out: float")
+    .Output("part_m_out: float")
+    .Output("part_v_out: float")
     .SetShapeFn(tensorflow::shape_inference::UnknownShape);
 
 // Adam's moments and step (src/optim/transforms.ts, scaleByAdam) for all of a
@@ -282,6 +299,26 @@ static void offsetUnits(const Rows& g, const Split& s, const OffsetIO& io, int64
   }
 }
 
+// Adam over elements [e0, e1) of one tensor; k: the coefficients [β1, 1−β1, β2, 1−β2, bc1, √bc2, eps]. The one
+// Adam of the kernels (AnchorageAdam, and FTP's constraints in AnchorageRowScaleAdd). A function of its own, with
+// restrict pointers, so that the compiler vectorizes it: division and square root are correctly rounded in vector
+// registers too, so the vectors give the bits of the scalar ops.
+static void adamRange(const float* __restrict g, const float* __restrict m, const float* __restrict v, float* __restrict m2,
+                      float* __restrict v2, float* __restrict u, int64_t e0, int64_t e1, const float* k) {
+  const float b1 = k[0], c1 = k[1], b2 = k[2], c2 = k[3], bc1 = k[4], bc2 = k[5], eps = k[6];
+  for (int64_t e = e0; e < e1; ++e) {
+    const float mm = m[e] * b1 + g[e] * c1;
+    const float vv = v[e] * b2 + (g[e] * g[e]) * c2;
+    m2[e] = mm;
+    v2[e] = vv;
+    u[e] = (mm / bc1) / (std::sqrt(vv) / bc2 + eps);
+  }
+}
+
+// TensorFlow's Maximum and Minimum: NaN if either side is NaN.
+static inline float maxNaN(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? b : a); }
+static inline float minNaN(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : (b < a ? b : a); }
+
 // Units [begin, end) of one tensor of AnchorageRowScaleAdd: out = a + f[row] · c (f: the tensor's rows, run-major).
 static void scaleAddUnits(const Rows& g, const Split& s, const float* __restrict a, const float* __restrict c,
                           const float* __restrict f, float* __restrict out, int64_t begin, int64_t end) {
@@ -439,6 +476,8 @@ class RowScaleAddOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->GetAttr("stacked", &stacked_));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("row_axes", &axes_));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("by_part", &by_part_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("update_parts", &update_parts_));
+    OP_REQUIRES(ctx, by_part_ || !update_parts_, tensorflow::errors::InvalidArgument("update_parts needs by_part"));
   }
 
   void Compute(OpKernelContext* ctx) override {
@@ -457,19 +496,46 @@ class RowScaleAddOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->output_list("out", &outs));
     const float* fv = factors.flat<float>().data();
     std::vector<float> byPart;
+    const int at = 2 * offsets.size() + 1;  // part_values, then the update's inputs
+    int64_t parts = 0;
+    for (const Rows& g : rows) parts += g.runs;
+    Tensor *values_out = nullptr, *m_out = nullptr, *v_out = nullptr;
+    const TensorShape updated({update_parts_ ? parts : 0});
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(offsets.size(), updated, &values_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(offsets.size() + 1, updated, &m_out));
+    OP_REQUIRES_OK(ctx, ctx->allocate_output(offsets.size() + 2, updated, &v_out));
     if (by_part_) {
-      const Tensor& values = ctx->input(2 * offsets.size() + 1);
-      int64_t parts = 0;
-      for (const Rows& g : rows) parts += g.runs;
+      const Tensor& values = ctx->input(at);
       OP_REQUIRES(ctx, values.NumElements() == parts, tensorflow::errors::InvalidArgument("expected ", parts, " part values, got ", values.NumElements()));
       const float* pv = values.flat<float>().data();
+      if (update_parts_) {
+        const char* names[] = {"part_grad", "part_ceiling", "part_m", "part_v"};
+        for (int j = 0; j < 4; ++j) {
+          OP_REQUIRES(ctx, ctx->input(at + 1 + j).NumElements() == parts,
+                      tensorflow::errors::InvalidArgument("expected ", parts, " values in ", names[j], ", got ", ctx->input(at + 1 + j).NumElements()));
+        }
+        const Tensor& coefficients = ctx->input(at + 5);
+        OP_REQUIRES(ctx, coefficients.NumElements() == 10, tensorflow::errors::InvalidArgument("expected 10 part coefficients, got ", coefficients.NumElements()));
+        const float* k = coefficients.flat<float>().data();
+        const float lr = k[7], lowest = k[8], anneal = k[9];
+        const float* grad = ctx->input(at + 1).flat<float>().data();
+        const float* ceiling = ctx->input(at + 2).flat<float>().data();
+        std::vector<float> g(parts), u(parts);
+        // tf.where(g > 0, g · k, g)
+        for (int64_t j = 0; j < parts; ++j) g[j] = grad[j] > 0.0f ? grad[j] * anneal : grad[j];
+        adamRange(g.data(), ctx->input(at + 3).flat<float>().data(), ctx->input(at + 4).flat<float>().data(), m_out->flat<float>().data(),
+                  v_out->flat<float>().data(), u.data(), 0, parts, k);
+        float* next = values_out->flat<float>().data();
+        for (int64_t j = 0; j < parts; ++j) next[j] = minNaN(maxNaN(pv[j] - u[j] * lr, lowest), ceiling[j]);
+        pv = next;
+      }
       byPart.resize(starts.back());
       int64_t part = 0;
       for (size_t i = 0; i < rows.size(); ++i) {
         for (int64_t run = 0; run < rows[i].runs; ++run, ++part) {
           for (int64_t r = 0; r < rows[i].r; ++r) {
-            const int64_t at = starts[i] + run * rows[i].r + r;
-            byPart[at] = std::min(std::max(pv[part] * fv[at], 0.0f), 1.0f);
+            const int64_t row = starts[i] + run * rows[i].r + r;
+            byPart[row] = std::min(std::max(pv[part] * fv[row], 0.0f), 1.0f);
           }
         }
       }
@@ -494,7 +560,7 @@ class RowScaleAddOp : public OpKernel {
   }
 
  private:
-  bool stacked_ = false, by_part_ = false;
+  bool stacked_ = false, by_part_ = false, update_parts_ = false;
   std::vector<int32_t> axes_;
 };
 
@@ -515,7 +581,6 @@ class AdamOp : public OpKernel {
     const Tensor& coefficients = ctx->input(3 * n);
     OP_REQUIRES(ctx, coefficients.NumElements() == 7, tensorflow::errors::InvalidArgument("expected 7 coefficients, got ", coefficients.NumElements()));
     const float* k = coefficients.flat<float>().data();
-    const float b1 = k[0], c1 = k[1], b2 = k[2], c2 = k[3], bc1 = k[4], bc2 = k[5], eps = k[6];
     std::vector<Split> splits(n);
     std::vector<const float*> gv(n), mv(n), vv(n);
     std::vector<float*> mo(n), vo(n), uo(n);
@@ -543,20 +608,7 @@ class AdamOp : public OpKernel {
     }
     forPieces(ctx, splits, 8, [&](const Piece& q) {
       const int i = q.tensor;
-      const float* __restrict g = gv[i];
-      const float* __restrict m = mv[i];
-      const float* __restrict v = vv[i];
-      float* __restrict m2 = mo[i];
-      float* __restrict v2 = vo[i];
-      float* __restrict u = uo[i];
-      const int64_t e1 = std::min(gs[i].NumElements(), q.end * kBlockElements);
-      for (int64_t e = q.begin * kBlockElements; e < e1; ++e) {
-        const float mm = m[e] * b1 + g[e] * c1;
-        const float vvv = v[e] * b2 + (g[e] * g[e]) * c2;
-        m2[e] = mm;
-        v2[e] = vvv;
-        u[e] = (mm / bc1) / (std::sqrt(vvv) / bc2 + eps);
-      }
+      adamRange(gv[i], mv[i], vv[i], mo[i], vo[i], uo[i], q.begin * kBlockElements, std::min(gs[i].NumElements(), q.end * kBlockElements), k);
     }, kAdamParallelElements);
   }
 };
