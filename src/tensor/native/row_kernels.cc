@@ -18,12 +18,15 @@
 // order fixed by the shape alone, so results do not depend on the number of
 // threads.
 //
-// Adam's update (the base rule of AdamW and the anchored optimizers, and FTP's
-// constraint update) is twelve tfjs ops per tensor; AnchorageAdam does it for
-// all of a rule's tensors in one kernel, with the same float rounding.
+// Adam's update (the base rule of AdamW and the anchored optimizers, TPGM's
+// radii) is twelve tfjs ops per tensor; AnchorageAdam does it for all of a
+// rule's tensors in one kernel, with the same float rounding; FTP's constraint
+// update runs the same Adam inside AnchorageRowScaleAdd.
 //
 // Built by `anchorage setup native` against the TensorFlow the tfjs-node
-// binding uses, and loaded by src/tensor/native-kernels.ts as a Node addon:
+// binding uses, for the CPU it runs on (-march=native, with no contraction
+// into fused multiply-adds, so every product is rounded as TensorFlow's ops
+// round it), and loaded by src/tensor/native-kernels.ts as a Node addon:
 // loading it registers the ops, which the binding then runs by name.
 #include <node_api.h>
 
