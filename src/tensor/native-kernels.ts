@@ -113,12 +113,29 @@ interface NodeBackend {
 
 export type KernelsStatus = { loaded: true; path: string } | { loaded: false; why: string };
 
-/** The ops the addon must register (src/tensor/native/row_kernels.cc). */
+/** The ops the addon must register (src/tensor/native/row_kernels.cc), and the version of their signatures it must export. */
 const OPS = ['AnchorageRowOffsets', 'AnchorageRowScaleAdd', 'AnchorageAdam'];
+const KERNELS_ABI = 2;
 
 let status: KernelsStatus | undefined;
 /** The wrappers for the backend instance they were made for (made once, not at every step). */
 let wrapped: { backend: unknown; kernels: RowKernels; adam: AdamKernel } | undefined;
+
+/** What the addon exports (src/tensor/native/row_kernels.cc). */
+export interface KernelsAddon {
+  ops?: string[];
+  abi?: number;
+}
+
+/** Why this anchorage cannot call a loaded addon's ops, or undefined when it can. */
+export function addonProblem(addon: KernelsAddon): string | undefined {
+  const again = 'run `anchorage setup native` again';
+  const missing = OPS.filter((op) => !addon.ops?.includes(op));
+  if (missing.length) return `it lacks ${missing.join(', ')} (built from an older anchorage: ${again})`;
+  // An addon built from another anchorage registers ops of the same names with other inputs.
+  if (addon.abi !== KERNELS_ABI) return `its ops are version ${addon.abi ?? 1}, this anchorage calls version ${KERNELS_ABI} (built from another anchorage: ${again})`;
+  return undefined;
+}
 
 /** The addon's path for the tfjs-node package installed at `pkgRoot` (the binding's folder), if built. */
 export function kernelsAddonPath(pkgRoot: string): string | undefined {
@@ -144,9 +161,8 @@ export function loadRowKernels(pkg: string): KernelsStatus {
   }
   if (!path) return (status = { loaded: false, why: `not built (run \`anchorage setup native\` again to build ${KERNELS_ADDON})` });
   try {
-    const addon = require(path) as { ops?: string[] };
-    const missing = OPS.filter((op) => !addon.ops?.includes(op));
-    if (missing.length) throw new Error(`it lacks ${missing.join(', ')} (built from an older anchorage: run \`anchorage setup native\` again)`);
+    const problem = addonProblem(require(path) as KernelsAddon);
+    if (problem) throw new Error(problem);
     return (status = { loaded: true, path });
   } catch (e) {
     return (status = { loaded: false, why: `${KERNELS_ADDON} failed to load: ${(e as Error).message.split('\n')[0]}` });

@@ -4,7 +4,7 @@
 // ops, alone and with runs stacked.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/tensor/backend.js';
-import { fusedAdam, rowKernels, rowKernelsStatus } from '../../src/tensor/native-kernels.js';
+import { addonProblem, fusedAdam, rowKernels, rowKernelsStatus } from '../../src/tensor/native-kernels.js';
 import { adamCoefficients, scaleByAdam } from '../../src/optim/transforms.js';
 import { rowLayout, rowSums } from '../../src/optim/rows.js';
 import { ftpProjection } from '../../plugins/optimizers/ftp.js';
@@ -274,4 +274,16 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
       });
     }
   }
+});
+
+describe('the fused kernels addon check', () => {
+  it('takes an addon with every op at this version, and names what is wrong with one built from another anchorage', () => {
+    const ops = ['AnchorageRowOffsets', 'AnchorageRowScaleAdd', 'AnchorageAdam'];
+    expect(addonProblem({ ops, abi: 2 })).toBeUndefined();
+    // Built before the ops had a version: the same names, the scale-add with fewer inputs.
+    expect(addonProblem({ ops })).toMatch(/ops are version 1, this anchorage calls version 2 .*run `anchorage setup native` again/);
+    expect(addonProblem({ ops, abi: 3 })).toMatch(/version 3, this anchorage calls version 2/);
+    expect(addonProblem({ ops: ops.slice(0, 2), abi: 2 })).toMatch(/lacks AnchorageAdam \(built from an older anchorage/);
+    expect(addonProblem({})).toMatch(/lacks AnchorageRowOffsets, AnchorageRowScaleAdd, AnchorageAdam/);
+  });
 });

@@ -622,7 +622,8 @@ REGISTER_KERNEL_BUILDER(Name("AnchorageRowScaleAdd").Device(tensorflow::DEVICE_C
 
 }  // namespace anchorage
 
-// The ops registered above when this library was loaded; the addon exports their names.
+// The ops registered above when this library was loaded; the addon exports their names and the version of their
+// signatures (src/tensor/native-kernels.ts's KERNELS_ABI: raise both when an op's inputs, outputs or attrs change).
 NAPI_MODULE_INIT() {
   const char* ops[] = {"AnchorageRowOffsets", "AnchorageRowScaleAdd", "AnchorageAdam"};
   const uint32_t count = sizeof(ops) / sizeof(ops[0]);
@@ -636,5 +637,8 @@ NAPI_MODULE_INIT() {
   napi_value result;
   napi_create_object(env, &result);
   napi_set_named_property(env, result, "ops", names);
+  napi_value abi;
+  napi_create_int32(env, 2, &abi);
+  napi_set_named_property(env, result, "abi", abi);
   return result;
 }
