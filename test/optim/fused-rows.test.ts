@@ -234,6 +234,8 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
   const PROJECTIONS = {
     ftp: (fused?: 'ops') => ftpProjection(0.5, fused),
     'pgd (relative radii)': (fused?: 'ops') => pgdProjection(() => 0.05, 'relative', fused),
+    // A radius of its own per tensor, so that a radius given to the wrong tensor's rows shows.
+    'pgd (absolute radii)': (fused?: 'ops') => pgdProjection((name) => ({ w1: 0.5, b1: 0.2, w2: 0.8 })[name]!, 'absolute', fused),
   };
   for (const [method, make] of Object.entries(PROJECTIONS)) {
     for (const runs of [0, 3]) {
