@@ -52,7 +52,7 @@ export async function stepKernels(name: string, options: Record<string, unknown>
 
 const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
 const out: Record<string, number> = {};
-for (const [name, opts] of [['adamw', { weightDecay: 0 }], ['ftp', { weightDecay: 0 }], ['tpgm', { weightDecay: 0 }]] as const) {
+for (const [name, opts] of [['adamw', { weightDecay: 0 }], ['ftp', { weightDecay: 0 }], ['tpgm', { weightDecay: 0 }], ['pgd', { weightDecay: 0 }]] as const) {
   const c = await stepKernels(name, opts);
   out[name] = total(c);
   if (args.has('verbose')) console.log(name, JSON.stringify(c));

@@ -57,24 +57,38 @@ export function pgdProjection(radiusOf: (name: string) => number, mode: 'relativ
 
   /** The projection of the tentative weights, or of ctx.params + updates (formed inside the kernel's pass on native TensorFlow). */
   function step(from: ProjectionInput, state: OptimizerState, ctx: StepContext): { params: NamedTensors; state: OptimizerState } {
-    const out: NamedTensors = {};
-    const kernels = fused === 'ops' ? undefined : fused();
+    const names = inputNames(from);
+    const kernels = fused === 'ops' || names.length === 0 ? undefined : fused();
     const stacked = ctx.runs !== undefined;
-    for (const name of inputNames(from)) {
-      const axis = rowAxisOf(ctx.rowAxis, name, stacked);
-      const radius = state['pgd.radius'][name];
-      if (kernels) {
-        // Native TensorFlow: offset and row norms in one pass, the projection in another (src/tensor/native/row_kernels.cc).
-        const rows = { axes: [axis], stacked };
-        const { base, updates } = fusedInput(from, [name], ctx);
-        const { offsets, norms } = kernels.offsets(base, [ctx.anchor[name]], rows, updates && { updates });
-        const factors = tf.clipByValue(tf.div(radius.rank === 0 ? radius : tf.reshape(radius, [-1]), tf.add(norms, 1e-8)), 0, 1);
-        [out[name]] = kernels.scaleAdd([ctx.anchor[name]], offsets, factors, rows);
+    const radii = names.map((name) => state['pgd.radius'][name]);
+    const out: NamedTensors = {};
+    if (kernels) {
+      // Native TensorFlow: every tensor's offsets and row norms in one pass (forming w + u in it), the projection
+      // of all of them in another (src/tensor/native/row_kernels.cc); the clip factors in between, once for all
+      // rows: radius · 1/(‖c‖₁ + 1e-8).
+      const rows = { axes: names.map((name) => rowAxisOf(ctx.rowAxis, name, stacked)), stacked };
+      const anchors = names.map((name) => ctx.anchor[name]);
+      const { base, updates } = fusedInput(from, names, ctx);
+      const { offsets, scale } = kernels.offsets(base, anchors, rows, updates && { updates });
+      let projected: tf.Tensor[];
+      if (mode === 'relative') {
+        // A radius per row, joined in the kernels' row order (run-major within a tensor, as rowL1 keeps them).
+        const factors = tf.clipByValue(tf.mul(tf.concat(radii.map((r) => tf.reshape(r, [-1]))), scale), 0, 1);
+        projected = kernels.scaleAdd(anchors, offsets, factors, rows);
       } else {
-        const c = tf.sub(tentativeOf(from, name, ctx), ctx.anchor[name]);
-        out[name] = projectRows(ctx.anchor[name], c, rowL1(c, axis, stacked), radius);
+        // One radius per tensor: per part (tensor × runs + run), the kernel's clamp(radius · scale, 0, 1).
+        const perTensor = tf.stack(radii);
+        const parts = stacked ? tf.reshape(tf.tile(tf.reshape(perTensor, [-1, 1]), [1, ctx.runs!]), [-1]) : perTensor;
+        projected = kernels.scaleAdd(anchors, offsets, scale, rows, parts);
       }
+      names.forEach((name, i) => (out[name] = projected[i]));
+      return { params: out, state };
     }
+    names.forEach((name, i) => {
+      const axis = rowAxisOf(ctx.rowAxis, name, stacked);
+      const c = tf.sub(tentativeOf(from, name, ctx), ctx.anchor[name]);
+      out[name] = projectRows(ctx.anchor[name], c, rowL1(c, axis, stacked), radii[i]);
+    });
     return { params: out, state };
   }
 }
