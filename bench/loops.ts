@@ -28,23 +28,45 @@ export const median = (xs: number[]) => {
 };
 const registry = new PluginRegistry(builtinPlugins);
 
-/** ms of each of `steps` training steps of anchorage's loop after WARMUP steps, Adam (lr 1e-3, no weight decay). */
-export async function frameworkStepTimes(backend: BackendName, kind: Kind, steps: number): Promise<number[]> {
-  const info = await selectBackend(backend);
-  const model = MODELS[kind];
-  const batch = batchOf(kind);
-  const spec = {
+/** AdamW with no weight decay: Adam (lr 1e-3), as bench/pytorch-step.py's. */
+export const ADAM = { name: 'adamw', lr: 1e-3, weightDecay: 0 } as const;
+
+/** One task of all ten classes: MNIST for the MLPs and the CNN, CIFAR-size synthetic images for the ResNet. */
+function benchSpec(kind: Kind, examples: number, optimizer: Record<string, unknown>, train: Record<string, unknown>) {
+  return {
     name: 'bench',
-    dataset: kind === 'resnet18' ? { ...CIFAR_LIKE, trainPerClass: Math.ceil((batch * (steps + WARMUP)) / 10) } : { name: 'mnist', trainLimit: batch * (steps + WARMUP) * 2, testLimit: 200 },
+    dataset: kind === 'resnet18' ? { ...CIFAR_LIKE, trainPerClass: Math.ceil(examples / 10) } : { name: 'mnist', trainLimit: examples, testLimit: 200 },
     stream: { name: 'split', tasksOf: 10 },
-    model,
-    optimizer: { name: 'adamw', lr: 1e-3, weightDecay: 0 },
-    train: { steps: steps + WARMUP, batchSize: batch, logEvery: 1 },
+    model: MODELS[kind],
+    optimizer,
+    train: { batchSize: batchOf(kind), ...train },
     checkpoint: false,
   };
+}
+
+async function run(backend: BackendName, kind: Kind, spec: ReturnType<typeof benchSpec>): Promise<RunEvent[]> {
+  const info = await selectBackend(backend);
   const [config] = validateExperiment(spec, registry, `${process.cwd()}/bench/virtual.ts`);
   const events: RunEvent[] = await lastValueFrom(runEvents(config, registry, info).pipe(toArray()));
   const end = events.at(-1) as Extract<RunEvent, { type: 'run-end' }>;
-  if (end.status !== 'completed') throw new Error(`${model.name} on ${backend}: ${end.error}`);
+  if (end.status !== 'completed') throw new Error(`${MODELS[kind].name} with ${String(spec.optimizer.name)} on ${backend}: ${end.error}`);
+  return events;
+}
+
+/** ms of each of `steps` training steps of anchorage's loop after WARMUP steps, with `optimizer` (Adam by default). */
+export async function frameworkStepTimes(backend: BackendName, kind: Kind, steps: number, optimizer: Record<string, unknown> = ADAM): Promise<number[]> {
+  const batch = batchOf(kind);
+  const events = await run(backend, kind, benchSpec(kind, batch * (steps + WARMUP) * 2, optimizer, { steps: steps + WARMUP, logEvery: 1 }));
   return events.flatMap((e) => (e.type === 'step' ? [(batch * 1000) / e.examplesPerSecond] : [])).slice(WARMUP);
+}
+
+/**
+ * ms per step over an epoch of `steps` steps after a warm-up epoch, logging nothing (as bench:optimizers times
+ * them): an anchored optimizer's logging points also read its diagnostics back, which every-step logging would
+ * add to its time.
+ */
+export async function frameworkEpochMs(backend: BackendName, kind: Kind, steps: number, optimizer: Record<string, unknown> = ADAM): Promise<number> {
+  const events = await run(backend, kind, benchSpec(kind, batchOf(kind) * steps, optimizer, { epochs: 2, logEvery: 1_000_000 }));
+  const last = events.filter((e) => e.type === 'epoch-end').at(-1) as Extract<RunEvent, { type: 'epoch-end' }>;
+  return (1000 * last.seconds) / last.steps;
 }

@@ -2,8 +2,12 @@
 # optimizer as bench/loops.ts (Adam lr 1e-3; MNIST-size inputs, batch 128;
 # the ResNet on 32x32x3, batch 32), one training step timed at a time with the
 # loss read back (as anchorage's loop does when it logs every step). Prints
-# one JSON line: {"model": ..., "threads": ..., "ms": [per-step ms]}.
-#   python3 bench/pytorch-step.py MODEL STEPS WARMUP THREADS
+# one JSON line: {"model": ..., "threads": ..., "blas": ..., "ms": [per-step ms]}.
+#   python3 bench/pytorch-step.py MODEL STEPS WARMUP THREADS [OPTIMIZER]
+# OPTIMIZER: adam (default; torch.optim.Adam, lr 1e-3) or ftp: the FTP
+# authors' AdamP (lr 1e-3, weight decay 0, k 1, every tensor projected, the
+# initial weights as anchor), imported at run time from util/FTP.py of their
+# repository's checkout named by ANCHORAGE_FTP_REFERENCE (never copied here).
 import importlib.util
 import json
 import os
@@ -14,6 +18,7 @@ import torch
 import torch.nn as nn
 
 model_name, steps, warmup, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+optimizer_name = sys.argv[5] if len(sys.argv) > 5 else 'adam'
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
@@ -46,7 +51,28 @@ net.train()
 batch, size = (32, 3072) if model_name == 'resnet18' else (128, 784)
 x = torch.rand(batch * 4, size)
 y = torch.randint(0, 10, (batch * 4,))
-opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+
+def authors_ftp(model):
+    root = os.environ.get('ANCHORAGE_FTP_REFERENCE')
+    path = os.path.join(root or '', 'util', 'FTP.py')
+    if not root or not os.path.isfile(path):
+        sys.exit(f'optimizer ftp: ANCHORAGE_FTP_REFERENCE must name a checkout of the FTP authors\' repository (GT-RIPL/FTP) with util/FTP.py; got {root!r}')
+    spec = importlib.util.spec_from_file_location('ftp_reference', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    params = [p for _, p in named]
+    group = {'params': params, 'pre': [p.detach().clone() for p in params], 'name': [n for n, _ in named]}
+    return module.AdamP([group], lr=1e-3, weight_decay=0.0, k=1, exclude_set=set())
+
+
+if optimizer_name == 'adam':
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+elif optimizer_name == 'ftp':
+    opt = authors_ftp(net)
+else:
+    sys.exit(f'unknown optimizer {optimizer_name!r}: adam or ftp')
 loss_fn = nn.CrossEntropyLoss()
 times = []
 for t in range(steps + warmup):
@@ -59,4 +85,14 @@ for t in range(steps + warmup):
     loss.item()
     if t >= warmup:
         times.append((time.perf_counter() - start) * 1000)
-print(json.dumps({'model': model_name, 'threads': threads, 'torch': torch.__version__, 'ms': times}))
+
+
+def blas_in_use():
+    # Debian's torch calls whichever libblas.so.3 the alternatives system points at: the reference BLAS
+    # (libblas3, ~25x slower matrix products here) unless OpenBLAS is installed. Read what was loaded.
+    with open('/proc/self/maps') as maps:
+        libs = {line.split()[-1] for line in maps if 'blas' in line.rsplit('/', 1)[-1]}
+    return ', '.join(sorted(os.path.realpath(lib) for lib in libs)) or 'none found'
+
+
+print(json.dumps({'model': model_name, 'optimizer': optimizer_name, 'threads': threads, 'torch': torch.__version__, 'blas': blas_in_use(), 'ms': times}))

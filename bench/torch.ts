@@ -6,16 +6,30 @@
 // python3-torch; or ANCHORAGE_PYTHON=/path/to/python); skips with a line
 // saying so otherwise. Never part of npm test.
 //   npm run bench:torch -- --models=mlp256,mlp,cnn --rounds=3 --steps=30 --torch-threads=1
+// With --ftp-reference=DIR (a checkout of the FTP authors' repository,
+// GT-RIPL/FTP; or ANCHORAGE_FTP_REFERENCE), FTP too: the authors' AdamP
+// against anchorage's ftp, each over its own side's Adam, in the same rounds
+// (anchorage's two timed as bench:optimizers times them, an epoch with no
+// logging: at a logging point FTP also reads its diagnostics back).
+// Debian's torch multiplies matrices with whichever BLAS is installed: the
+// reference one unless libopenblas0 is (the header line names it).
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { selectBackend, type BackendName } from '../src/tensor/backend.js';
 import { renderTable } from '../src/report/format.js';
-import { MODELS, WARMUP, batchOf, frameworkStepTimes, median, type Kind } from './loops.js';
+import { ADAM, MODELS, WARMUP, batchOf, frameworkEpochMs, frameworkStepTimes, median, type Kind } from './loops.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const STEPS = Number(args.get('steps') ?? 30);
 const ROUNDS = Number(args.get('rounds') ?? 3);
 const TORCH_THREADS = Number(args.get('torch-threads') ?? 1);
 const kinds = (args.get('models') ?? 'mlp256,mlp,cnn').split(',') as Kind[];
+const ftpReference = args.get('ftp-reference') ?? process.env.ANCHORAGE_FTP_REFERENCE;
+if (ftpReference && !existsSync(join(ftpReference, 'util', 'FTP.py'))) throw new Error(`--ftp-reference: ${ftpReference} has no util/FTP.py (a checkout of GT-RIPL/FTP is meant)`);
+/** What each side runs: Adam, and with a reference the FTP authors' AdamP against anchorage's ftp over the same base. */
+const optimizers: ('adam' | 'ftp')[] = ftpReference ? ['adam', 'ftp'] : ['adam'];
+const FTP = { name: 'ftp', lr: 1e-3, weightDecay: 0 };
 for (const k of kinds) if (!(k in MODELS)) throw new Error(`--models: unknown model ${k}; models: ${Object.keys(MODELS).join(', ')}`);
 
 const python = [process.env.ANCHORAGE_PYTHON, 'python3', '/usr/bin/python3'].find((p) => p && spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
@@ -35,33 +49,71 @@ for (const b of ['tensorflow', 'wasm'] as BackendName[]) {
   }
 }
 
-const torchMs = new Map<Kind, number[]>();
+// Keyed by `optimizer|model` (PyTorch) and `optimizer|backend|model` (anchorage).
+const torchMs = new Map<string, number[]>();
 const oursMs = new Map<string, number[]>();
+const push = (map: Map<string, number[]>, key: string, ms: number) => map.set(key, [...(map.get(key) ?? []), ms]);
 let torchVersion = '?';
+let blas = '?';
 for (let r = 0; r < ROUNDS; r++) {
   for (const kind of kinds) {
-    const out = spawnSync(python, ['bench/pytorch-step.py', kind, String(STEPS), String(WARMUP), String(TORCH_THREADS)], { encoding: 'utf8' });
-    if (out.status !== 0) throw new Error(`bench/pytorch-step.py ${kind}: ${out.stderr.slice(-400)}`);
-    const res = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as { ms: number[]; torch: string };
-    torchVersion = res.torch;
-    torchMs.set(kind, [...(torchMs.get(kind) ?? []), median(res.ms)]);
-    for (const b of backends) {
-      const key = `${b}|${kind}`;
-      oursMs.set(key, [...(oursMs.get(key) ?? []), median(await frameworkStepTimes(b, kind, STEPS))]);
+    for (const opt of optimizers) {
+      const out = spawnSync(python, ['bench/pytorch-step.py', kind, String(STEPS), String(WARMUP), String(TORCH_THREADS), opt], {
+        encoding: 'utf8',
+        env: { ...process.env, ...(ftpReference && { ANCHORAGE_FTP_REFERENCE: ftpReference }) },
+      });
+      if (out.status !== 0) throw new Error(`bench/pytorch-step.py ${kind} ${opt}: ${out.stderr.slice(-400)}`);
+      const res = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as { ms: number[]; torch: string; blas: string };
+      torchVersion = res.torch;
+      blas = res.blas;
+      push(torchMs, `${opt}|${kind}`, median(res.ms));
+      for (const b of backends) {
+        if (opt === 'adam') push(oursMs, `adam|${b}|${kind}`, median(await frameworkStepTimes(b, kind, STEPS)));
+        if (ftpReference) push(oursMs, `${opt}-epoch|${b}|${kind}`, await frameworkEpochMs(b, kind, STEPS, opt === 'ftp' ? FTP : ADAM));
+      }
+      process.stderr.write(`round ${r + 1} ${kind} ${opt}: torch ${torchMs.get(`${opt}|${kind}`)!.at(-1)!.toFixed(2)} ms\n`);
     }
-    process.stderr.write(`round ${r + 1} ${kind}: torch ${torchMs.get(kind)!.at(-1)!.toFixed(2)} ms; ${backends.map((b) => `${b} ${oursMs.get(`${b}|${kind}`)!.at(-1)!.toFixed(2)} ms`).join('; ')}\n`);
   }
 }
+const torchOf = (opt: string, kind: Kind) => median(torchMs.get(`${opt}|${kind}`)!);
+const oursOf = (opt: string, b: string, kind: Kind) => median(oursMs.get(`${opt}|${b}|${kind}`)!);
 const results = kinds.map((kind) => {
-  const torch = median(torchMs.get(kind)!);
-  const ours = Object.fromEntries(backends.map((b) => [b, { ms: median(oursMs.get(`${b}|${kind}`)!), overTorch: median(oursMs.get(`${b}|${kind}`)!) / torch }]));
-  return { model: kind, batch: batchOf(kind), torchMs: torch, ours };
+  const torch = torchOf('adam', kind);
+  const ours = Object.fromEntries(backends.map((b) => [b, { ms: oursOf('adam', b, kind), overTorch: oursOf('adam', b, kind) / torch }]));
+  const ftp = ftpReference
+    ? {
+        torchMs: torchOf('ftp', kind),
+        torchFtpOverAdam: torchOf('ftp', kind) / torch,
+        ours: Object.fromEntries(
+          backends.map((b) => [b, { adamwMs: oursOf('adam-epoch', b, kind), ms: oursOf('ftp-epoch', b, kind), ftpOverAdamw: oursOf('ftp-epoch', b, kind) / oursOf('adam-epoch', b, kind) }]),
+        ),
+      }
+    : undefined;
+  return { model: kind, batch: batchOf(kind), torchMs: torch, ours, ...(ftp && { ftp }) };
 });
-console.log(`ms per training step, median over ${ROUNDS} alternating rounds of ${STEPS} steps (PyTorch ${torchVersion}, ${TORCH_THREADS} thread${TORCH_THREADS > 1 ? 's' : ''}; Adam)\n`);
+console.log(`ms per training step, median over ${ROUNDS} alternating rounds of ${STEPS} steps (PyTorch ${torchVersion}, ${TORCH_THREADS} thread${TORCH_THREADS > 1 ? 's' : ''}, BLAS: ${blas}; Adam)\n`);
+if (/\/blas\/libblas/.test(blas)) console.log('note: PyTorch is multiplying matrices with the reference BLAS (Debian: apt-get install libopenblas0-pthread)\n');
 console.log(
   renderTable([
     ['model', 'batch', 'PyTorch', ...backends.flatMap((b) => [b, `${b}/PyTorch`])],
     ...results.map((r) => [r.model, String(r.batch), r.torchMs.toFixed(2), ...backends.flatMap((b) => [r.ours[b].ms.toFixed(2), r.ours[b].overTorch.toFixed(2)])]),
   ]),
 );
-console.log(JSON.stringify({ bench: 'torch', torch: torchVersion, torchThreads: TORCH_THREADS, rounds: ROUNDS, steps: STEPS, results }));
+if (ftpReference) {
+  console.log(
+    `\nFTP over Adam on each side: the authors' AdamP (${ftpReference}) against torch.optim.Adam, per step as above; anchorage's ftp against its adamw (weight decay 0, every tensor projected), ms per step of an epoch of ${STEPS} steps with no logging\n`,
+  );
+  console.log(
+    renderTable([
+      ['model', 'PyTorch Adam', 'authors\' FTP', 'FTP/Adam', ...backends.flatMap((b) => [`${b} adamw`, `${b} ftp`, 'FTP/AdamW'])],
+      ...results.map((r) => [
+        r.model,
+        r.torchMs.toFixed(2),
+        r.ftp!.torchMs.toFixed(2),
+        r.ftp!.torchFtpOverAdam.toFixed(3),
+        ...backends.flatMap((b) => [r.ftp!.ours[b].adamwMs.toFixed(2), r.ftp!.ours[b].ms.toFixed(2), r.ftp!.ours[b].ftpOverAdamw.toFixed(3)]),
+      ]),
+    ]),
+  );
+}
+console.log(JSON.stringify({ bench: 'torch', torch: torchVersion, torchThreads: TORCH_THREADS, blas, rounds: ROUNDS, steps: STEPS, results }));
