@@ -52,7 +52,11 @@ for (const b of ['tensorflow', 'wasm'] as BackendName[]) {
 // Keyed by `optimizer|model` (PyTorch) and `optimizer|backend|model` (anchorage).
 const torchMs = new Map<string, number[]>();
 const oursMs = new Map<string, number[]>();
-const push = (map: Map<string, number[]>, key: string, ms: number) => map.set(key, [...(map.get(key) ?? []), ms]);
+/** Adds a sample; returns it (for the progress line). */
+const push = (map: Map<string, number[]>, key: string, ms: number) => {
+  map.set(key, [...(map.get(key) ?? []), ms]);
+  return ms;
+};
 let torchVersion = '?';
 let blas = '?';
 for (let r = 0; r < ROUNDS; r++) {
@@ -67,11 +71,12 @@ for (let r = 0; r < ROUNDS; r++) {
       torchVersion = res.torch;
       blas = res.blas;
       push(torchMs, `${opt}|${kind}`, median(res.ms));
+      const timed: string[] = [];
       for (const b of backends) {
-        if (opt === 'adam') push(oursMs, `adam|${b}|${kind}`, median(await frameworkStepTimes(b, kind, STEPS)));
-        if (ftpReference) push(oursMs, `${opt}-epoch|${b}|${kind}`, await frameworkEpochMs(b, kind, STEPS, opt === 'ftp' ? FTP : ADAM));
+        if (opt === 'adam') timed.push(`${b} ${push(oursMs, `adam|${b}|${kind}`, median(await frameworkStepTimes(b, kind, STEPS))).toFixed(2)} ms`);
+        if (ftpReference) timed.push(`${b} (epoch) ${push(oursMs, `${opt}-epoch|${b}|${kind}`, await frameworkEpochMs(b, kind, STEPS, opt === 'ftp' ? FTP : ADAM)).toFixed(2)} ms`);
       }
-      process.stderr.write(`round ${r + 1} ${kind} ${opt}: torch ${torchMs.get(`${opt}|${kind}`)!.at(-1)!.toFixed(2)} ms\n`);
+      process.stderr.write(`round ${r + 1} ${kind} ${opt}: torch ${torchMs.get(`${opt}|${kind}`)!.at(-1)!.toFixed(2)} ms; ${timed.join('; ')}\n`);
     }
   }
 }
