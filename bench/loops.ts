@@ -5,9 +5,9 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
 import { validateExperiment } from '../src/spec/validate.js';
-import { runEvents } from '../src/run/run.js';
+import { runEvents } from '../src/engine/session.js';
 import { selectBackend, type BackendName } from '../src/tensor/backend.js';
-import type { RunEvent } from '../src/run/events.js';
+import type { RunEvent } from '../src/contracts/events.js';
 
 export const WARMUP = 5;
 export const MODELS = {

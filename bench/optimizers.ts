@@ -7,13 +7,13 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
 import { validateExperiment } from '../src/spec/validate.js';
-import { runEvents } from '../src/run/run.js';
+import { runEvents } from '../src/engine/session.js';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../src/tensor/backend.js';
 import { tf } from '../src/tensor/tf.js';
 import { Rng } from '../src/tensor/rng.js';
 import { renderTable } from '../src/report/format.js';
-import type { RunEvent } from '../src/run/events.js';
-import { KERNELS_ENV, rowKernels } from '../src/tensor/native-kernels.js';
+import type { RunEvent } from '../src/contracts/events.js';
+import { KERNELS_ENV, rowKernels } from '../src/native/kernels.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const rounds = Number(args.get('rounds') ?? 3);

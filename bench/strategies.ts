@@ -9,10 +9,10 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
 import { validateExperiment } from '../src/spec/validate.js';
-import { runEvents } from '../src/run/run.js';
+import { runEvents } from '../src/engine/session.js';
 import { selectBackend, type BackendChoice } from '../src/tensor/backend.js';
 import { renderTable } from '../src/report/format.js';
-import type { RunEvent } from '../src/run/events.js';
+import type { RunEvent } from '../src/contracts/events.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const backendChoice = (args.get('backend') ?? 'auto') as BackendChoice;

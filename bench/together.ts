@@ -13,8 +13,8 @@ import { builtinPlugins } from '../plugins/index.js';
 import { loadExperiment } from '../src/experiment/load.js';
 import { executeRuns } from '../src/experiment/schedule.js';
 import { selectRuns } from '../src/experiment/select-runs.js';
-import { DatasetCache } from '../src/run/container.js';
-import { planTogether } from '../src/run/together-plan.js';
+import { DatasetCache } from '../src/engine/container.js';
+import { planTogether } from '../src/together/plan.js';
 import { selectBackend, type BackendChoice } from '../src/tensor/backend.js';
 import { median } from './loops.js';
 

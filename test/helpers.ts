@@ -5,6 +5,7 @@ import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
 import { validateExperiment } from '../src/spec/validate.js';
 import type { RunConfig } from '../src/spec/spec.js';
+import { rowKernelsStatus } from '../src/native/kernels.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BIN = join(ROOT, 'bin', 'anchorage.js');
@@ -43,4 +44,15 @@ export function tinyConfigs(spec: object = TINY_SPEC, seeds?: number[]): { confi
 export function runCli(args: string[], opts: { cwd?: string; timeout?: number } = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', timeout: opts.timeout ?? 180_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Why the fused kernels cannot be tested in this process (another backend,
+ * or native TensorFlow without them), or undefined when they are loaded.
+ * Tests of the kernels skip with this reason.
+ */
+export function nativeKernelsMissing(backend: string): string | undefined {
+  if (backend !== 'tensorflow') return `the fused kernels run on native TensorFlow only; this run is on ${backend}`;
+  const status = rowKernelsStatus();
+  return status.loaded ? undefined : `the fused kernels are not loaded: ${status.why}`;
 }

@@ -24,19 +24,13 @@ declare module '../../src/plugin/kinds.js' {
 
 /** The decay rule, masked to the parameters not excluded from it. */
 export function decay(rate: ScalarOrSchedule, exclude: readonly string[]): UpdateRule {
-  const rule = addDecayedWeights(typeof rate === 'number' ? rate : toSchedule(rate), 'weightDecay');
+  const rule = addDecayedWeights(typeof rate === 'number' ? rate : toSchedule(rate));
   return exclude.length ? masked(rule, not(byPatterns(exclude))) : rule;
 }
 
 /** AdamW = chain(scaleByAdam, addDecayedWeights, scaleByLearningRate), as in Optax; matches torch.optim.AdamW. */
 export function adamwRule(opts: { lr: ScalarOrSchedule; beta1: number; beta2: number; eps: number; weightDecay: ScalarOrSchedule; decayExclude: readonly string[] }) {
-  return chain(scaleByAdam(opts), decay(opts.weightDecay, opts.decayExclude), scaleByLearningRate(toSchedule(opts.lr), 'lr'));
-}
-
-/** The settings adamw's and sgd's rules take per run when runs train together (see OptimizerComponent.perRun). */
-export function perRunSettings(opts: { lr: ScalarOrSchedule; weightDecay: ScalarOrSchedule }) {
-  const value = (v: ScalarOrSchedule) => (typeof v === 'number' ? v : toSchedule(v));
-  return { lr: value(opts.lr), weightDecay: value(opts.weightDecay) };
+  return chain(scaleByAdam(opts), decay(opts.weightDecay, opts.decayExclude), scaleByLearningRate(toSchedule(opts.lr)));
 }
 
 export function describeAdamw(opts: Parameters<typeof adamwRule>[0]): string {
@@ -49,5 +43,5 @@ export default definePlugin({
   name: 'adamw',
   description: 'Adam with decoupled weight decay (torch.optim.AdamW semantics)',
   options: adamwOptions,
-  create: (opts) => ({ rule: adamwRule(opts), learningRate: toSchedule(opts.lr), description: describeAdamw(opts), elementwise: true, perRun: perRunSettings(opts) }),
+  create: (opts) => ({ rule: adamwRule(opts), learningRate: toSchedule(opts.lr), description: describeAdamw(opts) }),
 });

@@ -6,7 +6,7 @@ import { ANCHOR_KINDS, type UpdateRule } from '../../src/contracts/optimizer.js'
 import type { Model } from '../../src/contracts/model.js';
 import type { PluginContext } from '../../src/plugin/define-plugin.js';
 import { matchesAny, unmatchedPatterns } from '../../src/optim/patterns.js';
-import { ADAMW_DEFAULTS, adamwRule, describeAdamw, perRunSettings } from './adamw.js';
+import { ADAMW_DEFAULTS, adamwRule, describeAdamw } from './adamw.js';
 import { SGD_DEFAULTS, describeSgd, sgdRule, validateNesterov } from './sgd.js';
 import { scheduleOption, toSchedule } from '../../src/optim/schedules.js';
 
@@ -101,9 +101,6 @@ export async function anchoredParts(opts: BaseOpts & AnchorOpts, ctx: PluginCont
       rule: baseRule(opts),
       learningRate: toSchedule(opts.lr),
       anchor: opts.anchor,
-      // The base rule (adamw or sgd); whether the method stacks is its projection's or phase's to say.
-      elementwise: true,
-      perRun: perRunSettings(opts),
       description: `${name}(${settings}, anchor=${opts.anchor}, constrained ${constrained.size}/${model.params.size} tensors) on ${describeBase(opts)}`,
     },
   };

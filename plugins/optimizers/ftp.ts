@@ -1,20 +1,22 @@
 // FTP — Fast Trainable Projection (Tian et al., NeurIPS 2023).
 //
 // After the base update, each constrained tensor is projected row by row onto
-// an L1 ball around its anchor whose radius — one learned scalar `gamma` per
+// an L1 ball around its anchor whose radius — one learned scalar γ per
 // tensor — is trained by Adam on a gradient computed from the gradient of
 // this step and the previous step's offset: no extra forward or backward
-// pass. Semantics follow ../shared/golden/README.md (the authors' reference).
+// pass. Semantics follow the authors' reference implementation, pinned by the
+// golden traces in test/fixtures/golden (see its README). This file is the
+// reference: tfjs ops that read like the algorithm. On native TensorFlow the
+// same step runs as two fused kernels (ftp-native.ts), checked against it.
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, OptimizerState, Projection, StepContext } from '../../src/contracts/optimizer.js';
 import { rowAxisOf, rowLayout, rowSums, type RowLayout } from '../../src/optim/rows.js';
-import { adamCoefficients, innerState, nestState, scaleByAdam } from '../../src/optim/transforms.js';
+import { innerState, nestState, scaleByAdam } from '../../src/optim/transforms.js';
 import { inSet, maskedProjection } from '../../src/optim/masking.js';
-import { fusedInput, inputNames, tentativeOf, type ProjectionInput } from '../../src/optim/projection-input.js';
-import { rowKernels, type PartStep, type PartStepResult, type RowKernels } from '../../src/tensor/native-kernels.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
+import { ftpNativeStep } from './ftp-native.js';
 
 const options = {
   ...baseOptions,
@@ -29,157 +31,106 @@ declare module '../../src/plugin/kinds.js' {
 }
 
 /** The constraint optimiser's settings, fixed by the reference implementation. */
-const GAMMA = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, floor: 1e-8 } as const;
+export const FTP_GAMMA = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, floor: 1e-8 } as const;
 
-/** State key of the stacked per-tensor scalars (γ and its Adam moments): one vector, in the order of the parameters. */
+/** State key of the per-tensor scalars (γ and its Adam moments): one vector, in the order of the parameters. */
 export const STACKED = '*';
 
 /**
  * FTP's projection of every tensor it is given (wrap it in maskedProjection
- * for the anchored set). Besides the offsets themselves, everything is done
- * once for all tensors: their rows' norms, scales and clip factors are one
- * vector, the constraints γ another, updated by the base Adam transform. On
- * native TensorFlow each op has a fixed cost, so the count of ops, not of
- * tensors, sets FTP's overhead (bench/op-count.ts); there, too, the passes
- * over the large matrices run as two fused kernels instead of eight ops, the
- * first of which also forms w + u and reduces the rows to per-tensor values,
- * the second of which also steps γ — Adam with the coefficients and the float
- * arithmetic of scaleByAdam, then the clamp (src/tensor/native/row_kernels.cc)
- * — so that no small op is left. `fused: 'ops'` keeps the op path on every
- * backend (tests and the bench compare the two).
+ * for the anchored set). Everything but the offsets is done once for all
+ * tensors: their rows' norms, scales and clip factors are one vector, the
+ * constraints γ another (each op has a fixed cost on native TensorFlow, so the
+ * count of ops, not of tensors, sets FTP's overhead).
+ *
+ * State: γ per tensor ('ftp.gamma', one vector), its Adam moments
+ * ('ftp.adam/…'), the previous offsets c_{t−1} ('ftp.prevC', per tensor), the
+ * reciprocals of their rows' norms ('ftp.prevScale', one vector) and the row
+ * layout's constants ('ftp.layout').
  */
-export function ftpProjection(k: number, fused: (() => RowKernels | undefined) | 'ops' = rowKernels): Projection {
-  const adam = scaleByAdam(GAMMA);
+export function ftpProjection(k: number): Projection {
+  const adam = scaleByAdam(FTP_GAMMA);
   // Host-side only: the layout of the rows, recomputed when the tensors change.
   let layout: { key: string; value: RowLayout } | undefined;
-  const layoutOf = (xs: NamedTensors, rowAxis: Readonly<Record<string, number>>, runs = 0, names = Object.keys(xs)) => {
-    const key = `${runs}|${names.map((n) => `${n}:${xs[n].shape.join('x')}@${rowAxisOf(rowAxis, n, runs > 0)}`).join(',')}`;
-    if (layout?.key !== key) layout = { key, value: rowLayout(Object.fromEntries(names.map((n) => [n, xs[n].shape])), rowAxis, runs) };
+  const layoutOf = (xs: NamedTensors, rowAxis: Readonly<Record<string, number>>, names = Object.keys(xs)) => {
+    const key = names.map((n) => `${n}:${xs[n].shape.join('x')}@${rowAxisOf(rowAxis, n)}`).join(',');
+    if (layout?.key !== key) layout = { key, value: rowLayout(Object.fromEntries(names.map((n) => [n, xs[n].shape])), rowAxis) };
     return layout.value;
   };
-  const projection: Projection = {
+  return {
     name: 'ftp',
-    // With runs stacked, each run's slice of a tensor is a part with its own γ (tensor-major: tensor × runs + run).
-    stacks: true,
-    init(params, rowAxis = {}, runs) {
+    init(params, rowAxis = {}) {
       const names = Object.keys(params);
       if (names.length === 0) return {};
-      const L = layoutOf(params, rowAxis, runs);
+      const L = layoutOf(params, rowAxis);
       const parts = L.partRows.length;
-      const gamma = tf.fill([parts], GAMMA.floor);
       const total = L.rowTensor.length;
+      const gamma = tf.fill([parts], FTP_GAMMA.floor);
       const state: OptimizerState = {
         'ftp.gamma': { [STACKED]: gamma },
-        'ftp.prevC': {},
+        'ftp.prevC': Object.fromEntries(names.map((name) => [name, tf.zerosLike(params[name])])),
         // The rows' 1/‖·‖₁ of the last offsets, all tensors' rows end to end, plus one padding row.
         'ftp.prevScale': { [STACKED]: tf.zeros([total + 1]) },
         // Constants of the layout, kept with the state so that no step uploads them.
         'ftp.layout': {
           rowTensor: tf.tensor1d(Int32Array.from([...L.rowTensor, 0]), 'int32'),
-          tensorRows: tf.tensor2d(L.tensorRows.map((r, i) => (i % L.mostRows < L.partRows[Math.floor(i / L.mostRows)] ? r : total)), [parts, L.mostRows], 'int32'),
+          tensorRows: tf.tensor2d(paddedRows(L, total), [parts, L.mostRows], 'int32'),
           pad: tf.zeros([1]),
         },
       };
       nestState(state, 'ftp.adam', adam.init({ [STACKED]: gamma }));
-      // The one offset tensor FTP keeps per parameter (besides the anchor).
-      for (const name of names) state['ftp.prevC'][name] = tf.zerosLike(params[name]);
       return state;
     },
-    project: (tentative, state, ctx) => step({ tentative }, state, ctx),
-    projectStep: (updates, state, ctx) => step({ updates }, state, ctx),
+    project(tentative, state, ctx) {
+      const names = Object.keys(tentative);
+      if (names.length === 0) return { params: {}, state };
+      return step(tentative, names, state, ctx);
+    },
   };
-  return projection;
 
-  /** One projection from the tentative weights, or from ctx.params and the base rule's updates. */
-  function step(from: ProjectionInput, state: OptimizerState, ctx: StepContext): { params: NamedTensors; state: OptimizerState } {
-    const names = inputNames(from);
-    if (names.length === 0) return { params: {}, state };
-    const t = ctx.anchorStep;
-    const kernels = fused === 'ops' ? undefined : fused();
-    const next: OptimizerState = { 'ftp.prevC': {}, 'ftp.layout': state['ftp.layout'] };
-    const prevScale = state['ftp.prevScale'][STACKED];
-    let offsets: tf.Tensor[];
-    let scale: tf.Tensor;
-    let ceiling: tf.Tensor | undefined;
-    let gammaGrad: tf.Tensor | undefined;
-    // Joint per-part factors from γ (the kernel path), or per-row ones (the op path).
-    let project: (gamma: tf.Tensor) => tf.Tensor[];
-    // The kernel path: γ's step (below) and the projection in one kernel.
-    let stepAndProject: ((step: Omit<PartStep, 'values' | 'ceiling' | 'grad'>) => PartStepResult) | undefined;
-    if (kernels) {
-      // Native TensorFlow: one pass writes each offset w̃ − w0 (forming w̃ = w + u in the same pass) and the rows'
-      // scales, each tensor's largest row norm and its γ gradient; another steps γ and writes
-      // w0 + clip(γ/‖c‖₁, 0, 1) · c.
-      const stacked = (ctx.runs ?? 0) > 0;
-      const rows = { axes: names.map((name) => rowAxisOf(ctx.rowAxis, name, stacked)), stacked };
-      const anchors = names.map((n) => ctx.anchor[n]);
-      const { base, updates } = fusedInput(from, names, ctx);
-      const r = kernels.offsets(base, anchors, rows, {
-        pad: 1,
-        ...(updates && { updates }),
-        ...(t > 1 && { grads: names.map((n) => ctx.rawGrads[n]), prevs: names.map((n) => state['ftp.prevC'][n]), rowWeights: prevScale }),
-      });
-      ({ offsets, scale, partMax: ceiling, partDots: gammaGrad } = r);
-      project = (gamma) => kernels.scaleAdd(anchors, offsets, scale, rows, gamma);
-      stepAndProject = (step) => kernels.stepScaleAdd(anchors, offsets, scale, rows, { ...step, values: state['ftp.gamma'][STACKED], grad: gammaGrad!, ceiling: ceiling! });
-    } else {
-      const L = layoutOf(ctx.params, ctx.rowAxis, ctx.runs, names);
-      const { rowTensor, tensorRows, pad } = state['ftp.layout'];
-      offsets = names.map((name) => tf.sub(tentativeOf(from, name, ctx), ctx.anchor[name]));
-      // Every row's L1 norm (+1e-8, the reference's guard), and a padding row that joins no tensor: [rows + 1].
-      const norms = tf.add(tf.concat([...offsets.map((c, i) => rowSums(tf.abs(c), L, i)), pad]), 1e-8);
-      scale = tf.reciprocal(norms);
-      if (t > 1) {
-        const prevs = names.map((name) => state['ftp.prevC'][name]);
-        const rowDots = tf.concat([...names.map((name, i) => rowSums(tf.mul(ctx.rawGrads[name], prevs[i]), L, i)), pad]);
-        // [parts, most rows], padded with the padding row: each part's largest norm, and Σ over its rows.
-        ceiling = tf.max(tf.gather(norms, tensorRows), 1);
-        gammaGrad = tf.sum(tf.gather(tf.mul(rowDots, prevScale), tensorRows), 1);
-      }
-      project = (gamma) => {
-        // Each row's clip factor min(γ/‖c‖₁, 1) (the padding row's too, which no tensor reads).
-        const byTensor = tf.split(tf.clipByValue(tf.mul(tf.gather(gamma, rowTensor), scale), 0, 1), [...L.rows, 1]);
-        return names.map((name, i) => tf.add(ctx.anchor[name], tf.mul(offsets[i], L.broadcast[i] ? tf.reshape(byTensor[i], L.broadcast[i]!) : byTensor[i])));
-      };
-    }
-    let gamma: tf.Tensor;
-    let projected: tf.Tensor[];
-    if (t === 1) {
-      // No previous offset yet: the reference starts from the floor.
-      gamma = state['ftp.gamma'][STACKED];
+  function step(tentative: NamedTensors, names: string[], state: OptimizerState, ctx: StepContext) {
+    const L = layoutOf(ctx.params, ctx.rowAxis, names);
+    const { rowTensor, tensorRows, pad } = state['ftp.layout'];
+    // c_t = w̃ − w0, and every row's ‖c_t‖₁ (+1e-8, the reference's guard), with a padding row that joins no tensor.
+    const offsets = names.map((name) => tf.sub(tentative[name], ctx.anchor[name]));
+    const norms = tf.add(tf.concat([...offsets.map((c, i) => rowSums(tf.abs(c), L, i)), pad]), 1e-8);
+    const scale = tf.reciprocal(norms);
+    const next: OptimizerState = { 'ftp.layout': state['ftp.layout'], 'ftp.prevScale': { [STACKED]: scale } };
+    next['ftp.prevC'] = Object.fromEntries(names.map((name, i) => [name, offsets[i]]));
+    let gamma = state['ftp.gamma'][STACKED];
+    if (ctx.anchorStep === 1) {
+      // No previous offset yet: γ stays at the floor.
       nestState(next, 'ftp.adam', innerState(state, 'ftp.adam'));
-      projected = project(gamma);
-    } else if (stepAndProject) {
-      // γ's Adam step in the kernel: the base Adam transform's coefficients and arithmetic (the same bits as below).
-      const moments = innerState(state, 'ftp.adam');
-      const r = stepAndProject({ m: moments['adam.m'][STACKED], v: moments['adam.v'][STACKED], coefficients: tf.tensor1d([...adamCoefficients(GAMMA, t), GAMMA.lr, GAMMA.floor, k]) });
-      nestState(next, 'ftp.adam', { 'adam.m': { [STACKED]: r.m }, 'adam.v': { [STACKED]: r.v } });
-      gamma = r.values;
-      projected = r.out;
     } else {
-      // d(loss)/d(γ) of each tensor: Σ over its rows of (Σ g ⊙ c_prev) / ‖c_prev‖₁, from this step's raw gradient.
-      let grad = gammaGrad!;
+      // ∂L/∂γ of each tensor: Σ over its rows of ⟨g_t, c_{t−1}⟩ / ‖c_{t−1}‖₁, from this step's raw gradient.
+      const rowDots = tf.concat([...names.map((name, i) => rowSums(tf.mul(ctx.rawGrads[name], state['ftp.prevC'][name]), L, i)), pad]);
+      let grad = tf.sum(tf.gather(tf.mul(rowDots, state['ftp.prevScale'][STACKED]), tensorRows), 1);
+      // Annealing: a positive gradient (γ would shrink) is damped by k.
       if (k !== 1) grad = tf.where(tf.greater(grad, 0), tf.mul(grad, k), grad);
-      const r = adam.update({ [STACKED]: grad }, innerState(state, 'ftp.adam'), { ...ctx, step: t });
+      const r = adam.update({ [STACKED]: grad }, innerState(state, 'ftp.adam'), { ...ctx, step: ctx.anchorStep });
       nestState(next, 'ftp.adam', r.state);
-      gamma = tf.minimum(tf.maximum(tf.sub(state['ftp.gamma'][STACKED], tf.mul(r.updates[STACKED], GAMMA.lr)), GAMMA.floor), ceiling!);
-      projected = project(gamma);
+      // γ ← clip(γ − lr·adam, floor, the tensor's largest row norm).
+      const ceiling = tf.max(tf.gather(norms, tensorRows), 1);
+      gamma = tf.minimum(tf.maximum(tf.sub(gamma, tf.mul(r.updates[STACKED], FTP_GAMMA.lr)), FTP_GAMMA.floor), ceiling);
     }
-    const out: NamedTensors = {};
-    names.forEach((name, i) => {
-      out[name] = projected[i];
-      next['ftp.prevC'][name] = offsets[i];
-    });
     next['ftp.gamma'] = { [STACKED]: gamma };
-    next['ftp.prevScale'] = { [STACKED]: scale };
-    return { params: out, state: next };
+    // w = w0 + clamp(γ / ‖c_t‖₁, 0, 1) · c_t, row by row (the padding row's factor is read by no tensor).
+    const factors = tf.split(tf.clipByValue(tf.mul(tf.gather(gamma, rowTensor), scale), 0, 1), [...L.rows, 1]);
+    const params: NamedTensors = {};
+    names.forEach((name, i) => (params[name] = tf.add(ctx.anchor[name], tf.mul(offsets[i], L.broadcast[i] ? tf.reshape(factors[i], L.broadcast[i]!) : factors[i]))));
+    return { params, state: next };
   }
 }
 
-/** γ per tensor, or per tensor and run ([runs]) when runs are stacked (logging points only). */
-export function stackedConstraints(stacked: tf.Tensor | undefined, names: readonly string[], runs?: number): NamedTensors {
+/** [parts, most rows]: each part's row indices, padded with the padding row (`total`), which joins no part. */
+function paddedRows(L: RowLayout, total: number): Int32Array {
+  return L.tensorRows.map((r, i) => (i % L.mostRows < L.partRows[Math.floor(i / L.mostRows)] ? r : total));
+}
+
+/** γ per tensor (logging points only). */
+export function perTensorConstraints(stacked: tf.Tensor | undefined, names: readonly string[]): NamedTensors {
   if (!stacked) return {};
-  const values = runs === undefined ? tf.unstack(stacked) : tf.split(stacked, names.length);
+  const values = tf.unstack(stacked);
   return Object.fromEntries(names.map((n, i) => [n, values[i]]));
 }
 
@@ -192,10 +143,11 @@ export default definePlugin({
   async create(opts, ctx) {
     const { model, constrained, component } = await anchoredParts(opts, ctx, 'ftp', `k=${opts.k}`);
     const order = [...model.params.keys()].filter((n) => constrained.has(n));
+    const reference = ftpProjection(opts.k);
     return {
       ...component,
-      projection: maskedProjection(ftpProjection(opts.k), inSet(constrained)),
-      constraints: (state, _rule, _phase, runs) => stackedConstraints(state['ftp.gamma']?.[STACKED], order, runs),
+      projection: maskedProjection({ ...reference, projectStep: ftpNativeStep(opts.k, reference, { gamma: FTP_GAMMA, key: STACKED }) }, inSet(constrained)),
+      constraints: (state) => perTensorConstraints(state['ftp.gamma']?.[STACKED], order),
     };
   },
 });

@@ -47,7 +47,6 @@ export default definePlugin({
   validate: (opts) => validateBase(opts),
   async create(opts, ctx) {
     const { constrained: kept, component } = await anchoredParts(opts, ctx, 'l2sp', `alpha=${opts.alpha}, beta=${opts.beta}`);
-    // Its pull and decay act entry by entry: runs can train together.
-    return { ...component, rule: chain(l2spPenalty(opts.alpha, opts.beta, kept), component.rule), elementwise: true };
+    return { ...component, rule: chain(l2spPenalty(opts.alpha, opts.beta, kept), component.rule) };
   },
 });

@@ -4,12 +4,11 @@
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput, type Problem } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
-import type { NamedTensors, OptimizerState, Projection, StepContext } from '../../src/contracts/optimizer.js';
+import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
 import { matchesAny } from '../../src/optim/patterns.js';
 import { inSet, maskedProjection } from '../../src/optim/masking.js';
-import { fusedInput, inputNames, tentativeOf, type ProjectionInput } from '../../src/optim/projection-input.js';
 import { projectRows, rowAxisOf, rowL1 } from '../../src/optim/rows.js';
-import { rowKernels, type RowKernels } from '../../src/tensor/native-kernels.js';
+import { pgdNativeStep } from './pgd-native.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {
@@ -37,60 +36,29 @@ export function parseRadiusFor(entries: readonly string[]): { pattern: string; r
  * Fixed-radius row projection. Radii are computed from the anchor when the
  * projection is initialised (at the start of the run, or of each task with
  * anchor 'task-start'), so a step costs no extra reductions of the anchor.
- * `fused: 'ops'` keeps the tfjs op path on native TensorFlow too.
+ * This is the reference; on native TensorFlow the step runs as two fused
+ * kernels (pgd-native.ts), checked against it.
  */
-export function pgdProjection(radiusOf: (name: string) => number, mode: 'relative' | 'absolute', fused: (() => RowKernels | undefined) | 'ops' = rowKernels): Projection {
-  const projection: Projection = {
+export function pgdProjection(radiusOf: (name: string) => number, mode: 'relative' | 'absolute'): Projection {
+  return {
     name: 'pgd',
-    stacks: true,
-    init(params, rowAxis = {}, runs) {
+    init(params, rowAxis = {}) {
       const radius: NamedTensors = {};
       for (const name of Object.keys(params)) {
-        radius[name] = mode === 'relative' ? tf.mul(rowL1(params[name], rowAxisOf(rowAxis, name, runs !== undefined), runs !== undefined), radiusOf(name)) : tf.scalar(radiusOf(name));
+        radius[name] = mode === 'relative' ? tf.mul(rowL1(params[name], rowAxisOf(rowAxis, name)), radiusOf(name)) : tf.scalar(radiusOf(name));
       }
       return { 'pgd.radius': radius };
     },
-    project: (tentative, state, ctx) => step({ tentative }, state, ctx),
-    projectStep: (updates, state, ctx) => step({ updates }, state, ctx),
-  };
-  return projection;
-
-  /** The projection of the tentative weights, or of ctx.params + updates (formed inside the kernel's pass on native TensorFlow). */
-  function step(from: ProjectionInput, state: OptimizerState, ctx: StepContext): { params: NamedTensors; state: OptimizerState } {
-    const names = inputNames(from);
-    const kernels = fused === 'ops' || names.length === 0 ? undefined : fused();
-    const stacked = ctx.runs !== undefined;
-    const radii = names.map((name) => state['pgd.radius'][name]);
-    const out: NamedTensors = {};
-    if (kernels) {
-      // Native TensorFlow: every tensor's offsets and row norms in one pass (forming w + u in it), the projection
-      // of all of them in another (src/tensor/native/row_kernels.cc); the clip factors in between, once for all
-      // rows: radius · 1/(‖c‖₁ + 1e-8).
-      const rows = { axes: names.map((name) => rowAxisOf(ctx.rowAxis, name, stacked)), stacked };
-      const anchors = names.map((name) => ctx.anchor[name]);
-      const { base, updates } = fusedInput(from, names, ctx);
-      const { offsets, scale } = kernels.offsets(base, anchors, rows, updates && { updates });
-      let projected: tf.Tensor[];
-      if (mode === 'relative') {
-        // A radius per row, joined in the kernels' row order (run-major within a tensor, as rowL1 keeps them).
-        const factors = tf.clipByValue(tf.mul(tf.concat(radii.map((r) => tf.reshape(r, [-1]))), scale), 0, 1);
-        projected = kernels.scaleAdd(anchors, offsets, factors, rows);
-      } else {
-        // One radius per tensor: per part (tensor × runs + run), the kernel's clamp(radius · scale, 0, 1).
-        const perTensor = tf.stack(radii);
-        const parts = stacked ? tf.reshape(tf.tile(tf.reshape(perTensor, [-1, 1]), [1, ctx.runs!]), [-1]) : perTensor;
-        projected = kernels.scaleAdd(anchors, offsets, scale, rows, parts);
+    project(tentative, state, ctx) {
+      const out: NamedTensors = {};
+      for (const name of Object.keys(tentative)) {
+        // c = w̃ − w0, each row pulled back onto its L1 ball: w0 + clamp(r/‖c‖₁, 0, 1)·c.
+        const c = tf.sub(tentative[name], ctx.anchor[name]);
+        out[name] = projectRows(ctx.anchor[name], c, rowL1(c, rowAxisOf(ctx.rowAxis, name)), state['pgd.radius'][name]);
       }
-      names.forEach((name, i) => (out[name] = projected[i]));
       return { params: out, state };
-    }
-    names.forEach((name, i) => {
-      const axis = rowAxisOf(ctx.rowAxis, name, stacked);
-      const c = tf.sub(tentativeOf(from, name, ctx), ctx.anchor[name]);
-      out[name] = projectRows(ctx.anchor[name], c, rowL1(c, axis, stacked), radii[i]);
-    });
-    return { params: out, state };
-  }
+    },
+  };
 }
 
 export default definePlugin({
@@ -114,11 +82,12 @@ export default definePlugin({
     const unused = overrides.filter((r) => !names.some((n) => matchesAny(n, [r.pattern])));
     if (unused.length) throw new Error(`radiusFor pattern ${unused.map((r) => `'${r.pattern}'`).join(', ')} matches no parameter; parameters: ${names.join(', ')}`);
     const radiusOf = (name: string) => overrides.find((r) => matchesAny(name, [r.pattern]))?.radius ?? opts.radius;
+    const reference = pgdProjection(radiusOf, opts.mode);
     return {
       ...component,
-      projection: maskedProjection(pgdProjection(radiusOf, opts.mode), inSet(constrained)),
-      // The mean radius of each tensor's rows (of each run's, when runs are stacked).
-      constraints: (state, _rule, _phase, runs) => Object.fromEntries(Object.entries(state['pgd.radius'] ?? {}).map(([n, r]) => [n, runs === undefined || r.rank === 0 ? tf.mean(r) : r.rank === 1 ? r : tf.mean(r, Array.from({ length: r.rank - 1 }, (_, i) => i + 1))])),
+      projection: maskedProjection({ ...reference, projectStep: pgdNativeStep(opts.mode, reference) }, inSet(constrained)),
+      // The mean radius of each tensor's rows.
+      constraints: (state) => Object.fromEntries(Object.entries(state['pgd.radius'] ?? {}).map(([n, r]) => [n, tf.mean(r)])),
     };
   },
 });

@@ -2,7 +2,7 @@ import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput, type Problem } from '../../src/plugin/options.js';
 import { chain, scaleByLearningRate, trace } from '../../src/optim/transforms.js';
 import { describeSchedule, scheduleOption, toSchedule, type ScalarOrSchedule } from '../../src/optim/schedules.js';
-import { decay, perRunSettings } from './adamw.js';
+import { decay } from './adamw.js';
 
 export const SGD_DEFAULTS = { lr: 0.01, weightDecay: 0 } as const;
 
@@ -24,7 +24,7 @@ declare module '../../src/plugin/kinds.js' {
 type SgdOpts = { lr: ScalarOrSchedule; momentum: number; dampening: number; nesterov: boolean; weightDecay: ScalarOrSchedule; decayExclude: readonly string[] };
 
 export function sgdRule(opts: SgdOpts) {
-  return chain(decay(opts.weightDecay, opts.decayExclude), trace(opts), scaleByLearningRate(toSchedule(opts.lr), 'lr'));
+  return chain(decay(opts.weightDecay, opts.decayExclude), trace(opts), scaleByLearningRate(toSchedule(opts.lr)));
 }
 
 export function describeSgd(opts: SgdOpts): string {
@@ -42,5 +42,5 @@ export default definePlugin({
   description: 'stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay (torch.optim.SGD semantics)',
   options: sgdOptions,
   validate: validateNesterov,
-  create: (opts) => ({ rule: sgdRule(opts), learningRate: toSchedule(opts.lr), description: describeSgd(opts), elementwise: true, perRun: perRunSettings(opts) }),
+  create: (opts) => ({ rule: sgdRule(opts), learningRate: toSchedule(opts.lr), description: describeSgd(opts) }),
 });

@@ -7,7 +7,7 @@ import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
-import { l2Norm, tensorSum } from '../../src/optim/rows.js';
+import { l2Norm } from '../../src/optim/rows.js';
 import { inSet, maskedProjection } from '../../src/optim/masking.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
@@ -26,19 +26,17 @@ declare module '../../src/plugin/kinds.js' {
 export function spdProjection(lambda: number): Projection {
   return {
     name: 'spd',
-    stacks: true,
     init: () => ({}),
     project(tentative, _state, ctx) {
       const out: NamedTensors = {};
-      const runs = ctx.runs !== undefined;
       for (const name of Object.keys(tentative)) {
         const anchor = ctx.anchor[name];
         const offset = tf.sub(tentative[name], anchor);
         const prevOffset = tf.sub(ctx.params[name], anchor);
         // c < 0  ⇔  Σ g ⊙ (w_{t−1} − w0) > 0; as a 0/1 scalar so that the pull is one fused multiply, not a select.
-        const selected = tf.cast(tf.greater(tensorSum(tf.mul(ctx.rawGrads[name], prevOffset), runs), 0), 'float32');
-        const dNew = l2Norm(offset, runs);
-        const ratio = tf.clipByValue(tf.div(tf.sub(dNew, l2Norm(prevOffset, runs)), tf.add(dNew, 1e-12)), 0, 1);
+        const selected = tf.cast(tf.greater(tf.sum(tf.mul(ctx.rawGrads[name], prevOffset)), 0), 'float32');
+        const dNew = l2Norm(offset);
+        const ratio = tf.clipByValue(tf.div(tf.sub(dNew, l2Norm(prevOffset)), tf.add(dNew, 1e-12)), 0, 1);
         out[name] = tf.sub(tentative[name], tf.mul(tf.mul(tf.mul(ratio, selected), lambda), offset));
       }
       return { params: out, state: {} };

@@ -10,7 +10,7 @@ import type { NamedTensors, OptimizerState, PeriodicPhase } from '../../src/cont
 import { projectRows, rowAxisOf, rowL1 } from '../../src/optim/rows.js';
 import { innerState, nestState, scaleByAdam } from '../../src/optim/transforms.js';
 import { inSet, maskedPhase } from '../../src/optim/masking.js';
-import { STACKED, stackedConstraints } from './ftp.js';
+import { STACKED, perTensorConstraints } from './ftp.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {
@@ -32,11 +32,7 @@ const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8, floor: 1e-8 } as const;
 /**
  * TPGM's radius learning over every tensor it is given (wrap it in
  * maskedPhase for the anchored set). The radii of all tensors are one vector,
- * updated by the base Adam transform with its own count of phases. With runs
- * stacked (StepContext.runs) each tensor has one radius per run, laid out
- * tensor-major ([tensors × runs], as FTP's γ), and each run's radii follow
- * its own part of the validation loss (the runs' losses are summed, so each
- * radius's gradient is its run's).
+ * updated by the base Adam transform with its own count of phases.
  */
 export function tpgmPhase(opts: { projLr: number; projEvery: number; valFraction: number }): PeriodicPhase {
   const adam = scaleByAdam(ADAM);
@@ -44,12 +40,11 @@ export function tpgmPhase(opts: { projLr: number; projEvery: number; valFraction
     name: 'tpgm',
     every: opts.projEvery,
     validationFraction: opts.valFraction,
-    stacks: true,
-    init(params, _rowAxis, runs) {
+    init(params) {
       const names = Object.keys(params);
       if (names.length === 0) return {};
       // Negative: "not yet set"; the first phase starts each radius at the largest row offset (no projection).
-      const gamma = tf.fill([names.length * (runs ?? 1)], -1);
+      const gamma = tf.fill([names.length], -1);
       const state: OptimizerState = { 'tpgm.gamma': { [STACKED]: gamma } };
       nestState(state, 'tpgm.adam', adam.init({ [STACKED]: gamma }));
       return state;
@@ -57,31 +52,25 @@ export function tpgmPhase(opts: { projLr: number; projEvery: number; valFraction
     run(state, ctx, validationLoss) {
       const names = Object.keys(ctx.params);
       if (names.length === 0) return { params: ctx.params, state };
-      const stacked = ctx.runs !== undefined;
       const offsets = names.map((name) => tf.sub(ctx.params[name], ctx.anchor[name]));
-      const norms = names.map((name, i) => rowL1(offsets[i], rowAxisOf(ctx.rowAxis, name, stacked), stacked));
-      // Alone: one radius per tensor; stacked: one per (tensor, run), each run's largest row, broadcast back over its slice.
-      const ceiling = stacked ? tf.concat(norms.map((nrm) => (nrm.rank > 1 ? tf.max(nrm, Array.from({ length: nrm.rank - 1 }, (_, a) => a + 1)) : nrm))) : tf.stack(norms.map((nrm) => tf.max(nrm)));
-      const perTensor = (gamma: tf.Tensor): tf.Tensor[] => (stacked ? tf.split(gamma, names.length) : tf.unstack(gamma));
-      const joined = (parts: tf.Tensor[]): tf.Tensor => (stacked ? tf.concat(parts) : tf.stack(parts));
+      const norms = names.map((name, i) => rowL1(offsets[i], rowAxisOf(ctx.rowAxis, name)));
+      // One radius per tensor, at most its largest row offset.
+      const ceiling = tf.stack(norms.map((nrm) => tf.max(nrm)));
       const stored = state['tpgm.gamma'][STACKED];
       const start = tf.where(tf.less(stored, 0), ceiling, stored);
       const projectedWith = (gammas: tf.Tensor[]): NamedTensors => {
         const out: NamedTensors = {};
-        names.forEach((name, i) => {
-          const radius = stacked ? tf.reshape(gammas[i], [ctx.runs!, ...Array.from({ length: offsets[i].rank - 1 }, () => 1)]) : gammas[i];
-          out[name] = projectRows(ctx.anchor[name], offsets[i], norms[i], radius);
-        });
+        names.forEach((name, i) => (out[name] = projectRows(ctx.anchor[name], offsets[i], norms[i], gammas[i])));
         return out;
       };
       // The extra pass TPGM pays for: gradient of the validation loss in the radii.
-      const grads = tf.grads((...gammas: tf.Tensor[]) => validationLoss(projectedWith(gammas)))(perTensor(start));
+      const grads = tf.grads((...gammas: tf.Tensor[]) => validationLoss(projectedWith(gammas)))(tf.unstack(start));
       // Adam's count is the number of phases since the radii were (re)initialised.
-      const r = adam.update({ [STACKED]: joined(grads) }, innerState(state, 'tpgm.adam'), { ...ctx, step: Math.max(1, Math.floor(ctx.anchorStep / opts.projEvery)) });
+      const r = adam.update({ [STACKED]: tf.stack(grads) }, innerState(state, 'tpgm.adam'), { ...ctx, step: Math.max(1, Math.floor(ctx.anchorStep / opts.projEvery)) });
       const gamma = tf.minimum(tf.maximum(tf.sub(start, tf.mul(r.updates[STACKED], opts.projLr)), ADAM.floor), ceiling);
       const next: OptimizerState = { 'tpgm.gamma': { [STACKED]: gamma } };
       nestState(next, 'tpgm.adam', r.state);
-      return { params: projectedWith(perTensor(gamma)), state: next };
+      return { params: projectedWith(tf.unstack(gamma)), state: next };
     },
   };
 }
@@ -99,7 +88,7 @@ export default definePlugin({
     return {
       ...component,
       phase: maskedPhase(tpgmPhase(opts), inSet(constrained)),
-      constraints: (_p, _r, phaseState, runs) => stackedConstraints(phaseState['tpgm.gamma']?.[STACKED], order, runs),
+      constraints: (_p, _r, phaseState) => perTensorConstraints(phaseState['tpgm.gamma']?.[STACKED], order),
     };
   },
 });

@@ -9,7 +9,7 @@ import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { tf } from '../../src/tensor/tf.js';
 import { variableGrads } from '../../src/tensor/grads.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
-import { logitMask } from '../../src/run/scenario.js';
+import { logitMask } from '../../src/contracts/scenario.js';
 import { ImportancePenalty } from '../../src/strategies/penalty.js';
 
 const options = {

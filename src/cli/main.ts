@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../tensor/backend-choices.js';
 import { FORMATS, GROUP_COLUMNS, METRICS, type Format } from '../report/columns.js';
-import { TENSORFLOW_VERSION } from '../tensor/native-setup.js';
+import { TENSORFLOW_VERSION } from '../native/setup.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { processIO, type CliIO } from './io.js';
 import { runCommandBuilder, type RunArgs } from './run-args.js';
@@ -97,7 +97,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
           .example('$0 setup native --from tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl', '')
           .example('$0 setup native --download', ''),
       async (args) => {
-        const { setupNative } = await import('../tensor/native-setup.js');
+        const { setupNative } = await import('../native/setup.js');
         const r = setupNative({ root: PROJECT_ROOT, from: args.from as string | undefined, download: args.download as boolean, log: (l) => io.out(`${l}\n`) });
         io.out(`native backend ready: TensorFlow ${r.tensorflow} (${r.binding}; fused kernels ${r.kernels}); 'auto' now selects it\n`);
       },

@@ -7,7 +7,7 @@ import { PluginRegistry, loadPluginModule } from '../plugin/registry.js';
 import { selectBackend, type BackendChoice } from '../tensor/backend.js';
 import type { RunConfig } from '../spec/spec.js';
 import { checkIngredients, cookSoups, type Ingredient, type SelectionCache, type SoupKind } from '../soup/soup.js';
-import { DatasetCache } from '../run/container.js';
+import { DatasetCache } from '../engine/container.js';
 import { UsageError } from './exit-codes.js';
 import type { CliIO } from './io.js';
 

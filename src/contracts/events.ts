@@ -2,7 +2,7 @@
 // tensors, so observers (Arrow writer, progress display, tests) cannot touch
 // training.
 import type { BackendInfo } from '../tensor/backend.js';
-import type { RunConfig } from '../spec/spec.js';
+import type { RunConfig } from './run-config.js';
 
 export const RUN_STATUSES = ['completed', 'failed', 'diverged', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];

@@ -1,5 +1,5 @@
 import type { Tensor, Variable } from '../tensor/tf.js';
-import type { LayerSpec } from '../models/layer-graph.js';
+import type { LayerSpec } from './layers.js';
 import type { Snapshot } from './snapshot.js';
 
 /**
@@ -49,8 +49,13 @@ export interface Model {
    */
   snapshot?(): Snapshot;
   restore?(saved: Snapshot): void;
-  /** The layer graph: what saving it as a Layers model needs. */
-  readonly architecture?: { layers: readonly LayerSpec[]; inputShape: readonly number[] };
+  /**
+   * The layer graph: what saving it as a Layers model, or training several
+   * runs as one stacked model, needs. `input`: the model's deterministic
+   * input transform (rows in, rows out; normalize), which `forward` applies
+   * before the layers and a stacked pass must apply itself.
+   */
+  readonly architecture?: { layers: readonly LayerSpec[]; inputShape: readonly number[]; input?(x: Tensor): Tensor };
   /** Plain-language summary, e.g. "mlp 784-400-400-10 relu (478,410 parameters)". */
   describe(): string;
   dispose(): void;

@@ -40,18 +40,6 @@ export interface StepContext extends ScheduleCounters {
   readonly anchor: NamedTensors;
   /** Per parameter, the axis that indexes output units ("rows" of per-row norms). */
   readonly rowAxis: Readonly<Record<string, number>>;
-  /**
-   * Runs trained together (src/run/together.ts): every parameter carries a
-   * leading axis of this many runs, and per-tensor or per-row reductions
-   * must keep it (src/optim/rows.ts). Absent for a run trained alone.
-   */
-  readonly runs?: number;
-  /**
-   * Runs trained together whose settings differ: each such setting (a key
-   * of OptimizerComponent.perRun) as one value per run, shape [runs], which
-   * the rule that takes it reads in place of its own value.
-   */
-  readonly runSettings?: Readonly<Record<string, Tensor>>;
 }
 
 /**
@@ -72,10 +60,8 @@ export interface UpdateRule<S extends OptimizerState = OptimizerState> {
  */
 export interface Projection<S extends OptimizerState = OptimizerState> {
   readonly name: string;
-  /** Whether it honours StepContext.runs (each run's slice projected as if alone), so runs can train together. */
-  readonly stacks?: boolean;
-  /** `rowAxis`: per parameter, the axis of its output units (for per-row state); `runs`: see StepContext.runs. */
-  init(params: NamedTensors, rowAxis?: Readonly<Record<string, number>>, runs?: number): S;
+  /** `rowAxis`: per parameter, the axis of its output units (for per-row state). */
+  init(params: NamedTensors, rowAxis?: Readonly<Record<string, number>>): S;
   project(tentative: NamedTensors, state: S, ctx: StepContext): { params: NamedTensors; state: S };
   /**
    * Optional: `project` of ctx.params + updates, given the two apart, so that
@@ -97,13 +83,7 @@ export interface PeriodicPhase<S extends OptimizerState = OptimizerState> {
   readonly every: number;
   /** Fraction of each task's selected training examples held out as validation data. */
   readonly validationFraction: number;
-  /**
-   * The phase keeps runs stacked along a leading axis apart (`init`'s `runs`,
-   * StepContext.runs): each run's constraints learned from its own
-   * validation loss, so runs with it train together.
-   */
-  readonly stacks?: boolean;
-  init(params: NamedTensors, rowAxis?: Readonly<Record<string, number>>, runs?: number): S;
+  init(params: NamedTensors, rowAxis?: Readonly<Record<string, number>>): S;
   run(state: S, ctx: StepContext, validationLoss: (params: NamedTensors) => Tensor): { params: NamedTensors; state: S };
 }
 
@@ -117,29 +97,14 @@ export interface OptimizerComponent {
   readonly phase?: PeriodicPhase;
   /**
    * The learned or fixed constraint of each anchored tensor (FTP's gamma,
-   * PGD's radius), as scalars — with `runs` (StepContext.runs), as one value
-   * per run, shape [runs] — for constraints.arrow. Called inside a tidy at
-   * logging points only.
+   * PGD's radius), as scalars, for constraints.arrow. Called inside a tidy
+   * at logging points only.
    */
-  readonly constraints?: (projectionState: OptimizerState, ruleState: OptimizerState, phaseState: OptimizerState, runs?: number) => NamedTensors;
+  readonly constraints?: (projectionState: OptimizerState, ruleState: OptimizerState, phaseState: OptimizerState) => NamedTensors;
   /** The base learning rate (a number or a schedule); the value each logged step used is recorded in steps.arrow. */
   readonly learningRate: number | Schedule;
   /** Which anchor StepContext.anchor refers to; absent for methods that use none (AdamW, SGD). */
   readonly anchor?: AnchorKind;
   /** Human-readable, e.g. "adamw(lr=0.001, wd=0.01)". */
   readonly description: string;
-  /**
-   * The rule updates every entry of every tensor from that entry's own
-   * gradient, value, state and anchor only (no norms, no reductions over a
-   * tensor). Such a rule run over K runs' parameters stacked along a new axis
-   * takes each run's own step: what training runs together (`--together`)
-   * needs, with a projection only if it `stacks`. Leave unset when unsure.
-   */
-  readonly elementwise?: boolean;
-  /**
-   * Settings the rule can take per run when runs train together, keyed by
-   * option name (`lr`, `weightDecay`), with this run's values: runs whose
-   * optimizers differ only in these share a step (StepContext.runSettings).
-   */
-  readonly perRun?: Readonly<Record<string, number | Schedule>>;
 }

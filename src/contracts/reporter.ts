@@ -4,7 +4,7 @@
 // a user's reporter plugin. Reporters observe: they never touch training.
 import type { Observable } from 'rxjs';
 import type { BackendInfo } from '../tensor/backend.js';
-import type { RunConfig } from '../spec/spec.js';
+import type { RunConfig } from './run-config.js';
 import type { RunEvent, SweepEvent } from './events.js';
 
 export interface ReporterContext {

@@ -9,7 +9,7 @@ import type { Examples } from './data.js';
 import type { Model } from './model.js';
 import type { NamedTensors } from './optimizer.js';
 import type { Task, TaskStream } from './stream.js';
-import type { ScenarioView } from '../run/scenario.js';
+import type { ScenarioView } from './scenario.js';
 import type { Snapshot } from './snapshot.js';
 
 /**

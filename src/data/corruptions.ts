@@ -5,14 +5,9 @@
 import { Rng, hashString } from '../tensor/rng.js';
 import { blurImages, rotateImages } from './images.js';
 
-export const CORRUPTIONS = ['gaussian-noise', 'blur', 'contrast', 'rotation', 'inversion'] as const;
-export type Corruption = (typeof CORRUPTIONS)[number];
+import type { OodSpec } from '../contracts/run-config.js';
 
-export interface OodSpec {
-  corruption: Corruption;
-  /** 1 (mild) to 5 (severe). */
-  severity: number;
-}
+export { CORRUPTIONS, type Corruption, type OodSpec } from '../contracts/run-config.js';
 
 const NOISE_SIGMA = [0.08, 0.12, 0.18, 0.26, 0.38];
 const BLUR_SIGMA = [0.5, 0.75, 1, 1.5, 2];

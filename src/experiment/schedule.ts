@@ -3,8 +3,8 @@ import type { BackendInfo } from '../tensor/backend.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelPath, runEvents } from '../run/run.js';
-import type { RunEvent, RunStatus } from '../run/events.js';
+import { modelPath, runEvents } from '../engine/session.js';
+import type { RunEvent, RunStatus } from '../contracts/events.js';
 import { resultsReporter } from '../results/arrow-writer.js';
 import type { Reporter } from '../contracts/reporter.js';
 import type { SweepEvent } from '../contracts/events.js';
@@ -12,8 +12,9 @@ import { isRunComplete, readRunRecord, runDir } from '../results/run-dir.js';
 import { lockRun } from '../results/run-lock.js';
 import { CheckpointStore, checkpointDir } from '../checkpoint/store.js';
 import type { RunConfig } from '../spec/spec.js';
-import type { DatasetCache } from '../run/container.js';
-import { StepGroup, type Lane } from '../run/together.js';
+import type { DatasetCache } from '../engine/container.js';
+import { StepGroup } from '../together/group.js';
+import type { GroupLane } from '../engine/executor.js';
 import { tf } from '../tensor/tf.js';
 
 export interface ScheduleOptions {
@@ -77,7 +78,7 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
     await tell({ type: 'run-skipped', runId: config.runId, reason, dir });
   };
   /** One run from its lock to its outcome; false when the sweep was stopped before it began. */
-  const runOne = async (config: RunConfig, lane?: Lane): Promise<boolean> => {
+  const runOne = async (config: RunConfig, lane?: GroupLane): Promise<boolean> => {
     const dir = runDir(opts.out, config.experiment, config.runId);
     const modelSaved = !config.saveModel || existsSync(join(modelPath(config, opts.out), 'model.json'));
     if (!opts.rerun && isRunComplete(dir) && modelSaved) {

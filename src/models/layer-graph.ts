@@ -6,42 +6,10 @@
 // 'input' is the model's input), so a residual block is two paths and an `add`.
 import { tf } from '../tensor/tf.js';
 import type { Rng } from '../tensor/rng.js';
+import { INPUT, type Activation, type LayerSpec } from '../contracts/layers.js';
 
-export type Activation = 'linear' | 'relu' | 'tanh' | 'sigmoid';
-
-/** The model's input, as a layer name in `inputs`. */
-export const INPUT = 'input';
-
-export type LayerSpec = (
-  | { type: 'dense'; name: string; units: number; activation: Activation; useBias: boolean }
-  | {
-      type: 'conv2d';
-      name: string;
-      filters: number;
-      kernelSize: [number, number];
-      strides: [number, number];
-      /** A number pads that many zeros on every side (PyTorch's `padding=1`); 'same' pads as TensorFlow does (more at the end for even strides). */
-      padding: 'same' | 'valid' | number;
-      activation: Activation;
-      useBias: boolean;
-    }
-  | { type: 'maxpool'; name: string; poolSize: [number, number]; strides: [number, number]; padding: 'same' | 'valid' }
-  | { type: 'flatten'; name: string }
-  | { type: 'reshape'; name: string; targetShape: number[] }
-  | { type: 'activation'; name: string; activation: Activation }
-  | { type: 'dropout'; name: string; rate: number }
-  /**
-   * Batch normalisation over the last axis, PyTorch's semantics: in training
-   * the batch's statistics normalise and the running ones move by `momentum`
-   * (the variance unbiased); in evaluation the running ones normalise.
-   */
-  | { type: 'batchnorm'; name: string; momentum: number; epsilon: number }
-  | { type: 'add'; name: string; activation?: Activation }
-  | { type: 'globalavgpool'; name: string }
-) & {
-  /** Layers whose outputs this one reads, by name ('input': the model's input). Default: the layer before it. */
-  inputs?: string[];
-};
+export type { Activation, LayerSpec } from '../contracts/layers.js';
+export { INPUT } from '../contracts/layers.js';
 
 export interface ParamInfo {
   name: string;

@@ -47,8 +47,7 @@ export function maskedProjection(projection: Projection, selector: ParamSelector
   const inner = projection.projectStep?.bind(projection);
   return {
     name: `masked(${projection.name})`,
-    stacks: projection.stacks,
-    init: (params, rowAxis, runs) => projection.init(subset(params, selector), rowAxis, runs),
+    init: (params, rowAxis) => projection.init(subset(params, selector), rowAxis),
     project(tentative, state, ctx) {
       const r = projection.project(subset(tentative, selector), state, ctx);
       return { params: { ...tentative, ...r.params }, state: r.state };
@@ -70,8 +69,7 @@ export function maskedPhase(phase: PeriodicPhase, selector: ParamSelector): Peri
     name: `masked(${phase.name})`,
     every: phase.every,
     validationFraction: phase.validationFraction,
-    stacks: phase.stacks,
-    init: (params, rowAxis, runs) => phase.init(subset(params, selector), rowAxis, runs),
+    init: (params, rowAxis) => phase.init(subset(params, selector), rowAxis),
     run(state, ctx, validationLoss) {
       // The phase sees its own parameters; the loss it evaluates still runs the whole model.
       const r = phase.run(state, { ...ctx, params: subset(ctx.params, selector) }, (p) => validationLoss({ ...ctx.params, ...p }));

@@ -1,5 +1,5 @@
 import { tf } from '../tensor/tf.js';
-import type { NamedTensors, OptimizerComponent, OptimizerState, Schedule, ScheduleCounters, StepContext } from '../contracts/optimizer.js';
+import type { NamedTensors, OptimizerComponent, OptimizerState, ScheduleCounters, StepContext } from '../contracts/optimizer.js';
 import { toSchedule } from './schedules.js';
 import type { AnchorStore } from './anchors.js';
 import { l2Norm } from './rows.js';
@@ -45,30 +45,15 @@ export class Optimizer {
   private taskSteps = 0;
   private readonly names: string[];
   private readonly lr: (c: ScheduleCounters) => number;
-  private readonly runs?: number;
-  private readonly runSettings: [string, readonly (number | Schedule)[]][];
-  private readonly constantSettings: Record<string, tf.Tensor> = {};
 
   constructor(
     readonly component: OptimizerComponent,
     private readonly params: ReadonlyMap<string, tf.Variable>,
     private readonly anchors: AnchorStore,
     private readonly rowAxis: Readonly<Record<string, number>> = {},
-    /**
-     * Runs trained together: the size of the leading run axis every
-     * parameter has (StepContext.runs), and each run's own value of the
-     * settings they do not share (StepContext.runSettings), in run order.
-     */
-    stack?: { runs: number; settings?: Readonly<Record<string, readonly (number | Schedule)[]>> },
   ) {
     this.names = [...params.keys()];
     this.lr = toSchedule(component.learningRate);
-    this.runs = stack?.runs;
-    this.runSettings = Object.entries(stack?.settings ?? {});
-    // Settings no run schedules are uploaded once, not at every step.
-    for (const [key, values] of this.runSettings) {
-      if (values.every((v) => typeof v === 'number')) this.constantSettings[key] = tf.keep(tf.tensor1d(values as number[]));
-    }
     const current = this.current();
     this.ruleState = keepAll(tf.tidy(() => keepAll(component.rule.init(current))));
     this.initProjection();
@@ -79,11 +64,11 @@ export class Optimizer {
     const current = this.current();
     if (projection) {
       disposeState(this.projectionState);
-      this.projectionState = keepAll(tf.tidy(() => keepAll(projection.init(current, this.rowAxis, this.runs))));
+      this.projectionState = keepAll(tf.tidy(() => keepAll(projection.init(current, this.rowAxis))));
     }
     if (phase) {
       disposeState(this.phaseState);
-      this.phaseState = keepAll(tf.tidy(() => keepAll(phase.init(current, this.rowAxis, this.runs))));
+      this.phaseState = keepAll(tf.tidy(() => keepAll(phase.init(current, this.rowAxis))));
     }
     this.anchorSteps = 0;
   }
@@ -117,15 +102,7 @@ export class Optimizer {
       rawGrads: Array.isArray(rawGrads) ? {} : rawGrads,
       anchor: this.component.anchor ? this.anchors.get(this.component.anchor, this.params) : {},
       rowAxis: this.rowAxis,
-      ...(this.runs === undefined ? {} : { runs: this.runs }),
-      ...(this.runSettings.length ? { runSettings: this.settingsAt() } : {}),
     };
-  }
-
-  /** Each differing setting's values at this step (inside the step's tidy: scheduled ones are made per step). */
-  private settingsAt(): Record<string, tf.Tensor> {
-    const counters = { step: this.steps, taskStep: this.taskStep, taskSteps: this.taskSteps };
-    return Object.fromEntries(this.runSettings.map(([key, values]) => [key, this.constantSettings[key] ?? tf.tensor1d(values.map((v) => (typeof v === 'number' ? v : v(counters))))]));
   }
 
   get stepCount(): number {
@@ -186,37 +163,21 @@ export class Optimizer {
     if (projState) this.projectionState = swap(this.projectionState, projState);
   }
 
-  /**
-   * Counts a step that was taken for these parameters elsewhere (runs
-   * trained together share one optimizer over their stacked parameters):
-   * the counters, and so the learning rate and the step numbers this one
-   * reports, stay those of the run.
-   */
-  countStep(): void {
-    this.steps += 1;
-    this.anchorSteps += 1;
-    this.taskStep += 1;
-  }
-
-  /** The component's constraint per tensor (per run, [runs], when stacked); call inside a tidy. */
+  /** The component's constraint per tensor; call inside a tidy. */
   constraints(): NamedTensors {
-    return this.component.constraints?.(this.projectionState, this.ruleState, this.phaseState, this.runs) ?? {};
+    return this.component.constraints?.(this.projectionState, this.ruleState, this.phaseState) ?? {};
   }
 
   /**
    * Constraint and distance from the anchor per tensor; undefined for methods
-   * without an anchor. Call inside a tidy. For runs trained together the
-   * state lives in the group's optimizer: `current` is the run's parameters
-   * and `constraints` its constraints, from there.
+   * without an anchor. Call inside a tidy.
    */
-  diagnostics(current?: NamedTensors, constraints?: NamedTensors): Diagnostics | undefined {
+  diagnostics(): Diagnostics | undefined {
     if (!this.component.anchor) return undefined;
     const anchor = this.anchors.get(this.component.anchor, this.params);
-    constraints ??= this.constraints();
+    const constraints = this.constraints();
     const nan = tf.scalar(NaN);
-    const rows = this.names.map((name) =>
-      tf.stack([tf.reshape(constraints[name] ?? nan, []), l2Norm(tf.sub(current?.[name] ?? this.params.get(name)!, anchor[name]))]),
-    );
+    const rows = this.names.map((name) => tf.stack([tf.reshape(constraints[name] ?? nan, []), l2Norm(tf.sub(this.params.get(name)!, anchor[name]))]));
     return { names: this.names, values: tf.stack(rows) as tf.Tensor2D };
   }
 
@@ -278,7 +239,6 @@ export class Optimizer {
 
   dispose(): void {
     for (const [, st] of this.stateParts()) disposeState(st);
-    tf.dispose(Object.values(this.constantSettings));
     this.ruleState = {};
     this.projectionState = {};
     this.phaseState = {};

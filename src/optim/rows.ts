@@ -1,46 +1,32 @@
 // Per-row reductions used by the projection methods (FTP, PGD, TPGM, SPD). A
 // row is one output unit: the slice of a parameter at one index of its row
 // axis. A 1-D parameter (a bias) is a single row, as in the FTP reference.
-//
-// `runs`: runs trained together (src/run/together.ts) stack their parameters
-// along a leading run axis; every reduction then keeps that axis, so each
-// run's rows and tensors are reduced on their own.
 import { tf } from '../tensor/tf.js';
 
-/** The axes a row sum keeps: the row axis (for tensors of rank 2 and up, not counting the run axis) and the run axis. */
-function keptAxes(rank: number, rowAxis: number, runs: boolean): number[] {
-  const lead = runs ? [0] : [];
-  return rank - lead.length <= 1 ? lead : [...lead, rowAxis];
+/** The axes a row sum keeps: the row axis, for tensors of rank 2 and up. */
+function keptAxes(rank: number, rowAxis: number): number[] {
+  return rank <= 1 ? [] : [rowAxis];
 }
 
-function reduceAxes(x: tf.Tensor, rowAxis: number, runs: boolean): number[] {
-  const kept = keptAxes(x.rank, rowAxis, runs);
+function reduceAxes(x: tf.Tensor, rowAxis: number): number[] {
+  const kept = keptAxes(x.rank, rowAxis);
   return Array.from({ length: x.rank }, (_, i) => i).filter((i) => !kept.includes(i));
 }
 
-/**
- * A parameter's row axis: its entry in `rowAxis`, else the first axis (the
- * first after the run axis when runs are stacked).
- */
-export function rowAxisOf(rowAxis: Readonly<Record<string, number>>, name: string, runs = false): number {
-  return rowAxis[name] ?? (runs ? 1 : 0);
+/** A parameter's row axis: its entry in `rowAxis`, else the first axis. */
+export function rowAxisOf(rowAxis: Readonly<Record<string, number>>, name: string): number {
+  return rowAxis[name] ?? 0;
 }
 
 /** Sum over each row, kept broadcastable against `x`. */
-export function rowSum(x: tf.Tensor, rowAxis: number, runs = false): tf.Tensor {
-  const axes = reduceAxes(x, rowAxis, runs);
+export function rowSum(x: tf.Tensor, rowAxis: number): tf.Tensor {
+  const axes = reduceAxes(x, rowAxis);
   return axes.length ? tf.sum(x, axes, true) : x;
 }
 
 /** L1 norm of each row plus 1e-8 (the reference's guard against zero rows). */
-export function rowL1(x: tf.Tensor, rowAxis: number, runs = false): tf.Tensor {
-  return tf.add(rowSum(tf.abs(x), rowAxis, runs), 1e-8);
-}
-
-/** Σ over each tensor (each run's slice with `runs`), kept broadcastable against `x`. */
-export function tensorSum(x: tf.Tensor, runs = false): tf.Tensor {
-  if (!runs) return tf.sum(x);
-  return x.rank > 1 ? tf.sum(x, Array.from({ length: x.rank - 1 }, (_, i) => i + 1), true) : x;
+export function rowL1(x: tf.Tensor, rowAxis: number): tf.Tensor {
+  return tf.add(rowSum(tf.abs(x), rowAxis), 1e-8);
 }
 
 /** Row-wise projection onto L1 balls of radius `radius` around `anchor`: w = a + clamp(r/‖c‖₁, 0, 1)·c. */
@@ -48,21 +34,20 @@ export function projectRows(anchor: tf.Tensor, offset: tf.Tensor, norms: tf.Tens
   return tf.add(anchor, tf.mul(tf.clipByValue(tf.div(radius, norms), 0, 1), offset));
 }
 
-/** ‖x‖₂ as sqrt(Σx²) (per run with `runs`): tf.norm's pow(|x|, 2) path is several times slower on wasm. */
-export function l2Norm(x: tf.Tensor, runs = false): tf.Tensor {
-  return tf.sqrt(tensorSum(tf.square(x), runs));
+/** ‖x‖₂ as sqrt(Σx²): tf.norm's pow(|x|, 2) path is several times slower on wasm. */
+export function l2Norm(x: tf.Tensor): tf.Tensor {
+  return tf.sqrt(tf.sum(tf.square(x)));
 }
 
 /**
  * The rows of several tensors laid end to end in one vector, so that the
  * small per-row arithmetic of a projection method runs once for all tensors
  * instead of once per tensor (each op has a fixed cost on native TensorFlow).
- * A "part" is what gets one constraint: a tensor, or with runs stacked one
- * run's slice of a tensor (part index = tensor × runs + run).
+ * A "part" is what gets one constraint: a tensor.
  */
 export interface RowLayout {
   readonly names: readonly string[];
-  /** Rows of each tensor in the joint vector (all runs' rows with a run axis). */
+  /** Rows of each tensor in the joint vector. */
   readonly rows: readonly number[];
   /** Axes each tensor's row sums reduce. */
   readonly reduce: readonly number[][];
@@ -77,29 +62,24 @@ export interface RowLayout {
   readonly mostRows: number;
 }
 
-/** `runs`: the size of the leading run axis the shapes carry (0: none; rowAxis then counts that axis too). */
-export function rowLayout(shapes: Readonly<Record<string, readonly number[]>>, rowAxis: Readonly<Record<string, number>>, runs = 0): RowLayout {
+export function rowLayout(shapes: Readonly<Record<string, readonly number[]>>, rowAxis: Readonly<Record<string, number>>): RowLayout {
   const names = Object.keys(shapes);
-  const stacked = runs > 0;
-  const perPart: number[] = [];
+  const rows: number[] = [];
   const reduce: number[][] = [];
   const broadcast: (number[] | undefined)[] = [];
   for (const name of names) {
     const shape = shapes[name];
-    const kept = keptAxes(shape.length, rowAxisOf(rowAxis, name, stacked), stacked);
-    const rowDim = kept.find((a) => !stacked || a !== 0);
-    perPart.push(rowDim === undefined ? 1 : shape[rowDim]);
+    const kept = keptAxes(shape.length, rowAxisOf(rowAxis, name));
+    rows.push(kept.length === 0 ? 1 : shape[kept[0]]);
     reduce.push(shape.map((_, i) => i).filter((i) => !kept.includes(i)));
     // Row sums come out with the kept axes only; they broadcast as they are when those are the trailing axes.
     const trailing = kept.length === 0 || kept.every((a, j) => a === shape.length - kept.length + j);
     // A scalar's one-row vector [1] must become a scalar again, or the projected parameter would come back as [1].
     broadcast.push(shape.length === 0 ? [] : trailing && kept.length <= 1 ? undefined : shape.map((d, i) => (kept.includes(i) ? d : 1)));
   }
-  const per = Math.max(1, runs);
-  const rows = perPart.map((r) => r * per);
-  const partRows = perPart.flatMap((r) => Array.from({ length: per }, () => r));
+  const partRows = rows;
   const total = rows.reduce((a, b) => a + b, 0);
-  const mostRows = Math.max(1, ...perPart);
+  const mostRows = Math.max(1, ...rows);
   const rowTensor = new Int32Array(total);
   const tensorRows = new Int32Array(partRows.length * mostRows);
   let start = 0;
@@ -111,7 +91,7 @@ export function rowLayout(shapes: Readonly<Record<string, readonly number[]>>, r
   return { names, rows, reduce, broadcast, rowTensor, tensorRows, partRows, mostRows };
 }
 
-/** Each tensor's row sums as one vector of its rows (a 1-D tensor is one row: its sum, as [1]; run-major with runs). */
+/** Each tensor's row sums as one vector of its rows (a 1-D tensor is one row: its sum, as [1]). */
 export function rowSums(x: tf.Tensor, layout: RowLayout, i: number): tf.Tensor {
   const axes = layout.reduce[i];
   if (x.rank === 0) return tf.reshape(x, [1]);

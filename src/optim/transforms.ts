@@ -2,7 +2,7 @@
 // plugins/optimizers/ are chains of these.
 import { tf } from '../tensor/tf.js';
 import type { NamedTensors, OptimizerState, Schedule, StepContext, UpdateRule } from '../contracts/optimizer.js';
-import { fusedAdam, type AdamKernel } from '../tensor/native-kernels.js';
+import { fusedAdam, type AdamKernel } from '../native/kernels.js';
 
 export function mapNamed(xs: NamedTensors, f: (x: tf.Tensor, name: string) => tf.Tensor): NamedTensors {
   const out: NamedTensors = {};
@@ -65,36 +65,16 @@ export function scaleByAdam(opts: { beta1: number; beta2: number; eps: number },
 }
 
 /**
- * The value of a setting that runs trained together may each have their own
- * (StepContext.runSettings[key]), shaped per rank to broadcast against
- * stacked tensors; undefined when the step is a single run's or the runs
- * share the value.
- */
-function perRunSetting(ctx: StepContext, key: string | undefined, f: (values: tf.Tensor) => tf.Tensor = (v) => v): ((rank: number) => tf.Tensor) | undefined {
-  const values = key ? ctx.runSettings?.[key] : undefined;
-  if (!values) return undefined;
-  const base = f(values);
-  const byRank = new Map<number, tf.Tensor>();
-  return (rank) => {
-    if (!byRank.has(rank)) byRank.set(rank, rank <= 1 ? base : tf.reshape(base, [values.shape[0], ...Array<number>(rank - 1).fill(1)]));
-    return byRank.get(rank)!;
-  };
-}
-
-/**
  * Adds `rate · w` (decoupled weight decay when placed after scaleByAdam; L2
  * when before momentum). The rate may be a schedule; restrict it to some
- * parameters with `masked`. `runKey`: the setting's name, under which runs
- * trained together may give each run its own rate.
+ * parameters with `masked`.
  */
-export function addDecayedWeights(rate: number | Schedule, runKey?: string): UpdateRule {
+export function addDecayedWeights(rate: number | Schedule): UpdateRule {
   const at = typeof rate === 'number' ? () => rate : rate;
   return {
     name: 'decay',
     init: () => ({}),
     update(updates, _state, ctx) {
-      const perRun = perRunSetting(ctx, runKey);
-      if (perRun) return { updates: mapNamed(updates, (u, n) => tf.add(u, tf.mul(ctx.params[n], perRun(u.rank)))), state: {} };
       const r = at(ctx);
       return { updates: r === 0 ? updates : mapNamed(updates, (u, n) => tf.add(u, tf.mul(ctx.params[n], r))), state: {} };
     },
@@ -123,16 +103,14 @@ export function trace(opts: { momentum: number; dampening?: number; nesterov?: b
 
 /**
  * Multiplies updates by −lr (a number or a schedule): the sign turns a
- * descent direction into a parameter delta. `runKey`: as addDecayedWeights'.
+ * descent direction into a parameter delta.
  */
-export function scaleByLearningRate(lr: number | Schedule, runKey?: string): UpdateRule {
+export function scaleByLearningRate(lr: number | Schedule): UpdateRule {
   const at = typeof lr === 'number' ? () => lr : lr;
   return {
     name: 'lr',
     init: () => ({}),
     update(updates, _state, ctx) {
-      const perRun = perRunSetting(ctx, runKey, tf.neg);
-      if (perRun) return { updates: mapNamed(updates, (u) => tf.mul(u, perRun(u.rank))), state: {} };
       const r = at(ctx);
       return { updates: mapNamed(updates, (u) => tf.mul(u, -r)), state: {} };
     },

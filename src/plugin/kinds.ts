@@ -6,6 +6,7 @@ import type { TaskStream } from '../contracts/stream.js';
 import type { Strategy } from '../contracts/strategy.js';
 import type { Reporter } from '../contracts/reporter.js';
 import type { Augmentation } from '../contracts/augmentation.js';
+import type { ComponentKind } from '../contracts/run-config.js';
 
 /** What a plugin of each kind builds. */
 export interface PluginKinds {
@@ -21,7 +22,10 @@ export interface PluginKinds {
 export type PluginKind = keyof PluginKinds;
 export const PLUGIN_KINDS: readonly PluginKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer', 'strategy', 'augmentation', 'reporter'];
 /** Kinds of which a run has exactly one (a run has lists of strategies and augmentations; a sweep has a list of reporters). */
-export type ComponentKind = Exclude<PluginKind, 'strategy' | 'reporter' | 'augmentation'>;
+export type { ComponentKind };
+// The contract spells the kinds out: a compile error here if they stop being these plugin kinds.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const COMPONENT_KINDS_AGREE: Same<ComponentKind, Exclude<PluginKind, 'strategy' | 'reporter' | 'augmentation'>> = true;
 export const COMPONENT_KINDS: readonly ComponentKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer'];
 
 /**

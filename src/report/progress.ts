@@ -1,5 +1,5 @@
 import type { Observable, Subscription } from 'rxjs';
-import type { RunEvent } from '../run/events.js';
+import type { RunEvent } from '../contracts/events.js';
 
 export interface ProgressOptions {
   /** A terminal gets one live status line; anything else gets plain log lines. */

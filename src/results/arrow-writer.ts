@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Observable } from 'rxjs';
-import type { RunEvent, RunStart } from '../run/events.js';
+import type { RunEvent, RunStart } from '../contracts/events.js';
 import type { Reporter } from '../contracts/reporter.js';
 import { accuracyMatrix, summarize } from '../metrics/continual.js';
 import { CONSTRAINTS_COLUMNS, EVALS_COLUMNS, STEPS_COLUMNS, buildTable, encodeTable, type ConstraintRow, type EvalRow, type StepRow } from './tables.js';

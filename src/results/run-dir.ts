@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
-import type { RunStatus } from '../run/events.js';
+import type { RunStatus } from '../contracts/events.js';
 
 export const RUN_FILES = { run: 'run.json', evals: 'evals.arrow', steps: 'steps.arrow', constraints: 'constraints.arrow' } as const;
 

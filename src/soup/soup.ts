@@ -18,11 +18,11 @@ import type { BackendInfo } from '../tensor/backend.js';
 import { tf } from '../tensor/tf.js';
 import { hashString } from '../tensor/rng.js';
 import { resolveTokenAsync } from '../contracts/token.js';
-import { DatasetCache, createRunContainer } from '../run/container.js';
-import { Evaluator } from '../run/evaluate.js';
-import { TaskTrainer } from '../run/train-task.js';
-import { COMPONENT } from '../run/tokens.js';
-import type { RunEvent } from '../run/events.js';
+import { DatasetCache, createRunContainer } from '../engine/container.js';
+import { Evaluator } from '../engine/evaluate.js';
+import { TaskExamples } from '../engine/task-examples.js';
+import { COMPONENT } from '../engine/tokens.js';
+import type { RunEvent } from '../contracts/events.js';
 import { writeRunResults } from '../results/arrow-writer.js';
 import { readRunRecord } from '../results/run-dir.js';
 
@@ -149,15 +149,14 @@ export async function cookSoups(
     if (base.select) {
       const trainedOn: Int32Array[][] = [];
       for (const r of runs) trainedOn.push(await trainingSelections(r.config, registry, backend, datasets, selections));
-      const trainer = await container.getAsync(TaskTrainer);
+      const examples = await container.getAsync(TaskExamples);
       for (const t of stream.tasks) {
         const seen = new Set(trainedOn.flatMap((sel) => [...sel[t.index]]));
-        const held = trainer.select(t, 0).heldOut.filter((i) => !seen.has(i));
+        const held = examples.split(t).heldOut.filter((i) => !seen.has(i));
         if (held.length === 0) throw new SoupError(`${label}: every example held out by ${runs[0].runId} on task ${t.name} was trained on by another run; there is no validation data to rank them`);
         evaluator.holdOut(t, held);
         validationExamples.push(held.length);
       }
-      trainer.dispose();
     }
     const setNames = evaluator.setNames;
     const scoreAll = async (trainedTask: number) => {
@@ -247,12 +246,11 @@ async function trainingSelections(config: RunConfig, registry: PluginRegistry, b
 
 async function drawSelections(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets: DatasetCache): Promise<Int32Array[]> {
   const container = createRunContainer(config, registry, backend, datasets);
-  const trainer = await container.getAsync(TaskTrainer);
+  const examples = await container.getAsync(TaskExamples);
   const stream = await resolveTokenAsync(container, COMPONENT.stream);
   try {
-    return stream.tasks.map((t) => trainer.select(t, 0).train);
+    return stream.tasks.map((t) => examples.split(t).train);
   } finally {
-    trainer.dispose();
     (await resolveTokenAsync(container, COMPONENT.model)).dispose();
   }
 }

@@ -1,7 +1,17 @@
 import type { ComponentSpec } from '../plugin/define-plugin.js';
-import type { ComponentKind } from '../plugin/kinds.js';
 import type { Scenario } from '../contracts/stream.js';
-import type { OodSpec } from '../data/corruptions.js';
+import type { OodSpec } from '../contracts/run-config.js';
+
+export type {
+  ComponentKind,
+  ResolvedCheckpoint,
+  ResolvedComponent,
+  ResolvedEval,
+  ResolvedPhase,
+  ResolvedSelect,
+  ResolvedTrain,
+  RunConfig,
+} from '../contracts/run-config.js';
 
 export interface TrainSpec {
   /** Passes over each task's training examples. Default 1. */
@@ -172,63 +182,6 @@ export interface ExperimentSpec extends AxisFields {
   augment?: ComponentSpec<'augmentation'>[];
   /** Hyper-parameters chosen on validation data held out from training (see SelectSpec). */
   select?: SelectSpec;
-}
-
-/** A component with its name and every option resolved (defaults filled in). */
-export interface ResolvedComponent {
-  name: string;
-  options: Record<string, unknown>;
-}
-
-/** Everything one run needs, fully resolved; it is recorded in run.json. */
-export interface RunConfig {
-  experiment: string;
-  /** Absolute path of the experiment module (for resolving relative paths). */
-  experimentFile: string;
-  runId: string;
-  /** Hash of the configuration without the seed: runs that differ only in seed share it. */
-  configId: string;
-  seed: number;
-  /** The axis values of this run's variant, by axis: plugin names, or the scenario. */
-  variant: Record<string, string>;
-  scenario: Scenario;
-  plugins: string[];
-  components: Record<ComponentKind, ResolvedComponent>;
-  /** In the order their hooks run. */
-  strategies: ResolvedComponent[];
-  /** `params` only when given (runs recorded before it existed keep their ids). */
-  train: Required<Omit<TrainSpec, 'params'>> & { params?: string[] };
-  /** The phases of every task; null: one phase, the run's optimizer and `train`. */
-  phases: ResolvedPhase[] | null;
-  /** `interpolate` only when asked for (runs recorded before it existed keep their ids). */
-  eval: Required<Omit<EvalSpec, 'interpolate'>> & { interpolate?: number[] };
-  /** Path template under the results root, or '' for none. */
-  saveModel: string;
-  /** Checkpoint policy (not part of the run's identity). */
-  checkpoint: ResolvedCheckpoint;
-  /** The sweep's extra reporters (not part of the run's identity; the same for every run of an experiment). */
-  reporters: ResolvedComponent[];
-  /** In their listed order. */
-  augment: ResolvedComponent[];
-  /** The validation hold-out and how configurations are ranked; null without `select`. */
-  select: Required<SelectSpec> | null;
-}
-
-export interface ResolvedPhase {
-  name: string;
-  /** 0: use `epochs`. */
-  steps: number;
-  epochs: number;
-  optimizer: ResolvedComponent;
-  /** Patterns of trainable parameters; null: every parameter. */
-  train: string[] | null;
-}
-
-export interface ResolvedCheckpoint {
-  enabled: boolean;
-  everySteps: number;
-  everyMinutes: number;
-  keep: boolean;
 }
 
 /**

@@ -7,7 +7,7 @@ import { tf } from './tf.js';
 import { UserError } from '../errors.js';
 import { installWasmSliceKernel } from './kernels/wasm-slice.js';
 import { installWasmGradientKernels } from './kernels/wasm-gradients.js';
-import { loadRowKernels, rowKernelsStatus } from './native-kernels.js';
+import { loadRowKernels, rowKernelsStatus } from '../native/kernels.js';
 
 import { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
 export { BACKEND_CHOICES, type BackendChoice };

@@ -12,7 +12,7 @@ import { readRows } from '../../src/results/tables.js';
 import { selectBackend, type BackendInfo } from '../../src/tensor/backend.js';
 import { tf } from '../../src/tensor/tf.js';
 import { Rng } from '../../src/tensor/rng.js';
-import type { RunEvent } from '../../src/run/events.js';
+import type { RunEvent } from '../../src/contracts/events.js';
 import { scratchDir, tinyConfigs } from '../helpers.js';
 
 let backend: BackendInfo;

@@ -7,7 +7,8 @@ import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, OptimizerState, StepContext, UpdateRule } from '../../src/contracts/optimizer.js';
 import { addDecayedWeights, chain, namedChain, scaleByAdam, scaleByLearningRate, trace } from '../../src/optim/transforms.js';
 import { byPatterns, masked, maskedProjection, not, partition } from '../../src/optim/masking.js';
-import { ftpProjection } from '../../plugins/optimizers/ftp.js';
+import { FTP_GAMMA, STACKED, ftpProjection } from '../../plugins/optimizers/ftp.js';
+import { ftpNativeStep } from '../../plugins/optimizers/ftp-native.js';
 
 beforeAll(async () => {
   await selectBackend('auto');
@@ -106,7 +107,8 @@ describe('masked and partition', () => {
     tf.tidy(() => {
       const anchor: NamedTensors = { 'fc.weight': tf.tensor2d([[0.1, -0.2], [0.3, 0.4]]), 'head.weight': tf.tensor1d([0.5, -0.5]) };
       const updates: NamedTensors = { 'fc.weight': tf.tensor2d([[0.5, 0.1], [-0.4, 0.2]]), 'head.weight': tf.tensor1d([0.25, 0.125]) };
-      const projection = maskedProjection(ftpProjection(1, 'ops'), byPatterns(['fc.*']));
+      const reference = ftpProjection(1);
+      const projection = maskedProjection({ ...reference, projectStep: ftpNativeStep(1, reference, { gamma: FTP_GAMMA, key: STACKED }) }, byPatterns(['fc.*']));
       const state = projection.init(anchor, { 'fc.weight': 1 });
       const ctx: StepContext = { step: 1, taskStep: 1, taskSteps: 1, anchorStep: 1, params: anchor, rawGrads: updates, anchor, rowAxis: { 'fc.weight': 1 } };
       const fromUpdates = projection.projectStep!(updates, state, ctx);

@@ -5,13 +5,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
 import randomCrop from '../../plugins/augmentations/random-crop.js';
 import horizontalFlip from '../../plugins/augmentations/horizontal-flip.js';
-import { runEvents } from '../../src/run/run.js';
+import { runEvents } from '../../src/engine/session.js';
 import { selectBackend, type BackendInfo } from '../../src/tensor/backend.js';
 import { tf } from '../../src/tensor/tf.js';
 import { Rng } from '../../src/tensor/rng.js';
 import type { Augmentation } from '../../src/contracts/augmentation.js';
 import type { PluginContext } from '../../src/plugin/define-plugin.js';
-import type { RunEvent } from '../../src/run/events.js';
+import type { RunEvent } from '../../src/contracts/events.js';
 import { tinyConfigs } from '../helpers.js';
 import { ExperimentError } from '../../src/spec/validate.js';
 

@@ -2,9 +2,9 @@
 // process; task streams only where runs are looked at without training
 // (the --together plan, preflight), by data set, stream and seed.
 import { describe, expect, it } from 'vitest';
-import { DatasetCache, createRunContainer } from '../../src/run/container.js';
+import { DatasetCache, createRunContainer } from '../../src/engine/container.js';
 import { resolveTokenAsync } from '../../src/contracts/token.js';
-import { COMPONENT } from '../../src/run/tokens.js';
+import { COMPONENT } from '../../src/engine/tokens.js';
 import { selectBackend } from '../../src/tensor/backend.js';
 import { TINY_SPEC, tinyConfigs } from '../helpers.js';
 

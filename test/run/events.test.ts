@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
-import { runEvents } from '../../src/run/run.js';
+import { runEvents } from '../../src/engine/session.js';
 import { selectBackend, type BackendInfo } from '../../src/tensor/backend.js';
-import type { RunEvent } from '../../src/run/events.js';
+import type { RunEvent } from '../../src/contracts/events.js';
 import { TINY_SPEC, tinyConfigs } from '../helpers.js';
 
 let backend: BackendInfo;

@@ -3,10 +3,10 @@
 // the backends agree on a short fixed-seed run.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
-import { runEvents } from '../../src/run/run.js';
+import { runEvents } from '../../src/engine/session.js';
 import { selectBackend, type BackendInfo, type BackendName } from '../../src/tensor/backend.js';
 import { tf } from '../../src/tensor/tf.js';
-import type { RunEvent } from '../../src/run/events.js';
+import type { RunEvent } from '../../src/contracts/events.js';
 import { tinyConfigs } from '../helpers.js';
 
 // The synthetic features presented as 8×8×1 images, so that the cnn can take them.

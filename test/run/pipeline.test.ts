@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
 import { join } from 'node:path';
-import { runEvents } from '../../src/run/run.js';
+import { runEvents } from '../../src/engine/session.js';
 import { selectBackend, type BackendInfo } from '../../src/tensor/backend.js';
 import { tf } from '../../src/tensor/tf.js';
 import { builtinPlugins } from '../../plugins/index.js';
@@ -12,7 +12,7 @@ import { PluginRegistry } from '../../src/plugin/registry.js';
 import { definePlugin } from '../../src/plugin/define-plugin.js';
 import { o } from '../../src/plugin/options.js';
 import { validateExperiment } from '../../src/spec/validate.js';
-import type { RunEvent } from '../../src/run/events.js';
+import type { RunEvent } from '../../src/contracts/events.js';
 import { ROOT, TINY_SPEC } from '../helpers.js';
 
 let backend: BackendInfo;

@@ -2,10 +2,10 @@
 // certain: what each must do, and that memory stays flat.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lastValueFrom, toArray } from 'rxjs';
-import { runEvents } from '../../src/run/run.js';
+import { runEvents } from '../../src/engine/session.js';
 import { selectBackend, type BackendInfo } from '../../src/tensor/backend.js';
 import { tf } from '../../src/tensor/tf.js';
-import type { RunEvent } from '../../src/run/events.js';
+import type { RunEvent } from '../../src/contracts/events.js';
 import { accuracyMatrix, summarize } from '../../src/metrics/continual.js';
 import { tinyConfigs } from '../helpers.js';
 

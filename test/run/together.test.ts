@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { executeRuns } from '../../src/experiment/schedule.js';
-import { planTogether } from '../../src/run/together-plan.js';
+import { planTogether } from '../../src/together/plan.js';
 import { readRows } from '../../src/results/tables.js';
 import { selectBackend, type BackendInfo } from '../../src/tensor/backend.js';
 import { tf } from '../../src/tensor/tf.js';
@@ -173,6 +173,24 @@ describe('runs trained together', () => {
     expectSameTables(ftp.alone, ftp.together, ftp.configs);
   });
 
+  it('runs of different optimizers (AdamW, FTP, TPGM, L2-SP on SGD) and an LP-FT run with phases share one step and match their runs alone', async () => {
+    const { optimizer: _optimizer, ...withoutOptimizer } = BASE;
+    const spec = {
+      ...withoutOptimizer,
+      train: { steps: 12, batchSize: 16, logEvery: 4 },
+      variants: [
+        { optimizer: { name: 'adamw', lr: 0.02, beta1: 0.8 } },
+        { optimizer: { name: 'ftp', lr: 0.03, anchor: 'task-start' } },
+        { optimizer: { name: 'tpgm', lr: 0.02, projEvery: 3, valFraction: 0.25 } },
+        { optimizer: { name: 'l2sp', base: 'sgd', lr: 0.05, momentum: 0.9, alpha: 0.1 } },
+        { optimizer: { name: 'adamw', lr: 0.02 }, phases: [{ name: 'lp', steps: 4, train: ['head.*'] }, { name: 'ft', steps: 8, optimizer: { name: 'ftp', lr: 0.02 } }] },
+      ],
+    };
+    const { configs, alone, together } = await aloneAndTogether(spec, [0]);
+    expect(configs).toHaveLength(5);
+    expectSameTables(alone, together, configs);
+  });
+
   it('memory strategies (replay, DER++, ER-ACE) trained together, their extra rows in the shared step, match their runs alone; the plan keeps them apart from runs without', async () => {
     // Rows differ between runs (16 + 8 replayed, 16 + 16, 16 + 2 × 16 for DER++): the shorter ones are padded.
     const spec = {
@@ -263,10 +281,10 @@ describe('runs trained together', () => {
     expect(plan.groups.map((g) => g.map((c) => c.runId))).toEqual([naive.map((c) => c.runId)]);
     expect(plan.notes.some((n) => /^3 runs train alone: strategy agem replaces the gradients \(/.test(n))).toBe(true);
     expect(plan.notes.some((n) => /^6 runs train alone: its model cannot be stacked: its dropout \(drop1\) draws masks per model/.test(n))).toBe(true);
-    // Settings a rule cannot take per run keep runs apart: Adam's β₁.
+    // Each run keeps its own optimizer: runs that differ in it (or in any of its settings) share a step.
     const { optimizer: _optimizer, ...withoutOptimizer } = BASE;
-    const betas = tinyConfigs({ ...withoutOptimizer, axes: { optimizer: [{ name: 'adamw', lr: 0.02 }, { name: 'adamw', lr: 0.05 }, { name: 'adamw', lr: 0.02, beta1: 0.8 }] } }, [0]);
-    expect((await planTogether(betas.configs, 3, betas.registry, backend)).groups.map((g) => g.map((c) => c.runId))).toEqual([[betas.configs[0].runId, betas.configs[1].runId]]);
+    const betas = tinyConfigs({ ...withoutOptimizer, axes: { optimizer: [{ name: 'adamw', lr: 0.02 }, { name: 'ftp', lr: 0.05 }, { name: 'adamw', lr: 0.02, beta1: 0.8 }] } }, [0]);
+    expect((await planTogether(betas.configs, 3, betas.registry, backend)).groups.map((g) => g.map((c) => c.runId))).toEqual([betas.configs.map((c) => c.runId)]);
     // TPGM's runs train on what its validation hold-out leaves: 80 examples per task, 20 held out, 60 in batches of 16 make 4 steps (not 5).
     const tpgm = tinyConfigs({ ...withoutOptimizer, optimizer: { name: 'tpgm', lr: 0.02, valFraction: 0.25 }, train: { epochs: 1, batchSize: 16 } }, [0, 1]);
     const tpgmPlan = await planTogether(tpgm.configs, 2, tpgm.registry, backend);

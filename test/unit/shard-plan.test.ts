@@ -2,7 +2,7 @@
 // whole groups go to one process, the shards together are the sweep, and
 // load is balanced by planned steps, halving a group where that helps.
 import { describe, expect, it } from 'vitest';
-import { shardOfPlan, type TogetherPlan } from '../../src/run/together-plan.js';
+import { shardOfPlan, type TogetherPlan } from '../../src/together/plan.js';
 import { TINY_SPEC, tinyConfigs } from '../helpers.js';
 
 const { configs } = tinyConfigs({ ...TINY_SPEC, axes: { strategy: [{ name: 'naive' }, { name: 'ewc', lambda: 5 }, { name: 'si' }] } }, [0, 1, 2, 3]);

@@ -1,14 +1,13 @@
 import { token } from '../contracts/token.js';
 import type { PluginKind, PluginKinds } from '../plugin/kinds.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import type { RunConfig } from '../spec/spec.js';
+import type { RunConfig } from '../contracts/run-config.js';
 import type { BackendInfo } from '../tensor/backend.js';
 import type { Rng } from '../tensor/rng.js';
-import type { ScenarioView } from './scenario.js';
+import type { ScenarioView } from '../contracts/scenario.js';
 import type { AnchorStore } from '../optim/anchors.js';
 import type { Strategy } from '../contracts/strategy.js';
 import type { Augmentation } from '../contracts/augmentation.js';
-import type { Lane } from './together.js';
 
 export const RUN_CONFIG = token<RunConfig>('run-config');
 export const REGISTRY = token<PluginRegistry>('plugin-registry');
@@ -38,6 +37,3 @@ export const AUGMENTATIONS = token<Augmentation[]>('augmentations');
 
 /** The run's strategies, built in their listed order. */
 export const STRATEGIES = token<Strategy[]>('strategies');
-
-/** The run's place in a group of runs trained together (`--together`); null when it trains alone. */
-export const TOGETHER = token<Lane | null>('together-lane');

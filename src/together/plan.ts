@@ -1,22 +1,24 @@
 // Which runs of a sweep train together (`anchorage run --together K`): runs
-// whose models have the same layer graph, with the same optimizer (each may
-// have its own learning rate and weight decay) and batch size, the same
+// whose models have the same layer graph, with the same batch size, the same
 // number of steps in every task, and memory batches in every run or in none,
-// in groups of up to K in the sweep's order. Everything else about a run — its seed, data set, class
-// order, scenario, strategy and that strategy's settings — is its own. Runs
-// that cannot share a step train alone, and the plan says why in one line
-// per reason.
-import type { RunConfig } from '../spec/spec.js';
+// in groups of up to K in the sweep's order. Everything else about a run —
+// its seed, data set, class order, scenario, optimizer and its settings,
+// phases, strategy and that strategy's settings — is its own. Runs that
+// cannot share a step train alone, and the plan says why in one line per
+// reason.
+import type { RunConfig } from '../contracts/run-config.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { BackendInfo } from '../tensor/backend.js';
 import { canonicalJson } from '../spec/validate.js';
 import { resolveTokenAsync } from '../contracts/token.js';
 import type { Strategy } from '../contracts/strategy.js';
 import type { Model } from '../contracts/model.js';
-import { DatasetCache, createRunContainer } from './container.js';
-import { AUGMENTATIONS, COMPONENT, PHASE_OPTIMIZERS, STRATEGIES } from './tokens.js';
-import { TaskTrainer, plannedSteps } from './train-task.js';
-import { optimizerKey, whyNotTogether } from './together.js';
+import { DatasetCache, createRunContainer } from '../engine/container.js';
+import { disposeRunContainer } from '../engine/dispose.js';
+import { COMPONENT, PHASE_OPTIMIZERS, STRATEGIES } from '../engine/tokens.js';
+import { phaseValidationFraction, planPhases } from '../engine/phases.js';
+import { TaskExamples } from '../engine/task-examples.js';
+import { whyNotTogether } from './group.js';
 
 export interface TogetherPlan {
   /** Groups of two or more runs, in the sweep's order of their first runs. */
@@ -29,7 +31,7 @@ export interface TogetherPlan {
 
 interface Candidate {
   config: RunConfig;
-  /** Model graph, optimizer (but for its per-run settings), batch size and steps per task: what runs in one group share. */
+  /** Model graph, batch size, steps per task and whether it has memory batches: what runs in one group share. */
   key?: string;
   steps?: number[];
   why?: string;
@@ -37,34 +39,32 @@ interface Candidate {
 
 async function examine(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets: DatasetCache): Promise<Candidate> {
   const container = createRunContainer(config, registry, backend, datasets);
-  let model: Model | undefined;
   let strategies: Strategy[] = [];
-  let trainer: TaskTrainer | undefined;
   try {
-    model = await resolveTokenAsync(container, COMPONENT.model);
+    const model = await resolveTokenAsync(container, COMPONENT.model);
     strategies = await resolveTokenAsync(container, STRATEGIES);
-    const optimizers = await resolveTokenAsync(container, PHASE_OPTIMIZERS);
-    const why = whyNotTogether(config, model, optimizers, strategies);
+    const why = whyNotTogether(config, model, strategies);
     if (why) return { config, why };
     const stream = await resolveTokenAsync(container, COMPONENT.stream);
-    trainer = await container.getAsync(TaskTrainer);
-    // As the run will select: a periodic phase (TPGM) holds out its validation examples first.
-    const held = optimizers[0].phase?.validationFraction ?? 0;
-    const steps = stream.tasks.map((t) => plannedSteps(trainer!.select(t, held).train.length, config.train));
+    const examples = await container.getAsync(TaskExamples);
+    const plans = planPhases(config, model, await resolveTokenAsync(container, PHASE_OPTIMIZERS));
+    // As the run will select: a periodic phase (TPGM) holds out its validation examples first; each phase takes its steps.
+    const held = phaseValidationFraction(plans);
+    const steps = stream.tasks.map((t) => {
+      const n = examples.split(t, held).train.length;
+      return plans.map((p) => p.steps(n)).reduce((a, b) => a + b, 0);
+    });
     const graph = { layers: model.architecture!.layers, input: model.architecture!.inputShape, params: [...model.params].map(([n, v]) => [n, v.shape]) };
     // Runs with memory batches (replay, DER, ER-ACE) group apart from runs without: in one group the shorter runs'
     // rows would be padded to the longer ones', arithmetic that stacking does not save (twice a plain run's rows).
     const composes = strategies.some((s) => s.composeBatch);
-    return { config, steps, key: canonicalJson({ graph, optimizer: optimizerKey(config.components.optimizer, optimizers[0]), batch: config.train.batchSize, steps, composes }) };
+    return { config, steps, key: canonicalJson({ graph, batch: config.train.batchSize, steps, composes }) };
   } catch (e) {
     // The run itself will meet (and report) the same problem.
     return { config, why: (e as Error).message };
   } finally {
-    trainer?.dispose();
     for (const s of strategies) s.dispose?.();
-    // Building the model built the augmentations (its input transforms hold tensors).
-    if (model) for (const a of await resolveTokenAsync(container, AUGMENTATIONS)) a.dispose?.();
-    model?.dispose();
+    await disposeRunContainer(container);
   }
 }
 
@@ -81,7 +81,7 @@ export async function planTogether(runs: readonly RunConfig[], k: number, regist
   for (const c of candidates) if (c.why) note(c.why, c.config.runId);
   for (const members of byKey.values()) {
     if (members.length === 1) {
-      note('no other run has its model, optimizer, batch size, steps per task and memory batches or none', members[0].runId);
+      note('no other run has its model, batch size, steps per task and memory batches or none', members[0].runId);
       continue;
     }
     // As few groups as K allows, of sizes as even as possible (5 runs with K = 4: 3 and 2, not 4 and 1).

@@ -1,21 +1,18 @@
-// anchorage's fused row kernels (native TensorFlow only): the same rows,
-// sums and projection as the tfjs op path, for every layout the projection
-// optimizers meet — and FTP and PGD through them equal to the same through
-// ops, alone and with runs stacked.
-import { beforeAll, describe, expect, it } from 'vitest';
+// anchorage's fused kernels (native TensorFlow only): the same rows, sums,
+// projections and Adam steps as the tfjs op path, for every layout the
+// projection optimizers meet. On another backend, or where the kernels are
+// not built, every test here is skipped with the reason.
+import { beforeEach, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/tensor/backend.js';
-import { addonProblem, fusedAdam, rowKernels, rowKernelsStatus } from '../../src/tensor/native-kernels.js';
+import { addonProblem, fusedAdam, rowKernels, rowKernelsStatus } from '../../src/native/kernels.js';
 import { adamCoefficients, scaleByAdam } from '../../src/optim/transforms.js';
 import { rowLayout, rowSums } from '../../src/optim/rows.js';
-import { ftpProjection } from '../../plugins/optimizers/ftp.js';
-import { pgdProjection } from '../../plugins/optimizers/pgd.js';
-import type { NamedTensors, OptimizerState, StepContext } from '../../src/contracts/optimizer.js';
+import type { NamedTensors, StepContext } from '../../src/contracts/optimizer.js';
 import { tf } from '../../src/tensor/tf.js';
+import { nativeKernelsMissing } from '../helpers.js';
 
-let native = false;
-beforeAll(async () => {
-  native = (await selectBackend('auto')).name === 'tensorflow';
-});
+const backend = await selectBackend((process.env.ANCHORAGE_BACKEND as 'auto' | undefined) ?? 'auto');
+const missing = nativeKernelsMissing(backend.name);
 
 /** Largest |a − b| relative to the largest |b| (1 when b is all zeros). */
 function gap(a: tf.Tensor, b: tf.Tensor): number {
@@ -23,39 +20,37 @@ function gap(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / Math.max(1, tf.max(tf.abs(b)).dataSync()[0]));
 }
 
-// name → [shape, row axis, stacked]
-const LAYOUTS: Record<string, [number[], number, boolean]> = {
-  'dense [in, out], rows on axis 1': [[37, 11], 1, false],
-  'dense [out, in], rows on axis 0 (strided rows)': [[11, 37], 0, false],
-  'conv [kh, kw, in, out]': [[3, 3, 4, 6], 3, false],
-  'conv rows on a middle axis': [[3, 5, 4, 2], 1, false],
-  bias: [[13], 0, false],
-  scalar: [[], 0, false],
-  'dense stacked over 3 runs': [[3, 37, 11], 2, true],
-  'conv stacked over 3 runs': [[3, 3, 3, 4, 6], 4, true],
-  'bias stacked over 3 runs': [[3, 13], 1, true],
+// name → [shape, row axis]
+const LAYOUTS: Record<string, [number[], number]> = {
+  'dense [in, out], rows on axis 1': [[37, 11], 1],
+  'dense [out, in], rows on axis 0 (strided rows)': [[11, 37], 0],
+  'conv [kh, kw, in, out]': [[3, 3, 4, 6], 3],
+  'conv rows on a middle axis': [[3, 5, 4, 2], 1],
+  bias: [[13], 0],
+  scalar: [[], 0],
 };
 
-describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !== 'tensorflow')('fused row kernels (native TensorFlow)', () => {
+describe('fused kernels (native TensorFlow)', () => {
+  beforeEach((ctx) => {
+    if (missing) ctx.skip(missing);
+  });
+
   it('are loaded on the native backend (built by `anchorage setup native`)', () => {
-    if (!native) return expect(rowKernels()).toBeUndefined();
     expect(rowKernelsStatus()).toMatchObject({ loaded: true });
     expect(rowKernels()).toBeDefined();
+    expect(fusedAdam()).toBeDefined();
   });
 
   it('every layout, one call for all tensors: offsets, row L1 norms, row dot products and the row-scaled add equal the op path', () => {
     const kernels = rowKernels();
-    if (!native) return expect(kernels).toBeUndefined();
-    const cases = Object.values(LAYOUTS);
-    for (const stacked of [false, true]) {
-      // Kernels take tensors that are all stacked or none.
-      const group = cases.filter((c) => c[2] === stacked);
+    {
+      const group = Object.values(LAYOUTS);
       const names = group.map((_, i) => `t${i}`);
       const shapes = Object.fromEntries(group.map(([shape], i) => [names[i], shape]));
       const axes = group.map(([, axis]) => axis);
-      const L = rowLayout(shapes, Object.fromEntries(names.map((n, i) => [n, axes[i]])), stacked ? group[0][0][0] : 0);
+      const L = rowLayout(shapes, Object.fromEntries(names.map((n, i) => [n, axes[i]])));
       const [p, a, g, c] = [1, 2, 3, 4].map((seed) => group.map(([shape], i) => tf.randomNormal(shape, 0, 1, 'float32', seed * 100 + i)));
-      const rows = { axes, stacked };
+      const rows = { axes };
       const total = L.rows.reduce((s, r) => s + r, 0);
       const weights = tf.linspace(0.5, 2, total + 2);
       const fused = kernels!.offsets(p, a, rows, { grads: g, prevs: c, rowWeights: weights, pad: 2 });
@@ -67,7 +62,7 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
       expect(gap(fused.norms, norms)).toBeLessThan(1e-6);
       expect(gap(fused.dots!, dots)).toBeLessThan(1e-6);
       expect(fused.norms.shape).toEqual([total + 2]);
-      // The per-row scales and the per-part summaries (part = tensor × runs + run), as FTP's op path forms them.
+      // The per-row scales and the per-tensor summaries, as FTP's op path forms them.
       const guarded = tf.add(fused.norms, 1e-8);
       // TensorFlow's reciprocal is not correctly rounded (it may differ from 1 / x by an ulp): element by element.
       const want = tf.reciprocal(guarded);
@@ -107,23 +102,21 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
     }
   });
 
-  for (const [title, [shape, axis, stacked]] of Object.entries(LAYOUTS)) {
+  for (const [title, [shape, axis]] of Object.entries(LAYOUTS)) {
     it(`${title}, alone: the same rows as rowSums and the same projection`, () => {
       const kernels = rowKernels();
-      if (!native) return expect(kernels).toBeUndefined();
       const [p, a] = [1, 2].map((seed) => tf.randomNormal(shape, 0, 1, 'float32', seed));
-      const L = rowLayout({ x: shape }, { x: axis }, stacked ? shape[0] : 0);
-      const { offsets, norms } = kernels!.offsets([p], [a], { axes: [axis], stacked });
+      const L = rowLayout({ x: shape }, { x: axis });
+      const { offsets, norms } = kernels!.offsets([p], [a], { axes: [axis] });
       expect(gap(norms, rowSums(tf.abs(tf.sub(p, a)), L, 0))).toBeLessThan(1e-6);
       const factors = tf.linspace(0, 1, L.rows[0]);
       const f = L.broadcast[0] ? tf.reshape(factors, L.broadcast[0]!) : factors;
-      expect(gap(kernels!.scaleAdd([a], offsets, factors, { axes: [axis], stacked })[0], tf.add(a, tf.mul(offsets[0], f)))).toBeLessThan(1e-6);
+      expect(gap(kernels!.scaleAdd([a], offsets, factors, { axes: [axis] })[0], tf.add(a, tf.mul(offsets[0], f)))).toBeLessThan(1e-6);
     });
   }
 
   it('a call of over 4M elements (split among the intra-op threads) gives the same offsets, rows and projection as the op path', () => {
     const kernels = rowKernels();
-    if (!native) return expect(kernels).toBeUndefined();
     // Rows innermost (cut by lines) and rows of contiguous elements (cut by rows), 4.5M elements in all.
     const shapes = [[1500, 2000], [900, 1700]];
     const axes = [1, 0];
@@ -131,7 +124,7 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
     const [p, a, g, c, u] = [1, 2, 3, 4, 5].map((seed) => shapes.map((shape, i) => tf.randomNormal(shape, 0, 1, 'float32', seed * 10 + i)));
     const total = L.rows[0] + L.rows[1];
     const weights = tf.linspace(0.5, 2, total);
-    const rows = { axes, stacked: false };
+    const rows = { axes };
     const fused = kernels!.offsets(p, a, rows, { grads: g, prevs: c, rowWeights: weights, updates: u });
     const offsets = p.map((x, i) => tf.sub(tf.add(x, u[i]), a[i]));
     offsets.forEach((o, i) => expect(gap(fused.offsets[i], o)).toBe(0));
@@ -147,18 +140,16 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
 
   it('reject a row axis out of range, row axes that do not match the tensors, too few row factors or weights, wrong part values and misshapen updates', () => {
     const kernels = rowKernels();
-    if (!native) return expect(kernels).toBeUndefined();
     const x = tf.ones([4, 5]);
-    expect(() => kernels!.offsets([x], [x], { axes: [2], stacked: false })).toThrow(/row_axis 2 out of range/);
-    expect(() => kernels!.offsets([x, x], [x, x], { axes: [1], stacked: false })).toThrow(/row_axes has 1 entries for 2 tensors/);
-    expect(() => kernels!.scaleAdd([x], [x], tf.ones([4]), { axes: [1], stacked: false })).toThrow(/expected 5 row factors, got 4/);
-    expect(() => kernels!.scaleAdd([x], [x], tf.ones([5]), { axes: [1], stacked: false }, tf.ones([2]))).toThrow(/expected 1 part values, got 2/);
-    expect(() => kernels!.offsets([x], [x], { axes: [1], stacked: false }, { grads: [x], prevs: [x], rowWeights: tf.ones([3]) })).toThrow(/expected 5 row weights, got 3/);
-    expect(() => kernels!.offsets([x], [x], { axes: [1], stacked: false }, { updates: [tf.ones([5, 4])] })).toThrow(/update 0 differs in shape/);
+    expect(() => kernels!.offsets([x], [x], { axes: [2] })).toThrow(/row_axis 2 out of range/);
+    expect(() => kernels!.offsets([x, x], [x, x], { axes: [1] })).toThrow(/row_axes has 1 entries for 2 tensors/);
+    expect(() => kernels!.scaleAdd([x], [x], tf.ones([4]), { axes: [1] })).toThrow(/expected 5 row factors, got 4/);
+    expect(() => kernels!.scaleAdd([x], [x], tf.ones([5]), { axes: [1] }, tf.ones([2]))).toThrow(/expected 1 part values, got 2/);
+    expect(() => kernels!.offsets([x], [x], { axes: [1] }, { grads: [x], prevs: [x], rowWeights: tf.ones([3]) })).toThrow(/expected 5 row weights, got 3/);
+    expect(() => kernels!.offsets([x], [x], { axes: [1] }, { updates: [tf.ones([5, 4])] })).toThrow(/update 0 differs in shape/);
   });
 
   it('Adam through the fused kernel gives the same bits as scaleByAdam through ops over 20 steps, for every layout', () => {
-    if (!native) return expect(fusedAdam()).toBeUndefined();
     const shapes: Record<string, number[]> = Object.fromEntries(Object.entries(LAYOUTS).map(([title, [shape]]) => [title, shape]));
     // Large enough to take the parallel path too (over 4M elements).
     shapes.large = [2100, 2000];
@@ -187,7 +178,6 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
 
   it('Adam rejects moments of another shape and a wrong number of coefficients', () => {
     const adam = fusedAdam();
-    if (!native) return expect(adam).toBeUndefined();
     const x = tf.ones([4, 5]);
     expect(() => adam!([x], [tf.ones([5, 4])], [x], tf.ones([7]))).toThrow(/moments 0 differ in shape/);
     expect(() => adam!([x], [x], [x], tf.ones([6]))).toThrow(/expected 7 coefficients, got 6/);
@@ -195,11 +185,11 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
 
   it("FTP's constraint step inside the scale-add (Adam, annealing, floor and ceiling) gives the same bits as its ops, NaN included", () => {
     const kernels = rowKernels();
-    if (!native) return expect(kernels).toBeUndefined();
-    // Two tensors stacked over 3 runs: 6 parts.
-    const rows = { axes: [2, 1], stacked: true };
-    const [a, c] = [1, 2].map((seed) => [tf.randomNormal([3, 5, 4], 0, 1, 'float32', seed), tf.randomNormal([3, 7], 0, 1, 'float32', 10 + seed)]);
-    const scale = tf.linspace(0.05, 2, 3 * 4 + 3 + 1);
+    // Six tensors: 6 parts.
+    const shapes = [[5, 4], [7], [3, 2], [4], [2, 6], [9]];
+    const rows = { axes: shapes.map((s) => s.length - 1) };
+    const [a, c] = [1, 2].map((seed) => shapes.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', seed * 10 + i)));
+    const scale = tf.linspace(0.05, 2, 4 + 1 + 2 + 1 + 6 + 1 + 1);
     const values = tf.tensor1d([1e-8, 0.3, 0.01, 2, 0.5, 0.2]);
     // Positive and negative gradients (k anneals the positive ones); a ceiling that binds and a NaN on each side.
     const grad = tf.tensor1d([0.4, -0.2, 3e-3, -5, NaN, 0.1]);
@@ -230,52 +220,6 @@ describe.skipIf(process.env.ANCHORAGE_BACKEND && process.env.ANCHORAGE_BACKEND !
     expect(() => kernels!.stepScaleAdd(a, c, scale, rows, { ...six, m: tf.ones([5]) })).toThrow(/expected 6 values in part_m, got 5/);
     expect(() => kernels!.stepScaleAdd(a, c, scale, rows, { ...six, coefficients: tf.ones([7]) })).toThrow(/expected 10 part coefficients, got 7/);
   });
-
-  const PROJECTIONS = {
-    ftp: (fused?: 'ops') => ftpProjection(0.5, fused),
-    'pgd (relative radii)': (fused?: 'ops') => pgdProjection(() => 0.05, 'relative', fused),
-    // A radius of its own per tensor, so that a radius given to the wrong tensor's rows shows.
-    'pgd (absolute radii)': (fused?: 'ops') => pgdProjection((name) => ({ w1: 0.5, b1: 0.2, w2: 0.8 })[name]!, 'absolute', fused),
-  };
-  for (const [method, make] of Object.entries(PROJECTIONS)) {
-    for (const runs of [0, 3]) {
-      it(`${method} through the kernels, from tentative weights and from updates, equals ${method} through ops over 30 steps${runs ? `, ${runs} runs stacked` : ''} (params and state within 1e-5)`, () => {
-        if (!native) return expect(rowKernels()).toBeUndefined();
-        const lead = runs ? [runs] : [];
-        const shapes: Record<string, number[]> = { w1: [...lead, 20, 16], b1: [...lead, 16], w2: [...lead, 16, 4] };
-        const rowAxis = runs ? { w1: 2, w2: 2, b1: 1 } : { w1: 1, w2: 1, b1: 0 };
-        const anchor: NamedTensors = Object.fromEntries(Object.entries(shapes).map(([n, s], i) => [n, tf.randomNormal(s, 0, 1, 'float32', 10 + i)]));
-        // 'fused' projects the tentative weights, 'fusedStep' the parameters and updates apart (the kernel forms the sum).
-        const paths = { fused: make(), fusedStep: make(), ops: make('ops') };
-        type Path = keyof typeof paths;
-        const params: Record<Path, NamedTensors> = { fused: anchor, fusedStep: anchor, ops: anchor };
-        const state = Object.fromEntries(Object.entries(paths).map(([path, p]) => [path, p.init(anchor, rowAxis, runs || undefined)])) as Record<Path, OptimizerState>;
-        let clipped = 0;
-        for (let step = 1; step <= 30; step++) {
-          // A drift away from the anchor plus noise, so that rows get clipped and FTP's γ moves both ways.
-          const grads: NamedTensors = Object.fromEntries(Object.entries(shapes).map(([n, s], i) => [n, tf.randomNormal(s, 0.05, 0.3, 'float32', step * 7 + i)]));
-          const updates: NamedTensors = Object.fromEntries(Object.entries(grads).map(([n, g]) => [n, tf.mul(g, -0.1)]));
-          for (const path of Object.keys(paths) as Path[]) {
-            const ctx: StepContext = { step, taskStep: step, taskSteps: 30, anchorStep: step, params: params[path], rawGrads: grads, anchor, rowAxis, ...(runs ? { runs } : {}) };
-            const tentative = Object.fromEntries(Object.entries(params[path]).map(([n, w]) => [n, tf.add(w, updates[n])]));
-            const r = path === 'fusedStep' ? paths[path].projectStep!(updates, state[path], ctx) : paths[path].project(tentative, state[path], ctx);
-            if (path === 'fused') clipped += gap(r.params.w1, tentative.w1) > 1e-4 ? 1 : 0;
-            params[path] = r.params;
-            state[path] = r.state;
-          }
-          for (const path of ['fused', 'fusedStep'] as const) {
-            for (const n of Object.keys(shapes)) expect(gap(params[path][n], params.ops[n]), `${path}: step ${step}, ${n}`).toBeLessThan(1e-5);
-            for (const [key, slots] of Object.entries(state.ops)) {
-              for (const [slot, value] of Object.entries(slots)) expect(gap(state[path][key][slot], value), `${path}: step ${step}, ${key}/${slot}`).toBeLessThan(1e-5);
-            }
-          }
-        }
-        // The projection did project (the comparison covered clipped rows), and FTP's γ learned something.
-        expect(clipped).toBeGreaterThan(10);
-        if (method === 'ftp') expect(tf.max(state.fused['ftp.gamma']['*']).dataSync()[0]).toBeGreaterThan(1e-3);
-      });
-    }
-  }
 });
 
 describe('the fused kernels addon check', () => {

@@ -7,11 +7,11 @@
 // then puts the later point's tensors back and skips S steps: the run goes on
 // as if never stopped, bit for bit on the same backend.
 import type { Snapshot } from '../contracts/snapshot.js';
-import type { ResolvedCheckpoint } from '../spec/spec.js';
+import type { ResolvedCheckpoint } from '../contracts/run-config.js';
 import { encodeSnapshot, tensorsOf } from '../checkpoint/codec.js';
 import { CHECKPOINT_FORMAT, type CheckpointStore, type LoadedCheckpoint } from '../checkpoint/store.js';
-import type { CheckpointWritten, ConstraintsEvent, EvalEvent, RunEvent, StepEvent } from './events.js';
-import type { TaskPosition } from './train-task.js';
+import type { CheckpointWritten, ConstraintsEvent, EvalEvent, RunEvent, StepEvent } from '../contracts/events.js';
+import type { TaskPosition } from './trainer.js';
 
 type RowEvent = EvalEvent | StepEvent | ConstraintsEvent;
 
@@ -19,7 +19,7 @@ type RowEvent = EvalEvent | StepEvent | ConstraintsEvent;
 export interface ResumePoint {
   task: number;
   boundary: Snapshot;
-  mid?: { step: number; phases: number; state: Snapshot };
+  mid?: { step: number; validationBatches: number; state: Snapshot };
   rows: RowEvent[];
 }
 
@@ -55,8 +55,15 @@ export class RunCheckpointer {
     this.rows.push(...(position.rows as RowEvent[]));
     this.boundaryFile = position.boundary;
     this.boundaryTask = position.task;
-    const phases = mid ? (mid.phases as number) : 0;
-    return { task: position.task, boundary, mid: mid && position.mid ? { step: position.mid.step, phases, state: mid } : undefined, rows: position.rows as RowEvent[], bytes: loaded.bytes };
+    // Validation batches its optimizer's periodic phase had drawn (checkpoints of earlier versions call them 'phases').
+    const validationBatches = mid ? Number(mid.validationBatches ?? mid.phases ?? 0) : 0;
+    return {
+      task: position.task,
+      boundary,
+      mid: mid && position.mid ? { step: position.mid.step, validationBatches, state: mid } : undefined,
+      rows: position.rows as RowEvent[],
+      bytes: loaded.bytes,
+    };
   }
 
   /** Before task `task` begins: the state every later point of the task resumes from. */
@@ -78,7 +85,7 @@ export class RunCheckpointer {
   async within(position: TaskPosition, state: Snapshot, reason: CheckpointWritten['reason']): Promise<void> {
     if (!this.boundaryFile || position.task !== this.boundaryTask) return;
     const started = performance.now();
-    const file = this.store.writeSnapshot(`step-${position.task}-${position.step}.ckpt`, await encodeSnapshot({ ...state, phases: position.phases }));
+    const file = this.store.writeSnapshot(`step-${position.task}-${position.step}.ckpt`, await encodeSnapshot({ ...state, validationBatches: position.validationBatches }));
     this.commit(position.task, position.step, file, reason, started);
   }
 

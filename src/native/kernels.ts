@@ -6,9 +6,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { tf } from './tf.js';
+import { tf } from '../tensor/tf.js';
 // native-setup.ts must not import TensorFlow.js (the CLI's help reads its constants), so the name lives there.
-import { KERNELS_ADDON } from './native-setup.js';
+import { KERNELS_ADDON } from './setup.js';
 
 /** Set to 0 to leave the fused kernels unused (the op path runs instead). */
 export const KERNELS_ENV = 'ANCHORAGE_FUSED_KERNELS';
@@ -16,8 +16,7 @@ export const KERNELS_ENV = 'ANCHORAGE_FUSED_KERNELS';
 /**
  * Row-wise work of the projection optimizers over several tensors at once, one
  * TensorFlow kernel each (rows as in src/optim/rows.ts). Row vectors come out
- * joined: every tensor's rows end to end (run-major within a tensor, like
- * rowSums), then `pad` zero rows.
+ * joined: every tensor's rows end to end (like rowSums), then `pad` zero rows.
  */
 export interface RowKernels {
   /**
@@ -73,10 +72,7 @@ export interface RowOffsetsOptions {
   eps?: number;
 }
 
-/**
- * Row vectors are [rows + pad], parts' [parts]: a part is a tensor, or with runs stacked one run's slice of it
- * (part = tensor × runs + run).
- */
+/** Row vectors are [rows + pad], parts' [parts]: a part is a tensor. */
 export interface RowOffsets {
   offsets: tf.Tensor[];
   norms: tf.Tensor;
@@ -100,10 +96,9 @@ export type AdamKernel = (
   coefficients: tf.Tensor,
 ) => { m: tf.Tensor[]; v: tf.Tensor[]; updates: tf.Tensor[] };
 
-/** Where the tensors' rows are: each one's row axis (counting the leading run axis when `stacked`). */
+/** Where the tensors' rows are: each one's row axis. */
 export interface RowAxes {
   axes: readonly number[];
-  stacked: boolean;
 }
 
 interface NodeBackend {
@@ -208,7 +203,7 @@ function wrap(backend: NodeBackend): RowKernels {
   const { TF_ATTR_BOOL, TF_ATTR_INT, TF_ATTR_FLOAT } = backend.binding;
   const where = (rows: RowAxes, n: number) => [
     { name: 'N', type: TF_ATTR_INT, value: n },
-    { name: 'stacked', type: TF_ATTR_BOOL, value: rows.stacked },
+    { name: 'stacked', type: TF_ATTR_BOOL, value: false },
     { name: 'row_axes', type: TF_ATTR_INT, value: [...rows.axes] },
   ];
   const scaleAdd = (anchor: readonly tf.Tensor[], offset: readonly tf.Tensor[], factors: tf.Tensor, rows: RowAxes, partValues?: tf.Tensor, step?: PartStep): PartStepResult => {

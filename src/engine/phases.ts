@@ -4,9 +4,9 @@
 import type { tf } from '../tensor/tf.js';
 import type { Model } from '../contracts/model.js';
 import type { OptimizerComponent } from '../contracts/optimizer.js';
-import type { RunConfig } from '../spec/spec.js';
+import type { RunConfig } from '../contracts/run-config.js';
 import { matchesAny, unmatchedPatterns } from '../optim/patterns.js';
-import { plannedSteps } from './train-task.js';
+import { plannedSteps } from './trainer.js';
 import { ComponentError } from './container.js';
 
 export interface PhasePlan {

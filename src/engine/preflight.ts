@@ -1,4 +1,4 @@
-import type { RunConfig } from '../spec/spec.js';
+import type { RunConfig } from '../contracts/run-config.js';
 import { ExperimentError, canonicalJson } from '../spec/validate.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { BackendInfo } from '../tensor/backend.js';
@@ -14,7 +14,9 @@ import type { Problem } from '../plugin/options.js';
 import type { Task } from '../contracts/stream.js';
 import { featureSize, type Dataset } from '../contracts/data.js';
 import type { Model } from '../contracts/model.js';
-import { HoldOutError, TaskTrainer, plannedSteps } from './train-task.js';
+import { plannedSteps } from './trainer.js';
+import { HoldOutError, TaskExamples } from './task-examples.js';
+import { disposeRunContainer } from './dispose.js';
 import { checkScheduleAgainstRun, type ScalarOrSchedule } from '../optim/schedules.js';
 
 /** A component's failure as a problem at its place in the experiment (down to the option, when the plugin names one). */
@@ -50,11 +52,11 @@ function parameterProblems(model: Model): Problem[] {
  * cannot draw it (a k larger than a class, a fraction that leaves fewer
  * examples than classes) is a problem of the experiment, found here.
  */
-function plannedTaskExamples(config: RunConfig, trainer: TaskTrainer, tasks: readonly Task[], validationFraction: number): { examples: number[]; problems: Problem[] } {
+function plannedTaskExamples(config: RunConfig, examples: TaskExamples, tasks: readonly Task[], validationFraction: number): { examples: number[]; problems: Problem[] } {
   const steps: number[] = [];
   for (const t of tasks) {
     try {
-      steps.push(trainer.select(t, validationFraction).train.length);
+      steps.push(examples.split(t, validationFraction).train.length);
     } catch (e) {
       return { examples: steps, problems: [{ path: e instanceof HoldOutError ? 'select.validation' : 'sampler', message: (e as Error).message }] };
     }
@@ -102,7 +104,6 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
     const before = tf.memory().numTensors;
     const container = createRunContainer(config, registry, backend, shared);
     let strategies: Strategy[] = [];
-    let trainer: TaskTrainer | undefined;
     let failed = false;
     try {
       for (const token of [AUGMENTATIONS, ...COMPONENT_KINDS.map((k) => COMPONENT[k]), STRATEGIES, PHASE_OPTIMIZERS]) {
@@ -114,7 +115,7 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
         }
       }
       const stream = await resolveTokenAsync(container, COMPONENT.stream);
-      trainer = await container.getAsync(TaskTrainer);
+      const examples = await container.getAsync(TaskExamples);
       const dataset = await resolveTokenAsync(container, COMPONENT.dataset);
       if (!checkedData.has(dataset)) {
         checkedData.add(dataset);
@@ -130,7 +131,7 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
       } catch (e) {
         throw new ExperimentError(config.experimentFile, [problemOf(e)]);
       }
-      const planned = plannedTaskExamples(config, trainer, stream.tasks, validationFraction);
+      const planned = plannedTaskExamples(config, examples, stream.tasks, validationFraction);
       const problems = [...planned.problems, ...(planned.problems.length ? [] : scheduleProblems(config, registry, planned.examples))];
       if (problems.length) throw new ExperimentError(config.experimentFile, problems);
       const needsImages = config.eval.ood.filter((o) => o.corruption === 'blur' || o.corruption === 'rotation');
@@ -141,22 +142,8 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
       failed = true;
       throw e;
     } finally {
-      trainer?.dispose();
       for (const st of strategies) st.dispose?.();
-      if (container.isBound(AUGMENTATIONS)) {
-        try {
-          for (const a of await resolveTokenAsync(container, AUGMENTATIONS)) a.dispose?.();
-        } catch {
-          /* never built: nothing to free */
-        }
-      }
-      if (container.isBound(COMPONENT.model)) {
-        try {
-          (await resolveTokenAsync(container, COMPONENT.model)).dispose();
-        } catch {
-          /* never built */
-        }
-      }
+      await disposeRunContainer(container);
       // A leak is reported only when nothing else went wrong: a plugin that fails after making
       // tensors must be seen with its own message, never behind a leak report.
       const leaked = tf.memory().numTensors - before;

@@ -3,9 +3,9 @@ import { tf } from '../tensor/tf.js';
 import { featureSize, takeExamples } from '../contracts/data.js';
 import type { Model } from '../contracts/model.js';
 import type { Task, TaskStream } from '../contracts/stream.js';
-import type { RunConfig } from '../spec/spec.js';
+import type { RunConfig } from '../contracts/run-config.js';
 import type { PredictContext } from '../contracts/strategy.js';
-import { logitMask, type ScenarioView } from './scenario.js';
+import { logitMask, type ScenarioView } from '../contracts/scenario.js';
 import { COMPONENT, RUN_CONFIG, SCENARIO } from './tokens.js';
 import { corrupt, oodSetName } from '../data/corruptions.js';
 

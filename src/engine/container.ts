@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Container } from 'inversify';
-import type { RunConfig } from '../spec/spec.js';
+import type { RunConfig } from '../contracts/run-config.js';
 import type { PluginContext } from '../plugin/define-plugin.js';
 import { COMPONENT_KINDS, type ComponentKind, type PluginKind } from '../plugin/kinds.js';
 import type { Strategy } from '../contracts/strategy.js';
@@ -13,13 +13,13 @@ import type { TaskStream } from '../contracts/stream.js';
 import { canonicalJson } from '../spec/validate.js';
 import { AnchorStore } from '../optim/anchors.js';
 import { scenarioView } from './scenario.js';
-import { ANCHORS, AUGMENTATIONS, BACKEND, COMPONENT, PHASE_OPTIMIZERS, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO, STRATEGIES, TOGETHER } from './tokens.js';
-import type { Lane } from './together.js';
+import { ANCHORS, AUGMENTATIONS, BACKEND, COMPONENT, PHASE_OPTIMIZERS, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO, STRATEGIES } from './tokens.js';
 import type { Augmentation } from '../contracts/augmentation.js';
 import type { Model } from '../contracts/model.js';
 import { tf } from '../tensor/tf.js';
 import { Evaluator } from './evaluate.js';
-import { TaskTrainer } from './train-task.js';
+import { TaskTrainer } from './trainer.js';
+import { TaskExamples } from './task-examples.js';
 
 /** A component's factory failed; names the component so the user knows where to look. */
 export class ComponentError extends Error {
@@ -77,9 +77,8 @@ function cached<T>(entries: Map<string, Promise<T>>, key: string, load: () => Pr
   return entry;
 }
 
-export function createRunContainer(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets?: DatasetCache, lane: Lane | null = null): Container {
+export function createRunContainer(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets?: DatasetCache): Container {
   const container = new Container({ defaultScope: 'Singleton' });
-  container.bind(TOGETHER).toConstantValue(lane);
   container.bind(RUN_CONFIG).toConstantValue(config);
   container.bind(REGISTRY).toConstantValue(registry);
   container.bind(BACKEND).toConstantValue(backend);
@@ -178,6 +177,7 @@ export function createRunContainer(config: RunConfig, registry: PluginRegistry, 
   container.bind(SCENARIO).toDynamicValue(async () => scenarioView(await resolveKind('stream'), config.scenario));
   container.bind(Evaluator).toSelf();
   container.bind(TaskTrainer).toSelf();
+  container.bind(TaskExamples).toSelf();
   return container;
 }
 
@@ -196,7 +196,8 @@ function withInputTransforms(model: Model, transforms: Augmentation[], shape: re
     restore: model.restore ? (saved) => model.restore!(saved) : undefined,
     fresh: model.fresh,
     rowAxis: model.rowAxis,
-    architecture: model.architecture,
+    // A stacked pass over the layer graph applies the transform itself.
+    architecture: model.architecture && { ...model.architecture, input: transform },
     forward: (x, training) => model.forward(transform(x), training),
     apply: model.apply ? (params, x, training) => model.apply!(params, transform(x), training) : undefined,
     features: model.features ? (x, training) => model.features!(transform(x), training) : undefined,

@@ -162,7 +162,7 @@ function nodeHeaders(nodeDir: string): string {
  */
 function buildRowKernels(o: { lib: string; include: string; nodeDir: string; out: string; cwd: string; log: (l: string) => void }): string {
   o.log('building anchorage\'s fused kernels (g++)');
-  const source = fileURLToPath(new URL('./native/row_kernels.cc', import.meta.url));
+  const source = fileURLToPath(new URL('./row_kernels.cc', import.meta.url));
   const framework = readdirSync(o.lib).find((f) => /^libtensorflow_framework\.so(\.2)?$/.test(f));
   if (!framework) throw new NativeSetupError(`${o.lib}: no libtensorflow_framework.so.2 to build the fused kernels against`);
   // TensorFlow's pip packages are built with the C++11 string ABI; its headers need C++17. The addon is built
