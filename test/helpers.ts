@@ -41,8 +41,9 @@ export function tinyConfigs(spec: object = TINY_SPEC, seeds?: number[]): { confi
   return { configs: validateExperiment(spec, registry, join(ROOT, 'test', 'virtual-experiment.ts'), { seeds }), registry };
 }
 
-export function runCli(args: string[], opts: { cwd?: string; timeout?: number } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', timeout: opts.timeout ?? 180_000 });
+export function runCli(args: string[], opts: { cwd?: string; timeout?: number; env?: NodeJS.ProcessEnv } = {}) {
+  const env = opts.env ? { ...process.env, ...opts.env } : undefined;
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', timeout: opts.timeout ?? 180_000, env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

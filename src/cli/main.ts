@@ -1,16 +1,13 @@
 import yargs from 'yargs';
-import { fileURLToPath } from 'node:url';
 // Only light modules here: each command loads what it needs (TensorFlow.js,
 // Arrow, the plugins) when it runs, so that --help and argument errors are quick.
 import { UserError } from '../errors.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../tensor/backend-choices.js';
 import { FORMATS, GROUP_COLUMNS, METRICS, type Format } from '../report/columns.js';
-import { TENSORFLOW_VERSION } from '../native/setup.js';
+import { TENSORFLOW_VERSION } from '../native/cache.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { processIO, type CliIO } from './io.js';
 import { runCommandBuilder, type RunArgs } from './run-args.js';
-
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Parses argv, runs a command, returns the exit code (0 ok, 1 a run failed, 2 bad usage or experiment). */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
@@ -94,12 +91,24 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
           .positional('what', { choices: ['native'] as const, demandOption: true })
           .option('from', { type: 'string', describe: 'a tensorflow-cpu wheel (.whl), a libtensorflow tarball, or a folder with lib/ and include/' })
           .option('download', { type: 'boolean', default: false, describe: `fetch tensorflow-cpu==${TENSORFLOW_VERSION} with pip download` })
+          .option('target', {
+            choices: ['portable', 'native'] as const,
+            default: 'portable' as const,
+            describe: "the fused kernels' instruction set: 'portable' runs on any CPU of this architecture, 'native' only on CPUs with this one's features",
+          })
+          .option('check', { type: 'boolean', default: false, hidden: true, describe: 'load the native backend and check its fused kernels (what setup runs on a new build)' })
           .example('$0 setup native --from tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl', '')
           .example('$0 setup native --download', ''),
       async (args) => {
+        if (args.check) {
+          const { checkNative } = await import('../native/check.js');
+          io.out(`${JSON.stringify(await checkNative())}\n`);
+          return;
+        }
         const { setupNative } = await import('../native/setup.js');
-        const r = setupNative({ root: PROJECT_ROOT, from: args.from as string | undefined, download: args.download as boolean, log: (l) => io.out(`${l}\n`) });
-        io.out(`native backend ready: TensorFlow ${r.tensorflow} (${r.binding}; fused kernels ${r.kernels}); 'auto' now selects it\n`);
+        const target = args.target as 'portable' | 'native';
+        const r = setupNative({ from: args.from as string | undefined, download: args.download as boolean, target, log: (l) => io.out(`${l}\n`) });
+        io.out(`native backend ready: TensorFlow ${r.tensorflow} in ${r.dir}; fused kernels ${r.kernels}; 'auto' now selects it\n`);
       },
     )
     .command(

@@ -104,12 +104,12 @@ async function runWorkers(args: RunArgs, io: CliIO, live: LiveView | undefined):
 
 /**
  * Said once when `auto` fell back from native TensorFlow because it is not
- * set up (figures from the README's "Measured", `npm run bench:backends`);
- * nothing when the user chose the backend.
+ * set up or its build does not fit this machine; nothing when the user chose
+ * the backend.
  */
 export function nativeHint(backend: Pick<BackendInfo, 'name' | 'skipped'>): string | undefined {
-  if (backend.name === 'tensorflow' || !backend.skipped.some((s) => s.includes('tfjs-node'))) return undefined;
-  return 'hint: native TensorFlow trains these models 4–6× faster than wasm here (MLP 784-400-400-10: 12 ms against 74 ms a step; CNN: 48 against 207 ms); set it up once with `npx anchorage setup native` (README, "Backends")';
+  if (backend.name === 'tensorflow' || !backend.skipped.some((s) => s.startsWith('native TensorFlow:'))) return undefined;
+  return 'hint: native TensorFlow trains these models several times faster than wasm (docs/performance.md); set it up once with `npx anchorage setup native` (docs/backends.md)';
 }
 
 /**

@@ -1,7 +1,7 @@
 // The typed event stream of a run. Events carry plain numbers and ids, never
 // tensors, so observers (Arrow writer, progress display, tests) cannot touch
 // training.
-import type { BackendInfo } from '../tensor/backend.js';
+import type { BackendInfo } from './backend.js';
 import type { RunConfig } from './run-config.js';
 
 export const RUN_STATUSES = ['completed', 'failed', 'diverged', 'interrupted'] as const;

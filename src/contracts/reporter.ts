@@ -3,7 +3,7 @@
 // reporters; so are Parquet copies, TensorBoard event files, a live page, or
 // a user's reporter plugin. Reporters observe: they never touch training.
 import type { Observable } from 'rxjs';
-import type { BackendInfo } from '../tensor/backend.js';
+import type { BackendInfo } from './backend.js';
 import type { RunConfig } from './run-config.js';
 import type { RunEvent, SweepEvent } from './events.js';
 

@@ -1,14 +1,11 @@
-// anchorage's own TensorFlow kernels (src/tensor/native/row_kernels.cc), for
-// the native backend only: `anchorage setup native` builds them beside the
-// tfjs-node binding, and loading the addon registers the ops with the
-// TensorFlow that binding runs. Elsewhere (wasm, cpu, or a binding built
+// anchorage's own TensorFlow kernels (row_kernels.cc), for the native
+// backend only: `anchorage setup native` builds them beside the tfjs-node
+// binding in the native cache, and loading the addon registers the ops with
+// the TensorFlow that binding runs. Elsewhere (wasm, cpu, or a binding
 // without them) callers use their tfjs op path, which computes the same rows.
-import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { tf } from '../tensor/tf.js';
-// native-setup.ts must not import TensorFlow.js (the CLI's help reads its constants), so the name lives there.
-import { KERNELS_ADDON } from './setup.js';
+import { KERNELS_ABI } from './cache.js';
 
 /** Set to 0 to leave the fused kernels unused (the op path runs instead). */
 export const KERNELS_ENV = 'ANCHORAGE_FUSED_KERNELS';
@@ -108,15 +105,14 @@ interface NodeBackend {
 
 export type KernelsStatus = { loaded: true; path: string } | { loaded: false; why: string };
 
-/** The ops the addon must register (src/tensor/native/row_kernels.cc), and the version of their signatures it must export. */
+/** The ops the addon must register (row_kernels.cc); the version of their signatures it must export is KERNELS_ABI. */
 const OPS = ['AnchorageRowOffsets', 'AnchorageRowScaleAdd', 'AnchorageAdam'];
-const KERNELS_ABI = 2;
 
 let status: KernelsStatus | undefined;
 /** The wrappers for the backend instance they were made for (made once, not at every step). */
 let wrapped: { backend: unknown; kernels: RowKernels; adam: AdamKernel } | undefined;
 
-/** What the addon exports (src/tensor/native/row_kernels.cc). */
+/** What the addon exports (row_kernels.cc). */
 export interface KernelsAddon {
   ops?: string[];
   abi?: number;
@@ -132,35 +128,21 @@ export function addonProblem(addon: KernelsAddon): string | undefined {
   return undefined;
 }
 
-/** The addon's path for the tfjs-node package installed at `pkgRoot` (the binding's folder), if built. */
-export function kernelsAddonPath(pkgRoot: string): string | undefined {
-  const lib = join(pkgRoot, 'lib');
-  if (!existsSync(lib)) return undefined;
-  for (const d of readdirSync(lib)) if (existsSync(join(lib, d, KERNELS_ADDON))) return join(lib, d, KERNELS_ADDON);
-  return undefined;
-}
-
 /**
- * Loads the addon that belongs to native package `pkg` (once per process:
- * TensorFlow's op registry is process-wide). Call after the binding loaded.
+ * Loads the addon at `path` (once per process: TensorFlow's op registry is
+ * process-wide), after the binding it belongs to loaded; `missing` says why
+ * there is none when `path` is undefined.
  */
-export function loadRowKernels(pkg: string): KernelsStatus {
+export function loadRowKernels(path: string | undefined, missing: string): KernelsStatus {
   if (status) return status;
   if (process.env[KERNELS_ENV] === '0') return (status = { loaded: false, why: `${KERNELS_ENV}=0` });
-  const require = createRequire(import.meta.url);
-  let path: string | undefined;
+  if (!path) return (status = { loaded: false, why: missing });
   try {
-    path = kernelsAddonPath(dirname(require.resolve(`${pkg}/package.json`)));
-  } catch {
-    path = undefined;
-  }
-  if (!path) return (status = { loaded: false, why: `not built (run \`anchorage setup native\` again to build ${KERNELS_ADDON})` });
-  try {
-    const problem = addonProblem(require(path) as KernelsAddon);
+    const problem = addonProblem(createRequire(import.meta.url)(path) as KernelsAddon);
     if (problem) throw new Error(problem);
     return (status = { loaded: true, path });
   } catch (e) {
-    return (status = { loaded: false, why: `${KERNELS_ADDON} failed to load: ${(e as Error).message.split('\n')[0]}` });
+    return (status = { loaded: false, why: `${path} failed to load: ${(e as Error).message.split('\n')[0]}` });
   }
 }
 

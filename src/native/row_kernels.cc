@@ -13,21 +13,22 @@
 // pass over a weight matrix streams through contiguous memory.
 //
 // A "row" follows src/optim/rows.ts: the slice of a tensor at one index of its
-// row axis, with runs trained together stacked on a leading axis and reduced
-// on their own (row index = run × rows + row). Rows are summed in double in an
-// order fixed by the shape alone, so results do not depend on the number of
-// threads.
+// row axis. Rows are summed in double in an order fixed by the shape alone, so
+// results do not depend on the number of threads.
 //
 // Adam's update (the base rule of AdamW and the anchored optimizers, TPGM's
 // radii) is twelve tfjs ops per tensor; AnchorageAdam does it for all of a
 // rule's tensors in one kernel, with the same float rounding; FTP's constraint
 // update runs the same Adam inside AnchorageRowScaleAdd.
 //
-// Built by `anchorage setup native` against the TensorFlow the tfjs-node
-// binding uses, for the CPU it runs on (-march=native, with no contraction
-// into fused multiply-adds, so every product is rounded as TensorFlow's ops
-// round it), and loaded by src/tensor/native-kernels.ts as a Node addon:
-// loading it registers the ops, which the binding then runs by name.
+// Built by `anchorage setup native` (src/native/build.ts) against the
+// TensorFlow the tfjs-node binding uses, portable by default: the baseline
+// instruction set, with the hot loops cloned for AVX2 and AVX-512 and the
+// clone chosen at load (GCC's target_clones); never with contraction into
+// fused multiply-adds, so every product is rounded as TensorFlow's ops round
+// it and every clone gives the same bits. Loaded by src/native/kernels.ts as
+// a Node addon: loading it registers the ops, which the binding then runs by
+// name.
 #include <node_api.h>
 
 #include <algorithm>
@@ -39,6 +40,13 @@
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/util/work_sharder.h"
+
+// The hot loops, cloned per vector width and dispatched at load (x86-64 with GCC); elsewhere built as they are.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(ANCHORAGE_NO_CLONES)
+#define ANCHORAGE_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ANCHORAGE_HOT
+#endif
 
 namespace anchorage {
 
@@ -57,7 +65,7 @@ using tensorflow::TensorShape;
 // the same pass (the same float sum as a separate add), never written out.
 //
 // Besides the raw row sums, what a projection with one constraint per "part"
-// (a tensor, or one run's slice of it: part = tensor × runs + run) needs next,
+// (a tensor) needs next,
 // so that no gather over the rows is left for tfjs ops: each row's
 // scale = 1 / (Σ|offset| + eps), each part's largest Σ|offset| + eps, and each
 // part's Σ over its rows of dots × row_weights (with_grad only; FTP's
@@ -70,7 +78,6 @@ REGISTER_OP("AnchorageRowOffsets")
     .Input("update: N * float")
     .Input("row_weights: float")
     .Attr("N: int >= 1")
-    .Attr("stacked: bool")
     .Attr("row_axes: list(int)")
     .Attr("with_grad: bool")
     .Attr("with_update: bool")
@@ -106,7 +113,6 @@ REGISTER_OP("AnchorageRowScaleAdd")
     .Input("part_v: float")
     .Input("part_coefficients: float")
     .Attr("N: int >= 1")
-    .Attr("stacked: bool")
     .Attr("row_axes: list(int)")
     .Attr("by_part: bool")
     .Attr("update_parts: bool")
@@ -132,40 +138,38 @@ REGISTER_OP("AnchorageAdam")
     .Output("update: N * float")
     .SetShapeFn(tensorflow::shape_inference::UnknownShape);
 
-// A tensor seen as [runs, A, R, B]: rows are (run, r), summed over A and B.
+// A tensor seen as [A, R, B]: its R rows, each summed over A and B.
 struct Rows {
-  int64_t runs = 1, a = 1, r = 1, b = 1;
-  int64_t count() const { return runs * r; }
+  int64_t a = 1, r = 1, b = 1;
+  int64_t count() const { return r; }
 };
 
-static tensorflow::Status rowsOf(const TensorShape& shape, bool stacked, int row_axis, Rows* g) {
+static tensorflow::Status rowsOf(const TensorShape& shape, int row_axis, Rows* g) {
   *g = Rows();
   const int rank = shape.dims();
-  const int lead = stacked ? 1 : 0;
-  if (stacked && rank > 0) g->runs = shape.dim_size(0);
-  if (rank - lead <= 1) {
-    // A vector (a bias) or a scalar is one row (per run).
-    for (int i = lead; i < rank; ++i) g->b *= shape.dim_size(i);
+  if (rank <= 1) {
+    // A vector (a bias) or a scalar is one row.
+    for (int i = 0; i < rank; ++i) g->b *= shape.dim_size(i);
     return tensorflow::OkStatus();
   }
-  if (row_axis < lead || row_axis >= rank) {
+  if (row_axis < 0 || row_axis >= rank) {
     return tensorflow::errors::InvalidArgument("row_axis ", row_axis, " out of range for a tensor of rank ", rank);
   }
-  for (int i = lead; i < row_axis; ++i) g->a *= shape.dim_size(i);
+  for (int i = 0; i < row_axis; ++i) g->a *= shape.dim_size(i);
   g->r = shape.dim_size(row_axis);
   for (int i = row_axis + 1; i < rank; ++i) g->b *= shape.dim_size(i);
   return tensorflow::OkStatus();
 }
 
 // The row geometry of each tensor of an input list, and where its rows start in the joint vector.
-static void layoutOf(OpKernelContext* ctx, const tensorflow::OpInputList& xs, bool stacked, const std::vector<int32_t>& axes,
+static void layoutOf(OpKernelContext* ctx, const tensorflow::OpInputList& xs, const std::vector<int32_t>& axes,
                      std::vector<Rows>* rows, std::vector<int64_t>* starts) {
   OP_REQUIRES(ctx, axes.size() == static_cast<size_t>(xs.size()),
               tensorflow::errors::InvalidArgument("row_axes has ", axes.size(), " entries for ", xs.size(), " tensors"));
   int64_t at = 0;
   for (int i = 0; i < xs.size(); ++i) {
     Rows g;
-    OP_REQUIRES_OK(ctx, rowsOf(xs[i].shape(), stacked, axes[i], &g));
+    OP_REQUIRES_OK(ctx, rowsOf(xs[i].shape(), axes[i], &g));
     rows->push_back(g);
     starts->push_back(at);
     at += g.count();
@@ -174,7 +178,7 @@ static void layoutOf(OpKernelContext* ctx, const tensorflow::OpInputList& xs, bo
 }
 
 // How a tensor's elements are cut into units of work. Rows innermost (B = 1: a dense [in, out] or conv
-// [kh, kw, in, out] kernel) are cut by lines — runs × A lines of R contiguous elements — in blocks of about
+// [kh, kw, in, out] kernel) are cut by lines — A lines of R contiguous elements — in blocks of about
 // kBlockElements, so that work streams through contiguous memory (cut by rows instead, each piece would read a
 // strided part of every line, at a fraction of the memory bandwidth); each block sums its lines into its own
 // partial row sums, added afterwards in block order. Otherwise (rows of B contiguous elements, rows on a middle
@@ -183,19 +187,18 @@ constexpr int64_t kBlockElements = 1 << 14;
 
 struct Split {
   bool lined = false;
-  int64_t lines_per_block = 1, blocks_per_run = 0;
+  int64_t lines_per_block = 1;
   // unit_elements: a whole unit's (the last may be shorter); elements: the tensor's.
   int64_t units = 0, unit_elements = 0, elements = 0;
 };
 
 static Split splitOf(const Rows& g) {
   Split s;
-  s.elements = g.runs * g.a * g.r * g.b;
+  s.elements = g.a * g.r * g.b;
   s.lined = g.b == 1 && g.r > 1;
   if (s.lined) {
     s.lines_per_block = std::max<int64_t>(1, kBlockElements / g.r);
-    s.blocks_per_run = (g.a + s.lines_per_block - 1) / s.lines_per_block;
-    s.units = g.runs * s.blocks_per_run;
+    s.units = (g.a + s.lines_per_block - 1) / s.lines_per_block;
     s.unit_elements = s.lines_per_block * g.r;
   } else {
     s.units = g.count();
@@ -261,7 +264,7 @@ struct OffsetIO {
 // Units [begin, end) of one tensor: offset o = tentative − a, Σ|o| and, with kGrad, Σ g ⊙ prev per row (in double,
 // one fixed order per row).
 template <bool kGrad, bool kUpdate>
-static void offsetUnits(const Rows& g, const Split& s, const OffsetIO& io, int64_t begin, int64_t end) {
+ANCHORAGE_HOT static void offsetUnits(const Rows& g, const Split& s, const OffsetIO& io, int64_t begin, int64_t end) {
   const float* __restrict p = io.p;
   const float* __restrict u = io.u;
   const float* __restrict a = io.a;
@@ -270,14 +273,13 @@ static void offsetUnits(const Rows& g, const Split& s, const OffsetIO& io, int64
   float* __restrict o = io.o;
   if (s.lined) {
     for (int64_t b = begin; b < end; ++b) {
-      const int64_t run = b / s.blocks_per_run;
-      const int64_t x0 = (b % s.blocks_per_run) * s.lines_per_block, x1 = std::min(g.a, x0 + s.lines_per_block);
+      const int64_t x0 = b * s.lines_per_block, x1 = std::min(g.a, x0 + s.lines_per_block);
       double* __restrict n = io.pn + b * g.r;
       double* __restrict d = kGrad ? io.pd + b * g.r : nullptr;
       std::fill(n, n + g.r, 0.0);
       if (kGrad) std::fill(d, d + g.r, 0.0);
       for (int64_t x = x0; x < x1; ++x) {
-        const int64_t base = (run * g.a + x) * g.r;
+        const int64_t base = x * g.r;
         for (int64_t k = 0; k < g.r; ++k) {
           const float c = tentativeAt<kUpdate>(p, u, base + k) - a[base + k];
           o[base + k] = c;
@@ -289,10 +291,9 @@ static void offsetUnits(const Rows& g, const Split& s, const OffsetIO& io, int64
     return;
   }
   for (int64_t row = begin; row < end; ++row) {
-    const int64_t run = row / g.r, r = row % g.r;
     double sn = 0.0, sd = 0.0;
     for (int64_t x = 0; x < g.a; ++x) {
-      const int64_t at = ((run * g.a + x) * g.r + r) * g.b;
+      const int64_t at = (x * g.r + row) * g.b;
       for (int64_t y = 0; y < g.b; ++y) {
         const float c = tentativeAt<kUpdate>(p, u, at + y) - a[at + y];
         o[at + y] = c;
@@ -309,7 +310,7 @@ static void offsetUnits(const Rows& g, const Split& s, const OffsetIO& io, int64
 // Adam of the kernels (AnchorageAdam, and FTP's constraints in AnchorageRowScaleAdd). A function of its own, with
 // restrict pointers, so that the compiler vectorizes it: division and square root are correctly rounded in vector
 // registers too, so the vectors give the bits of the scalar ops.
-static void adamRange(const float* __restrict g, const float* __restrict m, const float* __restrict v, float* __restrict m2,
+ANCHORAGE_HOT static void adamRange(const float* __restrict g, const float* __restrict m, const float* __restrict v, float* __restrict m2,
                       float* __restrict v2, float* __restrict u, int64_t e0, int64_t e1, const float* k) {
   const float b1 = k[0], c1 = k[1], b2 = k[2], c2 = k[3], bc1 = k[4], bc2 = k[5], eps = k[6];
   for (int64_t e = e0; e < e1; ++e) {
@@ -325,26 +326,24 @@ static void adamRange(const float* __restrict g, const float* __restrict m, cons
 static inline float maxNaN(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : (a < b ? b : a); }
 static inline float minNaN(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : (b < a ? b : a); }
 
-// Units [begin, end) of one tensor of AnchorageRowScaleAdd: out = a + f[row] · c (f: the tensor's rows, run-major).
-static void scaleAddUnits(const Rows& g, const Split& s, const float* __restrict a, const float* __restrict c,
+// Units [begin, end) of one tensor of AnchorageRowScaleAdd: out = a + f[row] · c (f: the tensor's rows).
+ANCHORAGE_HOT static void scaleAddUnits(const Rows& g, const Split& s, const float* __restrict a, const float* __restrict c,
                           const float* __restrict f, float* __restrict out, int64_t begin, int64_t end) {
   if (s.lined) {
     for (int64_t b = begin; b < end; ++b) {
-      const int64_t run = b / s.blocks_per_run;
-      const int64_t x0 = (b % s.blocks_per_run) * s.lines_per_block, x1 = std::min(g.a, x0 + s.lines_per_block);
-      const float* __restrict fr = f + run * g.r;
+      const int64_t x0 = b * s.lines_per_block, x1 = std::min(g.a, x0 + s.lines_per_block);
+      const float* __restrict fr = f;
       for (int64_t x = x0; x < x1; ++x) {
-        const int64_t base = (run * g.a + x) * g.r;
+        const int64_t base = x * g.r;
         for (int64_t k = 0; k < g.r; ++k) out[base + k] = a[base + k] + c[base + k] * fr[k];
       }
     }
     return;
   }
   for (int64_t row = begin; row < end; ++row) {
-    const int64_t run = row / g.r, r = row % g.r;
     const float fr = f[row];
     for (int64_t x = 0; x < g.a; ++x) {
-      const int64_t at = ((run * g.a + x) * g.r + r) * g.b;
+      const int64_t at = (x * g.r + row) * g.b;
       for (int64_t y = 0; y < g.b; ++y) out[at + y] = a[at + y] + c[at + y] * fr;
     }
   }
@@ -353,7 +352,6 @@ static void scaleAddUnits(const Rows& g, const Split& s, const float* __restrict
 class RowOffsetsOp : public OpKernel {
  public:
   explicit RowOffsetsOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("stacked", &stacked_));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("row_axes", &axes_));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("with_grad", &with_grad_));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("with_update", &with_update_));
@@ -371,7 +369,7 @@ class RowOffsetsOp : public OpKernel {
     const Tensor& weights = ctx->input(5 * ps.size());
     std::vector<Rows> rows;
     std::vector<int64_t> starts;
-    layoutOf(ctx, ps, stacked_, axes_, &rows, &starts);
+    layoutOf(ctx, ps, axes_, &rows, &starts);
     if (!ctx->status().ok()) return;
     for (int i = 0; i < ps.size(); ++i) {
       OP_REQUIRES(ctx, ps[i].shape() == anchors[i].shape(), tensorflow::errors::InvalidArgument("tentative and anchor ", i, " differ in shape"));
@@ -392,8 +390,7 @@ class RowOffsetsOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->output_list("offset", &offsets));
     Tensor *norms = nullptr, *dots = nullptr, *scale = nullptr, *part_max = nullptr, *part_dots = nullptr;
     const int n = ps.size();
-    int64_t parts = 0;
-    for (const Rows& g : rows) parts += g.runs;
+    const int64_t parts = static_cast<int64_t>(rows.size());
     OP_REQUIRES_OK(ctx, ctx->allocate_output(n, TensorShape({total}), &norms));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(n + 1, TensorShape({total}), &dots));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(n + 2, TensorShape({total}), &scale));
@@ -433,16 +430,14 @@ class RowOffsetsOp : public OpKernel {
       const Rows& g = rows[i];
       const Split& s = splits[i];
       if (!s.lined) continue;
-      for (int64_t run = 0; run < g.runs; ++run) {
-        for (int64_t k = 0; k < g.r; ++k) {
-          double sn = 0.0, sd = 0.0;
-          for (int64_t b = run * s.blocks_per_run; b < (run + 1) * s.blocks_per_run; ++b) {
-            sn += io[i].pn[b * g.r + k];
-            if (with_grad_) sd += io[i].pd[b * g.r + k];
-          }
-          io[i].nt[run * g.r + k] = static_cast<float>(sn);
-          io[i].dt[run * g.r + k] = static_cast<float>(sd);
+      for (int64_t k = 0; k < g.r; ++k) {
+        double sn = 0.0, sd = 0.0;
+        for (int64_t b = 0; b < s.units; ++b) {
+          sn += io[i].pn[b * g.r + k];
+          if (with_grad_) sd += io[i].pd[b * g.r + k];
         }
+        io[i].nt[k] = static_cast<float>(sn);
+        io[i].dt[k] = static_cast<float>(sd);
       }
     }
     // The row vectors are small (one entry per output unit): the per-part summaries run on this thread.
@@ -452,25 +447,21 @@ class RowOffsetsOp : public OpKernel {
     float* mv = part_max->flat<float>().data();
     float* pdv = part_dots->flat<float>().data();
     const float* wv = with_grad_ ? weights.flat<float>().data() : nullptr;
-    int64_t part = 0;
     for (int i = 0; i < n; ++i) {
-      const Rows& g = rows[i];
-      for (int64_t run = 0; run < g.runs; ++run, ++part) {
-        const int64_t first = starts[i] + run * g.r;
-        float most = nv[first] + eps_;
-        double sum = 0.0;
-        for (int64_t r = first; r < first + g.r; ++r) {
-          most = std::max(most, nv[r] + eps_);
-          if (wv) sum += static_cast<double>(dv[r] * wv[r]);
-        }
-        mv[part] = most;
-        pdv[part] = static_cast<float>(sum);
+      const int64_t first = starts[i];
+      float most = nv[first] + eps_;
+      double sum = 0.0;
+      for (int64_t r = first; r < first + rows[i].r; ++r) {
+        most = std::max(most, nv[r] + eps_);
+        if (wv) sum += static_cast<double>(dv[r] * wv[r]);
       }
+      mv[i] = most;
+      pdv[i] = static_cast<float>(sum);
     }
   }
 
  private:
-  bool stacked_ = false, with_grad_ = false, with_update_ = false;
+  bool with_grad_ = false, with_update_ = false;
   std::vector<int32_t> axes_;
   int pad_ = 0;
   float eps_ = 0.0f;
@@ -479,7 +470,6 @@ class RowOffsetsOp : public OpKernel {
 class RowScaleAddOp : public OpKernel {
  public:
   explicit RowScaleAddOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("stacked", &stacked_));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("row_axes", &axes_));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("by_part", &by_part_));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("update_parts", &update_parts_));
@@ -493,7 +483,7 @@ class RowScaleAddOp : public OpKernel {
     const Tensor& factors = ctx->input(2 * offsets.size());
     std::vector<Rows> rows;
     std::vector<int64_t> starts;
-    layoutOf(ctx, offsets, stacked_, axes_, &rows, &starts);
+    layoutOf(ctx, offsets, axes_, &rows, &starts);
     if (!ctx->status().ok()) return;
     // Trailing entries past the tensors' rows (FTP's padding row) are ignored.
     OP_REQUIRES(ctx, factors.NumElements() >= starts.back(),
@@ -503,8 +493,7 @@ class RowScaleAddOp : public OpKernel {
     const float* fv = factors.flat<float>().data();
     std::vector<float> byPart;
     const int at = 2 * offsets.size() + 1;  // part_values, then the update's inputs
-    int64_t parts = 0;
-    for (const Rows& g : rows) parts += g.runs;
+    const int64_t parts = static_cast<int64_t>(rows.size());
     Tensor *values_out = nullptr, *m_out = nullptr, *v_out = nullptr;
     const TensorShape updated({update_parts_ ? parts : 0});
     OP_REQUIRES_OK(ctx, ctx->allocate_output(offsets.size(), updated, &values_out));
@@ -536,14 +525,8 @@ class RowScaleAddOp : public OpKernel {
         pv = next;
       }
       byPart.resize(starts.back());
-      int64_t part = 0;
       for (size_t i = 0; i < rows.size(); ++i) {
-        for (int64_t run = 0; run < rows[i].runs; ++run, ++part) {
-          for (int64_t r = 0; r < rows[i].r; ++r) {
-            const int64_t row = starts[i] + run * rows[i].r + r;
-            byPart[row] = std::min(std::max(pv[part] * fv[row], 0.0f), 1.0f);
-          }
-        }
+        for (int64_t row = starts[i]; row < starts[i] + rows[i].r; ++row) byPart[row] = std::min(std::max(pv[i] * fv[row], 0.0f), 1.0f);
       }
       fv = byPart.data();
     }
@@ -566,7 +549,7 @@ class RowScaleAddOp : public OpKernel {
   }
 
  private:
-  bool stacked_ = false, by_part_ = false, update_parts_ = false;
+  bool by_part_ = false, update_parts_ = false;
   std::vector<int32_t> axes_;
 };
 
@@ -638,7 +621,7 @@ NAPI_MODULE_INIT() {
   napi_create_object(env, &result);
   napi_set_named_property(env, result, "ops", names);
   napi_value abi;
-  napi_create_int32(env, 2, &abi);
+  napi_create_int32(env, 3, &abi);
   napi_set_named_property(env, result, "abi", abi);
   return result;
 }

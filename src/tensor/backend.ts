@@ -1,34 +1,20 @@
 // Backend selection: native TensorFlow when its binding loads, else wasm
 // (SIMD, one thread in Node), else the pure-JS cpu backend.
-import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { tf } from './tf.js';
 import { UserError } from '../errors.js';
 import { installWasmSliceKernel } from './kernels/wasm-slice.js';
 import { installWasmGradientKernels } from './kernels/wasm-gradients.js';
-import { loadRowKernels, rowKernelsStatus } from '../native/kernels.js';
+import { rowKernelsStatus } from '../native/kernels.js';
+import { loadNativeBinding } from '../native/load.js';
 
 import { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
-export { BACKEND_CHOICES, type BackendChoice };
-export type BackendName = Exclude<BackendChoice, 'auto'>;
-
-export interface BackendInfo {
-  /** tfjs backend name in use: 'tensorflow' | 'wasm' | 'cpu'. */
-  name: BackendName;
-  /** Human-readable: which package provided it and with which features. */
-  detail: string;
-  /** Why faster backends were not used, for the record (empty when none were skipped). */
-  skipped: string[];
-  versions: Record<string, string>;
-  /** Native TensorFlow's settings as the process started it (for run.json): oneDNN, intra- and inter-op threads ('default': TensorFlow's, all cores), anchorage's fused kernels. */
-  settings?: Record<string, string>;
-}
+import type { BackendInfo, BackendName } from '../contracts/backend.js';
+export { BACKEND_CHOICES, type BackendChoice, type BackendInfo, type BackendName };
 
 export class BackendUnavailableError extends UserError {}
 
 const require = createRequire(import.meta.url);
-const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
 function packageVersion(name: string): string | undefined {
   try {
@@ -38,51 +24,24 @@ function packageVersion(name: string): string | undefined {
   }
 }
 
-/**
- * Why `pkg` cannot provide the backend without importing it (an import that
- * fails half-way has already registered its kernels): not installed, or
- * installed without its native binding (npm skipped the failed download).
- */
-export function nativeBindingMissing(pkg: string): string | undefined {
-  let root: string;
-  try {
-    root = dirname(require.resolve(`${pkg}/package.json`));
-  } catch {
-    return 'not installed';
-  }
-  const napi = join(root, 'lib');
-  const found = existsSync(napi) && readdirSync(napi).some((d) => existsSync(join(napi, d, 'tfjs_binding.node')));
-  return found ? undefined : 'installed without its native binding (tfjs_binding.node); see the README, "Native TensorFlow"';
-}
-
 async function tryNative(): Promise<{ detail: string } | { error: string }> {
-  const errors: string[] = [];
-  for (const pkg of NATIVE_PACKAGES) {
-    const bindingMissing = nativeBindingMissing(pkg);
-    if (bindingMissing) {
-      errors.push(`${pkg}: ${bindingMissing}`);
-      continue;
-    }
-    try {
-      // TensorFlow's C++ logging (oneDNN notices, CPU feature hints) would interleave with our output.
-      process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-      // oneDNN is faster here (the CNN's step 50–54 ms against 65–71 ms off, the MLP's 13–14 against 15–17;
-      // `npm run bench:threads`) and deterministic, but with it on TensorFlow 2.21 prints a notice on stderr at load
-      // that no log level silences: off unless the user opts in with TF_ENABLE_ONEDNN_OPTS=1.
-      process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
-      await import(pkg);
-      if (!tf.findBackend('tensorflow')) throw new Error('loaded but registered no "tensorflow" backend');
-      const ok = await tf.setBackend('tensorflow');
-      if (!ok) throw new Error('backend failed to initialise');
-      const tfVersion = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding?.TF_Version;
-      const kernels = loadRowKernels(pkg);
-      return { detail: `${pkg} ${packageVersion(pkg) ?? '?'}${tfVersion ? `, TensorFlow ${tfVersion}` : ''}, fused kernels ${kernels.loaded ? 'on' : `off: ${kernels.why}`}` };
-    } catch (e) {
-      const msg = (e as Error).message.split('\n')[0];
-      errors.push(`${pkg}: ${/Cannot find (module|package)/.test(msg) ? 'not installed' : msg}`);
-    }
+  // TensorFlow's C++ logging (oneDNN notices, CPU feature hints) would interleave with our output.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  // oneDNN is faster here (the CNN's step 50–54 ms against 65–71 ms off, the MLP's 13–14 against 15–17;
+  // `npm run bench:threads`) and deterministic, but with it on TensorFlow 2.21 prints a notice on stderr at load
+  // that no log level silences: off unless the user opts in with TF_ENABLE_ONEDNN_OPTS=1.
+  process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
+  try {
+    const loaded = await loadNativeBinding();
+    if (!tf.findBackend('tensorflow')) throw new Error('loaded but registered no "tensorflow" backend');
+    const ok = await tf.setBackend('tensorflow');
+    if (!ok) throw new Error('backend failed to initialise');
+    const tfVersion = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding?.TF_Version;
+    const kernels = loaded.kernels.loaded ? 'on' : `off: ${loaded.kernels.why}`;
+    return { detail: `@tensorflow/tfjs-node ${loaded.version ?? '?'} (${loaded.source})${tfVersion ? `, TensorFlow ${tfVersion}` : ''}, fused kernels ${kernels}` };
+  } catch (e) {
+    return { error: `native TensorFlow: ${(e as Error).message}. Set it up with \`anchorage setup native\` (docs/backends.md)` };
   }
-  return { error: errors.join('; ') };
 }
 
 async function tryWasm(): Promise<{ detail: string } | { error: string }> {
@@ -181,9 +140,5 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Bac
     }
     skipped.push(result.error);
   }
-  const hint =
-    choice === 'tensorflow'
-      ? ' Native TensorFlow needs @tensorflow/tfjs-node or -gpu with its libtensorflow (an optional dependency whose install downloads it; see the README, "Backends").'
-      : '';
-  throw new BackendUnavailableError(`backend '${choice}' is not available: ${skipped.join('; ')}.${hint}`);
+  throw new BackendUnavailableError(`backend '${choice}' is not available: ${skipped.join('; ')}`);
 }
