@@ -1,5 +1,5 @@
 // The built-in plugins. They are registered exactly as a user's plugins are.
-import type { PluginDefinition } from '../src/plugin/define-plugin.js';
+import type { PluginDefinition } from '../src/plugin-api.js';
 import arrow from './datasets/arrow.js';
 import cifar10 from './datasets/cifar10.js';
 import cifar100 from './datasets/cifar100.js';

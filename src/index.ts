@@ -1,37 +1,50 @@
-// The public API of anchorage, for experiment modules and plugin modules.
+// The public API of anchorage, for experiment modules, plugin modules and
+// programs that run experiments: everything plugin authors use
+// (src/plugin-api.ts), defining experiments, running them and reading their
+// results. Importing it registers the option types of the built-in plugins.
 import '../plugins/index.js';
 
+export * from './plugin-api.js';
+
+// Experiments.
 export { defineExperiment } from './spec/spec.js';
-export type { ExperimentSpec, RunConfig, TrainSpec, EvalSpec } from './spec/spec.js';
-export { definePlugin, use } from './plugin/define-plugin.js';
-export type { PluginContext, PluginDefinition, ComponentSpec, ProblemShape } from './plugin/define-plugin.js';
-export { o } from './plugin/options.js';
-export type { OptionsInput, Options } from './plugin/options.js';
-export type * from './plugin/kinds.js';
+export type { ExperimentSpec, TrainSpec, EvalSpec, PhaseSpec, SelectSpec, CheckpointSpec, AxisFields } from './spec/spec.js';
+export type { RunConfig, ResolvedComponent } from './contracts/run-config.js';
+
+// Contracts of the components.
 export type { Dataset, Examples } from './contracts/data.js';
 export type { Task, TaskStream, Scenario } from './contracts/stream.js';
+export type { ScenarioView } from './contracts/scenario.js';
 export type { Sampler } from './contracts/sampler.js';
 export type { Model } from './contracts/model.js';
-export type { UpdateRule, Projection, PeriodicPhase, StepContext, NamedTensors, OptimizerComponent, OptimizerState, Schedule, ScheduleCounters } from './contracts/optimizer.js';
+export type { Augmentation } from './contracts/augmentation.js';
+export type {
+  UpdateRule,
+  Projection,
+  PeriodicPhase,
+  StepContext,
+  NamedTensors,
+  OptimizerComponent,
+  OptimizerState,
+  Schedule,
+  ScheduleCounters,
+} from './contracts/optimizer.js';
 export type * from './contracts/strategy.js';
+export type { Reporter, ReporterContext } from './contracts/reporter.js';
 export type { Snapshot, SnapshotValue } from './contracts/snapshot.js';
+export type { BackendInfo } from './contracts/backend.js';
 export { concatTrainingSets, EMPTY_TRAINING_SET } from './contracts/strategy.js';
-export { MemoryBuffer, STORAGE_POLICIES, type StoragePolicy, type MemoryEntry } from './memory/buffer.js';
-export { MemoryBatches, DeviceReservoir } from './memory/device.js';
-export { herdingOrder } from './memory/herding.js';
-export { ImportancePenalty } from './strategies/penalty.js';
-export * as losses from './strategies/losses.js';
-export { OptionError } from './plugin/define-plugin.js';
-export type { LayerSpec } from './models/layer-graph.js';
-export { layerModel } from './models/layer-model.js';
-export { CORRUPTIONS, type OodSpec } from './data/corruptions.js';
+export { logitMask } from './contracts/scenario.js';
+
+// Namespaces kept for modules written against them.
 export * as transforms from './optim/transforms.js';
 export * as masking from './optim/masking.js';
-export { scheduleOption, toSchedule, type ScalarOrSchedule, type ScheduleSpec } from './optim/schedules.js';
+export * as losses from './strategies/losses.js';
+
+// Running experiments and reading what they wrote.
 export { Optimizer, type SavedOptimizerState } from './optim/optimizer.js';
 export { writeOptimizerState, readOptimizerState } from './optim/state-file.js';
 export type { RunEvent, RunStatus } from './contracts/events.js';
 export { runEvents } from './engine/session.js';
-export { tf } from './tensor/tf.js';
-export { Rng } from './tensor/rng.js';
+export { selectBackend } from './tensor/backend.js';
 export * from './metrics/continual.js';

@@ -1,8 +1,6 @@
 // Random horizontal flip: each sampled training image is mirrored left–right
 // with probability p. The coin flips are drawn on the host before the task trains.
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
+import { definePlugin, o, type OptionsInput, tf } from '../../src/plugin-api.js';
 
 const options = {
   p: o.number({ description: 'probability of flipping an image', default: 0.5, min: 0, max: 1 }),

@@ -1,9 +1,7 @@
 // Per-channel normalisation, (x − mean) / std: part of the model's input, so
 // it applies wherever the model sees data — training, evaluation, and the
 // strategies' own passes — unlike the random augmentations.
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
+import { definePlugin, o, type OptionsInput, tf } from '../../src/plugin-api.js';
 
 const options = {
   mean: o.numbers({ description: 'per-channel mean (of the data in [0, 1])' }),

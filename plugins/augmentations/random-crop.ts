@@ -1,9 +1,7 @@
 // Random crop after zero padding (the CIFAR recipe: pad 4, crop 32×32):
 // every sampled image of a step is shifted by its own offset in [0, 2·padding]
 // on each axis. Offsets are drawn on the host before the task trains.
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
+import { definePlugin, o, type OptionsInput, tf } from '../../src/plugin-api.js';
 
 const options = {
   padding: o.integer({ description: 'zero padding on every side before cropping back to the original size', default: 4, min: 1 }),

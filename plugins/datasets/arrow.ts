@@ -1,7 +1,6 @@
+import { definePlugin, o, type OptionsInput } from '../../src/plugin-api.js';
 import { readFileSync } from 'node:fs';
 import { DataType, tableFromIPC, type Table } from 'apache-arrow';
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
 import type { Examples } from '../../src/contracts/data.js';
 
 const options = {

@@ -1,10 +1,8 @@
 // CIFAR-10 from the official binary files in a folder the user names (e.g.
 // ./data/cifar-10-batches-bin): data_batch_1.bin … data_batch_5.bin and
 // test_batch.bin. Nothing is downloaded.
+import { CIFAR_SHAPE, definePlugin, o, type OptionsInput, readCifarFiles } from '../../src/plugin-api.js';
 import { join } from 'node:path';
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { CIFAR_SHAPE, readCifarFiles } from '../../src/data/cifar.js';
 import { firstN } from './idx-dataset.js';
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;

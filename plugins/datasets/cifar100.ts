@@ -1,10 +1,8 @@
 // CIFAR-100 from the official binary files in a folder the user names (e.g.
 // ./data/cifar-100-binary): train.bin and test.bin, each image with its coarse
 // (20 superclasses) and fine (100 classes) label. Nothing is downloaded.
+import { CIFAR_SHAPE, definePlugin, o, type OptionsInput, readCifarFiles } from '../../src/plugin-api.js';
 import { join } from 'node:path';
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { CIFAR_SHAPE, readCifarFiles } from '../../src/data/cifar.js';
 import { firstN } from './idx-dataset.js';
 
 const options = {

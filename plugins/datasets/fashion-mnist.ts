@@ -2,10 +2,9 @@
 // clothing, the same IDX format and sizes as MNIST, and a harder problem. Read
 // from Debian's `dataset-fashion-mnist` package (its standard location) or a
 // folder the user names; nothing is downloaded.
+import { definePlugin, o, type OptionsInput } from '../../src/plugin-api.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { loadIdxDataset } from './idx-dataset.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';

@@ -1,6 +1,6 @@
 // Shared by the IDX-backed dataset plugins: load a train/test pair of files.
+import { loadIdxPair } from '../../src/plugin-api.js';
 import type { Dataset, Examples } from '../../src/contracts/data.js';
-import { loadIdxPair } from '../../src/data/idx.js';
 
 export function firstN(set: Examples, limit: number): Examples {
   if (limit <= 0 || limit >= set.count) return { features: set.features, labels: set.labels, count: set.count };

@@ -1,7 +1,6 @@
+import { definePlugin, o, type OptionsInput } from '../../src/plugin-api.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { loadIdxDataset } from './idx-dataset.js';
 
 const options = {

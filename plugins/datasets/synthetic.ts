@@ -1,7 +1,5 @@
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
+import { definePlugin, o, type OptionsInput, Rng } from '../../src/plugin-api.js';
 import type { Examples } from '../../src/contracts/data.js';
-import { Rng } from '../../src/tensor/rng.js';
 
 const options = {
   classes: o.integer({ description: 'number of classes', default: 4, min: 2 }),

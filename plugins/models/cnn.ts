@@ -1,7 +1,4 @@
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { describeLayers, initParams, type LayerSpec } from '../../src/models/layer-graph.js';
-import { layerModel } from '../../src/models/layer-model.js';
+import { definePlugin, describeLayers, initParams, layerModel, type LayerSpec, o, type OptionsInput } from '../../src/plugin-api.js';
 
 const options = {
   channels: o.numbers({ description: 'output channels of each 3×3 convolution (each followed by ReLU and 2×2 max-pooling)', default: [16, 32], integer: true, min: 1, minLength: 1 }),

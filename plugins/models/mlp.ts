@@ -1,8 +1,5 @@
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
+import { definePlugin, describeLayers, initParams, layerModel, type LayerSpec, o, type OptionsInput } from '../../src/plugin-api.js';
 import { featureSize } from '../../src/contracts/data.js';
-import { describeLayers, initParams, type LayerSpec } from '../../src/models/layer-graph.js';
-import { layerModel } from '../../src/models/layer-model.js';
 
 const options = {
   hidden: o.numbers({ description: 'width of each hidden layer', default: [400, 400], integer: true, min: 1 }),

@@ -1,10 +1,5 @@
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
+import { definePlugin, describeLayers, initParams, layerModel, type LayerSpec, o, type OptionsInput, readLayersModel, tf } from '../../src/plugin-api.js';
 import { featureSize } from '../../src/contracts/data.js';
-import { tf } from '../../src/tensor/tf.js';
-import { readLayersModel } from '../../src/models/layers-file.js';
-import { describeLayers, initParams, type LayerSpec } from '../../src/models/layer-graph.js';
-import { layerModel } from '../../src/models/layer-model.js';
 
 const options = {
   path: o.string({ description: 'TensorFlow.js Layers model: model.json or its folder (relative to the experiment file)', nonEmpty: true }),

@@ -1,7 +1,4 @@
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { describeLayers, initParams, INPUT, type LayerSpec } from '../../src/models/layer-graph.js';
-import { layerModel } from '../../src/models/layer-model.js';
+import { definePlugin, describeLayers, initParams, INPUT, layerModel, type LayerSpec, o, type OptionsInput } from '../../src/plugin-api.js';
 
 const options = {
   width: o.integer({ description: 'channels of the first stage (the stages have width, 2×, 4×, 8×); 20 is the reduced ResNet-18 of GEM and Mammoth, 64 the full one', default: 20, min: 1 }),

@@ -1,9 +1,5 @@
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
+import { addDecayedWeights, byPatterns, chain, definePlugin, describeSchedule, masked, not, o, type OptionsInput, type ScalarOrSchedule, scaleByAdam, scaleByLearningRate, scheduleOption, toSchedule } from '../../src/plugin-api.js';
 import type { UpdateRule } from '../../src/contracts/optimizer.js';
-import { addDecayedWeights, chain, scaleByAdam, scaleByLearningRate } from '../../src/optim/transforms.js';
-import { byPatterns, masked, not } from '../../src/optim/masking.js';
-import { describeSchedule, scheduleOption, toSchedule, type ScalarOrSchedule } from '../../src/optim/schedules.js';
 
 export const ADAMW_DEFAULTS = { lr: 1e-3, weightDecay: 0.01 } as const;
 

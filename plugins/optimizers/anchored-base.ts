@@ -1,14 +1,11 @@
 // What the anchored optimizers (ftp, pgd, tpgm, l2sp, spd) share: a base
 // update rule (AdamW or SGD, the very rules of the adamw and sgd plugins),
 // the anchor they stay close to, and which parameters they leave alone.
-import { o, type Options, type Problem } from '../../src/plugin/options.js';
+import { matchesAny, o, type Options, type PluginContext, type Problem, scheduleOption, toSchedule, unmatchedPatterns } from '../../src/plugin-api.js';
 import { ANCHOR_KINDS, type UpdateRule } from '../../src/contracts/optimizer.js';
 import type { Model } from '../../src/contracts/model.js';
-import type { PluginContext } from '../../src/plugin/define-plugin.js';
-import { matchesAny, unmatchedPatterns } from '../../src/optim/patterns.js';
 import { ADAMW_DEFAULTS, adamwRule, describeAdamw } from './adamw.js';
 import { SGD_DEFAULTS, describeSgd, sgdRule, validateNesterov } from './sgd.js';
-import { scheduleOption, toSchedule } from '../../src/optim/schedules.js';
 
 // The base rule's options default exactly as the plain plugins' do (lr 1e-3
 // and weight decay 0.01 on adamw; lr 0.01 and no weight decay on sgd), so that

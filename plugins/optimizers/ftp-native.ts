@@ -5,11 +5,8 @@
 // arithmetic, the clip) and writes w0 + clip(γ/‖c‖₁, 0, 1)·c. The state is
 // the reference's (ftp.ts) and so are the results; where the kernels are not
 // loaded (wasm, cpu, ANCHORAGE_FUSED_KERNELS=0) the reference runs.
-import { tf } from '../../src/tensor/tf.js';
+import { adamCoefficients, innerState, nestState, rowAxisOf, rowKernels, tf } from '../../src/plugin-api.js';
 import type { NamedTensors, OptimizerState, Projection } from '../../src/contracts/optimizer.js';
-import { rowAxisOf } from '../../src/optim/rows.js';
-import { adamCoefficients, innerState, nestState } from '../../src/optim/transforms.js';
-import { rowKernels } from '../../src/native/kernels.js';
 
 /** FTP's constants, from ftp.ts: γ's optimiser settings, and the state key of its per-tensor vectors. */
 export interface FtpConstants {

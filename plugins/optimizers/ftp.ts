@@ -8,13 +8,8 @@
 // golden traces in test/fixtures/golden (see its README). This file is the
 // reference: tfjs ops that read like the algorithm. On native TensorFlow the
 // same step runs as two fused kernels (ftp-native.ts), checked against it.
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
+import { definePlugin, innerState, inSet, maskedProjection, nestState, o, type OptionsInput, rowAxisOf, rowLayout, type RowLayout, rowSums, scaleByAdam, tf } from '../../src/plugin-api.js';
 import type { NamedTensors, OptimizerState, Projection, StepContext } from '../../src/contracts/optimizer.js';
-import { rowAxisOf, rowLayout, rowSums, type RowLayout } from '../../src/optim/rows.js';
-import { innerState, nestState, scaleByAdam } from '../../src/optim/transforms.js';
-import { inSet, maskedProjection } from '../../src/optim/masking.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 import { ftpNativeStep } from './ftp-native.js';
 

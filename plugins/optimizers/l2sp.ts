@@ -1,12 +1,8 @@
 // L2-SP (Li et al., ICML 2018): an L2 penalty towards the starting point.
 // The gradient of kept tensors gets alpha·(w − w0); that of new tensors
 // (excluded: a fresh head) gets beta·w; then the base rule runs.
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
+import { addDecayedWeights, chain, definePlugin, inSet, mapNamed, not, o, type OptionsInput, partition, tf } from '../../src/plugin-api.js';
 import type { UpdateRule } from '../../src/contracts/optimizer.js';
-import { addDecayedWeights, chain, mapNamed } from '../../src/optim/transforms.js';
-import { inSet, not, partition } from '../../src/optim/masking.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {

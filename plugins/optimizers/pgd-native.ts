@@ -3,10 +3,8 @@
 // projection of all of them in another, with the clip factors in between
 // computed once for all rows. The state and the results are the reference's
 // (pgd.ts); where the kernels are not loaded the reference runs.
-import { tf } from '../../src/tensor/tf.js';
+import { rowAxisOf, rowKernels, tf } from '../../src/plugin-api.js';
 import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
-import { rowAxisOf } from '../../src/optim/rows.js';
-import { rowKernels } from '../../src/native/kernels.js';
 
 /** Projection.projectStep for PGD: the fused kernels where loaded, else the reference's projection of w + u. */
 export function pgdNativeStep(mode: 'relative' | 'absolute', reference: Projection): NonNullable<Projection['projectStep']> {

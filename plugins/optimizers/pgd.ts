@@ -1,13 +1,8 @@
 // Projected descent with fixed radii: after each base step, every row of a
 // constrained tensor is projected onto the L1 ball around the anchor's row
 // (the same projection FTP uses, with radii fixed instead of learned).
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput, type Problem } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
+import { definePlugin, inSet, maskedProjection, matchesAny, o, type OptionsInput, type Problem, projectRows, rowAxisOf, rowL1, tf } from '../../src/plugin-api.js';
 import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
-import { matchesAny } from '../../src/optim/patterns.js';
-import { inSet, maskedProjection } from '../../src/optim/masking.js';
-import { projectRows, rowAxisOf, rowL1 } from '../../src/optim/rows.js';
 import { pgdNativeStep } from './pgd-native.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 

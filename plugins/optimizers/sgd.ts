@@ -1,7 +1,4 @@
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput, type Problem } from '../../src/plugin/options.js';
-import { chain, scaleByLearningRate, trace } from '../../src/optim/transforms.js';
-import { describeSchedule, scheduleOption, toSchedule, type ScalarOrSchedule } from '../../src/optim/schedules.js';
+import { chain, definePlugin, describeSchedule, o, type OptionsInput, type Problem, type ScalarOrSchedule, scaleByLearningRate, scheduleOption, toSchedule, trace } from '../../src/plugin-api.js';
 import { decay } from './adamw.js';
 
 export const SGD_DEFAULTS = { lr: 0.01, weightDecay: 0 } as const;

@@ -3,12 +3,8 @@
 // (c = −Σ g ⊙ (w_{t−1} − w0) < 0) are pulled back:
 // w ← w̃ − λ·r·(w̃ − w0), r = clamp((‖w̃−w0‖₂ − ‖w_{t−1}−w0‖₂) / ‖w̃−w0‖₂, 0, 1).
 // The condition is a tf.where, never a read-back.
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
+import { definePlugin, inSet, l2Norm, maskedProjection, o, type OptionsInput, tf } from '../../src/plugin-api.js';
 import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
-import { l2Norm } from '../../src/optim/rows.js';
-import { inSet, maskedProjection } from '../../src/optim/masking.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
 const options = {

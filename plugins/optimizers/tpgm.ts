@@ -3,13 +3,8 @@
 // learned by a separate Adam optimiser on the validation loss of the
 // projected model — an extra forward and backward pass on a held-out batch —
 // and the weights are then projected onto the learned L1 balls (row-wise).
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
+import { definePlugin, innerState, inSet, maskedPhase, nestState, o, type OptionsInput, projectRows, rowAxisOf, rowL1, scaleByAdam, tf } from '../../src/plugin-api.js';
 import type { NamedTensors, OptimizerState, PeriodicPhase } from '../../src/contracts/optimizer.js';
-import { projectRows, rowAxisOf, rowL1 } from '../../src/optim/rows.js';
-import { innerState, nestState, scaleByAdam } from '../../src/optim/transforms.js';
-import { inSet, maskedPhase } from '../../src/optim/masking.js';
 import { STACKED, perTensorConstraints } from './ftp.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 

@@ -1,9 +1,7 @@
 // The result tables: run.json, evals.arrow, steps.arrow, constraints.arrow per
 // run, written atomically when the run ends. Always on — a run's results are
 // these files (whether a run is complete, what compare and report read).
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import type { OptionsInput } from '../../src/plugin/options.js';
-import { resultsReporter } from '../../src/results/arrow-writer.js';
+import { definePlugin, type OptionsInput, resultsReporter } from '../../src/plugin-api.js';
 
 const options = {};
 

@@ -2,12 +2,10 @@
 // for tools that read Parquet but not Arrow IPC (DuckDB's Node package, Spark,
 // pandas without pyarrow). Written with parquet-wasm once the run's folder is
 // in place; the Arrow files stay the source of truth.
+import { definePlugin, o, type OptionsInput, RUN_FILES } from '../../src/plugin-api.js';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { RUN_FILES } from '../../src/results/run-dir.js';
 
 const TABLES = ['evals', 'steps', 'constraints'] as const;
 const options = {

@@ -1,8 +1,6 @@
 // The progress display as a reporter: one live status line on a terminal,
 // plain lines elsewhere (what `anchorage run` shows unless --quiet).
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import type { OptionsInput } from '../../src/plugin/options.js';
-import { showProgress } from '../../src/report/progress.js';
+import { definePlugin, type OptionsInput, showProgress } from '../../src/plugin-api.js';
 
 const options = {};
 

@@ -2,9 +2,8 @@
 // learning rate per logged step, accuracy on every task after every task, and
 // for anchored optimizers each tensor's constraint and distance from the
 // anchor. One log folder per run: `tensorboard --logdir results/<exp>/tensorboard`.
+import { definePlugin, o, type OptionsInput } from '../../src/plugin-api.js';
 import { join } from 'node:path';
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
 import type { RunEvent } from '../../src/contracts/events.js';
 
 const options = {

@@ -1,7 +1,7 @@
 // What the low-label samplers share: a seeded order of each class's examples
 // that does not depend on how many are taken, so that for one seed the 1%
 // subset is contained in the 5% subset, which is contained in the 10% one.
-import type { Rng } from '../../src/tensor/rng.js';
+import type { Rng } from '../../src/plugin-api.js';
 import type { Task } from '../../src/contracts/stream.js';
 
 /** Per class, the task's training indices in a seeded order (classes ascending). */

@@ -3,14 +3,9 @@
 // episodic memory; if the step's gradient g points against it (g·g_ref < 0)
 // it is projected: g ← g − (g·g_ref / g_ref·g_ref)·g_ref. The test is a
 // tf.where on the backend, not a read-back.
+import { definePlugin, dot, MemoryBatches, MemoryBuffer, o, OptionError, type OptionsInput, tf } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
-import { OptionError, definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
-import { MemoryBuffer } from '../../src/memory/buffer.js';
-import { MemoryBatches } from '../../src/memory/device.js';
-import { dot } from '../../src/strategies/losses.js';
 
 const options = {
   size: o.integer({ description: 'examples kept in the episodic memory', default: 500, min: 1 }),

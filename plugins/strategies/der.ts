@@ -1,8 +1,6 @@
 // DER — Dark Experience Replay (Buzzega et al., 2020): logit matching on a
 // reservoir memory filled during training. See src/strategies/dark-experience.ts.
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { darkExperience } from '../../src/strategies/dark-experience.js';
+import { darkExperience, definePlugin, o, type OptionsInput } from '../../src/plugin-api.js';
 
 const options = {
   size: o.integer({ description: 'examples kept in the memory', default: 500, min: 1 }),

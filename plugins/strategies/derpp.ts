@@ -1,8 +1,6 @@
 // DER++ (Buzzega et al., 2020): DER's logit matching plus a cross-entropy on
 // the labels of a second memory minibatch. See src/strategies/dark-experience.ts.
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { darkExperience } from '../../src/strategies/dark-experience.js';
+import { darkExperience, definePlugin, o, type OptionsInput } from '../../src/plugin-api.js';
 
 const options = {
   size: o.integer({ description: 'examples kept in the memory', default: 500, min: 1 }),

@@ -5,13 +5,9 @@
 // from a reservoir memory (filled during training) take a plain
 // cross-entropy over every class. Loss = CE_masked(incoming) + CE(replayed),
 // each a mean over its rows, as in the reference (mammoth's er_ace.py).
+import { definePlugin, DeviceReservoir, meanCrossEntropy, o, type OptionsInput, rowsOf, tf } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
-import { DeviceReservoir } from '../../src/memory/device.js';
 import { featureSize } from '../../src/contracts/data.js';
-import { meanCrossEntropy, rowsOf } from '../../src/strategies/losses.js';
 
 const options = {
   size: o.integer({ description: 'examples kept in the memory', default: 500, min: 1 }),

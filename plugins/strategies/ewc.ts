@@ -3,14 +3,10 @@
 // information F at the learned weights θ*; later tasks add
 // (λ/2) Σ F·(θ − θ*)² to the loss. Online EWC keeps one running F
 // (F ← γF + F_new) anchored at the latest θ*; offline EWC one term per task.
+import { definePlugin, ImportancePenalty, o, type OptionsInput, tf, variableGrads } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
-import { variableGrads } from '../../src/tensor/grads.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
 import { logitMask } from '../../src/contracts/scenario.js';
-import { ImportancePenalty } from '../../src/strategies/penalty.js';
 
 const options = {
   lambda: o.number({ description: 'strength of the quadratic penalty (λ)', default: 5000, min: 0 }),

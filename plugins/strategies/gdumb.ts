@@ -4,11 +4,9 @@
 // optimizer are reset to the run's initial state and the task trains on the
 // memory, which already holds the task's examples). The stream itself is
 // never trained on directly.
+import { definePlugin, MemoryBuffer, o, OptionError, type OptionsInput } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
-import { OptionError, definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
 import { concatTrainingSets } from '../../src/contracts/strategy.js';
-import { MemoryBuffer } from '../../src/memory/buffer.js';
 
 const options = {
   size: o.integer({ description: 'examples kept in the memory', default: 500, min: 1 }),

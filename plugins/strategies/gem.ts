@@ -3,14 +3,9 @@
 // when the step's gradient would increase any of their losses (g·g_k < 0) it
 // is replaced by the closest gradient that increases none, the solution of a
 // small quadratic program (solved exactly on its dual: src/strategies/gem-qp.ts).
+import { definePlugin, MAX_GEM_TASKS, MemoryBatches, MemoryBuffer, o, OptionError, type OptionsInput, solveGemDual, subsets, tf } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
-import { OptionError, definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
-import { MemoryBuffer } from '../../src/memory/buffer.js';
-import { MemoryBatches } from '../../src/memory/device.js';
-import { MAX_GEM_TASKS, solveGemDual, subsets } from '../../src/strategies/gem-qp.js';
 
 const options = {
   size: o.integer({ description: 'examples kept in memory, shared equally by the tasks seen so far', default: 500, min: 1 }),

@@ -5,14 +5,11 @@
 // chosen by herding on the model's features, an equal share per class; at
 // evaluation the nearest mean of exemplars (in L2-normalised feature space)
 // replaces the network's own classifier.
+import { definePlugin, MemoryBuffer, o, OptionError, type OptionsInput, tf } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
-import { OptionError, definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
 import type { Model } from '../../src/contracts/model.js';
 import { concatTrainingSets, type TrainingSet } from '../../src/contracts/strategy.js';
-import { MemoryBuffer } from '../../src/memory/buffer.js';
 
 const options = {
   size: o.integer({ description: 'exemplars kept in all (K), an equal share per class', default: 500, min: 1 }),

@@ -1,5 +1,4 @@
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import type { OptionsInput } from '../../src/plugin/options.js';
+import { definePlugin, type OptionsInput } from '../../src/plugin-api.js';
 import { EMPTY_TRAINING_SET, concatTrainingSets } from '../../src/contracts/strategy.js';
 
 const options = {};

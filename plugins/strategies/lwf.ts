@@ -1,10 +1,8 @@
 // LwF — Learning without Forgetting (Li & Hoiem, 2017): the outputs of the
 // model as it was before the current task are distilled into the current one
 // on the current task's inputs (soft targets at temperature T).
+import { definePlugin, o, type OptionsInput, tf } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
 
 const options = {

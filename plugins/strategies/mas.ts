@@ -2,13 +2,9 @@
 // importance is how much the squared L2 norm of the network's output moves
 // with it, Ω = mean over examples of |∂‖f(x)‖²/∂θ| (no labels needed); later
 // tasks add λ·Σ Ω·(θ − θ*)² to the loss. Importances accumulate over tasks.
+import { definePlugin, ImportancePenalty, o, type OptionsInput, tf, variableGrads } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
-import { variableGrads } from '../../src/tensor/grads.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
-import { ImportancePenalty } from '../../src/strategies/penalty.js';
 
 const options = {
   lambda: o.number({ description: 'strength of the penalty (λ)', default: 1, min: 0 }),

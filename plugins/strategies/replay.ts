@@ -2,11 +2,8 @@
 // is mixed into every training step of later tasks ("exact replay" in Hsu et
 // al., 2018; van de Ven & Tolias' "replay of stored data"). The replayed rows
 // join the sampled ones in one mean cross-entropy.
+import { definePlugin, MemoryBatches, MemoryBuffer, o, OptionError, type OptionsInput } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
-import { OptionError, definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { MemoryBuffer } from '../../src/memory/buffer.js';
-import { MemoryBatches } from '../../src/memory/device.js';
 
 const options = {
   size: o.integer({ description: 'examples kept in the memory', default: 1000, min: 1 }),

@@ -5,12 +5,9 @@
 // c·Σ Ω·(θ − θ*)² to the loss (θ* the weights at the last task's end).
 // As in van de Ven & Tolias' reference code, g is the gradient the optimizer
 // was given (of the total loss, penalty included).
+import { definePlugin, ImportancePenalty, o, type OptionsInput, tf } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
-import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
-import { ImportancePenalty } from '../../src/strategies/penalty.js';
 
 const options = {
   c: o.number({ description: 'strength of the surrogate loss (c)', default: 0.1, min: 0 }),

@@ -1,5 +1,4 @@
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
+import { definePlugin, o, type OptionsInput } from '../../src/plugin-api.js';
 import { featureSize } from '../../src/contracts/data.js';
 import { transformedStream } from './transformed.js';
 

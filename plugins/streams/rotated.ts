@@ -1,7 +1,5 @@
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput } from '../../src/plugin/options.js';
+import { definePlugin, o, type OptionsInput, rotateImages } from '../../src/plugin-api.js';
 import { transformedStream } from './transformed.js';
-import { rotateImages } from '../../src/data/images.js';
 
 export { rotateImages };
 

@@ -1,6 +1,4 @@
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput, type Problem } from '../../src/plugin/options.js';
-import { CORRUPTIONS, corrupt, type Corruption } from '../../src/data/corruptions.js';
+import { corrupt, type Corruption, CORRUPTIONS, definePlugin, o, type OptionsInput, type Problem } from '../../src/plugin-api.js';
 import { transformedStream } from './transformed.js';
 
 const options = {

@@ -1,8 +1,6 @@
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import { o, type OptionsInput, type Problem } from '../../src/plugin/options.js';
+import { definePlugin, numpyPermutation, o, type OptionsInput, type Problem } from '../../src/plugin-api.js';
 import { featureSize, takeExamples, type Examples } from '../../src/contracts/data.js';
 import type { Task } from '../../src/contracts/stream.js';
-import { numpyPermutation } from '../../src/tensor/numpy-random.js';
 
 const options = {
   tasksOf: o.integer({ description: 'classes per task when `tasks` is not given', default: 2, min: 1 }),

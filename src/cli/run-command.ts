@@ -257,18 +257,24 @@ async function runHere(args: RunArgs, io: CliIO, loaded: Awaited<ReturnType<type
   }
 }
 
+/** The reporters `anchorage run` always has: the result tables, and the progress display unless --quiet. */
+const DEFAULT_REPORTERS = { always: ['arrow'], unlessQuiet: ['progress'] } as const;
+
 /**
- * The sweep's reporters: the Arrow tables always, the progress display unless
- * --quiet, then the experiment's and the command line's. A reporter that
- * cannot be built (tensorboard without native TensorFlow) stops the command
- * before training.
+ * The sweep's reporters: the defaults, then the experiment's and the command
+ * line's; a plugin named twice reports once. A reporter that cannot be built
+ * (tensorboard without native TensorFlow) stops the command before training.
  */
 async function createReporters(first: RunConfig, registry: PluginRegistry, ctx: ReporterContext, quiet: boolean): Promise<Reporter[]> {
-  const wanted = [{ name: 'arrow', options: {} }, ...(quiet ? [] : [{ name: 'progress', options: {} }]), ...first.reporters.filter((r) => r.name !== 'arrow' && r.name !== 'progress')];
+  const defaults = [...DEFAULT_REPORTERS.always, ...(quiet ? [] : DEFAULT_REPORTERS.unlessQuiet)].map((name) => ({ name, options: {} }));
   const reporters: Reporter[] = [];
-  for (const r of wanted) {
+  const seen = new Set<unknown>();
+  for (const r of [...defaults, ...first.reporters]) {
+    const plugin = registry.get('reporter', r.name);
+    if (seen.has(plugin)) continue;
+    seen.add(plugin);
     try {
-      reporters.push(await registry.get('reporter', r.name).create(r.options as never, ctx));
+      reporters.push(await plugin.create(r.options as never, ctx));
     } catch (e) {
       throw new UsageError(`reporter '${r.name}': ${(e as Error).message}`);
     }

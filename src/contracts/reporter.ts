@@ -20,6 +20,13 @@ export interface ReporterContext {
 
 export interface Reporter {
   readonly name: string;
+  /**
+   * This reporter's files are the runs' results (the Arrow tables): whether a
+   * run is complete is read from them, so a sweep always has one, waits for
+   * it before a run counts as finished, and stops when it fails. Any other
+   * reporter's failure is reported and the sweep goes on without it.
+   */
+  readonly writesResults?: boolean;
   /** Sweep events in order: start, each run queued, then per run skipped or started → finished, then end. Awaited. */
   onSweepEvent?(event: SweepEvent): void | Promise<void>;
   /**

@@ -26,8 +26,9 @@ export interface ScheduleOptions {
   /** Attach observers (tests) to a run's events before it starts. */
   observe?: (events: Observable<RunEvent>, config: RunConfig) => void;
   /**
-   * Who follows the sweep. The Arrow results reporter is always among them
-   * (added first when missing): whether a run is complete is read from its tables.
+   * Who follows the sweep. One that writes the results is always among them
+   * (the Arrow tables, added first when none does): whether a run is complete
+   * is read from its tables.
    */
   reporters?: Reporter[];
   /** A reporter other than the results' failed: the sweep goes on (its results are unaffected). */
@@ -60,9 +61,9 @@ export interface RunOutcome {
  */
 export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, backend: BackendInfo, opts: ScheduleOptions): Promise<RunOutcome[]> {
   const outcomes: RunOutcome[] = [];
-  const reporters = opts.reporters?.some((r) => r.name === 'arrow') ? opts.reporters : [resultsReporter(opts.out), ...(opts.reporters ?? [])];
+  const reporters = opts.reporters?.some((r) => r.writesResults) ? opts.reporters : [resultsReporter(opts.out), ...(opts.reporters ?? [])];
   const failed = (r: Reporter) => (e: unknown) => {
-    if (r.name === 'arrow') throw e;
+    if (r.writesResults) throw e;
     (opts.onReporterError ?? ((_n, err) => { throw err; }))(r.name, e as Error);
   };
   const tell = async (e: SweepEvent) => {

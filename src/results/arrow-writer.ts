@@ -24,7 +24,7 @@ function versionOf(pkg: string): string {
 
 /** The results as a reporter: every sweep has it (a run's results are its tables). */
 export function resultsReporter(out: string): Reporter {
-  return { name: 'arrow', onRun: (events) => writeRunResults(events, out) };
+  return { name: 'arrow', writesResults: true, onRun: (events) => writeRunResults(events, out) };
 }
 
 /**
