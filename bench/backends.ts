@@ -51,17 +51,46 @@ function bareResnet(u: Init): { vars: tf.Variable[]; forward: (x: tf.Tensor) => 
     return tf.batchNorm(a, m.mean, m.variance, p.beta, p.gamma, 1e-5);
   };
   const conv = (a: tf.Tensor, w: tf.Variable, stride: number): tf.Tensor =>
-    stride === 1 ? tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, w.shape[0] === 1 ? 'valid' : 'same') : w.shape[0] === 1 ? tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 2, 'valid') : tf.conv2d(tf.pad(a as tf.Tensor4D, [[0, 0], [1, 1], [1, 1], [0, 0]]), w as tf.Tensor4D, 2, 'valid');
+    stride === 1
+      ? tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 1, w.shape[0] === 1 ? 'valid' : 'same')
+      : w.shape[0] === 1
+        ? tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, 2, 'valid')
+        : tf.conv2d(
+            tf.pad(a as tf.Tensor4D, [
+              [0, 0],
+              [1, 1],
+              [1, 1],
+              [0, 0],
+            ]),
+            w as tf.Tensor4D,
+            2,
+            'valid',
+          );
   const nf = 20;
   const stem = { w: v([3, 3, 3, nf], 27), bn: bnParams(nf) };
-  const blocks: { stride: number; w1: tf.Variable; b1: ReturnType<typeof bnParams>; w2: tf.Variable; b2: ReturnType<typeof bnParams>; sw?: tf.Variable; sb?: ReturnType<typeof bnParams> }[] = [];
+  const blocks: {
+    stride: number;
+    w1: tf.Variable;
+    b1: ReturnType<typeof bnParams>;
+    w2: tf.Variable;
+    b2: ReturnType<typeof bnParams>;
+    sw?: tf.Variable;
+    sb?: ReturnType<typeof bnParams>;
+  }[] = [];
   let cin = nf;
   for (let s = 0; s < 4; s++) {
     const planes = nf * 2 ** s;
     for (let b = 0; b < 2; b++) {
       const stride = b === 0 && s > 0 ? 2 : 1;
-      const block = { stride, w1: v([3, 3, cin, planes], 9 * cin), b1: bnParams(planes), w2: v([3, 3, planes, planes], 9 * planes), b2: bnParams(planes) } as (typeof blocks)[number];
-      if (stride !== 1 || cin !== planes) Object.assign(block, { sw: v([1, 1, cin, planes], cin), sb: bnParams(planes) });
+      const block = {
+        stride,
+        w1: v([3, 3, cin, planes], 9 * cin),
+        b1: bnParams(planes),
+        w2: v([3, 3, planes, planes], 9 * planes),
+        b2: bnParams(planes),
+      } as (typeof blocks)[number];
+      if (stride !== 1 || cin !== planes)
+        Object.assign(block, { sw: v([1, 1, cin, planes], cin), sb: bnParams(planes) });
       blocks.push(block);
       cin = planes;
     }
@@ -83,14 +112,31 @@ async function bare(backend: BackendName, kind: Kind): Promise<number[]> {
   await selectBackend(backend);
   const rng = new Rng(0);
   const BATCH = batchOf(kind);
-  const u: Init = (shape, fanIn) => tf.tidy(() => tf.variable(tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1) / Math.sqrt(fanIn)), shape)));
+  const u: Init = (shape, fanIn) =>
+    tf.tidy(() =>
+      tf.variable(
+        tf.tensor(
+          Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1) / Math.sqrt(fanIn)),
+          shape,
+        ),
+      ),
+    );
   const w = kind === 'mlp256' ? 256 : 400;
   const resnet = kind === 'resnet18' ? bareResnet(u) : undefined;
   const vars: tf.Variable[] = resnet
     ? resnet.vars
     : kind !== 'cnn'
       ? [u([784, w], 784), u([w], 784), u([w, w], w), u([w], w), u([w, 10], w), u([10], w)]
-      : [u([3, 3, 1, 16], 9), u([16], 9), u([3, 3, 16, 32], 144), u([32], 144), u([7 * 7 * 32, 128], 1568), u([128], 1568), u([128, 10], 128), u([10], 128)];
+      : [
+          u([3, 3, 1, 16], 9),
+          u([16], 9),
+          u([3, 3, 16, 32], 144),
+          u([32], 144),
+          u([7 * 7 * 32, 128], 1568),
+          u([128], 1568),
+          u([128, 10], 128),
+          u([10], 128),
+        ];
   const inputSize = resnet ? 32 * 32 * 3 : 784;
   const forward = (x: tf.Tensor): tf.Tensor => {
     if (resnet) return resnet.forward(x);
@@ -103,7 +149,15 @@ async function bare(backend: BackendName, kind: Kind): Promise<number[]> {
       return h;
     }
     let a: tf.Tensor = tf.reshape(x, [-1, 28, 28, 1]);
-    for (let l = 0; l < 2; l++) a = tf.maxPool(tf.relu(tf.add(tf.conv2d(a as tf.Tensor4D, vars[2 * l] as tf.Tensor4D, 1, 'same'), vars[2 * l + 1])) as tf.Tensor4D, 2, 2, 'same');
+    for (let l = 0; l < 2; l++)
+      a = tf.maxPool(
+        tf.relu(
+          tf.add(tf.conv2d(a as tf.Tensor4D, vars[2 * l] as tf.Tensor4D, 1, 'same'), vars[2 * l + 1]),
+        ) as tf.Tensor4D,
+        2,
+        2,
+        'same',
+      );
     a = tf.relu(tf.add(tf.matMul(tf.reshape(a, [-1, 7 * 7 * 32]), vars[4]), vars[5]));
     return tf.add(tf.matMul(a, vars[6]), vars[7]);
   };
@@ -118,12 +172,20 @@ async function bare(backend: BackendName, kind: Kind): Promise<number[]> {
       const k = (t % 4) * BATCH;
       const yb = tf.oneHot(tf.slice(y, [k], [BATCH]), 10);
       const xb = tf.slice(x, [k, 0], [BATCH, inputSize]);
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(yb, forward(xb)) as tf.Scalar, vars);
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(yb, forward(xb)),
+        vars,
+      );
       vars.forEach((p, i) => {
         const g = grads[p.name];
         m[i].assign(tf.add(tf.mul(m[i], 0.9), tf.mul(g, 0.1)));
         s[i].assign(tf.add(tf.mul(s[i], 0.999), tf.mul(tf.square(g), 0.001)));
-        p.assign(tf.sub(p, tf.mul(tf.div(tf.div(m[i], 1 - 0.9 ** t), tf.add(tf.sqrt(tf.div(s[i], 1 - 0.999 ** t)), 1e-8)), 1e-3)));
+        p.assign(
+          tf.sub(
+            p,
+            tf.mul(tf.div(tf.div(m[i], 1 - 0.9 ** t), tf.add(tf.sqrt(tf.div(s[i], 1 - 0.999 ** t)), 1e-8)), 1e-3),
+          ),
+        );
       });
       return value;
     });
@@ -146,9 +208,12 @@ for (const b of ['tensorflow', 'wasm'] as BackendName[]) {
   }
 }
 const only = args.get('backends')?.split(',');
-const results: { backend: string; model: string; batch: number; bareMs: number; frameworkMs: number; ratio: number }[] = [];
+const results: { backend: string; model: string; batch: number; bareMs: number; frameworkMs: number; ratio: number }[] =
+  [];
 for (const backend of backends.filter((b) => !only || only.includes(b))) {
-  for (const kind of (Object.keys(MODELS) as Kind[]).filter((k) => !args.get('models') || args.get('models')!.split(',').includes(k))) {
+  for (const kind of (Object.keys(MODELS) as Kind[]).filter(
+    (k) => !args.get('models') || args.get('models')!.split(',').includes(k),
+  )) {
     // Interleaved rounds, so that a change in the machine's load hits both loops alike.
     const [bareTimes, frameworkTimes]: number[][] = [[], []];
     for (let r = 0; r < ROUNDS; r++) {
@@ -160,6 +225,20 @@ for (const backend of backends.filter((b) => !only || only.includes(b))) {
     process.stderr.write(`${backend} ${kind}: bare ${b.toFixed(2)} ms, framework ${f.toFixed(2)} ms\n`);
   }
 }
-console.log(`median ms/step over ${ROUNDS} interleaved rounds of ${STEPS} steps, each after ${WARMUP} warm-up steps; Adam\n`);
-console.log(renderTable([['backend', 'model', 'batch', 'bare tfjs', 'anchorage', 'anchorage/bare'], ...results.map((r) => [r.backend, r.model, String(r.batch), r.bareMs.toFixed(2), r.frameworkMs.toFixed(2), r.ratio.toFixed(3)])]));
+console.log(
+  `median ms/step over ${ROUNDS} interleaved rounds of ${STEPS} steps, each after ${WARMUP} warm-up steps; Adam\n`,
+);
+console.log(
+  renderTable([
+    ['backend', 'model', 'batch', 'bare tfjs', 'anchorage', 'anchorage/bare'],
+    ...results.map((r) => [
+      r.backend,
+      r.model,
+      String(r.batch),
+      r.bareMs.toFixed(2),
+      r.frameworkMs.toFixed(2),
+      r.ratio.toFixed(3),
+    ]),
+  ]),
+);
 console.log(JSON.stringify({ bench: 'backends', steps: STEPS, rounds: ROUNDS, results }));

@@ -20,7 +20,14 @@ export const MODELS = {
 export type Kind = keyof typeof MODELS;
 export const batchOf = (kind: Kind) => (kind === 'resnet18' ? 32 : 128);
 /** MNIST for the MLPs and the CNN; CIFAR-size images (synthetic: nothing to download) for the ResNet. */
-const CIFAR_LIKE = { name: 'synthetic', classes: 10, features: 32 * 32 * 3, imageShape: [32, 32, 3], testPerClass: 20, separation: 2 };
+const CIFAR_LIKE = {
+  name: 'synthetic',
+  classes: 10,
+  features: 32 * 32 * 3,
+  imageShape: [32, 32, 3],
+  testPerClass: 20,
+  separation: 2,
+};
 
 export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -35,7 +42,10 @@ export const ADAM = { name: 'adamw', lr: 1e-3, weightDecay: 0 } as const;
 function benchSpec(kind: Kind, examples: number, optimizer: Record<string, unknown>, train: Record<string, unknown>) {
   return {
     name: 'bench',
-    dataset: kind === 'resnet18' ? { ...CIFAR_LIKE, trainPerClass: Math.ceil(examples / 10) } : { name: 'mnist', trainLimit: examples, testLimit: 200 },
+    dataset:
+      kind === 'resnet18'
+        ? { ...CIFAR_LIKE, trainPerClass: Math.ceil(examples / 10) }
+        : { name: 'mnist', trainLimit: examples, testLimit: 200 },
     stream: { name: 'split', tasksOf: 10 },
     model: MODELS[kind],
     optimizer,
@@ -49,14 +59,24 @@ async function run(backend: BackendName, kind: Kind, spec: ReturnType<typeof ben
   const [config] = validateExperiment(spec, registry, `${process.cwd()}/bench/virtual.ts`);
   const events: RunEvent[] = await lastValueFrom(runEvents(config, registry, info).pipe(toArray()));
   const end = events.at(-1) as Extract<RunEvent, { type: 'run-end' }>;
-  if (end.status !== 'completed') throw new Error(`${MODELS[kind].name} with ${String(spec.optimizer.name)} on ${backend}: ${end.error}`);
+  if (end.status !== 'completed')
+    throw new Error(`${MODELS[kind].name} with ${String(spec.optimizer.name)} on ${backend}: ${end.error}`);
   return events;
 }
 
 /** ms of each of `steps` training steps of anchorage's loop after WARMUP steps, with `optimizer` (Adam by default). */
-export async function frameworkStepTimes(backend: BackendName, kind: Kind, steps: number, optimizer: Record<string, unknown> = ADAM): Promise<number[]> {
+export async function frameworkStepTimes(
+  backend: BackendName,
+  kind: Kind,
+  steps: number,
+  optimizer: Record<string, unknown> = ADAM,
+): Promise<number[]> {
   const batch = batchOf(kind);
-  const events = await run(backend, kind, benchSpec(kind, batch * (steps + WARMUP) * 2, optimizer, { steps: steps + WARMUP, logEvery: 1 }));
+  const events = await run(
+    backend,
+    kind,
+    benchSpec(kind, batch * (steps + WARMUP) * 2, optimizer, { steps: steps + WARMUP, logEvery: 1 }),
+  );
   return events.flatMap((e) => (e.type === 'step' ? [(batch * 1000) / e.examplesPerSecond] : [])).slice(WARMUP);
 }
 
@@ -65,8 +85,17 @@ export async function frameworkStepTimes(backend: BackendName, kind: Kind, steps
  * them): an anchored optimizer's logging points also read its diagnostics back, which every-step logging would
  * add to its time.
  */
-export async function frameworkEpochMs(backend: BackendName, kind: Kind, steps: number, optimizer: Record<string, unknown> = ADAM): Promise<number> {
-  const events = await run(backend, kind, benchSpec(kind, batchOf(kind) * steps, optimizer, { epochs: 2, logEvery: 1_000_000 }));
+export async function frameworkEpochMs(
+  backend: BackendName,
+  kind: Kind,
+  steps: number,
+  optimizer: Record<string, unknown> = ADAM,
+): Promise<number> {
+  const events = await run(
+    backend,
+    kind,
+    benchSpec(kind, batchOf(kind) * steps, optimizer, { epochs: 2, logEvery: 1_000_000 }),
+  );
   const last = events.filter((e) => e.type === 'epoch-end').at(-1) as Extract<RunEvent, { type: 'epoch-end' }>;
   return (1000 * last.seconds) / last.steps;
 }

@@ -20,29 +20,56 @@ import { frameworkStepTimes, type Kind } from './loops.js';
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 await selectBackend((args.get('backend') ?? 'auto') as BackendChoice);
 const registry = new PluginRegistry(builtinPlugins);
-const SHAPES: Record<string, number[]> = { 'fc1.kernel': [784, 400], 'fc1.bias': [400], 'fc2.kernel': [400, 400], 'fc2.bias': [400], 'head.kernel': [400, 10], 'head.bias': [10] };
+const SHAPES: Record<string, number[]> = {
+  'fc1.kernel': [784, 400],
+  'fc1.bias': [400],
+  'fc2.kernel': [400, 400],
+  'fc2.bias': [400],
+  'head.kernel': [400, 10],
+  'head.bias': [10],
+};
 const ROW_AXIS = Object.fromEntries(Object.entries(SHAPES).map(([n, s]) => [n, s.length - 1]));
 
 export async function stepKernels(name: string, options: Record<string, unknown>): Promise<Record<string, number>> {
   const rng = new Rng(0);
-  const params = new Map(Object.entries(SHAPES).map(([n, s]) => [n, tf.variable(tf.randomNormal(s, 0, 0.05, 'float32', rng.int(1 << 30)))]));
-  const model: Model = { params, rowAxis: ROW_AXIS, forward: () => tf.scalar(0), apply: () => tf.scalar(0), describe: () => '', dispose: () => params.forEach((p) => p.dispose()) };
+  const params = new Map(
+    Object.entries(SHAPES).map(([n, s]) => [n, tf.variable(tf.randomNormal(s, 0, 0.05, 'float32', rng.int(1 << 30)))]),
+  );
+  const model: Model = {
+    params,
+    rowAxis: ROW_AXIS,
+    forward: () => tf.scalar(0),
+    apply: () => tf.scalar(0),
+    describe: () => '',
+    dispose: () => params.forEach((p) => p.dispose()),
+  };
   const plugin = registry.get('optimizer', name);
   const { options: resolved } = resolveOptions(plugin.options, options, 'optimizer');
-  const component = await plugin.create(resolved as never, { seed: 0, rng: () => new Rng(0), resolve: async () => model as never, resolvePath: (p) => p, problem: async () => ({ featureShape: [], outputs: 0 }) });
+  const component = await plugin.create(resolved, {
+    seed: 0,
+    rng: () => new Rng(0),
+    resolve: () => Promise.resolve(model as never),
+    resolvePath: (p) => p,
+    problem: () => Promise.resolve({ featureShape: [], outputs: 0 }),
+  });
   const anchors = new AnchorStore();
   anchors.snapshot('initial', params);
   const opt = new Optimizer(component, params, anchors, ROW_AXIS);
   const grads = Object.fromEntries(Object.entries(SHAPES).map(([n, s]) => [n, tf.randomNormal(s)]));
   for (let i = 0; i < 3; i++) tf.tidy(() => opt.step(grads)); // past FTP's first step
-  // anchorage's fused kernels (native TensorFlow) are called on the backend directly, where tf.profile does not see them.
+  // anchorage's fused kernels (native TensorFlow) are called on the backend directly, where tf.profile does not see
+  // them.
   const backend = tf.backend() as unknown as { executeMultipleOutputs?: (name: string, ...rest: unknown[]) => unknown };
   const direct = backend.executeMultipleOutputs;
   const fused: string[] = [];
-  if (direct) backend.executeMultipleOutputs = (name, ...rest) => (fused.push(name), direct.call(backend, name, ...rest));
-  const profile = await tf.profile(() => tf.tidy(() => opt.step(grads))).finally(() => direct && (backend.executeMultipleOutputs = direct));
+  if (direct)
+    backend.executeMultipleOutputs = (name, ...rest) => (fused.push(name), direct.call(backend, name, ...rest));
+  const profile = await tf
+    .profile(() => tf.tidy(() => opt.step(grads)))
+    .finally(() => direct && (backend.executeMultipleOutputs = direct));
   const counts: Record<string, number> = {};
-  for (const name of [...profile.kernels.map((k) => k.name), ...fused.filter((n) => n.startsWith('Anchorage'))]) counts[name] = (counts[name] ?? 0) + 1;
+  for (const name of [...profile.kernels.map((k) => k.name), ...fused.filter((n) => n.startsWith('Anchorage'))])
+    counts[name] = (counts[name] ?? 0) + 1;
   opt.dispose();
   anchors.dispose();
   model.dispose();
@@ -52,7 +79,12 @@ export async function stepKernels(name: string, options: Record<string, unknown>
 
 const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
 const out: Record<string, number> = {};
-for (const [name, opts] of [['adamw', { weightDecay: 0 }], ['ftp', { weightDecay: 0 }], ['tpgm', { weightDecay: 0 }], ['pgd', { weightDecay: 0 }]] as const) {
+for (const [name, opts] of [
+  ['adamw', { weightDecay: 0 }],
+  ['ftp', { weightDecay: 0 }],
+  ['tpgm', { weightDecay: 0 }],
+  ['pgd', { weightDecay: 0 }],
+] as const) {
   const c = await stepKernels(name, opts);
   out[name] = total(c);
   if (args.has('verbose')) console.log(name, JSON.stringify(c));
@@ -70,7 +102,8 @@ async function trainingStepKernels(kind: Kind): Promise<Record<string, number>> 
     return c;
   };
   const [one, eleven] = [await count(1), await count(11)];
-  return Object.fromEntries(Object.keys(eleven).map((k) => [k, ((eleven[k] ?? 0) - (one[k] ?? 0)) / 10]).filter(([, n]) => (n as number) > 0));
+  const perStep = Object.keys(eleven).map((k): [string, number] => [k, ((eleven[k] ?? 0) - (one[k] ?? 0)) / 10]);
+  return Object.fromEntries(perStep.filter(([, n]) => n > 0));
 }
 const training: Record<string, number> = {};
 for (const kind of ['mlp256', 'cnn'] as Kind[]) {
@@ -78,4 +111,11 @@ for (const kind of ['mlp256', 'cnn'] as Kind[]) {
   training[kind] = total(c);
   if (args.has('verbose')) console.log(kind, JSON.stringify(c));
 }
-console.log(JSON.stringify({ backend: tf.getBackend(), kernelsPerOptimizerStep: out, ftpExtra: out.ftp - out.adamw, kernelsPerTrainingStep: training }));
+console.log(
+  JSON.stringify({
+    backend: tf.getBackend(),
+    kernelsPerOptimizerStep: out,
+    ftpExtra: out.ftp - out.adamw,
+    kernelsPerTrainingStep: training,
+  }),
+);

@@ -41,7 +41,11 @@ const registry = new PluginRegistry(builtinPlugins);
 async function frameworkMsPerStep(backend: BackendInfo, optimizer: Record<string, unknown>): Promise<number[]> {
   const spec = {
     name: 'bench',
-    dataset: { name: 'mnist', trainLimit: TRAIN + (optimizer.name === 'tpgm' ? Math.ceil(TRAIN / 9) : 0), testLimit: 500 },
+    dataset: {
+      name: 'mnist',
+      trainLimit: TRAIN + (optimizer.name === 'tpgm' ? Math.ceil(TRAIN / 9) : 0),
+      testLimit: 500,
+    },
     stream: { name: 'split', tasksOf: 10 },
     model: { name: 'mlp', hidden: [400, 400] },
     optimizer,
@@ -50,7 +54,7 @@ async function frameworkMsPerStep(backend: BackendInfo, optimizer: Record<string
   const [config] = validateExperiment(spec, registry, `${process.cwd()}/bench/virtual.ts`);
   const events: RunEvent[] = await lastValueFrom(runEvents(config, registry, backend).pipe(toArray()));
   const end = events.at(-1) as Extract<RunEvent, { type: 'run-end' }>;
-  if (end.status !== 'completed') throw new Error(`${optimizer.name}: ${end.error}`);
+  if (end.status !== 'completed') throw new Error(`${String(optimizer.name)}: ${end.error}`);
   return events.flatMap((e) => (e.type === 'epoch-end' && e.epoch > 0 ? [(1000 * e.seconds) / e.steps] : []));
 }
 
@@ -61,7 +65,16 @@ function bareMsPerStep(): number[] {
   const vars: tf.Variable[] = [];
   for (let i = 0; i < 3; i++) {
     const bound = 1 / Math.sqrt(sizes[i]);
-    vars.push(tf.tidy(() => tf.variable(tf.tensor2d(Float32Array.from({ length: sizes[i] * sizes[i + 1] }, () => rng.uniform(-bound, bound)), [sizes[i], sizes[i + 1]]))));
+    vars.push(
+      tf.tidy(() =>
+        tf.variable(
+          tf.tensor2d(
+            Float32Array.from({ length: sizes[i] * sizes[i + 1] }, () => rng.uniform(-bound, bound)),
+            [sizes[i], sizes[i + 1]],
+          ),
+        ),
+      ),
+    );
     vars.push(tf.tidy(() => tf.variable(tf.zeros([sizes[i + 1]]))));
   }
   const m = vars.map((v) => tf.variable(tf.zerosLike(v)));
@@ -84,7 +97,7 @@ function bareMsPerStep(): number[] {
             h = tf.add(tf.matMul(h, vars[2 * l]), vars[2 * l + 1]);
             if (l < 2) h = tf.relu(h);
           }
-          return tf.losses.softmaxCrossEntropy(yb, h) as tf.Scalar;
+          return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(yb, h);
         }, vars);
         vars.forEach((p, i) => {
           const g = grads[p.name];
@@ -139,11 +152,29 @@ async function benchOn(backend: BackendInfo): Promise<void> {
       ] as [string, number][]
     ).filter(([, v]) => Number.isFinite(v)),
   );
-  console.log(`backend: ${backend.name} (${backend.detail}); MLP 784-400-400-10, batch 128; median of ${samples.bare.length} epochs of ${TRAIN / 128} steps per optimizer\n`);
-  console.log(renderTable([['loop', 'ms/step', 'steps'], ...Object.entries(ms).map(([k, v]) => [k, v.toFixed(2), String(samples[k].length * (TRAIN / 128))])]));
+  console.log(
+    `backend: ${backend.name} (${backend.detail}); MLP 784-400-400-10, batch 128; median of ` +
+      `${samples.bare.length} epochs of ${TRAIN / 128} steps per optimizer\n`,
+  );
+  console.log(
+    renderTable([
+      ['loop', 'ms/step', 'steps'],
+      ...Object.entries(ms).map(([k, v]) => [k, v.toFixed(2), String(samples[k].length * (TRAIN / 128))]),
+    ]),
+  );
   console.log('');
   console.log(renderTable([['ratio', 'value'], ...Object.entries(ratios).map(([k, v]) => [k, v.toFixed(3)])]));
-  console.log(JSON.stringify({ bench: 'optimizers', backend: backend.name, backendDetail: backend.detail, ...ratios, msPerStep: ms, rounds, stepsPerSample: TRAIN / 128 }));
+  console.log(
+    JSON.stringify({
+      bench: 'optimizers',
+      backend: backend.name,
+      backendDetail: backend.detail,
+      ...ratios,
+      msPerStep: ms,
+      rounds,
+      stepsPerSample: TRAIN / 128,
+    }),
+  );
 }
 
 // Every backend that loads (native TensorFlow, wasm), or the one named by --backend.

@@ -57,12 +57,15 @@ async function msPerStep(strategy: Record<string, unknown>): Promise<number[]> {
   const [config] = validateExperiment(spec, registry, `${process.cwd()}/bench/virtual.ts`);
   const events: RunEvent[] = await lastValueFrom(runEvents(config, registry, backend).pipe(toArray()));
   const end = events.at(-1) as Extract<RunEvent, { type: 'run-end' }>;
-  if (end.status !== 'completed') throw new Error(`${strategy.name}: ${end.error}`);
-  return events.flatMap((e) => (e.type === 'epoch-end' && e.task === 1 && e.epoch > 0 ? [(1000 * e.seconds) / e.steps] : []));
+  if (end.status !== 'completed') throw new Error(`${String(strategy.name)}: ${end.error}`);
+  return events.flatMap((e) =>
+    e.type === 'epoch-end' && e.task === 1 && e.epoch > 0 ? [(1000 * e.seconds) / e.steps] : [],
+  );
 }
 
 const only = args.get('only')?.split(',');
-for (const name of Object.keys(STRATEGIES)) if (only && name !== 'naive' && !only.includes(name)) delete STRATEGIES[name];
+for (const name of Object.keys(STRATEGIES))
+  if (only && name !== 'naive' && !only.includes(name)) delete STRATEGIES[name];
 const samples: Record<string, number[]> = Object.fromEntries(Object.keys(STRATEGIES).map((k) => [k, []]));
 for (let r = 0; r < rounds; r++) {
   for (const [name, spec] of Object.entries(STRATEGIES)) {
@@ -72,6 +75,23 @@ for (let r = 0; r < rounds; r++) {
 }
 const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
 const ratios = Object.fromEntries(Object.keys(ms).map((k) => [k, ms[k] / ms.naive]));
-console.log(`backend: ${backend.name} (${backend.detail}); MLP 784-400-400-10, batch 128, Adam; second task of two; median of ${samples.naive.length} epochs per strategy\n`);
-console.log(renderTable([['strategy', 'ms/step', 'ratio to naive'], ...Object.keys(ms).map((k) => [k, ms[k].toFixed(2), ratios[k].toFixed(2)])]));
-console.log(JSON.stringify({ bench: 'strategies', backend: backend.name, backendDetail: backend.detail, msPerStep: ms, ratioToNaive: ratios, rounds }));
+console.log(
+  `backend: ${backend.name} (${backend.detail}); MLP 784-400-400-10, batch 128, Adam; second task of two; ` +
+    `median of ${samples.naive.length} epochs per strategy\n`,
+);
+console.log(
+  renderTable([
+    ['strategy', 'ms/step', 'ratio to naive'],
+    ...Object.keys(ms).map((k) => [k, ms[k].toFixed(2), ratios[k].toFixed(2)]),
+  ]),
+);
+console.log(
+  JSON.stringify({
+    bench: 'strategies',
+    backend: backend.name,
+    backendDetail: backend.detail,
+    msPerStep: ms,
+    ratioToNaive: ratios,
+    rounds,
+  }),
+);

@@ -17,22 +17,49 @@ const SETTINGS = [
   { intra: '1', inter: '1', onednn: '1' },
   { intra: '2', inter: '2', onednn: '1' },
 ];
-const label = (s: (typeof SETTINGS)[number]) => `intra ${s.intra}, inter ${s.inter}, oneDNN ${s.onednn === '1' ? 'on' : 'off'}`;
+const label = (s: (typeof SETTINGS)[number]) =>
+  `intra ${s.intra}, inter ${s.inter}, oneDNN ${s.onednn === '1' ? 'on' : 'off'}`;
 const times = new Map<string, Record<string, number[]>>();
 for (let r = 0; r < ROUNDS; r++) {
   for (const s of SETTINGS) {
-    const env = { ...process.env, TF_NUM_INTRAOP_THREADS: s.intra, TF_NUM_INTEROP_THREADS: s.inter, TF_ENABLE_ONEDNN_OPTS: s.onednn };
-    const out = spawnSync(process.execPath, ['--import', 'tsx', 'bench/backends.ts', '--backends=tensorflow', '--models=mlp,cnn', `--steps=${STEPS}`, '--rounds=1', '--framework-only'], { env, encoding: 'utf8' });
+    const env = {
+      ...process.env,
+      TF_NUM_INTRAOP_THREADS: s.intra,
+      TF_NUM_INTEROP_THREADS: s.inter,
+      TF_ENABLE_ONEDNN_OPTS: s.onednn,
+    };
+    const out = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/backends.ts',
+        '--backends=tensorflow',
+        '--models=mlp,cnn',
+        `--steps=${STEPS}`,
+        '--rounds=1',
+        '--framework-only',
+      ],
+      { env, encoding: 'utf8' },
+    );
     const line = out.stdout.split('\n').find((l) => l.startsWith('{"bench"'));
     if (!line) throw new Error(`${label(s)}: ${out.stderr.slice(-500)}`);
     const row = times.get(label(s)) ?? {};
-    for (const res of JSON.parse(line).results as { model: string; frameworkMs: number }[]) (row[res.model] ??= []).push(res.frameworkMs);
+    for (const res of (JSON.parse(line) as { results: { model: string; frameworkMs: number }[] }).results)
+      (row[res.model] ??= []).push(res.frameworkMs);
     times.set(label(s), row);
     process.stderr.write(`round ${r + 1} ${label(s)}: ${line}\n`);
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const results = [...times].map(([setting, row]) => ({ setting, mlpMs: median(row.mlp), cnnMs: median(row.cnn) }));
-console.log(`anchorage's training step on native TensorFlow, ms (median over ${ROUNDS} interleaved rounds of ${STEPS} steps)\n`);
-console.log(renderTable([['setting', 'MLP 784-400-400-10', 'CNN'], ...results.map((r) => [r.setting, r.mlpMs.toFixed(2), r.cnnMs.toFixed(2)])]));
+console.log(
+  `anchorage's training step on native TensorFlow, ms (median over ${ROUNDS} interleaved rounds of ${STEPS} steps)\n`,
+);
+console.log(
+  renderTable([
+    ['setting', 'MLP 784-400-400-10', 'CNN'],
+    ...results.map((r) => [r.setting, r.mlpMs.toFixed(2), r.cnnMs.toFixed(2)]),
+  ]),
+);
 console.log(JSON.stringify({ bench: 'threads', rounds: ROUNDS, steps: STEPS, results }));

@@ -4,7 +4,8 @@
 // wall-clock seconds of both and their ratio, one JSON line, plus the plan's
 // lines (which runs trained alone and why). Rounds alternate the order
 // (alone first, then together first). Never part of npm test.
-//   npm run bench:together -- --experiment=experiments/three-scenarios.ts --only=dataset=mnist --only=scenario=task-il --only=strategy=naive,ewc --seeds=1,2,3 --together=6 --backend=tensorflow
+// npm run bench:together -- --experiment=experiments/three-scenarios.ts --only=dataset=mnist --only=scenario=task-il
+// --only=strategy=naive,ewc --seeds=1,2,3 --together=6 --backend=tensorflow
 //   npm run bench:together -- --steps=200     (fewer steps per task: the per-step ratio in minutes)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,10 +39,19 @@ for (const line of plan.notes) process.stderr.write(`${line}\n`);
 async function timed(together: boolean): Promise<number> {
   const out = mkdtempSync(join(tmpdir(), `anchorage-together-${together ? 'k' : '1'}-`));
   const start = performance.now();
-  const outcomes = await executeRuns(runs, loaded.registry, backend, { out, rerun: true, datasets, ...(together ? { together: plan.groups } : {}) });
+  const outcomes = await executeRuns(runs, loaded.registry, backend, {
+    out,
+    rerun: true,
+    datasets,
+    ...(together ? { together: plan.groups } : {}),
+  });
   const seconds = (performance.now() - start) / 1000;
   const failed = outcomes.filter((o) => o.status !== 'completed');
-  if (failed.length) throw new Error(`${failed.length} runs did not complete (${failed.map((o) => `${o.config.runId}: ${o.status}`).join(', ')}); see ${out}`);
+  if (failed.length)
+    throw new Error(
+      `${failed.length} runs did not complete ` +
+        `(${failed.map((o) => `${o.config.runId}: ${o.status}`).join(', ')}); see ${out}`,
+    );
   rmSync(out, { recursive: true, force: true });
   process.stderr.write(`${together ? 'together' : 'alone'}: ${seconds.toFixed(1)} s\n`);
   return seconds;

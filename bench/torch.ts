@@ -26,15 +26,23 @@ const ROUNDS = Number(args.get('rounds') ?? 3);
 const TORCH_THREADS = Number(args.get('torch-threads') ?? 1);
 const kinds = (args.get('models') ?? 'mlp256,mlp,cnn').split(',') as Kind[];
 const ftpReference = args.get('ftp-reference') ?? process.env.ANCHORAGE_FTP_REFERENCE;
-if (ftpReference && !existsSync(join(ftpReference, 'util', 'FTP.py'))) throw new Error(`--ftp-reference: ${ftpReference} has no util/FTP.py (a checkout of GT-RIPL/FTP is meant)`);
-/** What each side runs: Adam, and with a reference the FTP authors' AdamP against anchorage's ftp over the same base. */
+if (ftpReference && !existsSync(join(ftpReference, 'util', 'FTP.py')))
+  throw new Error(`--ftp-reference: ${ftpReference} has no util/FTP.py (a checkout of GT-RIPL/FTP is meant)`);
+/**
+ * What each side runs: Adam, and with a reference the FTP authors' AdamP against anchorage's ftp over the same base.
+ */
 const optimizers: ('adam' | 'ftp')[] = ftpReference ? ['adam', 'ftp'] : ['adam'];
 const FTP = { name: 'ftp', lr: 1e-3, weightDecay: 0 };
-for (const k of kinds) if (!(k in MODELS)) throw new Error(`--models: unknown model ${k}; models: ${Object.keys(MODELS).join(', ')}`);
+for (const k of kinds)
+  if (!(k in MODELS)) throw new Error(`--models: unknown model ${k}; models: ${Object.keys(MODELS).join(', ')}`);
 
-const python = [process.env.ANCHORAGE_PYTHON, 'python3', '/usr/bin/python3'].find((p) => p && spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
+const python = [process.env.ANCHORAGE_PYTHON, 'python3', '/usr/bin/python3'].find(
+  (p) => p && spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0,
+);
 if (!python) {
-  console.log('bench:torch skipped: no python3 with torch here (Debian: apt-get install python3-torch; or set ANCHORAGE_PYTHON)');
+  console.log(
+    'bench:torch skipped: no python3 with torch here (Debian: apt-get install python3-torch; or set ANCHORAGE_PYTHON)',
+  );
   process.exit(0);
 }
 
@@ -62,10 +70,14 @@ let blas = '?';
 for (let r = 0; r < ROUNDS; r++) {
   for (const kind of kinds) {
     for (const opt of optimizers) {
-      const out = spawnSync(python, ['bench/pytorch-step.py', kind, String(STEPS), String(WARMUP), String(TORCH_THREADS), opt], {
-        encoding: 'utf8',
-        env: { ...process.env, ...(ftpReference && { ANCHORAGE_FTP_REFERENCE: ftpReference }) },
-      });
+      const out = spawnSync(
+        python,
+        ['bench/pytorch-step.py', kind, String(STEPS), String(WARMUP), String(TORCH_THREADS), opt],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, ...(ftpReference && { ANCHORAGE_FTP_REFERENCE: ftpReference }) },
+        },
+      );
       if (out.status !== 0) throw new Error(`bench/pytorch-step.py ${kind} ${opt}: ${out.stderr.slice(-400)}`);
       const res = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as { ms: number[]; torch: string; blas: string };
       torchVersion = res.torch;
@@ -73,10 +85,20 @@ for (let r = 0; r < ROUNDS; r++) {
       push(torchMs, `${opt}|${kind}`, median(res.ms));
       const timed: string[] = [];
       for (const b of backends) {
-        if (opt === 'adam') timed.push(`${b} ${push(oursMs, `adam|${b}|${kind}`, median(await frameworkStepTimes(b, kind, STEPS))).toFixed(2)} ms`);
-        if (ftpReference) timed.push(`${b} (epoch) ${push(oursMs, `${opt}-epoch|${b}|${kind}`, await frameworkEpochMs(b, kind, STEPS, opt === 'ftp' ? FTP : ADAM)).toFixed(2)} ms`);
+        if (opt === 'adam')
+          timed.push(
+            `${b} ${push(oursMs, `adam|${b}|${kind}`, median(await frameworkStepTimes(b, kind, STEPS))).toFixed(2)} ms`,
+          );
+        if (ftpReference)
+          if (ftpReference) {
+            const epochMs = await frameworkEpochMs(b, kind, STEPS, opt === 'ftp' ? FTP : ADAM);
+            timed.push(`${b} (epoch) ${push(oursMs, `${opt}-epoch|${b}|${kind}`, epochMs).toFixed(2)} ms`);
+          }
       }
-      process.stderr.write(`round ${r + 1} ${kind} ${opt}: torch ${torchMs.get(`${opt}|${kind}`)!.at(-1)!.toFixed(2)} ms; ${timed.join('; ')}\n`);
+      process.stderr.write(
+        `round ${r + 1} ${kind} ${opt}: torch ${torchMs.get(`${opt}|${kind}`)!.at(-1)!.toFixed(2)} ms; ` +
+          `${timed.join('; ')}\n`,
+      );
     }
   }
 }
@@ -84,41 +106,83 @@ const torchOf = (opt: string, kind: Kind) => median(torchMs.get(`${opt}|${kind}`
 const oursOf = (opt: string, b: string, kind: Kind) => median(oursMs.get(`${opt}|${b}|${kind}`)!);
 const results = kinds.map((kind) => {
   const torch = torchOf('adam', kind);
-  const ours = Object.fromEntries(backends.map((b) => [b, { ms: oursOf('adam', b, kind), overTorch: oursOf('adam', b, kind) / torch }]));
+  const ours = Object.fromEntries(
+    backends.map((b) => [b, { ms: oursOf('adam', b, kind), overTorch: oursOf('adam', b, kind) / torch }]),
+  );
   const ftp = ftpReference
     ? {
         torchMs: torchOf('ftp', kind),
         torchFtpOverAdam: torchOf('ftp', kind) / torch,
         ours: Object.fromEntries(
-          backends.map((b) => [b, { adamwMs: oursOf('adam-epoch', b, kind), ms: oursOf('ftp-epoch', b, kind), ftpOverAdamw: oursOf('ftp-epoch', b, kind) / oursOf('adam-epoch', b, kind) }]),
+          backends.map((b) => [
+            b,
+            {
+              adamwMs: oursOf('adam-epoch', b, kind),
+              ms: oursOf('ftp-epoch', b, kind),
+              ftpOverAdamw: oursOf('ftp-epoch', b, kind) / oursOf('adam-epoch', b, kind),
+            },
+          ]),
         ),
       }
     : undefined;
   return { model: kind, batch: batchOf(kind), torchMs: torch, ours, ...(ftp && { ftp }) };
 });
-console.log(`ms per training step, median over ${ROUNDS} alternating rounds of ${STEPS} steps (PyTorch ${torchVersion}, ${TORCH_THREADS} thread${TORCH_THREADS > 1 ? 's' : ''}, BLAS: ${blas}; Adam)\n`);
-if (/\/blas\/libblas/.test(blas)) console.log('note: PyTorch is multiplying matrices with the reference BLAS (Debian: apt-get install libopenblas0-pthread)\n');
+console.log(
+  `ms per training step, median over ${ROUNDS} alternating rounds of ${STEPS} steps (PyTorch ${torchVersion}, ` +
+    `${TORCH_THREADS} thread${TORCH_THREADS > 1 ? 's' : ''}, BLAS: ${blas}; Adam)\n`,
+);
+if (/\/blas\/libblas/.test(blas))
+  console.log(
+    'note: PyTorch is multiplying matrices with the reference BLAS (Debian: apt-get install libopenblas0-pthread)\n',
+  );
 console.log(
   renderTable([
     ['model', 'batch', 'PyTorch', ...backends.flatMap((b) => [b, `${b}/PyTorch`])],
-    ...results.map((r) => [r.model, String(r.batch), r.torchMs.toFixed(2), ...backends.flatMap((b) => [r.ours[b].ms.toFixed(2), r.ours[b].overTorch.toFixed(2)])]),
+    ...results.map((r) => [
+      r.model,
+      String(r.batch),
+      r.torchMs.toFixed(2),
+      ...backends.flatMap((b) => [r.ours[b].ms.toFixed(2), r.ours[b].overTorch.toFixed(2)]),
+    ]),
   ]),
 );
 if (ftpReference) {
   console.log(
-    `\nFTP over Adam on each side: the authors' AdamP (${ftpReference}) against torch.optim.Adam, per step as above; anchorage's ftp against its adamw (weight decay 0, every tensor projected), ms per step of an epoch of ${STEPS} steps with no logging\n`,
+    `\nFTP over Adam on each side: the authors' AdamP (${ftpReference}) against torch.optim.Adam, per step as ` +
+      `above; anchorage's ftp against its adamw (weight decay 0, every tensor projected), ms per step of an epoch ` +
+      `of ${STEPS} steps with no logging\n`,
   );
   console.log(
     renderTable([
-      ['model', 'PyTorch Adam', 'authors\' FTP', 'FTP/Adam', ...backends.flatMap((b) => [`${b} adamw`, `${b} ftp`, 'FTP/AdamW'])],
+      [
+        'model',
+        'PyTorch Adam',
+        "authors' FTP",
+        'FTP/Adam',
+        ...backends.flatMap((b) => [`${b} adamw`, `${b} ftp`, 'FTP/AdamW']),
+      ],
       ...results.map((r) => [
         r.model,
         r.torchMs.toFixed(2),
         r.ftp!.torchMs.toFixed(2),
         r.ftp!.torchFtpOverAdam.toFixed(3),
-        ...backends.flatMap((b) => [r.ftp!.ours[b].adamwMs.toFixed(2), r.ftp!.ours[b].ms.toFixed(2), r.ftp!.ours[b].ftpOverAdamw.toFixed(3)]),
+        ...backends.flatMap((b) => [
+          r.ftp!.ours[b].adamwMs.toFixed(2),
+          r.ftp!.ours[b].ms.toFixed(2),
+          r.ftp!.ours[b].ftpOverAdamw.toFixed(3),
+        ]),
       ]),
     ]),
   );
 }
-console.log(JSON.stringify({ bench: 'torch', torch: torchVersion, torchThreads: TORCH_THREADS, blas, rounds: ROUNDS, steps: STEPS, results }));
+console.log(
+  JSON.stringify({
+    bench: 'torch',
+    torch: torchVersion,
+    torchThreads: TORCH_THREADS,
+    blas,
+    rounds: ROUNDS,
+    steps: STEPS,
+    results,
+  }),
+);

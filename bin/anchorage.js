@@ -22,7 +22,10 @@ registerHooks('./module-hooks.mjs', import.meta.url);
 let finished = false;
 process.on('exit', (code) => {
   if ((code === 13 || process.exitCode === 13) && !finished) {
-    process.stderr.write('anchorage: the command never finished: a module it loaded (the experiment, or a plugin module) has a top-level await that never settles\n');
+    process.stderr.write(
+      'anchorage: the command never finished: a module it loaded (the experiment, or a plugin module) has a ' +
+        'top-level await that never settles\n',
+    );
     process.exitCode = 2;
   }
 });

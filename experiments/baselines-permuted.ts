@@ -20,7 +20,10 @@ export default defineExperiment({
   variants: [
     { strategy: { name: 'naive' }, optimizer: sgd(0.2) },
     { strategy: { name: 'joint' }, optimizer: sgd(0.2) },
-    { strategy: { name: 'ewc', online: true, lambda: 1.4, gamma: 1, empirical: true, fisherSamples: 1000 }, optimizer: sgd(0.1) },
+    {
+      strategy: { name: 'ewc', online: true, lambda: 1.4, gamma: 1, empirical: true, fisherSamples: 1000 },
+      optimizer: sgd(0.1),
+    },
     { strategy: { name: 'si', c: 0.5, xi: 1 }, optimizer: sgd(0.1) },
     { strategy: { name: 'mas', lambda: 0.01 }, optimizer: sgd(0.1) },
     { strategy: { name: 'replay', size: 200, batchSize: 128 }, optimizer: sgd(0.2) },

@@ -13,7 +13,9 @@ const sgd = (lr: number, weightDecay = 0) => ({ name: 'sgd' as const, lr, weight
 
 export default defineExperiment({
   name: 'baselines',
-  description: 'Split MNIST class-IL and task-IL: naive, joint, EWC, SI, MAS, LwF, replay, A-GEM, GEM, iCaRL, DER, DER++, ER-ACE, GDumb',
+  description:
+    'Split MNIST class-IL and task-IL: naive, joint, EWC, SI, MAS, LwF, replay, A-GEM, GEM, iCaRL, DER, DER++, ' +
+    'ER-ACE, GDumb',
   dataset: { name: 'mnist' },
   stream: { name: 'split', tasksOf: 2 },
   model: { name: 'mlp', hidden: [100, 100] },
@@ -22,9 +24,13 @@ export default defineExperiment({
     { strategy: { name: 'naive' }, optimizer: sgd(0.03) },
     { strategy: { name: 'joint' }, optimizer: sgd(0.03) },
     // mammoth's e_lambda 90 multiplies Σ F·Δθ²; ours is λ/2·Σ F·Δθ².
-    { strategy: { name: 'ewc', online: true, lambda: 180, gamma: 1, empirical: true, fisherSamples: 1000 }, optimizer: sgd(0.03) },
+    {
+      strategy: { name: 'ewc', online: true, lambda: 180, gamma: 1, empirical: true, fisherSamples: 1000 },
+      optimizer: sgd(0.03),
+    },
     { strategy: { name: 'si', c: 1, xi: 0.9 }, optimizer: sgd(0.1) },
-    // Not in the paper's table; λ = 1 diverges at this learning rate (a one-seed probe on 12,000 images: 1 → NaN, 0.1 and 0.01 train).
+    // Not in the paper's table; λ = 1 diverges at this learning rate (a one-seed probe on 12,000 images: 1 → NaN,
+    // 0.1 and 0.01 train).
     { strategy: { name: 'mas', lambda: 0.1 }, optimizer: sgd(0.03) },
     { strategy: { name: 'lwf', alpha: 1, temperature: 2 }, optimizer: sgd(0.03, 5e-4) },
     { strategy: { name: 'replay', size: 200, batchSize: 10 }, optimizer: sgd(0.01) },

@@ -24,7 +24,9 @@ const probe = { name: 'lp', train: ['head.*'] };
 
 export default defineExperiment({
   name: 'robust-finetune-select',
-  description: 'vanilla, LP, LP-FT, L2-SP, TPGM, FTP, SPD on inverted MNIST (5 % labels), settings chosen on validation data; WiSE-FT of every run',
+  description:
+    'vanilla, LP, LP-FT, L2-SP, TPGM, FTP, SPD on inverted MNIST (5 % labels), settings chosen on validation ' +
+    'data; WiSE-FT of every run',
   dataset: { name: 'mnist' },
   stream: { name: 'shifted', shifts: ['inversion-5'] },
   model: { name: 'pretrained', path: '../results/pretrained/mlp', head: 'keep' },
@@ -32,9 +34,18 @@ export default defineExperiment({
   variants: [
     ...[3e-4, 1e-3, 3e-3].map((lr) => ({ optimizer: plain(lr) })),
     ...[1e-3, 1e-2].map((lr) => ({ phases: [{ ...probe, optimizer: plain(lr) }] })),
-    ...[3e-4, 1e-3].map((lr) => ({ phases: [{ ...probe, steps: 300, optimizer: plain(1e-2) }, { name: 'ft', optimizer: plain(lr) }] })),
-    ...[0.01, 0.1, 1].map((alpha) => ({ optimizer: { name: 'l2sp' as const, lr: 1e-3, weightDecay: 0, alpha, beta: 0 } })),
-    ...[1e-3, 3e-3].map((lr) => ({ optimizer: { name: 'tpgm' as const, lr, weightDecay: 0, projEvery: 1, valFraction: 0.1 } })),
+    ...[3e-4, 1e-3].map((lr) => ({
+      phases: [
+        { ...probe, steps: 300, optimizer: plain(1e-2) },
+        { name: 'ft', optimizer: plain(lr) },
+      ],
+    })),
+    ...[0.01, 0.1, 1].map((alpha) => ({
+      optimizer: { name: 'l2sp' as const, lr: 1e-3, weightDecay: 0, alpha, beta: 0 },
+    })),
+    ...[1e-3, 3e-3].map((lr) => ({
+      optimizer: { name: 'tpgm' as const, lr, weightDecay: 0, projEvery: 1, valFraction: 0.1 },
+    })),
     ...[1e-3, 3e-3].map((lr) => ({ optimizer: { name: 'ftp' as const, lr, weightDecay: 0 } })),
     ...[0.1, 1, 10].map((lambda) => ({ optimizer: { name: 'spd' as const, lr: 1e-3, weightDecay: 0, lambda } })),
   ],

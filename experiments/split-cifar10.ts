@@ -22,11 +22,22 @@ export default defineExperiment({
   dataset: { name: 'cifar10', dir: './data/cifar-10-batches-bin' },
   stream: { name: 'split', tasksOf: 2 },
   model: { name: 'resnet18', width: 20 },
-  augment: [{ name: 'random-crop', padding: 4 }, { name: 'horizontal-flip' }, { name: 'normalize', mean: CIFAR10_MEAN, std: CIFAR10_STD }],
+  augment: [
+    { name: 'random-crop', padding: 4 },
+    { name: 'horizontal-flip' },
+    { name: 'normalize', mean: CIFAR10_MEAN, std: CIFAR10_STD },
+  ],
   axes: {
     scenario: ['class-il', 'task-il'],
-    strategy: [{ name: 'naive' }, { name: 'replay', size: 500, policy: 'reservoir' }, { name: 'derpp', size: 500, alpha: 0.1, beta: 0.5 }],
-    optimizer: [{ name: 'sgd', lr: 0.03 }, { name: 'sgd', lr: 0.1 }],
+    strategy: [
+      { name: 'naive' },
+      { name: 'replay', size: 500, policy: 'reservoir' },
+      { name: 'derpp', size: 500, alpha: 0.1, beta: 0.5 },
+    ],
+    optimizer: [
+      { name: 'sgd', lr: 0.03 },
+      { name: 'sgd', lr: 0.1 },
+    ],
   },
   select: { validation: 0.1, metric: 'acc' },
   train: { epochs: 50, batchSize: 32, logEvery: 50 },

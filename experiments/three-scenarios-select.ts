@@ -13,7 +13,8 @@ import { defineExperiment } from 'anchorage';
 
 export default defineExperiment({
   name: 'three-scenarios-select',
-  description: 'EWC λ chosen on a 10% validation hold-out per data set and scenario (Split MNIST, Split Fashion-MNIST)',
+  description:
+    'EWC λ chosen on a 10% validation hold-out per data ' + 'set and scenario (Split MNIST, Split Fashion-MNIST)',
   stream: { name: 'split', tasksOf: 2, classOrder: 'van-de-ven' },
   model: { name: 'mlp', hidden: [400, 400] },
   optimizer: { name: 'adamw', lr: 1e-3, beta1: 0.9, beta2: 0.999, weightDecay: 0 },

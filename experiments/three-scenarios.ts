@@ -37,7 +37,11 @@ export default defineExperiment({
   variants: ([{ name: 'mnist' }, { name: 'fashion-mnist' }] as const).flatMap((dataset) =>
     SCENARIOS.flatMap((scenario) => [
       { dataset, scenario, strategy: { name: 'naive' as const } },
-      { dataset, scenario, strategy: { name: 'ewc' as const, lambda: LAMBDA[dataset.name][scenario], fisherSamples: 1000 } },
+      {
+        dataset,
+        scenario,
+        strategy: { name: 'ewc' as const, lambda: LAMBDA[dataset.name][scenario], fisherSamples: 1000 },
+      },
       { dataset, scenario, strategy: { name: 'replay' as const, size: 4400, policy: 'class-balanced' as const } },
     ]),
   ),

@@ -1,5 +1,5 @@
 // The built-in plugins. They are registered exactly as a user's plugins are.
-import type { PluginDefinition } from '../src/plugin-api.js';
+import type { AnyPluginDefinition } from '../src/plugin-api.js';
 import arrow from './datasets/arrow.js';
 import cifar10 from './datasets/cifar10.js';
 import cifar100 from './datasets/cifar100.js';
@@ -48,5 +48,52 @@ import erAce from './strategies/er-ace.js';
 import icarl from './strategies/icarl.js';
 import gdumb from './strategies/gdumb.js';
 
-export const builtinPlugins: readonly PluginDefinition<any, any>[] = [mnist, fashionMnist, cifar10, cifar100, idx, arrow, synthetic, split, permuted, rotated, shifted, shuffled, fraction, perClass, mlp, cnn, pretrained,
-  resnet18, adamw, sgd, ftp, pgd, tpgm, l2sp, spd, naive, joint, cumulative, replay, ewc, lwf, si, mas, agem, gem, der, derpp, erAce, icarl, gdumb, randomCrop, horizontalFlip, normalize, progress, arrowReporter, parquet, tensorboard];
+export const builtinPlugins: readonly AnyPluginDefinition[] = [
+  mnist,
+  fashionMnist,
+  cifar10,
+  cifar100,
+  idx,
+  arrow,
+  synthetic,
+  split,
+  permuted,
+  rotated,
+  shifted,
+  shuffled,
+  fraction,
+  perClass,
+  mlp,
+  cnn,
+  pretrained,
+  resnet18,
+  adamw,
+  sgd,
+  ftp,
+  pgd,
+  tpgm,
+  l2sp,
+  spd,
+  naive,
+  joint,
+  cumulative,
+  replay,
+  ewc,
+  lwf,
+  si,
+  mas,
+  agem,
+  gem,
+  der,
+  derpp,
+  erAce,
+  icarl,
+  gdumb,
+  randomCrop,
+  horizontalFlip,
+  normalize,
+  progress,
+  arrowReporter,
+  parquet,
+  tensorboard,
+];

@@ -8,7 +8,15 @@ export * from './plugin-api.js';
 
 // Experiments.
 export { defineExperiment } from './spec/spec.js';
-export type { ExperimentSpec, TrainSpec, EvalSpec, PhaseSpec, SelectSpec, CheckpointSpec, AxisFields } from './spec/spec.js';
+export type {
+  ExperimentSpec,
+  TrainSpec,
+  EvalSpec,
+  PhaseSpec,
+  SelectSpec,
+  CheckpointSpec,
+  AxisFields,
+} from './spec/spec.js';
 export type { RunConfig, ResolvedComponent } from './contracts/run-config.js';
 
 // Contracts of the components.

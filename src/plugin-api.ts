@@ -6,7 +6,13 @@
 
 // Declaring a plugin and its options.
 export { definePlugin, OptionError, use } from './plugin/define-plugin.js';
-export type { ComponentSpec, PluginContext, PluginDefinition, ProblemShape } from './plugin/define-plugin.js';
+export type {
+  AnyPluginDefinition,
+  ComponentSpec,
+  PluginContext,
+  PluginDefinition,
+  ProblemShape,
+} from './plugin/define-plugin.js';
 export { o } from './plugin/options.js';
 export type { Options, OptionsInput, Problem } from './plugin/options.js';
 export type * from './plugin/kinds.js';
@@ -19,12 +25,38 @@ export { numpyPermutation } from './tensor/numpy-random.js';
 export { variableGrads } from './tensor/grads.js';
 
 // Optimizers: update rules, masks, per-row arithmetic, schedules, the fused kernels.
-export { adamCoefficients, addDecayedWeights, chain, innerState, mapNamed, nestState, scaleByAdam, scaleByLearningRate, trace } from './optim/transforms.js';
-export { byPatterns, inSet, masked, maskedPhase, maskedProjection, not, partition, type ParamSelector } from './optim/masking.js';
+export {
+  adamCoefficients,
+  addDecayedWeights,
+  chain,
+  innerState,
+  mapNamed,
+  nestState,
+  scaleByAdam,
+  scaleByLearningRate,
+  trace,
+} from './optim/transforms.js';
+export {
+  byPatterns,
+  inSet,
+  masked,
+  maskedPhase,
+  maskedProjection,
+  not,
+  partition,
+  type ParamSelector,
+} from './optim/masking.js';
 export { l2Norm, projectRows, rowAxisOf, rowL1, rowLayout, rowSums, type RowLayout } from './optim/rows.js';
 export { matchesAny, unmatchedPatterns } from './optim/patterns.js';
-export { describeSchedule, scheduleOption, toSchedule, type ScalarOrSchedule, type ScheduleSpec } from './optim/schedules.js';
+export {
+  describeSchedule,
+  scheduleOption,
+  toSchedule,
+  type ScalarOrSchedule,
+  type ScheduleSpec,
+} from './optim/schedules.js';
 export { rowKernels, type PartStep, type PartStepResult, type RowKernels } from './native/kernels.js';
+export { summaryFileWriter, type SummaryWriter } from './native/load.js';
 
 // Models built from a layer graph, and Layers files.
 export { describeLayers, initParams } from './models/layer-graph.js';

@@ -31,19 +31,31 @@ export function writeExperiment(dir: string, spec: object, file = 'experiment.ts
   const path = join(dir, file);
   writeFileSync(
     path,
-    `import { defineExperiment } from 'anchorage';\n${extra}\nexport default defineExperiment(${JSON.stringify(spec, null, 2)} as const);\n`,
+    `import { defineExperiment } from 'anchorage';\n${extra}\nexport default ` +
+      `defineExperiment(${JSON.stringify(spec, null, 2)} as const);\n`,
   );
   return path;
 }
 
-export function tinyConfigs(spec: object = TINY_SPEC, seeds?: number[]): { configs: RunConfig[]; registry: PluginRegistry } {
+export function tinyConfigs(
+  spec: object = TINY_SPEC,
+  seeds?: number[],
+): { configs: RunConfig[]; registry: PluginRegistry } {
   const registry = new PluginRegistry(builtinPlugins);
-  return { configs: validateExperiment(spec, registry, join(ROOT, 'test', 'virtual-experiment.ts'), { seeds }), registry };
+  return {
+    configs: validateExperiment(spec, registry, join(ROOT, 'test', 'virtual-experiment.ts'), { seeds }),
+    registry,
+  };
 }
 
 export function runCli(args: string[], opts: { cwd?: string; timeout?: number; env?: NodeJS.ProcessEnv } = {}) {
   const env = opts.env ? { ...process.env, ...opts.env } : undefined;
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', timeout: opts.timeout ?? 180_000, env });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    encoding: 'utf8',
+    timeout: opts.timeout ?? 180_000,
+    env,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

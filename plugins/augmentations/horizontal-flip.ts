@@ -40,7 +40,7 @@ export default definePlugin({
         if (n > rows) throw new Error(`horizontal-flip: ${n} rows in a step planned for ${rows}`);
         // [n, 1, 1, 1]: where() broadcasts from the last axis, so the per-image mask must have the image's rank.
         const mask = tf.cast(tf.reshape(tf.slice(flips, [step - 1, 0], [1, n]), [n, 1, 1, 1]), 'bool');
-        return tf.where(mask, tf.reverse(x, 2), x) as tf.Tensor4D;
+        return tf.where<tf.Tensor4D>(mask, tf.reverse(x, 2), x);
       },
       dispose: release,
     };

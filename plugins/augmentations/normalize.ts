@@ -20,13 +20,19 @@ export default definePlugin({
   description: 'per-channel (x - mean) / std, at training and evaluation alike',
   options,
   validate: (opts) => [
-    ...(opts.mean.length !== opts.std.length ? [{ path: 'std', message: `has ${opts.std.length} values but mean has ${opts.mean.length}` }] : []),
+    ...(opts.mean.length !== opts.std.length
+      ? [{ path: 'std', message: `has ${opts.std.length} values but mean has ${opts.mean.length}` }]
+      : []),
     ...opts.std.flatMap((s, i) => (s > 0 ? [] : [{ path: `std[${i}]`, message: `must be > 0, got ${s}` }])),
   ],
   async create(opts, ctx) {
     const stream = await ctx.resolve('stream');
     const channels = stream.featureShape.at(-1) ?? 1;
-    if (opts.mean.length !== channels) throw new Error(`mean and std have ${opts.mean.length} values but the images have ${channels} channel${channels > 1 ? 's' : ''}`);
+    if (opts.mean.length !== channels)
+      throw new Error(
+        `mean and std have ${opts.mean.length} values but the images have ${channels} ` +
+          `channel${channels > 1 ? 's' : ''}`,
+      );
     const mean = tf.keep(tf.tensor1d(opts.mean));
     const scale = tf.keep(tf.tensor1d(opts.std.map((s) => 1 / s)));
     return {

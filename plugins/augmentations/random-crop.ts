@@ -4,7 +4,11 @@
 import { definePlugin, o, type OptionsInput, tf } from '../../src/plugin-api.js';
 
 const options = {
-  padding: o.integer({ description: 'zero padding on every side before cropping back to the original size', default: 4, min: 1 }),
+  padding: o.integer({
+    description: 'zero padding on every side before cropping back to the original size',
+    default: 4,
+    min: 1,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -31,8 +35,12 @@ export default definePlugin({
       if (!l) {
         const [hp, wp] = [h + 2 * p, w + 2 * p];
         const base = new Int32Array(n * h * w);
-        for (let i = 0, k = 0; i < n; i++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) base[k++] = (i * hp + y) * wp + x;
-        l = { base: tf.keep(tf.tensor2d(base, [n, h * w], 'int32')), weights: tf.keep(tf.tensor2d([wp, 1], [1, 2], 'int32')) };
+        for (let i = 0, k = 0; i < n; i++)
+          for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) base[k++] = (i * hp + y) * wp + x;
+        l = {
+          base: tf.keep(tf.tensor2d(base, [n, h * w], 'int32')),
+          weights: tf.keep(tf.tensor2d([wp, 1], [1, 2], 'int32')),
+        };
         layouts.set(key, l);
       }
       return l;
@@ -58,7 +66,15 @@ export default definePlugin({
         const [n, h, w, c] = x.shape;
         if (n > rows) throw new Error(`random-crop: ${n} rows in a step planned for ${rows}`);
         const { base, weights } = layout(n, h, w);
-        const padded = tf.reshape(tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]), [-1, c]);
+        const padded = tf.reshape(
+          tf.pad(x, [
+            [0, 0],
+            [p, p],
+            [p, p],
+            [0, 0],
+          ]),
+          [-1, c],
+        );
         // Integer indices into the padded batch (exact on every backend, unlike resampling):
         // pixel (i, y, x) of the crop is padded pixel (i, y + dy_i, x + dx_i), i.e. base + dy_i·wp + dx_i.
         const offsets = tf.reshape(tf.slice(boxes, [step - 1, 0, 0], [1, n, 2]), [n, 2]);

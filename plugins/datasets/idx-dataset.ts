@@ -21,7 +21,9 @@ export function loadIdxDataset(opts: {
   const train = loadIdxPair(opts.trainImages, opts.trainLabels, opts.numClasses);
   const test = loadIdxPair(opts.testImages, opts.testLabels, opts.numClasses);
   if (train.featureShape.join('x') !== test.featureShape.join('x')) {
-    throw new Error(`${opts.name}: train examples are [${train.featureShape}] but test examples are [${test.featureShape}]`);
+    throw new Error(
+      `${opts.name}: train examples are [${train.featureShape}] but test examples are [${test.featureShape}]`,
+    );
   }
   const shape = train.featureShape.length === 2 ? [...train.featureShape, 1] : train.featureShape;
   return {

@@ -2,7 +2,10 @@ import { definePlugin, o, type OptionsInput } from '../../src/plugin-api.js';
 import { loadIdxDataset } from './idx-dataset.js';
 
 const options = {
-  trainImages: o.string({ description: 'IDX file of training images (relative to the experiment file; .gz accepted)', nonEmpty: true }),
+  trainImages: o.string({
+    description: 'IDX file of training images (relative to the experiment file; .gz accepted)',
+    nonEmpty: true,
+  }),
   trainLabels: o.string({ description: 'IDX file of training labels', nonEmpty: true }),
   testImages: o.string({ description: 'IDX file of test images', nonEmpty: true }),
   testLabels: o.string({ description: 'IDX file of test labels', nonEmpty: true }),

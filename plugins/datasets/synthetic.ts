@@ -7,7 +7,12 @@ const options = {
   trainPerClass: o.integer({ description: 'training examples per class', default: 64, min: 1 }),
   testPerClass: o.integer({ description: 'test examples per class', default: 32, min: 1 }),
   separation: o.number({ description: 'distance of class centres in units of the noise', default: 3, min: 0 }),
-  imageShape: o.numbers({ description: 'present each example as an image of this shape, e.g. [8, 8, 1] (product = features)', default: [], integer: true, min: 1 }),
+  imageShape: o.numbers({
+    description: 'present each example as an image of this shape, e.g. [8, 8, 1] (product = features)',
+    default: [],
+    integer: true,
+    min: 1,
+  }),
   dataSeed: o.integer({ description: 'seed of the data itself (fixed across run seeds)', default: 1234 }),
 };
 
@@ -32,7 +37,9 @@ export default definePlugin({
       : [],
   create(opts) {
     const rng = new Rng(opts.dataSeed);
-    const centres = Array.from({ length: opts.classes }, () => Array.from({ length: opts.features }, () => rng.normal()));
+    const centres = Array.from({ length: opts.classes }, () =>
+      Array.from({ length: opts.features }, () => rng.normal()),
+    );
     const make = (perClass: number): Examples => {
       const count = perClass * opts.classes;
       const features = new Float32Array(count * opts.features);
@@ -48,6 +55,12 @@ export default definePlugin({
       }
       return { features, labels, count };
     };
-    return { name: 'synthetic', featureShape: opts.imageShape.length ? opts.imageShape : [opts.features], numClasses: opts.classes, train: make(opts.trainPerClass), test: make(opts.testPerClass) };
+    return {
+      name: 'synthetic',
+      featureShape: opts.imageShape.length ? opts.imageShape : [opts.features],
+      numClasses: opts.classes,
+      train: make(opts.trainPerClass),
+      test: make(opts.testPerClass),
+    };
   },
 });

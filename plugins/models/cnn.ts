@@ -1,9 +1,32 @@
-import { definePlugin, describeLayers, initParams, layerModel, type LayerSpec, o, type OptionsInput } from '../../src/plugin-api.js';
+import {
+  definePlugin,
+  describeLayers,
+  initParams,
+  layerModel,
+  type LayerSpec,
+  o,
+  type OptionsInput,
+} from '../../src/plugin-api.js';
 
 const options = {
-  channels: o.numbers({ description: 'output channels of each 3×3 convolution (each followed by ReLU and 2×2 max-pooling)', default: [16, 32], integer: true, min: 1, minLength: 1 }),
+  channels: o.numbers({
+    description: 'output channels of each 3×3 convolution (each followed by ReLU and 2×2 max-pooling)',
+    default: [16, 32],
+    integer: true,
+    min: 1,
+    minLength: 1,
+  }),
   hidden: o.integer({ description: 'width of the dense layer before the head (0: none)', default: 128, min: 0 }),
-  dropout: { ...o.number({ description: 'dropout rate before the head, in training only (0: none)', default: 0, min: 0, max: 1, exclusiveMax: true }), omitAtDefault: true },
+  dropout: {
+    ...o.number({
+      description: 'dropout rate before the head, in training only (0: none)',
+      default: 0,
+      min: 0,
+      max: 1,
+      exclusiveMax: true,
+    }),
+    omitAtDefault: true,
+  },
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -24,14 +47,26 @@ export default definePlugin({
   options,
   async create(opts, ctx) {
     const problem = await ctx.problem();
-    if (problem.featureShape.length !== 3) throw new Error(`cnn needs images [height, width, channels], got examples of shape [${problem.featureShape}]`);
+    if (problem.featureShape.length !== 3)
+      throw new Error(`cnn needs images [height, width, channels], got examples of shape [${problem.featureShape}]`);
     const layers: LayerSpec[] = [
       ...opts.channels.flatMap((filters, i): LayerSpec[] => [
-        { type: 'conv2d', name: `conv${i + 1}`, filters, kernelSize: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', useBias: true },
+        {
+          type: 'conv2d',
+          name: `conv${i + 1}`,
+          filters,
+          kernelSize: [3, 3],
+          strides: [1, 1],
+          padding: 'same',
+          activation: 'relu',
+          useBias: true,
+        },
         { type: 'maxpool', name: `pool${i + 1}`, poolSize: [2, 2], strides: [2, 2], padding: 'same' },
       ]),
       { type: 'flatten', name: 'flatten' },
-      ...(opts.hidden > 0 ? [{ type: 'dense', name: 'fc1', units: opts.hidden, activation: 'relu', useBias: true } as LayerSpec] : []),
+      ...(opts.hidden > 0
+        ? [{ type: 'dense', name: 'fc1', units: opts.hidden, activation: 'relu', useBias: true } as LayerSpec]
+        : []),
       ...(opts.dropout > 0 ? [{ type: 'dropout', name: 'drop', rate: opts.dropout } as LayerSpec] : []),
       { type: 'dense', name: 'head', units: problem.outputs, activation: 'linear', useBias: true },
     ];

@@ -1,10 +1,27 @@
-import { definePlugin, describeLayers, initParams, layerModel, type LayerSpec, o, type OptionsInput } from '../../src/plugin-api.js';
+import {
+  definePlugin,
+  describeLayers,
+  initParams,
+  layerModel,
+  type LayerSpec,
+  o,
+  type OptionsInput,
+} from '../../src/plugin-api.js';
 import { featureSize } from '../../src/contracts/data.js';
 
 const options = {
   hidden: o.numbers({ description: 'width of each hidden layer', default: [400, 400], integer: true, min: 1 }),
   activation: o.enum(['relu', 'tanh', 'sigmoid'], { description: 'hidden-layer non-linearity', default: 'relu' }),
-  dropout: { ...o.number({ description: 'dropout rate after each hidden layer, in training only (0: none)', default: 0, min: 0, max: 1, exclusiveMax: true }), omitAtDefault: true },
+  dropout: {
+    ...o.number({
+      description: 'dropout rate after each hidden layer, in training only (0: none)',
+      default: 0,
+      min: 0,
+      max: 1,
+      exclusiveMax: true,
+    }),
+    omitAtDefault: true,
+  },
 };
 
 declare module '../../src/plugin/kinds.js' {

@@ -1,10 +1,31 @@
-import { definePlugin, describeLayers, initParams, layerModel, type LayerSpec, o, type OptionsInput, readLayersModel, tf } from '../../src/plugin-api.js';
+import {
+  definePlugin,
+  describeLayers,
+  initParams,
+  layerModel,
+  type LayerSpec,
+  o,
+  type OptionsInput,
+  readLayersModel,
+  tf,
+} from '../../src/plugin-api.js';
 import { featureSize } from '../../src/contracts/data.js';
 
 const options = {
-  path: o.string({ description: 'TensorFlow.js Layers model: model.json or its folder (relative to the experiment file)', nonEmpty: true }),
-  head: o.enum(['new', 'keep'], { description: "'new': a fresh output layer `head` for this problem's labels (excluded from anchoring by default); 'keep': the file's own output layer", default: 'new' }),
-  cutAt: o.string({ description: "last layer kept from the file (default: all but the output layer with head 'new', all with 'keep')", default: '' }),
+  path: o.string({
+    description: 'TensorFlow.js Layers model: model.json or its folder (relative to the experiment file)',
+    nonEmpty: true,
+  }),
+  head: o.enum(['new', 'keep'], {
+    description:
+      "'new': a fresh output layer `head` for this problem's labels (excluded from anchoring by default); " +
+      "'keep': the file's own output layer",
+    default: 'new',
+  }),
+  cutAt: o.string({
+    description: "last layer kept from the file (default: all but the output layer with head 'new', all with 'keep')",
+    default: '',
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -27,12 +48,17 @@ export default definePlugin({
     const problem = await ctx.problem();
     const file = readLayersModel(ctx.resolvePath(opts.path));
     if (featureSize(file.inputShape) !== featureSize(problem.featureShape)) {
-      throw new Error(`${opts.path} takes inputs of shape [${file.inputShape}] but the examples have shape [${problem.featureShape}]`);
+      throw new Error(
+        `${opts.path} takes inputs of shape [${file.inputShape}] but the examples have shape [${problem.featureShape}]`,
+      );
     }
     let kept: LayerSpec[] = file.layers;
     if (opts.cutAt) {
       const at = file.layers.findIndex((l) => l.name === opts.cutAt);
-      if (at < 0) throw new Error(`cutAt: no layer '${opts.cutAt}' in ${opts.path}; layers: ${file.layers.map((l) => l.name).join(', ')}`);
+      if (at < 0)
+        throw new Error(
+          `cutAt: no layer '${opts.cutAt}' in ${opts.path}; layers: ${file.layers.map((l) => l.name).join(', ')}`,
+        );
       kept = file.layers.slice(0, at + 1);
     } else if (opts.head === 'new') {
       const lastDense = file.layers.map((l) => l.type).lastIndexOf('dense');
@@ -50,22 +76,42 @@ export default definePlugin({
     }
     const infos = describeLayers(layers, file.inputShape);
     if (opts.head === 'keep' && infos.outputShape[0] !== problem.outputs) {
-      throw new Error(`${opts.path} has ${infos.outputShape[0]} outputs but this problem needs ${problem.outputs}; use head: 'new'`);
+      throw new Error(
+        `${opts.path} has ${infos.outputShape[0]} outputs but this problem needs ${problem.outputs}; use head: 'new'`,
+      );
     }
-    const params = initParams(infos.params.filter((p) => fresh.has(p.name)), ctx.rng('init'));
+    const params = initParams(
+      infos.params.filter((p) => fresh.has(p.name)),
+      ctx.rng('init'),
+    );
     for (const p of infos.params) {
       if (fresh.has(p.name)) continue;
       const w = file.weights.get(p.name);
       if (!w) throw new Error(`${opts.path}: no weights for ${p.name}`);
-      if (w.shape.join('x') !== p.shape.join('x')) throw new Error(`${opts.path}: ${p.name} has shape [${w.shape}], its layer needs [${p.shape}]`);
-      params.set(p.name, tf.tidy(() => tf.variable(tf.tensor(w.values, w.shape), true)));
+      if (w.shape.join('x') !== p.shape.join('x'))
+        throw new Error(`${opts.path}: ${p.name} has shape [${w.shape}], its layer needs [${p.shape}]`);
+      params.set(
+        p.name,
+        tf.tidy(() => tf.variable(tf.tensor(w.values, w.shape), true)),
+      );
     }
     const buffers = new Map<string, tf.Variable>();
     for (const b of infos.buffers) {
       const w = file.weights.get(b.name);
       if (!w) throw new Error(`${opts.path}: no values for ${b.name} (batch norm's running statistics)`);
-      buffers.set(b.name, tf.tidy(() => tf.variable(tf.tensor(w.values, w.shape), false)));
+      buffers.set(
+        b.name,
+        tf.tidy(() => tf.variable(tf.tensor(w.values, w.shape), false)),
+      );
     }
-    return layerModel({ kind: 'pretrained', layers, inputShape: file.inputShape, params, buffers, fresh, rng: ctx.rng('dropout') });
+    return layerModel({
+      kind: 'pretrained',
+      layers,
+      inputShape: file.inputShape,
+      params,
+      buffers,
+      fresh,
+      rng: ctx.rng('dropout'),
+    });
   },
 });

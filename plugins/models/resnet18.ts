@@ -1,11 +1,44 @@
-import { definePlugin, describeLayers, initParams, INPUT, layerModel, type LayerSpec, o, type OptionsInput } from '../../src/plugin-api.js';
+import {
+  definePlugin,
+  describeLayers,
+  initParams,
+  INPUT,
+  layerModel,
+  type LayerSpec,
+  o,
+  type OptionsInput,
+} from '../../src/plugin-api.js';
 
 const options = {
-  width: o.integer({ description: 'channels of the first stage (the stages have width, 2×, 4×, 8×); 20 is the reduced ResNet-18 of GEM and Mammoth, 64 the full one', default: 20, min: 1 }),
-  blocks: o.numbers({ description: 'basic blocks per stage (ResNet-18: 2 in each of 4 stages)', default: [2, 2, 2, 2], integer: true, min: 1, minLength: 1 }),
-  momentum: o.number({ description: "batch norm's running-statistics momentum (PyTorch's convention: the new batch's weight)", default: 0.1, min: 0, max: 1, exclusiveMin: true }),
+  width: o.integer({
+    description:
+      'channels of the first stage (the stages have width, 2×, 4×, 8×); 20 is the reduced ResNet-18 of GEM ' +
+      'and Mammoth, 64 the full one',
+    default: 20,
+    min: 1,
+  }),
+  blocks: o.numbers({
+    description: 'basic blocks per stage (ResNet-18: 2 in each of 4 stages)',
+    default: [2, 2, 2, 2],
+    integer: true,
+    min: 1,
+    minLength: 1,
+  }),
+  momentum: o.number({
+    description: "batch norm's running-statistics momentum (PyTorch's convention: the new batch's weight)",
+    default: 0.1,
+    min: 0,
+    max: 1,
+    exclusiveMin: true,
+  }),
   epsilon: o.number({ description: "batch norm's epsilon", default: 1e-5, min: 0, exclusiveMin: true }),
-  dropout: o.number({ description: 'dropout rate before the head, in training only (0: none)', default: 0, min: 0, max: 1, exclusiveMax: true }),
+  dropout: o.number({
+    description: 'dropout rate before the head, in training only (0: none)',
+    default: 0,
+    min: 0,
+    max: 1,
+    exclusiveMax: true,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -28,12 +61,23 @@ declare module '../../src/plugin/kinds.js' {
 export default definePlugin({
   kind: 'model',
   name: 'resnet18',
-  description: 'reduced ResNet-18 (GEM / Mammoth, width 20) with batch norm: 4 stages of basic blocks, global average pooling, head',
+  description:
+    'reduced ResNet-18 (GEM / Mammoth, width 20) with batch norm: 4 stages of basic blocks, global average ' +
+    'pooling, head',
   options,
   async create(opts, ctx) {
     const problem = await ctx.problem();
-    if (problem.featureShape.length !== 3) throw new Error(`resnet18 needs images [height, width, channels], got examples of shape [${problem.featureShape}]`);
-    const bn = (name: string, inputs?: string[]): LayerSpec => ({ type: 'batchnorm', name, momentum: opts.momentum, epsilon: opts.epsilon, ...(inputs ? { inputs } : {}) });
+    if (problem.featureShape.length !== 3)
+      throw new Error(
+        `resnet18 needs images [height, width, channels], got examples of shape [${problem.featureShape}]`,
+      );
+    const bn = (name: string, inputs?: string[]): LayerSpec => ({
+      type: 'batchnorm',
+      name,
+      momentum: opts.momentum,
+      epsilon: opts.epsilon,
+      ...(inputs ? { inputs } : {}),
+    });
     const conv = (name: string, filters: number, k: number, stride: number, inputs?: string[]): LayerSpec => ({
       type: 'conv2d',
       name,
@@ -45,7 +89,11 @@ export default definePlugin({
       useBias: false,
       ...(inputs ? { inputs } : {}),
     });
-    const layers: LayerSpec[] = [conv('conv1', opts.width, 3, 1, [INPUT]), bn('bn1'), { type: 'activation', name: 'relu', activation: 'relu' }];
+    const layers: LayerSpec[] = [
+      conv('conv1', opts.width, 3, 1, [INPUT]),
+      bn('bn1'),
+      { type: 'activation', name: 'relu', activation: 'relu' },
+    ];
     let from = 'relu';
     let channels = opts.width;
     opts.blocks.forEach((count, stage) => {
@@ -53,7 +101,13 @@ export default definePlugin({
       for (let b = 0; b < count; b++) {
         const stride = b === 0 && stage > 0 ? 2 : 1;
         const p = `layer${stage + 1}.${b}`;
-        layers.push(conv(`${p}.conv1`, planes, 3, stride, [from]), bn(`${p}.bn1`), { type: 'activation', name: `${p}.relu`, activation: 'relu' }, conv(`${p}.conv2`, planes, 3, 1), bn(`${p}.bn2`));
+        layers.push(
+          conv(`${p}.conv1`, planes, 3, stride, [from]),
+          bn(`${p}.bn1`),
+          { type: 'activation', name: `${p}.relu`, activation: 'relu' },
+          conv(`${p}.conv2`, planes, 3, 1),
+          bn(`${p}.bn2`),
+        );
         let shortcut = from;
         if (stride !== 1 || channels !== planes) {
           layers.push(conv(`${p}.shortcut.0`, planes, 1, stride, [from]), bn(`${p}.shortcut.1`));

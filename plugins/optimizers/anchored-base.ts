@@ -1,7 +1,16 @@
 // What the anchored optimizers (ftp, pgd, tpgm, l2sp, spd) share: a base
 // update rule (AdamW or SGD, the very rules of the adamw and sgd plugins),
 // the anchor they stay close to, and which parameters they leave alone.
-import { matchesAny, o, type Options, type PluginContext, type Problem, scheduleOption, toSchedule, unmatchedPatterns } from '../../src/plugin-api.js';
+import {
+  matchesAny,
+  o,
+  type Options,
+  type PluginContext,
+  type Problem,
+  scheduleOption,
+  toSchedule,
+  unmatchedPatterns,
+} from '../../src/plugin-api.js';
 import { ANCHOR_KINDS, type UpdateRule } from '../../src/contracts/optimizer.js';
 import type { Model } from '../../src/contracts/model.js';
 import { ADAMW_DEFAULTS, adamwRule, describeAdamw } from './adamw.js';
@@ -30,7 +39,9 @@ export const baseOptions = {
   weightDecay: scheduleOption({
     description: 'base weight decay (decoupled for adamw, L2 for sgd), or a schedule of it',
     default: byBase(ADAMW_DEFAULTS.weightDecay, SGD_DEFAULTS.weightDecay),
-    defaultText: `${ADAMW_DEFAULTS.weightDecay} with base adamw, ${SGD_DEFAULTS.weightDecay} with base sgd (as the plain plugins)`,
+    defaultText:
+      `${ADAMW_DEFAULTS.weightDecay} with base adamw, ${SGD_DEFAULTS.weightDecay} with base sgd (as the plain ` +
+      `plugins)`,
     min: 0,
   }),
   decayExclude: o.strings({ description: 'parameter-name patterns with no weight decay (e.g. "*.bias")', default: [] }),
@@ -38,11 +49,14 @@ export const baseOptions = {
 
 export const anchorOptions = {
   anchor: o.enum(ANCHOR_KINDS.filter((k) => k !== 'zeros') as ['initial', 'task-start'], {
-    description: "'initial': the weights the run started from (pre-trained); 'task-start': re-anchor at each task of a sequence",
+    description:
+      "'initial': the weights the run started from (pre-trained); 'task-start': re-anchor at each task of a sequence",
     default: 'initial',
   }),
   exclude: o.strings({
-    description: 'parameter-name patterns (e.g. "head.*") left unconstrained; by default the parameters without a pre-trained value',
+    description:
+      'parameter-name patterns (e.g. "head.*") left unconstrained; by default the parameters without a ' +
+      'pre-trained value',
     default: [],
   }),
 };
@@ -71,11 +85,18 @@ export function validateBase(opts: BaseOpts): Problem[] {
  * matches nothing is a typo). With the initial anchor, parameters the model
  * marks as new (no pre-trained value, e.g. a fresh head) are left out too.
  */
-export function constrainedParameters(model: Model, exclude: readonly string[], anchor: 'initial' | 'task-start'): Set<string> {
+export function constrainedParameters(
+  model: Model,
+  exclude: readonly string[],
+  anchor: 'initial' | 'task-start',
+): Set<string> {
   const names = [...model.params.keys()];
   const unmatched = unmatchedPatterns(exclude, names);
   if (unmatched.length) {
-    throw new Error(`exclude pattern${unmatched.length > 1 ? 's' : ''} ${unmatched.map((p) => `'${p}'`).join(', ')} match${unmatched.length > 1 ? '' : 'es'} no parameter; parameters: ${names.join(', ')}`);
+    throw new Error(
+      `exclude pattern${unmatched.length > 1 ? 's' : ''} ${unmatched.map((p) => `'${p}'`).join(', ')} ` +
+        `match${unmatched.length > 1 ? '' : 'es'} no parameter; parameters: ${names.join(', ')}`,
+    );
   }
   const fresh = anchor === 'initial' ? (model.fresh ?? new Set<string>()) : new Set<string>();
   return new Set(names.filter((n) => !matchesAny(n, exclude) && !fresh.has(n)));
@@ -98,7 +119,9 @@ export async function anchoredParts(opts: BaseOpts & AnchorOpts, ctx: PluginCont
       rule: baseRule(opts),
       learningRate: toSchedule(opts.lr),
       anchor: opts.anchor,
-      description: `${name}(${settings}, anchor=${opts.anchor}, constrained ${constrained.size}/${model.params.size} tensors) on ${describeBase(opts)}`,
+      description:
+        `${name}(${settings}, anchor=${opts.anchor}, constrained ${constrained.size}/${model.params.size} ` +
+        `tensors) on ${describeBase(opts)}`,
     },
   };
 }

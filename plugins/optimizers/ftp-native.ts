@@ -15,7 +15,11 @@ export interface FtpConstants {
 }
 
 /** Projection.projectStep for FTP: the fused kernels where loaded, else the reference's projection of w + u. */
-export function ftpNativeStep(k: number, reference: Projection, c: FtpConstants): NonNullable<Projection['projectStep']> {
+export function ftpNativeStep(
+  k: number,
+  reference: Projection,
+  c: FtpConstants,
+): NonNullable<Projection['projectStep']> {
   return (updates, state, ctx) => {
     const names = Object.keys(updates);
     const kernels = names.length ? rowKernels() : undefined;
@@ -35,7 +39,11 @@ export function ftpNativeStep(k: number, reference: Projection, c: FtpConstants)
       {
         pad: 1,
         updates: names.map((n) => updates[n]),
-        ...(t > 1 && { grads: names.map((n) => ctx.rawGrads[n]), prevs: names.map((n) => state['ftp.prevC'][n]), rowWeights: prevScale }),
+        ...(t > 1 && {
+          grads: names.map((n) => ctx.rawGrads[n]),
+          prevs: names.map((n) => state['ftp.prevC'][n]),
+          rowWeights: prevScale,
+        }),
       },
     );
     const next: OptimizerState = { 'ftp.layout': state['ftp.layout'], 'ftp.prevScale': { [c.key]: r.scale } };

@@ -8,7 +8,21 @@
 // golden traces in test/fixtures/golden (see its README). This file is the
 // reference: tfjs ops that read like the algorithm. On native TensorFlow the
 // same step runs as two fused kernels (ftp-native.ts), checked against it.
-import { definePlugin, innerState, inSet, maskedProjection, nestState, o, type OptionsInput, rowAxisOf, rowLayout, type RowLayout, rowSums, scaleByAdam, tf } from '../../src/plugin-api.js';
+import {
+  definePlugin,
+  innerState,
+  inSet,
+  maskedProjection,
+  nestState,
+  o,
+  type OptionsInput,
+  rowAxisOf,
+  rowLayout,
+  type RowLayout,
+  rowSums,
+  scaleByAdam,
+  tf,
+} from '../../src/plugin-api.js';
 import type { NamedTensors, OptimizerState, Projection, StepContext } from '../../src/contracts/optimizer.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 import { ftpNativeStep } from './ftp-native.js';
@@ -16,7 +30,12 @@ import { ftpNativeStep } from './ftp-native.js';
 const options = {
   ...baseOptions,
   ...anchorOptions,
-  k: o.number({ description: 'annealing: positive constraint gradients are multiplied by k (1: none)', default: 1, min: 0, max: 1 }),
+  k: o.number({
+    description: 'annealing: positive constraint gradients are multiplied by k (1: none)',
+    default: 1,
+    min: 0,
+    max: 1,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -49,7 +68,8 @@ export function ftpProjection(k: number): Projection {
   let layout: { key: string; value: RowLayout } | undefined;
   const layoutOf = (xs: NamedTensors, rowAxis: Readonly<Record<string, number>>, names = Object.keys(xs)) => {
     const key = names.map((n) => `${n}:${xs[n].shape.join('x')}@${rowAxisOf(rowAxis, n)}`).join(',');
-    if (layout?.key !== key) layout = { key, value: rowLayout(Object.fromEntries(names.map((n) => [n, xs[n].shape])), rowAxis) };
+    if (layout?.key !== key)
+      layout = { key, value: rowLayout(Object.fromEntries(names.map((n) => [n, xs[n].shape])), rowAxis) };
     return layout.value;
   };
   return {
@@ -86,7 +106,8 @@ export function ftpProjection(k: number): Projection {
   function step(tentative: NamedTensors, names: string[], state: OptimizerState, ctx: StepContext) {
     const L = layoutOf(ctx.params, ctx.rowAxis, names);
     const { rowTensor, tensorRows, pad } = state['ftp.layout'];
-    // c_t = w̃ − w0, and every row's ‖c_t‖₁ (+1e-8, the reference's guard), with a padding row that joins no tensor.
+    // c_t = w̃ − w0, and every row's ‖c_t‖₁ (+1e-8, the reference's guard), with a padding row that joins no
+    // tensor.
     const offsets = names.map((name) => tf.sub(tentative[name], ctx.anchor[name]));
     const norms = tf.add(tf.concat([...offsets.map((c, i) => rowSums(tf.abs(c), L, i)), pad]), 1e-8);
     const scale = tf.reciprocal(norms);
@@ -97,8 +118,12 @@ export function ftpProjection(k: number): Projection {
       // No previous offset yet: γ stays at the floor.
       nestState(next, 'ftp.adam', innerState(state, 'ftp.adam'));
     } else {
-      // ∂L/∂γ of each tensor: Σ over its rows of ⟨g_t, c_{t−1}⟩ / ‖c_{t−1}‖₁, from this step's raw gradient.
-      const rowDots = tf.concat([...names.map((name, i) => rowSums(tf.mul(ctx.rawGrads[name], state['ftp.prevC'][name]), L, i)), pad]);
+      // ∂L/∂γ of each tensor: Σ over its rows of ⟨g_t, c_{t−1}⟩ / ‖c_{t−1}‖₁, from this step's raw
+      // gradient.
+      const rowDots = tf.concat([
+        ...names.map((name, i) => rowSums(tf.mul(ctx.rawGrads[name], state['ftp.prevC'][name]), L, i)),
+        pad,
+      ]);
       let grad = tf.sum(tf.gather(tf.mul(rowDots, state['ftp.prevScale'][STACKED]), tensorRows), 1);
       // Annealing: a positive gradient (γ would shrink) is damped by k.
       if (k !== 1) grad = tf.where(tf.greater(grad, 0), tf.mul(grad, k), grad);
@@ -112,7 +137,13 @@ export function ftpProjection(k: number): Projection {
     // w = w0 + clamp(γ / ‖c_t‖₁, 0, 1) · c_t, row by row (the padding row's factor is read by no tensor).
     const factors = tf.split(tf.clipByValue(tf.mul(tf.gather(gamma, rowTensor), scale), 0, 1), [...L.rows, 1]);
     const params: NamedTensors = {};
-    names.forEach((name, i) => (params[name] = tf.add(ctx.anchor[name], tf.mul(offsets[i], L.broadcast[i] ? tf.reshape(factors[i], L.broadcast[i]!) : factors[i]))));
+    names.forEach(
+      (name, i) =>
+        (params[name] = tf.add(
+          ctx.anchor[name],
+          tf.mul(offsets[i], L.broadcast[i] ? tf.reshape(factors[i], L.broadcast[i]) : factors[i]),
+        )),
+    );
     return { params, state: next };
   }
 }
@@ -132,7 +163,8 @@ export function perTensorConstraints(stacked: tf.Tensor | undefined, names: read
 export default definePlugin({
   kind: 'optimizer',
   name: 'ftp',
-  description: 'Fast Trainable Projection (NeurIPS 2023): learned per-tensor L1 constraints around the anchor, on adamw or sgd',
+  description:
+    'Fast Trainable Projection (NeurIPS 2023): learned per-tensor L1 constraints around the anchor, on adamw or sgd',
   options,
   validate: (opts) => validateBase(opts),
   async create(opts, ctx) {
@@ -141,7 +173,10 @@ export default definePlugin({
     const reference = ftpProjection(opts.k);
     return {
       ...component,
-      projection: maskedProjection({ ...reference, projectStep: ftpNativeStep(opts.k, reference, { gamma: FTP_GAMMA, key: STACKED }) }, inSet(constrained)),
+      projection: maskedProjection(
+        { ...reference, projectStep: ftpNativeStep(opts.k, reference, { gamma: FTP_GAMMA, key: STACKED }) },
+        inSet(constrained),
+      ),
       constraints: (state) => perTensorConstraints(state['ftp.gamma']?.[STACKED], order),
     };
   },

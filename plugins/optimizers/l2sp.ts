@@ -1,7 +1,18 @@
 // L2-SP (Li et al., ICML 2018): an L2 penalty towards the starting point.
 // The gradient of kept tensors gets alpha·(w − w0); that of new tensors
 // (excluded: a fresh head) gets beta·w; then the base rule runs.
-import { addDecayedWeights, chain, definePlugin, inSet, mapNamed, not, o, type OptionsInput, partition, tf } from '../../src/plugin-api.js';
+import {
+  addDecayedWeights,
+  chain,
+  definePlugin,
+  inSet,
+  mapNamed,
+  not,
+  o,
+  type OptionsInput,
+  partition,
+  tf,
+} from '../../src/plugin-api.js';
 import type { UpdateRule } from '../../src/contracts/optimizer.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
 
@@ -23,7 +34,10 @@ export function anchorPull(alpha: number): UpdateRule {
   return {
     name: 'anchor-pull',
     init: () => ({}),
-    update: (updates, _state, ctx) => ({ updates: mapNamed(updates, (g, name) => tf.add(g, tf.mul(tf.sub(ctx.params[name], ctx.anchor[name]), alpha))), state: {} }),
+    update: (updates, _state, ctx) => ({
+      updates: mapNamed(updates, (g, name) => tf.add(g, tf.mul(tf.sub(ctx.params[name], ctx.anchor[name]), alpha))),
+      state: {},
+    }),
   };
 }
 
@@ -38,11 +52,17 @@ export function l2spPenalty(alpha: number, beta: number, kept: ReadonlySet<strin
 export default definePlugin({
   kind: 'optimizer',
   name: 'l2sp',
-  description: 'L2-SP (ICML 2018): alpha·(w − w0) added to the gradient of kept tensors, beta·w to new ones, on adamw or sgd',
+  description:
+    'L2-SP (ICML 2018): alpha·(w − w0) added to the gradient of kept tensors, beta·w to new ones, on adamw or sgd',
   options,
   validate: (opts) => validateBase(opts),
   async create(opts, ctx) {
-    const { constrained: kept, component } = await anchoredParts(opts, ctx, 'l2sp', `alpha=${opts.alpha}, beta=${opts.beta}`);
+    const { constrained: kept, component } = await anchoredParts(
+      opts,
+      ctx,
+      'l2sp',
+      `alpha=${opts.alpha}, beta=${opts.beta}`,
+    );
     return { ...component, rule: chain(l2spPenalty(opts.alpha, opts.beta, kept), component.rule) };
   },
 });

@@ -7,7 +7,10 @@ import { rowAxisOf, rowKernels, tf } from '../../src/plugin-api.js';
 import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
 
 /** Projection.projectStep for PGD: the fused kernels where loaded, else the reference's projection of w + u. */
-export function pgdNativeStep(mode: 'relative' | 'absolute', reference: Projection): NonNullable<Projection['projectStep']> {
+export function pgdNativeStep(
+  mode: 'relative' | 'absolute',
+  reference: Projection,
+): NonNullable<Projection['projectStep']> {
   return (updates, state, ctx) => {
     const names = Object.keys(updates);
     const kernels = names.length ? rowKernels() : undefined;
@@ -25,7 +28,12 @@ export function pgdNativeStep(mode: 'relative' | 'absolute', reference: Projecti
     // or one per tensor (absolute), applied in the kernel as clamp(radius · scale, 0, 1).
     const projected =
       mode === 'relative'
-        ? kernels.scaleAdd(anchors, offsets, tf.clipByValue(tf.mul(tf.concat(radii.map((r) => tf.reshape(r, [-1]))), scale), 0, 1), rows)
+        ? kernels.scaleAdd(
+            anchors,
+            offsets,
+            tf.clipByValue(tf.mul(tf.concat(radii.map((r) => tf.reshape(r, [-1]))), scale), 0, 1),
+            rows,
+          )
         : kernels.scaleAdd(anchors, offsets, scale, rows, tf.stack(radii));
     return { params: Object.fromEntries(names.map((name, i) => [name, projected[i]])), state };
   };

@@ -1,8 +1,8 @@
 // SPD — Selective Projection Decay (Tian et al., NeurIPS 2024). After the base
 // step, only tensors whose gradient points away from the anchor
 // (c = −Σ g ⊙ (w_{t−1} − w0) < 0) are pulled back:
-// w ← w̃ − λ·r·(w̃ − w0), r = clamp((‖w̃−w0‖₂ − ‖w_{t−1}−w0‖₂) / ‖w̃−w0‖₂, 0, 1).
-// The condition is a tf.where, never a read-back.
+// w ← w̃ − λ·r·(w̃ − w0), r = clamp((‖w̃−w0‖₂ − ‖w_{t−1}−w0‖₂) / ‖w̃−w0‖₂, 0,
+// 1). The condition is a tf.where, never a read-back.
 import { definePlugin, inSet, l2Norm, maskedProjection, o, type OptionsInput, tf } from '../../src/plugin-api.js';
 import type { NamedTensors, Projection } from '../../src/contracts/optimizer.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
@@ -29,7 +29,8 @@ export function spdProjection(lambda: number): Projection {
         const anchor = ctx.anchor[name];
         const offset = tf.sub(tentative[name], anchor);
         const prevOffset = tf.sub(ctx.params[name], anchor);
-        // c < 0  ⇔  Σ g ⊙ (w_{t−1} − w0) > 0; as a 0/1 scalar so that the pull is one fused multiply, not a select.
+        // c < 0  ⇔  Σ g ⊙ (w_{t−1} − w0) > 0; as a 0/1 scalar so that the pull is one fused multiply, not a
+        // select.
         const selected = tf.cast(tf.greater(tf.sum(tf.mul(ctx.rawGrads[name], prevOffset)), 0), 'float32');
         const dNew = l2Norm(offset);
         const ratio = tf.clipByValue(tf.div(tf.sub(dNew, l2Norm(prevOffset)), tf.add(dNew, 1e-12)), 0, 1);
@@ -43,7 +44,9 @@ export function spdProjection(lambda: number): Projection {
 export default definePlugin({
   kind: 'optimizer',
   name: 'spd',
-  description: 'Selective Projection Decay (NeurIPS 2024): pull back towards the anchor only tensors whose gradient points away from it',
+  description:
+    'Selective Projection Decay (NeurIPS 2024): pull back towards the anchor only tensors whose gradient points ' +
+    'away from it',
   options,
   validate: (opts) => validateBase(opts),
   async create(opts, ctx) {

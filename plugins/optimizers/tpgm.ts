@@ -3,7 +3,20 @@
 // learned by a separate Adam optimiser on the validation loss of the
 // projected model — an extra forward and backward pass on a held-out batch —
 // and the weights are then projected onto the learned L1 balls (row-wise).
-import { definePlugin, innerState, inSet, maskedPhase, nestState, o, type OptionsInput, projectRows, rowAxisOf, rowL1, scaleByAdam, tf } from '../../src/plugin-api.js';
+import {
+  definePlugin,
+  innerState,
+  inSet,
+  maskedPhase,
+  nestState,
+  o,
+  type OptionsInput,
+  projectRows,
+  rowAxisOf,
+  rowL1,
+  scaleByAdam,
+  tf,
+} from '../../src/plugin-api.js';
 import type { NamedTensors, OptimizerState, PeriodicPhase } from '../../src/contracts/optimizer.js';
 import { STACKED, perTensorConstraints } from './ftp.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
@@ -11,9 +24,25 @@ import { anchorOptions, anchoredParts, baseOptions, validateBase } from './ancho
 const options = {
   ...baseOptions,
   ...anchorOptions,
-  projLr: o.number({ description: 'learning rate of the Adam optimiser of the radii', default: 1e-2, min: 0, exclusiveMin: true }),
-  projEvery: o.integer({ description: 'learn the radii and project every N steps (TPGM usually: every step)', default: 1, min: 1 }),
-  valFraction: o.number({ description: "fraction of each task's training examples held out for learning the radii", default: 0.1, min: 0, max: 1, exclusiveMin: true, exclusiveMax: true }),
+  projLr: o.number({
+    description: 'learning rate of the Adam optimiser of the radii',
+    default: 1e-2,
+    min: 0,
+    exclusiveMin: true,
+  }),
+  projEvery: o.integer({
+    description: 'learn the radii and project every N steps (TPGM usually: every step)',
+    default: 1,
+    min: 1,
+  }),
+  valFraction: o.number({
+    description: "fraction of each task's training examples held out for learning the radii",
+    default: 0.1,
+    min: 0,
+    max: 1,
+    exclusiveMin: true,
+    exclusiveMax: true,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -61,7 +90,10 @@ export function tpgmPhase(opts: { projLr: number; projEvery: number; valFraction
       // The extra pass TPGM pays for: gradient of the validation loss in the radii.
       const grads = tf.grads((...gammas: tf.Tensor[]) => validationLoss(projectedWith(gammas)))(tf.unstack(start));
       // Adam's count is the number of phases since the radii were (re)initialised.
-      const r = adam.update({ [STACKED]: tf.stack(grads) }, innerState(state, 'tpgm.adam'), { ...ctx, step: Math.max(1, Math.floor(ctx.anchorStep / opts.projEvery)) });
+      const r = adam.update({ [STACKED]: tf.stack(grads) }, innerState(state, 'tpgm.adam'), {
+        ...ctx,
+        step: Math.max(1, Math.floor(ctx.anchorStep / opts.projEvery)),
+      });
       const gamma = tf.minimum(tf.maximum(tf.sub(start, tf.mul(r.updates[STACKED], opts.projLr)), ADAM.floor), ceiling);
       const next: OptimizerState = { 'tpgm.gamma': { [STACKED]: gamma } };
       nestState(next, 'tpgm.adam', r.state);
@@ -73,11 +105,18 @@ export function tpgmPhase(opts: { projLr: number; projEvery: number; valFraction
 export default definePlugin({
   kind: 'optimizer',
   name: 'tpgm',
-  description: 'Trainable Projected Gradient Method (CVPR 2023): radii learned on a validation split every projEvery steps (extra passes)',
+  description:
+    'Trainable Projected Gradient Method (CVPR 2023): radii learned on a validation split every projEvery steps ' +
+    '(extra passes)',
   options,
   validate: (opts) => validateBase(opts),
   async create(opts, ctx) {
-    const { model, constrained, component } = await anchoredParts(opts, ctx, 'tpgm', `projLr=${opts.projLr}, projEvery=${opts.projEvery}, valFraction=${opts.valFraction}`);
+    const { model, constrained, component } = await anchoredParts(
+      opts,
+      ctx,
+      'tpgm',
+      `projLr=${opts.projLr}, projEvery=${opts.projEvery}, valFraction=${opts.valFraction}`,
+    );
     if (!model.apply) throw new Error('tpgm needs a model that can run with other parameter values (Model.apply)');
     const order = [...model.params.keys()].filter((n) => constrained.has(n));
     return {

@@ -23,7 +23,12 @@ export default definePlugin({
   name: 'parquet',
   description: "Parquet copies (evals.parquet, steps.parquet, constraints.parquet) of each finished run's tables",
   options,
-  validate: (opts) => opts.tables.flatMap((t, i) => ((TABLES as readonly string[]).includes(t) ? [] : [{ path: `tables[${i}]`, message: `unknown table '${t}'; tables: ${TABLES.join(', ')}` }])),
+  validate: (opts) =>
+    opts.tables.flatMap((t, i) =>
+      (TABLES as readonly string[]).includes(t)
+        ? []
+        : [{ path: `tables[${i}]`, message: `unknown table '${t}'; tables: ${TABLES.join(', ')}` }],
+    ),
   async create(opts) {
     // Loaded only when asked for: its wasm module is a few MB.
     const { Table, writeParquet } = await import('parquet-wasm');

@@ -2,12 +2,16 @@
 // learning rate per logged step, accuracy on every task after every task, and
 // for anchored optimizers each tensor's constraint and distance from the
 // anchor. One log folder per run: `tensorboard --logdir results/<exp>/tensorboard`.
-import { definePlugin, o, type OptionsInput } from '../../src/plugin-api.js';
+import { definePlugin, o, summaryFileWriter, type OptionsInput } from '../../src/plugin-api.js';
 import { join } from 'node:path';
 import type { RunEvent } from '../../src/contracts/events.js';
 
 const options = {
-  dir: o.string({ description: 'log folder under <out>/<experiment>/ (one subfolder per run)', default: 'tensorboard', nonEmpty: true }),
+  dir: o.string({
+    description: 'log folder under <out>/<experiment>/ (one subfolder per run)',
+    default: 'tensorboard',
+    nonEmpty: true,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -16,30 +20,27 @@ declare module '../../src/plugin/kinds.js' {
   }
 }
 
-interface SummaryWriter {
-  scalar(name: string, value: number, step: number): void;
-  flush(): void;
-}
-
 export default definePlugin({
   kind: 'reporter',
   name: 'tensorboard',
-  description: 'TensorBoard event files (loss, learning rate, accuracies, constraints) per run; needs the native TensorFlow backend',
+  description:
+    'TensorBoard event files (loss, learning rate, accuracies, constraints) per run; needs the native ' +
+    'TensorFlow backend',
   options,
-  async create(opts, ctx) {
+  create(opts, ctx) {
     if (ctx.backend.name !== 'tensorflow') {
       throw new Error(
-        `the tensorboard reporter writes event files with tfjs-node's summary writer, which needs the native TensorFlow backend; this sweep runs on ${ctx.backend.name} (set it up with \`anchorage setup native\`, then --backend tensorflow)`,
+        `the tensorboard reporter writes event files with tfjs-node's summary writer, which needs the native ` +
+          `TensorFlow backend; this sweep runs on ${ctx.backend.name} (set it up with \`anchorage setup native\`, ` +
+          `then --backend tensorflow)`,
       );
     }
-    const pkg = ctx.backend.detail.split(' ')[0];
-    const native = (await import(pkg)) as { node: { summaryFileWriter(logdir: string, maxQueue?: number, flushMillis?: number): SummaryWriter } };
     const root = join(ctx.out, ctx.experiment, opts.dir);
     return {
       name: 'tensorboard',
       onRun(events, config) {
         // Flushed every 10 s and at the run's end, so TensorBoard follows a long run as it trains.
-        const writer = native.node.summaryFileWriter(join(root, config.runId), 100, 10_000);
+        const writer = summaryFileWriter(join(root, config.runId), 100, 10_000);
         const seen = new Map<string, number[]>();
         return new Promise<void>((resolve, reject) => {
           events.subscribe({
@@ -51,7 +52,8 @@ export default definePlugin({
                   break;
                 case 'constraints':
                   for (const t of e.tensors) {
-                    if (Number.isFinite(t.constraint)) writer.scalar(`constraint/${t.tensor}`, t.constraint, e.globalStep);
+                    if (Number.isFinite(t.constraint))
+                      writer.scalar(`constraint/${t.tensor}`, t.constraint, e.globalStep);
                     writer.scalar(`distance/${t.tensor}`, t.distance, e.globalStep);
                   }
                   break;
@@ -66,7 +68,12 @@ export default definePlugin({
                 case 'task-end':
                   for (const [key, accs] of seen) {
                     const [set, trained] = key.split('|');
-                    if (Number(trained) === e.task) writer.scalar(`accuracy_${set}/mean_all_tasks`, accs.reduce((a, b) => a + b, 0) / accs.length, e.task + 1);
+                    if (Number(trained) === e.task)
+                      writer.scalar(
+                        `accuracy_${set}/mean_all_tasks`,
+                        accs.reduce((a, b) => a + b, 0) / accs.length,
+                        e.task + 1,
+                      );
                   }
                   break;
                 case 'run-end':

@@ -2,7 +2,12 @@ import { definePlugin, o, type OptionsInput } from '../../src/plugin-api.js';
 import { classOrders, shuffledOrder, takePerClass } from './stratified.js';
 
 const options = {
-  fraction: o.number({ description: 'fraction of the training set to label (stratified by class), e.g. 0.01', min: 0, max: 1, exclusiveMin: true }),
+  fraction: o.number({
+    description: 'fraction of the training set to label (stratified by class), e.g. 0.01',
+    min: 0,
+    max: 1,
+    exclusiveMin: true,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -25,7 +30,10 @@ export default definePlugin({
       const orders = classOrders(task, rng);
       const total = Math.round(opts.fraction * task.train.count);
       if (total < orders.size) {
-        throw new Error(`fraction ${opts.fraction} of task ${task.name}'s ${task.train.count} examples is ${total}, fewer than its ${orders.size} classes`);
+        throw new Error(
+          `fraction ${opts.fraction} of task ${task.name}'s ${task.train.count} examples is ${total}, fewer ` +
+            `than its ${orders.size} classes`,
+        );
       }
       return takePerClass(orders, (_label, n) => Math.max(1, Math.round(opts.fraction * n)));
     },

@@ -21,7 +21,10 @@ export default definePlugin({
     select(task, rng) {
       const orders = classOrders(task, rng);
       for (const [label, order] of orders) {
-        if (order.length < opts.k) throw new Error(`k = ${opts.k} but class ${label} of task ${task.name} has only ${order.length} training examples`);
+        if (order.length < opts.k)
+          throw new Error(
+            `k = ${opts.k} but class ${label} of task ${task.name} has only ${order.length} training examples`,
+          );
       }
       return takePerClass(orders, () => opts.k);
     },

@@ -1,5 +1,4 @@
-import { definePlugin } from '../../src/plugin/define-plugin.js';
-import type { OptionsInput } from '../../src/plugin/options.js';
+import { definePlugin, type OptionsInput } from '../../src/plugin-api.js';
 
 const options = {};
 

@@ -13,12 +13,16 @@ export function classOrders(task: Task, rng: Rng): Map<number, Int32Array> {
     byClass.set(label, list);
   });
   const out = new Map<number, Int32Array>();
-  for (const label of [...byClass.keys()].sort((a, b) => a - b)) out.set(label, rng.fork(`class:${label}`).shuffle(Int32Array.from(byClass.get(label)!)));
+  for (const label of [...byClass.keys()].sort((a, b) => a - b))
+    out.set(label, rng.fork(`class:${label}`).shuffle(Int32Array.from(byClass.get(label)!)));
   return out;
 }
 
 /** The first `take(class, available)` indices of each class's order, sorted. */
-export function takePerClass(orders: Map<number, Int32Array>, take: (label: number, available: number) => number): Int32Array {
+export function takePerClass(
+  orders: Map<number, Int32Array>,
+  take: (label: number, available: number) => number,
+): Int32Array {
   const picked: number[] = [];
   for (const [label, order] of orders) picked.push(...order.subarray(0, take(label, order.length)));
   return Int32Array.from(picked.sort((a, b) => a - b));

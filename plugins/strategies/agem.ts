@@ -3,14 +3,30 @@
 // episodic memory; if the step's gradient g points against it (g·g_ref < 0)
 // it is projected: g ← g − (g·g_ref / g_ref·g_ref)·g_ref. The test is a
 // tf.where on the backend, not a read-back.
-import { definePlugin, dot, MemoryBatches, MemoryBuffer, o, OptionError, type OptionsInput, tf } from '../../src/plugin-api.js';
+import {
+  definePlugin,
+  dot,
+  MemoryBatches,
+  MemoryBuffer,
+  o,
+  OptionError,
+  type OptionsInput,
+  tf,
+} from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
 
 const options = {
   size: o.integer({ description: 'examples kept in the episodic memory', default: 500, min: 1 }),
-  policy: o.enum(['per-task', 'reservoir', 'class-balanced'], { description: 'how the memory is filled at the end of each task', default: 'per-task' }),
-  refBatchSize: o.integer({ description: 'memory examples behind each reference gradient (the paper: 256; 0: the training batch size)', default: 256, min: 0 }),
+  policy: o.enum(['per-task', 'reservoir', 'class-balanced'], {
+    description: 'how the memory is filled at the end of each task',
+    default: 'per-task',
+  }),
+  refBatchSize: o.integer({
+    description: 'memory examples behind each reference gradient (the paper: 256; 0: the training batch size)',
+    default: 256,
+    min: 0,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -36,7 +52,11 @@ export default definePlugin({
   options,
   async create(opts, ctx) {
     const { outputs } = await ctx.problem();
-    if (opts.policy === 'class-balanced' && opts.size < outputs) throw new OptionError('size', `a class-balanced memory of ${opts.size} cannot hold one example of each of the ${outputs} classes`);
+    if (opts.policy === 'class-balanced' && opts.size < outputs)
+      throw new OptionError(
+        'size',
+        `a class-balanced memory of ${opts.size} cannot hold one example of each of the ${outputs} classes`,
+      );
     const memory = new MemoryBuffer(opts.size, opts.policy, ctx.rng('memory'));
     const sampling = ctx.rng('reference-batches');
     let batches: MemoryBatches | undefined;
@@ -48,7 +68,8 @@ export default definePlugin({
       name: 'agem',
       onTrainingStart({ steps, batchSize }) {
         release();
-        if (memory.count > 0 && steps > 0) batches = new MemoryBatches(memory.toTrainingSet(), steps, opts.refBatchSize || batchSize, sampling);
+        if (memory.count > 0 && steps > 0)
+          batches = new MemoryBatches(memory.toTrainingSet(), steps, opts.refBatchSize || batchSize, sampling);
       },
       gradients({ step, grads, gradientsOf }) {
         if (!batches) return undefined;

@@ -20,6 +20,7 @@ export default definePlugin({
     name: 'cumulative',
     checkpoint: () => ({}),
     restore() {},
-    trainingSet: (ctx) => concatTrainingSets(ctx.stream.tasks.slice(0, ctx.task.index + 1).map((t) => ctx.selection(t))),
+    trainingSet: (ctx) =>
+      concatTrainingSets(ctx.stream.tasks.slice(0, ctx.task.index + 1).map((t) => ctx.selection(t))),
   }),
 });

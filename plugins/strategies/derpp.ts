@@ -5,8 +5,17 @@ import { darkExperience, definePlugin, o, type OptionsInput } from '../../src/pl
 const options = {
   size: o.integer({ description: 'examples kept in the memory', default: 500, min: 1 }),
   alpha: o.number({ description: 'weight of the logit-matching (MSE) term', default: 0.1, min: 0 }),
-  beta: o.number({ description: 'weight of the cross-entropy on replayed labels', default: 0.5, min: 0, exclusiveMin: true }),
-  batchSize: o.integer({ description: 'memory examples per step in each term (0: the training batch size)', default: 0, min: 0 }),
+  beta: o.number({
+    description: 'weight of the cross-entropy on replayed labels',
+    default: 0.5,
+    min: 0,
+    exclusiveMin: true,
+  }),
+  batchSize: o.integer({
+    description: 'memory examples per step in each term (0: the training batch size)',
+    default: 0,
+    min: 0,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {

@@ -5,7 +5,15 @@
 // from a reservoir memory (filled during training) take a plain
 // cross-entropy over every class. Loss = CE_masked(incoming) + CE(replayed),
 // each a mean over its rows, as in the reference (mammoth's er_ace.py).
-import { definePlugin, DeviceReservoir, meanCrossEntropy, o, type OptionsInput, rowsOf, tf } from '../../src/plugin-api.js';
+import {
+  definePlugin,
+  DeviceReservoir,
+  meanCrossEntropy,
+  o,
+  type OptionsInput,
+  rowsOf,
+  tf,
+} from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { featureSize } from '../../src/contracts/data.js';
 

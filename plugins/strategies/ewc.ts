@@ -10,10 +10,20 @@ import { logitMask } from '../../src/contracts/scenario.js';
 
 const options = {
   lambda: o.number({ description: 'strength of the quadratic penalty (λ)', default: 5000, min: 0 }),
-  online: o.boolean({ description: 'online EWC: one running Fisher (decayed by gamma) instead of one penalty per task', default: false }),
+  online: o.boolean({
+    description: 'online EWC: one running Fisher (decayed by gamma) instead of one penalty per task',
+    default: false,
+  }),
   gamma: o.number({ description: 'online EWC: decay of the running Fisher', default: 1, min: 0, max: 1 }),
-  fisherSamples: o.integer({ description: "training examples whose gradients estimate each task's Fisher", default: 500, min: 1 }),
-  empirical: o.boolean({ description: "use the true label (empirical Fisher) instead of the model's prediction", default: false }),
+  fisherSamples: o.integer({
+    description: "training examples whose gradients estimate each task's Fisher",
+    default: 500,
+    min: 1,
+  }),
+  empirical: o.boolean({
+    description: "use the true label (empirical Fisher) instead of the model's prediction",
+    default: false,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -49,10 +59,11 @@ export default definePlugin({
             const label = opts.empirical ? tf.tensor1d([trained.labels[i]], 'int32') : tf.argMax(logits, 1);
             const target = tf.oneHot(label, scenario.outputs);
             const { grads } = variableGrads(() => {
-              // In evaluation mode, as the reference implementations compute it: no dropout, batch norm's running statistics.
+              // In evaluation mode, as the reference implementations compute it: no dropout, batch norm's running
+              // statistics.
               let out = model.forward(x, false);
               if (mask) out = tf.add(out, mask);
-              return tf.losses.softmaxCrossEntropy(target, out) as tf.Scalar;
+              return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(target, out);
             }, variables);
             return variables.map((v, k) => tf.add(sums[k], tf.square(grads[v.name])));
           });

@@ -10,7 +10,11 @@ import { concatTrainingSets } from '../../src/contracts/strategy.js';
 
 const options = {
   size: o.integer({ description: 'examples kept in the memory', default: 500, min: 1 }),
-  passes: o.integer({ description: "copies of the memory in each task's training set (more epochs on the memory for the same schedule)", default: 1, min: 1 }),
+  passes: o.integer({
+    description: "copies of the memory in each task's training set (more epochs on the memory for the same schedule)",
+    default: 1,
+    min: 1,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -27,7 +31,11 @@ export default definePlugin({
   roles: ['training-set', 'model-reset'],
   async create(opts, ctx) {
     const { outputs } = await ctx.problem();
-    if (opts.size < outputs) throw new OptionError('size', `a memory of ${opts.size} cannot hold one example of each of the ${outputs} classes`);
+    if (opts.size < outputs)
+      throw new OptionError(
+        'size',
+        `a memory of ${opts.size} cannot hold one example of each of the ${outputs} classes`,
+      );
     const memory = new MemoryBuffer(opts.size, 'greedy-balanced', ctx.rng('memory'));
     return {
       name: 'gdumb',

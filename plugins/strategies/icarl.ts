@@ -28,7 +28,9 @@ function featuresOf(model: Model, set: TrainingSet, batch = 1000): { values: Flo
   let dim = 0;
   for (let start = 0; start < set.count; start += batch) {
     const n = Math.min(batch, set.count - start);
-    const f = tf.tidy(() => model.features!(tf.tensor2d(set.features.subarray(start * size, (start + n) * size), [n, size]), false));
+    const f = tf.tidy(() =>
+      model.features!(tf.tensor2d(set.features.subarray(start * size, (start + n) * size), [n, size]), false),
+    );
     dim = f.shape[1]!;
     parts.push(f.dataSync() as Float32Array);
     f.dispose();
@@ -42,7 +44,38 @@ function featuresOf(model: Model, set: TrainingSet, batch = 1000): { values: Flo
   return { values, dim };
 }
 
-/** Nearest-mean-of-exemplars scores: −‖φ(x) − μ_c‖² up to a constant, −1e9 for classes without exemplars. */
+/**
+ * Each class's mean of its exemplars' normalised features, itself normalised
+ * (iCaRL's class prototypes), and −1e9 for classes without exemplars.
+ */
+function classMeans(
+  model: Model,
+  exemplars: TrainingSet,
+  outputs: number,
+): { values: tf.Tensor2D; absent: tf.Tensor1D } {
+  const { values, dim } = featuresOf(model, exemplars);
+  const sums = new Float64Array(outputs * dim);
+  const counts = new Float64Array(outputs);
+  for (let i = 0; i < exemplars.count; i++) {
+    const row = values.subarray(i * dim, (i + 1) * dim);
+    const norm = Math.hypot(...row) || 1;
+    const l = exemplars.labels[i];
+    counts[l] += 1;
+    for (let d = 0; d < dim; d++) sums[l * dim + d] += row[d] / norm;
+  }
+  const mu = new Float32Array(outputs * dim);
+  for (let c = 0; c < outputs; c++) {
+    if (!counts[c]) continue;
+    const norm = Math.hypot(...sums.subarray(c * dim, (c + 1) * dim)) || 1;
+    for (let d = 0; d < dim; d++) mu[c * dim + d] = sums[c * dim + d] / norm;
+  }
+  return { values: tf.tensor2d(mu, [outputs, dim]), absent: tf.tensor1d(Array.from(counts, (n) => (n ? 0 : -1e9))) };
+}
+
+/**
+ * Nearest-mean-of-exemplars scores: −‖φ(x) − μ_c‖² up to a constant; −1e9 for
+ * classes without exemplars.
+ */
 export function nmeScores(features: tf.Tensor, means: tf.Tensor2D, absent: tf.Tensor1D): tf.Tensor {
   const phi = tf.div(features, tf.maximum(tf.norm(features, 2, 1, true), 1e-12));
   const meanSq = tf.sum(tf.square(means), 1);
@@ -58,8 +91,10 @@ export default definePlugin({
   async create(opts, ctx) {
     const model = await ctx.resolve('model');
     const { outputs } = await ctx.problem();
-    if (!model.apply || !model.features) throw new Error('icarl needs a model that exposes its features and can run with other parameter values');
-    if (opts.size < outputs) throw new OptionError('size', `${opts.size} exemplars cannot hold one of each of the ${outputs} classes`);
+    if (!model.apply || !model.features)
+      throw new Error('icarl needs a model that exposes its features and can run with other parameter values');
+    if (opts.size < outputs)
+      throw new OptionError('size', `${opts.size} exemplars cannot hold one of each of the ${outputs} classes`);
     const memory = new MemoryBuffer(opts.size, 'herding', ctx.rng('memory'));
     let previous: NamedTensors | undefined;
     let means: { values: tf.Tensor2D; absent: tf.Tensor1D } | undefined;
@@ -68,7 +103,8 @@ export default definePlugin({
     let seen: tf.Tensor1D | undefined;
     const seenLabels = new Set<number>();
     const pastLabels = new Set<number>();
-    const indicator = (labels: Set<number>) => tf.tensor1d(Array.from({ length: outputs }, (_, i) => (labels.has(i) ? 1 : 0)));
+    const indicator = (labels: Set<number>) =>
+      tf.tensor1d(Array.from({ length: outputs }, (_, i) => (labels.has(i) ? 1 : 0)));
     const release = () => {
       if (previous) tf.dispose(Object.values(previous));
       previous = undefined;
@@ -85,11 +121,14 @@ export default definePlugin({
         past = indicator(pastLabels);
         seen = indicator(seenLabels);
       },
-      trainingSet: (c) => (memory.count ? concatTrainingSets([c.selection(c.task), memory.toTrainingSet()]) : c.selection(c.task)),
+      trainingSet: (c) =>
+        memory.count ? concatTrainingSets([c.selection(c.task), memory.toTrainingSet()]) : c.selection(c.task),
       composeBatch: () => ({ currentWeight: 0 }),
       loss({ x, rawLogits, labels }) {
         const onehot = tf.oneHot(labels, outputs);
-        const targets = previous ? tf.add(tf.mul(tf.sigmoid(model.apply!(previous, x, false)), past!), tf.mul(onehot, tf.sub(1, past!))) : onehot;
+        const targets = previous
+          ? tf.add(tf.mul(tf.sigmoid(model.apply!(previous, x, false)), past!), tf.mul(onehot, tf.sub(1, past!)))
+          : onehot;
         // Sigmoid cross-entropy with logits, written stably: max(z,0) − z·t + log(1 + e^−|z|).
         const z = rawLogits;
         const bce = tf.add(tf.sub(tf.relu(z), tf.mul(z, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
@@ -101,26 +140,8 @@ export default definePlugin({
         for (const l of scenario.labels(task, 'train')) pastLabels.add(l);
         const fresh = selection(task);
         memory.add(fresh, { embeddings: featuresOf(model, fresh) });
-        // Class means of the exemplars' normalised features, themselves normalised.
-        const exemplars = memory.toTrainingSet();
-        const { values, dim } = featuresOf(model, exemplars);
-        const sums = new Float64Array(outputs * dim);
-        const counts = new Float64Array(outputs);
-        for (let i = 0; i < exemplars.count; i++) {
-          const row = values.subarray(i * dim, (i + 1) * dim);
-          const norm = Math.hypot(...row) || 1;
-          const l = exemplars.labels[i];
-          counts[l] += 1;
-          for (let d = 0; d < dim; d++) sums[l * dim + d] += row[d] / norm;
-        }
-        const mu = new Float32Array(outputs * dim);
-        for (let c = 0; c < outputs; c++) {
-          if (!counts[c]) continue;
-          const norm = Math.hypot(...sums.subarray(c * dim, (c + 1) * dim)) || 1;
-          for (let d = 0; d < dim; d++) mu[c * dim + d] = sums[c * dim + d] / norm;
-        }
         if (means) tf.dispose([means.values, means.absent]);
-        means = { values: tf.tensor2d(mu, [outputs, dim]), absent: tf.tensor1d(Array.from(counts, (n) => (n ? 0 : -1e9))) };
+        means = classMeans(model, memory.toTrainingSet(), outputs);
       },
       predict({ x }) {
         return means ? nmeScores(model.features!(x, false), means.values, means.absent) : undefined;
@@ -135,9 +156,15 @@ export default definePlugin({
       restore(s) {
         release();
         memory.restore(s.memory as Snapshot);
-        previous = s.previous ? Object.fromEntries(Object.entries(s.previous as Snapshot).map(([n, t]) => [n, tf.keep(tf.clone(t as tf.Tensor))])) : undefined;
+        previous = s.previous
+          ? Object.fromEntries(
+              Object.entries(s.previous as Snapshot).map(([n, t]) => [n, tf.keep(tf.clone(t as tf.Tensor))]),
+            )
+          : undefined;
         const m = s.means as Snapshot | null;
-        means = m ? { values: tf.clone(m.values as tf.Tensor2D), absent: tf.clone(m.absent as tf.Tensor1D) } : undefined;
+        means = m
+          ? { values: tf.clone(m.values as tf.Tensor2D), absent: tf.clone(m.absent as tf.Tensor1D) }
+          : undefined;
         seenLabels.clear();
         pastLabels.clear();
         for (const l of s.seenLabels as number[]) seenLabels.add(l);

@@ -24,6 +24,7 @@ export default definePlugin({
     name: 'joint',
     checkpoint: () => ({}),
     restore() {},
-    trainingSet: (ctx) => (ctx.task.index === 0 ? concatTrainingSets(ctx.stream.tasks.map((t) => ctx.selection(t))) : EMPTY_TRAINING_SET),
+    trainingSet: (ctx) =>
+      ctx.task.index === 0 ? concatTrainingSets(ctx.stream.tasks.map((t) => ctx.selection(t))) : EMPTY_TRAINING_SET,
   }),
 });

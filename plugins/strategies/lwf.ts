@@ -7,7 +7,12 @@ import type { NamedTensors } from '../../src/contracts/optimizer.js';
 
 const options = {
   alpha: o.number({ description: 'weight of the distillation loss', default: 1, min: 0 }),
-  temperature: o.number({ description: 'softmax temperature of the soft targets', default: 2, min: 0, exclusiveMin: true }),
+  temperature: o.number({
+    description: 'softmax temperature of the soft targets',
+    default: 2,
+    min: 0,
+    exclusiveMin: true,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -19,7 +24,7 @@ declare module '../../src/plugin/kinds.js' {
 export default definePlugin({
   kind: 'strategy',
   name: 'lwf',
-  description: 'Learning without Forgetting: distil the previous model\'s outputs on the current inputs',
+  description: "Learning without Forgetting: distil the previous model's outputs on the current inputs",
   options,
   async create(opts, ctx) {
     const model = await ctx.resolve('model');
@@ -39,7 +44,9 @@ export default definePlugin({
       onTaskEnd({ task, scenario }) {
         release();
         previous = Object.fromEntries([...model.params].map(([n, v]) => [n, tf.clone(v)]));
-        for (const out of scenario.allowedOutputs(task) ?? (scenario.scenario === 'class-il' ? task.classes : Array.from({ length: scenario.outputs }, (_, i) => i))) outputsSeen.add(out);
+        for (const out of scenario.allowedOutputs(task) ??
+          (scenario.scenario === 'class-il' ? task.classes : Array.from({ length: scenario.outputs }, (_, i) => i)))
+          outputsSeen.add(out);
         const mask = new Float32Array(scenario.outputs).fill(-1e9);
         for (const out of outputsSeen) mask[out] = 0;
         seen = tf.tensor1d(mask);
@@ -51,10 +58,16 @@ export default definePlugin({
         const distill = tf.neg(tf.mean(tf.sum(tf.mul(soft, logProbs), 1)));
         return tf.mul(distill, opts.alpha * T * T);
       },
-      checkpoint: () => ({ previous: previous ? { ...previous } : null, outputsSeen: [...outputsSeen], seen: seen ?? null }),
+      checkpoint: () => ({
+        previous: previous ? { ...previous } : null,
+        outputsSeen: [...outputsSeen],
+        seen: seen ?? null,
+      }),
       restore(s) {
         release();
-        previous = s.previous ? Object.fromEntries(Object.entries(s.previous as Snapshot).map(([n, t]) => [n, tf.clone(t as tf.Tensor)])) : undefined;
+        previous = s.previous
+          ? Object.fromEntries(Object.entries(s.previous as Snapshot).map(([n, t]) => [n, tf.clone(t as tf.Tensor)]))
+          : undefined;
         outputsSeen.clear();
         for (const o of s.outputsSeen as number[]) outputsSeen.add(o);
         seen = s.seen ? (tf.clone(s.seen as tf.Tensor) as tf.Tensor1D) : undefined;

@@ -8,9 +8,22 @@ import type { NamedTensors } from '../../src/contracts/optimizer.js';
 
 const options = {
   lambda: o.number({ description: 'strength of the penalty (λ)', default: 1, min: 0 }),
-  samples: o.integer({ description: "training examples whose output sensitivity estimates each task's importance", default: 500, min: 1 }),
-  batchSize: o.integer({ description: 'examples per gradient when estimating importance (1: per example, as in the paper)', default: 1, min: 1 }),
-  decay: o.number({ description: 'weight of the importance so far when a new task\'s is added (1: sum)', default: 1, min: 0, max: 1 }),
+  samples: o.integer({
+    description: "training examples whose output sensitivity estimates each task's importance",
+    default: 500,
+    min: 1,
+  }),
+  batchSize: o.integer({
+    description: 'examples per gradient when estimating importance (1: per example, as in the paper)',
+    default: 1,
+    min: 1,
+  }),
+  decay: o.number({
+    description: "weight of the importance so far when a new task's is added (1: sum)",
+    default: 1,
+    min: 0,
+    max: 1,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -37,16 +50,23 @@ export default definePlugin({
         const picks = rng.permutation(trained.count).slice(0, Math.min(opts.samples, trained.count));
         // In task-IL only the task's own outputs are the function being learned.
         const allowed = scenario.allowedOutputs(task);
-        const keep = allowed ? tf.tensor1d(Array.from({ length: scenario.outputs }, (_, i) => (allowed.includes(i) ? 1 : 0))) : undefined;
+        const keep = allowed
+          ? tf.tensor1d(Array.from({ length: scenario.outputs }, (_, i) => (allowed.includes(i) ? 1 : 0)))
+          : undefined;
         let sums: tf.Tensor[] = names.map((n) => tf.zerosLike(model.params.get(n)!));
         for (let start = 0; start < picks.length; start += opts.batchSize) {
           const rows = picks.subarray(start, start + opts.batchSize);
           const next = tf.tidy(() => {
-            const x = tf.tensor2d(Float32Array.from(Array.from(rows).flatMap((i) => Array.from(trained.features.subarray(i * size, (i + 1) * size)))), [rows.length, size]);
+            const x = tf.tensor2d(
+              Float32Array.from(
+                Array.from(rows).flatMap((i) => Array.from(trained.features.subarray(i * size, (i + 1) * size))),
+              ),
+              [rows.length, size],
+            );
             const { grads } = variableGrads(() => {
               let out = model.forward(x, false);
               if (keep) out = tf.mul(out, keep);
-              return tf.mean(tf.sum(tf.square(out), 1)) as tf.Scalar;
+              return tf.mean<tf.Scalar>(tf.sum(tf.square(out), 1));
             }, variables);
             return variables.map((v, k) => tf.add(sums[k], tf.mul(tf.abs(grads[v.name]), rows.length)));
           });

@@ -11,7 +11,11 @@ const options = {
     description: "'reservoir': a uniform sample of every example seen; 'class-balanced': an equal share per label",
     default: 'reservoir',
   }),
-  batchSize: o.integer({ description: 'replayed examples added to each batch (0: the training batch size)', default: 0, min: 0 }),
+  batchSize: o.integer({
+    description: 'replayed examples added to each batch (0: the training batch size)',
+    default: 0,
+    min: 0,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -27,7 +31,11 @@ export default definePlugin({
   options,
   async create(opts, ctx) {
     const { outputs } = await ctx.problem();
-    if (opts.policy === 'class-balanced' && opts.size < outputs) throw new OptionError('size', `a class-balanced memory of ${opts.size} cannot hold one example of each of the ${outputs} classes`);
+    if (opts.policy === 'class-balanced' && opts.size < outputs)
+      throw new OptionError(
+        'size',
+        `a class-balanced memory of ${opts.size} cannot hold one example of each of the ${outputs} classes`,
+      );
     const memory = new MemoryBuffer(opts.size, opts.policy, ctx.rng('buffer'));
     const sampling = ctx.rng('replay-batches');
     let batches: MemoryBatches | undefined;
@@ -39,7 +47,8 @@ export default definePlugin({
       name: 'replay',
       onTrainingStart({ steps, batchSize }) {
         release();
-        if (memory.count > 0 && steps > 0) batches = new MemoryBatches(memory.toTrainingSet(), steps, opts.batchSize || batchSize, sampling);
+        if (memory.count > 0 && steps > 0)
+          batches = new MemoryBatches(memory.toTrainingSet(), steps, opts.batchSize || batchSize, sampling);
       },
       composeBatch(batch) {
         return batches ? { rows: batches.batch(batch.step) } : undefined;

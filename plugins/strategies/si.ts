@@ -60,7 +60,8 @@ export default definePlugin({
       },
       onTaskEnd({ model, state }) {
         const omega: NamedTensors = {};
-        for (const [n, v] of model.params) omega[n] = tf.tidy(() => tf.div(state[W + n], tf.add(tf.square(tf.sub(v, state[START + n])), opts.xi)));
+        for (const [n, v] of model.params)
+          omega[n] = tf.tidy(() => tf.div(state[W + n], tf.add(tf.square(tf.sub(v, state[START + n])), opts.xi)));
         penalty.consolidate(omega, model, { decay: 1 });
       },
       loss({ params }) {

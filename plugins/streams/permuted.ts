@@ -4,7 +4,10 @@ import { transformedStream } from './transformed.js';
 
 const options = {
   tasks: o.integer({ description: 'number of tasks', default: 10, min: 1 }),
-  permuteFirst: o.boolean({ description: 'permute the first task too (default: task 0 is the original data)', default: false }),
+  permuteFirst: o.boolean({
+    description: 'permute the first task too (default: task 0 is the original data)',
+    default: false,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {

@@ -4,7 +4,11 @@ import { transformedStream } from './transformed.js';
 export { rotateImages };
 
 const options = {
-  angles: o.numbers({ description: 'rotation of each task in degrees (counter-clockwise)', default: [0, 45, 90, 135, 180], minLength: 1 }),
+  angles: o.numbers({
+    description: 'rotation of each task in degrees (counter-clockwise)',
+    default: [0, 45, 90, 135, 180],
+    minLength: 1,
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -21,10 +25,14 @@ export default definePlugin({
   options,
   async create(opts, ctx) {
     const data = await ctx.resolve('dataset');
-    if (data.featureShape.length !== 3) throw new Error(`rotated needs images [height, width, channels]; ${data.name} has examples of shape [${data.featureShape}]`);
+    if (data.featureShape.length !== 3)
+      throw new Error(
+        `rotated needs images [height, width, channels]; ${data.name} has examples of shape [${data.featureShape}]`,
+      );
     const transforms = opts.angles.map((angle) => ({
       label: `${angle}deg`,
-      transform: (features: Float32Array) => (angle % 360 === 0 ? features : rotateImages(features, data.featureShape, angle)),
+      transform: (features: Float32Array) =>
+        angle % 360 === 0 ? features : rotateImages(features, data.featureShape, angle),
     }));
     return transformedStream(`rotated-${data.name}`, data, transforms);
   },

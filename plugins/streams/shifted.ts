@@ -1,8 +1,19 @@
-import { corrupt, type Corruption, CORRUPTIONS, definePlugin, o, type OptionsInput, type Problem } from '../../src/plugin-api.js';
+import {
+  corrupt,
+  type Corruption,
+  CORRUPTIONS,
+  definePlugin,
+  o,
+  type OptionsInput,
+  type Problem,
+} from '../../src/plugin-api.js';
 import { transformedStream } from './transformed.js';
 
 const options = {
-  shifts: o.strings({ description: 'one task per shift, "<corruption>-<severity>" (e.g. "inversion-5"), or "none" for the data as is', default: ['none'] }),
+  shifts: o.strings({
+    description: 'one task per shift, "<corruption>-<severity>" (e.g. "inversion-5"), or "none" for the data as is',
+    default: ['none'],
+  }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -34,7 +45,10 @@ export default definePlugin({
       try {
         parse(s);
       } catch {
-        problems.push({ path: `shifts[${i}]`, message: `must be "none" or "<corruption>-<1..5>" with a corruption of ${CORRUPTIONS.join(', ')}, got "${s}"` });
+        problems.push({
+          path: `shifts[${i}]`,
+          message: `must be "none" or "<corruption>-<1..5>" with a corruption of ${CORRUPTIONS.join(', ')}, got "${s}"`,
+        });
       }
     });
     if (opts.shifts.length === 0) problems.push({ path: 'shifts', message: 'needs at least one shift' });

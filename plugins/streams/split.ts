@@ -4,10 +4,16 @@ import type { Task } from '../../src/contracts/stream.js';
 
 const options = {
   tasksOf: o.integer({ description: 'classes per task when `tasks` is not given', default: 2, min: 1 }),
-  tasks: o.integerGroups({ description: 'explicit class list per task, e.g. [[0,1],[2,3]] (default: consecutive groups of tasksOf)', default: [], min: 0 }),
+  tasks: o.integerGroups({
+    description: 'explicit class list per task, e.g. [[0,1],[2,3]] (default: consecutive groups of tasksOf)',
+    default: [],
+    min: 0,
+  }),
   classOrder: o.enum(['natural', 'seeded', 'van-de-ven'], {
     description:
-      "order classes are grouped in: 0,1,2,…; a permutation drawn from the run's seed; or 'van-de-ven': the order of van de Ven's continual-learning code (np.random.seed(seed); p = np.random.permutation(classes); task k holds the classes p maps to k·tasksOf…; seed 0 keeps the natural order)",
+      "order classes are grouped in: 0,1,2,…; a permutation drawn from the run's seed; or 'van-de-ven': the " +
+      "order of van de Ven's continual-learning code (np.random.seed(seed); p = np.random.permutation(classes); " +
+      'task k holds the classes p maps to k·tasksOf…; seed 0 keeps the natural order)',
     default: 'natural',
   }),
 };
@@ -54,20 +60,32 @@ export default definePlugin({
         order.sort((a, b) => p[a] - p[b]);
       }
       if (data.numClasses % opts.tasksOf !== 0) {
-        throw new Error(`stream.tasksOf: ${data.name} has ${data.numClasses} classes, not divisible into tasks of ${opts.tasksOf}`);
+        throw new Error(
+          `stream.tasksOf: ${data.name} has ${data.numClasses} classes, not divisible into tasks of ${opts.tasksOf}`,
+        );
       }
       groups = [];
       for (let i = 0; i < order.length; i += opts.tasksOf) groups.push(order.slice(i, i + opts.tasksOf));
     }
     for (const c of groups.flat()) {
-      if (c >= data.numClasses) throw new Error(`stream.tasks: class ${c} does not exist in ${data.name} (classes 0..${data.numClasses - 1})`);
+      if (c >= data.numClasses)
+        throw new Error(`stream.tasks: class ${c} does not exist in ${data.name} (classes 0..${data.numClasses - 1})`);
     }
     const size = featureSize(data.featureShape);
     const pick = (set: Examples, classes: Set<number>) => takeExamples(set, indicesOf(set.labels, classes), size);
     const tasks: Task[] = groups.map((classes, index) => {
       const set = new Set(classes);
-      const task = { index, name: `t${index}:{${classes.join(',')}}`, classes: [...classes], train: pick(data.train, set), test: pick(data.test, set) };
-      if (task.train.count === 0 || task.test.count === 0) throw new Error(`stream: task ${task.name} has no ${task.train.count === 0 ? 'training' : 'test'} examples in ${data.name}`);
+      const task = {
+        index,
+        name: `t${index}:{${classes.join(',')}}`,
+        classes: [...classes],
+        train: pick(data.train, set),
+        test: pick(data.test, set),
+      };
+      if (task.train.count === 0 || task.test.count === 0)
+        throw new Error(
+          `stream: task ${task.name} has no ${task.train.count === 0 ? 'training' : 'test'} examples in ${data.name}`,
+        );
       return task;
     });
     return { name: `split-${data.name}`, featureShape: data.featureShape, numClasses: data.numClasses, tasks };

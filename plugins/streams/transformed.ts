@@ -11,7 +11,11 @@ function transformed(set: Examples, transform: FeatureTransform, size: number): 
   return { features: transform(set.features, size), labels: set.labels, count: set.count };
 }
 
-export function transformedStream(name: string, data: Dataset, transforms: { label: string; transform: FeatureTransform }[]): TaskStream {
+export function transformedStream(
+  name: string,
+  data: Dataset,
+  transforms: { label: string; transform: FeatureTransform }[],
+): TaskStream {
   const size = featureSize(data.featureShape);
   const classes = Array.from({ length: data.numClasses }, (_, i) => i);
   // The last task's training set built stays cached: a run reads one task's many times in a row

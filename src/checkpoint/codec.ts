@@ -18,7 +18,8 @@ export interface EncodedSnapshot {
   blob: Uint8Array;
 }
 
-const KIND_OF = (a: Float32Array | Int32Array | Uint8Array): ArrayKind => (a instanceof Float32Array ? 'f32' : a instanceof Int32Array ? 'i32' : 'u8');
+const KIND_OF = (a: Float32Array | Int32Array | Uint8Array): ArrayKind =>
+  a instanceof Float32Array ? 'f32' : a instanceof Int32Array ? 'i32' : 'u8';
 
 function isTensor(v: unknown): v is tf.Tensor {
   return v instanceof tf.Tensor;
@@ -46,23 +47,47 @@ export async function encodeSnapshot(tree: Snapshot): Promise<EncodedSnapshot> {
     if (isTensor(v)) {
       if (v.isDisposed) throw new Error(`checkpoint: tensor ${path} is already disposed`);
       const data = await v.data();
-      const kind: ArrayKind = v.dtype === 'float32' ? 'f32' : v.dtype === 'int32' ? 'i32' : v.dtype === 'bool' ? 'u8' : (() => { throw new Error(`checkpoint: tensor ${path} has dtype ${v.dtype}, which cannot be saved`); })();
-      const typed = kind === 'f32' ? Float32Array.from(data as Float32Array) : kind === 'i32' ? Int32Array.from(data as Int32Array) : Uint8Array.from(data as Uint8Array);
-      return { $blob: kind, offset: put(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength)), length: typed.length, shape: [...v.shape] } satisfies BlobRef;
+      const kind: ArrayKind =
+        v.dtype === 'float32'
+          ? 'f32'
+          : v.dtype === 'int32'
+            ? 'i32'
+            : v.dtype === 'bool'
+              ? 'u8'
+              : (() => {
+                  throw new Error(`checkpoint: tensor ${path} has dtype ${v.dtype}, which cannot be saved`);
+                })();
+      const typed =
+        kind === 'f32'
+          ? Float32Array.from(data as Float32Array)
+          : kind === 'i32'
+            ? Int32Array.from(data as Int32Array)
+            : Uint8Array.from(data as Uint8Array);
+      return {
+        $blob: kind,
+        offset: put(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength)),
+        length: typed.length,
+        shape: [...v.shape],
+      } satisfies BlobRef;
     }
     if (v instanceof Float32Array || v instanceof Int32Array || v instanceof Uint8Array) {
-      return { $blob: KIND_OF(v), offset: put(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)), length: v.length } satisfies BlobRef;
+      return {
+        $blob: KIND_OF(v),
+        offset: put(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)),
+        length: v.length,
+      } satisfies BlobRef;
     }
     if (Array.isArray(v)) {
       const out: unknown[] = [];
-      for (const [i, x] of v.entries()) out.push(await walk(x, `${path}[${i}]`));
+      for (const [i, x] of (v as SnapshotValue[]).entries()) out.push(await walk(x, `${path}[${i}]`));
       return out;
     }
     if (typeof v === 'object') {
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {
-        if (k.startsWith('$')) throw new Error(`checkpoint: key ${path}.${k} starts with '$', which the format reserves`);
-        out[k] = await walk(x as SnapshotValue, `${path}.${k}`);
+        if (k.startsWith('$'))
+          throw new Error(`checkpoint: key ${path}.${k} starts with '$', which the format reserves`);
+        out[k] = await walk(x, `${path}.${k}`);
       }
       return out;
     }
@@ -93,13 +118,25 @@ export function decodeSnapshot(json: unknown, blob: Uint8Array, where: string): 
     if ('$blob' in o) {
       const ref = o as unknown as BlobRef;
       const width = ref.$blob === 'u8' ? 1 : 4;
-      if (!['f32', 'i32', 'u8'].includes(ref.$blob) || !Number.isInteger(ref.offset) || !Number.isInteger(ref.length) || ref.offset < 0 || ref.offset + ref.length * width > blob.byteLength) {
+      if (
+        !['f32', 'i32', 'u8'].includes(ref.$blob) ||
+        !Number.isInteger(ref.offset) ||
+        !Number.isInteger(ref.length) ||
+        ref.offset < 0 ||
+        ref.offset + ref.length * width > blob.byteLength
+      ) {
         throw new Error(`${where}: ${path} refers to bytes beyond the data file (truncated or corrupt)`);
       }
       const bytes = blob.slice(ref.offset, ref.offset + ref.length * width);
-      const typed = ref.$blob === 'f32' ? new Float32Array(bytes.buffer) : ref.$blob === 'i32' ? new Int32Array(bytes.buffer) : bytes;
+      const typed =
+        ref.$blob === 'f32'
+          ? new Float32Array(bytes.buffer)
+          : ref.$blob === 'i32'
+            ? new Int32Array(bytes.buffer)
+            : bytes;
       if (!ref.shape) return typed;
-      if (ref.shape.reduce((a, b) => a * b, 1) !== ref.length) throw new Error(`${where}: ${path} has shape [${ref.shape}] but ${ref.length} values`);
+      if (ref.shape.reduce((a, b) => a * b, 1) !== ref.length)
+        throw new Error(`${where}: ${path} has shape [${ref.shape}] but ${ref.length} values`);
       return tf.tensor(typed, ref.shape, ref.$blob === 'f32' ? 'float32' : ref.$blob === 'i32' ? 'int32' : 'bool');
     }
     const out: Record<string, SnapshotValue> = {};
@@ -113,6 +150,11 @@ export function decodeSnapshot(json: unknown, blob: Uint8Array, where: string): 
 export function tensorsOf(tree: SnapshotValue): tf.Tensor[] {
   if (isTensor(tree)) return [tree];
   if (Array.isArray(tree)) return tree.flatMap(tensorsOf);
-  if (tree && typeof tree === 'object' && !(tree instanceof Float32Array || tree instanceof Int32Array || tree instanceof Uint8Array)) return Object.values(tree).flatMap((v) => tensorsOf(v as SnapshotValue));
+  if (
+    tree &&
+    typeof tree === 'object' &&
+    !(tree instanceof Float32Array || tree instanceof Int32Array || tree instanceof Uint8Array)
+  )
+    return Object.values(tree).flatMap((v) => tensorsOf(v));
   return [];
 }

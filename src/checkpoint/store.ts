@@ -19,7 +19,8 @@ export function checkpointDir(out: string, experiment: string, runId: string): s
 }
 
 export interface CheckpointPosition {
-  format: typeof CHECKPOINT_FORMAT;
+  /** CHECKPOINT_FORMAT when anchorage wrote it; anything, as read from a file. */
+  format: string;
   runId: string;
   /** The backend that wrote it: resuming on another continues correctly but not bit for bit. */
   backend: string;
@@ -67,7 +68,10 @@ function unpackSnapshot(path: string): Snapshot {
 }
 
 const finite = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v);
-const revive = (_k: string, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && '$number' in v ? Number((v as { $number: string }).$number) : v);
+const revive = (_k: string, v: unknown) =>
+  v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && '$number' in v
+    ? Number((v as { $number: string }).$number)
+    : v;
 
 export class CheckpointStore {
   constructor(readonly dir: string) {}
@@ -87,11 +91,13 @@ export class CheckpointStore {
     try {
       position = JSON.parse(readFileSync(where, 'utf8'), revive) as CheckpointPosition;
     } catch (e) {
-      throw new Error(`${where}: ${(e as Error).message}`);
+      throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
     }
-    if (position.format !== CHECKPOINT_FORMAT) throw new Error(`${where}: format ${JSON.stringify(position.format)}, not "${CHECKPOINT_FORMAT}"`);
+    if (position.format !== CHECKPOINT_FORMAT)
+      throw new Error(`${where}: format ${JSON.stringify(position.format)}, not "${CHECKPOINT_FORMAT}"`);
     if (position.runId !== runId) throw new Error(`${where}: belongs to run ${position.runId}, not ${runId}`);
-    if (!Number.isInteger(position.task) || position.task < 0 || !Array.isArray(position.rows)) throw new Error(`${where}: task or rows missing`);
+    if (!Number.isInteger(position.task) || position.task < 0 || !Array.isArray(position.rows))
+      throw new Error(`${where}: task or rows missing`);
     const boundary = unpackSnapshot(join(this.dir, position.boundary));
     const mid = position.mid ? unpackSnapshot(join(this.dir, position.mid.file)) : undefined;
     return { position, boundary, mid, bytes: this.bytes(position) };

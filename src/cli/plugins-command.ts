@@ -7,11 +7,14 @@ import type { Field } from '../plugin/options.js';
 import { scheduleCatalogue } from '../optim/schedules.js';
 
 function defaultOf(f: Field<unknown>): unknown {
-  return typeof f.default === 'function' ? f.defaultText ?? 'computed' : (f.default ?? null);
+  return typeof f.default === 'function' ? (f.defaultText ?? 'computed') : (f.default ?? null);
 }
 
 function optionLine(key: string, f: Field<unknown>): string {
-  const def = f.default === undefined ? 'required' : `default ${typeof f.default === 'function' ? f.defaultText : JSON.stringify(f.default)}`;
+  const def =
+    f.default === undefined
+      ? 'required'
+      : `default ${typeof f.default === 'function' ? f.defaultText : JSON.stringify(f.default)}`;
   return `      ${key}: ${f.allowed} (${def}) — ${f.description}\n`;
 }
 
@@ -27,14 +30,24 @@ export async function pluginsCommand(args: { load?: string[]; json: boolean }, i
       kind: p.kind,
       name: p.name,
       description: p.description,
-      options: Object.fromEntries(Object.entries(p.options).map(([k, f]) => [k, { type: f.allowed, default: defaultOf(f), description: f.description }])),
+      options: Object.fromEntries(
+        Object.entries(p.options).map(([k, f]) => [
+          k,
+          { type: f.allowed, default: defaultOf(f), description: f.description },
+        ]),
+      ),
     }));
     const schedules = scheduleCatalogue().map((k) => ({
       kind: 'schedule',
       name: k.name,
       description: k.description,
       convention: k.convention,
-      options: Object.fromEntries(Object.entries(k.options).map(([key, f]) => [key, { type: f.allowed, default: defaultOf(f), description: f.description }])),
+      options: Object.fromEntries(
+        Object.entries(k.options).map(([key, f]) => [
+          key,
+          { type: f.allowed, default: defaultOf(f), description: f.description },
+        ]),
+      ),
     }));
     io.out(JSON.stringify([...list, ...schedules], null, 2) + '\n');
     return 0;

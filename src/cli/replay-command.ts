@@ -13,9 +13,13 @@ export interface ReplayArgs {
   backend: BackendChoice;
 }
 
-/** Replays an optimizer trace through the real plugins; reports the worst relative error when the trace has expectations. */
+/**
+ * Replays an optimizer trace through the real plugins; reports the worst relative error when the trace has
+ * expectations.
+ */
 export async function replayCommand(args: ReplayArgs, io: CliIO): Promise<number> {
-  if (resolve(args.out) === resolve(args.trace)) throw new UsageError(`--out ${args.out} is the trace itself; name another file`);
+  if (resolve(args.out) === resolve(args.trace))
+    throw new UsageError(`--out ${args.out} is the trace itself; name another file`);
   const trace = readTrace(args.trace);
   const backend = await selectBackend(args.backend);
   const result = await replayTrace(trace, new PluginRegistry(builtinPlugins));
@@ -29,6 +33,7 @@ export async function replayCommand(args: ReplayArgs, io: CliIO): Promise<number
     }
   });
   io.out(`replayed ${trace.steps.length} steps of ${trace.optimizer} on ${backend.name}; wrote ${args.out}\n`);
-  if (trace.steps.some((s) => s.expected)) io.out(`max relative error vs expected: ${worst.toExponential(2)}${where ? ` (${where})` : ''}\n`);
+  if (trace.steps.some((s) => s.expected))
+    io.out(`max relative error vs expected: ${worst.toExponential(2)}${where ? ` (${where})` : ''}\n`);
   return 0;
 }

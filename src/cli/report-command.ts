@@ -24,28 +24,48 @@ function writeAtomic(path: string, data: string | Uint8Array): void {
 export async function reportCommand(args: ReportArgs, io: CliIO): Promise<number> {
   const started = performance.now();
   if (!existsSync(args.results)) throw new UsageError(`no such results folder: ${args.results}`);
-  if (!statSync(args.results).isDirectory()) throw new UsageError(`${args.results} is a file; report takes a results folder (e.g. results/three-scenarios)`);
-  let by = args.by.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!statSync(args.results).isDirectory())
+    throw new UsageError(`${args.results} is a file; report takes a results folder (e.g. results/three-scenarios)`);
+  let by = args.by
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = by.filter((c) => !(GROUP_COLUMNS as readonly string[]).includes(c));
-  if (unknown.length) throw new UsageError(`--by: unknown column ${unknown.join(', ')}; columns: ${GROUP_COLUMNS.join(', ')}`);
+  if (unknown.length)
+    throw new UsageError(`--by: unknown column ${unknown.join(', ')}; columns: ${GROUP_COLUMNS.join(', ')}`);
   let comparison = compareRuns(args.results, by as GroupColumn[]);
-  if (comparison.groups.length === 0 && comparison.notComplete.length === 0) throw new UsageError(`no runs under ${args.results}`);
+  if (comparison.groups.length === 0 && comparison.notComplete.length === 0)
+    throw new UsageError(`no runs under ${args.results}`);
   const warnings: string[] = [];
   const experiments = [...new Set(comparison.groups.flatMap((g) => g.runs.map((r) => r.columns.experiment)))].sort();
   if (experiments.length > 1 && !by.includes('experiment')) {
     // Averaging runs of different experiments together would mean nothing: they are kept apart.
     by = ['experiment', ...by];
     comparison = compareRuns(args.results, by as GroupColumn[]);
-    warnings.push(`${args.results} holds runs of ${experiments.length} experiments (${experiments.join(', ')}); they are grouped by experiment as well.`);
+    warnings.push(
+      `${args.results} holds runs of ${experiments.length} experiments (${experiments.join(', ')}); they are ` +
+        `grouped by experiment as well.`,
+    );
   }
-  if (comparison.notComplete.length) warnings.push(`${comparison.notComplete.length} run${comparison.notComplete.length > 1 ? 's are' : ' is'} not complete and not averaged (listed at the end).`);
+  if (comparison.notComplete.length)
+    warnings.push(
+      `${comparison.notComplete.length} run${comparison.notComplete.length > 1 ? 's are' : ' is'} not complete ` +
+        `and not averaged (listed at the end).`,
+    );
   for (const w of warnings) io.err(`warning: ${w}\n`);
 
   const figures: RenderedFigure[] = [];
   for (const f of reportFigures(comparison)) figures.push({ ...f, svg: await renderSvg(f.spec) });
   const out = resolve(args.out ?? join(args.results, 'report.html'));
   const title = args.title ?? (experiments.length === 1 ? experiments[0] : basename(resolve(args.results)));
-  const html = reportHtml({ title, source: args.results, comparison, figures, warnings, generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
+  const html = reportHtml({
+    title,
+    source: args.results,
+    comparison,
+    figures,
+    warnings,
+    generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  });
   mkdirSync(join(out, '..'), { recursive: true });
   writeAtomic(out, html);
   if (args.figures) {
@@ -56,7 +76,10 @@ export async function reportCommand(args: ReportArgs, io: CliIO): Promise<number
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  io.out(`report: ${out} (${figures.length} figures, ${(Buffer.byteLength(html) / 1024).toFixed(0)} KB) in ${seconds.toFixed(1)} s\n`);
+  io.out(
+    `report: ${out} (${figures.length} figures, ${(Buffer.byteLength(html) / 1024).toFixed(0)} KB) in ` +
+      `${seconds.toFixed(1)} s\n`,
+  );
   if (args.figures) io.out(`figures: ${resolve(args.figures)} (${figures.length} × SVG and PNG)\n`);
   return 0;
 }

@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Argv } from 'yargs';
 import { builtinPlugins } from '../../plugins/index.js';
 import { loadExperiment } from '../experiment/load.js';
 import { executeRuns } from '../experiment/schedule.js';
@@ -16,7 +15,7 @@ import { LiveView, forwardingReporter, type ForwardedEvent } from '../report/liv
 import type { RunConfig } from '../spec/spec.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { formatRunReport, loadRunResult } from '../report/summary.js';
-import { BACKEND_CHOICES, selectBackend, type BackendChoice, type BackendInfo } from '../tensor/backend.js';
+import { selectBackend, type BackendInfo } from '../tensor/backend.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { preflight } from '../engine/preflight.js';
 import { planTogether, shardOfPlan } from '../together/plan.js';
@@ -28,20 +27,31 @@ import type { RunArgs } from './run-args.js';
 
 export function parseSeeds(text: string): number[] {
   const seeds: number[] = [];
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const range = /^(\d+)-(\d+)$/.exec(part);
     if (range) {
       const [a, b] = [Number(range[1]), Number(range[2])];
       if (b < a) throw new UsageError(`--seeds: empty range ${part}`);
-      if (b > Rng.MAX_SEED) throw new UsageError(`--seeds: ${b} is beyond the largest seed, ${Rng.MAX_SEED} (the generator's 32-bit range)`);
-      if (b - a + 1 + seeds.length > MAX_SEEDS) throw new UsageError(`--seeds: ${part} is ${b - a + 1} seeds; at most ${MAX_SEEDS} per experiment`);
+      if (b > Rng.MAX_SEED)
+        throw new UsageError(
+          `--seeds: ${b} is beyond the largest seed, ${Rng.MAX_SEED} (the generator's 32-bit range)`,
+        );
+      if (b - a + 1 + seeds.length > MAX_SEEDS)
+        throw new UsageError(`--seeds: ${part} is ${b - a + 1} seeds; at most ${MAX_SEEDS} per experiment`);
       for (let s = a; s <= b; s++) seeds.push(s);
     } else if (/^\d+$/.test(part)) {
-      if (Number(part) > Rng.MAX_SEED) throw new UsageError(`--seeds: ${part} is beyond the largest seed, ${Rng.MAX_SEED} (the generator's 32-bit range)`);
+      if (Number(part) > Rng.MAX_SEED)
+        throw new UsageError(
+          `--seeds: ${part} is beyond the largest seed, ${Rng.MAX_SEED} (the generator's 32-bit range)`,
+        );
       seeds.push(Number(part));
     } else throw new UsageError(`--seeds: '${part}' is not a non-negative integer or a range like 0-4`);
   }
-  if (seeds.length > MAX_SEEDS) throw new UsageError(`--seeds: ${seeds.length} seeds; at most ${MAX_SEEDS} per experiment`);
+  if (seeds.length > MAX_SEEDS)
+    throw new UsageError(`--seeds: ${seeds.length} seeds; at most ${MAX_SEEDS} per experiment`);
   if (seeds.length === 0) throw new UsageError('--seeds: give at least one seed, e.g. --seeds 0,1,2');
   return seeds;
 }
@@ -60,7 +70,8 @@ async function runWorkers(args: RunArgs, io: CliIO, live: LiveView | undefined):
   for (const f of args.only ?? []) pass.push('--only', f);
   if (args.checkpointEvery !== undefined) pass.push('--checkpoint-every', String(args.checkpointEvery));
   if (args.checkpointMinutes !== undefined) pass.push('--checkpoint-minutes', String(args.checkpointMinutes));
-  if (args.keepCheckpoints !== undefined) pass.push(args.keepCheckpoints ? '--keep-checkpoints' : '--no-keep-checkpoints');
+  if (args.keepCheckpoints !== undefined)
+    pass.push(args.keepCheckpoints ? '--keep-checkpoints' : '--no-keep-checkpoints');
   if (args.checkpoints === false) pass.push('--no-checkpoints');
   for (const r of args.reporter ?? []) pass.push('--reporter', r);
   const bin = fileURLToPath(new URL('../../bin/anchorage.js', import.meta.url));
@@ -80,16 +91,27 @@ async function runWorkers(args: RunArgs, io: CliIO, live: LiveView | undefined):
     });
     spawned.push(child);
     if (live) child.on('message', (m: ForwardedEvent) => ('sweep' in m ? live.sweep(m.sweep, i) : live.event(m.run)));
-    for (const [stream, write] of [[child.stdout, io.out], [child.stderr, io.err]] as const) {
+    for (const [stream, write] of [
+      [child.stdout, io.out],
+      [child.stderr, io.err],
+    ] as const) {
       createInterface({ input: stream! }).on('line', (line) => {
         // Each child ends with a report of its own shard; the parent prints one for all.
-        if (/^(backend:|shard |run |together: |  not used|  (\d+ runs train|run \S+ trains) alone)/.test(line) || write === io.err) write(`[worker ${i}] ${line}\n`);
+        if (
+          /^(backend:|shard |run |together: | {2}not used| {2}(\d+ runs train|run \S+ trains) alone)/.test(line) ||
+          write === io.err
+        )
+          write(`[worker ${i}] ${line}\n`);
       });
     }
     return new Promise<number>((done) =>
       child.on('close', (code, signal) => {
         // A worker the kernel or a user killed says nothing itself; its runs stay unfinished (a rerun completes them).
-        if (signal) io.err(`[worker ${i}] killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory? `dmesg` tells)' : ''}; the other workers go on, and its unfinished runs train when the command runs again\n`);
+        if (signal)
+          io.err(
+            `[worker ${i}] killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory? `dmesg` tells)' : ''}; ` +
+              `the other workers go on, and its unfinished runs train when the command runs again\n`,
+          );
         done(code ?? 1);
       }),
     );
@@ -108,8 +130,12 @@ async function runWorkers(args: RunArgs, io: CliIO, live: LiveView | undefined):
  * the backend.
  */
 export function nativeHint(backend: Pick<BackendInfo, 'name' | 'skipped'>): string | undefined {
-  if (backend.name === 'tensorflow' || !backend.skipped.some((s) => s.startsWith('native TensorFlow:'))) return undefined;
-  return 'hint: native TensorFlow trains these models several times faster than wasm (docs/performance.md); set it up once with `npx anchorage setup native` (docs/backends.md)';
+  if (backend.name === 'tensorflow' || !backend.skipped.some((s) => s.startsWith('native TensorFlow:')))
+    return undefined;
+  return (
+    'hint: native TensorFlow trains these models several times faster than wasm (docs/performance.md); set it up ' +
+    'once with `npx anchorage setup native` (docs/backends.md)'
+  );
 }
 
 /**
@@ -119,56 +145,80 @@ export function nativeHint(backend: Pick<BackendInfo, 'name' | 'skipped'>): stri
  */
 export function workerThreads(workers: number, env: NodeJS.ProcessEnv): Record<string, string> {
   const share = String(Math.max(1, Math.floor(availableParallelism() / workers)));
-  return { TF_NUM_INTRAOP_THREADS: env.TF_NUM_INTRAOP_THREADS || share, TF_NUM_INTEROP_THREADS: env.TF_NUM_INTEROP_THREADS || '1' };
+  return {
+    TF_NUM_INTRAOP_THREADS: env.TF_NUM_INTRAOP_THREADS || share,
+    TF_NUM_INTEROP_THREADS: env.TF_NUM_INTEROP_THREADS || '1',
+  };
 }
 
 /** i/N from --shard, or from a Slurm array job / Kubernetes Indexed Job's environment. */
-export function resolveShard(arg: string | undefined, env: NodeJS.ProcessEnv): { index: number; count: number } | undefined {
+export function resolveShard(
+  arg: string | undefined,
+  env: NodeJS.ProcessEnv,
+): { index: number; count: number } | undefined {
   let text = arg;
   if (text === undefined && env.SLURM_ARRAY_TASK_ID !== undefined && env.SLURM_ARRAY_TASK_COUNT !== undefined) {
     const min = Number(env.SLURM_ARRAY_TASK_MIN ?? 0);
     const [id, count] = [Number(env.SLURM_ARRAY_TASK_ID), Number(env.SLURM_ARRAY_TASK_COUNT)];
     if (!Number.isInteger(id - min) || !Number.isInteger(count) || count < 1 || id - min < 0 || id - min >= count) {
       throw new UsageError(
-        `Slurm array task ${env.SLURM_ARRAY_TASK_ID} (SLURM_ARRAY_TASK_MIN ${min}) is not one of the ${env.SLURM_ARRAY_TASK_COUNT} tasks of SLURM_ARRAY_TASK_COUNT; anchorage shards by the array's index (give --array=0-${Number.isInteger(count) ? count - 1 : 'N-1'} or --shard i/N)`,
+        `Slurm array task ${env.SLURM_ARRAY_TASK_ID} (SLURM_ARRAY_TASK_MIN ${min}) is not one of the ` +
+          `${env.SLURM_ARRAY_TASK_COUNT} tasks of SLURM_ARRAY_TASK_COUNT; anchorage shards by the array's index ` +
+          `(give --array=0-${Number.isInteger(count) ? count - 1 : 'N-1'} or --shard i/N)`,
       );
     }
     text = `${id - min}/${count}`;
   }
   if (text === undefined && env.JOB_COMPLETION_INDEX !== undefined) {
-    if (env.ANCHORAGE_SHARDS === undefined) throw new UsageError('JOB_COMPLETION_INDEX is set: also set ANCHORAGE_SHARDS to the Job\'s completions');
+    if (env.ANCHORAGE_SHARDS === undefined)
+      throw new UsageError("JOB_COMPLETION_INDEX is set: also set ANCHORAGE_SHARDS to the Job's completions");
     text = `${env.JOB_COMPLETION_INDEX}/${env.ANCHORAGE_SHARDS}`;
   }
   if (text === undefined) return undefined;
   const m = /^(\d+)\/(\d+)$/.exec(text);
-  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard must be i/N with 0 <= i < N, got '${text}'`);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2]))
+    throw new UsageError(`--shard must be i/N with 0 <= i < N, got '${text}'`);
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
 export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
-  if (args.epochs !== undefined && (!Number.isInteger(args.epochs) || args.epochs < 1)) throw new UsageError(`--epochs must be an integer >= 1, got ${args.epochs}`);
+  if (args.epochs !== undefined && (!Number.isInteger(args.epochs) || args.epochs < 1))
+    throw new UsageError(`--epochs must be an integer >= 1, got ${args.epochs}`);
   const seeds = args.seeds !== undefined ? parseSeeds(String(args.seeds)) : undefined;
-  if (args.steps !== undefined && (!Number.isInteger(args.steps) || args.steps < 0)) throw new UsageError(`--steps must be an integer >= 0, got ${args.steps}`);
-  if (args.checkpointEvery !== undefined && (!Number.isInteger(args.checkpointEvery) || args.checkpointEvery < 0)) throw new UsageError(`--checkpoint-every must be an integer >= 0, got ${args.checkpointEvery}`);
-  if (args.checkpointMinutes !== undefined && (!Number.isFinite(args.checkpointMinutes) || args.checkpointMinutes < 0)) throw new UsageError(`--checkpoint-minutes must be a number >= 0, got ${args.checkpointMinutes}`);
+  if (args.steps !== undefined && (!Number.isInteger(args.steps) || args.steps < 0))
+    throw new UsageError(`--steps must be an integer >= 0, got ${args.steps}`);
+  if (args.checkpointEvery !== undefined && (!Number.isInteger(args.checkpointEvery) || args.checkpointEvery < 0))
+    throw new UsageError(`--checkpoint-every must be an integer >= 0, got ${args.checkpointEvery}`);
+  if (args.checkpointMinutes !== undefined && (!Number.isFinite(args.checkpointMinutes) || args.checkpointMinutes < 0))
+    throw new UsageError(`--checkpoint-minutes must be a number >= 0, got ${args.checkpointMinutes}`);
   const checkpoint = {
     everySteps: args.checkpointEvery,
     everyMinutes: args.checkpointMinutes,
     keep: args.keepCheckpoints,
     enabled: args.checkpoints === false ? false : undefined,
   };
-  const loaded = await loadExperiment(args.experiment, builtinPlugins, { seeds, epochs: args.epochs, steps: args.steps, checkpoint, reporters: args.reporter });
+  const loaded = await loadExperiment(args.experiment, builtinPlugins, {
+    seeds,
+    epochs: args.epochs,
+    steps: args.steps,
+    checkpoint,
+    reporters: args.reporter,
+  });
   const runs = args.only?.length ? selectRuns(loaded.runs, args.only) : loaded.runs;
-  if (!Number.isInteger(args.workers) || args.workers < 1) throw new UsageError(`--workers must be an integer >= 1, got ${args.workers}`);
-  if (!Number.isInteger(args.together) || args.together < 1) throw new UsageError(`--together must be an integer >= 1, got ${args.together}`);
+  if (!Number.isInteger(args.workers) || args.workers < 1)
+    throw new UsageError(`--workers must be an integer >= 1, got ${args.workers}`);
+  if (!Number.isInteger(args.together) || args.together < 1)
+    throw new UsageError(`--together must be an integer >= 1, got ${args.together}`);
   const shard = resolveShard(args.shard, process.env);
   const unwritable = resultsFolderProblem(args.out);
   if (unwritable) throw new UsageError(unwritable);
-  if (args.workers > 1 && shard) throw new UsageError('--workers and --shard do not combine: each worker takes a shard of its own');
+  if (args.workers > 1 && shard)
+    throw new UsageError('--workers and --shard do not combine: each worker takes a shard of its own');
   const live = args.live !== undefined ? new LiveView() : undefined;
   if (live) {
     const port = args.live === '' ? DEFAULT_LIVE_PORT : Number(args.live);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--live takes a port from 0 to 65535, got '${args.live}'`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--live takes a port from 0 to 65535, got '${args.live}'`);
     try {
       io.out(`live view: ${await live.listen(port)}\n`);
     } catch (e) {
@@ -176,7 +226,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
     }
   }
   try {
-    return await runHere(args, io, loaded, runs, shard, live);
+    return await runHere(args, io, { loaded, runs, shard, live });
   } finally {
     await live?.close();
   }
@@ -186,11 +236,23 @@ const DEFAULT_LIVE_PORT = 8765;
 /** Set by a parent with a live view: the worker forwards its events over IPC. */
 const FORWARD_EVENTS = 'ANCHORAGE_FORWARD_EVENTS';
 
-async function runHere(args: RunArgs, io: CliIO, loaded: Awaited<ReturnType<typeof loadExperiment>>, runs: RunConfig[], shard: ReturnType<typeof resolveShard>, live: LiveView | undefined): Promise<number> {
+/** What a sweep runs: the loaded experiment, its runs after --only, this process's shard, and the live view. */
+interface Sweep {
+  loaded: Awaited<ReturnType<typeof loadExperiment>>;
+  runs: RunConfig[];
+  shard: ReturnType<typeof resolveShard>;
+  live: LiveView | undefined;
+}
+
+async function runHere(args: RunArgs, io: CliIO, sweep: Sweep): Promise<number> {
+  const { loaded, runs, shard, live } = sweep;
   if (args.workers > 1) {
     const codes = await runWorkers(args, io, live);
     const out = resolve(args.out);
-    const results = runs.map((r) => runDir(out, r.experiment, r.runId)).filter((d) => existsSync(d)).map(loadRunResult);
+    const results = runs
+      .map((r) => runDir(out, r.experiment, r.runId))
+      .filter((d) => existsSync(d))
+      .map(loadRunResult);
     io.out(formatRunReport(results) + '\n');
     io.out(`\nresults: ${resolve(out, loaded.runs[0].experiment)}\n`);
     if (codes.some((c) => c === EXIT.usage)) return EXIT.usage;
@@ -198,17 +260,23 @@ async function runHere(args: RunArgs, io: CliIO, loaded: Awaited<ReturnType<type
   }
   const backend = await selectBackend(args.backend);
   const datasets = new DatasetCache();
-  // Round-robin over the expanded runs: every shard gets a mix of variants, and the shards' union is the whole experiment.
-  // Runs trained together are dealt out by whole groups instead (see shardOfPlan).
+  // Round-robin over the expanded runs: every shard gets a mix of variants, and the shards' union is the whole
+  // experiment. Runs trained together are dealt out by whole groups instead (see shardOfPlan).
   const mine = !shard
     ? runs
     : args.together > 1
-      ? shardOfPlan(runs, await planTogether(runs, args.together, loaded.registry, backend, datasets), shard.count, shard.index)
+      ? shardOfPlan(
+          runs,
+          await planTogether(runs, args.together, loaded.registry, backend, datasets),
+          shard.count,
+          shard.index,
+        )
       : runs.filter((_, k) => k % shard.count === shard.index);
   const out = resolve(args.out);
   const pending = args.rerun ? mine : mine.filter((r) => !isRunComplete(runDir(out, r.experiment, r.runId)));
   const controller = new AbortController();
-  // `on`, not `once`: a second signal (a terminal's Ctrl-C and the parent's forwarded one) must not kill the process before it records the run.
+  // `on`, not `once`: a second signal (a terminal's Ctrl-C and the parent's forwarded one) must not kill the process
+  // before it records the run.
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) return;
     io.err(`\n${sig}: stopping after the current step (results of finished runs are kept)\n`);
@@ -216,7 +284,12 @@ async function runHere(args: RunArgs, io: CliIO, loaded: Awaited<ReturnType<type
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const reporters = await createReporters(loaded.runs[0], loaded.registry, { out, experiment: loaded.runs[0].experiment, backend, write: io.out, tty: io.isTTY }, args.quiet);
+  const reporters = await createReporters(
+    loaded.runs[0],
+    loaded.registry,
+    { out, experiment: loaded.runs[0].experiment, backend, write: io.out, tty: io.isTTY },
+    args.quiet,
+  );
   if (live) reporters.push(live.reporter());
   if (process.env[FORWARD_EVENTS] && process.send) {
     const send = process.send.bind(process);
@@ -228,11 +301,19 @@ async function runHere(args: RunArgs, io: CliIO, loaded: Awaited<ReturnType<type
     if (backend.skipped.length && !args.quiet) io.out(`  not used: ${backend.skipped.join('; ')}\n`);
     const hint = nativeHint(backend);
     if (hint) io.out(`${hint}\n`);
-    if (shard) io.out(`shard ${shard.index}/${shard.count}: ${mine.length} of ${runs.length} runs${args.together > 1 ? ' (whole groups of runs trained together)' : ''}\n`);
-    const together = args.together > 1 ? await planTogether(pending, args.together, loaded.registry, backend, datasets) : undefined;
+    if (shard)
+      io.out(
+        `shard ${shard.index}/${shard.count}: ${mine.length} of ${runs.length} ` +
+          `runs${args.together > 1 ? ' (whole groups of runs trained together)' : ''}\n`,
+      );
+    const together =
+      args.together > 1 ? await planTogether(pending, args.together, loaded.registry, backend, datasets) : undefined;
     if (together) {
       const grouped = together.groups.reduce((a, g) => a + g.length, 0);
-      io.out(`together: ${grouped} of ${pending.length} runs in ${together.groups.length} group${together.groups.length === 1 ? '' : 's'} of up to ${args.together} (checkpoints off for them)\n`);
+      io.out(
+        `together: ${grouped} of ${pending.length} runs in ${together.groups.length} ` +
+          `group${together.groups.length === 1 ? '' : 's'} of up to ${args.together} (checkpoints off for them)\n`,
+      );
       for (const line of together.notes) io.out(`  ${line}\n`);
     }
     const outcomes = await executeRuns(mine, loaded.registry, backend, {
@@ -243,13 +324,19 @@ async function runHere(args: RunArgs, io: CliIO, loaded: Awaited<ReturnType<type
       datasets,
       reporters,
       onReporterError: (name, e) => io.err(`warning: reporter ${name} failed: ${e.message}\n`),
-      onSkip: (config, dir) => io.out(`run ${config.runId}: complete results exist in ${dir}; skipped (--rerun to run again)\n`),
+      onSkip: (config, dir) =>
+        io.out(`run ${config.runId}: complete results exist in ${dir}; skipped (--rerun to run again)\n`),
       onBusy: (config, pid) => io.out(`run ${config.runId}: being trained by another process (pid ${pid}); skipped\n`),
     });
     // Runs another process is training have no record here yet.
-    io.out(formatRunReport(outcomes.filter((o) => existsSync(join(o.dir, 'run.json'))).map((o) => loadRunResult(o.dir))) + '\n');
+    io.out(
+      formatRunReport(outcomes.filter((o) => existsSync(join(o.dir, 'run.json'))).map((o) => loadRunResult(o.dir))) +
+        '\n',
+    );
     io.out(`\nresults: ${resolve(out, loaded.runs[0].experiment)}\n`);
-    return outcomes.length === mine.length && outcomes.every((o) => o.status === 'completed') ? EXIT.ok : EXIT.runFailed;
+    return outcomes.length === mine.length && outcomes.every((o) => o.status === 'completed')
+      ? EXIT.ok
+      : EXIT.runFailed;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -265,8 +352,16 @@ const DEFAULT_REPORTERS = { always: ['arrow'], unlessQuiet: ['progress'] } as co
  * line's; a plugin named twice reports once. A reporter that cannot be built
  * (tensorboard without native TensorFlow) stops the command before training.
  */
-async function createReporters(first: RunConfig, registry: PluginRegistry, ctx: ReporterContext, quiet: boolean): Promise<Reporter[]> {
-  const defaults = [...DEFAULT_REPORTERS.always, ...(quiet ? [] : DEFAULT_REPORTERS.unlessQuiet)].map((name) => ({ name, options: {} }));
+async function createReporters(
+  first: RunConfig,
+  registry: PluginRegistry,
+  ctx: ReporterContext,
+  quiet: boolean,
+): Promise<Reporter[]> {
+  const defaults = [...DEFAULT_REPORTERS.always, ...(quiet ? [] : DEFAULT_REPORTERS.unlessQuiet)].map((name) => ({
+    name,
+    options: {},
+  }));
   const reporters: Reporter[] = [];
   const seen = new Set<unknown>();
   for (const r of [...defaults, ...first.reporters]) {
@@ -274,7 +369,7 @@ async function createReporters(first: RunConfig, registry: PluginRegistry, ctx: 
     if (seen.has(plugin)) continue;
     seen.add(plugin);
     try {
-      reporters.push(await plugin.create(r.options as never, ctx));
+      reporters.push(await plugin.create(r.options, ctx));
     } catch (e) {
       throw new UsageError(`reporter '${r.name}': ${(e as Error).message}`);
     }

@@ -25,24 +25,34 @@ export interface SoupArgs {
  * checked before anything is evaluated or written.
  */
 export async function soupCommand(args: SoupArgs, io: CliIO): Promise<number> {
-  if (!existsSync(args.results) || !statSync(args.results).isDirectory()) throw new UsageError(`no such results folder: ${args.results}`);
-  const by = (args.by ?? selectionColumns(args.results).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  if (!existsSync(args.results) || !statSync(args.results).isDirectory())
+    throw new UsageError(`no such results folder: ${args.results}`);
+  const by = (args.by ?? selectionColumns(args.results).join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = by.filter((c) => !(GROUP_COLUMNS as readonly string[]).includes(c));
-  if (unknown.length) throw new UsageError(`--by: unknown column ${unknown.join(', ')}; columns: ${GROUP_COLUMNS.join(', ')}`);
-  if (by.includes('config')) throw new UsageError("--by: a soup averages runs of several configurations or seeds; leave 'config' out");
+  if (unknown.length)
+    throw new UsageError(`--by: unknown column ${unknown.join(', ')}; columns: ${GROUP_COLUMNS.join(', ')}`);
+  if (by.includes('config'))
+    throw new UsageError("--by: a soup averages runs of several configurations or seeds; leave 'config' out");
   const kinds: SoupKind[] = args.greedy ? ['uniform', 'greedy'] : ['uniform'];
   const comparison = compareRuns(args.results, by as GroupColumn[]);
   const groups = comparison.groups
     .filter((g) => g.key.soup === undefined || g.key.soup === '-')
     .map((g) => ({
-      label: Object.entries(g.key).filter(([k]) => k !== 'soup').map(([k, v]) => `${k}=${v}`).join(', '),
+      label: Object.entries(g.key)
+        .filter(([k]) => k !== 'soup')
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', '),
       runs: g.runs.map((r): Ingredient => ({ runId: r.runId, dir: r.dir, config: r.config as RunConfig })),
     }));
   const rootOf = (r: Ingredient) => dirname(dirname(r.dir));
   const single = groups.filter((g) => g.runs.length < 2);
   for (const g of single) io.out(`${g.label}: one run; a soup of it would be the run itself — skipped\n`);
   const cooking = groups.filter((g) => g.runs.length >= 2);
-  if (cooking.length === 0) throw new UsageError(`no group of two or more completed runs under ${args.results} (grouped by ${by.join(',')})`);
+  if (cooking.length === 0)
+    throw new UsageError(`no group of two or more completed runs under ${args.results} (grouped by ${by.join(',')})`);
   // SoupError is a UserError: exit 2, before anything is written.
   const checked = cooking.map((g) => ({ ...g, weights: checkIngredients(g.label, g.runs, rootOf, kinds) }));
   const registry = await registryFor(checked.flatMap((g) => g.runs.map((r) => r.config)));
@@ -51,9 +61,11 @@ export async function soupCommand(args: SoupArgs, io: CliIO): Promise<number> {
   const datasets = new DatasetCache();
   const selections: SelectionCache = new Map();
   for (const g of checked) {
-    const results = await cookSoups(g.label, g.runs, g.weights, kinds, registry, backend, rootOf(g.runs[0]), datasets, selections);
+    const results = await cookSoups(g, kinds, { registry, backend, root: rootOf(g.runs[0]), datasets, selections });
     for (const r of results) {
-      const ood = Object.entries(r.accuracy).filter(([k]) => k.startsWith('ood:')).map(([, v]) => v);
+      const ood = Object.entries(r.accuracy)
+        .filter(([k]) => k.startsWith('ood:'))
+        .map(([, v]) => v);
       rows.push([
         g.label,
         r.kind,
@@ -66,7 +78,12 @@ export async function soupCommand(args: SoupArgs, io: CliIO): Promise<number> {
       ]);
     }
   }
-  io.out(renderTable([['group', 'soup', 'runs', 'ID acc', 'OOD mean', 'val acc', 'seconds (soup + ranking)', 'written to'], ...rows]) + '\n');
+  io.out(
+    renderTable([
+      ['group', 'soup', 'runs', 'ID acc', 'OOD mean', 'val acc', 'seconds (soup + ranking)', 'written to'],
+      ...rows,
+    ]) + '\n',
+  );
   return 0;
 }
 

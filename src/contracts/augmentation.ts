@@ -10,7 +10,9 @@ import type { Rng } from '../tensor/rng.js';
 
 export interface Augmentation {
   readonly name: string;
-  /** 'train': random, training steps only, never at evaluation; 'always': deterministic, the model's input transform. */
+  /**
+   * 'train': random, training steps only, never at evaluation; 'always': deterministic, the model's input transform.
+   */
   readonly when: 'train' | 'always';
   /** Outside any step, before a task trains: draw this task's randomness for `steps` steps of up to `rows` rows. */
   planTask?(steps: number, rows: number, rng: Rng): void;

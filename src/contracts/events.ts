@@ -16,9 +16,19 @@ export interface RunStart {
   optimizer: string;
   strategy: string;
   /** validationExamples: held out from training (TPGM's phase and the `select` hold-out). */
-  tasks: { index: number; name: string; classes: readonly number[]; trainExamples: number; validationExamples: number; testExamples: number }[];
+  tasks: {
+    index: number;
+    name: string;
+    classes: readonly number[];
+    trainExamples: number;
+    validationExamples: number;
+    testExamples: number;
+  }[];
   startedAt: string;
-  /** The runs it trained together with (`--together`), itself included, in the group's order; absent when it trained alone. */
+  /**
+   * The runs it trained together with (`--together`), itself included, in the group's order; absent when it trained
+   * alone.
+   */
   together?: readonly string[];
 }
 export interface TaskStart {
@@ -152,7 +162,20 @@ export interface RunWarning {
   message: string;
 }
 
-export type RunEvent = RunStart | TaskStart | PhaseStart | StepEvent | ConstraintsEvent | EpochEnd | EvalEvent | InterpolationEvalEvent | TaskEnd | RunEnd | RunResumed | CheckpointWritten | RunWarning;
+export type RunEvent =
+  | RunStart
+  | TaskStart
+  | PhaseStart
+  | StepEvent
+  | ConstraintsEvent
+  | EpochEnd
+  | EvalEvent
+  | InterpolationEvalEvent
+  | TaskEnd
+  | RunEnd
+  | RunResumed
+  | CheckpointWritten
+  | RunWarning;
 export type RunEventType = RunEvent['type'];
 
 /**

@@ -16,7 +16,10 @@ export type LayerSpec = (
       filters: number;
       kernelSize: [number, number];
       strides: [number, number];
-      /** A number pads that many zeros on every side (PyTorch's `padding=1`); 'same' pads as TensorFlow does (more at the end for even strides). */
+      /**
+       * A number pads that many zeros on every side (PyTorch's `padding=1`); 'same' pads as TensorFlow does (more at
+       * the end for even strides).
+       */
       padding: 'same' | 'valid' | number;
       activation: Activation;
       useBias: boolean;

@@ -100,7 +100,11 @@ export interface OptimizerComponent {
    * PGD's radius), as scalars, for constraints.arrow. Called inside a tidy
    * at logging points only.
    */
-  readonly constraints?: (projectionState: OptimizerState, ruleState: OptimizerState, phaseState: OptimizerState) => NamedTensors;
+  readonly constraints?: (
+    projectionState: OptimizerState,
+    ruleState: OptimizerState,
+    phaseState: OptimizerState,
+  ) => NamedTensors;
   /** The base learning rate (a number or a schedule); the value each logged step used is recorded in steps.arrow. */
   readonly learningRate: number | Schedule;
   /** Which anchor StepContext.anchor refers to; absent for methods that use none (AdamW, SGD). */

@@ -39,7 +39,12 @@ export function concatTrainingSets(sets: readonly TrainingSet[]): TrainingSet {
   return { features, labels, taskIds, count };
 }
 
-export const EMPTY_TRAINING_SET: TrainingSet = { features: new Float32Array(0), labels: new Int32Array(0), taskIds: new Int32Array(0), count: 0 };
+export const EMPTY_TRAINING_SET: TrainingSet = {
+  features: new Float32Array(0),
+  labels: new Int32Array(0),
+  taskIds: new Int32Array(0),
+  count: 0,
+};
 
 /**
  * Tensors a strategy carries from step to step (SI's path integral, DER's
@@ -150,7 +155,10 @@ export interface LossContext {
 export interface GradientContext {
   readonly step: number;
   readonly params: NamedTensors;
-  /** The gradients as they stand (after earlier strategies' replacements), by parameter name: the trained parameters only (see `train.params`, `phases`). */
+  /**
+   * The gradients as they stand (after earlier strategies' replacements), by parameter name: the trained parameters
+   * only (see `train.params`, `phases`).
+   */
   readonly grads: NamedTensors;
   readonly state: StrategyState;
   /** Gradients of the scenario-masked mean cross-entropy on other rows, at the current parameters (A-GEM, GEM). */

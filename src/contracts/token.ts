@@ -2,7 +2,7 @@
 export type Token<T> = symbol & { readonly __type?: T };
 
 export function token<T>(description: string): Token<T> {
-  return Symbol.for(`anchorage:${description}`) as Token<T>;
+  return Symbol.for(`anchorage:${description}`);
 }
 
 /** The subset of a DI container anchorage uses, typed by tokens. */

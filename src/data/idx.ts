@@ -41,18 +41,28 @@ export function parseIdx(input: Uint8Array, source = 'IDX data'): IdxArray {
   const rank = bytes[3];
   if (rank === 0) throw new IdxFormatError(`${source}: IDX header declares rank 0`);
   const headerSize = 4 + 4 * rank;
-  if (bytes.length < headerSize) throw new IdxFormatError(`${source}: truncated header (rank ${rank} needs ${headerSize} bytes, file has ${bytes.length})`);
+  if (bytes.length < headerSize)
+    throw new IdxFormatError(
+      `${source}: truncated header (rank ${rank} needs ${headerSize} bytes, file has ${bytes.length})`,
+    );
   const shape: number[] = [];
   for (let i = 0; i < rank; i++) shape.push(view.getUint32(4 + 4 * i, false));
   const count = shape.reduce((a, b) => a * b, 1);
   const expected = headerSize + count * type.bytes;
   if (bytes.length < expected) {
-    throw new IdxFormatError(`${source}: truncated: header declares shape [${shape.join(', ')}] of ${type.name} (${expected} bytes) but the file has ${bytes.length}`);
+    throw new IdxFormatError(
+      `${source}: truncated: header declares shape [${shape.join(', ')}] of ${type.name} (${expected} bytes) ` +
+        `but the file has ${bytes.length}`,
+    );
   }
   if (bytes.length > expected) {
-    throw new IdxFormatError(`${source}: ${bytes.length - expected} unexpected trailing bytes after shape [${shape.join(', ')}] of ${type.name}`);
+    throw new IdxFormatError(
+      `${source}: ${bytes.length - expected} unexpected trailing bytes after shape [${shape.join(', ')}] of ` +
+        `${type.name}`,
+    );
   }
-  if (type.bytes === 1 && type.name === 'uint8') return { dtype: type.name, shape, data: bytes.subarray(headerSize, expected) };
+  if (type.bytes === 1 && type.name === 'uint8')
+    return { dtype: type.name, shape, data: bytes.subarray(headerSize, expected) };
   const data = new Float64Array(count);
   for (let i = 0; i < count; i++) data[i] = type.read(view, headerSize + i * type.bytes);
   return { dtype: type.name, shape, data };
@@ -63,7 +73,9 @@ export function readIdxFile(path: string): IdxArray {
   try {
     buf = readFileSync(path);
   } catch (e) {
-    throw new IdxFormatError(`cannot read IDX file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new IdxFormatError(
+      `cannot read IDX file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return parseIdx(buf, path);
 }
@@ -86,9 +98,12 @@ export function encodeIdxUint8(shape: number[], data: Uint8Array): Uint8Array {
 export function loadIdxPair(imagesPath: string, labelsPath: string, numClasses?: number) {
   const images = readIdxFile(imagesPath);
   const labels = readIdxFile(labelsPath);
-  if (labels.shape.length !== 1) throw new IdxFormatError(`${labelsPath}: labels must be rank 1, got shape [${labels.shape.join(', ')}]`);
+  if (labels.shape.length !== 1)
+    throw new IdxFormatError(`${labelsPath}: labels must be rank 1, got shape [${labels.shape.join(', ')}]`);
   if (images.shape[0] !== labels.shape[0]) {
-    throw new IdxFormatError(`${imagesPath} has ${images.shape[0]} examples but ${labelsPath} has ${labels.shape[0]} labels`);
+    throw new IdxFormatError(
+      `${imagesPath} has ${images.shape[0]} examples but ${labelsPath} has ${labels.shape[0]} labels`,
+    );
   }
   const n = images.shape[0];
   const features = new Float32Array(images.data.length);
@@ -99,7 +114,10 @@ export function loadIdxPair(imagesPath: string, labelsPath: string, numClasses?:
   for (let i = 0; i < n; i++) {
     const v = labels.data[i];
     if (!Number.isInteger(v) || v < 0 || (numClasses !== undefined && v >= numClasses)) {
-      throw new IdxFormatError(`${labelsPath}: label ${v} at index ${i} is out of range${numClasses !== undefined ? ` [0, ${numClasses - 1}]` : ''}`);
+      throw new IdxFormatError(
+        `${labelsPath}: label ${v} at index ${i} is out of ` +
+          `range${numClasses !== undefined ? ` [0, ${numClasses - 1}]` : ''}`,
+      );
     }
     y[i] = v;
     if (v > maxLabel) maxLabel = v;

@@ -77,7 +77,8 @@ export class RunCheckpointer {
   /** Is a checkpoint within the task due after this step? */
   due(position: TaskPosition): 'steps' | 'minutes' | undefined {
     if (this.policy.everySteps > 0 && position.step - this.lastStep >= this.policy.everySteps) return 'steps';
-    if (this.policy.everyMinutes > 0 && performance.now() - this.lastWrite >= this.policy.everyMinutes * 60_000) return 'minutes';
+    if (this.policy.everyMinutes > 0 && performance.now() - this.lastWrite >= this.policy.everyMinutes * 60_000)
+      return 'minutes';
     return undefined;
   }
 
@@ -85,11 +86,20 @@ export class RunCheckpointer {
   async within(position: TaskPosition, state: Snapshot, reason: CheckpointWritten['reason']): Promise<void> {
     if (!this.boundaryFile || position.task !== this.boundaryTask) return;
     const started = performance.now();
-    const file = this.store.writeSnapshot(`step-${position.task}-${position.step}.ckpt`, await encodeSnapshot({ ...state, validationBatches: position.validationBatches }));
+    const file = this.store.writeSnapshot(
+      `step-${position.task}-${position.step}.ckpt`,
+      await encodeSnapshot({ ...state, validationBatches: position.validationBatches }),
+    );
     this.commit(position.task, position.step, file, reason, started);
   }
 
-  private commit(task: number, step: number, midFile: string | null, reason: CheckpointWritten['reason'], started: number): void {
+  private commit(
+    task: number,
+    step: number,
+    midFile: string | null,
+    reason: CheckpointWritten['reason'],
+    started: number,
+  ): void {
     const bytes = this.store.commit({
       format: CHECKPOINT_FORMAT,
       runId: this.runId,
@@ -102,7 +112,15 @@ export class RunCheckpointer {
     });
     this.lastWrite = performance.now();
     this.lastStep = step;
-    this.emit({ type: 'checkpoint', runId: this.runId, task, step, reason, bytes, seconds: (performance.now() - started) / 1000 });
+    this.emit({
+      type: 'checkpoint',
+      runId: this.runId,
+      task,
+      step,
+      reason,
+      bytes,
+      seconds: (performance.now() - started) / 1000,
+    });
   }
 
   /** Starting a task's steps afresh: the step trigger counts from 0 again. */

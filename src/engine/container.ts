@@ -2,7 +2,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { Container } from 'inversify';
 import type { RunConfig } from '../contracts/run-config.js';
 import type { PluginContext } from '../plugin/define-plugin.js';
-import { COMPONENT_KINDS, type ComponentKind, type PluginKind } from '../plugin/kinds.js';
+import { COMPONENT_KINDS, type ComponentKind, type PluginKind, type PluginKinds } from '../plugin/kinds.js';
 import type { Strategy } from '../contracts/strategy.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { BackendInfo } from '../tensor/backend.js';
@@ -13,7 +13,18 @@ import type { TaskStream } from '../contracts/stream.js';
 import { canonicalJson } from '../spec/validate.js';
 import { AnchorStore } from '../optim/anchors.js';
 import { scenarioView } from './scenario.js';
-import { ANCHORS, AUGMENTATIONS, BACKEND, COMPONENT, PHASE_OPTIMIZERS, REGISTRY, ROOT_RNG, RUN_CONFIG, SCENARIO, STRATEGIES } from './tokens.js';
+import {
+  ANCHORS,
+  AUGMENTATIONS,
+  BACKEND,
+  COMPONENT,
+  PHASE_OPTIMIZERS,
+  REGISTRY,
+  ROOT_RNG,
+  RUN_CONFIG,
+  SCENARIO,
+  STRATEGIES,
+} from './tokens.js';
 import type { Augmentation } from '../contracts/augmentation.js';
 import type { Model } from '../contracts/model.js';
 import { tf } from '../tensor/tf.js';
@@ -77,7 +88,23 @@ function cached<T>(entries: Map<string, Promise<T>>, key: string, load: () => Pr
   return entry;
 }
 
-export function createRunContainer(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets?: DatasetCache): Container {
+/** What the bindings of one run's container share: its configuration, plugins, RNG and plugin contexts. */
+interface Binding {
+  container: Container;
+  config: RunConfig;
+  registry: PluginRegistry;
+  rootRng: Rng;
+  baseDir: string;
+  context(kind: PluginKind): PluginContext;
+  resolveKind<K extends ComponentKind>(kind: K): Promise<PluginKinds[K]>;
+}
+
+export function createRunContainer(
+  config: RunConfig,
+  registry: PluginRegistry,
+  backend: BackendInfo,
+  datasets?: DatasetCache,
+): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   container.bind(RUN_CONFIG).toConstantValue(config);
   container.bind(REGISTRY).toConstantValue(registry);
@@ -98,42 +125,63 @@ export function createRunContainer(config: RunConfig, registry: PluginRegistry, 
       return { featureShape: stream.featureShape, outputs: scenarioView(stream, config.scenario).outputs };
     },
   });
+  const b: Binding = { container, config, registry, rootRng, baseDir, context, resolveKind };
+  for (const kind of COMPONENT_KINDS) bindComponent(b, kind, datasets);
+  bindStrategies(b);
+  bindAugmentations(b);
+  bindPhaseOptimizers(b);
+  container.bind(SCENARIO).toDynamicValue(async () => scenarioView(await resolveKind('stream'), config.scenario));
+  container.bind(Evaluator).toSelf();
+  container.bind(TaskTrainer).toSelf();
+  container.bind(TaskExamples).toSelf();
+  return container;
+}
 
-  for (const kind of COMPONENT_KINDS) {
-    const chosen = config.components[kind];
-    const plugin = registry.get(kind, chosen.name);
-    container.bind(COMPONENT[kind]).toDynamicValue(async () => {
-      try {
-        if (kind === 'dataset' && datasets) {
-          const key = `${baseDir}\u0000${canonicalJson(chosen)}`;
-          return await datasets.get(key, async () => (await plugin.create(chosen.options as never, context(kind))) as Dataset);
-        }
-        if (kind === 'stream' && datasets?.streams) {
-          const key = `${baseDir}\u0000${canonicalJson({ dataset: config.components.dataset, stream: chosen, seed: config.seed })}`;
-          return await cached(datasets.streams, key, async () => (await plugin.create(chosen.options as never, context(kind))) as TaskStream);
-        }
-        const built = await plugin.create(chosen.options as never, context(kind));
-        if (kind !== 'model') return built;
-        // Deterministic input transforms (normalize) are the model's input: every caller of the model gets them.
-        const transforms = (await resolveTokenAsync(container, AUGMENTATIONS)).filter((a) => a.when === 'always');
-        return transforms.length ? withInputTransforms(built as Model, transforms, (await resolveKind('stream')).featureShape) : built;
-      } catch (e) {
-        if (e instanceof ComponentError) throw e;
-        throw new ComponentError(`${kind} '${chosen.name}': ${(e as Error).message}`, kind, e);
+/** One component kind, built once by the chosen plugin; data sets and streams shared through `datasets`. */
+function bindComponent(b: Binding, kind: ComponentKind, datasets: DatasetCache | undefined): void {
+  const { config, context, baseDir } = b;
+  const chosen = config.components[kind];
+  const plugin = b.registry.get(kind, chosen.name);
+  b.container.bind(COMPONENT[kind]).toDynamicValue(async () => {
+    try {
+      if (kind === 'dataset' && datasets) {
+        const key = `${baseDir}\u0000${canonicalJson(chosen)}`;
+        return await datasets.get(key, async () => (await plugin.create(chosen.options, context(kind))) as Dataset);
       }
-    });
-  }
-  container.bind(STRATEGIES).toDynamicValue(async () => {
+      if (kind === 'stream' && datasets?.streams) {
+        const streamKey = canonicalJson({ dataset: config.components.dataset, stream: chosen, seed: config.seed });
+        const create = async () => (await plugin.create(chosen.options, context(kind))) as TaskStream;
+        return await cached(datasets.streams, `${baseDir}\u0000${streamKey}`, create);
+      }
+      const built = await plugin.create(chosen.options, context(kind));
+      if (kind !== 'model') return built;
+      // Deterministic input transforms (normalize) are the model's input: every caller of the model gets them.
+      const transforms = (await resolveTokenAsync(b.container, AUGMENTATIONS)).filter((a) => a.when === 'always');
+      return transforms.length
+        ? withInputTransforms(built as Model, transforms, (await b.resolveKind('stream')).featureShape)
+        : built;
+    } catch (e) {
+      if (e instanceof ComponentError) throw e;
+      throw new ComponentError(`${kind} '${chosen.name}': ${(e as Error).message}`, kind, e);
+    }
+  });
+}
+
+/** The run's strategies, in their listed order (built together; one that fails frees those built before it). */
+function bindStrategies(b: Binding): void {
+  const { config } = b;
+  b.container.bind(STRATEGIES).toDynamicValue(async () => {
     const built: Strategy[] = [];
     try {
       for (const [i, chosen] of config.strategies.entries()) {
         const path = config.strategies.length === 1 ? 'strategy' : `strategies[${i}]`;
-        const plugin = registry.get('strategy', chosen.name);
+        const plugin = b.registry.get('strategy', chosen.name);
         // The first strategy keeps the RNG streams a single strategy always had.
-        const ctx = context('strategy');
-        const labelled: PluginContext = i === 0 ? ctx : { ...ctx, rng: (label) => rootRng.fork(`strategy:${i}:${label}`) };
+        const ctx = b.context('strategy');
+        const labelled: PluginContext =
+          i === 0 ? ctx : { ...ctx, rng: (label) => b.rootRng.fork(`strategy:${i}:${label}`) };
         try {
-          built.push(await plugin.create(chosen.options as never, labelled));
+          built.push(await plugin.create(chosen.options, labelled));
         } catch (e) {
           throw new ComponentError(`${path} '${chosen.name}': ${(e as Error).message}`, path, e);
         }
@@ -144,14 +192,28 @@ export function createRunContainer(config: RunConfig, registry: PluginRegistry, 
       throw e;
     }
   });
-  container.bind(AUGMENTATIONS).toDynamicValue(async () => {
+}
+
+/** The augmentations and input transforms, in order; they need images. */
+function bindAugmentations(b: Binding): void {
+  const { config } = b;
+  b.container.bind(AUGMENTATIONS).toDynamicValue(async () => {
     const built: Augmentation[] = [];
-    const shape = config.augment.length ? (await resolveKind('stream')).featureShape : [];
+    const shape = config.augment.length ? (await b.resolveKind('stream')).featureShape : [];
     for (const [i, chosen] of config.augment.entries()) {
       try {
         // Crops, flips and per-channel statistics mean nothing on a flat feature vector.
-        if (shape.length !== 3) throw new Error(`augmentations need images [height, width, channels], but the examples have shape [${shape}] (a dataset option such as imageShape gives them one)`);
-        built.push(await registry.get('augmentation', chosen.name).create(chosen.options as never, { ...context('augmentation'), rng: (label) => rootRng.fork(`augmentation:${i}:${label}`) }));
+        if (shape.length !== 3)
+          throw new Error(
+            `augmentations need images [height, width, channels], but the examples have shape [${shape}] (a ` +
+              `dataset option such as imageShape gives them one)`,
+          );
+        const rng = (label: string) => b.rootRng.fork(`augmentation:${i}:${label}`);
+        built.push(
+          await b.registry
+            .get('augmentation', chosen.name)
+            .create(chosen.options, { ...b.context('augmentation'), rng }),
+        );
       } catch (e) {
         for (const a of built) a.dispose?.();
         throw new ComponentError(`augment[${i}] '${chosen.name}': ${(e as Error).message}`, `augment[${i}]`, e);
@@ -159,33 +221,40 @@ export function createRunContainer(config: RunConfig, registry: PluginRegistry, 
     }
     return built;
   });
-  container.bind(PHASE_OPTIMIZERS).toDynamicValue(async () => {
-    if (!config.phases) return [await resolveKind('optimizer')];
-    const plugin = (name: string) => registry.get('optimizer', name);
+}
+
+/** The optimizer component of each phase of a task, each with its own state. */
+function bindPhaseOptimizers(b: Binding): void {
+  const { config } = b;
+  b.container.bind(PHASE_OPTIMIZERS).toDynamicValue(async () => {
+    if (!config.phases) return [await b.resolveKind('optimizer')];
     const built = [];
     for (const [i, phase] of config.phases.entries()) {
       try {
         // Each phase gets its own component (and so its own state); the first keeps the run's RNG streams.
-        const ctx = context('optimizer');
-        built.push(await plugin(phase.optimizer.name).create(phase.optimizer.options as never, i === 0 ? ctx : { ...ctx, rng: (label) => rootRng.fork(`optimizer:phase${i}:${label}`) }));
+        const ctx = b.context('optimizer');
+        const rng = (label: string) => b.rootRng.fork(`optimizer:phase${i}:${label}`);
+        built.push(
+          await b.registry
+            .get('optimizer', phase.optimizer.name)
+            .create(phase.optimizer.options, i === 0 ? ctx : { ...ctx, rng }),
+        );
       } catch (e) {
-        throw new ComponentError(`phases[${i}].optimizer '${phase.optimizer.name}': ${(e as Error).message}`, `phases[${i}].optimizer`, e);
+        const path = `phases[${i}].optimizer`;
+        throw new ComponentError(`${path} '${phase.optimizer.name}': ${(e as Error).message}`, path, e);
       }
     }
     return built;
   });
-  container.bind(SCENARIO).toDynamicValue(async () => scenarioView(await resolveKind('stream'), config.scenario));
-  container.bind(Evaluator).toSelf();
-  container.bind(TaskTrainer).toSelf();
-  container.bind(TaskExamples).toSelf();
-  return container;
 }
 
-/** The model with deterministic input transforms before every forward pass (flattened rows in, as the model takes them). */
+/**
+ * The model with deterministic input transforms before every forward pass (flattened rows in, as the model takes them).
+ */
 function withInputTransforms(model: Model, transforms: Augmentation[], shape: readonly number[]): Model {
   const image = shape.length === 3 ? shape : [...shape, 1, 1].slice(0, 3);
   const transform = (x: tf.Tensor): tf.Tensor => {
-    let t = tf.reshape(x, [-1, image[0], image[1], image[2]]) as tf.Tensor4D;
+    let t = tf.reshape<tf.Rank.R4>(x, [-1, image[0], image[1], image[2]]);
     for (const a of transforms) t = a.apply(t, 0);
     return tf.reshape(t, x.shape);
   };

@@ -39,7 +39,10 @@ export class Evaluator {
     @inject(COMPONENT.stream) private readonly stream: TaskStream,
   ) {}
 
-  /** The eval sets of every task: the test split, the validation hold-out when the experiment selects, then each OOD corruption of the test split. */
+  /**
+   * The eval sets of every task: the test split, the validation hold-out when the experiment selects, then each OOD
+   * corruption of the test split.
+   */
   get setNames(): string[] {
     return ['test', ...(this.config.select ? ['validation'] : []), ...this.config.eval.ood.map(oodSetName)];
   }
@@ -50,7 +53,8 @@ export class Evaluator {
   }
 
   private examples(task: Task, name: string): { features: Float32Array; labels: Int32Array; count: number } {
-    if (name !== 'validation') return { features: task.test.features, labels: this.scenario.labels(task, 'test'), count: task.test.count };
+    if (name !== 'validation')
+      return { features: task.test.features, labels: this.scenario.labels(task, 'test'), count: task.test.count };
     const indices = this.heldOut.get(task.index);
     if (!indices?.length) throw new Error(`task ${task.name} has no validation hold-out`);
     const taken = takeExamples(task.train, indices, featureSize(this.stream.featureShape));
@@ -81,7 +85,11 @@ export class Evaluator {
    * `predict` (a strategy's evaluation-time prediction), accuracy is scored
    * on its outputs; the loss stays the model's own.
    */
-  async evaluate(task: Task, setName = 'test', predict?: (ctx: PredictContext) => tf.Tensor | undefined): Promise<EvalResult> {
+  async evaluate(
+    task: Task,
+    setName = 'test',
+    predict?: (ctx: PredictContext) => tf.Tensor | undefined,
+  ): Promise<EvalResult> {
     const set = this.testSet(task, setName);
     const n = set.y.shape[0];
     const batch = this.config.eval.batchSize;
@@ -99,7 +107,10 @@ export class Evaluator {
         const scores = replaced ? (set.mask ? tf.add(replaced, set.mask) : replaced) : logits;
         const hits = tf.cast(tf.equal(tf.argMax(scores, 1), y), 'float32');
         correct = tf.add(correct, tf.sum(hits));
-        lossSum = tf.add(lossSum, tf.losses.softmaxCrossEntropy(tf.oneHot(y, outputs), logits, undefined, undefined, tf.Reduction.SUM));
+        lossSum = tf.add(
+          lossSum,
+          tf.losses.softmaxCrossEntropy(tf.oneHot(y, outputs), logits, undefined, undefined, tf.Reduction.SUM),
+        );
       }
       return tf.stack([correct, lossSum]);
     });

@@ -12,7 +12,9 @@ import type { RunConfig } from '../contracts/run-config.js';
 import type { Strategy } from '../contracts/strategy.js';
 import type { Optimizer } from '../optim/optimizer.js';
 
-/** Gradients of a loss of the model's outputs for other rows, at the current parameters (a gradient stage's reference). */
+/**
+ * Gradients of a loss of the model's outputs for other rows, at the current parameters (a gradient stage's reference).
+ */
 export type GradientsOf = (x: tf.Tensor, loss: (rawLogits: tf.Tensor) => tf.Scalar) => NamedTensors;
 
 /** What a step's gradient stage is given. */
@@ -106,9 +108,15 @@ export function parameterNames(model: Model): Map<string, string> {
  * the run's next validation batch scored by the model with the parameter
  * values the phase proposes (frozen parameters enter at their values).
  */
-export function runPhaseIfDue(optimizer: Optimizer, model: Model, params: NamedTensors, request: StepRequest<tf.TensorContainer>): void {
+export function runPhaseIfDue(
+  optimizer: Optimizer,
+  model: Model,
+  params: NamedTensors,
+  request: StepRequest<tf.TensorContainer>,
+): void {
   if (!request.validation || !optimizer.phaseDue) return;
-  if (!model.apply) throw new Error('this optimizer needs a model that can run with other parameter values (Model.apply)');
+  if (!model.apply)
+    throw new Error('this optimizer needs a model that can run with other parameter values (Model.apply)');
   const batch = request.validation();
   optimizer.runPhase((values) => batch.loss(model.apply!({ ...params, ...values }, batch.rows, true)));
 }
@@ -128,7 +136,15 @@ export class AloneExecutor implements StepExecutor {
     this.phase = phase;
   }
 
-  async step<R extends tf.TensorContainer>(request: StepRequest<R>): Promise<StepDone<R>> {
+  step<R extends tf.TensorContainer>(request: StepRequest<R>): Promise<StepDone<R>> {
+    try {
+      return Promise.resolve(this.stepNow(request));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private stepNow<R extends tf.TensorContainer>(request: StepRequest<R>): StepDone<R> {
     const { optimizer, variables } = this.phase!;
     const vars = variables as tf.Variable[];
     let kept: tf.Tensor | undefined;
@@ -142,14 +158,15 @@ export class AloneExecutor implements StepExecutor {
         }, vars);
         let named = namedGradients(grads, this.nameOf);
         if (request.gradients) {
-          const gradientsOf: GradientsOf = (rows, loss) => namedGradients(variableGrads(() => loss(this.model.forward(rows, true)), vars).grads, this.nameOf);
+          const gradientsOf: GradientsOf = (rows, loss) =>
+            namedGradients(variableGrads(() => loss(this.model.forward(rows, true)), vars).grads, this.nameOf);
           named = request.gradients({ grads: named, params: this.params, gradientsOf });
         }
         optimizer.step(named);
         const after = request.afterStep({ loss: value, rawLogits: kept, params: this.params, grads: named });
         runPhaseIfDue(optimizer, this.model, this.params, request);
-        return { after, readout: request.readout?.(value) } as StepDone<R> & tf.TensorContainer;
-      }) as StepDone<R>;
+        return { after, readout: request.readout?.(value) };
+      });
     } finally {
       kept?.dispose();
     }

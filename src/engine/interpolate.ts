@@ -10,7 +10,12 @@ import type { Model } from '../contracts/model.js';
  * without an anchor (a fresh head) keep their final value; buffers (batch
  * norm's statistics) keep the final model's.
  */
-export async function evaluateInterpolations(alphas: readonly number[], model: Model, anchor: Readonly<Record<string, tf.Tensor>>, score: (alpha: number) => Promise<void>): Promise<void> {
+export async function evaluateInterpolations(
+  alphas: readonly number[],
+  model: Model,
+  anchor: Readonly<Record<string, tf.Tensor>>,
+  score: (alpha: number) => Promise<void>,
+): Promise<void> {
   const final = new Map([...model.params].map(([name, v]) => [name, tf.clone(v)]));
   try {
     for (const alpha of alphas) {

@@ -65,7 +65,9 @@ export class PhaseOptimizers {
   load(saved: Snapshot): void {
     const later = (saved.phaseOptimizers ?? []) as unknown as SavedOptimizerState[];
     if (later.length !== this.optimizers.length - 1) {
-      throw new Error(`checkpoint: it holds ${later.length + 1} phase optimizer states, the run has ${this.optimizers.length} phases`);
+      throw new Error(
+        `checkpoint: it holds ${later.length + 1} phase optimizer states, the run has ${this.optimizers.length} phases`,
+      );
     }
     this.optimizers[0].load(saved.optimizer as unknown as SavedOptimizerState);
     later.forEach((state, i) => this.optimizers[i + 1].load(state));

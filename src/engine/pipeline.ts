@@ -106,7 +106,14 @@ export class StrategyPipeline {
 
   /** Inside the step's tidy: the sampled rows plus every strategy's rows, weights and masks. */
   compose(batch: StepBatch, outputs: number): ComposedBatch {
-    const parts: { x: tf.Tensor; labels: tf.Tensor; taskIds: tf.Tensor; count: number; weight: number; mask?: tf.Tensor }[] = [];
+    const parts: {
+      x: tf.Tensor;
+      labels: tf.Tensor;
+      taskIds: tf.Tensor;
+      count: number;
+      weight: number;
+      mask?: tf.Tensor;
+    }[] = [];
     let currentWeight = 1;
     const currentMasks: tf.Tensor[] = [];
     const own: RowSlice[][] = this.strategies.map(() => []);
@@ -116,15 +123,30 @@ export class StrategyPipeline {
       if (!plan) continue;
       if (plan.currentWeight !== undefined) currentWeight *= plan.currentWeight;
       if (plan.currentMask) currentMasks.push(plan.currentMask);
-      const sets: readonly ExtraRows[] = plan.rows === undefined ? [] : Array.isArray(plan.rows) ? plan.rows : [plan.rows as ExtraRows];
+      const sets: readonly ExtraRows[] =
+        plan.rows === undefined ? [] : Array.isArray(plan.rows) ? plan.rows : [plan.rows as ExtraRows];
       for (const rows of sets) {
         const count = rows.x.shape[0];
         own[i].push({ start: at, count, rows });
-        parts.push({ x: rows.x, labels: rows.labels, taskIds: rows.taskIds, count, weight: rows.weight ?? 1, mask: rows.mask });
+        parts.push({
+          x: rows.x,
+          labels: rows.labels,
+          taskIds: rows.taskIds,
+          count,
+          weight: rows.weight ?? 1,
+          mask: rows.mask,
+        });
         at += count;
       }
     }
-    const composed: ComposedBatch = { x: batch.x, labels: batch.labels, taskIds: batch.taskIds, rows: at, sampled: batch.size, own };
+    const composed: ComposedBatch = {
+      x: batch.x,
+      labels: batch.labels,
+      taskIds: batch.taskIds,
+      rows: at,
+      sampled: batch.size,
+      own,
+    };
     if (parts.length) {
       composed.x = tf.concat([batch.x, ...parts.map((p) => p.x)]);
       composed.labels = tf.concat([batch.labels, ...parts.map((p) => p.labels)]);
@@ -132,7 +154,10 @@ export class StrategyPipeline {
     }
     // The row layout repeats from step to step: its per-row vectors are built once and reused.
     const layout = `${batch.size}|${currentWeight}|${parts.map((p) => `${p.count}x${p.weight}`).join(',')}`;
-    if (this.withLoss.length) composed.replayed = this.cached(`replayed|${layout}`, () => Float32Array.from({ length: at }, (_, i) => (i < batch.size ? 0 : 1)));
+    if (this.withLoss.length)
+      composed.replayed = this.cached(`replayed|${layout}`, () =>
+        Float32Array.from({ length: at }, (_, i) => (i < batch.size ? 0 : 1)),
+      );
     if (currentWeight !== 1 || parts.some((p) => p.weight !== 1)) {
       const values = this.cached(`weights|${layout}`, () => {
         const v = new Float32Array(at);
@@ -144,10 +169,14 @@ export class StrategyPipeline {
         }
         return v;
       });
-      composed.weights = { values, total: currentWeight * batch.size + parts.reduce((a, p) => a + p.weight * p.count, 0) };
+      composed.weights = {
+        values,
+        total: currentWeight * batch.size + parts.reduce((a, p) => a + p.weight * p.count, 0),
+      };
     }
     if (currentMasks.length || parts.some((p) => p.mask)) {
-      const rowsMask = (mask: tf.Tensor | undefined, count: number) => (mask ? tf.broadcastTo(mask, [count, outputs]) : tf.zeros([count, outputs]));
+      const rowsMask = (mask: tf.Tensor | undefined, count: number) =>
+        mask ? tf.broadcastTo(mask, [count, outputs]) : tf.zeros([count, outputs]);
       const current = currentMasks.length ? currentMasks.reduce((a, m) => tf.add(a, m)) : undefined;
       composed.mask = tf.concat([rowsMask(current, batch.size), ...parts.map((p) => rowsMask(p.mask, p.count))]);
     }
@@ -213,14 +242,19 @@ export class StrategyPipeline {
   restore(snapshot: Snapshot): void {
     const steps = snapshot.steps as Snapshot[];
     const own = snapshot.strategies as Snapshot[];
-    if (steps.length !== this.strategies.length || own.length !== this.strategies.length) throw new Error(`checkpoint holds ${own.length} strategies; this run has ${this.strategies.length} (${this.name})`);
+    if (steps.length !== this.strategies.length || own.length !== this.strategies.length)
+      throw new Error(
+        `checkpoint holds ${own.length} strategies; this run has ${this.strategies.length} (${this.name})`,
+      );
     this.strategies.forEach((s, i) => s.restore!(own[i]));
     this.restoreSteps(steps);
   }
 
   /** Replaces only the step states (a checkpoint taken within a task). */
   restoreSteps(steps: readonly Snapshot[]): void {
-    steps.forEach((st, i) => this.replaceState(i, Object.fromEntries(Object.entries(st).map(([k, t]) => [k, tf.clone(t as tf.Tensor)]))));
+    steps.forEach((st, i) =>
+      this.replaceState(i, Object.fromEntries(Object.entries(st).map(([k, t]) => [k, tf.clone(t as tf.Tensor)]))),
+    );
   }
 
   /** The step states alone (live tensors). */

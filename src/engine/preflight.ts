@@ -19,7 +19,9 @@ import { HoldOutError, TaskExamples } from './task-examples.js';
 import { disposeRunContainer } from './dispose.js';
 import { checkScheduleAgainstRun, type ScalarOrSchedule } from '../optim/schedules.js';
 
-/** A component's failure as a problem at its place in the experiment (down to the option, when the plugin names one). */
+/**
+ * A component's failure as a problem at its place in the experiment (down to the option, when the plugin names one).
+ */
 function problemOf(e: unknown): Problem {
   if (e instanceof ComponentError) {
     const field = e.cause instanceof OptionError ? `.${e.cause.field}` : '';
@@ -32,19 +34,43 @@ function problemOf(e: unknown): Problem {
 function dataProblems(dataset: Dataset): Problem[] {
   const problems: Problem[] = [];
   const size = featureSize(dataset.featureShape);
-  for (const [split, ex] of [['train', dataset.train], ['test', dataset.test]] as const) {
+  for (const [split, ex] of [
+    ['train', dataset.train],
+    ['test', dataset.test],
+  ] as const) {
     const bad = ex.features.findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) problems.push({ path: 'dataset', message: `${split} example ${Math.floor(bad / size)} has a non-finite feature (${ex.features[bad]}) at position ${bad % size}` });
+    if (bad >= 0)
+      problems.push({
+        path: 'dataset',
+        message:
+          `${split} example ${Math.floor(bad / size)} has a non-finite feature (${ex.features[bad]}) at position ` +
+          `${bad % size}`,
+      });
     const label = ex.labels.findIndex((l) => l < 0 || l >= dataset.numClasses);
-    if (label >= 0) problems.push({ path: 'dataset', message: `${split} example ${label} has label ${ex.labels[label]}, outside the ${dataset.numClasses} classes` });
+    if (label >= 0)
+      problems.push({
+        path: 'dataset',
+        message: `${split} example ${label} has label ${ex.labels[label]}, outside the ${dataset.numClasses} classes`,
+      });
   }
   return problems;
 }
 
 /** Parameters that are not finite (a corrupt pre-trained file) would only show as a diverged run. */
 function parameterProblems(model: Model): Problem[] {
-  const bad = [...model.params].filter(([, p]) => tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(p))).dataSync()[0]) === 1);
-  return bad.length ? [{ path: 'model', message: `parameter${bad.length > 1 ? 's' : ''} ${bad.map(([n]) => n).join(', ')} hold${bad.length > 1 ? '' : 's'} NaN or infinite values` }] : [];
+  const bad = [...model.params].filter(
+    ([, p]) => tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(p))).dataSync()[0]) === 1,
+  );
+  return bad.length
+    ? [
+        {
+          path: 'model',
+          message:
+            `parameter${bad.length > 1 ? 's' : ''} ${bad.map(([n]) => n).join(', ')} ` +
+            `hold${bad.length > 1 ? '' : 's'} NaN or infinite values`,
+        },
+      ]
+    : [];
 }
 
 /**
@@ -52,18 +78,38 @@ function parameterProblems(model: Model): Problem[] {
  * cannot draw it (a k larger than a class, a fraction that leaves fewer
  * examples than classes) is a problem of the experiment, found here.
  */
-function plannedTaskExamples(config: RunConfig, examples: TaskExamples, tasks: readonly Task[], validationFraction: number): { examples: number[]; problems: Problem[] } {
+function plannedTaskExamples(
+  config: RunConfig,
+  examples: TaskExamples,
+  tasks: readonly Task[],
+  validationFraction: number,
+): { examples: number[]; problems: Problem[] } {
   const steps: number[] = [];
   for (const t of tasks) {
     try {
       steps.push(examples.split(t, validationFraction).train.length);
     } catch (e) {
-      return { examples: steps, problems: [{ path: e instanceof HoldOutError ? 'select.validation' : 'sampler', message: (e as Error).message }] };
+      return {
+        examples: steps,
+        problems: [
+          { path: e instanceof HoldOutError ? 'select.validation' : 'sampler', message: (e as Error).message },
+        ],
+      };
     }
   }
   const select = config.select;
-  if (select && select.tasks > tasks.length) return { examples: steps, problems: [{ path: 'select.tasks', message: `${select.tasks} tasks to judge on, but the stream has ${tasks.length}` }] };
-  if (select && select.metric === 'forgetting' && (select.tasks === 1 || tasks.length < 2)) return { examples: steps, problems: [{ path: 'select.tasks', message: 'forgetting needs at least two tasks to judge on' }] };
+  if (select && select.tasks > tasks.length)
+    return {
+      examples: steps,
+      problems: [
+        { path: 'select.tasks', message: `${select.tasks} tasks to judge on, but the stream has ${tasks.length}` },
+      ],
+    };
+  if (select && select.metric === 'forgetting' && (select.tasks === 1 || tasks.length < 2))
+    return {
+      examples: steps,
+      problems: [{ path: 'select.tasks', message: 'forgetting needs at least two tasks to judge on' }],
+    };
   return { examples: steps, problems: [] };
 }
 
@@ -73,11 +119,15 @@ function plannedTaskExamples(config: RunConfig, examples: TaskExamples, tasks: r
  * are not foreseen): a warm-up longer than the run it warms up.
  */
 function scheduleProblems(config: RunConfig, registry: PluginRegistry, examples: readonly number[]): Problem[] {
-  const phases = config.phases ?? [{ optimizer: config.components.optimizer, steps: config.train.steps, epochs: config.train.epochs }];
+  const phases = config.phases ?? [
+    { optimizer: config.components.optimizer, steps: config.train.steps, epochs: config.train.epochs },
+  ];
   return phases.flatMap((phase, i) => {
     const schema = registry.get('optimizer', phase.optimizer.name).options;
-    const options = phase.optimizer.options as Record<string, unknown>;
-    const taskSteps = examples.map((n) => plannedSteps(n, { steps: phase.steps, epochs: phase.epochs, batchSize: config.train.batchSize }));
+    const options = phase.optimizer.options;
+    const taskSteps = examples.map((n) =>
+      plannedSteps(n, { steps: phase.steps, epochs: phase.epochs, batchSize: config.train.batchSize }),
+    );
     const path = config.phases ? `phases[${i}].optimizer` : 'optimizer';
     return Object.entries(schema)
       .filter(([, f]) => f.kind === 'schedule')
@@ -91,20 +141,31 @@ function scheduleProblems(config: RunConfig, registry: PluginRegistry, examples:
  * hand (a malformed data file, an `exclude` pattern that matches no
  * parameter, a class that does not exist) stop the experiment up front.
  */
-export async function preflight(configs: readonly RunConfig[], registry: PluginRegistry, backend: BackendInfo, datasets?: DatasetCache): Promise<void> {
+export async function preflight(
+  configs: readonly RunConfig[],
+  registry: PluginRegistry,
+  backend: BackendInfo,
+  datasets?: DatasetCache,
+): Promise<void> {
   const seen = new Set<string>();
   // A data set shared by several configurations (the cache hands out one object) is scanned once.
   const checkedData = new WeakSet<Dataset>();
   // Configurations that differ only in strategy, scenario or optimizer look at one copy of their tasks.
   const shared = (datasets ?? new DatasetCache()).sharingStreams();
   for (const config of configs) {
-    const key = canonicalJson({ c: config.components, st: config.strategies, s: config.scenario, a: config.augment, p: config.phases, t: config.train.params ?? null });
+    const key = canonicalJson({
+      c: config.components,
+      st: config.strategies,
+      s: config.scenario,
+      a: config.augment,
+      p: config.phases,
+      t: config.train.params ?? null,
+    });
     if (seen.has(key)) continue;
     seen.add(key);
     const before = tf.memory().numTensors;
     const container = createRunContainer(config, registry, backend, shared);
     let strategies: Strategy[] = [];
-    let failed = false;
     try {
       for (const token of [AUGMENTATIONS, ...COMPONENT_KINDS.map((k) => COMPONENT[k]), STRATEGIES, PHASE_OPTIMIZERS]) {
         try {
@@ -127,27 +188,40 @@ export async function preflight(configs: readonly RunConfig[], registry: PluginR
       let validationFraction: number;
       try {
         // Trainable-parameter patterns need the model's names; the phases must agree on their hold-out.
-        validationFraction = phaseValidationFraction(planPhases(config, await resolveTokenAsync(container, COMPONENT.model), await resolveTokenAsync(container, PHASE_OPTIMIZERS)));
+        validationFraction = phaseValidationFraction(
+          planPhases(
+            config,
+            await resolveTokenAsync(container, COMPONENT.model),
+            await resolveTokenAsync(container, PHASE_OPTIMIZERS),
+          ),
+        );
       } catch (e) {
         throw new ExperimentError(config.experimentFile, [problemOf(e)]);
       }
       const planned = plannedTaskExamples(config, examples, stream.tasks, validationFraction);
-      const problems = [...planned.problems, ...(planned.problems.length ? [] : scheduleProblems(config, registry, planned.examples))];
+      const problems = [
+        ...planned.problems,
+        ...(planned.problems.length ? [] : scheduleProblems(config, registry, planned.examples)),
+      ];
       if (problems.length) throw new ExperimentError(config.experimentFile, problems);
       const needsImages = config.eval.ood.filter((o) => o.corruption === 'blur' || o.corruption === 'rotation');
       if (needsImages.length && stream.featureShape.length !== 3) {
-        throw new ExperimentError(config.experimentFile, [{ path: 'eval.ood', message: `${needsImages.map((o) => o.corruption).join(', ')} need images [height, width, channels]; examples have shape [${stream.featureShape}]` }]);
+        throw new ExperimentError(config.experimentFile, [
+          {
+            path: 'eval.ood',
+            message:
+              `${needsImages.map((o) => o.corruption).join(', ')} need images [height, width, channels]; examples ` +
+              `have shape [${stream.featureShape}]`,
+          },
+        ]);
       }
-    } catch (e) {
-      failed = true;
-      throw e;
     } finally {
       for (const st of strategies) st.dispose?.();
       await disposeRunContainer(container);
-      // A leak is reported only when nothing else went wrong: a plugin that fails after making
-      // tensors must be seen with its own message, never behind a leak report.
-      const leaked = tf.memory().numTensors - before;
-      if (leaked > 0 && !failed) throw new Error(`internal error: preflight leaked ${leaked} tensors`);
     }
+    // Reached only when nothing else went wrong: a plugin that fails after making tensors is seen
+    // with its own message, never behind a leak report.
+    const leaked = tf.memory().numTensors - before;
+    if (leaked > 0) throw new Error(`internal error: preflight leaked ${leaked} tensors`);
   }
 }

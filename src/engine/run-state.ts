@@ -26,12 +26,23 @@ export class RunState {
 
   /** Before a task: everything the rest of the run depends on (live tensors, read by the writer). */
   captureBoundary(): Snapshot {
-    return { params: this.params(), model: this.modelState(), ...this.optimizers.save(), pipeline: this.pipeline.checkpoint(), priorSteps: this.optimizers.priorSteps };
+    return {
+      params: this.params(),
+      model: this.modelState(),
+      ...this.optimizers.save(),
+      pipeline: this.pipeline.checkpoint(),
+      priorSteps: this.optimizers.priorSteps,
+    };
   }
 
   /** Within a task: what the steps change. */
   captureWithin(): Snapshot {
-    return { params: this.params(), model: this.modelState(), ...this.optimizers.save(), steps: this.pipeline.stepStates() };
+    return {
+      params: this.params(),
+      model: this.modelState(),
+      ...this.optimizers.save(),
+      steps: this.pipeline.stepStates(),
+    };
   }
 
   /** Puts a boundary checkpoint back and frees its tensors. */
@@ -68,7 +79,8 @@ export class RunState {
   private assignParams(saved: Snapshot): void {
     for (const [name, v] of this.model.params) {
       const t = saved[name] as tf.Tensor | undefined;
-      if (!t || t.shape.join('x') !== v.shape.join('x')) throw new Error(`checkpoint: parameter ${name} is missing or has another shape`);
+      if (!t || t.shape.join('x') !== v.shape.join('x'))
+        throw new Error(`checkpoint: parameter ${name} is missing or has another shape`);
       v.assign(t);
     }
   }

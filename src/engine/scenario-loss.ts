@@ -34,10 +34,10 @@ export class ScenarioLoss {
   /** Mean (or row-weighted mean) cross-entropy of logits that already carry their masks. */
   base(labels: tf.Tensor, logits: tf.Tensor, weights?: RowWeights): tf.Scalar {
     const targets = tf.oneHot(labels, this.scenario.outputs);
-    if (!weights) return tf.losses.softmaxCrossEntropy(targets, logits) as tf.Scalar;
+    if (!weights) return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(targets, logits);
     if (weights.total === 0) return tf.scalar(0);
     const perRow = tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1));
-    return tf.div(tf.sum(tf.mul(perRow, weights.values)), weights.total) as tf.Scalar;
+    return tf.div<tf.Scalar>(tf.sum(tf.mul(perRow, weights.values)), weights.total);
   }
 
   /** The mean cross-entropy of raw outputs for rows of the given tasks (validation batches, reference gradients). */

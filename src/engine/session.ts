@@ -64,7 +64,12 @@ export function modelPath(config: RunConfig, out: string): string {
  * unsubscribing interrupts it. The run always ends with a `run-end` event
  * (completed, failed, diverged or interrupted), then completes.
  */
-export function runEvents(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, options: RunOptions = {}): Observable<RunEvent> {
+export function runEvents(
+  config: RunConfig,
+  registry: PluginRegistry,
+  backend: BackendInfo,
+  options: RunOptions = {},
+): Observable<RunEvent> {
   return new Observable<RunEvent>((subscriber) => {
     const local = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, local.signal]) : local.signal;
@@ -159,14 +164,25 @@ export class RunSession {
       if (resume) parts.state.restoreBoundary(resume.boundary);
       // The untrained model's accuracy is the b_j of forward transfer.
       else await this.evaluateAll(parts, -1);
-      for (const task of parts.stream.tasks.slice(resume?.task ?? 0)) await this.trainTask(parts, task, resume?.task === task.index ? resume : undefined);
+      for (const task of parts.stream.tasks.slice(resume?.task ?? 0))
+        await this.trainTask(parts, task, resume?.task === task.index ? resume : undefined);
       await this.afterTraining(parts);
     } catch (e) {
       status = e instanceof DivergedError ? 'diverged' : e instanceof InterruptedError ? 'interrupted' : 'failed';
       error = (e as Error).message;
       if (status === 'interrupted') await this.checkpointOnInterrupt();
       if (!this.startEmitted) {
-        this.emit({ type: 'run-start', runId: this.config.runId, config: this.config, backend: this.init.backend, model: '', optimizer: '', strategy: '', tasks: [], startedAt: new Date().toISOString() });
+        this.emit({
+          type: 'run-start',
+          runId: this.config.runId,
+          config: this.config,
+          backend: this.init.backend,
+          model: '',
+          optimizer: '',
+          strategy: '',
+          tasks: [],
+          startedAt: new Date().toISOString(),
+        });
       }
     }
     const steps = this.parts?.optimizers.steps ?? 0;
@@ -202,7 +218,19 @@ export class RunSession {
     const augmentations = (await resolveTokenAsync(c, AUGMENTATIONS)).filter((a) => a.when === 'train');
     const splits = stream.tasks.map((t) => examples.split(t, phaseValidationFraction(plans)));
     for (const t of stream.tasks) if (splits[t.index].heldOut.length) evaluator.holdOut(t, splits[t.index].heldOut);
-    this.built = { stream, model, scenario, plans, anchors, pipeline, trainer, evaluator, examples, splits, augmentations };
+    this.built = {
+      stream,
+      model,
+      scenario,
+      plans,
+      anchors,
+      pipeline,
+      trainer,
+      evaluator,
+      examples,
+      splits,
+      augmentations,
+    };
     return this.built;
   }
 
@@ -227,7 +255,9 @@ export class RunSession {
       config: this.config,
       backend: this.init.backend,
       model: model.describe(),
-      optimizer: phased ? plans.map((p) => `${p.name}: ${p.component.description}`).join('; ') : plans[0].component.description,
+      optimizer: phased
+        ? plans.map((p) => `${p.name}: ${p.component.description}`).join('; ')
+        : plans[0].component.description,
       strategy: strategyLabel(this.config.strategies),
       tasks: stream.tasks.map((t, i) => ({
         index: t.index,
@@ -249,18 +279,31 @@ export class RunSession {
     const { runId } = this.config;
     const unable = parts.pipeline.notCheckpointable;
     if (unable.length) {
-      const why = `strategy ${unable.join(', ')} has no checkpoint()/restore(), so a resumed run could not continue exactly`;
-      this.emit({ type: 'warning', runId, message: `checkpoints off: ${why}` });
+      const why = 'has no checkpoint()/restore(), so a resumed run could not continue exactly';
+      this.emit({ type: 'warning', runId, message: `checkpoints off: strategy ${unable.join(', ')} ${why}` });
       return undefined;
     }
-    const open = () => new RunCheckpointer(this.store!, this.config.checkpoint, runId, this.init.backend.name, (e) => this.emit(e));
+    const open = () =>
+      new RunCheckpointer(this.store!, this.config.checkpoint, runId, this.init.backend.name, (e) => this.emit(e));
     this.checkpointer = open();
     try {
       const loaded = this.checkpointer.load();
-      if (loaded) this.emit({ type: 'resumed', runId, task: loaded.task, step: loaded.mid?.step ?? 0, rows: loaded.rows, checkpoint: this.store.dir });
+      if (loaded)
+        this.emit({
+          type: 'resumed',
+          runId,
+          task: loaded.task,
+          step: loaded.mid?.step ?? 0,
+          rows: loaded.rows,
+          checkpoint: this.store.dir,
+        });
       return loaded;
     } catch (e) {
-      this.emit({ type: 'warning', runId, message: `the checkpoint does not read back (${(e as Error).message}); the run starts from the beginning` });
+      this.emit({
+        type: 'warning',
+        runId,
+        message: `the checkpoint does not read back (${(e as Error).message}); the run starts from the beginning`,
+      });
       this.checkpointer = open();
       return undefined;
     }
@@ -281,7 +324,10 @@ export class RunSession {
     const ctx = this.contextOf(parts, task);
     const { resetModel } = await pipeline.onTaskStart(ctx);
     if (resetModel) {
-      if (this.lane) throw new Error('a strategy restarted the model from its initial parameters, which runs trained together cannot do');
+      if (this.lane)
+        throw new Error(
+          'a strategy restarted the model from its initial parameters, which runs trained together cannot do',
+        );
       // GDumb: the model starts again from the run's initial parameters, with fresh optimizers.
       state.resetModel();
     }
@@ -291,18 +337,39 @@ export class RunSession {
     const validation = split.validation.length ? examples.trainingSet(task, split.validation) : undefined;
     const phaseSteps = plans.map((p) => (data.count === 0 ? 0 : p.steps(data.count)));
     const taskSteps = phaseSteps.reduce((a, b) => a + b, 0);
-    this.emit({ type: 'task-start', runId: this.config.runId, task: task.index, name: task.name, examples: data.count, steps: taskSteps });
+    this.emit({
+      type: 'task-start',
+      runId: this.config.runId,
+      task: task.index,
+      name: task.name,
+      examples: data.count,
+      steps: taskSteps,
+    });
     const { batchSize } = this.config.train;
-    await pipeline.onTrainingStart({ ...ctx, data, steps: taskSteps, batchSize, rowsAt: rowsAt(data.count, batchSize, phaseSteps) });
+    await pipeline.onTrainingStart({
+      ...ctx,
+      data,
+      steps: taskSteps,
+      batchSize,
+      rowsAt: rowsAt(data.count, batchSize, phaseSteps),
+    });
     const within = resume?.mid;
     this.checkpointer?.startTask(within?.step ?? 0);
     await this.trainPhases(parts, { task, data, validation, phaseSteps, within });
     await pipeline.onTaskEnd({ ...ctx, trained: data });
     await this.evaluateAll(parts, task.index);
-    this.emit({ type: 'task-end', runId: this.config.runId, task: task.index, seconds: (performance.now() - taskStart) / 1000 });
+    this.emit({
+      type: 'task-end',
+      runId: this.config.runId,
+      task: task.index,
+      seconds: (performance.now() - taskStart) / 1000,
+    });
   }
 
-  /** Each phase of a task in turn; resuming, the phases a checkpoint has passed are skipped and the one it is in restored. */
+  /**
+   * Each phase of a task in turn; resuming, the phases a checkpoint has passed are skipped and the one it is in
+   * restored.
+   */
   private async trainPhases(
     parts: RunParts,
     t: { task: Task; data: TrainingSet; validation?: TrainingSet; phaseSteps: number[]; within?: ResumePoint['mid'] },
@@ -318,11 +385,24 @@ export class RunSession {
       if (t.within && t.within.step > offset) continue;
       const step = this.stepFor(parts, plan, { task: t.task, steps, offset: first, validation: t.validation });
       const announce = this.config.phases
-        ? { name: plan.name, optimizer: plan.component.description, trainable: [...plan.trainable.keys()], frozen: model.params.size - plan.trainable.size }
+        ? {
+            name: plan.name,
+            optimizer: plan.component.description,
+            trainable: [...plan.trainable.keys()],
+            frozen: model.params.size - plan.trainable.size,
+          }
         : undefined;
       const segment = { phase: plan.index, offset: first, steps, globalStep: () => optimizers.steps, announce };
       try {
-        const run = { task: t.task, data: t.data, segment, step, signal: this.signal, resumeAt: pending, afterStep: this.checkpointAfterStep() };
+        const run = {
+          task: t.task,
+          data: t.data,
+          segment,
+          step,
+          signal: this.signal,
+          resumeAt: pending,
+          afterStep: this.checkpointAfterStep(),
+        };
         pending = undefined;
         for await (const event of trainer.train(run)) {
           if (event.type === 'step') this.rates.push(event.examplesPerSecond / this.config.train.batchSize);
@@ -335,30 +415,52 @@ export class RunSession {
   }
 
   /** The training step of one phase of a task. */
-  private stepFor(parts: RunParts, plan: PhasePlan, at: { task: Task; steps: number; offset: number; validation?: TrainingSet }): TrainingStep {
+  private stepFor(
+    parts: RunParts,
+    plan: PhasePlan,
+    at: { task: Task; steps: number; offset: number; validation?: TrainingSet },
+  ): TrainingStep {
     const { pipeline, optimizers, loss, executor, augmentations, stream } = parts;
     const shape = stream.featureShape;
-    const imageShape: [number, number, number] = shape.length === 3 ? [shape[0], shape[1], shape[2]] : [shape[0] ?? 1, shape[1] ?? 1, 1];
+    const imageShape: [number, number, number] =
+      shape.length === 3 ? [shape[0], shape[1], shape[2]] : [shape[0] ?? 1, shape[1] ?? 1, 1];
     const rng = resolveToken(this.container, ROOT_RNG);
     // Phase 0 keeps the random streams runs without phases always had.
     const phaseKey = plan.index > 0 ? `:phase${plan.index}` : '';
     const featureSize = shape.reduce((a, b) => a * b, 1);
     return new TrainingStep(
-      { pipeline, optimizer: optimizers.of(plan.index), loss, executor, augmentations, variables: [...plan.trainable.values()] },
+      {
+        pipeline,
+        optimizer: optimizers.of(plan.index),
+        loss,
+        executor,
+        augmentations,
+        variables: [...plan.trainable.values()],
+      },
       {
         offset: at.offset,
         steps: at.steps,
         batchSize: this.config.train.batchSize,
         imageShape,
         augmentRng: (i) => rng.fork(`augment:${i}:${at.task.index}${phaseKey}`),
-        ...(at.validation && { validation: { data: at.validation, featureSize, rng: rng.fork(`validation-order:${at.task.index}${phaseKey}`) } }),
+        ...(at.validation && {
+          validation: {
+            data: at.validation,
+            featureSize,
+            rng: rng.fork(`validation-order:${at.task.index}${phaseKey}`),
+          },
+        }),
       },
     );
   }
 
   /** Putting a checkpoint within a task back: after the task's set-up, the state it recorded. */
   private resumeAt(parts: RunParts, within: NonNullable<ResumePoint['mid']>): ResumeAt {
-    return { step: within.step, validationBatches: within.validationBatches, restore: () => parts.state.restoreWithin(within.state) };
+    return {
+      step: within.step,
+      validationBatches: within.validationBatches,
+      restore: () => parts.state.restoreWithin(within.state),
+    };
   }
 
   private checkpointAfterStep(): ((position: TaskPosition) => Promise<void>) | undefined {
@@ -370,14 +472,20 @@ export class RunSession {
     };
   }
 
-  /** Stopped within a task: keep the steps done so far (between tasks the boundary checkpoint already holds everything). */
+  /**
+   * Stopped within a task: keep the steps done so far (between tasks the boundary checkpoint already holds everything).
+   */
   private async checkpointOnInterrupt(): Promise<void> {
     const position = this.parts?.trainer.position;
     if (!this.checkpointer || !position) return;
     try {
       await this.checkpointer.within(position, this.parts!.state.captureWithin(), 'interrupt');
     } catch (ce) {
-      this.emit({ type: 'warning', runId: this.config.runId, message: `could not write a checkpoint on interrupt: ${(ce as Error).message}` });
+      this.emit({
+        type: 'warning',
+        runId: this.config.runId,
+        message: `could not write a checkpoint on interrupt: ${(ce as Error).message}`,
+      });
     }
   }
 
@@ -397,22 +505,46 @@ export class RunSession {
     const { model, anchors, evaluator, stream } = parts;
     if (this.config.eval.interpolate?.length) {
       const started = performance.now();
-      await evaluateInterpolations(this.config.eval.interpolate, model, anchors.get('initial', model.params), async (alpha) => {
-        for (const evalSet of evaluator.setNames) {
-          for (const t of stream.tasks) {
-            // The interpolated model's own outputs: a strategy's prediction (iCaRL's class means) belongs to the final weights.
-            const r = await evaluator.evaluate(t, evalSet);
-            this.emit({ type: 'interpolation-eval', runId: this.config.runId, alpha, trainedTask: stream.tasks.length - 1, evalTask: t.index, evalSet, ...r });
+      await evaluateInterpolations(
+        this.config.eval.interpolate,
+        model,
+        anchors.get('initial', model.params),
+        async (alpha) => {
+          for (const evalSet of evaluator.setNames) {
+            for (const t of stream.tasks) {
+              // The interpolated model's own outputs: a strategy's prediction (iCaRL's class means) belongs to the
+              // final weights.
+              const r = await evaluator.evaluate(t, evalSet);
+              this.emit({
+                type: 'interpolation-eval',
+                runId: this.config.runId,
+                alpha,
+                trainedTask: stream.tasks.length - 1,
+                evalTask: t.index,
+                evalSet,
+                ...r,
+              });
+            }
           }
-        }
-      });
+        },
+      );
       this.interpolationSeconds = (performance.now() - started) / 1000;
     }
     if (this.config.saveModel) {
-      if (!model.architecture) throw new Error(`model '${this.config.components.model.name}' cannot be saved as a Layers model (it describes no layer graph)`);
+      if (!model.architecture)
+        throw new Error(
+          `model '${this.config.components.model.name}' cannot be saved as a Layers model (it describes no ` +
+            `layer graph)`,
+        );
       const values = new Map<string, { shape: number[]; values: Float32Array }>();
-      for (const [name, v] of [...model.params, ...(model.buffers ?? [])]) values.set(name, { shape: v.shape, values: (await v.data()) as Float32Array });
-      saveLayersModel(modelPath(this.config, this.init.options.out ?? 'results'), model.architecture.layers, model.architecture.inputShape, values);
+      for (const [name, v] of [...model.params, ...(model.buffers ?? [])])
+        values.set(name, { shape: v.shape, values: (await v.data()) as Float32Array });
+      saveLayersModel(
+        modelPath(this.config, this.init.options.out ?? 'results'),
+        model.architecture.layers,
+        model.architecture.inputShape,
+        values,
+      );
     }
   }
 
@@ -431,4 +563,3 @@ export class RunSession {
     return this.lane ? 0 : tf.memory().numTensors - this.tensorsBefore;
   }
 }
-

@@ -65,10 +65,12 @@ export class TrainingStep {
     const { optimizer, executor, augmentations } = parts;
     optimizer.startTraining(plan.steps);
     executor.begin({ optimizer, variables: parts.variables });
-    // Each augmentation's randomness for the whole phase; augmentations look their draws up by the step within the phase.
+    // Each augmentation's randomness for the whole phase; augmentations look their draws up by the step within the
+    // phase.
     augmentations.forEach((a, i) => a.planTask?.(plan.steps, plan.batchSize, plan.augmentRng(i)));
     const v = plan.validation;
-    if (optimizer.component.phase && v) this.validation = new ValidationBatches(v.data, v.featureSize, plan.batchSize, v.rng);
+    if (optimizer.component.phase && v)
+      this.validation = new ValidationBatches(v.data, v.featureSize, plan.batchSize, v.rng);
   }
 
   get learningRate(): number {
@@ -96,11 +98,21 @@ export class TrainingStep {
     done.readout.dispose();
     return {
       loss: values[0],
-      ...(diagnosed && { constraints: diagnosed.map((tensor, i) => ({ tensor, constraint: values[1 + 2 * i], distance: values[2 + 2 * i] })) }),
+      ...(diagnosed && {
+        constraints: diagnosed.map((tensor, i) => ({
+          tensor,
+          constraint: values[1 + 2 * i],
+          distance: values[2 + 2 * i],
+        })),
+      }),
     };
   }
 
-  private request(at: SampledAt, log: boolean, diagnosing: (names: string[]) => void): StepRequest<(Record<string, tf.Tensor> | undefined)[]> {
+  private request(
+    at: SampledAt,
+    log: boolean,
+    diagnosing: (names: string[]) => void,
+  ): StepRequest<(Record<string, tf.Tensor> | undefined)[]> {
     const { pipeline, optimizer, loss } = this.parts;
     const { step, size } = at;
     let batch: StepBatch | undefined;
@@ -108,7 +120,13 @@ export class TrainingStep {
     return {
       rows: () => {
         const sampled = at.slice();
-        batch = { step, size, x: this.augment(sampled.x, step - this.plan.offset), labels: sampled.labels, taskIds: sampled.taskIds };
+        batch = {
+          step,
+          size,
+          x: this.augment(sampled.x, step - this.plan.offset),
+          labels: sampled.labels,
+          taskIds: sampled.taskIds,
+        };
         composed = pipeline.compose(batch, loss.outputs);
         return composed.x;
       },
@@ -116,7 +134,12 @@ export class TrainingStep {
       keepLogits: pipeline.hasAfterStep,
       ...(pipeline.hasGradientStage && {
         gradients: ({ grads, params, gradientsOf }) =>
-          pipeline.gradients({ step, params, grads, gradientsOf: (x, labels, taskIds) => gradientsOf(x, (raw) => loss.ofRows(raw, labels, taskIds)) }),
+          pipeline.gradients({
+            step,
+            params,
+            grads,
+            gradientsOf: (x, labels, taskIds) => gradientsOf(x, (raw) => loss.ofRows(raw, labels, taskIds)),
+          }),
       }),
       ...(this.validation && {
         validation: () => {
@@ -142,23 +165,36 @@ export class TrainingStep {
     };
   }
 
-  /** The step's loss from the model's raw outputs for the composed batch: the masked base loss plus every strategy's term. */
+  /**
+   * The step's loss from the model's raw outputs for the composed batch: the masked base loss plus every strategy's
+   * term.
+   */
   private stepLoss(composed: ComposedBatch, rawLogits: tf.Tensor, params: NamedTensors, step: number): tf.Scalar {
     const { pipeline, loss } = this.parts;
     const logits = loss.masked(rawLogits, composed.taskIds);
     const base = loss.base(composed.labels, composed.mask ? tf.add(logits, composed.mask) : logits, composed.weights);
     const term = pipeline.lossTerms(
-      { step, params, x: composed.x, rawLogits, logits, labels: composed.labels, taskIds: composed.taskIds, replayed: composed.replayed!, sampled: composed.sampled },
+      {
+        step,
+        params,
+        x: composed.x,
+        rawLogits,
+        logits,
+        labels: composed.labels,
+        taskIds: composed.taskIds,
+        replayed: composed.replayed!,
+        sampled: composed.sampled,
+      },
       composed.own,
     );
-    return term ? (tf.add(base, term) as tf.Scalar) : base;
+    return term ? tf.add<tf.Scalar>(base, term) : base;
   }
 
   /** The sampled rows after the random augmentations. */
   private augment(x: tf.Tensor, step: number): tf.Tensor {
     const { augmentations } = this.parts;
     if (augmentations.length === 0) return x;
-    let images = tf.reshape(x, [x.shape[0], ...this.plan.imageShape]) as tf.Tensor4D;
+    let images = tf.reshape<tf.Rank.R4>(x, [x.shape[0], ...this.plan.imageShape]);
     for (const a of augmentations) images = a.apply(images, step);
     return tf.reshape(images, x.shape);
   }

@@ -77,13 +77,18 @@ export class TaskExamples {
       const n = Math.round(order.length * fraction);
       if (order.length - n < 1) {
         const examples = `${order.length} training example${order.length > 1 ? 's' : ''}`;
-        throw new HoldOutError(`task ${task.name}: holding out ${fraction} of class ${label}'s ${examples} leaves none to train on`);
+        throw new HoldOutError(
+          `task ${task.name}: holding out ${fraction} of class ${label}'s ${examples} leaves none to train on`,
+        );
       }
       held.push(...order.slice(0, n));
       rest.push(...order.slice(n));
     }
     if (held.length === 0) {
-      throw new HoldOutError(`task ${task.name}: a validation fraction of ${fraction} of ${sampled.length} examples holds out none; raise it`);
+      throw new HoldOutError(
+        `task ${task.name}: a validation fraction of ${fraction} of ${sampled.length} examples holds out none; ` +
+          `raise it`,
+      );
     }
     return { heldOut: Int32Array.from(held).sort(), rest: Int32Array.from(rest).sort() };
   }
@@ -92,6 +97,10 @@ export class TaskExamples {
   trainingSet(task: Task, indices: Int32Array): TrainingSet {
     const taken = takeExamples(task.train, indices, featureSize(this.stream.featureShape));
     const labels = this.scenario.labels(task, 'train');
-    return { ...taken, labels: Int32Array.from(indices, (i) => labels[i]), taskIds: new Int32Array(indices.length).fill(task.index) };
+    return {
+      ...taken,
+      labels: Int32Array.from(indices, (i) => labels[i]),
+      taskIds: new Int32Array(indices.length).fill(task.index),
+    };
   }
 }

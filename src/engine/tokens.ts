@@ -17,7 +17,9 @@ export const SCENARIO = token<ScenarioView>('scenario');
 export const ANCHORS = token<AnchorStore>('anchors');
 
 /** One token per component kind, resolving to what that kind's plugin builds. */
-export const COMPONENT: { [K in Exclude<PluginKind, 'reporter' | 'augmentation'>]: ReturnType<typeof token<PluginKinds[K]>> } = {
+export const COMPONENT: {
+  [K in Exclude<PluginKind, 'reporter' | 'augmentation'>]: ReturnType<typeof token<PluginKinds[K]>>;
+} = {
   dataset: token('component:dataset'),
   stream: token('component:stream'),
   sampler: token('component:sampler'),

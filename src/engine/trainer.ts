@@ -39,7 +39,11 @@ export function plannedSteps(examples: number, train: { epochs: number; steps: n
  * examples: steps number on across the task's phases, and each phase starts
  * its own passes over the data.
  */
-export function rowsAt(count: number, batchSize: number, phaseSteps: readonly number[] = [Number.MAX_SAFE_INTEGER]): (step: number) => number {
+export function rowsAt(
+  count: number,
+  batchSize: number,
+  phaseSteps: readonly number[] = [Number.MAX_SAFE_INTEGER],
+): (step: number) => number {
   const perEpoch = stepsPerEpoch(count, batchSize);
   return (step) => {
     let offset = 0;
@@ -121,11 +125,16 @@ export class TaskTrainer {
   async *train(run: PhaseRun): AsyncGenerator<TrainEvent> {
     const { task, data, segment } = run;
     for (const l of data.labels) {
-      if (l < 0 || l >= this.scenario.outputs) throw new Error(`task ${task.name}: label ${l} is outside the model's ${this.scenario.outputs} outputs`);
+      if (l < 0 || l >= this.scenario.outputs)
+        throw new Error(`task ${task.name}: label ${l} is outside the model's ${this.scenario.outputs} outputs`);
     }
     if (data.count === 0) return; // e.g. the later tasks of joint training
     const resumeAt = this.resumeWithin(run);
-    const rows = { x: tf.tensor2d(data.features, [data.count, this.size]), y: tf.tensor1d(data.labels, 'int32'), ids: tf.tensor1d(data.taskIds, 'int32') };
+    const rows = {
+      x: tf.tensor2d(data.features, [data.count, this.size]),
+      y: tf.tensor1d(data.labels, 'int32'),
+      ids: tf.tensor1d(data.taskIds, 'int32'),
+    };
     try {
       if (resumeAt) {
         resumeAt.restore();
@@ -138,7 +147,11 @@ export class TaskTrainer {
       const clock = { lastYield: performance.now() };
       for (let epoch = 0; step < total; epoch++) {
         const started = performance.now();
-        const order = this.sampler.order(this.all(data.count), epoch, this.rng.fork(`sampler:order:${task.index}:${epoch}${this.phaseKey(run)}`));
+        const order = this.sampler.order(
+          this.all(data.count),
+          epoch,
+          this.rng.fork(`sampler:order:${task.index}:${epoch}${this.phaseKey(run)}`),
+        );
         const steps = Math.min(stepsPerEpoch(order.length, this.config.train.batchSize), total - step);
         // Resuming: epochs already trained are passed over (their orders are drawn, nothing else).
         if (resumeAt && step + steps <= resumeAt.step) {
@@ -148,7 +161,14 @@ export class TaskTrainer {
         const first = resumeAt && resumeAt.step > step ? resumeAt.step - step : 0;
         yield* this.epoch(run, { epoch, order, rows, from: step, first, steps, clock });
         step += steps;
-        yield { type: 'epoch-end', runId: this.config.runId, task: task.index, epoch, steps, seconds: (performance.now() - started) / 1000 };
+        yield {
+          type: 'epoch-end',
+          runId: this.config.runId,
+          task: task.index,
+          epoch,
+          steps,
+          seconds: (performance.now() - started) / 1000,
+        };
       }
       this.position = undefined;
     } finally {
@@ -159,7 +179,15 @@ export class TaskTrainer {
   /** The steps of one epoch, from its `first` (past a resumed checkpoint) to its `steps`. */
   private async *epoch(
     run: PhaseRun,
-    e: { epoch: number; order: Int32Array; rows: EpochRows; from: number; first: number; steps: number; clock: { lastYield: number } },
+    e: {
+      epoch: number;
+      order: Int32Array;
+      rows: EpochRows;
+      from: number;
+      first: number;
+      steps: number;
+      clock: { lastYield: number };
+    },
   ): AsyncGenerator<StepEvent | ConstraintsEvent> {
     const { batchSize, logEvery } = this.config.train;
     const total = run.segment.offset + run.segment.steps;
@@ -181,7 +209,11 @@ export class TaskTrainer {
         const start = s * batchSize;
         const size = Math.min(batchSize, e.order.length - start);
         const step = e.from + s + 1;
-        const slice = () => ({ x: tf.slice(ordered.x, [start, 0], [size, this.size]), labels: tf.slice(ordered.y, [start], [size]), taskIds: tf.slice(ordered.ids, [start], [size]) });
+        const slice = () => ({
+          x: tf.slice(ordered.x, [start, 0], [size, this.size]),
+          labels: tf.slice(ordered.y, [start], [size]),
+          taskIds: tf.slice(ordered.ids, [start], [size]),
+        });
         const readout = await run.step.take({ step, size, slice }, step % logEvery === 0 || step === total);
         this.position = { task: run.task.index, step, validationBatches: run.step.validationBatches };
         window.examples += size;
@@ -204,7 +236,8 @@ export class TaskTrainer {
   ): Generator<StepEvent | ConstraintsEvent> {
     const { epoch, step, readout, window } = at;
     const task = run.task.index;
-    if (!Number.isFinite(readout.loss)) throw new DivergedError(`loss became ${readout.loss} at task ${task}, epoch ${epoch}, step ${step}`);
+    if (!Number.isFinite(readout.loss))
+      throw new DivergedError(`loss became ${readout.loss} at task ${task}, epoch ${epoch}, step ${step}`);
     const globalStep = run.segment.globalStep();
     yield {
       type: 'step',
@@ -218,7 +251,8 @@ export class TaskTrainer {
       learningRate: run.step.learningRate,
       examplesPerSecond: (window.examples * 1000) / Math.max(performance.now() - window.start, 1e-3),
     };
-    if (readout.constraints) yield { type: 'constraints', runId: this.config.runId, task, step, globalStep, tensors: readout.constraints };
+    if (readout.constraints)
+      yield { type: 'constraints', runId: this.config.runId, task, step, globalStep, tensors: readout.constraints };
   }
 
   private phaseStart(run: PhaseRun): PhaseStart {
@@ -240,7 +274,10 @@ export class TaskTrainer {
     const { resumeAt, segment } = run;
     if (!resumeAt) return undefined;
     if (resumeAt.step < segment.offset || resumeAt.step > segment.offset + segment.steps) {
-      throw new Error(`checkpoint is at step ${resumeAt.step} of task ${run.task.name}, outside steps ${segment.offset}..${segment.offset + segment.steps} of this phase`);
+      throw new Error(
+        `checkpoint is at step ${resumeAt.step} of task ${run.task.name}, outside steps ` +
+          `${segment.offset}..${segment.offset + segment.steps} of this phase`,
+      );
     }
     return resumeAt;
   }

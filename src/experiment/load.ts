@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadPluginModule, PluginRegistry } from '../plugin/registry.js';
-import type { PluginDefinition } from '../plugin/define-plugin.js';
+import type { AnyPluginDefinition } from '../plugin/define-plugin.js';
 import { ExperimentError, validateExperiment, type Overrides } from '../spec/validate.js';
 import type { RunConfig } from '../spec/spec.js';
 
@@ -18,18 +18,24 @@ export interface LoadedExperiment {
  * no build step on their side), loads the plugin modules it names, and
  * validates it into run configurations.
  */
-export async function loadExperiment(file: string, builtins: readonly PluginDefinition<any, any>[], overrides: Overrides = {}): Promise<LoadedExperiment> {
+export async function loadExperiment(
+  file: string,
+  builtins: readonly AnyPluginDefinition[],
+  overrides: Overrides = {},
+): Promise<LoadedExperiment> {
   const abs = resolve(file);
   if (!existsSync(abs)) throw new ExperimentError(file, [{ path: '(file)', message: 'no such file' }]);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
   } catch (e) {
-    throw new ExperimentError(file, [{ path: '(module)', message: `failed to load: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}` }]);
+    throw new ExperimentError(file, [
+      { path: '(module)', message: `failed to load: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}` },
+    ]);
   }
   const spec = (mod.default ?? mod.experiment) as Record<string, unknown> | undefined;
   const registry = new PluginRegistry(builtins);
-  const userPlugins = Array.isArray(spec?.plugins) ? (spec!.plugins as unknown[]) : [];
+  const userPlugins = Array.isArray(spec?.plugins) ? (spec.plugins as unknown[]) : [];
   const problems = [];
   for (const [i, p] of userPlugins.entries()) {
     if (typeof p !== 'string') continue;

@@ -59,69 +59,112 @@ export interface RunOutcome {
  * results are complete is skipped, so an interrupted experiment finishes by
  * running the same command again.
  */
-export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, backend: BackendInfo, opts: ScheduleOptions): Promise<RunOutcome[]> {
-  const outcomes: RunOutcome[] = [];
-  const reporters = opts.reporters?.some((r) => r.writesResults) ? opts.reporters : [resultsReporter(opts.out), ...(opts.reporters ?? [])];
-  const failed = (r: Reporter) => (e: unknown) => {
-    if (r.writesResults) throw e;
-    (opts.onReporterError ?? ((_n, err) => { throw err; }))(r.name, e as Error);
-  };
-  const tell = async (e: SweepEvent) => {
-    for (const r of reporters) await Promise.resolve().then(() => r.onSweepEvent?.(e)).catch(failed(r));
-  };
-  const experiment = runs[0]?.experiment ?? '';
-  await tell({ type: 'sweep-start', experiment, runs: runs.map((r) => ({ runId: r.runId, seed: r.seed, variant: r.variant })), backend: backend.name, startedAt: new Date().toISOString() });
-  for (const r of runs) await tell({ type: 'run-queued', runId: r.runId, seed: r.seed, variant: r.variant });
-  const skip = async (config: RunConfig, dir: string, reason: 'complete' | 'busy', pid?: number) => {
-    if (reason === 'complete') opts.onSkip?.(config, dir);
-    else opts.onBusy?.(config, pid!);
-    outcomes.push({ config, dir, status: reason === 'complete' ? 'completed' : 'interrupted', skipped: true });
-    await tell({ type: 'run-skipped', runId: config.runId, reason, dir });
-  };
+export async function executeRuns(
+  runs: RunConfig[],
+  registry: PluginRegistry,
+  backend: BackendInfo,
+  opts: ScheduleOptions,
+): Promise<RunOutcome[]> {
+  return new Sweep(registry, backend, opts).run(runs);
+}
+
+/** One sweep: its reporters, told of every run, and the outcomes so far. */
+class Sweep {
+  private readonly outcomes: RunOutcome[] = [];
+  private readonly reporters: Reporter[];
+
+  constructor(
+    private readonly registry: PluginRegistry,
+    private readonly backend: BackendInfo,
+    private readonly opts: ScheduleOptions,
+  ) {
+    this.reporters = opts.reporters?.some((r) => r.writesResults)
+      ? opts.reporters
+      : [resultsReporter(opts.out), ...(opts.reporters ?? [])];
+  }
+
+  async run(runs: RunConfig[]): Promise<RunOutcome[]> {
+    const experiment = runs[0]?.experiment ?? '';
+    const backend = this.backend.name;
+    const listed = runs.map((r) => ({ runId: r.runId, seed: r.seed, variant: r.variant }));
+    await this.tell({ type: 'sweep-start', experiment, runs: listed, backend, startedAt: new Date().toISOString() });
+    for (const r of runs) await this.tell({ type: 'run-queued', runId: r.runId, seed: r.seed, variant: r.variant });
+    const groupOf = new Map<string, readonly RunConfig[]>();
+    for (const g of this.opts.together ?? []) if (g.length > 1) for (const c of g) groupOf.set(c.runId, g);
+    const started = new Set<string>();
+    for (const config of runs) {
+      if (started.has(config.runId)) continue;
+      const group = groupOf.get(config.runId);
+      for (const c of group ?? []) started.add(c.runId);
+      const begun = group ? await this.runGroup(group) : await this.runOne(config);
+      if (!begun) break;
+    }
+    const completed = this.outcomes.filter((o) => o.status === 'completed').length;
+    await this.tell({ type: 'sweep-end', experiment, completed, total: runs.length });
+    return this.outcomes;
+  }
+
+  /** A reporter's failure: the results writer's stops the sweep, any other's is reported (or rethrown). */
+  private failed(r: Reporter): (e: unknown) => void {
+    return (e) => {
+      if (r.writesResults || !this.opts.onReporterError) throw e;
+      this.opts.onReporterError(r.name, e as Error);
+    };
+  }
+
+  private async tell(e: SweepEvent): Promise<void> {
+    for (const r of this.reporters)
+      await Promise.resolve()
+        .then(() => r.onSweepEvent?.(e))
+        .catch(this.failed(r));
+  }
+
+  private async skip(config: RunConfig, dir: string, reason: 'complete' | 'busy', pid?: number): Promise<void> {
+    if (reason === 'complete') this.opts.onSkip?.(config, dir);
+    else this.opts.onBusy?.(config, pid!);
+    this.outcomes.push({ config, dir, status: reason === 'complete' ? 'completed' : 'interrupted', skipped: true });
+    await this.tell({ type: 'run-skipped', runId: config.runId, reason, dir });
+  }
+
+  /** Runs trained together: each from its lock to its outcome; a run that is skipped or stops leaves the group. */
+  private async runGroup(group: readonly RunConfig[]): Promise<boolean> {
+    const steps = new StepGroup(group.map((c) => c.runId));
+    const tensorsBefore = tf.memory().numTensors;
+    const begun = await Promise.all(
+      group.map((c, i) => this.runOne(c, steps.lane(i)).finally(() => steps.lane(i).leave())),
+    );
+    const leaked = tf.memory().numTensors - tensorsBefore;
+    if (leaked > 0)
+      throw new Error(
+        `internal error: ${leaked} tensors were not freed by the runs trained together ` +
+          `(${group.map((c) => c.runId).join(', ')})`,
+      );
+    return begun.every((b) => b);
+  }
+
   /** One run from its lock to its outcome; false when the sweep was stopped before it began. */
-  const runOne = async (config: RunConfig, lane?: GroupLane): Promise<boolean> => {
+  private async runOne(config: RunConfig, lane?: GroupLane): Promise<boolean> {
+    const { opts } = this;
     const dir = runDir(opts.out, config.experiment, config.runId);
     const modelSaved = !config.saveModel || existsSync(join(modelPath(config, opts.out), 'model.json'));
-    if (!opts.rerun && isRunComplete(dir) && modelSaved) {
-      await skip(config, dir, 'complete');
+    const complete = () => !opts.rerun && isRunComplete(dir) && modelSaved;
+    if (complete()) {
+      await this.skip(config, dir, 'complete');
       return true;
     }
     if (opts.signal?.aborted) return false;
     const lock = lockRun(dir);
     if ('heldBy' in lock) {
-      await skip(config, dir, 'busy', lock.heldBy);
+      await this.skip(config, dir, 'busy', lock.heldBy);
       return true;
     }
     try {
       // Finished while we waited for the lock (another process trained it).
-      if (!opts.rerun && isRunComplete(dir) && modelSaved) {
-        await skip(config, dir, 'complete');
+      if (complete()) {
+        await this.skip(config, dir, 'complete');
         return true;
       }
-      await tell({ type: 'run-started', runId: config.runId, dir });
-      const checkpoints = new CheckpointStore(checkpointDir(opts.out, config.experiment, config.runId));
-      // --rerun means from the beginning: an old checkpoint would resume the old run.
-      if (opts.rerun) checkpoints.remove();
-      // One execution shared by every observer: the writer and the display see the same events.
-      const events = connectable(
-        runEvents(config, registry, backend, { signal: opts.signal, out: opts.out, datasets: opts.datasets, checkpoints: config.checkpoint.enabled ? checkpoints : undefined, lane }),
-        { connector: () => new Subject<RunEvent>() },
-      );
-      // Subscribed before the run starts (synchronously): no reporter misses its first events.
-      const following = reporters.map((r) => {
-        try {
-          return Promise.resolve(r.onRun?.(events, config)).catch(failed(r));
-        } catch (e) {
-          return Promise.resolve().then(() => failed(r)(e));
-        }
-      });
-      opts.observe?.(events, config);
-      events.connect();
-      await Promise.all(following);
-      // Only once the results are in place: until then the checkpoint is what a rerun resumes from.
-      // A diverged run would diverge again from it; interrupted and failed runs (out of memory, a plugin's bug) resume.
-      const ended = readRunRecord(dir)?.status;
-      if ((ended === 'completed' && !config.checkpoint.keep) || ended === 'diverged') checkpoints.remove();
+      await this.train(config, dir, lane);
     } finally {
       lock.release();
     }
@@ -131,29 +174,43 @@ export async function executeRuns(runs: RunConfig[], registry: PluginRegistry, b
     // after 20 Split-MNIST runs).
     await new Promise((resolve) => setImmediate(resolve));
     const status = readRunRecord(dir)?.status ?? 'failed';
-    outcomes.push({ config, dir, status, skipped: false });
-    await tell({ type: 'run-finished', runId: config.runId, status, dir });
+    this.outcomes.push({ config, dir, status, skipped: false });
+    await this.tell({ type: 'run-finished', runId: config.runId, status, dir });
     return true;
-  };
-  const groupOf = new Map<string, readonly RunConfig[]>();
-  for (const g of opts.together ?? []) if (g.length > 1) for (const c of g) groupOf.set(c.runId, g);
-  const started = new Set<string>();
-  for (const config of runs) {
-    if (started.has(config.runId)) continue;
-    const group = groupOf.get(config.runId);
-    if (!group) {
-      if (!(await runOne(config))) break;
-      continue;
-    }
-    for (const c of group) started.add(c.runId);
-    const steps = new StepGroup(group.map((c) => c.runId));
-    const tensorsBefore = tf.memory().numTensors;
-    // A run that is skipped or stops leaves the group; the others go on.
-    const begun = await Promise.all(group.map((c, i) => runOne(c, steps.lane(i)).finally(() => steps.lane(i).leave())));
-    const leaked = tf.memory().numTensors - tensorsBefore;
-    if (leaked > 0) throw new Error(`internal error: ${leaked} tensors were not freed by the runs trained together (${group.map((c) => c.runId).join(', ')})`);
-    if (begun.some((b) => !b)) break;
   }
-  await tell({ type: 'sweep-end', experiment, completed: outcomes.filter((o) => o.status === 'completed').length, total: runs.length });
-  return outcomes;
+
+  /** Trains a run, every reporter following its events; its checkpoint goes once its results are in place. */
+  private async train(config: RunConfig, dir: string, lane: GroupLane | undefined): Promise<void> {
+    const { opts } = this;
+    await this.tell({ type: 'run-started', runId: config.runId, dir });
+    const checkpoints = new CheckpointStore(checkpointDir(opts.out, config.experiment, config.runId));
+    // --rerun means from the beginning: an old checkpoint would resume the old run.
+    if (opts.rerun) checkpoints.remove();
+    // One execution shared by every observer: the writer and the display see the same events.
+    const events = connectable(
+      runEvents(config, this.registry, this.backend, {
+        signal: opts.signal,
+        out: opts.out,
+        datasets: opts.datasets,
+        checkpoints: config.checkpoint.enabled ? checkpoints : undefined,
+        lane,
+      }),
+      { connector: () => new Subject<RunEvent>() },
+    );
+    // Subscribed before the run starts (synchronously): no reporter misses its first events.
+    const following = this.reporters.map((r) => {
+      try {
+        return Promise.resolve(r.onRun?.(events, config)).catch(this.failed(r));
+      } catch (e) {
+        return Promise.resolve().then(() => this.failed(r)(e));
+      }
+    });
+    opts.observe?.(events, config);
+    events.connect();
+    await Promise.all(following);
+    // Only once the results are in place: until then the checkpoint is what a rerun resumes from.
+    // A diverged run would diverge again from it; interrupted and failed runs (out of memory, a plugin's bug) resume.
+    const ended = readRunRecord(dir)?.status;
+    if ((ended === 'completed' && !config.checkpoint.keep) || ended === 'diverged') checkpoints.remove();
+  }
 }

@@ -43,7 +43,8 @@ export class MemoryBuffer {
     readonly policy: StoragePolicy,
     private readonly rng: Rng,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`memory capacity must be an integer >= 1, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new Error(`memory capacity must be an integer >= 1, got ${capacity}`);
   }
 
   get count(): number {
@@ -76,12 +77,21 @@ export class MemoryBuffer {
 
   /** Replaces the contents with a `snapshot()` of a memory of the same capacity and policy. */
   restore(s: Snapshot): void {
-    if (s.capacity !== this.capacity || s.policy !== this.policy) throw new Error(`memory snapshot of capacity ${String(s.capacity)} (${String(s.policy)}) does not fit a memory of ${this.capacity} (${this.policy})`);
+    if (s.capacity !== this.capacity || s.policy !== this.policy)
+      throw new Error(
+        `memory snapshot of capacity ${JSON.stringify(s.capacity)} (${JSON.stringify(s.policy)}) ` +
+          'does not fit a memory of ' +
+          `${this.capacity} (${this.policy})`,
+      );
     const labels = s.labels as Int32Array;
     const tasks = s.tasks as Int32Array;
     const features = s.features as Float32Array;
     const size = labels.length ? features.length / labels.length : 0;
-    this.entries = Array.from(labels, (label, i) => ({ features: features.slice(i * size, (i + 1) * size), label, task: tasks[i] }));
+    this.entries = Array.from(labels, (label, i) => ({
+      features: features.slice(i * size, (i + 1) * size),
+      label,
+      task: tasks[i],
+    }));
     this.seen = s.seen as number;
     const pairs = s.seenPerLabel as number[];
     this.seenPerLabel.clear();
@@ -93,7 +103,11 @@ export class MemoryBuffer {
   add(data: TrainingSet, options: AddOptions = {}): void {
     if (data.count === 0) return;
     const size = data.features.length / data.count;
-    const row = (i: number): MemoryEntry => ({ features: data.features.slice(i * size, (i + 1) * size), label: data.labels[i], task: data.taskIds[i] });
+    const row = (i: number): MemoryEntry => ({
+      features: data.features.slice(i * size, (i + 1) * size),
+      label: data.labels[i],
+      task: data.taskIds[i],
+    });
     switch (this.policy) {
       case 'reservoir':
         return this.addReservoir(data.count, row);
@@ -137,7 +151,8 @@ export class MemoryBuffer {
 
   private quota(groups: number): number {
     const q = Math.floor(this.capacity / groups);
-    if (q < 1) throw new Error(`a memory of ${this.capacity} examples cannot hold one example of each of ${groups} labels`);
+    if (q < 1)
+      throw new Error(`a memory of ${this.capacity} examples cannot hold one example of each of ${groups} labels`);
     return q;
   }
 
@@ -168,7 +183,8 @@ export class MemoryBuffer {
   /** iCaRL: old labels keep the head of their herding order; new labels are herded from their examples. */
   private addHerding(data: TrainingSet, row: (i: number) => MemoryEntry, options: AddOptions): void {
     const emb = options.embeddings;
-    if (!emb || emb.values.length !== data.count * emb.dim) throw new Error('the herding policy needs the features of every new example (AddOptions.embeddings)');
+    if (!emb || emb.values.length !== data.count * emb.dim)
+      throw new Error('the herding policy needs the features of every new example (AddOptions.embeddings)');
     const groups = this.byLabel(data.labels);
     const quota = this.quota(groups.size);
     const fresh = new Map<number, number[]>();
@@ -183,7 +199,10 @@ export class MemoryBuffer {
         // A label met again (domain-IL) is herded anew from its new examples.
         const feats = new Float32Array(rows.length * emb.dim);
         rows.forEach((r, k) => feats.set(emb.values.subarray(r * emb.dim, (r + 1) * emb.dim), k * emb.dim));
-        groups.set(label, herdingOrder(feats, emb.dim, Math.min(quota, rows.length)).map((k) => row(rows[k])));
+        groups.set(
+          label,
+          herdingOrder(feats, emb.dim, Math.min(quota, rows.length)).map((k) => row(rows[k])),
+        );
       } else list.splice(quota);
     }
     this.setGrouped(groups);
@@ -203,7 +222,8 @@ export class MemoryBuffer {
       const classes = new Set([...counts.keys(), label]).size;
       if ((counts.get(label) ?? 0) >= this.capacity / classes) continue;
       let largest = -1;
-      for (const [l, c] of counts) if (largest < 0 || c > counts.get(largest)! || (c === counts.get(largest)! && l < largest)) largest = l;
+      for (const [l, c] of counts)
+        if (largest < 0 || c > counts.get(largest)! || (c === counts.get(largest)! && l < largest)) largest = l;
       const victims = this.entries.map((e, k) => (e.label === largest ? k : -1)).filter((k) => k >= 0);
       const victim = victims[this.rng.int(victims.length)];
       this.entries[victim] = row(i);
@@ -219,7 +239,8 @@ export class MemoryBuffer {
     for (const e of this.entries) groups.set(e.task, [...(groups.get(e.task) ?? []), e]);
     const tasks = new Set([...groups.keys(), ...data.taskIds]);
     const quota = Math.floor(this.capacity / tasks.size);
-    if (quota < 1) throw new Error(`a memory of ${this.capacity} examples cannot hold one example of each of ${tasks.size} tasks`);
+    if (quota < 1)
+      throw new Error(`a memory of ${this.capacity} examples cannot hold one example of each of ${tasks.size} tasks`);
     for (const list of groups.values()) while (list.length > quota) list.splice(this.rng.int(list.length), 1);
     const picks = this.rng.permutation(data.count);
     for (const i of picks) {

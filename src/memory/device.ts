@@ -124,7 +124,10 @@ export class DeviceReservoir {
   }
 
   restore(s: Snapshot): void {
-    if (s.capacity !== this.capacity) throw new Error(`reservoir snapshot of capacity ${String(s.capacity)} does not fit a reservoir of ${this.capacity}`);
+    if (s.capacity !== this.capacity)
+      throw new Error(
+        `reservoir snapshot of capacity ${JSON.stringify(s.capacity)} does not fit a reservoir of ${this.capacity}`,
+      );
     this.seen = s.seen as number;
     this.rng.setState(s.rng as number[]);
   }

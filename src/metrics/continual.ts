@@ -11,7 +11,10 @@ function mean(xs: readonly number[]): number {
 
 function check(R: AccuracyMatrix): number {
   const T = R.length;
-  if (T === 0 || R.some((row) => row.length !== T)) throw new Error(`accuracy matrix must be square and non-empty, got ${T} rows of lengths ${R.map((r) => r.length).join(',')}`);
+  if (T === 0 || R.some((row) => row.length !== T))
+    throw new Error(
+      `accuracy matrix must be square and non-empty, got ${T} rows of lengths ${R.map((r) => r.length).join(',')}`,
+    );
   return T;
 }
 
@@ -38,7 +41,8 @@ export function backwardTransfer(R: AccuracyMatrix): number {
 export function forwardTransfer(R: AccuracyMatrix, untrained: readonly number[]): number {
   const T = check(R);
   if (T < 2) return NaN;
-  if (untrained.length !== T) throw new Error(`need the untrained accuracy of each of the ${T} tasks, got ${untrained.length}`);
+  if (untrained.length !== T)
+    throw new Error(`need the untrained accuracy of each of the ${T} tasks, got ${untrained.length}`);
   return mean(Array.from({ length: T - 1 }, (_, i) => R[i][i + 1] - untrained[i + 1]));
 }
 
@@ -86,7 +90,13 @@ export function summarize(R: AccuracyMatrix, untrained?: readonly number[]): Con
 
 /** Builds R (and b) from long-format eval rows of one run and one eval set. */
 export function accuracyMatrix(
-  rows: readonly { trained_task: number; eval_task: number; eval_set: string; accuracy: number; alpha?: number | null }[],
+  rows: readonly {
+    trained_task: number;
+    eval_task: number;
+    eval_set: string;
+    accuracy: number;
+    alpha?: number | null;
+  }[],
   evalSet = 'test',
 ): { R: number[][]; untrained?: number[] } | undefined {
   // WiSE-FT's interpolated models (rows with an alpha) are not the run's own.

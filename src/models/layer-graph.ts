@@ -17,7 +17,10 @@ export interface ParamInfo {
   fanIn: number;
   /** Axis indexing output units. */
   rowAxis: number;
-  /** PyTorch's default initial value: U(±1/sqrt(fan_in)) for weights and biases, ones and zeros for batch norm's scale and shift. */
+  /**
+   * PyTorch's default initial value: U(±1/sqrt(fan_in)) for weights and biases, ones and zeros for batch norm's scale
+   * and shift.
+   */
   init: 'uniform' | 'ones' | 'zeros';
 }
 
@@ -36,7 +39,12 @@ export interface LayerGraphInfo {
   shapes: Map<string, number[]>;
 }
 
-export const ACT: Record<Activation, (x: tf.Tensor) => tf.Tensor> = { linear: (x) => x, relu: tf.relu, tanh: tf.tanh, sigmoid: tf.sigmoid };
+export const ACT: Record<Activation, (x: tf.Tensor) => tf.Tensor> = {
+  linear: (x) => x,
+  relu: tf.relu,
+  tanh: tf.tanh,
+  sigmoid: tf.sigmoid,
+};
 
 function outSize(n: number, k: number, s: number, padding: 'same' | 'valid' | number): number {
   if (typeof padding === 'number') return Math.floor((n + 2 * padding - k) / s) + 1;
@@ -50,7 +58,10 @@ export function inputsOf(layers: readonly LayerSpec[], i: number): string[] {
 
 /** Does the list need a graph (a layer reading something other than the layer before it)? */
 export function isGraph(layers: readonly LayerSpec[]): boolean {
-  return layers.some((l, i) => l.inputs !== undefined && !(l.inputs.length === 1 && l.inputs[0] === (i === 0 ? INPUT : layers[i - 1].name)));
+  return layers.some(
+    (l, i) =>
+      l.inputs !== undefined && !(l.inputs.length === 1 && l.inputs[0] === (i === 0 ? INPUT : layers[i - 1].name)),
+  );
 }
 
 /** Walks the layers from an input shape (without batch): every parameter and buffer, and each output shape. */
@@ -66,13 +77,22 @@ export function describeLayers(layers: readonly LayerSpec[], inputShape: readonl
       if (!s) throw new Error(`layer ${l.name}: reads '${n}', which is not an earlier layer`);
       return s;
     });
-    if (l.type !== 'add' && ins.length !== 1) throw new Error(`layer ${l.name}: ${l.type} reads one input, got ${ins.length}`);
+    if (l.type !== 'add' && ins.length !== 1)
+      throw new Error(`layer ${l.name}: ${l.type} reads one input, got ${ins.length}`);
     shape = [...ins[0]];
     switch (l.type) {
       case 'dense': {
-        if (shape.length !== 1) throw new Error(`layer ${l.name}: dense needs a flat input, got [${shape}] (add a flatten)`);
-        params.push({ name: `${l.name}.weight`, shape: [shape[0], l.units], fanIn: shape[0], rowAxis: 1, init: 'uniform' });
-        if (l.useBias) params.push({ name: `${l.name}.bias`, shape: [l.units], fanIn: shape[0], rowAxis: 0, init: 'uniform' });
+        if (shape.length !== 1)
+          throw new Error(`layer ${l.name}: dense needs a flat input, got [${shape}] (add a flatten)`);
+        params.push({
+          name: `${l.name}.weight`,
+          shape: [shape[0], l.units],
+          fanIn: shape[0],
+          rowAxis: 1,
+          init: 'uniform',
+        });
+        if (l.useBias)
+          params.push({ name: `${l.name}.bias`, shape: [l.units], fanIn: shape[0], rowAxis: 0, init: 'uniform' });
         shape = [l.units];
         break;
       }
@@ -80,35 +100,58 @@ export function describeLayers(layers: readonly LayerSpec[], inputShape: readonl
         if (shape.length !== 3) throw new Error(`layer ${l.name}: conv2d needs images [h, w, c], got [${shape}]`);
         const [h, w, c] = shape;
         const fanIn = l.kernelSize[0] * l.kernelSize[1] * c;
-        params.push({ name: `${l.name}.weight`, shape: [...l.kernelSize, c, l.filters], fanIn, rowAxis: 3, init: 'uniform' });
+        params.push({
+          name: `${l.name}.weight`,
+          shape: [...l.kernelSize, c, l.filters],
+          fanIn,
+          rowAxis: 3,
+          init: 'uniform',
+        });
         if (l.useBias) params.push({ name: `${l.name}.bias`, shape: [l.filters], fanIn, rowAxis: 0, init: 'uniform' });
-        shape = [outSize(h, l.kernelSize[0], l.strides[0], l.padding), outSize(w, l.kernelSize[1], l.strides[1], l.padding), l.filters];
+        shape = [
+          outSize(h, l.kernelSize[0], l.strides[0], l.padding),
+          outSize(w, l.kernelSize[1], l.strides[1], l.padding),
+          l.filters,
+        ];
         break;
       }
       case 'maxpool': {
         if (shape.length !== 3) throw new Error(`layer ${l.name}: max-pooling needs images [h, w, c], got [${shape}]`);
-        shape = [outSize(shape[0], l.poolSize[0], l.strides[0], l.padding), outSize(shape[1], l.poolSize[1], l.strides[1], l.padding), shape[2]];
+        shape = [
+          outSize(shape[0], l.poolSize[0], l.strides[0], l.padding),
+          outSize(shape[1], l.poolSize[1], l.strides[1], l.padding),
+          shape[2],
+        ];
         break;
       }
       case 'batchnorm': {
         const c = shape[shape.length - 1];
-        params.push({ name: `${l.name}.weight`, shape: [c], fanIn: 1, rowAxis: 0, init: 'ones' }, { name: `${l.name}.bias`, shape: [c], fanIn: 1, rowAxis: 0, init: 'zeros' });
-        buffers.push({ name: `${l.name}.running_mean`, shape: [c], init: 'zeros' }, { name: `${l.name}.running_var`, shape: [c], init: 'ones' });
+        params.push(
+          { name: `${l.name}.weight`, shape: [c], fanIn: 1, rowAxis: 0, init: 'ones' },
+          { name: `${l.name}.bias`, shape: [c], fanIn: 1, rowAxis: 0, init: 'zeros' },
+        );
+        buffers.push(
+          { name: `${l.name}.running_mean`, shape: [c], init: 'zeros' },
+          { name: `${l.name}.running_var`, shape: [c], init: 'ones' },
+        );
         break;
       }
       case 'add':
         if (ins.length < 2) throw new Error(`layer ${l.name}: add needs two or more inputs`);
-        for (const s of ins) if (s.join('x') !== shape.join('x')) throw new Error(`layer ${l.name}: cannot add [${s}] to [${shape}]`);
+        for (const s of ins)
+          if (s.join('x') !== shape.join('x')) throw new Error(`layer ${l.name}: cannot add [${s}] to [${shape}]`);
         break;
       case 'globalavgpool':
-        if (shape.length !== 3) throw new Error(`layer ${l.name}: global average pooling needs images [h, w, c], got [${shape}]`);
+        if (shape.length !== 3)
+          throw new Error(`layer ${l.name}: global average pooling needs images [h, w, c], got [${shape}]`);
         shape = [shape[2]];
         break;
       case 'flatten':
         shape = [shape.reduce((a, b) => a * b, 1)];
         break;
       case 'reshape':
-        if (l.targetShape.reduce((a, b) => a * b, 1) !== shape.reduce((a, b) => a * b, 1)) throw new Error(`layer ${l.name}: cannot reshape [${shape}] to [${l.targetShape}]`);
+        if (l.targetShape.reduce((a, b) => a * b, 1) !== shape.reduce((a, b) => a * b, 1))
+          throw new Error(`layer ${l.name}: cannot reshape [${shape}] to [${l.targetShape}]`);
         shape = [...l.targetShape];
         break;
       default:
@@ -126,20 +169,34 @@ export function initParams(infos: readonly ParamInfo[], rng: Rng): Map<string, t
   for (const p of infos) {
     const n = p.shape.reduce((a, b) => a * b, 1);
     const bound = 1 / Math.sqrt(p.fanIn);
-    const values = p.init === 'uniform' ? Float32Array.from({ length: n }, () => rng.uniform(-bound, bound)) : new Float32Array(n).fill(p.init === 'ones' ? 1 : 0);
-    params.set(p.name, tf.tidy(() => tf.variable(tf.tensor(values, p.shape), true)));
+    const values =
+      p.init === 'uniform'
+        ? Float32Array.from({ length: n }, () => rng.uniform(-bound, bound))
+        : new Float32Array(n).fill(p.init === 'ones' ? 1 : 0);
+    params.set(
+      p.name,
+      tf.tidy(() => tf.variable(tf.tensor(values, p.shape), true)),
+    );
   }
   return params;
 }
 
 /** Buffers at their initial values (running mean 0, running variance 1), not trainable. */
 export function initBuffers(infos: readonly BufferInfo[]): Map<string, tf.Variable> {
-  return new Map(infos.map((b) => [b.name, tf.tidy(() => tf.variable(b.init === 'ones' ? tf.ones(b.shape) : tf.zeros(b.shape), false))]));
+  return new Map(
+    infos.map((b) => [
+      b.name,
+      tf.tidy(() => tf.variable(b.init === 'ones' ? tf.ones(b.shape) : tf.zeros(b.shape), false)),
+    ]),
+  );
 }
 
 /** What a forward pass in training mode may change besides its output. */
 export interface TrainingEffects {
-  /** Batch norm's running statistics, updated in place when given (absent: left alone, e.g. scoring other parameter values). */
+  /**
+   * Batch norm's running statistics, updated in place when given (absent: left alone, e.g. scoring other parameter
+   * values).
+   */
   buffers?: ReadonlyMap<string, tf.Variable>;
   /** A fresh seed for each dropout layer's mask. */
   dropoutSeed?: () => number;
@@ -158,7 +215,13 @@ export interface ApplyOptions {
  * `effects.buffers`, batch norm reads the running statistics in `values` or
  * else in `effects`.
  */
-export function applyLayers(layers: readonly LayerSpec[], inputShape: readonly number[], values: Readonly<Record<string, tf.Tensor>>, x: tf.Tensor, opts: ApplyOptions = {}): tf.Tensor {
+export function applyLayers(
+  layers: readonly LayerSpec[],
+  inputShape: readonly number[],
+  values: Readonly<Record<string, tf.Tensor>>,
+  x: tf.Tensor,
+  opts: ApplyOptions = {},
+): tf.Tensor {
   const outputs = new Map<string, tf.Tensor>([[INPUT, tf.reshape(x, [-1, ...inputShape])]]);
   const training = opts.training ?? false;
   let a = outputs.get(INPUT)!;
@@ -172,18 +235,31 @@ export function applyLayers(layers: readonly LayerSpec[], inputShape: readonly n
         a = ACT[l.activation](a);
         break;
       case 'conv2d':
-        // Native TensorFlow's kernel takes only 'same' and 'valid': explicit padding is a pad, then a valid convolution.
-        if (typeof l.padding === 'number') a = tf.conv2d(tf.pad(a as tf.Tensor4D, [[0, 0], [l.padding, l.padding], [l.padding, l.padding], [0, 0]]), values[`${l.name}.weight`] as tf.Tensor4D, l.strides, 'valid');
+        // Native TensorFlow's kernel takes only 'same' and 'valid': explicit padding is a pad, then a valid
+        // convolution.
+        if (typeof l.padding === 'number')
+          a = tf.conv2d(
+            tf.pad(a as tf.Tensor4D, [
+              [0, 0],
+              [l.padding, l.padding],
+              [l.padding, l.padding],
+              [0, 0],
+            ]),
+            values[`${l.name}.weight`] as tf.Tensor4D,
+            l.strides,
+            'valid',
+          );
         else a = tf.conv2d(a as tf.Tensor4D, values[`${l.name}.weight`] as tf.Tensor4D, l.strides, l.padding);
         if (l.useBias) a = tf.add(a, values[`${l.name}.bias`]);
         a = ACT[l.activation](a);
         break;
       case 'batchnorm':
-        a = batchNorm(l.name, l.momentum, l.epsilon, a, values, training, opts.effects?.buffers);
+        a = batchNorm(l, a, values, { training, buffers: opts.effects?.buffers });
         break;
       case 'dropout':
         // Inverted dropout (kept units scaled by 1/(1-rate)), as PyTorch and Keras do: evaluation is the identity.
-        if (training && l.rate > 0 && opts.effects?.dropoutSeed) a = tf.dropout(a, l.rate, undefined, opts.effects.dropoutSeed());
+        if (training && l.rate > 0 && opts.effects?.dropoutSeed)
+          a = tf.dropout(a, l.rate, undefined, opts.effects.dropoutSeed());
         break;
       default:
         a = applyRowLayer(l, ins);
@@ -194,8 +270,14 @@ export function applyLayers(layers: readonly LayerSpec[], inputShape: readonly n
   return a;
 }
 
-/** A layer without parameters that acts on each example alone (pooling, reshapes, activations, sums): the same for one model or K stacked. */
-export function applyRowLayer(l: Extract<LayerSpec, { type: 'maxpool' | 'add' | 'globalavgpool' | 'flatten' | 'reshape' | 'activation' }>, ins: tf.Tensor[]): tf.Tensor {
+/**
+ * A layer without parameters that acts on each example alone (pooling, reshapes, activations, sums): the same for one
+ * model or K stacked.
+ */
+export function applyRowLayer(
+  l: Extract<LayerSpec, { type: 'maxpool' | 'add' | 'globalavgpool' | 'flatten' | 'reshape' | 'activation' }>,
+  ins: tf.Tensor[],
+): tf.Tensor {
   const a = ins[0];
   switch (l.type) {
     case 'maxpool':
@@ -215,7 +297,14 @@ export function applyRowLayer(l: Extract<LayerSpec, { type: 'maxpool' | 'add' | 
   }
 }
 
-function batchNorm(name: string, momentum: number, epsilon: number, a: tf.Tensor, values: Readonly<Record<string, tf.Tensor>>, training: boolean, buffers: ReadonlyMap<string, tf.Variable> | undefined): tf.Tensor {
+function batchNorm(
+  layer: Extract<LayerSpec, { type: 'batchnorm' }>,
+  a: tf.Tensor,
+  values: Readonly<Record<string, tf.Tensor>>,
+  pass: { training: boolean; buffers: ReadonlyMap<string, tf.Variable> | undefined },
+): tf.Tensor {
+  const { name, momentum, epsilon } = layer;
+  const { training, buffers } = pass;
   const gamma = values[`${name}.weight`];
   const beta = values[`${name}.bias`];
   if (!training) {
@@ -233,7 +322,9 @@ function batchNorm(name: string, momentum: number, epsilon: number, a: tf.Tensor
     // Statistics only: no gradient flows into the running values.
     tf.tidy(() => {
       runningMean.assign(tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(mean, momentum)));
-      runningVar.assign(tf.add(tf.mul(runningVar, 1 - momentum), tf.mul(variance, (momentum * n) / Math.max(n - 1, 1))));
+      runningVar.assign(
+        tf.add(tf.mul(runningVar, 1 - momentum), tf.mul(variance, (momentum * n) / Math.max(n - 1, 1))),
+      );
     });
   }
   return tf.batchNorm(a, mean, variance, beta, gamma, epsilon);

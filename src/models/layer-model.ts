@@ -2,7 +2,14 @@ import type { Model } from '../contracts/model.js';
 import type { Snapshot } from '../contracts/snapshot.js';
 import { tf } from '../tensor/tf.js';
 import type { Rng } from '../tensor/rng.js';
-import { applyLayers, describeLayers, initBuffers, inputsOf, type LayerSpec, type TrainingEffects } from './layer-graph.js';
+import {
+  applyLayers,
+  describeLayers,
+  initBuffers,
+  inputsOf,
+  type LayerSpec,
+  type TrainingEffects,
+} from './layer-graph.js';
 
 /** A Model over a layer list and its named parameters (built fresh or loaded from a file). */
 export function layerModel(opts: {
@@ -20,16 +27,21 @@ export function layerModel(opts: {
   for (const p of infos) {
     const v = opts.params.get(p.name);
     if (!v) throw new Error(`${opts.kind}: parameter ${p.name} is missing`);
-    if (v.shape.join('x') !== p.shape.join('x')) throw new Error(`${opts.kind}: parameter ${p.name} has shape [${v.shape}], the layer needs [${p.shape}]`);
+    if (v.shape.join('x') !== p.shape.join('x'))
+      throw new Error(`${opts.kind}: parameter ${p.name} has shape [${v.shape}], the layer needs [${p.shape}]`);
   }
   const buffers = opts.buffers ?? new Map<string, tf.Variable>();
   for (const [name, v] of initBuffers(bufferInfos.filter((b) => !buffers.has(b.name)))) buffers.set(name, v);
   for (const b of bufferInfos) {
-    if (buffers.get(b.name)!.shape.join('x') !== b.shape.join('x')) throw new Error(`${opts.kind}: buffer ${b.name} has shape [${buffers.get(b.name)!.shape}], the layer needs [${b.shape}]`);
+    if (buffers.get(b.name)!.shape.join('x') !== b.shape.join('x'))
+      throw new Error(
+        `${opts.kind}: buffer ${b.name} has shape [${buffers.get(b.name)!.shape}], the layer needs [${b.shape}]`,
+      );
   }
   const usesDropout = opts.layers.some((l) => l.type === 'dropout' && l.rate > 0);
   if (usesDropout && !opts.rng) throw new Error(`${opts.kind}: dropout needs a random generator`);
-  // Each training forward pass draws its masks from the next seed: a counter, so a checkpoint restores the sequence exactly.
+  // Each training forward pass draws its masks from the next seed: a counter, so a checkpoint restores the sequence
+  // exactly.
   const dropoutBase = usesDropout ? opts.rng!.nextUint32() % 2 ** 30 : 0;
   let dropoutDraws = 0;
   const effects: TrainingEffects = { buffers, dropoutSeed: () => dropoutBase + 7919 * dropoutDraws++ };
@@ -46,10 +58,15 @@ export function layerModel(opts: {
   const convs = opts.layers.filter((l) => l.type === 'conv2d').length;
   const summary =
     convs > 6
-      ? `${convs} convolutions, ${opts.layers.filter((l) => l.type === 'batchnorm').length} batch norms, ${opts.layers.filter((l) => l.type === 'dense').map((l) => l.name).join(' ')}`
+      ? `${convs} convolutions, ${opts.layers.filter((l) => l.type === 'batchnorm').length} batch norms, ${opts.layers
+          .filter((l) => l.type === 'dense')
+          .map((l) => l.name)
+          .join(' ')}`
       : opts.layers
           .filter((l) => l.type === 'dense' || l.type === 'conv2d')
-          .map((l) => (l.type === 'dense' ? `${l.name}:${l.units}` : `${l.name}:${l.filters}@${l.kernelSize.join('x')}`))
+          .map((l) =>
+            l.type === 'dense' ? `${l.name}:${l.units}` : `${l.name}:${l.filters}@${l.kernelSize.join('x')}`,
+          )
           .join(' ');
   // The feature extractor ends where the last layer with parameters (the head) reads.
   let head = opts.layers.length - 1;
@@ -62,8 +79,13 @@ export function layerModel(opts: {
     fresh: opts.fresh,
     architecture: { layers: opts.layers, inputShape: opts.inputShape },
     forward: (x, training) => applyLayers(opts.layers, opts.inputShape, current, x, { training, effects }),
-    // Other parameter values (TPGM's projected weights, a teacher's): batch statistics in training, but the running ones stay as they are.
-    apply: (values, x, training) => applyLayers(opts.layers, opts.inputShape, withBuffers(values), x, { training, effects: training ? scoring : undefined }),
+    // Other parameter values (TPGM's projected weights, a teacher's): batch statistics in training, but the running
+    // ones stay as they are.
+    apply: (values, x, training) =>
+      applyLayers(opts.layers, opts.inputShape, withBuffers(values), x, {
+        training,
+        effects: training ? scoring : undefined,
+      }),
     features: (x, training) => {
       if (featureLayer === undefined || featureLayer === 'input') return tf.reshape(x, [x.shape[0], -1]);
       return applyLayers(opts.layers, opts.inputShape, current, x, { training, effects, stopAt: featureLayer });
@@ -73,12 +95,15 @@ export function layerModel(opts: {
       const values = (saved.buffers ?? {}) as Snapshot;
       for (const [name, b] of buffers) {
         const t = values[name] as tf.Tensor | undefined;
-        if (!t || t.shape.join('x') !== b.shape.join('x')) throw new Error(`checkpoint: model buffer ${name} is missing or has another shape`);
+        if (!t || t.shape.join('x') !== b.shape.join('x'))
+          throw new Error(`checkpoint: model buffer ${name} is missing or has another shape`);
         b.assign(t);
       }
       dropoutDraws = Number(saved.dropoutDraws ?? 0);
     },
-    describe: () => `${opts.kind} [${opts.inputShape}] ${summary} -> ${outputShape} (${count.toLocaleString('en-US')} parameters${opts.fresh?.size ? `, ${opts.fresh.size} fresh` : ''})`,
+    describe: () =>
+      `${opts.kind} [${opts.inputShape}] ${summary} -> ${outputShape} (${count.toLocaleString('en-US')} ` +
+      `parameters${opts.fresh?.size ? `, ${opts.fresh.size} fresh` : ''})`,
     dispose: () => {
       opts.params.forEach((p) => p.dispose());
       buffers.forEach((b) => b.dispose());

@@ -34,7 +34,9 @@ export function run(cmd: string, args: string[], cwd: string, what: string): str
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.error || r.status !== 0) {
     const tail = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-6).join('\n');
-    throw new NativeBuildError(`${what} failed (${cmd} ${args.join(' ')}): ${r.error?.message ?? `exit ${r.status}`}\n${tail}`);
+    throw new NativeBuildError(
+      `${what} failed (${cmd} ${args.join(' ')}): ${r.error?.message ?? `exit ${r.status}`}\n${tail}`,
+    );
   }
   return r.stdout;
 }
@@ -42,15 +44,36 @@ export function run(cmd: string, args: string[], cwd: string, what: string): str
 /** Compiles the kernels; returns the CPU features the build needs (none for a portable build). */
 export function buildKernels(b: KernelsBuild): string[] {
   const framework = readdirSync(b.lib).find((f) => /^libtensorflow_framework\.so(\.2)?$/.test(f));
-  if (!framework) throw new NativeBuildError(`${b.lib}: no libtensorflow_framework.so.2 to build the fused kernels against`);
+  if (!framework)
+    throw new NativeBuildError(`${b.lib}: no libtensorflow_framework.so.2 to build the fused kernels against`);
   // Beside this module (the build copies it next to the compiled one).
   const input = fileURLToPath(new URL('./row_kernels.cc', import.meta.url));
   const arch = b.target === 'native' ? ['-march=native', '-DANCHORAGE_NO_CLONES'] : [];
   // TensorFlow's pip packages are built with the C++11 string ABI; its headers need C++17.
-  const flags = ['-std=c++17', '-O3', ...arch, '-ffp-contract=off', '-fno-math-errno', '-shared', '-fPIC', '-w', '-D_GLIBCXX_USE_CXX11_ABI=1', '-DEIGEN_MAX_ALIGN_BYTES=64'];
+  const flags = [
+    '-std=c++17',
+    '-O3',
+    ...arch,
+    '-ffp-contract=off',
+    '-fno-math-errno',
+    '-shared',
+    '-fPIC',
+    '-w',
+    '-D_GLIBCXX_USE_CXX11_ABI=1',
+    '-DEIGEN_MAX_ALIGN_BYTES=64',
+  ];
   // The library's folder relative to the addon: the build survives its folder being moved.
   const rpath = `$ORIGIN/${relative(dirname(b.out), b.lib)}`;
-  const links = [`-I${b.include}`, `-I${b.nodeHeaders}`, input, '-o', b.out, `-L${b.lib}`, `-l:${framework}`, `-Wl,-rpath,${rpath}`];
+  const links = [
+    `-I${b.include}`,
+    `-I${b.nodeHeaders}`,
+    input,
+    '-o',
+    b.out,
+    `-L${b.lib}`,
+    `-l:${framework}`,
+    `-Wl,-rpath,${rpath}`,
+  ];
   run(process.env.CXX || 'g++', [...flags, ...links], b.cwd, 'building the fused kernels');
   if (b.target === 'portable') return [];
   return [...(cpuFeatures() ?? new Set<string>())].filter((f) => VECTOR_FEATURES.test(f)).sort();
@@ -58,8 +81,14 @@ export function buildKernels(b: KernelsBuild): string[] {
 
 /** Node's C headers (node_api.h): the distribution's, else node-gyp's cache. */
 export function nodeHeaders(nodeDir: string): string {
-  const candidates = [join(nodeDir, 'include', 'node'), join(process.env.HOME ?? '', '.cache', 'node-gyp', process.versions.node, 'include', 'node')];
+  const candidates = [
+    join(nodeDir, 'include', 'node'),
+    join(process.env.HOME ?? '', '.cache', 'node-gyp', process.versions.node, 'include', 'node'),
+  ];
   const found = candidates.find((d) => existsSync(join(d, 'node_api.h')));
-  if (!found) throw new NativeBuildError(`found no node_api.h (looked in ${candidates.join(', ')}); install Node's headers (Debian: nodejs's libnode-dev)`);
+  if (!found)
+    throw new NativeBuildError(
+      `found no node_api.h (looked in ${candidates.join(', ')}); install Node's headers (Debian: nodejs's libnode-dev)`,
+    );
   return found;
 }

@@ -30,7 +30,8 @@ export const BUILD_ENV = 'ANCHORAGE_NATIVE_BUILD';
 
 /** What a build was made for and of (manifest.json in its folder). */
 export interface NativeManifest {
-  format: typeof MANIFEST_FORMAT;
+  /** MANIFEST_FORMAT when anchorage wrote it; anything, as read from a file. */
+  format: string;
   tensorflow: string;
   napi: number;
   arch: string;
@@ -77,11 +78,17 @@ export function cpuFeatures(cpuinfo = '/proc/cpuinfo'): Set<string> | undefined 
 }
 
 /** Why this process cannot load a build, or undefined when it can. */
-export function manifestProblem(m: NativeManifest, cpu: Set<string> | undefined, arch = process.arch): string | undefined {
-  if (m.format !== MANIFEST_FORMAT) return `its manifest is of format ${String(m.format)}, not ${MANIFEST_FORMAT}`;
+export function manifestProblem(
+  m: NativeManifest,
+  cpu: Set<string> | undefined,
+  arch = process.arch,
+): string | undefined {
+  if (m.format !== MANIFEST_FORMAT)
+    return `its manifest is of format ${JSON.stringify(m.format)}, not ${MANIFEST_FORMAT}`;
   if (m.arch !== arch) return `it was built for ${m.arch}, this machine is ${arch}`;
   if (m.napi !== NAPI_VERSION) return `it was built for Node-API ${m.napi}, this anchorage loads ${NAPI_VERSION}`;
-  if (m.cpuFeatures.length && !cpu) return `it needs CPU features (${m.cpuFeatures.join(', ')}) this machine does not report`;
+  if (m.cpuFeatures.length && !cpu)
+    return `it needs CPU features (${m.cpuFeatures.join(', ')}) this machine does not report`;
   const lacking = m.cpuFeatures.filter((f) => !cpu!.has(f));
   if (lacking.length) return `it was built for a CPU with ${lacking.join(', ')}, which this one lacks`;
   return undefined;
@@ -140,4 +147,3 @@ export function bindingPackage(dir: string): string {
 export function insideNodeModules(path: string): boolean {
   return resolve(path).split(sep).includes('node_modules');
 }
-

@@ -16,5 +16,8 @@ export async function checkNative(): Promise<{ tensorflow: string; kernels: stri
   const status = rowKernelsStatus();
   if (!status.loaded) return { tensorflow, kernels: status.why };
   const err = selfCheck();
-  return { tensorflow, kernels: err < TOLERANCE ? 'ok' : `they disagree with TensorFlow's ops (largest difference ${err})` };
+  return {
+    tensorflow,
+    kernels: err < TOLERANCE ? 'ok' : `they disagree with TensorFlow's ops (largest difference ${err})`,
+  };
 }

@@ -21,17 +21,34 @@ export interface RowKernels {
    * `prevs`, every row's Σ grad ⊙ prev (`dots`). See RowOffsetsOptions for the fused add and the per-part
    * summaries.
    */
-  offsets(tentative: readonly tf.Tensor[], anchor: readonly tf.Tensor[], rows: RowAxes, opts?: RowOffsetsOptions): RowOffsets;
+  offsets(
+    tentative: readonly tf.Tensor[],
+    anchor: readonly tf.Tensor[],
+    rows: RowAxes,
+    opts?: RowOffsetsOptions,
+  ): RowOffsets;
   /**
    * Each anchor + f[its rows] · offset, where f = `factors` or, given `partValues` (one per part),
    * clamp(partValues[part] · factors[row], 0, 1). `factors` may run past the tensors' rows (ignored).
    */
-  scaleAdd(anchor: readonly tf.Tensor[], offset: readonly tf.Tensor[], factors: tf.Tensor, rows: RowAxes, partValues?: tf.Tensor): tf.Tensor[];
+  scaleAdd(
+    anchor: readonly tf.Tensor[],
+    offset: readonly tf.Tensor[],
+    factors: tf.Tensor,
+    rows: RowAxes,
+    partValues?: tf.Tensor,
+  ): tf.Tensor[];
   /**
    * scaleAdd by part after stepping the part values as FTP steps its constraints (see PartStep): the
    * projection and the constraints' update in one kernel.
    */
-  stepScaleAdd(anchor: readonly tf.Tensor[], offset: readonly tf.Tensor[], factors: tf.Tensor, rows: RowAxes, step: PartStep): PartStepResult;
+  stepScaleAdd(
+    anchor: readonly tf.Tensor[],
+    offset: readonly tf.Tensor[],
+    factors: tf.Tensor,
+    rows: RowAxes,
+    step: PartStep,
+  ): PartStepResult;
 }
 
 /**
@@ -61,7 +78,10 @@ export interface RowOffsetsOptions {
   prevs?: readonly tf.Tensor[];
   /** Per row of the joint vector (its pad rows may follow): the weights of `partDots`. Required with `grads`. */
   rowWeights?: tf.Tensor;
-  /** `tentative` holds the parameters before the step; the tentative weights are tentative + updates, formed in the same pass (equal to a separate tf.add). */
+  /**
+   * `tentative` holds the parameters before the step; the tentative weights are tentative + updates, formed in the same
+   * pass (equal to a separate tf.add).
+   */
   updates?: readonly tf.Tensor[];
   /** Zero rows after the tensors' rows (default 0). */
   pad?: number;
@@ -124,7 +144,11 @@ export function addonProblem(addon: KernelsAddon): string | undefined {
   const missing = OPS.filter((op) => !addon.ops?.includes(op));
   if (missing.length) return `it lacks ${missing.join(', ')} (built from an older anchorage: ${again})`;
   // An addon built from another anchorage registers ops of the same names with other inputs.
-  if (addon.abi !== KERNELS_ABI) return `its ops are version ${addon.abi ?? 1}, this anchorage calls version ${KERNELS_ABI} (built from another anchorage: ${again})`;
+  if (addon.abi !== KERNELS_ABI)
+    return (
+      `its ops are version ${addon.abi ?? 1}, this anchorage calls version ${KERNELS_ABI} (built from another ` +
+      `anchorage: ${again})`
+    );
   return undefined;
 }
 
@@ -176,7 +200,12 @@ function wrapAdam(backend: NodeBackend): AdamKernel {
   const { TF_ATTR_INT } = backend.binding;
   return (grads, m, v, coefficients) => {
     const n = grads.length;
-    const out = backend.executeMultipleOutputs('AnchorageAdam', [{ name: 'N', type: TF_ATTR_INT, value: n }], [...grads, ...m, ...v, coefficients], 3 * n);
+    const out = backend.executeMultipleOutputs(
+      'AnchorageAdam',
+      [{ name: 'N', type: TF_ATTR_INT, value: n }],
+      [...grads, ...m, ...v, coefficients],
+      3 * n,
+    );
     return { m: out.slice(0, n), v: out.slice(n, 2 * n), updates: out.slice(2 * n) };
   };
 }
@@ -185,15 +214,32 @@ function wrap(backend: NodeBackend): RowKernels {
   const { TF_ATTR_BOOL, TF_ATTR_INT, TF_ATTR_FLOAT } = backend.binding;
   const where = (rows: RowAxes, n: number) => [
     { name: 'N', type: TF_ATTR_INT, value: n },
-    { name: 'stacked', type: TF_ATTR_BOOL, value: false },
     { name: 'row_axes', type: TF_ATTR_INT, value: [...rows.axes] },
   ];
-  const scaleAdd = (anchor: readonly tf.Tensor[], offset: readonly tf.Tensor[], factors: tf.Tensor, rows: RowAxes, partValues?: tf.Tensor, step?: PartStep): PartStepResult => {
+  const scaleAdd = (
+    anchor: readonly tf.Tensor[],
+    offset: readonly tf.Tensor[],
+    factors: tf.Tensor,
+    rows: RowAxes,
+    by?: { partValues?: tf.Tensor; step?: PartStep },
+  ): PartStepResult => {
+    const { partValues, step } = by ?? {};
     const n = offset.length;
-    const attrs = [...where(rows, n), { name: 'by_part', type: TF_ATTR_BOOL, value: partValues !== undefined }, { name: 'update_parts', type: TF_ATTR_BOOL, value: step !== undefined }];
+    const attrs = [
+      ...where(rows, n),
+      { name: 'by_part', type: TF_ATTR_BOOL, value: partValues !== undefined },
+      { name: 'update_parts', type: TF_ATTR_BOOL, value: step !== undefined },
+    ];
     // The kernel reads no input it was not asked to; the factors fill the slots of those not given.
-    const parts = step ? [step.grad, step.ceiling, step.m, step.v, step.coefficients] : Array<tf.Tensor>(5).fill(factors);
-    const out = backend.executeMultipleOutputs('AnchorageRowScaleAdd', attrs, [...anchor, ...offset, factors, partValues ?? factors, ...parts], n + 3);
+    const parts = step
+      ? [step.grad, step.ceiling, step.m, step.v, step.coefficients]
+      : Array<tf.Tensor>(5).fill(factors);
+    const out = backend.executeMultipleOutputs(
+      'AnchorageRowScaleAdd',
+      attrs,
+      [...anchor, ...offset, factors, partValues ?? factors, ...parts],
+      n + 3,
+    );
     return { out: out.slice(0, n), values: out[n], m: out[n + 1], v: out[n + 2] };
   };
   return {
@@ -210,7 +256,14 @@ function wrap(backend: NodeBackend): RowKernels {
         { name: 'eps', type: TF_ATTR_FLOAT, value: eps },
       ];
       // The kernel reads no list it was not given; the tentative tensors fill those slots.
-      const inputs = [...tentative, ...anchor, ...(withGrad ? grads : tentative), ...(withGrad ? prevs : tentative), ...(updates ?? tentative), rowWeights ?? tentative[0]];
+      const inputs = [
+        ...tentative,
+        ...anchor,
+        ...(withGrad ? grads : tentative),
+        ...(withGrad ? prevs : tentative),
+        ...(updates ?? tentative),
+        rowWeights ?? tentative[0],
+      ];
       const out = backend.executeMultipleOutputs('AnchorageRowOffsets', attrs, inputs, n + 5);
       const [norms, dots, scale, partMax, partDots] = out.slice(n);
       if (withGrad) return { offsets: out.slice(0, n), norms, dots, scale, partMax, partDots };
@@ -218,10 +271,11 @@ function wrap(backend: NodeBackend): RowKernels {
       return { offsets: out.slice(0, n), norms, scale, partMax };
     },
     scaleAdd(anchor, offset, factors, rows, partValues) {
-      const out = scaleAdd(anchor, offset, factors, rows, partValues);
+      const out = scaleAdd(anchor, offset, factors, rows, { partValues });
       tf.dispose([out.values, out.m, out.v]);
       return out.out;
     },
-    stepScaleAdd: (anchor, offset, factors, rows, step) => scaleAdd(anchor, offset, factors, rows, step.values, step),
+    stepScaleAdd: (anchor, offset, factors, rows, step) =>
+      scaleAdd(anchor, offset, factors, rows, { partValues: step.values, step }),
   };
 }

@@ -5,10 +5,38 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { BUILD_ENV, KERNELS_ADDON, bindingPackage, chooseBuild, cpuFeatures, manifestProblem, readEntry, type CacheEntry } from './cache.js';
+import {
+  BUILD_ENV,
+  KERNELS_ADDON,
+  bindingPackage,
+  chooseBuild,
+  cpuFeatures,
+  manifestProblem,
+  readEntry,
+  type CacheEntry,
+} from './cache.js';
 import { loadRowKernels, type KernelsStatus } from './kernels.js';
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+/** What the tfjs-node module offers besides the backend: TensorBoard's summary writer. */
+export interface NativeModule {
+  node: { summaryFileWriter(logdir: string, maxQueue?: number, flushMillis?: number): SummaryWriter };
+}
+
+export interface SummaryWriter {
+  scalar(name: string, value: number, step: number): void;
+  flush(): void;
+}
+
+/** The tfjs-node module this process loaded (once: TensorFlow's binding is process-wide). */
+let loadedModule: NativeModule | undefined;
+
+/** TensorBoard's summary writer of the loaded native backend; throws when native TensorFlow is not loaded. */
+export function summaryFileWriter(logdir: string, maxQueue?: number, flushMillis?: number): SummaryWriter {
+  if (!loadedModule) throw new Error('the native TensorFlow backend is not loaded');
+  return loadedModule.node.summaryFileWriter(logdir, maxQueue, flushMillis);
+}
 
 export interface NativeLoaded {
   /** Where the binding came from: a cache build's folder, or an installed package's name. */
@@ -26,7 +54,9 @@ export function nativeBindingMissing(pkg: string, from = import.meta.url): strin
   } catch {
     return 'not installed';
   }
-  return existsSync(join(root, 'lib', 'napi-v8', 'tfjs_binding.node')) ? undefined : 'installed without its native binding (tfjs_binding.node)';
+  return existsSync(join(root, 'lib', 'napi-v8', 'tfjs_binding.node'))
+    ? undefined
+    : 'installed without its native binding (tfjs_binding.node)';
 }
 
 /** The cache build to load: the one BUILD_ENV names (the setup's check), else the best fit. */
@@ -50,9 +80,12 @@ export async function loadNativeBinding(): Promise<NativeLoaded> {
   if (entry) {
     const require = createRequire(join(entry.dir, 'package.json'));
     try {
-      require('@tensorflow/tfjs-node');
+      loadedModule = require('@tensorflow/tfjs-node') as NativeModule;
       const addon = join(entry.dir, KERNELS_ADDON);
-      const kernels = loadRowKernels(entry.manifest.kernels && existsSync(addon) ? addon : undefined, `not built in ${entry.dir} (run \`anchorage setup native\` again to build them)`);
+      const kernels = loadRowKernels(
+        entry.manifest.kernels && existsSync(addon) ? addon : undefined,
+        `not built in ${entry.dir} (run \`anchorage setup native\` again to build them)`,
+      );
       const version = (require(join(bindingPackage(entry.dir), 'package.json')) as { version?: string }).version;
       return { source: entry.dir, version, kernels };
     } catch (e) {
@@ -66,9 +99,13 @@ export async function loadNativeBinding(): Promise<NativeLoaded> {
       continue;
     }
     try {
-      await import(pkg);
+      loadedModule = (await import(pkg)) as NativeModule;
       const version = (createRequire(import.meta.url)(`${pkg}/package.json`) as { version?: string }).version;
-      return { source: pkg, version, kernels: loadRowKernels(undefined, `not part of ${pkg} (run \`anchorage setup native\` to build them)`) };
+      return {
+        source: pkg,
+        version,
+        kernels: loadRowKernels(undefined, `not part of ${pkg} (run \`anchorage setup native\` to build them)`),
+      };
     } catch (e) {
       errors.push(`${pkg}: ${(e as Error).message.split('\n')[0]}`);
     }

@@ -9,7 +9,9 @@ import { rowKernels, fusedAdam } from './kernels.js';
 
 /** Largest |x − y| / (|y| + 1) over all entries. */
 function worst(pairs: [tf.Tensor, tf.Tensor][]): number {
-  return Math.max(...pairs.map(([x, y]) => tf.tidy(() => tf.max(tf.div(tf.abs(tf.sub(x, y)), tf.add(tf.abs(y), 1))).dataSync()[0])));
+  return Math.max(
+    ...pairs.map(([x, y]) => tf.tidy(() => tf.max(tf.div(tf.abs(tf.sub(x, y)), tf.add(tf.abs(y), 1))).dataSync()[0])),
+  );
 }
 
 /** The largest relative difference between the kernels and TensorFlow's ops; throws when the kernels are not loaded. */
@@ -21,30 +23,59 @@ export function selfCheck(): number {
     // A [5, 3] kernel with rows on its last axis and a [4] bias (one row): 3 + 1 rows, then one padding row; 2 parts.
     const shapes = [[5, 3], [4]];
     const rows = { axes: [1, 0] };
-    const [p, a, g, c, u] = [1, 2, 3, 4, 5].map((s) => shapes.map((shape, i) => tf.randomNormal(shape, 0, 1, 'float32', 10 * s + i + 1)));
+    const [p, a, g, c, u] = [1, 2, 3, 4, 5].map((s) =>
+      shapes.map((shape, i) => tf.randomNormal(shape, 0, 1, 'float32', 10 * s + i + 1)),
+    );
     const w = tf.linspace(1, 2, 5);
     const r = kernels.offsets(p, a, rows, { grads: g, prevs: c, rowWeights: w, updates: u, pad: 1 });
     const off = p.map((x, i) => tf.sub(tf.add(x, u[i]), a[i]));
     const rowsOf = (x: tf.Tensor[]) => tf.concat([tf.sum(x[0], 0), tf.reshape(tf.sum(x[1]), [1]), tf.zeros([1])]);
     const norms = rowsOf(off.map((x) => tf.abs(x)));
     const dots = rowsOf(g.map((x, i) => tf.mul(x, c[i])));
-    const byPart = (v: tf.Tensor, reduce: (x: tf.Tensor) => tf.Tensor) => tf.stack([reduce(tf.slice(v, 0, 3)), reduce(tf.slice(v, 3, 1))]);
+    const byPart = (v: tf.Tensor, reduce: (x: tf.Tensor) => tf.Tensor) =>
+      tf.stack([reduce(tf.slice(v, 0, 3)), reduce(tf.slice(v, 3, 1))]);
     const f = tf.linspace(0, 1, 5);
     const parts = tf.tensor1d([0.5, 2]);
-    const factor = tf.clipByValue(tf.mul(tf.gather(parts, tf.tensor1d([0, 0, 0, 1], 'int32')), tf.slice(f, 0, 4)), 0, 1);
+    const factor = tf.clipByValue(
+      tf.mul(tf.gather(parts, tf.tensor1d([0, 0, 0, 1], 'int32')), tf.slice(f, 0, 4)),
+      0,
+      1,
+    );
     const projected = kernels.scaleAdd(a, r.offsets, f, rows, parts);
-    const expected = (fac: tf.Tensor) => [tf.add(a[0], tf.mul(off[0], tf.slice(fac, 0, 3))), tf.add(a[1], tf.mul(off[1], tf.slice(fac, 3, 1)))];
+    const expected = (fac: tf.Tensor) => [
+      tf.add(a[0], tf.mul(off[0], tf.slice(fac, 0, 3))),
+      tf.add(a[1], tf.mul(off[1], tf.slice(fac, 3, 1))),
+    ];
     // FTP's constraint step in the scale-add: annealing k = 0.5, Adam at step 3, lr 0.01, floor 1e-8.
     const [m0, v0] = [tf.tensor1d([0.1, -0.2]), tf.tensor1d([0.01, 0.02])];
     const bc2 = Math.sqrt(1 - 0.999 ** 3);
     const coefficients = [0.9, 0.1, 0.999, 0.001, 0.271, bc2, 1e-8];
-    const step = kernels.stepScaleAdd(a, r.offsets, f, rows, { values: parts, grad: r.partDots!, ceiling: r.partMax, m: m0, v: v0, coefficients: tf.tensor1d([...coefficients, 0.01, 1e-8, 0.5]) });
+    const step = kernels.stepScaleAdd(a, r.offsets, f, rows, {
+      values: parts,
+      grad: r.partDots!,
+      ceiling: r.partMax,
+      m: m0,
+      v: v0,
+      coefficients: tf.tensor1d([...coefficients, 0.01, 1e-8, 0.5]),
+    });
     const gk = tf.where(tf.greater(r.partDots!, 0), tf.mul(r.partDots!, 0.5), r.partDots!);
     const m1 = tf.add(tf.mul(m0, 0.9), tf.mul(gk, 0.1));
     const v1 = tf.add(tf.mul(v0, 0.999), tf.mul(tf.square(gk), 0.001));
-    const gamma = tf.minimum(tf.maximum(tf.sub(parts, tf.mul(tf.div(tf.div(m1, 0.271), tf.add(tf.div(tf.sqrt(v1), bc2), 1e-8)), 0.01)), 1e-8), r.partMax);
-    const factor1 = tf.clipByValue(tf.mul(tf.gather(gamma, tf.tensor1d([0, 0, 0, 1], 'int32')), tf.slice(f, 0, 4)), 0, 1);
-    const adam = adamKernel(g, c, c.map((x) => tf.abs(x)), tf.tensor1d(coefficients));
+    const gamma = tf.minimum(
+      tf.maximum(tf.sub(parts, tf.mul(tf.div(tf.div(m1, 0.271), tf.add(tf.div(tf.sqrt(v1), bc2), 1e-8)), 0.01)), 1e-8),
+      r.partMax,
+    );
+    const factor1 = tf.clipByValue(
+      tf.mul(tf.gather(gamma, tf.tensor1d([0, 0, 0, 1], 'int32')), tf.slice(f, 0, 4)),
+      0,
+      1,
+    );
+    const adam = adamKernel(
+      g,
+      c,
+      c.map((x) => tf.abs(x)),
+      tf.tensor1d(coefficients),
+    );
     const adamOps = g.map((x, i) => {
       const m = tf.add(tf.mul(c[i], 0.9), tf.mul(x, 0.1));
       const v = tf.add(tf.mul(tf.abs(c[i]), 0.999), tf.mul(tf.square(x), 0.001));

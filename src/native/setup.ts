@@ -7,7 +7,19 @@
 // and a manifest of what they were built for. The build is checked in a
 // process of its own before it replaces an earlier one.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +63,9 @@ function unpack(source: string, cache: string, log: (l: string) => void): { lib:
       mkdirSync(dir, { recursive: true });
       log(`unpacking ${basename(abs)} (shared libraries and C headers only)`);
       if (abs.endsWith('.whl')) {
-        const script = "import zipfile,sys\nz = zipfile.ZipFile(sys.argv[1])\nz.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith('tensorflow/libtensorflow') or n.startswith('tensorflow/include/')])";
+        const script =
+          'import zipfile,sys\nz = zipfile.ZipFile(sys.argv[1])\nz.extractall(sys.argv[2], [n for n in ' +
+          "z.namelist() if n.startswith('tensorflow/libtensorflow') or n.startswith('tensorflow/include/')])";
         run('python3', ['-c', script, abs, dir], cache, 'unpacking the wheel');
       } else if (/\.(tar\.gz|tgz)$/.test(abs)) {
         run('tar', ['xzf', abs, '-C', dir], cache, 'unpacking the tarball');
@@ -60,20 +74,41 @@ function unpack(source: string, cache: string, log: (l: string) => void): { lib:
     }
   }
   for (const candidate of [dir, join(dir, 'tensorflow')]) {
-    const libDir = [join(candidate, 'lib'), candidate].find((d) => existsSync(d) && readdirSync(d).some((f) => /^libtensorflow(_cc)?\.so\.2/.test(f)));
+    const libDir = [join(candidate, 'lib'), candidate].find(
+      (d) => existsSync(d) && readdirSync(d).some((f) => /^libtensorflow(_cc)?\.so\.2/.test(f)),
+    );
     const include = join(candidate, 'include');
     if (libDir && existsSync(join(include, 'tensorflow', 'c', 'c_api.h'))) return { lib: libDir, include };
   }
-  throw new NativeSetupError(`${source}: found no libtensorflow(_cc).so.2 with include/tensorflow/c/c_api.h beside it; give a tensorflow-cpu wheel, a libtensorflow tarball or such a folder`);
+  throw new NativeSetupError(
+    `${source}: found no libtensorflow(_cc).so.2 with include/tensorflow/c/c_api.h beside it; give a ` +
+      `tensorflow-cpu wheel, a libtensorflow tarball or such a folder`,
+  );
 }
 
 function downloadWheel(cache: string, log: (l: string) => void): string {
   const wheels = join(cache, 'tensorflow');
-  const existing = existsSync(wheels) ? readdirSync(wheels).find((f) => f.startsWith(`tensorflow_cpu-${TENSORFLOW_VERSION}-`) && f.endsWith('.whl')) : undefined;
+  const existing = existsSync(wheels)
+    ? readdirSync(wheels).find((f) => f.startsWith(`tensorflow_cpu-${TENSORFLOW_VERSION}-`) && f.endsWith('.whl'))
+    : undefined;
   if (existing) return join(wheels, existing);
   log(`downloading tensorflow-cpu==${TENSORFLOW_VERSION} with pip (about 270 MB)`);
   mkdirSync(wheels, { recursive: true });
-  run('python3', ['-m', 'pip', 'download', `tensorflow-cpu==${TENSORFLOW_VERSION}`, '--no-deps', '--only-binary=:all:', '-d', wheels], cache, 'pip download');
+  run(
+    'python3',
+    [
+      '-m',
+      'pip',
+      'download',
+      `tensorflow-cpu==${TENSORFLOW_VERSION}`,
+      '--no-deps',
+      '--only-binary=:all:',
+      '-d',
+      wheels,
+    ],
+    cache,
+    'pip download',
+  );
   const wheel = readdirSync(wheels).find((f) => f.startsWith('tensorflow_cpu-') && f.endsWith('.whl'));
   if (!wheel) throw new NativeSetupError('pip reported success but left no tensorflow_cpu wheel');
   return join(wheels, wheel);
@@ -99,7 +134,8 @@ function installedBindingSource(): string {
     }
   }
   throw new NativeSetupError(
-    'neither @tensorflow/tfjs-node nor @tensorflow/tfjs-node-gpu is installed; `npm ci` installs the latter (an optional dependency) — run it without --omit=optional',
+    'neither @tensorflow/tfjs-node nor @tensorflow/tfjs-node-gpu is installed; `npm ci` installs the latter (an ' +
+      'optional dependency) — run it without --omit=optional',
   );
 }
 
@@ -112,8 +148,13 @@ function placeBindingPackage(build: string, tf: { lib: string; include: string }
   const source = installedBindingSource();
   const pkg = bindingPackage(build);
   mkdirSync(dirname(pkg), { recursive: true });
-  cpSync(source, pkg, { recursive: true, filter: (f) => !/[/\\](node_modules|deps|build|lib[/\\]napi-v\d+)([/\\]|$)/.test(f.slice(source.length)) });
-  const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  cpSync(source, pkg, {
+    recursive: true,
+    filter: (f) => !/[/\\](node_modules|deps|build|lib[/\\]napi-v\d+)([/\\]|$)/.test(f.slice(source.length)),
+  });
+  const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   const require = createRequire(join(source, 'package.json'));
   for (const dep of Object.keys(manifest.dependencies ?? {})) {
     let at: string;
@@ -126,12 +167,15 @@ function placeBindingPackage(build: string, tf: { lib: string; include: string }
   }
   const deps = join(pkg, 'deps');
   mkdirSync(join(deps, 'lib'), { recursive: true });
-  for (const f of readdirSync(tf.lib).filter((f) => f.startsWith('libtensorflow'))) link(join(tf.lib, f), join(deps, 'lib', f));
+  for (const f of readdirSync(tf.lib).filter((f) => f.startsWith('libtensorflow')))
+    link(join(tf.lib, f), join(deps, 'lib', f));
   // The binding links -ltensorflow: a wheel calls that library libtensorflow_cc.
   const cc = readdirSync(tf.lib).find((f) => /^libtensorflow_cc\.so\.2$/.test(f));
-  if (cc && !existsSync(join(deps, 'lib', 'libtensorflow.so'))) link(join(tf.lib, cc), join(deps, 'lib', 'libtensorflow.so'));
+  if (cc && !existsSync(join(deps, 'lib', 'libtensorflow.so')))
+    link(join(tf.lib, cc), join(deps, 'lib', 'libtensorflow.so'));
   const fw = readdirSync(tf.lib).find((f) => /^libtensorflow_framework\.so\.2$/.test(f));
-  if (fw && !existsSync(join(deps, 'lib', 'libtensorflow_framework.so'))) link(join(tf.lib, fw), join(deps, 'lib', 'libtensorflow_framework.so'));
+  if (fw && !existsSync(join(deps, 'lib', 'libtensorflow_framework.so')))
+    link(join(tf.lib, fw), join(deps, 'lib', 'libtensorflow_framework.so'));
   link(tf.include, join(deps, 'include'));
   return pkg;
 }
@@ -145,12 +189,17 @@ function link(target: string, at: string): void {
 /** Builds the native backend into the cache, checks it in another process, then puts it in place. */
 export function setupNative(opts: SetupOptions): { tensorflow: string; dir: string; kernels: string } {
   const cache = cacheRoot();
-  if (insideNodeModules(cache)) throw new NativeSetupError(`the native cache ${cache} is inside node_modules, which npm ci deletes; set ANCHORAGE_NATIVE_CACHE to another folder`);
+  if (insideNodeModules(cache))
+    throw new NativeSetupError(
+      `the native cache ${cache} is inside node_modules, which npm ci deletes; set ANCHORAGE_NATIVE_CACHE to ` +
+        `another folder`,
+    );
   const source = opts.from ?? (opts.download ? downloadWheel(cache, opts.log) : undefined);
   if (!source) {
     throw new NativeSetupError(
       `no TensorFlow C library given. Provide one of:\n` +
-        `  --from tensorflow_cpu-${TENSORFLOW_VERSION}-*.whl   (pip download tensorflow-cpu==${TENSORFLOW_VERSION} --no-deps)\n` +
+        `  --from tensorflow_cpu-${TENSORFLOW_VERSION}-*.whl   (pip download ` +
+        `tensorflow-cpu==${TENSORFLOW_VERSION} --no-deps)\n` +
         `  --from libtensorflow-cpu-linux-x86_64-*.tar.gz\n` +
         `  --from <folder with lib/libtensorflow*.so.2 and include/>\n` +
         `or --download to fetch the wheel with pip.`,
@@ -158,7 +207,16 @@ export function setupNative(opts: SetupOptions): { tensorflow: string; dir: stri
   }
   mkdirSync(cache, { recursive: true });
   const tf = unpack(source, cache, opts.log);
-  const manifest: NativeManifest = { format: MANIFEST_FORMAT, tensorflow: TENSORFLOW_VERSION, napi: NAPI_VERSION, arch: process.arch, target: opts.target, cpuFeatures: [], kernels: null, builtAt: new Date().toISOString() };
+  const manifest: NativeManifest = {
+    format: MANIFEST_FORMAT,
+    tensorflow: TENSORFLOW_VERSION,
+    napi: NAPI_VERSION,
+    arch: process.arch,
+    target: opts.target,
+    cpuFeatures: [],
+    kernels: null,
+    builtAt: new Date().toISOString(),
+  };
   const final = join(cache, buildKey(manifest));
   const build = `${final}.tmp-${process.pid}`;
   rmSync(build, { recursive: true, force: true });
@@ -169,12 +227,30 @@ export function setupNative(opts: SetupOptions): { tensorflow: string; dir: stri
     // Node's own headers where the distribution ships them (no header download on an offline machine).
     const nodeDir = process.env.npm_config_nodedir ?? dirname(dirname(process.execPath));
     const headers = existsSync(join(nodeDir, 'include', 'node', 'node_api.h')) ? [`--nodedir=${nodeDir}`] : [];
-    run(cmd, [...pre, 'rebuild', ...headers, '--module_name=tfjs_binding', `--module_path=${join(pkg, 'lib', `napi-v${NAPI_VERSION}`)}`, `--napi_build_version=${NAPI_VERSION}`], pkg, 'building the binding');
+    run(
+      cmd,
+      [
+        ...pre,
+        'rebuild',
+        ...headers,
+        '--module_name=tfjs_binding',
+        `--module_path=${join(pkg, 'lib', `napi-v${NAPI_VERSION}`)}`,
+        `--napi_build_version=${NAPI_VERSION}`,
+      ],
+      pkg,
+      'building the binding',
+    );
     rmSync(join(pkg, 'build'), { recursive: true, force: true });
     let kernels: string;
     try {
       opts.log(`building anchorage's fused kernels (g++, ${opts.target})`);
-      manifest.cpuFeatures = buildKernels({ ...tf, nodeHeaders: nodeHeaders(nodeDir), out: join(build, KERNELS_ADDON), target: opts.target, cwd: build });
+      manifest.cpuFeatures = buildKernels({
+        ...tf,
+        nodeHeaders: nodeHeaders(nodeDir),
+        out: join(build, KERNELS_ADDON),
+        target: opts.target,
+        cwd: build,
+      });
       manifest.kernels = { abi: KERNELS_ABI };
       kernels = 'built';
     } catch (e) {
@@ -200,12 +276,23 @@ export function setupNative(opts: SetupOptions): { tensorflow: string; dir: stri
   }
 }
 
-/** Loads a build in a process of its own and runs the self-check: the TensorFlow version, and 'ok' or why the kernels are not. */
+/**
+ * Loads a build in a process of its own and runs the self-check: the TensorFlow version, and 'ok' or why the kernels
+ * are not.
+ */
 function check(build: string): { tensorflow?: string; kernels?: string; error?: string } {
   const bin = fileURLToPath(new URL('../../bin/anchorage.js', import.meta.url));
-  const r = spawnSync(process.execPath, [bin, 'setup', 'native', '--check'], { encoding: 'utf8', env: { ...process.env, [BUILD_ENV]: build, TF_CPP_MIN_LOG_LEVEL: '2' } });
+  const r = spawnSync(process.execPath, [bin, 'setup', 'native', '--check'], {
+    encoding: 'utf8',
+    env: { ...process.env, [BUILD_ENV]: build, TF_CPP_MIN_LOG_LEVEL: '2' },
+  });
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
-  if (r.status !== 0 || !line) return { error: `${r.signal ? `killed by ${r.signal}` : `exit ${r.status}`}: ${`${r.stdout}${r.stderr}`.trim().split('\n').slice(-3).join(' ')}` };
+  if (r.status !== 0 || !line)
+    return {
+      error:
+        `${r.signal ? `killed by ${r.signal}` : `exit ${r.status}`}: ` +
+        `${`${r.stdout}${r.stderr}`.trim().split('\n').slice(-3).join(' ')}`,
+    };
   return JSON.parse(line) as { tensorflow: string; kernels: string };
 }
 

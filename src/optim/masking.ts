@@ -56,7 +56,8 @@ export function maskedProjection(projection: Projection, selector: ParamSelector
       projectStep(updates, state, ctx) {
         const r = inner(subset(updates, selector), state, ctx);
         const params: NamedTensors = {};
-        for (const name of Object.keys(updates)) params[name] = selector(name) ? r.params[name] : tf.add(ctx.params[name], updates[name]);
+        for (const name of Object.keys(updates))
+          params[name] = selector(name) ? r.params[name] : tf.add(ctx.params[name], updates[name]);
         return { params, state: r.state };
       },
     }),
@@ -72,7 +73,9 @@ export function maskedPhase(phase: PeriodicPhase, selector: ParamSelector): Peri
     init: (params, rowAxis) => phase.init(subset(params, selector), rowAxis),
     run(state, ctx, validationLoss) {
       // The phase sees its own parameters; the loss it evaluates still runs the whole model.
-      const r = phase.run(state, { ...ctx, params: subset(ctx.params, selector) }, (p) => validationLoss({ ...ctx.params, ...p }));
+      const r = phase.run(state, { ...ctx, params: subset(ctx.params, selector) }, (p) =>
+        validationLoss({ ...ctx.params, ...p }),
+      );
       return { params: { ...ctx.params, ...r.params }, state: r.state };
     },
   };
@@ -102,7 +105,11 @@ export function partition(...groups: PartitionGroup[]): UpdateRule {
     name: `partition(${groups.map((g) => `${g.label}: ${g.rule.name}`).join(', ')})`,
     init(params) {
       const orphans = Object.keys(params).filter((n) => !groupOf(n));
-      if (orphans.length) throw new Error(`partition: parameter${orphans.length > 1 ? 's' : ''} ${orphans.join(', ')} in no group (groups: ${[...labels].join(', ')})`);
+      if (orphans.length)
+        throw new Error(
+          `partition: parameter${orphans.length > 1 ? 's' : ''} ${orphans.join(', ')} in no group (groups: ` +
+            `${[...labels].join(', ')})`,
+        );
       const state: OptimizerState = {};
       for (const g of groups) nestState(state, g.label, g.rule.init(members(params, g)));
       return state;

@@ -1,5 +1,11 @@
 import { tf } from '../tensor/tf.js';
-import type { NamedTensors, OptimizerComponent, OptimizerState, ScheduleCounters, StepContext } from '../contracts/optimizer.js';
+import type {
+  NamedTensors,
+  OptimizerComponent,
+  OptimizerState,
+  ScheduleCounters,
+  StepContext,
+} from '../contracts/optimizer.js';
 import { toSchedule } from './schedules.js';
 import type { AnchorStore } from './anchors.js';
 import { l2Norm } from './rows.js';
@@ -177,7 +183,9 @@ export class Optimizer {
     const anchor = this.anchors.get(this.component.anchor, this.params);
     const constraints = this.constraints();
     const nan = tf.scalar(NaN);
-    const rows = this.names.map((name) => tf.stack([tf.reshape(constraints[name] ?? nan, []), l2Norm(tf.sub(this.params.get(name)!, anchor[name]))]));
+    const rows = this.names.map((name) =>
+      tf.stack([tf.reshape(constraints[name] ?? nan, []), l2Norm(tf.sub(this.params.get(name)!, anchor[name]))]),
+    );
     return { names: this.names, values: tf.stack(rows) as tf.Tensor2D };
   }
 
@@ -188,15 +196,30 @@ export class Optimizer {
   save(): SavedOptimizerState {
     const tensors: NamedTensors = {};
     for (const [prefix, st] of this.stateParts()) {
-      for (const [slot, named] of Object.entries(st)) for (const [p, t] of Object.entries(named)) tensors[`${prefix}:${slot}/${p}`] = t;
+      for (const [slot, named] of Object.entries(st))
+        for (const [p, t] of Object.entries(named)) tensors[`${prefix}:${slot}/${p}`] = t;
     }
     // Its own parameters' anchors: optimizers of several phases each save (and load) their part.
-    for (const [kind, named] of this.anchors.recorded()) for (const p of this.names) if (named[p]) tensors[`anchor:${kind}/${p}`] = named[p];
-    return { format: 'optimizer-state/1', counters: { steps: this.steps, anchorSteps: this.anchorSteps, taskStep: this.taskStep, taskSteps: this.taskSteps }, tensors };
+    for (const [kind, named] of this.anchors.recorded())
+      for (const p of this.names) if (named[p]) tensors[`anchor:${kind}/${p}`] = named[p];
+    return {
+      format: 'optimizer-state/1',
+      counters: {
+        steps: this.steps,
+        anchorSteps: this.anchorSteps,
+        taskStep: this.taskStep,
+        taskSteps: this.taskSteps,
+      },
+      tensors,
+    };
   }
 
   private stateParts(): [string, OptimizerState][] {
-    return [['rule', this.ruleState], ['projection', this.projectionState], ['phase', this.phaseState]];
+    return [
+      ['rule', this.ruleState],
+      ['projection', this.projectionState],
+      ['phase', this.phaseState],
+    ];
   }
 
   /**
@@ -205,19 +228,27 @@ export class Optimizer {
    * shapes agree, or nothing is changed.
    */
   load(saved: SavedOptimizerState): void {
-    if (saved.format !== 'optimizer-state/1') throw new Error(`optimizer state: format must be "optimizer-state/1", got ${JSON.stringify(saved.format)}`);
+    if (saved.format !== 'optimizer-state/1')
+      throw new Error(`optimizer state: format must be "optimizer-state/1", got ${JSON.stringify(saved.format)}`);
     const current = this.save().tensors;
     const anchorKeys = Object.keys(saved.tensors).filter((k) => k.startsWith('anchor:'));
     const missing = Object.keys(current).filter((k) => !k.startsWith('anchor:') && !(k in saved.tensors));
     const unknown = Object.keys(saved.tensors).filter((k) => !k.startsWith('anchor:') && !(k in current));
     if (missing.length || unknown.length) {
-      throw new Error(`optimizer state does not fit this optimizer (${this.component.description}):${[missing.length ? ` missing ${missing.join(', ')}` : '', unknown.length ? ` unknown ${unknown.join(', ')}` : ''].filter(Boolean).join(';')}`);
+      const why = [
+        missing.length ? ` missing ${missing.join(', ')}` : '',
+        unknown.length ? ` unknown ${unknown.join(', ')}` : '',
+      ];
+      throw new Error(
+        `optimizer state does not fit this optimizer (${this.component.description}):${why.filter(Boolean).join(';')}`,
+      );
     }
     for (const [key, t] of Object.entries(saved.tensors)) {
       const param = key.startsWith('anchor:') ? this.params.get(key.slice(key.indexOf('/') + 1)) : undefined;
       const want = key.startsWith('anchor:') ? param?.shape : current[key].shape;
       if (!want) throw new Error(`optimizer state ${key}: no parameter of that name`);
-      if (t.shape.join('x') !== want.join('x')) throw new Error(`optimizer state ${key}: shape [${t.shape}] does not match [${want}]`);
+      if (t.shape.join('x') !== want.join('x'))
+        throw new Error(`optimizer state ${key}: shape [${t.shape}] does not match [${want}]`);
     }
     for (const [prefix, st] of this.stateParts()) {
       for (const [slot, named] of Object.entries(st)) {
@@ -234,7 +265,12 @@ export class Optimizer {
       kinds.get(kind)!.set(key.slice(key.indexOf('/') + 1), saved.tensors[key]);
     }
     for (const [kind, named] of kinds) this.anchors.merge(kind as 'initial' | 'task-start', named);
-    ({ steps: this.steps, anchorSteps: this.anchorSteps, taskStep: this.taskStep, taskSteps: this.taskSteps } = saved.counters);
+    ({
+      steps: this.steps,
+      anchorSteps: this.anchorSteps,
+      taskStep: this.taskStep,
+      taskSteps: this.taskSteps,
+    } = saved.counters);
   }
 
   dispose(): void {

@@ -20,7 +20,11 @@ export function tentativeOf(from: ProjectionInput, name: string, ctx: StepContex
  * For a kernel that forms the sum in its own pass: what it adds to (the tentative weights, or ctx.params) and,
  * from updates, the updates.
  */
-export function fusedInput(from: ProjectionInput, names: readonly string[], ctx: StepContext): { base: tf.Tensor[]; updates?: tf.Tensor[] } {
+export function fusedInput(
+  from: ProjectionInput,
+  names: readonly string[],
+  ctx: StepContext,
+): { base: tf.Tensor[]; updates?: tf.Tensor[] } {
   if ('tentative' in from) return { base: names.map((n) => from.tentative[n]) };
   return { base: names.map((n) => ctx.params[n]), updates: names.map((n) => from.updates[n]) };
 }

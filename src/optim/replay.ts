@@ -28,33 +28,59 @@ export interface ReplayResult {
 export class TraceFormatError extends UserError {}
 
 /** The trace's optimizer name and config keys → a plugin name and its options. */
-export function traceToPlugin(trace: OptimizerTrace, registry: PluginRegistry): { plugin: string; options: Record<string, unknown> } {
+export function traceToPlugin(
+  trace: OptimizerTrace,
+  registry: PluginRegistry,
+): { plugin: string; options: Record<string, unknown> } {
   const c = trace.config;
-  const pick = (keys: Record<string, string>) => Object.fromEntries(Object.entries(keys).filter(([from]) => c[from] !== undefined).map(([from, to]) => [to, c[from]]));
+  const pick = (keys: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(keys)
+        .filter(([from]) => c[from] !== undefined)
+        .map(([from, to]) => [to, c[from]]),
+    );
   const common = pick({ lr: 'lr', wd: 'weightDecay' });
   switch (trace.optimizer) {
     case 'adamw':
       return { plugin: 'adamw', options: common };
     case 'sgd':
-      return { plugin: 'sgd', options: { ...common, ...pick({ momentum: 'momentum', nesterov: 'nesterov', dampening: 'dampening' }) } };
+      return {
+        plugin: 'sgd',
+        options: { ...common, ...pick({ momentum: 'momentum', nesterov: 'nesterov', dampening: 'dampening' }) },
+      };
     case 'adamw+ftp':
     case 'sgd+ftp':
       return {
         plugin: 'ftp',
-        options: { base: trace.optimizer.split('+')[0], ...common, ...pick({ k: 'k', exclude: 'exclude', momentum: 'momentum', nesterov: 'nesterov', dampening: 'dampening' }) },
+        options: {
+          base: trace.optimizer.split('+')[0],
+          ...common,
+          ...pick({ k: 'k', exclude: 'exclude', momentum: 'momentum', nesterov: 'nesterov', dampening: 'dampening' }),
+        },
       };
     case 'adamw+l2sp':
     case 'sgd+l2sp':
-      return { plugin: 'l2sp', options: { base: trace.optimizer.split('+')[0], ...common, ...pick({ alpha: 'alpha', beta: 'beta', exclude: 'exclude', momentum: 'momentum', nesterov: 'nesterov' }) } };
+      return {
+        plugin: 'l2sp',
+        options: {
+          base: trace.optimizer.split('+')[0],
+          ...common,
+          ...pick({ alpha: 'alpha', beta: 'beta', exclude: 'exclude', momentum: 'momentum', nesterov: 'nesterov' }),
+        },
+      };
     default:
       // Any registered optimizer, with the config taken as its options.
       if (registry.has('optimizer', trace.optimizer)) return { plugin: trace.optimizer, options: c };
-      throw new TraceFormatError(`unknown optimizer '${trace.optimizer}'; traces name adamw, sgd, adamw+ftp, sgd+ftp, adamw+l2sp or a registered optimizer (${registry.names('optimizer').join(', ')})`);
+      throw new TraceFormatError(
+        `unknown optimizer '${trace.optimizer}'; traces name adamw, sgd, adamw+ftp, sgd+ftp, adamw+l2sp or a ` +
+          `registered optimizer (${registry.names('optimizer').join(', ')})`,
+      );
   }
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isNumbers = (x: unknown, length: number): boolean => Array.isArray(x) && x.length === length && x.every((v) => typeof v === 'number' && Number.isFinite(v));
+const isNumbers = (x: unknown, length: number): boolean =>
+  Array.isArray(x) && x.length === length && x.every((v) => typeof v === 'number' && Number.isFinite(v));
 
 /** Reads and checks a trace completely, so that replaying it can only fail for the optimizer's own reasons. */
 export function readTrace(path: string): OptimizerTrace {
@@ -69,28 +95,35 @@ export function readTrace(path: string): OptimizerTrace {
   };
   if (!isObject(raw)) fail('the trace', 'must be a JSON object');
   const trace = raw as Record<string, unknown>;
-  if (trace.format !== 'optimizer-trace/1') fail('format', `must be "optimizer-trace/1", got ${JSON.stringify(trace.format)}`);
+  if (trace.format !== 'optimizer-trace/1')
+    fail('format', `must be "optimizer-trace/1", got ${JSON.stringify(trace.format)}`);
   if (typeof trace.optimizer !== 'string') fail('optimizer', 'must be a string');
-  if (!isObject(trace.config)) fail('config', 'must be an object of the optimizer\'s settings');
-  if (!Array.isArray(trace.params) || !Array.isArray(trace.steps)) fail('the trace', 'needs "params" and "steps" arrays');
+  if (!isObject(trace.config)) fail('config', "must be an object of the optimizer's settings");
+  if (!Array.isArray(trace.params) || !Array.isArray(trace.steps))
+    fail('the trace', 'needs "params" and "steps" arrays');
   const sizes = new Map<string, number>();
   (trace.params as unknown[]).forEach((p, i) => {
     if (!isObject(p) || typeof p.name !== 'string') return fail(`params[${i}]`, 'must be { name, shape, init }');
     if (sizes.has(p.name)) fail(`params[${i}]`, `repeats the name '${p.name}'`);
-    if (!Array.isArray(p.shape) || !p.shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) fail(`params ${p.name}`, 'needs a shape: an array of sizes');
+    if (!Array.isArray(p.shape) || !p.shape.every((d) => Number.isInteger(d) && (d as number) >= 0))
+      fail(`params ${p.name}`, 'needs a shape: an array of sizes');
     const size = (p.shape as number[]).reduce((a, b) => a * b, 1);
-    if (!isNumbers(p.init, size)) fail(`params ${p.name}`, `init must be ${size} finite numbers for shape [${p.shape}]`);
+    if (!isNumbers(p.init, size))
+      fail(`params ${p.name}`, `init must be ${size} finite numbers for shape [${JSON.stringify(p.shape)}]`);
     sizes.set(p.name, size);
   });
   (trace.steps as unknown[]).forEach((st, i) => {
     if (!isObject(st) || !isObject(st.grads)) return fail(`steps[${i}]`, 'must be { grads: { <param>: numbers } }');
-    for (const [name, size] of sizes) if (!isNumbers(st.grads[name], size)) fail(`steps[${i}].grads.${name}`, `must be ${size} finite numbers`);
-    for (const name of Object.keys(st.grads)) if (!sizes.has(name)) fail(`steps[${i}].grads.${name}`, 'names no parameter of the trace');
+    for (const [name, size] of sizes)
+      if (!isNumbers(st.grads[name], size)) fail(`steps[${i}].grads.${name}`, `must be ${size} finite numbers`);
+    for (const name of Object.keys(st.grads))
+      if (!sizes.has(name)) fail(`steps[${i}].grads.${name}`, 'names no parameter of the trace');
     if (st.expected !== undefined) {
       if (!isObject(st.expected)) fail(`steps[${i}].expected`, 'must be an object of parameter values');
       for (const [name, values] of Object.entries(st.expected as Record<string, unknown>)) {
         if (!sizes.has(name)) fail(`steps[${i}].expected.${name}`, 'names no parameter of the trace');
-        if (!isNumbers(values, sizes.get(name)!)) fail(`steps[${i}].expected.${name}`, `must be ${sizes.get(name)} finite numbers`);
+        if (!isNumbers(values, sizes.get(name)!))
+          fail(`steps[${i}].expected.${name}`, `must be ${sizes.get(name)} finite numbers`);
       }
     }
   });
@@ -107,7 +140,9 @@ export async function replayTrace(trace: OptimizerTrace, registry: PluginRegistr
   const { options, problems } = resolveOptions(plugin.options, raw, 'config');
   if (problems.length) throw new TraceFormatError(problems.map((p) => `${p.path}: ${p.message}`).join('; '));
 
-  const params = new Map<string, tf.Variable>(trace.params.map((p) => [p.name, tf.tidy(() => tf.variable(tf.tensor(p.init, p.shape), true))]));
+  const params = new Map<string, tf.Variable>(
+    trace.params.map((p) => [p.name, tf.tidy(() => tf.variable(tf.tensor(p.init, p.shape), true))]),
+  );
   const rowAxis = Object.fromEntries(trace.params.map((p) => [p.name, 0]));
   const model: Model = {
     params,
@@ -121,16 +156,14 @@ export async function replayTrace(trace: OptimizerTrace, registry: PluginRegistr
   const ctx: PluginContext = {
     seed: 0,
     rng: (label) => new Rng(0).fork(label),
-    resolve: async (kind) => {
-      if (kind === 'model') return model as never;
-      throw new Error(`a replayed optimizer cannot use the ${kind}`);
-    },
+    resolve: (kind) =>
+      kind === 'model'
+        ? Promise.resolve(model as never)
+        : Promise.reject(new Error(`a replayed optimizer cannot use the ${kind}`)),
     resolvePath: (p) => p,
-    problem: async () => {
-      throw new Error('a replayed optimizer has no problem shape');
-    },
+    problem: () => Promise.reject(new Error('a replayed optimizer has no problem shape')),
   };
-  const component = await plugin.create(options as never, ctx);
+  const component = await plugin.create(options, ctx);
   const anchors = new AnchorStore();
   anchors.snapshot('initial', params);
   const optimizer = new Optimizer(component, params, anchors, rowAxis);

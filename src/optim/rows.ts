@@ -30,7 +30,12 @@ export function rowL1(x: tf.Tensor, rowAxis: number): tf.Tensor {
 }
 
 /** Row-wise projection onto L1 balls of radius `radius` around `anchor`: w = a + clamp(r/‖c‖₁, 0, 1)·c. */
-export function projectRows(anchor: tf.Tensor, offset: tf.Tensor, norms: tf.Tensor, radius: tf.Tensor | number): tf.Tensor {
+export function projectRows(
+  anchor: tf.Tensor,
+  offset: tf.Tensor,
+  norms: tf.Tensor,
+  radius: tf.Tensor | number,
+): tf.Tensor {
   return tf.add(anchor, tf.mul(tf.clipByValue(tf.div(radius, norms), 0, 1), offset));
 }
 
@@ -55,14 +60,19 @@ export interface RowLayout {
   readonly broadcast: readonly (number[] | undefined)[];
   /** For each row of the joint vector, the index of its part. */
   readonly rowTensor: Int32Array;
-  /** [parts, most rows]: each part's row indices, padded with its own first row (so a max over them is the part's max). */
+  /**
+   * [parts, most rows]: each part's row indices, padded with its own first row (so a max over them is the part's max).
+   */
   readonly tensorRows: Int32Array;
   /** Rows of each part. */
   readonly partRows: readonly number[];
   readonly mostRows: number;
 }
 
-export function rowLayout(shapes: Readonly<Record<string, readonly number[]>>, rowAxis: Readonly<Record<string, number>>): RowLayout {
+export function rowLayout(
+  shapes: Readonly<Record<string, readonly number[]>>,
+  rowAxis: Readonly<Record<string, number>>,
+): RowLayout {
   const names = Object.keys(shapes);
   const rows: number[] = [];
   const reduce: number[][] = [];
@@ -75,7 +85,13 @@ export function rowLayout(shapes: Readonly<Record<string, readonly number[]>>, r
     // Row sums come out with the kept axes only; they broadcast as they are when those are the trailing axes.
     const trailing = kept.length === 0 || kept.every((a, j) => a === shape.length - kept.length + j);
     // A scalar's one-row vector [1] must become a scalar again, or the projected parameter would come back as [1].
-    broadcast.push(shape.length === 0 ? [] : trailing && kept.length <= 1 ? undefined : shape.map((d, i) => (kept.includes(i) ? d : 1)));
+    broadcast.push(
+      shape.length === 0
+        ? []
+        : trailing && kept.length <= 1
+          ? undefined
+          : shape.map((d, i) => (kept.includes(i) ? d : 1)),
+    );
   }
   const partRows = rows;
   const total = rows.reduce((a, b) => a + b, 0);

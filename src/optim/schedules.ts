@@ -6,11 +6,21 @@
 // span (the run, or the current task with `restart: 'task'`); the value at
 // t = 0 is the one the first step uses, as with a PyTorch scheduler stepped
 // after every optimizer step.
-import { o, resolveOptions, type Field, type OptionSchema, type Options, type OptionsInput, type Problem } from '../plugin/options.js';
+import {
+  o,
+  resolveOptions,
+  type Field,
+  type OptionSchema,
+  type Options,
+  type OptionsInput,
+  type Problem,
+} from '../plugin/options.js';
 import type { Schedule, ScheduleCounters } from '../contracts/optimizer.js';
 
-const restart = o.enum(['never', 'task'], { description: "'task': start the schedule again at every task of a sequence", default: 'never' });
-const positive = (description: string) => o.number({ description, min: 0, exclusiveMin: true });
+const restart = o.enum(['never', 'task'], {
+  description: "'task': start the schedule again at every task of a sequence",
+  default: 'never',
+});
 const steps = (description: string) => o.integer({ description, min: 1 });
 const gamma = (description: string) => o.number({ description, default: 0.1, min: 0, exclusiveMin: true });
 
@@ -42,7 +52,8 @@ export const SCHEDULE_KINDS = {
   }),
   linear: kind({
     description: 'linear ramp from `from` to `to` over `steps` steps, then `to` (a linear warm-up)',
-    convention: 'torch.optim.lr_scheduler.LinearLR with base lr `to`, start_factor from/to, end_factor 1, total_iters steps',
+    convention:
+      'torch.optim.lr_scheduler.LinearLR with base lr `to`, start_factor from/to, end_factor 1, total_iters steps',
     options: {
       from: o.number({ description: 'value at the first step', default: 0 }),
       to: o.number({ description: 'value from step `steps` on' }),
@@ -56,11 +67,18 @@ export const SCHEDULE_KINDS = {
   cosine: kind({
     description: 'optional linear warm-up to `value`, then cosine decay to `final` at step `steps` (held after)',
     convention:
-      'without warm-up, torch.optim.lr_scheduler.CosineAnnealingLR(T_max=steps, eta_min=final) for t <= steps (torch rises again after T_max; this holds `final`, as optax.cosine_decay_schedule); with warm-up, optax.warmup_cosine_decay_schedule (steps includes the warm-up)',
+      'without warm-up, torch.optim.lr_scheduler.CosineAnnealingLR(T_max=steps, eta_min=final) for t <= steps ' +
+      '(torch rises again after T_max; this holds `final`, as optax.cosine_decay_schedule); with warm-up, ' +
+      'optax.warmup_cosine_decay_schedule (steps includes the warm-up)',
     options: {
       value: o.number({ description: 'peak value (after the warm-up)' }),
       final: o.number({ description: 'value at the end of the decay', default: 0 }),
-      steps: o.integer({ description: "steps from the start to the end of the decay; default: each task's planned steps (needs restart 'task')", default: 0, min: 0 }),
+      steps: o.integer({
+        description:
+          "steps from the start to the end of the decay; default: each task's planned steps (needs restart 'task')",
+        default: 0,
+        min: 0,
+      }),
       warmup: o.integer({ description: 'steps of linear warm-up from `warmupFrom` to `value`', default: 0, min: 0 }),
       warmupFrom: o.number({ description: 'value at the first warm-up step', default: 0 }),
       restart,
@@ -68,8 +86,16 @@ export const SCHEDULE_KINDS = {
     valueFields: ['value', 'final', 'warmupFrom'],
     check(s) {
       const problems: Problem[] = [];
-      if (s.steps === 0 && s.restart !== 'task') problems.push({ path: 'steps', message: "is required unless restart is 'task' (then the decay spans each task's planned steps)" });
-      if (s.steps > 0 && s.warmup > s.steps) problems.push({ path: 'warmup', message: `a warm-up of ${s.warmup} steps is longer than the schedule's ${s.steps} steps` });
+      if (s.steps === 0 && s.restart !== 'task')
+        problems.push({
+          path: 'steps',
+          message: "is required unless restart is 'task' (then the decay spans each task's planned steps)",
+        });
+      if (s.steps > 0 && s.warmup > s.steps)
+        problems.push({
+          path: 'warmup',
+          message: `a warm-up of ${s.warmup} steps is longer than the schedule's ${s.steps} steps`,
+        });
       return problems;
     },
     at(s, t, span) {
@@ -84,7 +110,12 @@ export const SCHEDULE_KINDS = {
   step: kind({
     description: 'multiplied by `gamma` every `every` steps',
     convention: 'torch.optim.lr_scheduler.StepLR(step_size=every, gamma)',
-    options: { value: o.number({ description: 'initial value' }), every: steps('steps between decays'), gamma: gamma('decay factor'), restart },
+    options: {
+      value: o.number({ description: 'initial value' }),
+      every: steps('steps between decays'),
+      gamma: gamma('decay factor'),
+      restart,
+    },
     valueFields: ['value'],
     at: (s, t) => s.value * Math.pow(s.gamma, Math.floor(t / s.every)),
   }),
@@ -93,14 +124,26 @@ export const SCHEDULE_KINDS = {
     convention: 'torch.optim.lr_scheduler.MultiStepLR(milestones, gamma)',
     options: {
       value: o.number({ description: 'initial value' }),
-      milestones: o.numbers({ description: 'steps (0-based, increasing) at which the value is multiplied by gamma', integer: true, min: 1, minLength: 1 }),
+      milestones: o.numbers({
+        description: 'steps (0-based, increasing) at which the value is multiplied by gamma',
+        integer: true,
+        min: 1,
+        minLength: 1,
+      }),
       gamma: gamma('decay factor'),
       restart,
     },
     valueFields: ['value'],
     check(s) {
       const bad = s.milestones.findIndex((m: number, i: number) => i > 0 && m <= s.milestones[i - 1]);
-      return bad > 0 ? [{ path: `milestones[${bad}]`, message: `milestones must increase, got ${s.milestones[bad]} after ${s.milestones[bad - 1]}` }] : [];
+      return bad > 0
+        ? [
+            {
+              path: `milestones[${bad}]`,
+              message: `milestones must increase, got ${s.milestones[bad]} after ${s.milestones[bad - 1]}`,
+            },
+          ]
+        : [];
     },
     at(s, t) {
       let passed = 0;
@@ -111,7 +154,11 @@ export const SCHEDULE_KINDS = {
   exponential: kind({
     description: 'multiplied by `gamma` at every step',
     convention: 'torch.optim.lr_scheduler.ExponentialLR(gamma)',
-    options: { value: o.number({ description: 'initial value' }), gamma: o.number({ description: 'decay factor per step', min: 0, exclusiveMin: true }), restart },
+    options: {
+      value: o.number({ description: 'initial value' }),
+      gamma: o.number({ description: 'decay factor per step', min: 0, exclusiveMin: true }),
+      restart,
+    },
     valueFields: ['value'],
     at: (s, t) => s.value * Math.pow(s.gamma, t),
   }),
@@ -120,7 +167,9 @@ export const SCHEDULE_KINDS = {
 export type ScheduleName = keyof typeof SCHEDULE_KINDS;
 
 /** A schedule as an experiment writes it, e.g. `{ schedule: 'cosine', value: 1e-3, warmup: 100, restart: 'task' }`. */
-export type ScheduleSpec = { [K in ScheduleName]: { schedule: K } & OptionsInput<(typeof SCHEDULE_KINDS)[K]['options']> }[ScheduleName];
+export type ScheduleSpec = {
+  [K in ScheduleName]: { schedule: K } & OptionsInput<(typeof SCHEDULE_KINDS)[K]['options']>;
+}[ScheduleName];
 export type ScalarOrSchedule = number | ScheduleSpec;
 
 const NAMES = Object.keys(SCHEDULE_KINDS) as ScheduleName[];
@@ -130,7 +179,13 @@ function kindOf(name: ScheduleName): ScheduleKind<OptionSchema> {
 }
 
 function describeValue(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
+  return value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'an array'
+      : typeof value === 'object'
+        ? 'an object'
+        : `${typeof value} ${JSON.stringify(value)}`;
 }
 
 /**
@@ -138,11 +193,21 @@ function describeValue(value: unknown): string {
  * option's own bounds (an lr > 0, a weight decay >= 0): the schedule's
  * starting and peak values must respect them; its end values may reach 0.
  */
-export function checkSchedule(value: unknown, path: string, bounds: { min?: number; exclusiveMin?: boolean }): Problem[] {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [{ path, message: `must be a number or a schedule object, got ${describeValue(value)}` }];
+export function checkSchedule(
+  value: unknown,
+  path: string,
+  bounds: { min?: number; exclusiveMin?: boolean },
+): Problem[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [{ path, message: `must be a number or a schedule object, got ${describeValue(value)}` }];
   const name = (value as { schedule?: unknown }).schedule;
   if (typeof name !== 'string' || !NAMES.includes(name as ScheduleName)) {
-    return [{ path: `${path}.schedule`, message: `must be one of ${NAMES.map((n) => JSON.stringify(n)).join(' | ')}, got ${describeValue(name)}` }];
+    return [
+      {
+        path: `${path}.schedule`,
+        message: `must be one of ${NAMES.map((n) => JSON.stringify(n)).join(' | ')}, got ${describeValue(name)}`,
+      },
+    ];
   }
   const k = kindOf(name as ScheduleName);
   const { options, problems } = resolveOptions(k.options, value as Record<string, unknown>, path, ['schedule']);
@@ -150,11 +215,13 @@ export function checkSchedule(value: unknown, path: string, bounds: { min?: numb
   if (bounds.min !== undefined) {
     for (const field of k.valueFields) {
       const v = options[field] as number;
-      // Where a schedule starts or ends may be 0 (a warm-up from 0, a decay to 0); its peak obeys the option's own bound.
+      // Where a schedule starts or ends may be 0 (a warm-up from 0, a decay to 0); its peak obeys the option's own
+      // bound.
       const endpoint = field === 'final' || field === 'from' || field === 'warmupFrom';
       const strict = !!bounds.exclusiveMin && !endpoint;
       const min = endpoint ? Math.min(bounds.min, 0) : bounds.min;
-      if (strict ? v <= min : v < min) problems.push({ path: `${path}.${field}`, message: `must be ${strict ? '>' : '>='} ${min}, got ${v}` });
+      if (strict ? v <= min : v < min)
+        problems.push({ path: `${path}.${field}`, message: `must be ${strict ? '>' : '>='} ${min}, got ${v}` });
     }
   }
   for (const p of k.check?.(options) ?? []) problems.push({ path: `${path}.${p.path}`, message: p.message });
@@ -164,19 +231,25 @@ export function checkSchedule(value: unknown, path: string, bounds: { min?: numb
 /** The host-side function a schedule spec (or a number) stands for. */
 export function toSchedule(value: ScalarOrSchedule | Schedule): Schedule {
   if (typeof value === 'function') return value;
-  if (typeof value === 'number') return Object.assign(() => value, { restartsPerTask: false, describe: () => String(value) });
+  if (typeof value === 'number')
+    return Object.assign(() => value, { restartsPerTask: false, describe: () => String(value) });
   const k = kindOf(value.schedule);
-  const { options, problems } = resolveOptions(k.options, value as unknown as Record<string, unknown>, 'schedule', ['schedule']);
+  const { options, problems } = resolveOptions(k.options, value as unknown as Record<string, unknown>, 'schedule', [
+    'schedule',
+  ]);
   if (problems.length) throw new Error(problems.map((p) => `${p.path}: ${p.message}`).join('; '));
   const perTask = options.restart === 'task';
-  const fn = (c: ScheduleCounters) => (perTask ? k.at(options, c.taskStep - 1, c.taskSteps) : k.at(options, c.step - 1, c.taskSteps));
+  const fn = (c: ScheduleCounters) =>
+    perTask ? k.at(options, c.taskStep - 1, c.taskSteps) : k.at(options, c.step - 1, c.taskSteps);
   return Object.assign(fn, { restartsPerTask: perTask, describe: () => describeSchedule(value) });
 }
 
 export function describeSchedule(value: ScalarOrSchedule): string {
   if (typeof value === 'number') return String(value);
   const { schedule, ...rest } = value as { schedule: string } & Record<string, unknown>;
-  return `${schedule}(${Object.entries(rest).map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : v}`).join(', ')})`;
+  return `${schedule}(${Object.entries(rest)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : String(v as number | string)}`)
+    .join(', ')})`;
 }
 
 /**
@@ -184,7 +257,11 @@ export function describeSchedule(value: ScalarOrSchedule): string {
  * it runs over (each task's steps with restart 'task', else the whole run's)
  * is an error before training.
  */
-export function checkScheduleAgainstRun(value: ScalarOrSchedule, path: string, taskSteps: readonly number[]): Problem[] {
+export function checkScheduleAgainstRun(
+  value: ScalarOrSchedule,
+  path: string,
+  taskSteps: readonly number[],
+): Problem[] {
   if (typeof value === 'number') return [];
   const k = kindOf(value.schedule);
   const { options } = resolveOptions(k.options, value as unknown as Record<string, unknown>, path, ['schedule']);
@@ -203,7 +280,9 @@ export function checkScheduleAgainstRun(value: ScalarOrSchedule, path: string, t
  * other options (`base` of an anchored optimizer), with `defaultText` saying
  * how for `anchorage plugins`.
  */
-export function scheduleOption<D extends ScalarOrSchedule | ((opts: Record<string, unknown>) => number) | undefined = undefined>(opts: {
+export function scheduleOption<
+  D extends ScalarOrSchedule | ((opts: Record<string, unknown>) => number) | undefined = undefined,
+>(opts: {
   description: string;
   default?: D;
   defaultText?: string;
@@ -220,7 +299,8 @@ export function scheduleOption<D extends ScalarOrSchedule | ((opts: Record<strin
     check(value, path, problems) {
       if (typeof value === 'number') {
         const low = opts.min !== undefined && (opts.exclusiveMin ? value <= opts.min : value < opts.min);
-        if (!Number.isFinite(value)) problems.push({ path, message: `must be a number${bound} or a schedule, got ${value}` });
+        if (!Number.isFinite(value))
+          problems.push({ path, message: `must be a number${bound} or a schedule, got ${value}` });
         else if (low) problems.push({ path, message: `must be${bound}, got ${value}` });
         return;
       }
@@ -230,7 +310,12 @@ export function scheduleOption<D extends ScalarOrSchedule | ((opts: Record<strin
 }
 
 /** Each schedule with its options and convention, for `anchorage plugins`. */
-export function scheduleCatalogue(): { name: string; description: string; convention: string; options: OptionSchema }[] {
+export function scheduleCatalogue(): {
+  name: string;
+  description: string;
+  convention: string;
+  options: OptionSchema;
+}[] {
   return NAMES.map((name) => {
     const k = kindOf(name);
     return { name, description: k.description, convention: k.convention, options: k.options };

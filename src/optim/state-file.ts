@@ -29,7 +29,8 @@ export async function writeOptimizerState(dir: string, saved: SavedOptimizerStat
   const manifest: Manifest = { format: saved.format, counters: saved.counters, tensors: [] };
   let offset = 0;
   for (const [name, t] of entries) {
-    if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new Error(`optimizer state ${name}: dtype ${t.dtype} cannot be saved`);
+    if (t.dtype !== 'float32' && t.dtype !== 'int32')
+      throw new Error(`optimizer state ${name}: dtype ${t.dtype} cannot be saved`);
     const values = (await t.data()) as Float32Array | Int32Array;
     const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
     chunks.push(bytes);
@@ -53,14 +54,16 @@ export function readOptimizerState(dir: string): SavedOptimizerState {
   try {
     manifest = JSON.parse(readFileSync(where, 'utf8')) as Manifest;
   } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message}`);
+    throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
   }
-  if (manifest.format !== 'optimizer-state/1' || !Array.isArray(manifest.tensors)) throw new Error(`${where}: not an optimizer state (format "optimizer-state/1")`);
+  if (manifest.format !== 'optimizer-state/1' || !Array.isArray(manifest.tensors))
+    throw new Error(`${where}: not an optimizer state (format "optimizer-state/1")`);
   const data = readFileSync(join(dir, VALUES));
   const tensors: NamedTensors = {};
   for (const e of manifest.tensors) {
     const size = e.shape.reduce((a, b) => a * b, 1);
-    if (e.bytes !== size * 4 || e.offset + e.bytes > data.byteLength) throw new Error(`${where}: ${e.name} does not fit ${VALUES} (truncated or corrupt)`);
+    if (e.bytes !== size * 4 || e.offset + e.bytes > data.byteLength)
+      throw new Error(`${where}: ${e.name} does not fit ${VALUES} (truncated or corrupt)`);
     const copy = new Uint8Array(e.bytes);
     copy.set(data.subarray(e.offset, e.offset + e.bytes));
     const values = e.dtype === 'int32' ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer);

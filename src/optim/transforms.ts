@@ -14,10 +14,9 @@ function zerosLike(params: NamedTensors): NamedTensors {
   return mapNamed(params, (p) => tf.zerosLike(p));
 }
 
-
 /**
- * What Adam's kernels take at step `step` (1-based): [β1, 1−β1, β2, 1−β2, bc1, √bc2, eps], bc = 1 − β^step —
- * the numbers scaleByAdam's ops use, each rounded to float32 as those ops round it.
+ * What Adam's kernels take at step `step` (1-based): [β1, 1−β1, β2, 1−β2, bc1, √bc2, eps], bc = 1 − β^step
+ * — the numbers scaleByAdam's ops use, each rounded to float32 as those ops round it.
  */
 export function adamCoefficients(opts: { beta1: number; beta2: number; eps: number }, step: number): number[] {
   const { beta1, beta2, eps } = opts;
@@ -31,7 +30,10 @@ export function adamCoefficients(opts: { beta1: number; beta2: number; eps: numb
  * each operation as the ops below do — the same bits in one pass each instead
  * of twelve ops per tensor; `fused: 'ops'` keeps the ops everywhere.
  */
-export function scaleByAdam(opts: { beta1: number; beta2: number; eps: number }, fused: (() => AdamKernel | undefined) | 'ops' = fusedAdam): UpdateRule {
+export function scaleByAdam(
+  opts: { beta1: number; beta2: number; eps: number },
+  fused: (() => AdamKernel | undefined) | 'ops' = fusedAdam,
+): UpdateRule {
   return {
     name: 'adam',
     init: (params) => ({ 'adam.m': zerosLike(params), 'adam.v': zerosLike(params) }),
@@ -43,7 +45,12 @@ export function scaleByAdam(opts: { beta1: number; beta2: number; eps: number },
       const names = Object.keys(updates);
       const kernel = fused === 'ops' || names.length === 0 ? undefined : fused();
       if (kernel) {
-        const r = kernel(names.map((n) => updates[n]), names.map((n) => state['adam.m'][n]), names.map((n) => state['adam.v'][n]), tf.tensor1d(coefficients));
+        const r = kernel(
+          names.map((n) => updates[n]),
+          names.map((n) => state['adam.m'][n]),
+          names.map((n) => state['adam.v'][n]),
+          tf.tensor1d(coefficients),
+        );
         names.forEach((name, i) => {
           m[name] = r.m[i];
           v[name] = r.v[i];
@@ -76,7 +83,10 @@ export function addDecayedWeights(rate: number | Schedule): UpdateRule {
     init: () => ({}),
     update(updates, _state, ctx) {
       const r = at(ctx);
-      return { updates: r === 0 ? updates : mapNamed(updates, (u, n) => tf.add(u, tf.mul(ctx.params[n], r))), state: {} };
+      return {
+        updates: r === 0 ? updates : mapNamed(updates, (u, n) => tf.add(u, tf.mul(ctx.params[n], r))),
+        state: {},
+      };
     },
   };
 }
@@ -93,7 +103,10 @@ export function trace(opts: { momentum: number; dampening?: number; nesterov?: b
       const out: NamedTensors = {};
       for (const name of Object.keys(updates)) {
         const g = updates[name];
-        buf[name] = ctx.step === 1 ? tf.clone(g) : tf.add(tf.mul(state['momentum.buf'][name], momentum), tf.mul(g, 1 - dampening));
+        buf[name] =
+          ctx.step === 1
+            ? tf.clone(g)
+            : tf.add(tf.mul(state['momentum.buf'][name], momentum), tf.mul(g, 1 - dampening));
         out[name] = nesterov ? tf.add(g, tf.mul(buf[name], momentum)) : buf[name];
       }
       return { updates: out, state: { 'momentum.buf': buf } };

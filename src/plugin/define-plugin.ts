@@ -37,8 +37,19 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends O
   /** Checks across fields that the schema cannot express; paths relative to the options. */
   validate?(options: Options<S>): Problem[];
   /** Reporters are built once per sweep, with the sweep's context; every other kind per run. */
-  create(options: Options<S>, ctx: K extends 'reporter' ? ReporterContext : PluginContext): PluginKinds[K] | Promise<PluginKinds[K]>;
+  create(
+    options: Options<S>,
+    ctx: K extends 'reporter' ? ReporterContext : PluginContext,
+  ): PluginKinds[K] | Promise<PluginKinds[K]>;
 }
+
+/**
+ * A plugin of any kind and options, as a list of plugins holds it: each
+ * definition's `create` takes its own options type, which no wider type
+ * accepts, so the registry checks kinds and options at run time instead.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPluginDefinition = PluginDefinition<PluginKind, any>;
 
 /**
  * An option's value that only the data or the model show to be wrong (a
@@ -81,7 +92,7 @@ export function use<K extends PluginKind, S extends OptionSchema>(
   plugin: PluginDefinition<K, S>,
   options: OptionsInput<S>,
 ): PluginRef<K> {
-  return { name: plugin.name, ...(options as object), [REF]: plugin.kind } as PluginRef<K>;
+  return { name: plugin.name, ...(options as object), [REF]: plugin.kind };
 }
 
 type SpecOf<R> = { [N in keyof R & string]: { name: N } & R[N] }[keyof R & string];

@@ -20,12 +20,27 @@ export interface PluginKinds {
   augmentation: Augmentation;
 }
 export type PluginKind = keyof PluginKinds;
-export const PLUGIN_KINDS: readonly PluginKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer', 'strategy', 'augmentation', 'reporter'];
-/** Kinds of which a run has exactly one (a run has lists of strategies and augmentations; a sweep has a list of reporters). */
+export const PLUGIN_KINDS: readonly PluginKind[] = [
+  'dataset',
+  'stream',
+  'sampler',
+  'model',
+  'optimizer',
+  'strategy',
+  'augmentation',
+  'reporter',
+];
+/**
+ * Kinds of which a run has exactly one (a run has lists of strategies and augmentations; a sweep has a list of
+ * reporters).
+ */
 export type { ComponentKind };
 // The contract spells the kinds out: a compile error here if they stop being these plugin kinds.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-export const COMPONENT_KINDS_AGREE: Same<ComponentKind, Exclude<PluginKind, 'strategy' | 'reporter' | 'augmentation'>> = true;
+export const COMPONENT_KINDS_AGREE: Same<
+  ComponentKind,
+  Exclude<PluginKind, 'strategy' | 'reporter' | 'augmentation'>
+> = true;
 export const COMPONENT_KINDS: readonly ComponentKind[] = ['dataset', 'stream', 'sampler', 'model', 'optimizer'];
 
 /**
@@ -33,7 +48,7 @@ export const COMPONENT_KINDS: readonly ComponentKind[] = ['dataset', 'stream', '
  * plugin file adds itself here by declaration merging, which is what makes
  * `optimizer: { name: 'adamw', lr: 1e-3 }` type-checked in an editor.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
+
 export interface DatasetPlugins {}
 export interface StreamPlugins {}
 export interface SamplerPlugins {}

@@ -29,7 +29,7 @@ interface FieldBase<T> {
 }
 
 export type Field<T> = FieldBase<T>;
-export type OptionSchema = Record<string, Field<any>>;
+export type OptionSchema = Record<string, Field<unknown>>;
 
 type FieldType<F> = F extends Field<infer T> ? T : never;
 type HasDefault<F> = F extends { default: infer D } ? (undefined extends D ? false : true) : false;
@@ -49,7 +49,7 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return `an array`;
   if (value === null) return 'null';
   if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  return `${typeof value} ${JSON.stringify(value) ?? String(typeof value)}`;
 }
 
 interface NumberOpts<D> {
@@ -69,10 +69,19 @@ function boundText(o: NumberOpts<unknown>): string {
   return parts.join(' and ');
 }
 
-function checkNumber(o: NumberOpts<unknown>, integer: boolean, value: unknown, path: string, problems: Problem[]): void {
+function checkNumber(
+  o: NumberOpts<unknown>,
+  integer: boolean,
+  value: unknown,
+  path: string,
+  problems: Problem[],
+): void {
   const what = integer ? 'an integer' : 'a number';
   if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    problems.push({ path, message: `must be ${what}${boundText(o) ? ` ${boundText(o)}` : ''}, got ${describe(value)}` });
+    problems.push({
+      path,
+      message: `must be ${what}${boundText(o) ? ` ${boundText(o)}` : ''}, got ${describe(value)}`,
+    });
     return;
   }
   const low = o.min !== undefined && (o.exclusiveMin ? value <= o.min : value < o.min);
@@ -99,7 +108,10 @@ export const o = {
       check: (v, p, problems) => checkNumber(opts, true, v, p, problems),
     };
   },
-  boolean<D extends boolean | undefined = undefined>(opts: { description: string; default?: D }): Field<boolean> & { default: D } {
+  boolean<D extends boolean | undefined = undefined>(opts: {
+    description: string;
+    default?: D;
+  }): Field<boolean> & { default: D } {
     return {
       kind: 'boolean',
       description: opts.description,
@@ -110,7 +122,11 @@ export const o = {
       },
     };
   },
-  string<D extends string | undefined = undefined>(opts: { description: string; default?: D; nonEmpty?: boolean }): Field<string> & { default: D } {
+  string<D extends string | undefined = undefined>(opts: {
+    description: string;
+    default?: D;
+    nonEmpty?: boolean;
+  }): Field<string> & { default: D } {
     return {
       kind: 'string',
       description: opts.description,
@@ -133,7 +149,8 @@ export const o = {
       default: opts.default as D,
       allowed,
       check: (v, p, problems) => {
-        if (typeof v !== 'string' || !values.includes(v)) problems.push({ path: p, message: `must be one of ${allowed}, got ${describe(v)}` });
+        if (typeof v !== 'string' || !values.includes(v))
+          problems.push({ path: p, message: `must be one of ${allowed}, got ${describe(v)}` });
       },
     };
   },
@@ -152,13 +169,18 @@ export const o = {
           problems.push({ path: p, message: `must be an array of ${elem}, got ${describe(v)}` });
           return;
         }
-        if (opts.length !== undefined && v.length !== opts.length) problems.push({ path: p, message: `must have ${opts.length} elements, got ${v.length}` });
-        if (opts.minLength !== undefined && v.length < opts.minLength) problems.push({ path: p, message: `must have at least ${opts.minLength} elements, got ${v.length}` });
+        if (opts.length !== undefined && v.length !== opts.length)
+          problems.push({ path: p, message: `must have ${opts.length} elements, got ${v.length}` });
+        if (opts.minLength !== undefined && v.length < opts.minLength)
+          problems.push({ path: p, message: `must have at least ${opts.minLength} elements, got ${v.length}` });
         v.forEach((x, i) => checkNumber(opts, !!opts.integer, x, `${p}[${i}]`, problems));
       },
     };
   },
-  strings<D extends string[] | undefined = undefined>(opts: { description: string; default?: D }): Field<string[]> & { default: D } {
+  strings<D extends string[] | undefined = undefined>(opts: {
+    description: string;
+    default?: D;
+  }): Field<string[]> & { default: D } {
     return {
       kind: 'string[]',
       description: opts.description,
@@ -170,13 +192,18 @@ export const o = {
           return;
         }
         v.forEach((x, i) => {
-          if (typeof x !== 'string') problems.push({ path: `${p}[${i}]`, message: `must be a string, got ${describe(x)}` });
+          if (typeof x !== 'string')
+            problems.push({ path: `${p}[${i}]`, message: `must be a string, got ${describe(x)}` });
         });
       },
     };
   },
   /** Nested lists of integers, e.g. class groups per task: [[0,1],[2,3]]. */
-  integerGroups<D extends number[][] | undefined = undefined>(opts: { description: string; default?: D; min?: number }): Field<number[][]> & { default: D } {
+  integerGroups<D extends number[][] | undefined = undefined>(opts: {
+    description: string;
+    default?: D;
+    min?: number;
+  }): Field<number[][]> & { default: D } {
     return {
       kind: 'integer[][]',
       description: opts.description,
@@ -221,8 +248,10 @@ export function resolveOptions<S extends OptionSchema>(
   for (const [key, field] of Object.entries(schema)) {
     const value = input[key];
     if (value === undefined) {
-      if (field.default === undefined) problems.push({ path: `${path}.${key}`, message: `is required (${field.allowed})` });
-      else if (typeof field.default === 'function') dependent.push([key, field.default as (resolved: Record<string, unknown>) => unknown]);
+      if (field.default === undefined)
+        problems.push({ path: `${path}.${key}`, message: `is required (${field.allowed})` });
+      else if (typeof field.default === 'function')
+        dependent.push([key, field.default as (resolved: Record<string, unknown>) => unknown]);
       else out[key] = structuredClone(field.default);
       continue;
     }

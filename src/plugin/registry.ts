@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import { pathToFileURL } from 'node:url';
-import type { PluginDefinition } from './define-plugin.js';
+import type { AnyPluginDefinition, PluginDefinition } from './define-plugin.js';
 import { PLUGIN_KINDS, type PluginKind } from './kinds.js';
 
 export class UnknownPluginError extends Error {}
@@ -9,20 +9,24 @@ export class UnknownPluginError extends Error {}
 export class PluginRegistry {
   private readonly byKind = new Map<PluginKind, Map<string, PluginDefinition>>();
 
-  constructor(definitions: readonly PluginDefinition[] = []) {
+  constructor(definitions: readonly AnyPluginDefinition[] = []) {
     for (const def of definitions) this.register(def);
   }
 
-  register(def: PluginDefinition, source = 'built-in'): void {
+  register(def: AnyPluginDefinition, source = 'built-in'): void {
     if (!PLUGIN_KINDS.includes(def.kind)) {
-      throw new Error(`plugin '${def.name}' from ${source} has unknown kind '${String(def.kind)}'; kinds: ${PLUGIN_KINDS.join(', ')}`);
+      throw new Error(
+        `plugin '${def.name}' from ${source} has unknown kind '${String(def.kind)}'; kinds: ${PLUGIN_KINDS.join(', ')}`,
+      );
     }
     const named = this.byKind.get(def.kind) ?? new Map<string, PluginDefinition>();
     const existing = named.get(def.name);
     if (existing && existing !== def) {
-      throw new Error(`a ${def.kind} plugin named '${def.name}' is already registered; ${source} must use another name`);
+      throw new Error(
+        `a ${def.kind} plugin named '${def.name}' is already registered; ${source} must use another name`,
+      );
     }
-    named.set(def.name, def);
+    named.set(def.name, def as PluginDefinition);
     this.byKind.set(def.kind, named);
   }
 
@@ -32,7 +36,8 @@ export class PluginRegistry {
 
   get<K extends PluginKind>(kind: K, name: string): PluginDefinition<K> {
     const def = this.byKind.get(kind)?.get(name);
-    if (!def) throw new UnknownPluginError(`unknown ${kind} '${name}'; registered: ${this.names(kind).join(', ') || '(none)'}`);
+    if (!def)
+      throw new UnknownPluginError(`unknown ${kind} '${name}'; registered: ${this.names(kind).join(', ') || '(none)'}`);
     return def as unknown as PluginDefinition<K>;
   }
 
@@ -47,8 +52,11 @@ export class PluginRegistry {
 
 function isPluginDefinition(x: unknown): x is PluginDefinition {
   return (
-    typeof x === 'object' && x !== null && typeof (x as PluginDefinition).create === 'function' &&
-    typeof (x as PluginDefinition).kind === 'string' && typeof (x as PluginDefinition).name === 'string'
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as PluginDefinition).create === 'function' &&
+    typeof (x as PluginDefinition).kind === 'string' &&
+    typeof (x as PluginDefinition).name === 'string'
   );
 }
 
@@ -70,8 +78,10 @@ export async function loadPluginModule(specifier: string): Promise<PluginDefinit
   }
   const found: PluginDefinition[] = [];
   for (const value of Object.values(mod)) {
-    for (const v of Array.isArray(value) ? value : [value]) if (isPluginDefinition(v) && !found.includes(v)) found.push(v);
+    for (const v of Array.isArray(value) ? value : [value])
+      if (isPluginDefinition(v) && !found.includes(v)) found.push(v);
   }
-  if (found.length === 0) throw new Error(`plugin module '${specifier}' exports no plugin (use definePlugin and export the result)`);
+  if (found.length === 0)
+    throw new Error(`plugin module '${specifier}' exports no plugin (use definePlugin and export the result)`);
   return found;
 }

@@ -9,13 +9,12 @@ import { readRun } from '../results/run-reader.js';
 import type { EvalRow, SelectionRow } from '../results/tables.js';
 import { meanStd, pct, renderTable } from './format.js';
 import { formatMatrix } from './summary.js';
-import { SelectionError, selectConfiguration, type SelectSettings, type Selection } from './select.js';
+import { SelectionError, selectConfiguration, type Candidate, type SelectSettings, type Selection } from './select.js';
 
 export { GROUP_COLUMNS, FORMATS, METRICS, type GroupColumn, type Format } from './columns.js';
 export { SelectionError } from './select.js';
 import { METHOD_COLUMNS, METRICS, type GroupColumn, type Format } from './columns.js';
 import { phasesLabel } from '../spec/phase-label.js';
-import type { ResolvedPhase } from '../spec/spec.js';
 
 export interface LoadedRun {
   dir: string;
@@ -44,7 +43,7 @@ export interface LoadedRun {
 /** How many labels a run's sampler used, as a sortable label: "1%", "k=10", "all". */
 export function labelsOf(sampler: { name: string; options?: Record<string, unknown> } | undefined): string {
   if (sampler?.name === 'fraction') return `${+(100 * Number(sampler.options?.fraction)).toPrecision(3)}%`;
-  if (sampler?.name === 'per-class') return `k=${sampler.options?.k}`;
+  if (sampler?.name === 'per-class') return `k=${String(sampler.options?.k)}`;
   return 'all';
 }
 
@@ -72,16 +71,27 @@ function interpolationsOf(rows: EvalRow[]): LoadedRun['interpolations'] {
   const interpolated = rows.filter((r) => r.alpha != null);
   for (const alpha of [...new Set(interpolated.map((r) => r.alpha!))].sort((a, b) => a - b)) {
     const at = interpolated.filter((r) => r.alpha === alpha);
-    out.set(alpha, Object.fromEntries([...new Set(at.map((r) => r.eval_set))].map((set) => {
-      const xs = at.filter((r) => r.eval_set === set).map((r) => r.accuracy);
-      return [set, xs.reduce((a, b) => a + b, 0) / xs.length];
-    })));
+    out.set(
+      alpha,
+      Object.fromEntries(
+        [...new Set(at.map((r) => r.eval_set))].map((set) => {
+          const xs = at.filter((r) => r.eval_set === set).map((r) => r.accuracy);
+          return [set, xs.reduce((a, b) => a + b, 0) / xs.length];
+        }),
+      ),
+    );
   }
   return out;
 }
 
 /** The ID–OOD frontier of WiSE-FT: per group and α, mean ± std over runs of test and mean OOD accuracy. */
-export function interpolationRows(c: Comparison): { group: number; key: Record<string, string>; alpha: number; id: { mean: number; std: number }; ood: { mean: number; std: number } }[] {
+export function interpolationRows(c: Comparison): {
+  group: number;
+  key: Record<string, string>;
+  alpha: number;
+  id: { mean: number; std: number };
+  ood: { mean: number; std: number };
+}[] {
   return c.groups.flatMap((g, i) => {
     const alphas = [...new Set(g.runs.flatMap((r) => [...r.interpolations.keys()]))].sort((a, b) => a - b);
     return alphas.map((alpha) => {
@@ -90,7 +100,13 @@ export function interpolationRows(c: Comparison): { group: number; key: Record<s
         const sets = Object.keys(x).filter((k) => k.startsWith('ood:'));
         return sets.length ? sets.reduce((a, k) => a + x[k], 0) / sets.length : NaN;
       };
-      return { group: i + 1, key: g.key, alpha, id: meanStd(per.map((x) => x.test ?? NaN)), ood: meanStd(per.map(oodMean)) };
+      return {
+        group: i + 1,
+        key: g.key,
+        alpha,
+        id: meanStd(per.map((x) => x.test ?? NaN)),
+        ood: meanStd(per.map(oodMean)),
+      };
     });
   });
 }
@@ -115,7 +131,9 @@ export function selectionRows(c: Comparison): SelectionRow[] {
       const acc = meanStd(runs.map((r) => r.summary!.acc));
       const forgetting = meanStd(runs.map((r) => r.summary!.forgetting));
       return {
-        group: Object.entries(g.key).map(([k, v]) => `${k}=${v}`).join(', '),
+        group: Object.entries(g.key)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', '),
         config_id: cand.configId,
         settings: cand.label,
         chosen: cand.configId === g.selection!.chosen ? 1 : 0,
@@ -156,7 +174,9 @@ function loadRun(dir: string): LoadedRun | undefined {
     // Runs recorded before strategies became a list named one `components.strategy`.
     strategy: config.strategies ? strategyLabel(config.strategies) : component('strategy'),
     phases: phasesLabel(config.phases ?? null) || '-',
-    soup: config.soup ? `${config.soup.kind} (${config.soup.ingredients.length} of ${config.soup.candidates.length})` : '-',
+    soup: config.soup
+      ? `${config.soup.kind} (${config.soup.ingredients.length} of ${config.soup.candidates.length})`
+      : '-',
     config: config.configId ?? run.runId,
   };
   return {
@@ -174,24 +194,42 @@ function loadRun(dir: string): LoadedRun | undefined {
     interpolations: interpolationsOf(run.evals),
     config,
     configId: config.configId ?? run.runId,
-    select: ((config as { select?: SelectSettings | null }).select ?? null) as SelectSettings | null,
+    select: (config as { select?: SelectSettings | null }).select ?? null,
     axes: Object.keys(config.variant ?? {}),
     evals: run.evals,
   };
 }
 
 /** The group columns an axis name reports under. */
-const AXIS_COLUMN: Record<string, GroupColumn> = { dataset: 'dataset', stream: 'stream', scenario: 'scenario', model: 'model', optimizer: 'optimizer', sampler: 'sampler', strategy: 'strategy', strategies: 'strategy', phases: 'phases' };
+const AXIS_COLUMN: Record<string, GroupColumn> = {
+  dataset: 'dataset',
+  stream: 'stream',
+  scenario: 'scenario',
+  model: 'model',
+  optimizer: 'optimizer',
+  sampler: 'sampler',
+  strategy: 'strategy',
+  strategies: 'strategy',
+  phases: 'phases',
+};
 
 /** `--select` without `--by`: one group per method, i.e. per experiment and axis labels. */
 export function selectionColumns(root: string): GroupColumn[] {
-  const runs = findRunDirs(root).map(loadRun).filter((r): r is LoadedRun => !!r);
+  const runs = findRunDirs(root)
+    .map(loadRun)
+    .filter((r): r is LoadedRun => !!r);
   const axes = new Set(runs.flatMap((r) => r.axes.map((a) => AXIS_COLUMN[a]).filter(Boolean)));
-  return ['experiment', ...(['dataset', 'stream', 'scenario', 'model', 'sampler', 'optimizer', 'strategy', 'phases'] as const).filter((c) => axes.has(c))];
+  return [
+    'experiment',
+    ...(['dataset', 'stream', 'scenario', 'model', 'sampler', 'optimizer', 'strategy', 'phases'] as const).filter((c) =>
+      axes.has(c),
+    ),
+  ];
 }
 
 export function compareRuns(root: string, by: GroupColumn[], opts: { select?: boolean } = {}): Comparison {
-  if (opts.select && by.includes('config')) throw new SelectionError("--select chooses among configurations: leave 'config' out of --by");
+  if (opts.select && by.includes('config'))
+    throw new SelectionError("--select chooses among configurations: leave 'config' out of --by");
   const dirs = findRunDirs(root);
   // A run folder whose run.json does not read is listed by its path, never skipped in silence.
   const unreadable = dirs.flatMap((dir) => {
@@ -219,12 +257,15 @@ export function compareRuns(root: string, by: GroupColumn[], opts: { select?: bo
     for (const m of METRICS) g.metrics[m.key] = meanStd(g.runs.map((r) => r.summary![m.key]));
     const T = g.runs[0].R!.length;
     if (g.runs.every((r) => r.R!.length === T)) {
-      g.meanMatrix = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => meanStd(g.runs.map((r) => r.R![i][j])).mean));
+      g.meanMatrix = Array.from({ length: T }, (_, i) =>
+        Array.from({ length: T }, (_, j) => meanStd(g.runs.map((r) => r.R![i][j])).mean),
+      );
     }
   }
   const sorted = [...groups.values()].sort((a, b) => {
     for (const col of by) {
-      const d = col === 'labels' ? labelOrder(a.key[col]) - labelOrder(b.key[col]) : a.key[col].localeCompare(b.key[col]);
+      const d =
+        col === 'labels' ? labelOrder(a.key[col]) - labelOrder(b.key[col]) : a.key[col].localeCompare(b.key[col]);
       if (d !== 0) return d;
     }
     return 0;
@@ -232,77 +273,55 @@ export function compareRuns(root: string, by: GroupColumn[], opts: { select?: bo
   return {
     by,
     groups: sorted,
-    notComplete: [...runs.filter((r) => !r.complete).map((r) => ({ runId: r.runId, status: r.complete ? 'completed' : r.status === 'completed' ? 'incomplete' : r.status, dir: r.dir })), ...unreadable],
+    notComplete: [
+      ...runs
+        .filter((r) => !r.complete)
+        .map((r) => ({
+          runId: r.runId,
+          status: r.complete ? 'completed' : r.status === 'completed' ? 'incomplete' : r.status,
+          dir: r.dir,
+        })),
+      ...unreadable,
+    ],
   };
 }
 
 export function formatComparison(c: Comparison, format: Format, matrixGroup?: number): string {
+  if (format === 'json') return JSON.stringify(comparisonJson(c), null, 2);
+  if (format === 'csv') return comparisonCsv(c);
   const selected = c.groups.some((g) => g.selection);
-  const chosenOf = (g: Group) => g.selection!.candidates.find((x) => x.configId === g.selection!.chosen)!;
-  const header = ['#', ...c.by, 'runs', 'seeds', ...(selected ? ['chosen on validation', 'val score'] : []), ...METRICS.map((m) => m.label)];
+  const header = [
+    '#',
+    ...c.by,
+    'runs',
+    'seeds',
+    ...(selected ? ['chosen on validation', 'val score'] : []),
+    ...METRICS.map((m) => m.label),
+  ];
   const rows = c.groups.map((g, i) => [
     String(i + 1),
     ...c.by.map((k) => g.key[k]),
     String(g.runs.length),
-    g.runs.map((r) => r.seed).sort((a, b) => a - b).join(' '),
-    ...(selected ? [g.selection ? `${chosenOf(g).label} (of ${g.selection.candidates.length})` : '-', g.selection ? `${g.selection.metric} ${pct(chosenOf(g).validation.mean)}` : '-'] : []),
-    ...METRICS.map((m) => g.metrics[m.key]),
+    g.runs
+      .map((r) => r.seed)
+      .sort((a, b) => a - b)
+      .join(' '),
+    ...(selected
+      ? [
+          g.selection ? `${chosenOf(g).label} (of ${g.selection.candidates.length})` : '-',
+          g.selection ? `${g.selection.metric} ${pct(chosenOf(g).validation.mean)}` : '-',
+        ]
+      : []),
+    ...METRICS.map((m) => `${pct(g.metrics[m.key].mean)} ± ${pct(g.metrics[m.key].std)}`),
   ]);
-  if (format === 'json') {
-    return JSON.stringify(
-      {
-        by: c.by,
-        metrics: Object.fromEntries(METRICS.map((m) => [m.label, m.help])),
-        groups: c.groups.map((g) => ({
-          ...g.key,
-          runs: g.runs.map((r) => r.runId),
-          ...(g.selection ? { selection: g.selection } : {}),
-          ...(g.runs.some((r) => r.interpolations.size) ? { interpolation: interpolationRows({ ...c, groups: [g] }).map(({ alpha, id, ood }) => ({ alpha, id: { mean: nullable(id.mean), std: nullable(id.std) }, oodMean: { mean: nullable(ood.mean), std: nullable(ood.std) } })) } : {}),
-          ...Object.fromEntries(METRICS.map((m) => [m.label, { mean: nullable(g.metrics[m.key].mean), std: nullable(g.metrics[m.key].std) }])),
-          meanAccuracyMatrix: g.meanMatrix,
-        })),
-        notComplete: c.notComplete,
-      },
-      null,
-      2,
-    );
-  }
-  if (format === 'csv') {
-    const csvHeader = [...c.by, 'runs', ...(selected ? ['chosen', 'validation_metric', 'validation_mean'] : []), ...METRICS.flatMap((m) => [`${m.label}_mean`, `${m.label}_std`])];
-    const lines = c.groups.map((g) =>
-      [
-        ...c.by.map((k) => csvCell(g.key[k])),
-        String(g.runs.length),
-        ...(selected ? (g.selection ? [csvCell(chosenOf(g).label), g.selection.metric, num(chosenOf(g).validation.mean)] : ['', '', '']) : []),
-        ...METRICS.flatMap((m) => [num(g.metrics[m.key].mean), num(g.metrics[m.key].std)]),
-      ].join(','),
-    );
-    return [csvHeader.join(','), ...lines].join('\n');
-  }
-  const text = rows.map((r) => r.map((cell) => (typeof cell === 'string' ? cell : `${pct(cell.mean)} ± ${pct(cell.std)}`)));
-  const out: string[] = [];
-  if (format === 'markdown') {
-    out.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...text.map((r) => `| ${r.join(' | ')} |`));
-  } else {
-    out.push('metrics in %, mean ± std over runs (seeds) of each group');
-    out.push(renderTable([header, ...text]));
-  }
-  if (format === 'table' || format === 'markdown') {
-    const extra = [selectionTable(c), idOodTable(c), interpolationTable(c), lowLabelTable(c)].filter((t): t is string[][] => !!t);
-    for (const t of extra) {
-      out.push('');
-      if (format === 'markdown') out.push(`| ${t[0].join(' | ')} |`, `|${t[0].map(() => '---').join('|')}|`, ...t.slice(1).map((r) => `| ${r.join(' | ')} |`));
-      else out.push(renderTable(t));
-    }
-  }
-  if (matrixGroup !== undefined) {
-    const g = c.groups[matrixGroup - 1];
-    if (!g) out.push(`\nno group #${matrixGroup} (there are ${c.groups.length})`);
-    else if (g.meanMatrix) {
-      out.push(`\nmean accuracy matrix of group #${matrixGroup} (${Object.values(g.key).join(', ')}; ${g.runs.length} runs), %`);
-      out.push(formatMatrix(g.meanMatrix, g.taskNames));
-    }
-  }
+  const table = (t: string[][]) => (format === 'markdown' ? markdownTable(t) : [renderTable(t)]);
+  const out: string[] = format === 'markdown' ? [] : ['metrics in %, mean ± std over runs (seeds) of each group'];
+  out.push(...table([header, ...rows]));
+  const extra = [selectionTable(c), idOodTable(c), interpolationTable(c), lowLabelTable(c)].filter(
+    (t): t is string[][] => !!t,
+  );
+  for (const t of extra) out.push('', ...table(t));
+  if (matrixGroup !== undefined) out.push(...matrixOf(c, matrixGroup));
   if (c.notComplete.length) {
     out.push(`\nnot averaged (${c.notComplete.length} run${c.notComplete.length > 1 ? 's' : ''} not complete):`);
     for (const r of c.notComplete) out.push(`  ${r.runId}: ${r.status} (${r.dir})`);
@@ -310,7 +329,81 @@ export function formatComparison(c: Comparison, format: Format, matrixGroup?: nu
   return out.join('\n');
 }
 
-/** With `--select`: every candidate of every group, its validation score, and which was chosen (test metrics only for the chosen one). */
+/** The configuration `--select` chose in a group. */
+function chosenOf(g: Group): Candidate {
+  return g.selection!.candidates.find((x) => x.configId === g.selection!.chosen)!;
+}
+
+function markdownTable(t: string[][]): string[] {
+  return [
+    `| ${t[0].join(' | ')} |`,
+    `|${t[0].map(() => '---').join('|')}|`,
+    ...t.slice(1).map((r) => `| ${r.join(' | ')} |`),
+  ];
+}
+
+/** `--matrix N`: the mean accuracy matrix of group #N. */
+function matrixOf(c: Comparison, n: number): string[] {
+  const g = c.groups[n - 1];
+  if (!g) return [`\nno group #${n} (there are ${c.groups.length})`];
+  if (!g.meanMatrix) return [];
+  const title = `\nmean accuracy matrix of group #${n} (${Object.values(g.key).join(', ')}; ${g.runs.length} runs), %`;
+  return [title, formatMatrix(g.meanMatrix, g.taskNames)];
+}
+
+function comparisonJson(c: Comparison): unknown {
+  return {
+    by: c.by,
+    metrics: Object.fromEntries(METRICS.map((m) => [m.label, m.help])),
+    groups: c.groups.map((g) => ({
+      ...g.key,
+      runs: g.runs.map((r) => r.runId),
+      ...(g.selection ? { selection: g.selection } : {}),
+      ...(g.runs.some((r) => r.interpolations.size)
+        ? {
+            interpolation: interpolationRows({ ...c, groups: [g] }).map(({ alpha, id, ood }) => ({
+              alpha,
+              id: { mean: nullable(id.mean), std: nullable(id.std) },
+              oodMean: { mean: nullable(ood.mean), std: nullable(ood.std) },
+            })),
+          }
+        : {}),
+      ...Object.fromEntries(
+        METRICS.map((m) => [m.label, { mean: nullable(g.metrics[m.key].mean), std: nullable(g.metrics[m.key].std) }]),
+      ),
+      meanAccuracyMatrix: g.meanMatrix,
+    })),
+    notComplete: c.notComplete,
+  };
+}
+
+function comparisonCsv(c: Comparison): string {
+  const selected = c.groups.some((g) => g.selection);
+  const header = [
+    ...c.by,
+    'runs',
+    ...(selected ? ['chosen', 'validation_metric', 'validation_mean'] : []),
+    ...METRICS.flatMap((m) => [`${m.label}_mean`, `${m.label}_std`]),
+  ];
+  const lines = c.groups.map((g) =>
+    [
+      ...c.by.map((k) => csvCell(g.key[k])),
+      String(g.runs.length),
+      ...(selected
+        ? g.selection
+          ? [csvCell(chosenOf(g).label), g.selection.metric, num(chosenOf(g).validation.mean)]
+          : ['', '', '']
+        : []),
+      ...METRICS.flatMap((m) => [num(g.metrics[m.key].mean), num(g.metrics[m.key].std)]),
+    ].join(','),
+  );
+  return [header.join(','), ...lines].join('\n');
+}
+
+/**
+ * With `--select`: every candidate of every group, its validation score, and which was chosen (test metrics only for
+ * the chosen one).
+ */
 function selectionTable(c: Comparison): string[][] | undefined {
   if (!c.groups.some((g) => g.selection)) return undefined;
   const rows = c.groups.flatMap((g, i) =>
@@ -322,7 +415,13 @@ function selectionTable(c: Comparison): string[][] | undefined {
       `${pct(cand.validation.mean)} ± ${pct(cand.validation.std)}`,
     ]),
   );
-  const judged = [...new Set(c.groups.map((g) => (g.selection ? (g.selection.tasks ? `the first ${g.selection.tasks} tasks` : 'all tasks') : '')).filter(Boolean))].join('; ');
+  const judged = [
+    ...new Set(
+      c.groups
+        .map((g) => (g.selection ? (g.selection.tasks ? `the first ${g.selection.tasks} tasks` : 'all tasks') : ''))
+        .filter(Boolean),
+    ),
+  ].join('; ');
   const metric = [...new Set(c.groups.map((g) => g.selection?.metric).filter(Boolean))].join('/');
   return [['#', 'chosen', 'candidate settings', 'seeds', `validation ${metric} (${judged}), %`], ...rows];
 }
@@ -331,20 +430,40 @@ function selectionTable(c: Comparison): string[][] | undefined {
 function interpolationTable(c: Comparison): string[][] | undefined {
   const rows = interpolationRows(c);
   if (!rows.length) return undefined;
-  return [['#', ...c.by, 'WiSE-FT α', 'ID', 'OOD mean'], ...rows.map((r) => [String(r.group), ...c.by.map((k) => r.key[k]), String(r.alpha), `${pct(r.id.mean)} ± ${pct(r.id.std)}`, `${pct(r.ood.mean)} ± ${pct(r.ood.std)}`])];
+  return [
+    ['#', ...c.by, 'WiSE-FT α', 'ID', 'OOD mean'],
+    ...rows.map((r) => [
+      String(r.group),
+      ...c.by.map((k) => r.key[k]),
+      String(r.alpha),
+      `${pct(r.id.mean)} ± ${pct(r.id.std)}`,
+      `${pct(r.ood.mean)} ± ${pct(r.ood.std)}`,
+    ]),
+  ];
 }
 
 /** In-distribution vs OOD accuracy after the last task (mean over tasks), and of the model before training. */
 function idOodTable(c: Comparison): string[][] | undefined {
-  const sets = [...new Set(c.groups.flatMap((g) => g.runs.flatMap((r) => Object.keys(r.finals))))].filter((s) => s.startsWith('ood:')).sort();
+  const sets = [...new Set(c.groups.flatMap((g) => g.runs.flatMap((r) => Object.keys(r.finals))))]
+    .filter((s) => s.startsWith('ood:'))
+    .sort();
   if (sets.length === 0) return undefined;
   const cell = (g: Group, f: (r: LoadedRun) => number) => {
     const { mean, std } = meanStd(g.runs.map(f));
     return `${pct(mean)} ± ${pct(std)}`;
   };
-  const oodMean = (r: LoadedRun, which: 'final' | 'initial') => sets.reduce((a, s) => a + (r.finals[s]?.[which] ?? NaN), 0) / sets.length;
+  const oodMean = (r: LoadedRun, which: 'final' | 'initial') =>
+    sets.reduce((a, s) => a + (r.finals[s]?.[which] ?? NaN), 0) / sets.length;
   return [
-    ['#', ...c.by, 'ID before', 'ID after', 'OOD mean before', 'OOD mean after', ...sets.map((s) => `${s.slice(4)} after`)],
+    [
+      '#',
+      ...c.by,
+      'ID before',
+      'ID after',
+      'OOD mean before',
+      'OOD mean after',
+      ...sets.map((s) => `${s.slice(4)} after`),
+    ],
     ...c.groups.map((g, i) => [
       String(i + 1),
       ...c.by.map((k) => g.key[k]),
@@ -369,7 +488,9 @@ function lowLabelTable(c: Comparison): string[][] | undefined {
     ...labels.map((l) => [
       l,
       ...optimizers.map((o) => {
-        const xs = runs.filter((r) => r.columns.labels === l && r.columns.optimizer === o).map((r) => r.finals.test?.final ?? NaN);
+        const xs = runs
+          .filter((r) => r.columns.labels === l && r.columns.optimizer === o)
+          .map((r) => r.finals.test?.final ?? NaN);
         if (xs.length === 0) return '';
         const { mean, std } = meanStd(xs);
         return `${pct(mean)} ± ${pct(std)} (${xs.length})`;

@@ -24,7 +24,10 @@ export function renderTable(rows: readonly (readonly string[])[]): string {
   const numeric = /^[-+]?[\d.–]+(%| ±.*)?$/;
   return rows
     .map((r, i) => {
-      const line = r.map((cell, c) => (i > 0 && numeric.test(cell) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
+      const line = r
+        .map((cell, c) => (i > 0 && numeric.test(cell) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+        .join('  ')
+        .trimEnd();
       return i === 0 ? `${line}\n${widths.map((w) => '─'.repeat(w)).join('  ')}` : line;
     })
     .join('\n');

@@ -12,7 +12,15 @@ export interface LiveRun {
   runId: string;
   seed: number;
   variant: Record<string, string>;
-  state: 'queued' | 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted' | 'skipped (complete)' | 'skipped (busy)';
+  state:
+    | 'queued'
+    | 'running'
+    | 'completed'
+    | 'failed'
+    | 'diverged'
+    | 'interrupted'
+    | 'skipped (complete)'
+    | 'skipped (busy)';
   worker?: number;
   tasks: string[];
   task: number;
@@ -37,7 +45,11 @@ export class LiveView {
   async listen(port: number): Promise<string> {
     const server = createServer((req, res) => {
       if (req.url === '/events') {
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+        });
         res.write(`event: state\ndata: ${JSON.stringify(this.snapshot())}\n\n`);
         this.clients.add(res);
         req.on('close', () => this.clients.delete(res));
@@ -53,7 +65,13 @@ export class LiveView {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) =>
-        reject(new Error(e.code === 'EADDRINUSE' ? `--live: port ${port} on 127.0.0.1 is in use; give another (--live PORT) or 0 for any free one` : `--live: cannot listen on 127.0.0.1:${port} (${e.message})`)),
+        reject(
+          new Error(
+            e.code === 'EADDRINUSE'
+              ? `--live: port ${port} on 127.0.0.1 is in use; give another (--live PORT) or 0 for any free one`
+              : `--live: cannot listen on 127.0.0.1:${port} (${e.message})`,
+          ),
+        ),
       );
       server.listen(port, '127.0.0.1', () => resolve());
     });
@@ -82,7 +100,18 @@ export class LiveView {
       case 'sweep-start':
         this.experiment = e.experiment;
         for (const r of e.runs) {
-          if (!this.runs.has(r.runId)) this.runs.set(r.runId, { ...r, state: 'queued', worker, tasks: [], task: 0, step: 0, steps: 0, loss: null, matrix: [] });
+          if (!this.runs.has(r.runId))
+            this.runs.set(r.runId, {
+              ...r,
+              state: 'queued',
+              worker,
+              tasks: [],
+              task: 0,
+              step: 0,
+              steps: 0,
+              loss: null,
+              matrix: [],
+            });
         }
         this.pushState();
         return;
@@ -93,7 +122,8 @@ export class LiveView {
       case 'run-finished': {
         const run = this.runs.get(e.runId);
         if (!run) return;
-        run.state = e.type === 'run-skipped' ? `skipped (${e.reason})` : e.type === 'run-started' ? 'running' : e.status;
+        run.state =
+          e.type === 'run-skipped' ? `skipped (${e.reason})` : e.type === 'run-started' ? 'running' : e.status;
         this.push(run);
         return;
       }
@@ -122,10 +152,13 @@ export class LiveView {
         run.loss = e.loss;
         break;
       case 'eval':
-        if (e.evalSet === 'test' && run.matrix[e.trainedTask + 1]) run.matrix[e.trainedTask + 1][e.evalTask] = e.accuracy;
+        if (e.evalSet === 'test' && run.matrix[e.trainedTask + 1])
+          run.matrix[e.trainedTask + 1][e.evalTask] = e.accuracy;
         break;
       case 'resumed':
-        for (const r of e.rows) if (r.type === 'eval' && r.evalSet === 'test' && run.matrix[r.trainedTask + 1]) run.matrix[r.trainedTask + 1][r.evalTask] = r.accuracy;
+        for (const r of e.rows)
+          if (r.type === 'eval' && r.evalSet === 'test' && run.matrix[r.trainedTask + 1])
+            run.matrix[r.trainedTask + 1][r.evalTask] = r.accuracy;
         break;
       case 'run-end':
         run.state = e.status;
@@ -166,7 +199,14 @@ export function forwardingReporter(send: (message: ForwardedEvent) => void): Rep
       events.subscribe((e) => {
         // run-start carries the whole configuration; the live view needs the task names only.
         if (e.type === 'run-start') send({ run: { ...e, config: { runId: e.runId } as RunConfig } });
-        else if (e.type === 'step' || e.type === 'eval' || e.type === 'task-start' || e.type === 'run-end' || e.type === 'resumed') send({ run: e });
+        else if (
+          e.type === 'step' ||
+          e.type === 'eval' ||
+          e.type === 'task-start' ||
+          e.type === 'run-end' ||
+          e.type === 'resumed'
+        )
+          send({ run: e });
       });
     },
   };
@@ -177,45 +217,80 @@ const PAGE = `<!doctype html>
 <style>
 body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 1.5rem; color: #222; }
 h1 { font-size: 1.3rem; } .state { font-weight: bold; }
-table { border-collapse: collapse; font-size: .85rem; } th, td { padding: .2rem .5rem; border-bottom: 1px solid #eee; text-align: left; }
-.bar { width: 160px; height: 8px; background: #eee; display: inline-block; vertical-align: middle; } .bar > span { display: block; height: 8px; background: #4c78a8; }
+table { border-collapse: collapse; font-size: .85rem; }
+th, td { padding: .2rem .5rem; border-bottom: 1px solid #eee; text-align: left; }
+.bar { width: 160px; height: 8px; background: #eee; display: inline-block; vertical-align: middle; }
+.bar > span { display: block; height: 8px; background: #4c78a8; }
 .matrix td { width: 2.6rem; text-align: right; font-variant-numeric: tabular-nums; border: 1px solid #fff; }
-.running { color: #4c78a8; } .completed { color: #2a9d3a; } .failed, .diverged, .interrupted { color: #c0392b; } .queued, .skipped { color: #888; }
+.running { color: #4c78a8; } .completed { color: #2a9d3a; }
+.failed, .diverged, .interrupted { color: #c0392b; } .queued, .skipped { color: #888; }
 #status { color: #555; }
 </style></head>
 <body><h1 id="title">anchorage live</h1><p id="status">connecting…</p>
-<table id="runs"><thead><tr><th>run</th><th>seed</th><th>variant</th><th>worker</th><th>state</th><th>progress</th><th>loss</th><th>accuracy so far (row: after task; first row: untrained)</th></tr></thead><tbody></tbody></table>
+<table id="runs"><thead><tr>
+<th>run</th><th>seed</th><th>variant</th><th>worker</th><th>state</th><th>progress</th><th>loss</th>
+<th>accuracy so far (row: after task; first row: untrained)</th>
+</tr></thead><tbody></tbody></table>
 <script>
 const runs = new Map();
 const tbody = document.querySelector('#runs tbody');
-function cell(text, cls) { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td; }
+function cell(text, cls) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (cls) td.className = cls;
+  return td;
+}
 function matrix(m) {
-  const t = document.createElement('table'); t.className = 'matrix';
-  for (const row of m) { const tr = t.insertRow(); for (const v of row) { const td = tr.insertCell(); td.textContent = v === null ? '' : (100 * v).toFixed(1); if (v !== null) td.style.background = 'rgba(76,120,168,' + (0.15 + 0.6 * v).toFixed(2) + ')'; } }
+  const t = document.createElement('table');
+  t.className = 'matrix';
+  for (const row of m) {
+    const tr = t.insertRow();
+    for (const v of row) {
+      const td = tr.insertCell();
+      td.textContent = v === null ? '' : (100 * v).toFixed(1);
+      if (v !== null) td.style.background = 'rgba(76,120,168,' + (0.15 + 0.6 * v).toFixed(2) + ')';
+    }
+  }
   return t;
 }
 function render() {
   tbody.textContent = '';
   for (const r of runs.values()) {
     const tr = document.createElement('tr'); tr.dataset.run = r.runId; tr.dataset.state = r.state;
-    tr.append(cell(r.runId), cell(String(r.seed)), cell(Object.values(r.variant).join(' · ')), cell(r.worker === undefined || r.worker === null ? '' : String(r.worker)), cell(r.state, 'state ' + r.state.split(' ')[0]));
+    const worker = r.worker === undefined || r.worker === null ? '' : String(r.worker);
+    tr.append(cell(r.runId), cell(String(r.seed)), cell(Object.values(r.variant).join(' · ')), cell(worker));
+    tr.append(cell(r.state, 'state ' + r.state.split(' ')[0]));
     const p = document.createElement('td');
     const total = r.tasks.length;
     const bar = document.createElement('span'); bar.className = 'bar'; const fill = document.createElement('span');
     const done = r.state === 'completed' ? 1 : total ? (r.task + (r.steps ? r.step / r.steps : 0)) / total : 0;
     fill.style.width = (100 * done).toFixed(1) + '%'; bar.append(fill);
-    p.append(bar, document.createTextNode(total ? ' task ' + (r.task + 1) + '/' + total + ', step ' + r.step + '/' + r.steps : ''));
+    const where = total ? ' task ' + (r.task + 1) + '/' + total + ', step ' + r.step + '/' + r.steps : '';
+    p.append(bar, document.createTextNode(where));
     p.className = 'progress'; p.dataset.done = done.toFixed(4);
     tr.append(p, cell(r.loss === null ? '' : r.loss.toFixed(4)));
     const m = document.createElement('td'); m.append(matrix(r.matrix)); tr.append(m);
     tbody.append(tr);
   }
   const finished = [...runs.values()].filter((r) => !['queued', 'running'].includes(r.state)).length;
-  document.querySelector('#status').textContent = finished + ' of ' + runs.size + ' runs finished' + (window.sweepDone ? ' — the sweep is over' : '');
+  const over = window.sweepDone ? ' — the sweep is over' : '';
+  document.querySelector('#status').textContent = finished + ' of ' + runs.size + ' runs finished' + over;
 }
 const source = new EventSource('/events');
-source.addEventListener('state', (e) => { const s = JSON.parse(e.data); document.querySelector('#title').textContent = 'anchorage live — ' + s.experiment; runs.clear(); for (const r of s.runs) runs.set(r.runId, r); window.sweepDone = s.done; render(); if (s.done) source.close(); });
+source.addEventListener('state', (e) => {
+  const s = JSON.parse(e.data);
+  document.querySelector('#title').textContent = 'anchorage live — ' + s.experiment;
+  runs.clear();
+  for (const r of s.runs) runs.set(r.runId, r);
+  window.sweepDone = s.done;
+  render();
+  if (s.done) source.close();
+});
 source.addEventListener('run', (e) => { const r = JSON.parse(e.data); runs.set(r.runId, r); render(); });
-source.onerror = () => { if (!window.sweepDone) document.querySelector('#status').textContent = 'disconnected (the sweep has ended or the server stopped)'; source.close(); };
+source.onerror = () => {
+  const why = 'disconnected (the sweep has ended or the server stopped)';
+  if (!window.sweepDone) document.querySelector('#status').textContent = why;
+  source.close();
+};
 </script></body></html>
 `;

@@ -19,7 +19,8 @@ export function showProgress(events: Observable<RunEvent>, opts: ProgressOptions
   let tasks = 0;
   let live = false;
   const concurrent = opts.concurrent;
-  const named = (e: RunEvent, text: string) => (concurrent && concurrent.count > 1 && text.startsWith('  ') ? `  [${e.runId}]${text.slice(1)}` : text);
+  const named = (e: RunEvent, text: string) =>
+    concurrent && concurrent.count > 1 && text.startsWith('  ') ? `  [${e.runId}]${text.slice(1)}` : text;
   let current: RunEvent | undefined;
   const line = (text: string) => {
     text = named(current!, text);
@@ -49,19 +50,31 @@ export function showProgress(events: Observable<RunEvent>, opts: ProgressOptions
         log(`  task ${e.task + 1}/${tasks} ${e.name}: ${e.examples} examples, ${e.steps} steps`);
         break;
       case 'phase-start':
-        log(`  task ${e.task + 1}/${tasks} phase ${e.name}: steps ${e.firstStep}–${e.firstStep + e.steps - 1}, ${e.optimizer}; trains ${e.trainable.length} tensor${e.trainable.length === 1 ? '' : 's'}${e.frozen ? `, ${e.frozen} frozen` : ''}`);
+        log(
+          `  task ${e.task + 1}/${tasks} phase ${e.name}: steps ${e.firstStep}–${e.firstStep + e.steps - 1}, ` +
+            `${e.optimizer}; trains ${e.trainable.length} ` +
+            `tensor${e.trainable.length === 1 ? '' : 's'}${e.frozen ? `, ${e.frozen} frozen` : ''}`,
+        );
         break;
       case 'step':
         line(
-          `  task ${e.task + 1}/${tasks} ${taskName}  step ${e.step}/${taskSteps}  epoch ${e.epoch + 1}  loss ${e.loss.toFixed(4)}  ${Math.round(e.examplesPerSecond)} ex/s`,
+          `  task ${e.task + 1}/${tasks} ${taskName}  step ${e.step}/${taskSteps}  epoch ${e.epoch + 1}  loss ` +
+            `${e.loss.toFixed(4)}  ${Math.round(e.examplesPerSecond)} ex/s`,
         );
         break;
       case 'resumed':
-        log(`  resumed from its checkpoint: task ${e.task + 1}/${tasks}, ${e.step ? `after step ${e.step}` : 'at its start'} (${e.rows.length} result rows kept)`);
+        log(
+          `  resumed from its checkpoint: task ${e.task + 1}/${tasks}, ` +
+            `${e.step ? `after step ${e.step}` : 'at its start'} (${e.rows.length} result rows kept)`,
+        );
         break;
       case 'checkpoint':
         // Task boundaries are routine; points within a task and the one written on a signal are worth a line.
-        if (e.reason !== 'task') log(`  checkpoint (${e.reason}): task ${e.task + 1}, step ${e.step}, ${(e.bytes / 1e6).toFixed(1)} MB in ${e.seconds.toFixed(2)} s`);
+        if (e.reason !== 'task')
+          log(
+            `  checkpoint (${e.reason}): task ${e.task + 1}, step ${e.step}, ${(e.bytes / 1e6).toFixed(1)} MB ` +
+              `in ${e.seconds.toFixed(2)} s`,
+          );
         break;
       case 'warning':
         log(`  warning: ${e.message}`);
@@ -70,7 +83,10 @@ export function showProgress(events: Observable<RunEvent>, opts: ProgressOptions
         log(`  task ${e.task + 1}/${tasks} done in ${e.seconds.toFixed(1)} s`);
         break;
       case 'run-end':
-        log(`run ${e.runId}: ${e.status}${e.error ? ` — ${e.error}` : ''} (${e.seconds.toFixed(1)} s, ${e.steps} steps, ${e.stepsPerSecond.toFixed(1)} steps/s)`);
+        log(
+          `run ${e.runId}: ${e.status}${e.error ? ` — ${e.error}` : ''} (${e.seconds.toFixed(1)} s, ` +
+            `${e.steps} steps, ${e.stepsPerSecond.toFixed(1)} steps/s)`,
+        );
         break;
       default:
         break;

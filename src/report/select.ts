@@ -45,28 +45,43 @@ export function validationScore(evals: readonly EvalRow[], settings: SelectSetti
 
 /** Every option path of a recorded configuration, flattened: what candidates are told apart by. */
 function flatten(value: unknown, path: string, out: Map<string, string>): void {
-  if (Array.isArray(value) && value.some((v) => typeof v === 'object' && v !== null)) value.forEach((v, i) => flatten(v, `${path}[${i}]`, out));
-  else if (typeof value === 'object' && value !== null && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) flatten(v, path ? `${path}.${k}` : k, out);
+  if (Array.isArray(value) && value.some((v) => typeof v === 'object' && v !== null))
+    value.forEach((v, i) => flatten(v, `${path}[${i}]`, out));
+  else if (typeof value === 'object' && value !== null && !Array.isArray(value))
+    for (const [k, v] of Object.entries(value)) flatten(v, path ? `${path}.${k}` : k, out);
   else out.set(path, typeof value === 'number' ? compactNumber(value) : canonicalJson(value));
 }
 
 function compactNumber(x: number): string {
-  if (x !== 0 && (Math.abs(x) >= 1e5 || Math.abs(x) < 1e-3)) return x.toExponential().replace(/\.?0+e/, 'e').replace('e+', 'e');
+  if (x !== 0 && (Math.abs(x) >= 1e5 || Math.abs(x) < 1e-3))
+    return x
+      .toExponential()
+      .replace(/\.?0+e/, 'e')
+      .replace('e+', 'e');
   return String(x);
 }
 
 /** The settings in which candidates differ, as "path=value" per candidate. */
 export function differences(configs: ReadonlyMap<string, unknown>): Map<string, string> {
-  const flat = new Map([...configs].map(([id, c]) => {
-    const out = new Map<string, string>();
-    const { components, strategies, train, augment } = (c ?? {}) as Record<string, unknown>;
-    flatten({ components, strategies, train, augment }, '', out);
-    return [id, out] as const;
-  }));
+  const flat = new Map(
+    [...configs].map(([id, c]) => {
+      const out = new Map<string, string>();
+      const { components, strategies, train, augment } = (c ?? {}) as Record<string, unknown>;
+      flatten({ components, strategies, train, augment }, '', out);
+      return [id, out] as const;
+    }),
+  );
   const paths = new Set([...flat.values()].flatMap((m) => [...m.keys()]));
   const differing = [...paths].filter((p) => new Set([...flat.values()].map((m) => m.get(p) ?? '-')).size > 1).sort();
   if (flat.size === 1) return new Map([...flat.keys()].map((id) => [id, 'its only configuration']));
-  return new Map([...flat].map(([id, m]) => [id, differing.map((p) => `${p.replace(/^components\./, '').replace(/\.options\./, '.')}=${m.get(p) ?? '-'}`).join(', ') || id]));
+  return new Map(
+    [...flat].map(([id, m]) => [
+      id,
+      differing
+        .map((p) => `${p.replace(/^components\./, '').replace(/\.options\./, '.')}=${m.get(p) ?? '-'}`)
+        .join(', ') || id,
+    ]),
+  );
 }
 
 export interface SelectableRun {
@@ -86,10 +101,20 @@ export interface SelectableRun {
  */
 export function selectConfiguration(groupName: string, runs: readonly SelectableRun[]): Selection {
   const without = runs.filter((r) => !r.select);
-  if (without.length) throw new SelectionError(`${groupName}: run${without.length > 1 ? 's' : ''} ${without.map((r) => r.runId).join(', ')} ha${without.length > 1 ? 've' : 's'} no validation hold-out (the experiment has no \`select\`)`);
+  if (without.length)
+    throw new SelectionError(
+      `${groupName}: run${without.length > 1 ? 's' : ''} ${without.map((r) => r.runId).join(', ')} ` +
+        `ha${without.length > 1 ? 've' : 's'} no validation hold-out (the experiment has no \`select\`)`,
+    );
   const settings = runs[0].select!;
-  const other = runs.find((r) => canonicalJson({ ...r.select, validation: 0 }) !== canonicalJson({ ...settings, validation: 0 }));
-  if (other) throw new SelectionError(`${groupName}: runs ${runs[0].runId} and ${other.runId} select differently (${canonicalJson(settings)} against ${canonicalJson(other.select)})`);
+  const other = runs.find(
+    (r) => canonicalJson({ ...r.select, validation: 0 }) !== canonicalJson({ ...settings, validation: 0 }),
+  );
+  if (other)
+    throw new SelectionError(
+      `${groupName}: runs ${runs[0].runId} and ${other.runId} select differently (${canonicalJson(settings)} ` +
+        `against ${canonicalJson(other.select)})`,
+    );
   const byConfig = new Map<string, SelectableRun[]>();
   for (const r of runs) byConfig.set(r.configId, [...(byConfig.get(r.configId) ?? []), r]);
   const labels = differences(new Map([...byConfig].map(([id, rs]) => [id, rs[0].config])));
@@ -102,6 +127,7 @@ export function selectConfiguration(groupName: string, runs: readonly Selectable
   }));
   const better = (a: number, b: number) => (settings.metric === 'acc' ? a > b : a < b);
   let chosen = candidates[0];
-  for (const c of candidates.slice(1)) if (better(c.validation.mean, chosen.validation.mean) || Number.isNaN(chosen.validation.mean)) chosen = c;
+  for (const c of candidates.slice(1))
+    if (better(c.validation.mean, chosen.validation.mean) || Number.isNaN(chosen.validation.mean)) chosen = c;
   return { metric: settings.metric, tasks: settings.tasks, candidates, chosen: chosen.configId };
 }

@@ -30,7 +30,8 @@ function lastConstraints(dir: string): RunResult['finalConstraints'] {
   const rows = readRows<ConstraintRow>(path);
   if (rows.length === 0) return undefined;
   const last = new Map<string, ConstraintRow>();
-  for (const r of rows) if (!last.has(r.tensor) || last.get(r.tensor)!.global_step <= r.global_step) last.set(r.tensor, r);
+  for (const r of rows)
+    if (!last.has(r.tensor) || last.get(r.tensor)!.global_step <= r.global_step) last.set(r.tensor, r);
   return [...last.values()].map((r) => ({ tensor: r.tensor, constraint: r.constraint, distance: r.distance }));
 }
 
@@ -94,13 +95,20 @@ export function formatRunReport(results: RunResult[]): string {
       out.push(formatMetrics(r.summary));
     }
     if (r.finalConstraints) {
-      out.push('\nanchoring at the end (constraint: learned or fixed radius, – if none; distance: ‖w − anchor‖₂)');
-      out.push(renderTable([['tensor', 'constraint', 'distance'], ...r.finalConstraints.map((c) => [c.tensor, fmt(c.constraint), fmt(c.distance)])]));
+      const legend = 'constraint: learned or fixed radius, – if none; distance: ‖w − anchor‖₂';
+      out.push(`\nanchoring at the end (${legend})`);
+      out.push(
+        renderTable([
+          ['tensor', 'constraint', 'distance'],
+          ...r.finalConstraints.map((c) => [c.tensor, fmt(c.constraint), fmt(c.distance)]),
+        ]),
+      );
     }
   }
   // Mean ± std over seeds, per configuration (never across different variants).
   const byConfig = new Map<string, RunResult[]>();
-  for (const r of results) if (r.status === 'completed' && r.summary) byConfig.set(r.configId, [...(byConfig.get(r.configId) ?? []), r]);
+  for (const r of results)
+    if (r.status === 'completed' && r.summary) byConfig.set(r.configId, [...(byConfig.get(r.configId) ?? []), r]);
   for (const done of byConfig.values()) {
     if (done.length < 2) continue;
     const field = (k: keyof ContinualSummary) => meanStd(done.map((r) => r.summary![k]));
@@ -108,13 +116,22 @@ export function formatRunReport(results: RunResult[]): string {
       const { mean, std } = field(k);
       return `${label} ${pct(mean)} ± ${pct(std)}%`;
     };
-    const variant = Object.entries(done[0].variant).map(([k, v]) => `${k} ${v}`).join(', ');
-    out.push(`\n■ ${variant ? `${variant}: ` : ''}mean ± std over ${done.length} completed runs (seeds ${done.map((r) => r.seed).join(', ')})`);
+    const variant = Object.entries(done[0].variant)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    out.push(
+      `\n■ ${variant ? `${variant}: ` : ''}mean ± std over ${done.length} completed runs (seeds ` +
+        `${done.map((r) => r.seed).join(', ')})`,
+    );
     out.push(line('final average accuracy (ACC)          ', 'acc'));
     out.push(line('average forgetting (Chaudhry et al.)  ', 'forgetting'));
     out.push(line('backward transfer (BWT)               ', 'bwt'));
   }
   const notDone = results.filter((r) => r.status !== 'completed');
-  if (notDone.length) out.push(`\n${notDone.length} run(s) did not complete and are not averaged: ${notDone.map((r) => `${r.runId} (${r.status})`).join(', ')}`);
+  if (notDone.length)
+    out.push(
+      `\n${notDone.length} run(s) did not complete and are not averaged: ` +
+        `${notDone.map((r) => `${r.runId} (${r.status})`).join(', ')}`,
+    );
   return out.join('\n');
 }

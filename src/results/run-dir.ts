@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import type { RunStatus } from '../contracts/events.js';
 
-export const RUN_FILES = { run: 'run.json', evals: 'evals.arrow', steps: 'steps.arrow', constraints: 'constraints.arrow' } as const;
+export const RUN_FILES = {
+  run: 'run.json',
+  evals: 'evals.arrow',
+  steps: 'steps.arrow',
+  constraints: 'constraints.arrow',
+} as const;
 
 export function runDir(out: string, experiment: string, runId: string): string {
   return join(out, experiment, runId);
@@ -35,7 +40,8 @@ function recordProblem(record: unknown): string | undefined {
   if (typeof record !== 'object' || record === null) return 'not an object';
   const r = record as Partial<RunRecord>;
   if (r.format !== 'anchorage-run/1') return `format is ${JSON.stringify(r.format)}, not "anchorage-run/1"`;
-  if (typeof r.runId !== 'string' || typeof r.experiment !== 'string' || typeof r.status !== 'string') return 'runId, experiment or status is missing';
+  if (typeof r.runId !== 'string' || typeof r.experiment !== 'string' || typeof r.status !== 'string')
+    return 'runId, experiment or status is missing';
   return undefined;
 }
 
@@ -72,7 +78,8 @@ export function runProblem(dir: string): string | undefined {
       return `${file} does not read back (${(e as Error).message})`;
     }
     const tasks = Array.isArray(record.tasks) ? record.tasks.length : 0;
-    if (file === RUN_FILES.evals && rows < (tasks + 1) * tasks) return `${file} has ${rows} rows; a complete run of ${tasks} tasks has at least ${(tasks + 1) * tasks}`;
+    if (file === RUN_FILES.evals && rows < (tasks + 1) * tasks)
+      return `${file} has ${rows} rows; a complete run of ${tasks} tasks has at least ${(tasks + 1) * tasks}`;
   }
   return undefined;
 }

@@ -1,10 +1,25 @@
 // Column layouts of the Arrow tables: long format, one row per fact, so that
 // pyarrow, polars and DuckDB read them directly.
-import { Float64, Int32, Table, Utf8, tableFromIPC, tableToIPC, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import {
+  Float64,
+  Int32,
+  Table,
+  Utf8,
+  tableFromIPC,
+  tableToIPC,
+  vectorFromArray,
+  type DataType,
+  type Vector,
+} from 'apache-arrow';
 import { readFileSync } from 'node:fs';
 
 type ColumnType = 'utf8' | 'int32' | 'float64' | 'float64?';
-const TYPES: Record<ColumnType, () => DataType> = { utf8: () => new Utf8(), int32: () => new Int32(), float64: () => new Float64(), 'float64?': () => new Float64() };
+const TYPES: Record<ColumnType, () => DataType> = {
+  utf8: () => new Utf8(),
+  int32: () => new Int32(),
+  float64: () => new Float64(),
+  'float64?': () => new Float64(),
+};
 
 export const EVALS_COLUMNS = {
   run_id: 'utf8',
@@ -41,7 +56,10 @@ export const CONSTRAINTS_COLUMNS = {
   distance: 'float64',
 } as const satisfies Record<string, ColumnType>;
 
-/** `compare --select`: every candidate configuration of every group, its validation score, whether chosen, and its test metrics. */
+/**
+ * `compare --select`: every candidate configuration of every group, its validation score, whether chosen, and its test
+ * metrics.
+ */
 export const SELECTION_COLUMNS = {
   group: 'utf8',
   config_id: 'utf8',
@@ -58,7 +76,9 @@ export const SELECTION_COLUMNS = {
   test_forgetting_std: 'float64',
 } as const satisfies Record<string, ColumnType>;
 
-type RowOf<C extends Record<string, ColumnType>> = { [K in keyof C]: C[K] extends 'utf8' ? string : C[K] extends 'float64?' ? number | null : number };
+type RowOf<C extends Record<string, ColumnType>> = {
+  [K in keyof C]: C[K] extends 'utf8' ? string : C[K] extends 'float64?' ? number | null : number;
+};
 export type EvalRow = RowOf<typeof EVALS_COLUMNS>;
 export type StepRow = RowOf<typeof STEPS_COLUMNS>;
 export type ConstraintRow = RowOf<typeof CONSTRAINTS_COLUMNS>;
@@ -82,5 +102,7 @@ export function readTable(path: string): Table {
 }
 
 export function readRows<T>(path: string): T[] {
-  return readTable(path).toArray().map((r) => r.toJSON() as T);
+  return readTable(path)
+    .toArray()
+    .map((r: { toJSON(): unknown }) => r.toJSON() as T);
 }

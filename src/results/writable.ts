@@ -34,7 +34,11 @@ export function resultsFolderProblem(folder: string): string | undefined {
   try {
     const fs = statfsSync(existing);
     const free = Number(fs.bavail) * Number(fs.bsize);
-    if (free < MIN_FREE_BYTES) return `results folder ${path}: only ${(free / 2 ** 20).toFixed(1)} MB free on its disk (at least ${MIN_FREE_BYTES / 2 ** 20} MB needed)`;
+    if (free < MIN_FREE_BYTES)
+      return (
+        `results folder ${path}: only ${(free / 2 ** 20).toFixed(1)} MB free on its disk (at least ` +
+        `${MIN_FREE_BYTES / 2 ** 20} MB needed)`
+      );
   } catch {
     /* the platform does not say: nothing to check */
   }

@@ -23,6 +23,8 @@ import { Evaluator } from '../engine/evaluate.js';
 import { TaskExamples } from '../engine/task-examples.js';
 import { COMPONENT } from '../engine/tokens.js';
 import type { RunEvent } from '../contracts/events.js';
+import type { Model } from '../contracts/model.js';
+import type { TaskStream } from '../contracts/stream.js';
 import { writeRunResults } from '../results/arrow-writer.js';
 import { readRunRecord } from '../results/run-dir.js';
 
@@ -66,28 +68,48 @@ export function savedModelPath(config: RunConfig, root: string): string | undefi
  * all share the architecture and the pre-trained model (the same model
  * component, the same parameter names and shapes). Returns their weights.
  */
-export function checkIngredients(label: string, runs: readonly Ingredient[], root: (run: Ingredient) => string, kinds: readonly SoupKind[]): Weights[] {
+export function checkIngredients(
+  label: string,
+  runs: readonly Ingredient[],
+  root: (run: Ingredient) => string,
+  kinds: readonly SoupKind[],
+): Weights[] {
   if (kinds.includes('greedy') && runs.some((r) => !r.config.select)) {
     const without = runs.filter((r) => !r.config.select).map((r) => r.runId);
-    throw new SoupError(`${label}: a greedy soup ranks runs on held-out validation data; ${without.join(', ')} held none out (give the experiment \`select: { validation: 0.1 }\`)`);
+    throw new SoupError(
+      `${label}: a greedy soup ranks runs on held-out validation data; ${without.join(', ')} held none out ` +
+        `(give the experiment \`select: { validation: 0.1 }\`)`,
+    );
   }
   const unsaved = runs.filter((r) => {
     const path = savedModelPath(r.config, root(r));
     return !path || !existsSync(resolve(path, 'model.json'));
   });
   if (unsaved.length) {
-    throw new SoupError(`${label}: run${unsaved.length > 1 ? 's' : ''} ${unsaved.map((r) => r.runId).join(', ')} saved no final weights (give the experiment \`saveModel\`, e.g. '${runs[0].config.experiment}-models/{runId}', and run it again)`);
+    throw new SoupError(
+      `${label}: run${unsaved.length > 1 ? 's' : ''} ${unsaved.map((r) => r.runId).join(', ')} saved no final ` +
+        `weights (give the experiment \`saveModel\`, e.g. '${runs[0].config.experiment}-models/{runId}', and run ` +
+        `it again)`,
+    );
   }
   const modelOf = (r: Ingredient) => canonicalJson(r.config.components.model);
   const first = modelOf(runs[0]);
   const other = runs.filter((r) => modelOf(r) !== first);
   if (other.length) {
-    throw new SoupError(`${label}: runs ${other.map((r) => r.runId).join(', ')} start from another model (${describeModel(other[0].config)}) than ${runs[0].runId} (${describeModel(runs[0].config)}); a soup averages runs of one pre-trained model`);
+    throw new SoupError(
+      `${label}: runs ${other.map((r) => r.runId).join(', ')} start from another model ` +
+        `(${describeModel(other[0].config)}) than ${runs[0].runId} (${describeModel(runs[0].config)}); a soup ` +
+        `averages runs of one pre-trained model`,
+    );
   }
   const weights = runs.map((r) => readLayersModel(savedModelPath(r.config, root(r))!).weights);
   const shapeOf = (w: Weights) => canonicalJson([...w].map(([n, v]) => [n, v.shape]).sort());
   const mismatched = runs.filter((_, i) => shapeOf(weights[i]) !== shapeOf(weights[0]));
-  if (mismatched.length) throw new SoupError(`${label}: the saved weights of ${mismatched.map((r) => r.runId).join(', ')} have other names or shapes than ${runs[0].runId}'s`);
+  if (mismatched.length)
+    throw new SoupError(
+      `${label}: the saved weights of ${mismatched.map((r) => r.runId).join(', ')} have other names or shapes ` +
+        `than ${runs[0].runId}'s`,
+    );
   return weights;
 }
 
@@ -120,110 +142,189 @@ export interface SoupResult {
   accuracy: Record<string, number>;
 }
 
+/** A group of runs to make soups of: its label, the runs, and their weights (checkIngredients). */
+export interface SoupGroup {
+  readonly label: string;
+  readonly runs: readonly Ingredient[];
+  readonly weights: readonly Weights[];
+}
+
+/** Where soups are made: the plugins, the backend, the results root, and what the group's runs share. */
+export interface Kitchen {
+  readonly registry: PluginRegistry;
+  readonly backend: BackendInfo;
+  readonly root: string;
+  readonly datasets?: DatasetCache;
+  readonly selections?: SelectionCache;
+}
+
+type EvalEvent = Extract<RunEvent, { type: 'eval' }>;
+
 /**
  * Makes the soups of one group of runs (uniform, and greedy when asked),
  * evaluates each like a run and writes it to `<root>/<experiment>/<soup id>/`.
  */
-export async function cookSoups(
-  label: string,
-  runs: readonly Ingredient[],
-  weights: readonly Weights[],
-  kinds: readonly SoupKind[],
-  registry: PluginRegistry,
-  backend: BackendInfo,
-  root: string,
-  datasets: DatasetCache = new DatasetCache(),
-  selections: SelectionCache = new Map(),
-): Promise<SoupResult[]> {
+export async function cookSoups(group: SoupGroup, kinds: readonly SoupKind[], kitchen: Kitchen): Promise<SoupResult[]> {
+  const { runs, weights } = group;
+  const k = {
+    ...kitchen,
+    datasets: kitchen.datasets ?? new DatasetCache(),
+    selections: kitchen.selections ?? new Map(),
+  };
   const base = runs[0].config;
   // One copy of each data set for the group's runs (each would otherwise load its own).
-  const container = createRunContainer(base, registry, backend, datasets);
+  const container = createRunContainer(base, k.registry, k.backend, k.datasets);
   const before = tf.memory().numTensors;
-  const model = await resolveTokenAsync(container, COMPONENT.model);
-  const stream = await resolveTokenAsync(container, COMPONENT.stream);
-  const evaluator = await container.getAsync(Evaluator);
+  const bench = new SoupBench(
+    group.label,
+    await resolveTokenAsync(container, COMPONENT.model),
+    await resolveTokenAsync(container, COMPONENT.stream),
+    await container.getAsync(Evaluator),
+  );
   const results: SoupResult[] = [];
   try {
-    // Validation data none of the ingredients trained on: the first run's hold-out less every run's training examples.
-    const validationExamples: number[] = [];
-    if (base.select) {
-      const trainedOn: Int32Array[][] = [];
-      for (const r of runs) trainedOn.push(await trainingSelections(r.config, registry, backend, datasets, selections));
-      const examples = await container.getAsync(TaskExamples);
-      for (const t of stream.tasks) {
-        const seen = new Set(trainedOn.flatMap((sel) => [...sel[t.index]]));
-        const held = examples.split(t).heldOut.filter((i) => !seen.has(i));
-        if (held.length === 0) throw new SoupError(`${label}: every example held out by ${runs[0].runId} on task ${t.name} was trained on by another run; there is no validation data to rank them`);
-        evaluator.holdOut(t, held);
-        validationExamples.push(held.length);
-      }
-    }
-    const setNames = evaluator.setNames;
-    const scoreAll = async (trainedTask: number) => {
-      const rows: Extract<RunEvent, { type: 'eval' }>[] = [];
-      for (const set of setNames) for (const t of stream.tasks) rows.push({ type: 'eval', runId: '', trainedTask, evalTask: t.index, evalSet: set, ...(await evaluator.evaluate(t, set)) });
-      return rows;
-    };
-    const validationAccuracy = async () => {
-      let sum = 0;
-      for (const t of stream.tasks) sum += (await evaluator.evaluate(t, 'validation')).accuracy;
-      return sum / stream.tasks.length;
-    };
-    const assign = (w: Weights) => {
-      for (const [name, v] of [...model.params, ...(model.buffers ?? [])]) {
-        const value = w.get(name);
-        if (!value) throw new SoupError(`${label}: the saved weights have no ${name}`);
-        tf.tidy(() => v.assign(tf.tensor(value.values, value.shape)));
-      }
-    };
+    const validationExamples = base.select ? await holdOutUnseen(group, k, container, bench) : [];
     // The pre-trained model's row (trained task -1), as every run records it.
-    const untrained = await scoreAll(-1);
+    const untrained = await bench.scoreAll(-1);
     const rankStarted = performance.now();
     const ranked: { index: number; validation: number | null }[] = [];
     for (const [index, w] of weights.entries()) {
-      assign(w);
-      ranked.push({ index, validation: base.select ? await validationAccuracy() : null });
+      bench.assign(w);
+      ranked.push({ index, validation: base.select ? await bench.validationAccuracy() : null });
     }
     if (base.select) ranked.sort((a, b) => b.validation! - a.validation! || a.index - b.index);
     const candidates = ranked.map((r) => ({ runId: runs[r.index].runId, validation: r.validation }));
     const rankSeconds = (performance.now() - rankStarted) / 1000;
-
     for (const kind of kinds) {
       const started = performance.now();
-      let members = ranked.map((r) => r.index);
-      let trace: SoupRecord['trace'];
-      if (kind === 'greedy') {
-        trace = [];
-        members = [ranked[0].index];
-        let best = ranked[0].validation!;
-        trace.push({ runId: runs[ranked[0].index].runId, accuracy: best, kept: true });
-        for (const r of ranked.slice(1)) {
-          assign(averageWeights([...members, r.index].map((i) => weights[i])));
-          const accuracy = await validationAccuracy();
-          const kept = accuracy >= best;
-          trace.push({ runId: runs[r.index].runId, accuracy, kept });
-          if (kept) {
-            members.push(r.index);
-            best = accuracy;
-          }
-        }
-      }
-      assign(averageWeights(members.map((i) => weights[i])));
-      const trained = await scoreAll(stream.tasks.length - 1);
-      const record: SoupRecord = { kind, candidates, ingredients: members.map((i) => runs[i].runId), validationExamples, rankSeconds, ...(trace ? { trace } : {}) };
-      const runId = `soup-${kind}-${hashString(canonicalJson(runs.map((r) => r.runId).sort())).toString(16).padStart(8, '0')}`;
+      const { members, trace } =
+        kind === 'greedy'
+          ? await greedyMembers(group, ranked, bench)
+          : { members: ranked.map((r) => r.index), trace: undefined };
+      bench.assign(averageWeights(members.map((i) => weights[i])));
+      const trained = await bench.scoreAll(bench.stream.tasks.length - 1);
+      const record: SoupRecord = {
+        kind,
+        candidates,
+        ingredients: members.map((i) => runs[i].runId),
+        validationExamples,
+        rankSeconds,
+        ...(trace ? { trace } : {}),
+      };
+      const runId = `soup-${kind}-${hashString(canonicalJson(runs.map((r) => r.runId).sort()))
+        .toString(16)
+        .padStart(8, '0')}`;
       const seconds = (performance.now() - started) / 1000;
-      const dir = await writeSoup(runId, base, record, [...untrained, ...trained], model.describe(), runs, backend, root, seconds);
-      const accuracy = Object.fromEntries(setNames.map((set) => [set, mean(trained.filter((e) => e.evalSet === set).map((e) => e.accuracy))]));
+      const dir = await writeSoup(
+        { runId, base, record, evals: [...untrained, ...trained], model: bench.model.describe(), runs, seconds },
+        k,
+      );
+      const accuracy = Object.fromEntries(
+        bench.evaluator.setNames.map((set) => [
+          set,
+          mean(trained.filter((e) => e.evalSet === set).map((e) => e.accuracy)),
+        ]),
+      );
       results.push({ runId, kind, dir, record, seconds, accuracy });
     }
   } finally {
-    evaluator.dispose();
-    model.dispose();
-    const leaked = tf.memory().numTensors - before;
-    if (leaked > 0) throw new Error(`internal error: a soup leaked ${leaked} tensors`);
+    bench.evaluator.dispose();
+    bench.model.dispose();
   }
+  const leaked = tf.memory().numTensors - before;
+  if (leaked > 0) throw new Error(`internal error: a soup leaked ${leaked} tensors`);
   return results;
+}
+
+/** The model a soup's weights go into, and its evaluation. */
+class SoupBench {
+  constructor(
+    private readonly label: string,
+    readonly model: Model,
+    readonly stream: TaskStream,
+    readonly evaluator: Evaluator,
+  ) {}
+
+  /** Puts a soup's (or a run's) weights into the model. */
+  assign(w: Weights): void {
+    for (const [name, v] of [...this.model.params, ...(this.model.buffers ?? [])]) {
+      const value = w.get(name);
+      if (!value) throw new SoupError(`${this.label}: the saved weights have no ${name}`);
+      tf.tidy(() => v.assign(tf.tensor(value.values, value.shape)));
+    }
+  }
+
+  /** Every eval set of every task, as a run's evaluation after `trainedTask`. */
+  async scoreAll(trainedTask: number): Promise<EvalEvent[]> {
+    const rows: EvalEvent[] = [];
+    for (const set of this.evaluator.setNames) {
+      for (const t of this.stream.tasks) {
+        const r = await this.evaluator.evaluate(t, set);
+        rows.push({ type: 'eval', runId: '', trainedTask, evalTask: t.index, evalSet: set, ...r });
+      }
+    }
+    return rows;
+  }
+
+  async validationAccuracy(): Promise<number> {
+    let sum = 0;
+    for (const t of this.stream.tasks) sum += (await this.evaluator.evaluate(t, 'validation')).accuracy;
+    return sum / this.stream.tasks.length;
+  }
+}
+
+/**
+ * Validation data none of the ingredients trained on: the first run's
+ * hold-out less every run's training examples. Returns each task's count.
+ */
+async function holdOutUnseen(
+  group: SoupGroup,
+  k: Required<Kitchen>,
+  container: ReturnType<typeof createRunContainer>,
+  bench: SoupBench,
+): Promise<number[]> {
+  const { runs, label } = group;
+  const trainedOn: Int32Array[][] = [];
+  for (const r of runs)
+    trainedOn.push(await trainingSelections(r.config, k.registry, k.backend, k.datasets, k.selections));
+  const examples = await container.getAsync(TaskExamples);
+  const counts: number[] = [];
+  for (const t of bench.stream.tasks) {
+    const seen = new Set(trainedOn.flatMap((sel) => [...sel[t.index]]));
+    const held = examples.split(t).heldOut.filter((i) => !seen.has(i));
+    if (held.length === 0)
+      throw new SoupError(
+        `${label}: every example held out by ${runs[0].runId} on task ${t.name} was trained on by another ` +
+          `run; there is no validation data to rank them`,
+      );
+    bench.evaluator.holdOut(t, held);
+    counts.push(held.length);
+  }
+  return counts;
+}
+
+/** The greedy soup's members: runs best-first, each kept only if validation accuracy does not drop. */
+async function greedyMembers(
+  group: SoupGroup,
+  ranked: { index: number; validation: number | null }[],
+  bench: SoupBench,
+): Promise<{ members: number[]; trace: NonNullable<SoupRecord['trace']> }> {
+  const { runs, weights } = group;
+  const trace: NonNullable<SoupRecord['trace']> = [];
+  const members = [ranked[0].index];
+  let best = ranked[0].validation!;
+  trace.push({ runId: runs[ranked[0].index].runId, accuracy: best, kept: true });
+  for (const r of ranked.slice(1)) {
+    bench.assign(averageWeights([...members, r.index].map((i) => weights[i])));
+    const accuracy = await bench.validationAccuracy();
+    const kept = accuracy >= best;
+    trace.push({ runId: runs[r.index].runId, accuracy, kept });
+    if (kept) {
+      members.push(r.index);
+      best = accuracy;
+    }
+  }
+  return { members, trace };
 }
 
 function mean(xs: number[]): number {
@@ -234,9 +335,23 @@ function mean(xs: number[]): number {
 export type SelectionCache = Map<string, Int32Array[]>;
 
 /** Each task's training examples as a run of `config` draws them (its sampler, less its hold-out). */
-async function trainingSelections(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets: DatasetCache, cache: SelectionCache): Promise<Int32Array[]> {
+async function trainingSelections(
+  config: RunConfig,
+  registry: PluginRegistry,
+  backend: BackendInfo,
+  datasets: DatasetCache,
+  cache: SelectionCache,
+): Promise<Int32Array[]> {
   const { dataset, stream: streamSpec, sampler } = config.components;
-  const key = canonicalJson({ dataset, streamSpec, sampler, seed: config.seed, select: config.select, scenario: config.scenario, dir: config.experimentFile });
+  const key = canonicalJson({
+    dataset,
+    streamSpec,
+    sampler,
+    seed: config.seed,
+    select: config.select,
+    scenario: config.scenario,
+    dir: config.experimentFile,
+  });
   const known = cache.get(key);
   if (known) return known;
   const selected = await drawSelections(config, registry, backend, datasets);
@@ -244,7 +359,12 @@ async function trainingSelections(config: RunConfig, registry: PluginRegistry, b
   return selected;
 }
 
-async function drawSelections(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets: DatasetCache): Promise<Int32Array[]> {
+async function drawSelections(
+  config: RunConfig,
+  registry: PluginRegistry,
+  backend: BackendInfo,
+  datasets: DatasetCache,
+): Promise<Int32Array[]> {
   const container = createRunContainer(config, registry, backend, datasets);
   const examples = await container.getAsync(TaskExamples);
   const stream = await resolveTokenAsync(container, COMPONENT.stream);
@@ -257,16 +377,19 @@ async function drawSelections(config: RunConfig, registry: PluginRegistry, backe
 
 /** Writes the soup as a run: the same writer, events and tables as a trained run's. */
 async function writeSoup(
-  runId: string,
-  base: RunConfig,
-  soup: SoupRecord,
-  evals: Extract<RunEvent, { type: 'eval' }>[],
-  model: string,
-  runs: readonly Ingredient[],
-  backend: BackendInfo,
-  root: string,
-  seconds: number,
+  made: {
+    runId: string;
+    base: RunConfig;
+    record: SoupRecord;
+    evals: EvalEvent[];
+    model: string;
+    runs: readonly Ingredient[];
+    seconds: number;
+  },
+  k: Pick<Kitchen, 'backend' | 'root'>,
 ): Promise<string> {
+  const { runId, base, record: soup, evals, model, runs, seconds } = made;
+  const { backend, root } = k;
   const config = { ...base, runId, configId: runId, saveModel: '', soup } as RunConfig & { soup: SoupRecord };
   const events = new Subject<RunEvent>();
   const written = writeRunResults(events, root);
@@ -277,7 +400,9 @@ async function writeSoup(
     config,
     backend,
     model,
-    optimizer: `${soup.kind} soup of ${soup.ingredients.length} run${soup.ingredients.length > 1 ? 's' : ''} (${soup.ingredients.join(', ')})`,
+    optimizer:
+      `${soup.kind} soup of ${soup.ingredients.length} run${soup.ingredients.length > 1 ? 's' : ''} ` +
+      `(${soup.ingredients.join(', ')})`,
     strategy: 'soup',
     tasks,
     startedAt: new Date().toISOString(),

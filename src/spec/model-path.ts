@@ -7,7 +7,12 @@ import type { RunConfig } from './spec.js';
 export const MODEL_TEMPLATE_FIELDS = ['seed', 'runId', 'experiment', 'scenario', ...COMPONENT_KINDS] as const;
 
 function fieldsOf(config: RunConfig): Record<string, string> {
-  const fields: Record<string, string> = { seed: String(config.seed), runId: config.runId, experiment: config.experiment, scenario: config.scenario };
+  const fields: Record<string, string> = {
+    seed: String(config.seed),
+    runId: config.runId,
+    experiment: config.experiment,
+    scenario: config.scenario,
+  };
   for (const [kind, c] of Object.entries(config.components)) fields[kind] = c.name;
   return fields;
 }
@@ -20,7 +25,9 @@ export function expandModelTemplate(config: RunConfig): string {
 
 /** Fields of the template that do not exist: a typo would otherwise become a literal folder name. */
 export function unknownTemplateFields(template: string): string[] {
-  return [...template.matchAll(/\{(\w*)\}/g)].map((m) => m[1]).filter((k) => !(MODEL_TEMPLATE_FIELDS as readonly string[]).includes(k));
+  return [...template.matchAll(/\{(\w*)\}/g)]
+    .map((m) => m[1])
+    .filter((k) => !(MODEL_TEMPLATE_FIELDS as readonly string[]).includes(k));
 }
 
 /**
@@ -34,15 +41,28 @@ export function modelPathProblems(configs: readonly RunConfig[]): Problem[] {
   const runFolders = new Set(configs.map((c) => `${c.experiment}/${c.runId}`));
   for (const c of configs) {
     if (!c.saveModel) continue;
-    const path = expandModelTemplate(c).split(/[\\/]+/).filter((p) => p && p !== '.').join('/');
+    const path = expandModelTemplate(c)
+      .split(/[\\/]+/)
+      .filter((p) => p && p !== '.')
+      .join('/');
     const inside = [...runFolders].find((f) => path === f || path.startsWith(`${f}/`));
     if (inside) {
-      problems.push({ path: 'saveModel', message: `'${c.saveModel}' puts run ${c.runId}'s model inside run folder ${inside}, which is replaced when that run completes; save models beside the run folders` });
+      problems.push({
+        path: 'saveModel',
+        message:
+          `'${c.saveModel}' puts run ${c.runId}'s model inside run folder ${inside}, which is replaced when that ` +
+          `run completes; save models beside the run folders`,
+      });
       break;
     }
     const other = byPath.get(path);
     if (other) {
-      problems.push({ path: 'saveModel', message: `'${c.saveModel}' gives runs ${other} and ${c.runId} the same path ${path}; add a field that tells them apart, e.g. {seed}` });
+      problems.push({
+        path: 'saveModel',
+        message:
+          `'${c.saveModel}' gives runs ${other} and ${c.runId} the same path ${path}; add a field that tells them ` +
+          `apart, e.g. {seed}`,
+      });
       break;
     }
     byPath.set(path, c.runId);

@@ -7,5 +7,7 @@ import type { ResolvedPhase } from './spec.js';
  */
 export function phasesLabel(phases: readonly ResolvedPhase[] | null): string {
   if (!phases) return '';
-  return phases.map((p) => (/^phase\d+$/.test(p.name) ? `${p.optimizer.name}${p.train ? `[${p.train.join(',')}]` : ''}` : p.name)).join('→');
+  return phases
+    .map((p) => (/^phase\d+$/.test(p.name) ? `${p.optimizer.name}${p.train ? `[${p.train.join(',')}]` : ''}` : p.name))
+    .join('→');
 }

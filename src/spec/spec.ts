@@ -102,7 +102,10 @@ export interface EvalSpec {
 export interface SelectSpec {
   /** Fraction of each task's training examples held out, in (0, 1). */
   validation: number;
-  /** 'acc': final average accuracy (higher is better); 'forgetting': average forgetting (lower is better). Default 'acc'. */
+  /**
+   * 'acc': final average accuracy (higher is better); 'forgetting': average forgetting (lower is better). Default
+   * 'acc'.
+   */
   metric?: 'acc' | 'forgetting';
   /**
    * Judge configurations on the first N tasks only (the realistic protocol of
@@ -165,7 +168,10 @@ export interface ExperimentSpec extends AxisFields {
   saveModel?: string;
   /** Default [0]; `anchorage run --seeds` overrides. */
   seeds?: number[];
-  /** Default { everyMinutes: 5 }; `anchorage run --checkpoint-every/--checkpoint-minutes/--keep-checkpoints/--no-checkpoints` override. */
+  /**
+   * Default { everyMinutes: 5 }; `anchorage run
+   * --checkpoint-every/--checkpoint-minutes/--keep-checkpoints/--no-checkpoints` override.
+   */
   checkpoint?: CheckpointSpec | false;
   /**
    * Reporters besides the progress display and the Arrow tables (always

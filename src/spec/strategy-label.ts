@@ -7,5 +7,7 @@ import type { ResolvedComponent } from './spec.js';
  */
 export function strategyLabel(strategies: readonly ResolvedComponent[]): string {
   if (strategies.length === 0) return 'naive';
-  return strategies.map((s) => (typeof s.options.size === 'number' ? `${s.name}(${s.options.size})` : s.name)).join('+');
+  return strategies
+    .map((s) => (typeof s.options.size === 'number' ? `${s.name}(${s.options.size})` : s.name))
+    .join('+');
 }

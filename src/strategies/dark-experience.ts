@@ -57,7 +57,8 @@ export async function darkExperience(name: string, opts: DarkExperienceOptions, 
       if (own.length === 0) return undefined;
       const [forLogits, forLabels] = own;
       let term = tf.mul(meanSquaredError(rowsOf(rawLogits, forLogits), forLogits.rows.logits!), opts.alpha);
-      if (forLabels) term = tf.add(term, tf.mul(meanCrossEntropy(rowsOf(logits, forLabels), rowsOf(labels, forLabels)), opts.beta));
+      if (forLabels)
+        term = tf.add(term, tf.mul(meanCrossEntropy(rowsOf(logits, forLabels), rowsOf(labels, forLabels)), opts.beta));
       return term;
     },
     afterStep({ batch, state }) {

@@ -44,12 +44,16 @@ export function solveGemDual(P: tf.Tensor2D, q: tf.Tensor1D, margin: number, mas
     const onRow = tf.reshape(tf.slice(identity, [k, 0], [1, t]), [1, t, 1]);
     aug = tf.add(tf.sub(aug, tf.mul(col, pivot)), tf.mul(onRow, pivot));
   }
-  const u = tf.relu(tf.reshape(tf.slice(aug, [0, 0, t], [K, t, 1]), [K, t])); // [K, t]; tiny negatives from rounding clipped
+  // [K, t]; tiny negatives from rounding clipped.
+  const u = tf.relu(tf.reshape(tf.slice(aug, [0, 0, t], [K, t, 1]), [K, t]));
   const rawU = tf.reshape(tf.slice(aug, [0, 0, t], [K, t, 1]), [K, t]);
   const grad = tf.add(tf.matMul(u, P), tf.reshape(c, [1, t])); // (Pu + c) per set, P symmetric
   // Violation of the KKT conditions per set: negative u on S, negative (Pu + c) off S.
   const scale = tf.add(tf.max(tf.abs(c)), 1e-12);
-  const violation = tf.add(tf.max(tf.mul(tf.relu(tf.neg(rawU)), masks), 1), tf.max(tf.mul(tf.relu(tf.neg(grad)), tf.sub(1, masks)), 1));
+  const violation = tf.add(
+    tf.max(tf.mul(tf.relu(tf.neg(rawU)), masks), 1),
+    tf.max(tf.mul(tf.relu(tf.neg(grad)), tf.sub(1, masks)), 1),
+  );
   const best = tf.argMin(tf.div(violation, scale));
-  return tf.add(tf.reshape(tf.gather(u, best), [t]), margin) as tf.Tensor1D;
+  return tf.add<tf.Tensor1D>(tf.reshape(tf.gather(u, best), [t]), margin);
 }

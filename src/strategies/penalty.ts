@@ -46,7 +46,8 @@ export class ImportancePenalty {
     if (merge && this.terms.length) {
       const old = this.terms.pop()!;
       const merged: NamedTensors = {};
-      for (const n of Object.keys(importance)) merged[n] = tf.keep(tf.tidy(() => tf.add(tf.mul(old.importance[n], merge.decay), importance[n])));
+      for (const n of Object.keys(importance))
+        merged[n] = tf.keep(tf.tidy(() => tf.add(tf.mul(old.importance[n], merge.decay), importance[n])));
       tf.dispose([...Object.values(importance), ...Object.values(old.importance), ...Object.values(old.anchor)]);
       this.terms.push({ importance: merged, anchor });
     } else this.terms.push({ importance, anchor });
@@ -65,11 +66,20 @@ export class ImportancePenalty {
         const a = tf.addN(this.terms.map((t) => t.importance[n]));
         const b = tf.addN(this.terms.map((t) => tf.mul(t.importance[n], t.anchor[n])));
         const positive = tf.greater(a, 0);
-        return [tf.keep(a), tf.keep(tf.where(positive, tf.div(b, tf.where(positive, a, tf.onesLike(a))), tf.zerosLike(a)))];
+        return [
+          tf.keep(a),
+          tf.keep(tf.where(positive, tf.div(b, tf.where(positive, a, tf.onesLike(a))), tf.zerosLike(a))),
+        ];
       });
     }
     const offset = tf.keep(
-      tf.tidy(() => tf.addN(this.terms.flatMap((t) => names.map((n) => tf.sum(tf.mul(t.importance[n], tf.square(tf.sub(t.anchor[n], centre[n])))))))) as tf.Scalar,
+      tf.tidy(() =>
+        tf.addN(
+          this.terms.flatMap((t) =>
+            names.map((n) => tf.sum(tf.mul(t.importance[n], tf.square(tf.sub(t.anchor[n], centre[n]))))),
+          ),
+        ),
+      ) as tf.Scalar,
     );
     this.combined = { weight, centre, offset };
   }
@@ -85,7 +95,9 @@ export class ImportancePenalty {
     if (this.terms.length === 0) return undefined;
     const combined = this.combined;
     if (combined) {
-      const parts = Object.entries(combined.weight).map(([n, w]) => tf.sum(tf.mul(w, tf.square(tf.sub(params[n], combined.centre[n])))));
+      const parts = Object.entries(combined.weight).map(([n, w]) =>
+        tf.sum(tf.mul(w, tf.square(tf.sub(params[n], combined.centre[n])))),
+      );
       return tf.add(parts.length === 1 ? parts[0] : tf.addN(parts), combined.offset);
     }
     let total: tf.Tensor | undefined;
@@ -105,8 +117,12 @@ export class ImportancePenalty {
   /** Replaces the recorded terms with copies of a snapshot's. */
   restore(s: Snapshot): void {
     this.dispose();
-    const copy = (named: Snapshot): NamedTensors => Object.fromEntries(Object.entries(named).map(([n, t]) => [n, tf.keep(tf.clone(t as tf.Tensor))]));
-    this.terms = (s.terms as Snapshot[]).map((t) => ({ importance: copy(t.importance as Snapshot), anchor: copy(t.anchor as Snapshot) }));
+    const copy = (named: Snapshot): NamedTensors =>
+      Object.fromEntries(Object.entries(named).map(([n, t]) => [n, tf.keep(tf.clone(t as tf.Tensor))]));
+    this.terms = (s.terms as Snapshot[]).map((t) => ({
+      importance: copy(t.importance as Snapshot),
+      anchor: copy(t.anchor as Snapshot),
+    }));
     this.combine();
   }
 

@@ -38,9 +38,15 @@ async function tryNative(): Promise<{ detail: string } | { error: string }> {
     if (!ok) throw new Error('backend failed to initialise');
     const tfVersion = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding?.TF_Version;
     const kernels = loaded.kernels.loaded ? 'on' : `off: ${loaded.kernels.why}`;
-    return { detail: `@tensorflow/tfjs-node ${loaded.version ?? '?'} (${loaded.source})${tfVersion ? `, TensorFlow ${tfVersion}` : ''}, fused kernels ${kernels}` };
+    return {
+      detail:
+        `@tensorflow/tfjs-node ${loaded.version ?? '?'} ` +
+        `(${loaded.source})${tfVersion ? `, TensorFlow ${tfVersion}` : ''}, fused kernels ${kernels}`,
+    };
   } catch (e) {
-    return { error: `native TensorFlow: ${(e as Error).message}. Set it up with \`anchorage setup native\` (docs/backends.md)` };
+    return {
+      error: `native TensorFlow: ${(e as Error).message}. Set it up with \`anchorage setup native\` (docs/backends.md)`,
+    };
   }
 }
 
@@ -59,7 +65,11 @@ async function tryWasm(): Promise<{ detail: string } | { error: string }> {
     installWasmSliceKernel();
     installWasmGradientKernels();
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-    return { detail: `@tensorflow/tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm')}${simd ? ', SIMD' : ', no SIMD'}, 1 thread` };
+    return {
+      detail:
+        `@tensorflow/tfjs-backend-wasm ` +
+        `${packageVersion('@tensorflow/tfjs-backend-wasm')}${simd ? ', SIMD' : ', no SIMD'}, 1 thread`,
+    };
   } catch (e) {
     return { error: `@tensorflow/tfjs-backend-wasm: ${(e as Error).message.split('\n')[0]}` };
   } finally {
@@ -76,7 +86,9 @@ async function tryCpu(): Promise<{ detail: string } | { error: string }> {
   const ok = await tf.setBackend('cpu');
   // The cpu backend prints an advert for tfjs-node on its first upload; anchorage prints its own line.
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-  return ok ? { detail: `@tensorflow/tfjs-backend-cpu ${packageVersion('@tensorflow/tfjs-backend-cpu')} (pure JavaScript)` } : { error: 'cpu backend failed to initialise' };
+  return ok
+    ? { detail: `@tensorflow/tfjs-backend-cpu ${packageVersion('@tensorflow/tfjs-backend-cpu')} (pure JavaScript)` }
+    : { error: 'cpu backend failed to initialise' };
 }
 
 const ATTEMPTS: Record<BackendName, () => Promise<{ detail: string } | { error: string }>> = {
@@ -102,7 +114,10 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Bac
   // ANCHORAGE_BACKEND turns 'auto' into a fixed choice: how CI runs the suite on each backend.
   const fromEnv = process.env.ANCHORAGE_BACKEND;
   if (choice === 'auto' && fromEnv && fromEnv !== 'auto') {
-    if (!(BACKEND_CHOICES as readonly string[]).includes(fromEnv)) throw new BackendUnavailableError(`ANCHORAGE_BACKEND must be one of ${BACKEND_CHOICES.join(', ')}, got '${fromEnv}'`);
+    if (!(BACKEND_CHOICES as readonly string[]).includes(fromEnv))
+      throw new BackendUnavailableError(
+        `ANCHORAGE_BACKEND must be one of ${BACKEND_CHOICES.join(', ')}, got '${fromEnv}'`,
+      );
     choice = fromEnv as BackendChoice;
   }
   if (selected && (choice === 'auto' || choice === selected.name)) return selected;

@@ -11,7 +11,10 @@ interface TapeState {
   activeTape: { saved?: tf.Tensor[] }[] | null;
 }
 
-export function variableGrads(f: () => tf.Scalar, vars?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+export function variableGrads(
+  f: () => tf.Scalar,
+  vars?: tf.Variable[],
+): { value: tf.Scalar; grads: tf.NamedTensorMap } {
   try {
     return tf.variableGrads(f, vars);
   } catch (e) {

@@ -51,7 +51,8 @@ class MT19937 {
 
 /** `np.random.seed(seed); np.random.permutation(n)`, exactly. */
 export function numpyPermutation(seed: number, n: number): number[] {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`a NumPy seed must be an integer from 0 to 2^32 - 1, got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new Error(`a NumPy seed must be an integer from 0 to 2^32 - 1, got ${seed}`);
   const rng = new MT19937(seed);
   const out = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i >= 1; i--) {

@@ -50,7 +50,8 @@ export class Rng {
 
   /** Puts the generator back where `state()` found it. */
   setState(state: readonly number[]): void {
-    if (state.length !== 5 || state.slice(0, 4).some((x) => !Number.isInteger(x) || x < 0 || x > 0xffffffff)) throw new Error(`not a generator state: ${JSON.stringify(state)}`);
+    if (state.length !== 5 || state.slice(0, 4).some((x) => !Number.isInteger(x) || x < 0 || x > 0xffffffff))
+      throw new Error(`not a generator state: ${JSON.stringify(state)}`);
     [this.a, this.b, this.c, this.d] = state;
     this.spareNormal = Number.isNaN(state[4]) ? null : state[4];
   }
@@ -100,7 +101,7 @@ export class Rng {
   }
 
   /** Fisher–Yates, in place. */
-  shuffle<T extends { length: number; [i: number]: any }>(items: T): T {
+  shuffle<T extends { length: number; [i: number]: unknown }>(items: T): T {
     for (let i = items.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const tmp = items[i];

@@ -92,10 +92,20 @@ export class StepGroup {
     if (why) throw new Error(`this run cannot train together with others: ${why}`);
     const { model } = run;
     const arch = model.architecture!;
-    const shape = JSON.stringify({ layers: arch.layers, input: arch.inputShape, params: [...model.params].map(([n, v]) => [n, v.shape]) });
+    const shape = JSON.stringify({
+      layers: arch.layers,
+      input: arch.inputShape,
+      params: [...model.params].map(([n, v]) => [n, v.shape]),
+    });
     if (!this.reference) this.reference = { model, shape };
-    else if (this.reference.shape !== shape) throw new Error('runs trained together must have the same model architecture');
-    this.members.set(index, { model, params: Object.fromEntries(model.params), nameOf: parameterNames(model), input: arch.input });
+    else if (this.reference.shape !== shape)
+      throw new Error('runs trained together must have the same model architecture');
+    this.members.set(index, {
+      model,
+      params: Object.fromEntries(model.params),
+      nameOf: parameterNames(model),
+      input: arch.input,
+    });
   }
 
   private leave(index: number): void {
@@ -149,7 +159,9 @@ export class StepGroup {
       // The losses and logits kept out of the tape are freed however the step ends.
       try {
         const grads = this.backward(parts, own, ok);
-        return parts.map((part) => own(part, () => this.finish(part, grads)) as StepDone<tf.TensorContainer> & tf.TensorContainer);
+        return parts.map(
+          (part) => own(part, () => this.finish(part, grads)) as StepDone<tf.TensorContainer> & tf.TensorContainer,
+        );
       } finally {
         tf.dispose(parts.flatMap((p) => [p.loss, p.logits]).filter((t): t is tf.Tensor => t !== undefined));
       }
@@ -158,28 +170,47 @@ export class StepGroup {
 
   private rowsOf(part: Part): tf.Tensor {
     if (!part.member.phase) throw new Error(`run ${part.lane} of the group stepped before its training began`);
-    if (part.request.gradients) throw new Error('a gradient stage cannot run in a group (the plan keeps such runs alone)');
+    if (part.request.gradients)
+      throw new Error('a gradient stage cannot run in a group (the plan keeps such runs alone)');
     const rows = part.request.rows();
     return part.member.input ? part.member.input(rows) : rows;
   }
 
   /** The stacked forward pass, every run's loss, and one backward pass to every run's trained parameters. */
-  private backward(parts: Part[], own: <T>(part: Part, f: () => T) => T | undefined, ok: () => Part[]): tf.NamedTensorMap {
+  private backward(
+    parts: Part[],
+    own: <T>(part: Part, f: () => T) => T | undefined,
+    ok: () => Part[],
+  ): tf.NamedTensorMap {
     const present = ok();
     const batch = Math.max(...present.map((p) => p.rows!.shape[0]));
     // Each run's rows padded to the most rows: padding rows enter no loss.
-    const x = tf.concat(present.map((p) => (p.rows!.shape[0] === batch ? p.rows! : tf.pad(p.rows!, [[0, batch - p.rows!.shape[0]], [0, 0]]))));
+    const x = tf.concat(
+      present.map((p) =>
+        p.rows!.shape[0] === batch
+          ? p.rows!
+          : tf.pad(p.rows!, [
+              [0, batch - p.rows!.shape[0]],
+              [0, 0],
+            ]),
+      ),
+    );
     const variables = present.flatMap((p) => p.member.phase!.variables as tf.Variable[]);
     const arch = this.reference!.model.architecture!;
     return variableGrads(() => {
-      const out = applyStackedLayers(arch.layers, arch.inputShape, present.map((p) => p.member.params), x);
+      const out = applyStackedLayers(
+        arch.layers,
+        arch.inputShape,
+        present.map((p) => p.member.params),
+        x,
+      );
       present.forEach((part, at) => {
         part.logits = tf.keep(tf.slice(out, [at * batch, 0], [part.rows!.shape[0], -1]));
         const loss = own(part, () => part.request.loss(part.logits!, part.member.params));
         if (loss) part.loss = tf.keep(loss);
       });
       const terms = ok().map((p) => p.loss!);
-      return terms.length === 1 ? terms[0] : (tf.addN(terms) as tf.Scalar);
+      return terms.length === 1 ? terms[0] : tf.addN<tf.Scalar>(terms);
     }, variables).grads;
   }
 
@@ -190,7 +221,12 @@ export class StepGroup {
     for (const v of member.phase!.variables) if (grads[v.name]) mine[v.name] = grads[v.name];
     const named = namedGradients(mine, member.nameOf);
     member.phase!.optimizer.step(named);
-    const after = request.afterStep({ loss: part.loss!, rawLogits: request.keepLogits ? part.logits : undefined, params: member.params, grads: named });
+    const after = request.afterStep({
+      loss: part.loss!,
+      rawLogits: request.keepLogits ? part.logits : undefined,
+      params: member.params,
+      grads: named,
+    });
     runPhaseIfDue(member.phase!.optimizer, member.model, member.params, request);
     return { after, readout: request.readout?.(part.loss!) };
   }

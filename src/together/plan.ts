@@ -12,7 +12,6 @@ import type { BackendInfo } from '../tensor/backend.js';
 import { canonicalJson } from '../spec/validate.js';
 import { resolveTokenAsync } from '../contracts/token.js';
 import type { Strategy } from '../contracts/strategy.js';
-import type { Model } from '../contracts/model.js';
 import { DatasetCache, createRunContainer } from '../engine/container.js';
 import { disposeRunContainer } from '../engine/dispose.js';
 import { COMPONENT, PHASE_OPTIMIZERS, STRATEGIES } from '../engine/tokens.js';
@@ -37,7 +36,12 @@ interface Candidate {
   why?: string;
 }
 
-async function examine(config: RunConfig, registry: PluginRegistry, backend: BackendInfo, datasets: DatasetCache): Promise<Candidate> {
+async function examine(
+  config: RunConfig,
+  registry: PluginRegistry,
+  backend: BackendInfo,
+  datasets: DatasetCache,
+): Promise<Candidate> {
   const container = createRunContainer(config, registry, backend, datasets);
   let strategies: Strategy[] = [];
   try {
@@ -48,13 +52,18 @@ async function examine(config: RunConfig, registry: PluginRegistry, backend: Bac
     const stream = await resolveTokenAsync(container, COMPONENT.stream);
     const examples = await container.getAsync(TaskExamples);
     const plans = planPhases(config, model, await resolveTokenAsync(container, PHASE_OPTIMIZERS));
-    // As the run will select: a periodic phase (TPGM) holds out its validation examples first; each phase takes its steps.
+    // As the run will select: a periodic phase (TPGM) holds out its validation examples first; each phase takes its
+    // steps.
     const held = phaseValidationFraction(plans);
     const steps = stream.tasks.map((t) => {
       const n = examples.split(t, held).train.length;
       return plans.map((p) => p.steps(n)).reduce((a, b) => a + b, 0);
     });
-    const graph = { layers: model.architecture!.layers, input: model.architecture!.inputShape, params: [...model.params].map(([n, v]) => [n, v.shape]) };
+    const graph = {
+      layers: model.architecture!.layers,
+      input: model.architecture!.inputShape,
+      params: [...model.params].map(([n, v]) => [n, v.shape]),
+    };
     // Runs with memory batches (replay, DER, ER-ACE) group apart from runs without: in one group the shorter runs'
     // rows would be padded to the longer ones', arithmetic that stacking does not save (twice a plain run's rows).
     const composes = strategies.some((s) => s.composeBatch);
@@ -68,7 +77,13 @@ async function examine(config: RunConfig, registry: PluginRegistry, backend: Bac
   }
 }
 
-export async function planTogether(runs: readonly RunConfig[], k: number, registry: PluginRegistry, backend: BackendInfo, datasets = new DatasetCache()): Promise<TogetherPlan> {
+export async function planTogether(
+  runs: readonly RunConfig[],
+  k: number,
+  registry: PluginRegistry,
+  backend: BackendInfo,
+  datasets = new DatasetCache(),
+): Promise<TogetherPlan> {
   const candidates: Candidate[] = [];
   // Runs of one seed, data set and stream look at one copy of their tasks (27 Split MNIST runs: 3 copies, not 27).
   const shared = datasets.sharingStreams();
@@ -94,7 +109,11 @@ export async function planTogether(runs: readonly RunConfig[], k: number, regist
   }
   const order = new Map(runs.map((r, i) => [r.runId, i]));
   groups.sort((a, b) => order.get(a[0].runId)! - order.get(b[0].runId)!);
-  const notes = [...alone].map(([why, ids]) => `${ids.length === 1 ? `run ${ids[0]} trains` : `${ids.length} runs train`} alone: ${why}${ids.length > 1 ? ` (${ids.join(', ')})` : ''}`);
+  const notes = [...alone].map(
+    ([why, ids]) =>
+      `${ids.length === 1 ? `run ${ids[0]} trains` : `${ids.length} runs train`} alone: ` +
+      `${why}${ids.length > 1 ? ` (${ids.join(', ')})` : ''}`,
+  );
   return { groups, notes, steps: new Map(candidates.filter((c) => c.steps).map((c) => [c.config.runId, c.steps!])) };
 }
 
@@ -124,7 +143,10 @@ export function shardOfPlan(runs: readonly RunConfig[], plan: TogetherPlan, coun
     }
     return { shards, longest: Math.max(...shards.map((s) => s.load)) };
   };
-  let units: RunConfig[][] = [...plan.groups.map((g) => [...g]), ...runs.filter((r) => !grouped.has(r.runId)).map((r) => [r])];
+  let units: RunConfig[][] = [
+    ...plan.groups.map((g) => [...g]),
+    ...runs.filter((r) => !grouped.has(r.runId)).map((r) => [r]),
+  ];
   let best = deal(units);
   for (;;) {
     const heaviest = best.shards.find((s) => s.load === best.longest)!;

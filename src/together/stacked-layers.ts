@@ -31,7 +31,12 @@ function addStackedBias(a: tf.Tensor, bias: tf.Tensor, k: number): tf.Tensor {
  * outputs]. Row for row the same function as applyLayers with model k's
  * parameters.
  */
-export function applyStackedLayers(layers: readonly LayerSpec[], inputShape: readonly number[], values: readonly Readonly<Record<string, tf.Tensor>>[], x: tf.Tensor): tf.Tensor {
+export function applyStackedLayers(
+  layers: readonly LayerSpec[],
+  inputShape: readonly number[],
+  values: readonly Readonly<Record<string, tf.Tensor>>[],
+  x: tf.Tensor,
+): tf.Tensor {
   const k = values.length;
   const stacked = (name: string) => tf.stack(values.map((v) => v[name]));
   const outputs = new Map<string, tf.Tensor>([[INPUT, tf.reshape(x, [-1, ...inputShape])]]);
@@ -42,16 +47,29 @@ export function applyStackedLayers(layers: readonly LayerSpec[], inputShape: rea
     switch (l.type) {
       case 'dense': {
         const rows = a.shape[0];
-        a = tf.reshape(tf.matMul(tf.reshape(a, [k, rows / k, a.shape[1]!]), stacked(`${l.name}.weight`)), [rows, l.units]);
+        a = tf.reshape(tf.matMul(tf.reshape(a, [k, rows / k, a.shape[1]!]), stacked(`${l.name}.weight`)), [
+          rows,
+          l.units,
+        ]);
         if (l.useBias) a = addStackedBias(a, stacked(`${l.name}.bias`), k);
         a = ACT[l.activation](a);
         break;
       }
       case 'conv2d': {
         const kernels = values.map((v) => v[`${l.name}.weight`] as tf.Tensor4D);
-        const parts = (tf.split(a, k, 0) as tf.Tensor4D[]).map((part, m) =>
+        const parts = tf.split<tf.Tensor4D>(a, k, 0).map((part, m) =>
           typeof l.padding === 'number'
-            ? tf.conv2d(tf.pad(part, [[0, 0], [l.padding, l.padding], [l.padding, l.padding], [0, 0]]), kernels[m], l.strides, 'valid')
+            ? tf.conv2d(
+                tf.pad(part, [
+                  [0, 0],
+                  [l.padding, l.padding],
+                  [l.padding, l.padding],
+                  [0, 0],
+                ]),
+                kernels[m],
+                l.strides,
+                'valid',
+              )
             : tf.conv2d(part, kernels[m], l.strides, l.padding),
         );
         a = k === 1 ? parts[0] : tf.concat(parts, 0);

@@ -46,7 +46,9 @@ describe('snapshot codec', () => {
 
   it('a reference past the end of the data is an error naming the path', async () => {
     const { json, blob } = await encodeSnapshot({ a: { b: Float32Array.from([1, 2, 3, 4]) } });
-    expect(() => decodeSnapshot(json, blob.subarray(0, 8), 'file.ckpt')).toThrow('file.ckpt: snapshot.a.b refers to bytes beyond the data file (truncated or corrupt)');
+    expect(() => decodeSnapshot(json, blob.subarray(0, 8), 'file.ckpt')).toThrow(
+      'file.ckpt: snapshot.a.b refers to bytes beyond the data file (truncated or corrupt)',
+    );
   });
 
   it('refuses values a snapshot cannot hold, and disposed tensors', async () => {
@@ -56,31 +58,51 @@ describe('snapshot codec', () => {
     await expect(encodeSnapshot({ t })).rejects.toThrow('tensor snapshot.t is already disposed');
   });
 
-  it('a generator restored from its state draws the same numbers; so does a memory buffer restored from its snapshot', async () => {
-    const a = new Rng(7);
-    a.normal(); // leaves a spare normal in the state
-    const b = new Rng(0);
-    b.setState(a.state());
-    expect([a.normal(), a.next(), a.int(1000)]).toEqual([b.normal(), b.next(), b.int(1000)]);
-    expect(() => b.setState([1, 2])).toThrow('not a generator state');
+  it(
+    'a generator restored from its state draws the same numbers; so does a memory buffer restored from its ' +
+      'snapshot',
+    async () => {
+      const a = new Rng(7);
+      a.normal(); // leaves a spare normal in the state
+      const b = new Rng(0);
+      b.setState(a.state());
+      expect([a.normal(), a.next(), a.int(1000)]).toEqual([b.normal(), b.next(), b.int(1000)]);
+      expect(() => b.setState([1, 2])).toThrow('not a generator state');
 
-    const data = { features: Float32Array.from({ length: 40 }, (_, i) => i), labels: Int32Array.from({ length: 20 }, (_, i) => i % 4), taskIds: new Int32Array(20), count: 20 };
-    const m1 = new MemoryBuffer(6, 'class-balanced', new Rng(1));
-    m1.add(data);
-    const { json, blob } = await encodeSnapshot(m1.snapshot());
-    const m2 = new MemoryBuffer(6, 'class-balanced', new Rng(99));
-    m2.restore(decodeSnapshot(json, blob, 'mem'));
-    expect(m2.toTrainingSet()).toEqual(m1.toTrainingSet());
-    const more = { ...data, labels: Int32Array.from({ length: 20 }, (_, i) => (i * 3) % 4) };
-    m1.add(more);
-    m2.add(more);
-    expect(m2.toTrainingSet()).toEqual(m1.toTrainingSet());
-    expect(() => new MemoryBuffer(5, 'class-balanced', new Rng(1)).restore(m1.snapshot())).toThrow('does not fit a memory of 5');
-  });
+      const data = {
+        features: Float32Array.from({ length: 40 }, (_, i) => i),
+        labels: Int32Array.from({ length: 20 }, (_, i) => i % 4),
+        taskIds: new Int32Array(20),
+        count: 20,
+      };
+      const m1 = new MemoryBuffer(6, 'class-balanced', new Rng(1));
+      m1.add(data);
+      const { json, blob } = await encodeSnapshot(m1.snapshot());
+      const m2 = new MemoryBuffer(6, 'class-balanced', new Rng(99));
+      m2.restore(decodeSnapshot(json, blob, 'mem'));
+      expect(m2.toTrainingSet()).toEqual(m1.toTrainingSet());
+      const more = { ...data, labels: Int32Array.from({ length: 20 }, (_, i) => (i * 3) % 4) };
+      m1.add(more);
+      m2.add(more);
+      expect(m2.toTrainingSet()).toEqual(m1.toTrainingSet());
+      expect(() => new MemoryBuffer(5, 'class-balanced', new Rng(1)).restore(m1.snapshot())).toThrow(
+        'does not fit a memory of 5',
+      );
+    },
+  );
 });
 
 describe('checkpoint store', () => {
-  const position = (boundary: string, mid: { file: string; step: number } | null): CheckpointPosition => ({ format: CHECKPOINT_FORMAT, runId: 'r1', backend: 'cpu', task: 1, boundary, mid, rows: [{ loss: NaN }], savedAt: '' });
+  const position = (boundary: string, mid: { file: string; step: number } | null): CheckpointPosition => ({
+    format: CHECKPOINT_FORMAT,
+    runId: 'r1',
+    backend: 'cpu',
+    task: 1,
+    boundary,
+    mid,
+    rows: [{ loss: NaN }],
+    savedAt: '',
+  });
 
   it('a commit names its files and removes the ones it replaced; load gives them back', async () => {
     const store = new CheckpointStore(join(scratchDir('store'), '.r1.checkpoint'));
@@ -100,7 +122,10 @@ describe('checkpoint store', () => {
 
   it('damaged files are errors naming the file', async () => {
     const store = new CheckpointStore(join(scratchDir('store-bad'), '.r1.checkpoint'));
-    const b = store.writeSnapshot('task-1.ckpt', await encodeSnapshot({ w: Float32Array.from({ length: 100 }, Math.random) }));
+    const b = store.writeSnapshot(
+      'task-1.ckpt',
+      await encodeSnapshot({ w: Float32Array.from({ length: 100 }, Math.random) }),
+    );
     store.commit(position(b, null));
     truncateSync(join(store.dir, b), 60);
     expect(() => store.load('r1')).toThrow(/task-1\.ckpt: (truncated|snapshot\.w refers to bytes beyond)/);

@@ -32,21 +32,58 @@ const BASE = {
 };
 
 const CASES: [string, object][] = [
-  ['replay + ewc', { strategies: [{ name: 'replay', size: 30 }, { name: 'ewc', lambda: 5, fisherSamples: 30 }] }],
+  [
+    'replay + ewc',
+    {
+      strategies: [
+        { name: 'replay', size: 30 },
+        { name: 'ewc', lambda: 5, fisherSamples: 30 },
+      ],
+    },
+  ],
   ['der++', { strategy: { name: 'derpp', size: 30, alpha: 0.5, beta: 0.5 }, optimizer: { name: 'sgd', lr: 0.05 } }],
   ['er-ace', { strategy: { name: 'er-ace', size: 30 } }],
-  ['si + lwf', { strategies: [{ name: 'si', c: 0.5 }, { name: 'lwf', alpha: 1 }] }],
+  [
+    'si + lwf',
+    {
+      strategies: [
+        { name: 'si', c: 0.5 },
+        { name: 'lwf', alpha: 1 },
+      ],
+    },
+  ],
   ['mas', { strategy: { name: 'mas', lambda: 0.5, samples: 40 } }],
   ['a-gem', { strategy: { name: 'agem', size: 30 } }],
   ['gem', { strategy: { name: 'gem', size: 30 } }],
   ['icarl', { strategy: { name: 'icarl', size: 30 } }],
   ['gdumb', { strategy: { name: 'gdumb', size: 80 } }],
   ['ftp, anchored at each task', { optimizer: { name: 'ftp', lr: 0.03, anchor: 'task-start' } }],
-  ['random crops and flips', { dataset: { ...BASE.dataset, imageShape: [3, 4, 1] }, augment: [{ name: 'random-crop', padding: 1 }, { name: 'horizontal-flip' }] }],
+  [
+    'random crops and flips',
+    {
+      dataset: { ...BASE.dataset, imageShape: [3, 4, 1] },
+      augment: [{ name: 'random-crop', padding: 1 }, { name: 'horizontal-flip' }],
+    },
+  ],
   ['dropout', { model: { name: 'mlp', hidden: [24], dropout: 0.3 } }],
-  ['batch norm (resnet18)', { dataset: { ...BASE.dataset, imageShape: [2, 2, 3] }, model: { name: 'resnet18', width: 3, blocks: [1, 1] }, train: { ...BASE.train, epochs: 4 } }],
+  [
+    'batch norm (resnet18)',
+    {
+      dataset: { ...BASE.dataset, imageShape: [2, 2, 3] },
+      model: { name: 'resnet18', width: 3, blocks: [1, 1] },
+      train: { ...BASE.train, epochs: 4 },
+    },
+  ],
   ['a linear probe (train.params)', { train: { ...BASE.train, params: ['head.*'] } }],
-  ['lp-ft phases, stopped in the second', { phases: [{ name: 'lp', steps: 6, train: ['head.*'] }, { name: 'ft', steps: 20, optimizer: { name: 'ftp', lr: 0.03 } }] }],
+  [
+    'lp-ft phases, stopped in the second',
+    {
+      phases: [
+        { name: 'lp', steps: 6, train: ['head.*'] },
+        { name: 'ft', steps: 20, optimizer: { name: 'ftp', lr: 0.03 } },
+      ],
+    },
+  ],
   ['tpgm (validation phase)', { optimizer: { name: 'tpgm', lr: 0.03, valFraction: 0.25, projEvery: 2 } }],
 ];
 
@@ -58,7 +95,11 @@ function tables(dir: string) {
     evals: readFileSync(join(at, 'evals.arrow')),
     steps: readRows<Record<string, number>>(join(at, 'steps.arrow')).map(({ examples_per_second: _e, ...r }) => r),
     constraints: readRows<Record<string, number>>(join(at, 'constraints.arrow')),
-    record: JSON.parse(readFileSync(join(at, 'run.json'), 'utf8')) as { status: string; timings: { steps: number }; checkpoints: { resumedFrom: { task: number; step: number } | null } },
+    record: JSON.parse(readFileSync(join(at, 'run.json'), 'utf8')) as {
+      status: string;
+      timings: { steps: number };
+      checkpoints: { resumedFrom: { task: number; step: number } | null };
+    },
   };
 }
 
@@ -72,7 +113,8 @@ describe('resume within a task reproduces the uninterrupted run', () => {
       const whole = join(root, 'whole');
       await executeRuns(configs, registry, backend, { out: whole });
 
-      // Stop at a random step of the second task (after its first periodic checkpoint, well before its end: its tasks have 24 to 30 steps).
+      // Stop at a random step of the second task (after its first periodic checkpoint, well before its end: its tasks
+      // have 24 to 30 steps).
       const parted = join(root, 'parted');
       const stopAt = 9 + pick.int(10);
       const controller = new AbortController();
@@ -80,14 +122,18 @@ describe('resume within a task reproduces the uninterrupted run', () => {
       const first = await executeRuns(configs, registry, backend, {
         out: parted,
         signal: controller.signal,
-        observe: (events) => events.subscribe((e: RunEvent) => {
-          if (e.type === 'step' && e.task === 1 && e.step >= stopAt) controller.abort();
-        }),
+        observe: (events) =>
+          events.subscribe((e: RunEvent) => {
+            if (e.type === 'step' && e.task === 1 && e.step >= stopAt) controller.abort();
+          }),
       });
       expect(first[0].status).toBe('interrupted');
       expect(tf.memory().numTensors).toBe(before);
       const kept = checkpointDir(parted, config.experiment, config.runId);
-      const position = JSON.parse(readFileSync(join(kept, 'position.json'), 'utf8')) as { task: number; mid: { step: number } | null };
+      const position = JSON.parse(readFileSync(join(kept, 'position.json'), 'utf8')) as {
+        task: number;
+        mid: { step: number } | null;
+      };
       expect(position.task).toBe(1);
       expect(position.mid!.step).toBeGreaterThanOrEqual(stopAt);
 

@@ -9,7 +9,8 @@ import { runCli, scratchDir, writeExperiment } from '../helpers.js';
 type Group = { strategy: string; scenario: string; ACC: { mean: number } };
 
 function compare(out: string, name: string): Group[] {
-  return JSON.parse(runCli(['compare', join(out, name), '--by', 'scenario,strategy', '--format', 'json']).stdout).groups;
+  return JSON.parse(runCli(['compare', join(out, name), '--by', 'scenario,strategy', '--format', 'json']).stdout)
+    .groups;
 }
 
 describe('baselines on MNIST (small)', () => {
@@ -22,10 +23,19 @@ describe('baselines on MNIST (small)', () => {
       model: { name: 'mlp', hidden: [100, 100] },
       variants: [
         { strategies: [{ name: 'naive' }], optimizer: { name: 'sgd', lr: 0.03 } },
-        { strategies: [{ name: 'derpp', size: 200, alpha: 0.2, beta: 1, batchSize: 32 }], optimizer: { name: 'sgd', lr: 0.03 } },
+        {
+          strategies: [{ name: 'derpp', size: 200, alpha: 0.2, beta: 1, batchSize: 32 }],
+          optimizer: { name: 'sgd', lr: 0.03 },
+        },
         // iCaRL's sigmoid loss learns more slowly: the reference's learning rate for it is 0.1.
         { strategies: [{ name: 'icarl', size: 200 }], optimizer: { name: 'sgd', lr: 0.1 } },
-        { strategies: [{ name: 'replay', size: 200, batchSize: 10 }, { name: 'ewc', lambda: 10, fisherSamples: 50 }], optimizer: { name: 'sgd', lr: 0.03 } },
+        {
+          strategies: [
+            { name: 'replay', size: 200, batchSize: 10 },
+            { name: 'ewc', lambda: 10, fisherSamples: 50 },
+          ],
+          optimizer: { name: 'sgd', lr: 0.03 },
+        },
       ],
       train: { epochs: 1, batchSize: 10, logEvery: 100 },
     };
@@ -58,29 +68,68 @@ describe('baselines on MNIST (small)', () => {
     expect(r.code).toBe(0);
     const groups = compare(out, 'baselines-permuted-small');
     const acc = (s: string) => groups.find((g) => g.strategy === s)!.ACC.mean;
-    const forgetting = (s: string) => (groups.find((g) => g.strategy === s) as unknown as { forgetting_best_minus_final: { mean: number } }).forgetting_best_minus_final.mean;
+    const forgetting = (s: string) =>
+      (groups.find((g) => g.strategy === s) as unknown as { forgetting_best_minus_final: { mean: number } })
+        .forgetting_best_minus_final.mean;
     expect(acc('agem(200)')).toBeGreaterThan(acc('naive'));
     expect(forgetting('agem(200)')).toBeLessThan(forgetting('naive'));
   }, 900_000);
 
-  it('rejects strategies that cannot combine, options out of range and too small a memory, before training (exit 2)', () => {
-    const dir = scratchDir('baselines-bad');
-    const base = {
-      name: 'bad',
-      dataset: { name: 'synthetic', classes: 4, features: 8, trainPerClass: 10, testPerClass: 5 },
-      stream: { name: 'split', tasksOf: 2 },
-      model: { name: 'mlp', hidden: [8] },
-      optimizer: { name: 'sgd' },
-    };
-    const conflict = runCli(['run', writeExperiment(dir, { ...base, strategies: [{ name: 'icarl', size: 20 }, { name: 'gdumb', size: 20 }] }, 'a.ts'), '--out', join(dir, 'r')]);
-    expect(conflict.code).toBe(2);
-    expect(conflict.stderr).toMatch(/strategies\[1\]: 'gdumb' and 'icarl' \(strategies\[0\]\) both decide the task's training set/);
-    const range = runCli(['run', writeExperiment(dir, { ...base, strategies: [{ name: 'replay' }, { name: 'der', alpha: -1 }] }, 'b.ts'), '--out', join(dir, 'r')]);
-    expect(range.code).toBe(2);
-    expect(range.stderr).toMatch(/strategies\[1\]\.alpha: must be >= 0, got -1/);
-    const small = runCli(['run', writeExperiment(dir, { ...base, strategies: [{ name: 'ewc' }, { name: 'replay', size: 3, policy: 'class-balanced' }] }, 'c.ts'), '--out', join(dir, 'r')]);
-    expect(small.code).toBe(2);
-    expect(small.stderr).toMatch(/strategies\[1\]\.size: a class-balanced memory of 3 cannot hold one example of each of the 4 classes/);
-    expect(small.stdout).not.toMatch(/task 0/);
-  });
+  it(
+    'rejects strategies that cannot combine, options out of ' +
+      'range and too small a memory, before training (exit 2)',
+    () => {
+      const dir = scratchDir('baselines-bad');
+      const base = {
+        name: 'bad',
+        dataset: { name: 'synthetic', classes: 4, features: 8, trainPerClass: 10, testPerClass: 5 },
+        stream: { name: 'split', tasksOf: 2 },
+        model: { name: 'mlp', hidden: [8] },
+        optimizer: { name: 'sgd' },
+      };
+      const conflict = runCli([
+        'run',
+        writeExperiment(
+          dir,
+          {
+            ...base,
+            strategies: [
+              { name: 'icarl', size: 20 },
+              { name: 'gdumb', size: 20 },
+            ],
+          },
+          'a.ts',
+        ),
+        '--out',
+        join(dir, 'r'),
+      ]);
+      expect(conflict.code).toBe(2);
+      expect(conflict.stderr).toMatch(
+        /strategies\[1\]: 'gdumb' and 'icarl' \(strategies\[0\]\) both decide the task's training set/,
+      );
+      const range = runCli([
+        'run',
+        writeExperiment(dir, { ...base, strategies: [{ name: 'replay' }, { name: 'der', alpha: -1 }] }, 'b.ts'),
+        '--out',
+        join(dir, 'r'),
+      ]);
+      expect(range.code).toBe(2);
+      expect(range.stderr).toMatch(/strategies\[1\]\.alpha: must be >= 0, got -1/);
+      const small = runCli([
+        'run',
+        writeExperiment(
+          dir,
+          { ...base, strategies: [{ name: 'ewc' }, { name: 'replay', size: 3, policy: 'class-balanced' }] },
+          'c.ts',
+        ),
+        '--out',
+        join(dir, 'r'),
+      ]);
+      expect(small.code).toBe(2);
+      expect(small.stderr).toMatch(
+        /strategies\[1\]\.size: a class-balanced memory of 3 cannot hold one example of each of the 4 classes/,
+      );
+      expect(small.stdout).not.toMatch(/task 0/);
+    },
+  );
 });

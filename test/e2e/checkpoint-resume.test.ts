@@ -15,7 +15,10 @@ const SPEC = {
   stream: { name: 'split', tasksOf: 2 },
   model: { name: 'mlp', hidden: [32] },
   optimizer: { name: 'adamw', lr: 0.01 },
-  strategies: [{ name: 'replay', size: 40 }, { name: 'ewc', lambda: 5, fisherSamples: 40 }],
+  strategies: [
+    { name: 'replay', size: 40 },
+    { name: 'ewc', lambda: 5, fisherSamples: 40 },
+  ],
   // 5 steps per epoch, 150 per task, 450 in all.
   train: { epochs: 30, batchSize: 16, logEvery: 5 },
   checkpoint: { everySteps: 20 },
@@ -36,7 +39,9 @@ function start(args: string[]) {
     }
   });
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out, err })));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>(
+    (resolve) => child.on('close', (code, signal) => resolve({ code, signal, out, err })),
+  );
   return { child, done, after: (n: number) => new Promise<void>((resolve) => waiting.push({ n, resolve })) };
 }
 
@@ -48,7 +53,11 @@ function runFolder(out: string): string {
 
 function checkpointOf(out: string): string | undefined {
   const root = join(out, SPEC.name);
-  return existsSync(root) ? readdirSync(root).filter((d) => d.endsWith('.checkpoint')).map((d) => join(root, d))[0] : undefined;
+  return existsSync(root)
+    ? readdirSync(root)
+        .filter((d) => d.endsWith('.checkpoint'))
+        .map((d) => join(root, d))[0]
+    : undefined;
 }
 
 let experiment: string;
@@ -64,23 +73,37 @@ beforeAll(() => {
 });
 
 describe('resume from a checkpoint through the CLI', () => {
-  it('SIGKILL at a random step: the same command resumes and evals.arrow is byte-identical to an uninterrupted run', async () => {
-    const out = join(scratchDir('ckpt-kill'), 'results');
-    // 90 progress lines in all; kill somewhere after the first periodic checkpoint.
-    const lines = 6 + Math.floor(Math.random() * 70);
-    const run = start([experiment, '--out', out]);
-    await run.after(lines);
-    run.child.kill('SIGKILL');
-    const killed = await run.done;
-    expect(killed.signal, `killed after ${lines} progress lines`).toBe('SIGKILL');
-    const position = JSON.parse(readFileSync(join(checkpointOf(out)!, 'position.json'), 'utf8')) as { task: number; mid: { step: number } | null };
+  it(
+    'SIGKILL at a random step: the same command resumes and ' + 'evals.arrow is byte-identical to an uninterrupted run',
+    async () => {
+      const out = join(scratchDir('ckpt-kill'), 'results');
+      // 90 progress lines in all; kill somewhere after the first periodic checkpoint.
+      const lines = 6 + Math.floor(Math.random() * 70);
+      const run = start([experiment, '--out', out]);
+      await run.after(lines);
+      run.child.kill('SIGKILL');
+      const killed = await run.done;
+      expect(killed.signal, `killed after ${lines} progress lines`).toBe('SIGKILL');
+      const position = JSON.parse(readFileSync(join(checkpointOf(out)!, 'position.json'), 'utf8')) as {
+        task: number;
+        mid: { step: number } | null;
+      };
 
-    const again = runCli(['run', experiment, '--out', out]);
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(new RegExp(`resumed from its checkpoint: task ${position.task + 1}/3, ${position.mid ? `after step ${position.mid.step}` : 'at its start'}`));
-    expect(Buffer.compare(readFileSync(join(runFolder(out), 'evals.arrow')), reference), `killed after ${lines} progress lines`).toBe(0);
-    expect(checkpointOf(out)).toBeUndefined();
-  });
+      const again = runCli(['run', experiment, '--out', out]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(
+        new RegExp(
+          `resumed from its checkpoint: task ${position.task + 1}/3, ` +
+            `${position.mid ? `after step ${position.mid.step}` : 'at its start'}`,
+        ),
+      );
+      expect(
+        Buffer.compare(readFileSync(join(runFolder(out), 'evals.arrow')), reference),
+        `killed after ${lines} progress lines`,
+      ).toBe(0);
+      expect(checkpointOf(out)).toBeUndefined();
+    },
+  );
 
   it('SIGTERM writes a checkpoint at the step it stops after; the rerun resumes there and matches', async () => {
     const out = join(scratchDir('ckpt-term'), 'results');
@@ -93,7 +116,10 @@ describe('resume from a checkpoint through the CLI', () => {
     expect(at, stopped.out.slice(-600)).not.toBeNull();
     const record = JSON.parse(readFileSync(join(runFolder(out), 'run.json'), 'utf8')) as { status: string };
     expect(record.status).toBe('interrupted');
-    const position = JSON.parse(readFileSync(join(checkpointOf(out)!, 'position.json'), 'utf8')) as { task: number; mid: { step: number } };
+    const position = JSON.parse(readFileSync(join(checkpointOf(out)!, 'position.json'), 'utf8')) as {
+      task: number;
+      mid: { step: number };
+    };
     expect([position.task + 1, position.mid.step]).toEqual([Number(at![1]), Number(at![2])]);
 
     const again = runCli(['run', experiment, '--out', out]);
@@ -114,32 +140,43 @@ describe('resume from a checkpoint through the CLI', () => {
 
     const again = runCli(['run', experiment, '--out', out]);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(new RegExp(`warning: the checkpoint does not read back \\(.*${position.boundary.replace('.', '\\.')}.*\\); the run starts from the beginning`));
+    expect(again.stdout).toMatch(
+      new RegExp(
+        `warning: the checkpoint does not read back \\(.*${position.boundary.replace('.', '\\.')}.*\\); the run ` +
+          `starts from the beginning`,
+      ),
+    );
     expect(again.stdout).not.toContain('resumed from');
     expect(Buffer.compare(readFileSync(join(runFolder(out), 'evals.arrow')), reference)).toBe(0);
   });
 
-  it('--rerun discards a checkpoint; --no-checkpoints writes none; --keep-checkpoints keeps it after completion', async () => {
-    const out = join(scratchDir('ckpt-flags'), 'results');
-    const run = start([experiment, '--out', out]);
-    await run.after(40);
-    run.child.kill('SIGKILL');
-    await run.done;
-    expect(checkpointOf(out)).toBeDefined();
-    const rerun = runCli(['run', experiment, '--out', out, '--rerun', '--keep-checkpoints']);
-    expect(rerun.code, rerun.stderr).toBe(0);
-    expect(rerun.stdout).not.toContain('resumed from');
-    const kept = checkpointOf(out)!;
-    const position = JSON.parse(readFileSync(join(kept, 'position.json'), 'utf8')) as { task: number; mid: { step: number } | null };
-    expect(position.task).toBe(2); // the last task's, from this run
+  it(
+    '--rerun discards a checkpoint; --no-checkpoints writes ' + 'none; --keep-checkpoints keeps it after completion',
+    async () => {
+      const out = join(scratchDir('ckpt-flags'), 'results');
+      const run = start([experiment, '--out', out]);
+      await run.after(40);
+      run.child.kill('SIGKILL');
+      await run.done;
+      expect(checkpointOf(out)).toBeDefined();
+      const rerun = runCli(['run', experiment, '--out', out, '--rerun', '--keep-checkpoints']);
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expect(rerun.stdout).not.toContain('resumed from');
+      const kept = checkpointOf(out)!;
+      const position = JSON.parse(readFileSync(join(kept, 'position.json'), 'utf8')) as {
+        task: number;
+        mid: { step: number } | null;
+      };
+      expect(position.task).toBe(2); // the last task's, from this run
 
-    const none = join(scratchDir('ckpt-none'), 'results');
-    const plain = start([experiment, '--out', none, '--no-checkpoints']);
-    await plain.after(40);
-    plain.child.kill('SIGKILL');
-    await plain.done;
-    expect(checkpointOf(none)).toBeUndefined();
-  });
+      const none = join(scratchDir('ckpt-none'), 'results');
+      const plain = start([experiment, '--out', none, '--no-checkpoints']);
+      await plain.after(40);
+      plain.child.kill('SIGKILL');
+      await plain.done;
+      expect(checkpointOf(none)).toBeUndefined();
+    },
+  );
 
   it('rejects a malformed checkpoint option before training', () => {
     const dir = scratchDir('ckpt-bad');

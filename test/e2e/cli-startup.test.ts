@@ -7,13 +7,33 @@ import { join } from 'node:path';
 import { BIN, ROOT } from '../helpers.js';
 
 function heavyLoaded(args: string[]): { loaded: string[]; status: number | null } {
-  const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test', 'fixtures', 'trace-imports.mjs'), BIN, ...args], { cwd: ROOT, encoding: 'utf8' });
-  return { loaded: [...new Set(r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7)))].sort(), status: r.status };
+  const r = spawnSync(
+    process.execPath,
+    ['--import', join(ROOT, 'test', 'fixtures', 'trace-imports.mjs'), BIN, ...args],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  return {
+    loaded: [
+      ...new Set(
+        r.stderr
+          .split('\n')
+          .filter((l) => l.startsWith('LOADED '))
+          .map((l) => l.slice(7)),
+      ),
+    ].sort(),
+    status: r.status,
+  };
 }
 
 describe('CLI start-up', () => {
   it('--help of every command and a usage error load neither TensorFlow.js, Arrow nor inversify', () => {
-    for (const args of [['--help'], ['run', '--help'], ['compare', '--help'], ['replay-optimizer', '--help'], ['frobnicate']]) {
+    for (const args of [
+      ['--help'],
+      ['run', '--help'],
+      ['compare', '--help'],
+      ['replay-optimizer', '--help'],
+      ['frobnicate'],
+    ]) {
       const r = heavyLoaded(args);
       expect(r.loaded, args.join(' ')).toEqual([]);
       expect(r.status).toBe(args[0] === 'frobnicate' ? 2 : 0);

@@ -23,7 +23,8 @@ describe('anchorage CLI', () => {
     expect(top.stdout).toMatch(/plugins/);
     const run = runCli(['run', '--help']);
     expect(run.code).toBe(0);
-    for (const flag of ['--seeds', '--backend', '--out', '--epochs', '--quiet', '--rerun']) expect(run.stdout).toContain(flag);
+    for (const flag of ['--seeds', '--backend', '--out', '--epochs', '--quiet', '--rerun'])
+      expect(run.stdout).toContain(flag);
     expect(run.stdout).toMatch(/"auto", "tensorflow", "wasm", "cpu"/);
     expect(runCli(['plugins', '--help']).code).toBe(0);
   });
@@ -46,7 +47,9 @@ describe('anchorage CLI', () => {
     const r = runCli(['plugins']);
     expect(r.code).toBe(0);
     for (const kind of ['dataset:', 'stream:', 'sampler:', 'model:', 'optimizer:']) expect(r.stdout).toContain(kind);
-    expect(r.stdout).toMatch(/adamw — .*\n\s+lr: number > 0 \| schedule \(constant, linear, cosine, step, multistep, exponential\) \(default 0\.001\)/);
+    expect(r.stdout).toMatch(
+      /adamw — .*\n\s+lr: number > 0 \| schedule \(constant, linear, cosine, step, multistep, exponential\) \(default 0\.001\)/,
+    );
     expect(r.stdout).toMatch(/trainImages: string \(required\)/);
     const json = JSON.parse(runCli(['plugins', '--json']).stdout);
     expect(json.find((p: { name: string }) => p.name === 'sgd').options.momentum.default).toBe(0);
@@ -76,23 +79,50 @@ describe('anchorage CLI', () => {
 
     const evals = readArrow(join(runDir, 'evals.arrow'));
     expect(evals.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual([
-      'run_id:Utf8', 'trained_task:Int32', 'eval_task:Int32', 'eval_set:Utf8', 'accuracy:Float64', 'loss:Float64', 'examples:Int32', 'alpha:Float64',
+      'run_id:Utf8',
+      'trained_task:Int32',
+      'eval_task:Int32',
+      'eval_set:Utf8',
+      'accuracy:Float64',
+      'loss:Float64',
+      'examples:Int32',
+      'alpha:Float64',
     ]);
     expect(evals.numRows).toBe(6); // untrained + 2 tasks, each on 2 tasks
     const rows = evals.toArray().map((x) => x.toJSON());
-    expect(rows.every((x) => x.run_id === runs[0] && x.eval_set === 'test' && x.accuracy >= 0 && x.accuracy <= 1)).toBe(true);
+    expect(rows.every((x) => x.run_id === runs[0] && x.eval_set === 'test' && x.accuracy >= 0 && x.accuracy <= 1)).toBe(
+      true,
+    );
     // alpha is WiSE-FT's interpolation weight: null on the run's own rows.
     expect(rows.every((x) => x.alpha === null)).toBe(true);
 
     const steps = readArrow(join(runDir, 'steps.arrow'));
-    expect(steps.schema.fields.map((f) => f.name)).toEqual(['run_id', 'task', 'epoch', 'step', 'global_step', 'phase', 'loss', 'learning_rate', 'examples_per_second']);
+    expect(steps.schema.fields.map((f) => f.name)).toEqual([
+      'run_id',
+      'task',
+      'epoch',
+      'step',
+      'global_step',
+      'phase',
+      'loss',
+      'learning_rate',
+      'examples_per_second',
+    ]);
     expect(steps.numRows).toBe(8);
 
     const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
-    expect(record).toMatchObject({ format: 'anchorage-run/1', status: 'completed', experiment: 'tiny', seed: expect.any(Number) });
+    expect(record).toMatchObject({
+      format: 'anchorage-run/1',
+      status: 'completed',
+      experiment: 'tiny',
+      seed: expect.any(Number),
+    });
     expect(['wasm', 'tensorflow', 'cpu']).toContain(record.backend.name);
     expect(record.versions['tfjs-core']).toBe('4.22.0');
-    expect(record.config.components.optimizer).toEqual({ name: 'adamw', options: expect.objectContaining({ lr: 0.03 }) });
+    expect(record.config.components.optimizer).toEqual({
+      name: 'adamw',
+      options: expect.objectContaining({ lr: 0.03 }),
+    });
     expect(record.timings.steps).toBe(24);
 
     const again = runCli(['run', file, '--out', out, '--seeds', '0,1']);
@@ -107,7 +137,11 @@ describe('anchorage CLI', () => {
     const out = join(dir, 'results');
     expect(runCli(['run', good, '--out', out, '--quiet']).code).toBe(0);
     const before = readdirSync(join(out, 'tiny'));
-    const bad = writeExperiment(dir, { ...TINY_SPEC, optimizer: { name: 'adamw', lr: -0.1 }, model: { name: 'mlpp' } }, 'bad.ts');
+    const bad = writeExperiment(
+      dir,
+      { ...TINY_SPEC, optimizer: { name: 'adamw', lr: -0.1 }, model: { name: 'mlpp' } },
+      'bad.ts',
+    );
     const r = runCli(['run', bad, '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/2 problems/);
@@ -115,7 +149,9 @@ describe('anchorage CLI', () => {
     expect(r.stderr).toMatch(/model\.name: unknown model 'mlpp'; registered: cnn, mlp, pretrained/);
     expect(r.stdout).not.toMatch(/backend:/); // nothing started
     expect(readdirSync(join(out, 'tiny'))).toEqual(before);
-    expect(runCli(['run', join(dir, 'missing.ts')]).stderr).toMatch(/missing\.ts: 1 problem:\n\s+\(file\): no such file/);
+    expect(runCli(['run', join(dir, 'missing.ts')]).stderr).toMatch(
+      /missing\.ts: 1 problem:\n\s+\(file\): no such file/,
+    );
   });
 
   it('loads a user plugin module named in the experiment, with typed options via use()', () => {
@@ -134,14 +170,24 @@ export const signSgd = definePlugin({
     rule: {
       name: 'sign',
       init: () => ({}),
-      update: (updates) => ({ updates: Object.fromEntries(Object.entries(updates).map(([k, g]) => [k, tf.mul(tf.sign(g), -opts.lr)])), state: {} }),
+      update: (updates) => ({
+        updates: Object.fromEntries(Object.entries(updates).map(([k, g]) => [k, tf.mul(tf.sign(g), -opts.lr)])),
+        state: {},
+      }),
     },
   }),
 });
 `,
     );
-    const spec = JSON.stringify({ ...TINY_SPEC, plugins: ['./sign-sgd.ts'] }).replace(/"optimizer":\{[^}]*\}/, '"optimizer":use(signSgd, { lr: 0.02 })');
-    writeFileSync(join(dir, 'exp.ts'), `import { defineExperiment, use } from 'anchorage';\nimport { signSgd } from './sign-sgd.ts';\nexport default defineExperiment(${spec});\n`);
+    const spec = JSON.stringify({ ...TINY_SPEC, plugins: ['./sign-sgd.ts'] }).replace(
+      /"optimizer":\{[^}]*\}/,
+      '"optimizer":use(signSgd, { lr: 0.02 })',
+    );
+    writeFileSync(
+      join(dir, 'exp.ts'),
+      `import { defineExperiment, use } from 'anchorage';\nimport { signSgd } from './sign-sgd.ts';\nexport ` +
+        `default defineExperiment(${spec});\n`,
+    );
     const r = runCli(['run', join(dir, 'exp.ts'), '--out', join(dir, 'results'), '--quiet']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -156,7 +202,13 @@ export const signSgd = definePlugin({
     expect(runCli(['run', writeExperiment(dir, TINY_SPEC, 'ok.ts'), '--out', out, '--quiet']).code).toBe(0);
     const [okRun] = readdirSync(join(out, 'tiny'));
     const okBefore = readFileSync(join(out, 'tiny', okRun, 'evals.arrow'));
-    const r = runCli(['run', writeExperiment(dir, { ...TINY_SPEC, optimizer: { name: 'sgd', lr: 1e30 } }, 'nan.ts'), '--out', out, '--quiet']);
+    const r = runCli([
+      'run',
+      writeExperiment(dir, { ...TINY_SPEC, optimizer: { name: 'sgd', lr: 1e30 } }, 'nan.ts'),
+      '--out',
+      out,
+      '--quiet',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/diverged — loss became (NaN|Infinity) at task 0/);
     const nanRun = readdirSync(join(out, 'tiny')).find((d) => d.startsWith('sgd-'))!;
@@ -168,24 +220,48 @@ export const signSgd = definePlugin({
   it('stops before training, exit 2, when a data file is malformed, naming the file', () => {
     const dir = scratchDir('idx');
     writeFileSync(join(dir, 'broken-images'), Buffer.from([0x50, 0x4b, 3, 4, 0, 0]));
-    const spec = { ...TINY_SPEC, dataset: { name: 'idx', trainImages: 'broken-images', trainLabels: 'x', testImages: 'x', testLabels: 'x' } };
+    const spec = {
+      ...TINY_SPEC,
+      dataset: { name: 'idx', trainImages: 'broken-images', trainLabels: 'x', testImages: 'x', testLabels: 'x' },
+    };
     const r = runCli(['run', writeExperiment(dir, spec), '--out', join(dir, 'results'), '--quiet']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/dataset: .*broken-images: bad magic number 0x504b0304/);
     expect(existsSync(join(dir, 'results'))).toBe(false);
   });
 
-  it('stops before training, exit 2, when an optimizer option only fails against the model (exclude matching nothing)', () => {
-    const dir = scratchDir('excl');
-    const r = runCli(['run', writeExperiment(dir, { ...TINY_SPEC, optimizer: { name: 'ftp', exclude: ['haed.*'] } }), '--out', join(dir, 'results')]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/optimizer: exclude pattern 'haed\.\*' matches no parameter; parameters: fc1\.weight, fc1\.bias, head\.weight, head\.bias/);
-  });
+  it(
+    'stops before training, exit 2, when an optimizer option only fails against the model (exclude matching ' +
+      'nothing)',
+    () => {
+      const dir = scratchDir('excl');
+      const r = runCli([
+        'run',
+        writeExperiment(dir, { ...TINY_SPEC, optimizer: { name: 'ftp', exclude: ['haed.*'] } }),
+        '--out',
+        join(dir, 'results'),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /optimizer: exclude pattern 'haed\.\*' matches no parameter; parameters: fc1\.weight, fc1\.bias, head\.weight, head\.bias/,
+      );
+    },
+  );
 
   it('honours --backend cpu and records it', () => {
     const dir = scratchDir('cpu');
     const out = join(dir, 'results');
-    const r = runCli(['run', writeExperiment(dir, TINY_SPEC), '--out', out, '--backend', 'cpu', '--quiet', '--epochs', '1']);
+    const r = runCli([
+      'run',
+      writeExperiment(dir, TINY_SPEC),
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+      '--quiet',
+      '--epochs',
+      '1',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^backend: cpu \(@tensorflow\/tfjs-backend-cpu/);
     const [run] = readdirSync(join(out, 'tiny'));
@@ -196,32 +272,52 @@ export const signSgd = definePlugin({
   });
 
   it('hints at `setup native` only when auto fell back because native TensorFlow is not set up', () => {
-    const notSetUp = ['native TensorFlow: @tensorflow/tfjs-node-gpu: installed without its native binding (tfjs_binding.node)'];
-    expect(nativeHint({ name: 'wasm', skipped: notSetUp })).toMatch(/^hint: native TensorFlow trains these models several times faster than wasm .*npx anchorage setup native/);
+    const notSetUp = [
+      'native TensorFlow: @tensorflow/tfjs-node-gpu: installed without its native binding (tfjs_binding.node)',
+    ];
+    expect(nativeHint({ name: 'wasm', skipped: notSetUp })).toMatch(
+      /^hint: native TensorFlow trains these models several times faster than wasm .*npx anchorage setup native/,
+    );
     expect(nativeHint({ name: 'wasm', skipped: [] })).toBeUndefined(); // --backend wasm: the user's choice
     expect(nativeHint({ name: 'tensorflow', skipped: [] })).toBeUndefined();
   });
 
-  it("records native TensorFlow's oneDNN and thread settings in run.json, and gives each worker its share of the cores", () => {
-    expect(workerThreads(2, {}).TF_NUM_INTEROP_THREADS).toBe('1');
-    expect(Number(workerThreads(64, {}).TF_NUM_INTRAOP_THREADS)).toBe(1);
-    expect(workerThreads(2, { TF_NUM_INTRAOP_THREADS: '3' }).TF_NUM_INTRAOP_THREADS).toBe('3');
-    const dir = scratchDir('settings');
-    const out = join(dir, 'results');
-    const r = runCli(['run', writeExperiment(dir, TINY_SPEC), '--out', out, '--quiet', '--epochs', '1']);
-    expect(r.code).toBe(0);
-    const [run] = readdirSync(join(out, 'tiny'));
-    const record = JSON.parse(readFileSync(join(out, 'tiny', run, 'run.json'), 'utf8'));
-    if (record.backend.name === 'tensorflow') expect(record.backend.settings).toEqual({ oneDNN: process.env.TF_ENABLE_ONEDNN_OPTS === '1' ? 'on' : 'off', intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS || 'default', interOpThreads: process.env.TF_NUM_INTEROP_THREADS || 'default', fusedKernels: process.env.ANCHORAGE_FUSED_KERNELS === '0' ? 'off (ANCHORAGE_FUSED_KERNELS=0)' : 'on' });
-    else expect(record.backend.settings).toBeUndefined();
-  });
+  it(
+    "records native TensorFlow's oneDNN and thread settings in run.json, and gives each worker its share of the " +
+      'cores',
+    () => {
+      expect(workerThreads(2, {}).TF_NUM_INTEROP_THREADS).toBe('1');
+      expect(Number(workerThreads(64, {}).TF_NUM_INTRAOP_THREADS)).toBe(1);
+      expect(workerThreads(2, { TF_NUM_INTRAOP_THREADS: '3' }).TF_NUM_INTRAOP_THREADS).toBe('3');
+      const dir = scratchDir('settings');
+      const out = join(dir, 'results');
+      const r = runCli(['run', writeExperiment(dir, TINY_SPEC), '--out', out, '--quiet', '--epochs', '1']);
+      expect(r.code).toBe(0);
+      const [run] = readdirSync(join(out, 'tiny'));
+      const record = JSON.parse(readFileSync(join(out, 'tiny', run, 'run.json'), 'utf8'));
+      if (record.backend.name === 'tensorflow')
+        expect(record.backend.settings).toEqual({
+          oneDNN: process.env.TF_ENABLE_ONEDNN_OPTS === '1' ? 'on' : 'off',
+          intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS || 'default',
+          interOpThreads: process.env.TF_NUM_INTEROP_THREADS || 'default',
+          fusedKernels: process.env.ANCHORAGE_FUSED_KERNELS === '0' ? 'off (ANCHORAGE_FUSED_KERNELS=0)' : 'on',
+        });
+      else expect(record.backend.settings).toBeUndefined();
+    },
+  );
 
   // A tfjs-node installed with its own libtensorflow would load: then there is nothing to refuse.
-  const installedBinding = !nativeBindingMissing('@tensorflow/tfjs-node-gpu') || !nativeBindingMissing('@tensorflow/tfjs-node');
-  it.skipIf(installedBinding)('says clearly when native TensorFlow is asked for but not set up (an empty native cache)', () => {
-    const empty = scratchDir('no-native');
-    const r = runCli(['run', 'experiments/split-mnist.ts', '--backend', 'tensorflow'], { env: { ANCHORAGE_NATIVE_CACHE: empty } });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/backend 'tensorflow' is not available: native TensorFlow: .*anchorage setup native/);
-  });
+  const installedBinding =
+    !nativeBindingMissing('@tensorflow/tfjs-node-gpu') || !nativeBindingMissing('@tensorflow/tfjs-node');
+  it.skipIf(installedBinding)(
+    'says clearly when native TensorFlow is asked for but not set up (an empty native cache)',
+    () => {
+      const empty = scratchDir('no-native');
+      const r = runCli(['run', 'experiments/split-mnist.ts', '--backend', 'tensorflow'], {
+        env: { ANCHORAGE_NATIVE_CACHE: empty },
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/backend 'tensorflow' is not available: native TensorFlow: .*anchorage setup native/);
+    },
+  );
 });

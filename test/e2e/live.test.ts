@@ -14,7 +14,10 @@ const CHROMIUM = '/usr/bin/chromium';
 const SPEC = { ...TINY_SPEC, name: 'live', train: { epochs: 150, batchSize: 16, logEvery: 10 } };
 
 function startLive(args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'run', ...args, '--live', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', ...args, '--live', '0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -25,7 +28,9 @@ function startLive(args: string[]) {
       if (m) resolve(m[1]);
     }),
   );
-  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('close', (code) => resolve({ code, out, err })));
+  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, out, err })),
+  );
   return { child, url, done };
 }
 
@@ -39,41 +44,74 @@ const until = async (check: () => Promise<boolean>) => {
 };
 
 describe('the live view', () => {
-  it.skipIf(!existsSync(CHROMIUM))('a browser sees the run progress as it trains, then the sweep end; the server stops with the run', async () => {
-    const dir = scratchDir('live');
-    const run = startLive([writeExperiment(dir, SPEC), '--out', join(dir, 'results')]);
-    const url = await run.url;
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking', '--no-first-run'] });
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('pageerror', (e) => problems.push(e.message));
-      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-      await page.goto(url);
-      await page.waitForSelector('tr[data-run] td.progress', { timeout: 300_000 });
-      const progress = () => page.$eval('tr[data-run] td.progress', (td) => Number((td as HTMLElement).dataset.done));
-      // Progress changes on the page without a reload, while the run trains.
-      await page.waitForFunction(() => Number((document.querySelector('tr[data-run] td.progress') as HTMLElement | null)?.dataset.done ?? 0) > 0, undefined, { timeout: 300_000 });
-      const first = await progress();
-      await page.waitForFunction((before) => Number((document.querySelector('tr[data-run] td.progress') as HTMLElement).dataset.done) > before, first, { timeout: 300_000 });
-      expect(await progress()).toBeGreaterThan(first);
-      await page.waitForFunction(() => document.querySelector('tr[data-run]')?.getAttribute('data-state') === 'completed', undefined, { timeout: 600_000 });
-      // The accuracy matrix so far: untrained row and both tasks' rows filled.
-      expect(await page.$$eval('tr[data-run] table.matrix td', (tds) => tds.filter((td) => td.textContent !== '').length)).toBe(6);
-      const result = await run.done;
-      expect(result.code, result.err).toBe(0);
-      await page.waitForFunction(() => /the sweep is over/.test(document.querySelector('#status')?.textContent ?? ''), undefined, { timeout: 60_000 });
-      expect(problems).toEqual([]);
-      await expect(fetch(`${url}state`)).rejects.toThrow();
-    } finally {
-      await browser.close();
-    }
-  });
+  it.skipIf(!existsSync(CHROMIUM))(
+    'a browser sees the run progress as it trains, then the sweep end; the server stops with the run',
+    async () => {
+      const dir = scratchDir('live');
+      const run = startLive([writeExperiment(dir, SPEC), '--out', join(dir, 'results')]);
+      const url = await run.url;
+      const { chromium } = await import('playwright-core');
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-background-networking', '--no-first-run'],
+      });
+      try {
+        const page = await browser.newPage();
+        const problems: string[] = [];
+        page.on('pageerror', (e) => problems.push(e.message));
+        page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+        await page.goto(url);
+        await page.waitForSelector('tr[data-run] td.progress', { timeout: 300_000 });
+        const progress = () => page.$eval('tr[data-run] td.progress', (td) => Number((td as HTMLElement).dataset.done));
+        // Progress changes on the page without a reload, while the run trains.
+        await page.waitForFunction(
+          () => Number(document.querySelector<HTMLElement>('tr[data-run] td.progress')?.dataset.done ?? 0) > 0,
+          undefined,
+          { timeout: 300_000 },
+        );
+        const first = await progress();
+        await page.waitForFunction(
+          (before) => Number((document.querySelector('tr[data-run] td.progress') as HTMLElement).dataset.done) > before,
+          first,
+          { timeout: 300_000 },
+        );
+        expect(await progress()).toBeGreaterThan(first);
+        await page.waitForFunction(
+          () => document.querySelector('tr[data-run]')?.getAttribute('data-state') === 'completed',
+          undefined,
+          { timeout: 600_000 },
+        );
+        // The accuracy matrix so far: untrained row and both tasks' rows filled.
+        expect(
+          await page.$$eval('tr[data-run] table.matrix td', (tds) => tds.filter((td) => td.textContent !== '').length),
+        ).toBe(6);
+        const result = await run.done;
+        expect(result.code, result.err).toBe(0);
+        await page.waitForFunction(
+          () => /the sweep is over/.test(document.querySelector('#status')?.textContent ?? ''),
+          undefined,
+          { timeout: 60_000 },
+        );
+        expect(problems).toEqual([]);
+        await expect(fetch(`${url}state`)).rejects.toThrow();
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 
   it("with --workers, both workers' runs appear on the parent's page with their worker and progress", async () => {
     const dir = scratchDir('live-workers');
-    const run = startLive([writeExperiment(dir, SPEC), '--out', join(dir, 'results'), '--seeds', '0,1', '--workers', '2']);
+    const run = startLive([
+      writeExperiment(dir, SPEC),
+      '--out',
+      join(dir, 'results'),
+      '--seeds',
+      '0,1',
+      '--workers',
+      '2',
+    ]);
     const url = await run.url;
     await until(async () => {
       const s = await state(url);
@@ -93,7 +131,9 @@ describe('the live view', () => {
       const dir = scratchDir('live-port');
       const r = runCli(['run', writeExperiment(dir, TINY_SPEC), '--out', join(dir, 'results'), '--live', String(port)]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`--live: port ${port} on 127.0.0.1 is in use; give another (--live PORT) or 0 for any free one`);
+      expect(r.stderr).toContain(
+        `--live: port ${port} on 127.0.0.1 is in use; give another (--live PORT) or 0 for any free one`,
+      );
       expect(existsSync(join(dir, 'results'))).toBe(false);
     } finally {
       blocker.close();
@@ -101,4 +141,8 @@ describe('the live view', () => {
   });
 });
 
-if (!existsSync(CHROMIUM)) console.warn(`live.test.ts: the browser test is skipped because ${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
+if (!existsSync(CHROMIUM))
+  console.warn(
+    `live.test.ts: the browser test is skipped because ${CHROMIUM} is missing (apt-get install chromium; ` +
+      `.ci/run installs it)`,
+  );

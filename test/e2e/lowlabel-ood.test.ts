@@ -7,14 +7,30 @@ import { runCli, scratchDir, writeExperiment } from '../helpers.js';
 
 const SPEC = {
   name: 'sweep',
-  dataset: { name: 'synthetic', classes: 4, features: 64, trainPerClass: 40, testPerClass: 20, separation: 4, imageShape: [8, 8, 1] },
+  dataset: {
+    name: 'synthetic',
+    classes: 4,
+    features: 64,
+    trainPerClass: 40,
+    testPerClass: 20,
+    separation: 4,
+    imageShape: [8, 8, 1],
+  },
   stream: { name: 'split', tasks: [[0, 1, 2, 3]] },
   model: { name: 'mlp', hidden: [32] },
   axes: {
     sampler: [{ name: 'fraction', fraction: 0.1 }, { name: 'fraction', fraction: 0.5 }, { name: 'shuffled' }],
-    optimizer: [{ name: 'adamw', lr: 0.02 }, { name: 'l2sp', lr: 0.02, alpha: 0.01 }],
+    optimizer: [
+      { name: 'adamw', lr: 0.02 },
+      { name: 'l2sp', lr: 0.02, alpha: 0.01 },
+    ],
   },
-  eval: { ood: [{ corruption: 'gaussian-noise', severity: 2 }, { corruption: 'blur', severity: 3 }] },
+  eval: {
+    ood: [
+      { corruption: 'gaussian-noise', severity: 2 },
+      { corruption: 'blur', severity: 3 },
+    ],
+  },
   train: { epochs: 3, batchSize: 16, logEvery: 5 },
 };
 
@@ -33,20 +49,32 @@ describe('low-label sweep with OOD sets', () => {
     expect(ids(whole)).toHaveLength(12);
     expect(ids(sharded)).toEqual(ids(whole));
     // Same seeds, same backend: the sharded runs computed exactly what the whole sweep did.
-    const acc = (root: string, id: string) => tableFromIPC(readFileSync(join(root, 'sweep', id, 'evals.arrow'))).toArray().map((r) => r.toJSON().accuracy);
+    const acc = (root: string, id: string) =>
+      tableFromIPC(readFileSync(join(root, 'sweep', id, 'evals.arrow')))
+        .toArray()
+        .map((r) => r.toJSON().accuracy);
     for (const id of ids(whole)) expect(acc(sharded, id)).toEqual(acc(whole, id));
 
-    const evals = tableFromIPC(readFileSync(join(whole, 'sweep', ids(whole)[0], 'evals.arrow'))).toArray().map((r) => r.toJSON());
+    const evals = tableFromIPC(readFileSync(join(whole, 'sweep', ids(whole)[0], 'evals.arrow')))
+      .toArray()
+      .map((r) => r.toJSON());
     expect([...new Set(evals.map((e) => e.eval_set))].sort()).toEqual(['ood:blur-3', 'ood:gaussian-noise-2', 'test']);
 
     const table = runCli(['compare', join(whole, 'sweep'), '--by', 'optimizer,labels']).stdout;
-    expect(table).toMatch(/#\s+optimizer\s+labels\s+ID before\s+ID after\s+OOD mean before\s+OOD mean after\s+blur-3 after\s+gaussian-noise-2 after/);
+    expect(table).toMatch(
+      /#\s+optimizer\s+labels\s+ID before\s+ID after\s+OOD mean before\s+OOD mean after\s+blur-3 after\s+gaussian-noise-2 after/,
+    );
     expect(table).toMatch(/labels\s+adamw\s+l2sp\n[─ ]+\n\s*10%\s+\d+\.\d ± \d+\.\d \(2\)[\s\S]*\n\s*50%[\s\S]*\nall/);
   });
 
   it('rejects a bad OOD spec with field paths', () => {
     const dir = scratchDir('sweep-bad');
-    const r = runCli(['run', writeExperiment(dir, { ...SPEC, eval: { ood: [{ corruption: 'fog', severity: 9 }] } }), '--out', join(dir, 'r')]);
+    const r = runCli([
+      'run',
+      writeExperiment(dir, { ...SPEC, eval: { ood: [{ corruption: 'fog', severity: 9 }] } }),
+      '--out',
+      join(dir, 'r'),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/eval\.ood\[0\]\.corruption: must be one of "gaussian-noise"/);
     expect(r.stderr).toMatch(/eval\.ood\[0\]\.severity: must be an integer from 1 to 5, got 9/);

@@ -14,7 +14,7 @@ function cli(cwd: string, args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe('an experiment module in the user\'s own folder', () => {
+describe("an experiment module in the user's own folder", () => {
   for (const [what, pkg] of [
     ['with no package.json', undefined],
     ['in an ES-module project without anchorage among its dependencies', { name: 'my-research', type: 'module' }],
@@ -23,7 +23,11 @@ describe('an experiment module in the user\'s own folder', () => {
       const dir = mkdtempSync(join(tmpdir(), 'anchorage-user-'));
       try {
         if (pkg) writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg));
-        writeFileSync(join(dir, 'exp.ts'), `import { defineExperiment } from 'anchorage';\nexport default defineExperiment(${JSON.stringify({ ...TINY_SPEC, name: 'mine' })});\n`);
+        writeFileSync(
+          join(dir, 'exp.ts'),
+          `import { defineExperiment } from 'anchorage';\nexport default ` +
+            `defineExperiment(${JSON.stringify({ ...TINY_SPEC, name: 'mine' })});\n`,
+        );
         const r = cli(dir, ['run', 'exp.ts', '--quiet']);
         expect(r.stderr).toBe('');
         expect(r.code).toBe(0);
@@ -39,30 +43,58 @@ describe('an experiment module in the user\'s own folder', () => {
 });
 
 describe('anchorage as a package', () => {
-  it('npm pack, installed into a fresh project, runs an experiment module that lives there and compares its results', () => {
-    const work = mkdtempSync(join(tmpdir(), 'anchorage-pack-'));
-    const npm = (args: string[], cwd: string) => spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } });
-    try {
-      const packed = npm(['pack', '--pack-destination', work, '--silent'], ROOT);
-      expect(packed.status, packed.stderr).toBe(0);
-      const tarball = join(work, packed.stdout.trim().split('\n').at(-1)!);
-      const project = join(work, 'my-research');
-      mkdirSync(project);
-      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-research', private: true, type: 'module' }));
-      // The GPU build of TensorFlow is optional and its install script downloads: left out, as where there is no network.
-      const installed = npm(['install', tarball, '--omit=optional', '--prefer-offline', '--no-package-lock'], project);
-      expect(installed.status, installed.stderr).toBe(0);
-      writeFileSync(join(project, 'exp.ts'), `import { defineExperiment } from 'anchorage';\nexport default defineExperiment(${JSON.stringify({ ...TINY_SPEC, name: 'packed' })});\n`);
-      const bin = join(project, 'node_modules', '.bin', 'anchorage');
-      const run = spawnSync(bin, ['run', 'exp.ts', '--backend', 'wasm', '--quiet'], { cwd: project, encoding: 'utf8' });
-      expect(run.status, run.stderr).toBe(0);
-      expect(run.stdout).toContain('backend: wasm');
-      expect(readdirSync(join(project, 'results', 'packed'))).toHaveLength(1);
-      const compare = spawnSync(bin, ['compare', 'results/packed'], { cwd: project, encoding: 'utf8' });
-      expect(compare.status, compare.stderr).toBe(0);
-      expect(compare.stdout).toMatch(/packed\s+class-il\s+adamw/);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-  });
+  it(
+    'npm pack, installed into a fresh project, runs an ' +
+      'experiment module that lives there and compares its results',
+    () => {
+      const work = mkdtempSync(join(tmpdir(), 'anchorage-pack-'));
+      const npm = (args: string[], cwd: string) =>
+        spawnSync('npm', args, {
+          cwd,
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            npm_config_audit: 'false',
+            npm_config_fund: 'false',
+            npm_config_update_notifier: 'false',
+          },
+        });
+      try {
+        const packed = npm(['pack', '--pack-destination', work, '--silent'], ROOT);
+        expect(packed.status, packed.stderr).toBe(0);
+        const tarball = join(work, packed.stdout.trim().split('\n').at(-1)!);
+        const project = join(work, 'my-research');
+        mkdirSync(project);
+        writeFileSync(
+          join(project, 'package.json'),
+          JSON.stringify({ name: 'my-research', private: true, type: 'module' }),
+        );
+        // The GPU build of TensorFlow is optional and its install script downloads: left out, as where there is no
+        // network.
+        const installed = npm(
+          ['install', tarball, '--omit=optional', '--prefer-offline', '--no-package-lock'],
+          project,
+        );
+        expect(installed.status, installed.stderr).toBe(0);
+        writeFileSync(
+          join(project, 'exp.ts'),
+          `import { defineExperiment } from 'anchorage';\nexport default ` +
+            `defineExperiment(${JSON.stringify({ ...TINY_SPEC, name: 'packed' })});\n`,
+        );
+        const bin = join(project, 'node_modules', '.bin', 'anchorage');
+        const run = spawnSync(bin, ['run', 'exp.ts', '--backend', 'wasm', '--quiet'], {
+          cwd: project,
+          encoding: 'utf8',
+        });
+        expect(run.status, run.stderr).toBe(0);
+        expect(run.stdout).toContain('backend: wasm');
+        expect(readdirSync(join(project, 'results', 'packed'))).toHaveLength(1);
+        const compare = spawnSync(bin, ['compare', 'results/packed'], { cwd: project, encoding: 'utf8' });
+        expect(compare.status, compare.stderr).toBe(0);
+        expect(compare.stdout).toMatch(/packed\s+class-il\s+adamw/);
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    },
+  );
 });

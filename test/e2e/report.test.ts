@@ -17,16 +17,36 @@ const CONTINUAL = {
   name: 'report-cl',
   stream: { name: 'split', tasksOf: 2 },
   dataset: { ...TINY_SPEC.dataset, classes: 6 },
-  axes: { strategy: [{ name: 'naive' }, { name: 'replay', size: 30 }], optimizer: [{ name: 'adamw', lr: 0.03 }, { name: 'ftp', lr: 0.03 }] },
+  axes: {
+    strategy: [{ name: 'naive' }, { name: 'replay', size: 30 }],
+    optimizer: [
+      { name: 'adamw', lr: 0.03 },
+      { name: 'ftp', lr: 0.03 },
+    ],
+  },
   seeds: [0, 1],
 };
 // A low-label sweep with OOD sets: the labels curve and the robustness trade-off.
 const SWEEP = {
   name: 'report-sweep',
-  dataset: { name: 'synthetic', classes: 4, features: 64, trainPerClass: 40, testPerClass: 20, separation: 4, imageShape: [8, 8, 1] },
+  dataset: {
+    name: 'synthetic',
+    classes: 4,
+    features: 64,
+    trainPerClass: 40,
+    testPerClass: 20,
+    separation: 4,
+    imageShape: [8, 8, 1],
+  },
   stream: { name: 'split', tasks: [[0, 1, 2, 3]] },
   model: { name: 'mlp', hidden: [32] },
-  axes: { sampler: [{ name: 'fraction', fraction: 0.25 }, { name: 'shuffled' }], optimizer: [{ name: 'adamw', lr: 0.02 }, { name: 'l2sp', lr: 0.02, alpha: 0.01 }] },
+  axes: {
+    sampler: [{ name: 'fraction', fraction: 0.25 }, { name: 'shuffled' }],
+    optimizer: [
+      { name: 'adamw', lr: 0.02 },
+      { name: 'l2sp', lr: 0.02, alpha: 0.01 },
+    ],
+  },
   eval: { ood: [{ corruption: 'gaussian-noise', severity: 2 }] },
   train: { epochs: 2, batchSize: 16, logEvery: 5 },
   seeds: [0, 1],
@@ -58,7 +78,20 @@ describe('anchorage report', () => {
     const ids = [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
     const figures = figureIds(html);
-    expect(figures).toEqual(['metrics', 'matrix-1', 'matrix-2', 'matrix-3', 'matrix-4', 'forgetting-1', 'forgetting-2', 'forgetting-3', 'forgetting-4', 'loss', 'constraints-2', 'constraints-4']);
+    expect(figures).toEqual([
+      'metrics',
+      'matrix-1',
+      'matrix-2',
+      'matrix-3',
+      'matrix-4',
+      'forgetting-1',
+      'forgetting-2',
+      'forgetting-3',
+      'forgetting-4',
+      'loss',
+      'constraints-2',
+      'constraints-4',
+    ]);
     // The summary table first: groups by strategy and optimizer, two seeds each.
     expect(html.indexOf('id="summary"')).toBeLessThan(html.indexOf('data-figure="metrics"'));
     expect(html).toMatch(/<td>replay\(30\)<\/td><td>ftp<\/td><td class="num">2<\/td><td>0 1<\/td>/);
@@ -78,67 +111,96 @@ describe('anchorage report', () => {
     expect(html).toContain('gaussian-noise-2');
   });
 
-  it('bad input: no runs is exit 2; a corrupt table and mixed experiments are reported and the readable runs still are', () => {
-    const empty = join(dir, 'empty');
-    mkdirSync(empty);
-    const none = runCli(['report', empty]);
-    expect(none.code).toBe(2);
-    expect(none.stderr).toContain(`no runs under ${empty}`);
+  it(
+    'bad input: no runs is exit 2; a corrupt table and mixed experiments are reported and the readable runs still ' +
+      'are',
+    () => {
+      const empty = join(dir, 'empty');
+      mkdirSync(empty);
+      const none = runCli(['report', empty]);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain(`no runs under ${empty}`);
 
-    const [broken] = readdirSync(join(results, 'report-sweep')).filter((d) => !d.startsWith('.') && !d.endsWith('.html'));
-    truncateSync(join(results, 'report-sweep', broken, 'evals.arrow'), 200);
-    const mixed = runCli(['report', results, '--by', 'optimizer', '--out', join(dir, 'mixed.html')]);
-    expect(mixed.code, mixed.stderr).toBe(0);
-    expect(mixed.stderr).toContain('holds runs of 2 experiments (report-cl, report-sweep); they are grouped by experiment as well');
-    expect(mixed.stderr).toContain('1 run is not complete and not averaged');
-    const html = readFileSync(join(dir, 'mixed.html'), 'utf8');
-    expect(html).toMatch(new RegExp(`${broken}: unreadable: evals\\.arrow does not read back`));
-    expect(html).toMatch(/<td>report-cl<\/td><td>ftp<\/td><td class="num">4<\/td>/);
-    expect(html).toMatch(/<td>report-sweep<\/td><td>l2sp<\/td><td class="num">4<\/td>/);
-    expect(html).toMatch(/<td>report-sweep<\/td><td>adamw<\/td><td class="num">3<\/td>/);
-  });
-
-  it.skipIf(!existsSync(CHROMIUM))(`opens in a real browser (${CHROMIUM}): every chart has drawn marks, no errors, no requests; screenshot saved`, async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      const problems: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-      page.on('pageerror', (e) => problems.push(`page: ${e.message}`));
-      page.on('request', (r) => !r.url().startsWith('file://') && requests.push(r.url()));
-      const file = join(results, 'report-cl', 'report.html');
-      await page.goto(`file://${file}`);
-      const marks = await page.$$eval('figure[data-figure]', (figures) =>
-        figures.map((f) => {
-          const svg = f.querySelector('svg');
-          const box = svg?.getBoundingClientRect();
-          // Vega draws each mark as a group of class mark-<type> holding one element per datum.
-          const drawn = [...f.querySelectorAll('g[class*="mark-"]')].filter((g) => /mark-(rect|line|area|symbol|text)/.test(g.getAttribute('class') ?? '') && g.children.length > 0);
-          return { id: f.getAttribute('data-figure'), width: box?.width ?? 0, height: box?.height ?? 0, drawn: drawn.length, items: drawn.reduce((a, g) => a + g.children.length, 0) };
-        }),
+      const [broken] = readdirSync(join(results, 'report-sweep')).filter(
+        (d) => !d.startsWith('.') && !d.endsWith('.html'),
       );
-      expect(marks.length).toBe(12);
-      for (const m of marks) {
-        expect(m.width, m.id!).toBeGreaterThan(100);
-        expect(m.height, m.id!).toBeGreaterThan(100);
-        expect(m.drawn, m.id!).toBeGreaterThan(0);
-        expect(m.items, m.id!).toBeGreaterThan(3);
+      truncateSync(join(results, 'report-sweep', broken, 'evals.arrow'), 200);
+      const mixed = runCli(['report', results, '--by', 'optimizer', '--out', join(dir, 'mixed.html')]);
+      expect(mixed.code, mixed.stderr).toBe(0);
+      expect(mixed.stderr).toContain(
+        'holds runs of 2 experiments (report-cl, report-sweep); they are grouped by experiment as well',
+      );
+      expect(mixed.stderr).toContain('1 run is not complete and not averaged');
+      const html = readFileSync(join(dir, 'mixed.html'), 'utf8');
+      expect(html).toMatch(new RegExp(`${broken}: unreadable: evals\\.arrow does not read back`));
+      expect(html).toMatch(/<td>report-cl<\/td><td>ftp<\/td><td class="num">4<\/td>/);
+      expect(html).toMatch(/<td>report-sweep<\/td><td>l2sp<\/td><td class="num">4<\/td>/);
+      expect(html).toMatch(/<td>report-sweep<\/td><td>adamw<\/td><td class="num">3<\/td>/);
+    },
+  );
+
+  it.skipIf(!existsSync(CHROMIUM))(
+    `opens in a real browser (${CHROMIUM}): every chart has drawn marks, no errors, no requests; screenshot saved`,
+    async () => {
+      const { chromium } = await import('playwright-core');
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+        const problems: string[] = [];
+        const requests: string[] = [];
+        page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+        page.on('pageerror', (e) => problems.push(`page: ${e.message}`));
+        page.on('request', (r) => !r.url().startsWith('file://') && requests.push(r.url()));
+        const file = join(results, 'report-cl', 'report.html');
+        await page.goto(`file://${file}`);
+        const marks = await page.$$eval('figure[data-figure]', (figures) =>
+          figures.map((f) => {
+            const svg = f.querySelector('svg');
+            const box = svg?.getBoundingClientRect();
+            // Vega draws each mark as a group of class mark-<type> holding one element per datum.
+            const drawn = [...f.querySelectorAll('g[class*="mark-"]')].filter(
+              (g) => /mark-(rect|line|area|symbol|text)/.test(g.getAttribute('class') ?? '') && g.children.length > 0,
+            );
+            return {
+              id: f.getAttribute('data-figure'),
+              width: box?.width ?? 0,
+              height: box?.height ?? 0,
+              drawn: drawn.length,
+              items: drawn.reduce((a, g) => a + g.children.length, 0),
+            };
+          }),
+        );
+        expect(marks.length).toBe(12);
+        for (const m of marks) {
+          expect(m.width, m.id!).toBeGreaterThan(100);
+          expect(m.height, m.id!).toBeGreaterThan(100);
+          expect(m.drawn, m.id!).toBeGreaterThan(0);
+          expect(m.items, m.id!).toBeGreaterThan(3);
+        }
+        // The heat map of a 3-task run: the untrained row and one per task, 3 cells each.
+        expect(
+          await page.$$eval('figure[data-figure="matrix-1"] g.mark-rect.role-mark path', (cells) => cells.length),
+        ).toBe(12);
+        expect(problems).toEqual([]);
+        expect(requests).toEqual([]);
+        mkdirSync(SCREENSHOTS, { recursive: true });
+        const shot = join(SCREENSHOTS, 'report-cl.png');
+        await page.screenshot({ path: shot, fullPage: true });
+        expect(readFileSync(shot).byteLength).toBeGreaterThan(50_000);
+        console.log(`screenshot: ${shot}`);
+      } finally {
+        await browser.close();
       }
-      // The heat map of a 3-task run: the untrained row and one per task, 3 cells each.
-      expect(await page.$$eval('figure[data-figure="matrix-1"] g.mark-rect.role-mark path', (cells) => cells.length)).toBe(12);
-      expect(problems).toEqual([]);
-      expect(requests).toEqual([]);
-      mkdirSync(SCREENSHOTS, { recursive: true });
-      const shot = join(SCREENSHOTS, 'report-cl.png');
-      await page.screenshot({ path: shot, fullPage: true });
-      expect(readFileSync(shot).byteLength).toBeGreaterThan(50_000);
-      console.log(`screenshot: ${shot}`);
-    } finally {
-      await browser.close();
-    }
-  });
+    },
+  );
 });
 
-if (!existsSync(CHROMIUM)) console.warn(`report.test.ts: the browser test is skipped because ${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
+if (!existsSync(CHROMIUM))
+  console.warn(
+    `report.test.ts: the browser test is skipped because ${CHROMIUM} is missing (apt-get install chromium; ` +
+      `.ci/run installs it)`,
+  );

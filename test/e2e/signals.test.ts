@@ -28,11 +28,12 @@ function start(args: string[], when: RegExp) {
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   // A safety net only: an ignored signal would let these runs go on for many minutes.
   const guard = setTimeout(() => child.kill('SIGKILL'), 300_000);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) =>
-    child.on('close', (code, signal) => {
-      clearTimeout(guard);
-      resolve({ code, signal, out, err });
-    }),
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>(
+    (resolve) =>
+      child.on('close', (code, signal) => {
+        clearTimeout(guard);
+        resolve({ code, signal, out, err });
+      }),
   );
   return { child, ready, done, lines: () => out };
 }
@@ -43,7 +44,12 @@ function records(out: string) {
   const dir = join(out, 'tiny');
   if (!existsSync(dir)) return [];
   // Run folders only: an interrupted run's checkpoint sits beside them as .<run-id>.checkpoint.
-  return readdirSync(dir).filter((d) => !d.startsWith('.')).map((d) => JSON.parse(readFileSync(join(dir, d, 'run.json'), 'utf8')) as { status: string; timings: { steps: number } });
+  return readdirSync(dir)
+    .filter((d) => !d.startsWith('.'))
+    .map(
+      (d) =>
+        JSON.parse(readFileSync(join(dir, d, 'run.json'), 'utf8')) as { status: string; timings: { steps: number } },
+    );
 }
 
 describe('signals', () => {
@@ -67,7 +73,10 @@ describe('signals', () => {
   it('with --workers, the parent forwards SIGTERM to every worker and waits for them', async () => {
     const dir = scratchDir('signal-workers');
     const out = join(dir, 'results');
-    const run = start(['run', writeExperiment(dir, LONG), '--out', out, '--seeds', '0,1', '--workers', '2'], /\[worker \d\] shard \d\/2/);
+    const run = start(
+      ['run', writeExperiment(dir, LONG), '--out', out, '--seeds', '0,1', '--workers', '2'],
+      /\[worker \d\] shard \d\/2/,
+    );
     await run.ready;
     // Both workers past their preflight: each has its signal handler.
     while ((run.lines().match(/\[worker \d\] shard/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
@@ -81,61 +90,77 @@ describe('signals', () => {
     for (const record of records(out)) expect(record.status).toBe('interrupted');
   });
 
-  it('with --workers, a worker killed outright (SIGKILL, as the out-of-memory killer does) is reported at once, and the others go on', async () => {
-    const dir = scratchDir('signal-worker-killed');
-    const out = join(dir, 'results');
-    const run = start(['run', writeExperiment(dir, LONG), '--out', out, '--seeds', '0,1', '--workers', '2'], /\[worker \d\] shard \d\/2/);
-    await run.ready;
-    while ((run.lines().match(/\[worker \d\] shard/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
-    // The workers: this sweep's processes that run a shard.
-    const workers = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .filter((line) => line.includes(out) && line.includes('--shard'))
-      .map((line) => Number.parseInt(line.trim(), 10));
-    let r: Awaited<typeof run.done>;
-    try {
-      expect(workers).toHaveLength(2);
-      process.kill(workers[0], 'SIGKILL');
-      // The parent says so while the other worker still trains; then that one is stopped as a user would.
-      let err = '';
-      run.child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      while (!/killed by SIGKILL/.test(err)) await new Promise((r) => setTimeout(r, 50));
-      expect(() => process.kill(workers[1], 0)).not.toThrow();
-      run.child.kill('SIGTERM');
-      r = await run.done;
-    } finally {
-      // A failed check must not leave these long runs training after the test.
-      for (const pid of [run.child.pid!, ...workers]) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
+  it(
+    'with --workers, a worker killed outright (SIGKILL, as the out-of-memory killer does) is reported at once, ' +
+      'and the others go on',
+    async () => {
+      const dir = scratchDir('signal-worker-killed');
+      const out = join(dir, 'results');
+      const run = start(
+        ['run', writeExperiment(dir, LONG), '--out', out, '--seeds', '0,1', '--workers', '2'],
+        /\[worker \d\] shard \d\/2/,
+      );
+      await run.ready;
+      while ((run.lines().match(/\[worker \d\] shard/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
+      // The workers: this sweep's processes that run a shard.
+      const workers = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((line) => line.includes(out) && line.includes('--shard'))
+        .map((line) => Number.parseInt(line.trim(), 10));
+      let r: Awaited<typeof run.done>;
+      try {
+        expect(workers).toHaveLength(2);
+        process.kill(workers[0], 'SIGKILL');
+        // The parent says so while the other worker still trains; then that one is stopped as a user would.
+        let err = '';
+        run.child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        while (!/killed by SIGKILL/.test(err)) await new Promise((r) => setTimeout(r, 50));
+        expect(() => process.kill(workers[1], 0)).not.toThrow();
+        run.child.kill('SIGTERM');
+        r = await run.done;
+      } finally {
+        // A failed check must not leave these long runs training after the test.
+        for (const pid of [run.child.pid!, ...workers]) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
         }
       }
-    }
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^\[worker \d\] killed by SIGKILL \(out of memory\? `dmesg` tells\); the other workers go on/m);
-    expect(r.err.match(/\[worker \d\] \s*SIGTERM: stopping after the current step/g)).toHaveLength(1);
-  });
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(
+        /^\[worker \d\] killed by SIGKILL \(out of memory\? `dmesg` tells\); the other workers go on/m,
+      );
+      expect(r.err.match(/\[worker \d\] \s*SIGTERM: stopping after the current step/g)).toHaveLength(1);
+    },
+  );
 });
 
 describe('two processes on one results folder', () => {
-  it('the second skips the run the first is training (no doubled work), and a lock left by a killed process is taken over', async () => {
-    const dir = scratchDir('lock');
-    const out = join(dir, 'results');
-    const file = writeExperiment(dir, LONG);
-    const first = start(['run', file, '--out', out], /step \d+\/\d+/);
-    await first.ready;
-    const second = spawnSync(process.execPath, [BIN, 'run', file, '--out', out], { cwd: ROOT, encoding: 'utf8' });
-    expect(second.stdout).toMatch(new RegExp(`run \\S+: being trained by another process \\(pid ${first.child.pid}\\); skipped`));
-    expect(second.status).toBe(1); // its runs are not complete
-    first.child.kill('SIGKILL'); // leaves its lock behind
-    await first.done;
-    // The lock's process is gone: a new run takes it over (and is stopped at once here: only the takeover is checked).
-    const third = start(['run', file, '--out', out], /step \d+\/\d+/);
-    await third.ready;
-    third.child.kill('SIGTERM');
-    expect((await third.done).code).toBe(1);
-    expect(records(out).map((r) => r.status)).toEqual(['interrupted']);
-  });
+  it(
+    'the second skips the run the first is training (no doubled work), and a lock left by a killed process is ' +
+      'taken over',
+    async () => {
+      const dir = scratchDir('lock');
+      const out = join(dir, 'results');
+      const file = writeExperiment(dir, LONG);
+      const first = start(['run', file, '--out', out], /step \d+\/\d+/);
+      await first.ready;
+      const second = spawnSync(process.execPath, [BIN, 'run', file, '--out', out], { cwd: ROOT, encoding: 'utf8' });
+      expect(second.stdout).toMatch(
+        new RegExp(`run \\S+: being trained by another process \\(pid ${first.child.pid}\\); skipped`),
+      );
+      expect(second.status).toBe(1); // its runs are not complete
+      first.child.kill('SIGKILL'); // leaves its lock behind
+      await first.done;
+      // The lock's process is gone: a new run takes it over (and is stopped at once here: only the takeover is
+      // checked).
+      const third = start(['run', file, '--out', out], /step \d+\/\d+/);
+      await third.ready;
+      third.child.kill('SIGTERM');
+      expect((await third.done).code).toBe(1);
+      expect(records(out).map((r) => r.status)).toEqual(['interrupted']);
+    },
+  );
 });

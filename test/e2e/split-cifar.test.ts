@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { readRows } from '../../src/results/tables.js';
 import { runCli, scratchDir, writeExperiment } from '../helpers.js';
 
-/** A record of class `label`: each class its own colour, with a little per-image noise, so the classes can be learned. */
+/**
+ * A record of class `label`: each class its own colour, with a little per-image noise, so the classes can be learned.
+ */
 function record(label: number, image: number): Buffer {
   const out = Buffer.alloc(1 + 3072);
   out[0] = label;
@@ -22,8 +24,15 @@ function record(label: number, image: number): Buffer {
 function writeCifar10(dir: string, perBatch: number, testCount: number): void {
   mkdirSync(dir, { recursive: true });
   let image = 0;
-  for (let b = 1; b <= 5; b++) writeFileSync(join(dir, `data_batch_${b}.bin`), Buffer.concat(Array.from({ length: perBatch }, () => record(image % 10, image++))));
-  writeFileSync(join(dir, 'test_batch.bin'), Buffer.concat(Array.from({ length: testCount }, (_, i) => record(i % 10, 5000 + i))));
+  for (let b = 1; b <= 5; b++)
+    writeFileSync(
+      join(dir, `data_batch_${b}.bin`),
+      Buffer.concat(Array.from({ length: perBatch }, () => record(image % 10, image++))),
+    );
+  writeFileSync(
+    join(dir, 'test_batch.bin'),
+    Buffer.concat(Array.from({ length: testCount }, (_, i) => record(i % 10, 5000 + i))),
+  );
 }
 
 describe('Split CIFAR-10 on CIFAR-format files', () => {
@@ -38,7 +47,11 @@ describe('Split CIFAR-10 on CIFAR-format files', () => {
       model: { name: 'resnet18', width: 4, blocks: [1, 1] },
       optimizer: { name: 'sgd', lr: 0.05 },
       strategy: { name: 'replay', size: 20 },
-      augment: [{ name: 'random-crop', padding: 4 }, { name: 'horizontal-flip' }, { name: 'normalize', mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] }],
+      augment: [
+        { name: 'random-crop', padding: 4 },
+        { name: 'horizontal-flip' },
+        { name: 'normalize', mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
+      ],
       train: { epochs: 2, batchSize: 10, logEvery: 5 },
       saveModel: 'models/{seed}',
       seeds: [1],
@@ -52,7 +65,9 @@ describe('Split CIFAR-10 on CIFAR-format files', () => {
     const record_ = JSON.parse(readFileSync(join(root, run, 'run.json'), 'utf8'));
     expect(record_.model).toMatch(/^resnet18 \[32,32,3\] .*; input normalize$/);
     expect(record_.tasks).toHaveLength(5);
-    const evals = readRows<{ trained_task: number; eval_task: number; eval_set: string; accuracy: number }>(join(root, run, 'evals.arrow'));
+    const evals = readRows<{ trained_task: number; eval_task: number; eval_set: string; accuracy: number }>(
+      join(root, run, 'evals.arrow'),
+    );
     // Before training, and after each of 5 tasks, on each of 5 tasks' test splits.
     expect(evals.filter((e) => e.eval_set === 'test')).toHaveLength(30);
     expect(evals.every((e) => e.accuracy >= 0 && e.accuracy <= 1)).toBe(true);

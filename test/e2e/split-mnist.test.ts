@@ -29,7 +29,9 @@ describe('Split MNIST, class-incremental, AdamW (small)', () => {
     expect(summary.tasks).toBe(5);
     expect(summary.acc).toBeLessThan(0.35);
     expect(summary.forgetting).toBeGreaterThan(0.6);
-    const evals = tableFromIPC(readFileSync(join(out, 'split-mnist-small', run, 'evals.arrow'))).toArray().map((x) => x.toJSON());
+    const evals = tableFromIPC(readFileSync(join(out, 'split-mnist-small', run, 'evals.arrow')))
+      .toArray()
+      .map((x) => x.toJSON());
     const diagonal = evals.filter((e) => e.trained_task === e.eval_task).map((e) => e.accuracy);
     expect(diagonal).toHaveLength(5);
     // Each new task is learned (the last pair, 8 vs 9, is the slowest to displace the earlier heads' bias).

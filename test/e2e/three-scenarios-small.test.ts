@@ -24,8 +24,13 @@ describe('three scenarios on Split MNIST (small)', () => {
     const r = runCli(['run', writeExperiment(dir, spec), '--out', out, '--quiet']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const json = JSON.parse(runCli(['compare', join(out, 'three-scenarios-small'), '--by', 'scenario,strategy', '--format', 'json']).stdout);
-    const acc = (scenario: string, strategy: string) => json.groups.find((g: { scenario: string; strategy: string }) => g.scenario === scenario && g.strategy === strategy).ACC.mean;
+    const json = JSON.parse(
+      runCli(['compare', join(out, 'three-scenarios-small'), '--by', 'scenario,strategy', '--format', 'json']).stdout,
+    );
+    const acc = (scenario: string, strategy: string) =>
+      json.groups.find(
+        (g: { scenario: string; strategy: string }) => g.scenario === scenario && g.strategy === strategy,
+      ).ACC.mean;
     expect(acc('class-il', 'naive')).toBeLessThan(0.35);
     expect(acc('class-il', 'replay(500)')).toBeGreaterThan(acc('class-il', 'naive') + 0.3);
     expect(acc('task-il', 'naive')).toBeGreaterThan(acc('class-il', 'naive') + 0.3);

@@ -10,13 +10,30 @@ const GOLDEN = join(ROOT, 'test', 'fixtures', 'golden', 'adamw_plain.json');
 
 describe('replay-optimizer on malformed traces', () => {
   const golden = JSON.parse(readFileSync(GOLDEN, 'utf8'));
-  const cases: [string, (t: any) => unknown, RegExp][] = [
+  // A trace as JSON: any field may be removed or broken.
+  type Trace = {
+    params: { name: string; shape?: number[] }[];
+    steps: { grads?: Record<string, unknown[]>; expected?: unknown }[];
+  } & Record<string, unknown>;
+  const cases: [string, (t: Trace) => unknown, RegExp][] = [
     ['a param without a shape', (t) => (delete t.params[0].shape, t), /params \S+ needs a shape/],
     ['a step without grads', (t) => (delete t.steps[1].grads, t), /steps\[1\] must be \{ grads/],
     ['null', () => null, /the trace must be a JSON object/],
     ['config: null', (t) => ((t.config = null), t), /config must be an object/],
-    ['string gradients', (t) => ((t.steps[0].grads[t.params[0].name] = t.steps[0].grads[t.params[0].name].map(String)), t), /steps\[0\]\.grads\.\S+ must be \d+ finite numbers/],
-    ['expected naming an unknown param', (t) => ((t.steps[0].expected = { nosuch: [1] }), t), /steps\[0\]\.expected\.nosuch names no parameter/],
+    [
+      'string gradients',
+      (t) => {
+        const grads = t.steps[0].grads!;
+        grads[t.params[0].name] = grads[t.params[0].name].map(String);
+        return t;
+      },
+      /steps\[0\]\.grads\.\S+ must be \d+ finite numbers/,
+    ],
+    [
+      'expected naming an unknown param',
+      (t) => ((t.steps[0].expected = { nosuch: [1] }), t),
+      /steps\[0\]\.expected\.nosuch names no parameter/,
+    ],
     ['a duplicate param name', (t) => (t.params.push({ ...t.params[0] }), t), /repeats the name/],
   ];
   for (const [what, mutate, message] of cases) {
@@ -55,7 +72,10 @@ describe('other user errors', () => {
   });
 
   it('`anchorage plugins | head -1` ends quietly (a closed pipe is not an error)', () => {
-    const r = spawnSync('bash', ['-c', `'${process.execPath}' '${BIN}' plugins | head -1; exit \${PIPESTATUS[0]}`], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync('bash', ['-c', `'${process.execPath}' '${BIN}' plugins | head -1; exit \${PIPESTATUS[0]}`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(r.stdout).toBe('dataset:\n');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -77,7 +97,11 @@ describe('other user errors', () => {
 
 describe('environment and module surprises', () => {
   it('a Slurm array task beyond the array says so (not a --shard message the user never gave)', () => {
-    const r = spawnSync(process.execPath, [BIN, 'run', 'experiments/split-mnist.ts'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '6', SLURM_ARRAY_TASK_COUNT: '4' } });
+    const r = spawnSync(process.execPath, [BIN, 'run', 'experiments/split-mnist.ts'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, SLURM_ARRAY_TASK_ID: '6', SLURM_ARRAY_TASK_COUNT: '4' },
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/Slurm array task 6 \(SLURM_ARRAY_TASK_MIN 0\) is not one of the 4 tasks/);
     expect(r.stderr).not.toMatch(/--shard must be/);
@@ -85,7 +109,11 @@ describe('environment and module surprises', () => {
 
   it('an experiment module whose top-level await never settles gets a message and exit 2, not a silent 13', () => {
     const dir = scratchDir('tla');
-    writeFileSync(join(dir, 'exp.ts'), `import { defineExperiment } from 'anchorage';\nawait new Promise(() => {});\nexport default defineExperiment({ name: 'x' } as never);\n`);
+    writeFileSync(
+      join(dir, 'exp.ts'),
+      `import { defineExperiment } from 'anchorage';\nawait new Promise(() => {});\nexport default ` +
+        `defineExperiment({ name: 'x' } as never);\n`,
+    );
     const r = runCli(['run', join(dir, 'exp.ts')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/never finished: a module it loaded .* has a top-level await that never settles/);

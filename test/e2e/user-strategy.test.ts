@@ -32,7 +32,9 @@ export default defineExperiment({
     const r = runCli(['run', join(dir, 'experiment.ts'), '--out', out, '--quiet'], { timeout: 600_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const json = JSON.parse(runCli(['compare', join(out, 'user-strategy'), '--by', 'strategy', '--format', 'json']).stdout);
+    const json = JSON.parse(
+      runCli(['compare', join(out, 'user-strategy'), '--by', 'strategy', '--format', 'json']).stdout,
+    );
     expect(json.groups.map((g: { strategy: string }) => g.strategy)).toEqual(['half-replay(40)+ewc']);
   }, 600_000);
 });

@@ -37,7 +37,12 @@ const CASES: Record<string, object> = {
   icarl: { strategy: { name: 'icarl', size: 30 } },
   ftp: { optimizer: { name: 'ftp', lr: 0.03, anchor: 'task-start' } },
   tpgm: { optimizer: { name: 'tpgm', lr: 0.03, valFraction: 0.25, projEvery: 2 } },
-  'lp-ft': { phases: [{ name: 'lp', steps: 6, train: ['head.*'] }, { name: 'ft', steps: 12, optimizer: { name: 'ftp', lr: 0.03 } }] },
+  'lp-ft': {
+    phases: [
+      { name: 'lp', steps: 6, train: ['head.*'] },
+      { name: 'ft', steps: 12, optimizer: { name: 'ftp', lr: 0.03 } },
+    ],
+  },
   cnn: { dataset: { ...BASE.dataset, imageShape: [2, 2, 3] }, model: { name: 'cnn', channels: [4], hidden: 8 } },
 };
 
@@ -53,7 +58,14 @@ function digest(out: string, c: RunConfig): string {
     r.examples,
     r.alpha,
   ]);
-  const steps = readRows<Record<string, number>>(join(dir, 'steps.arrow')).map((r) => [r.task, r.epoch, r.step, r.phase, r.loss, r.learning_rate]);
+  const steps = readRows<Record<string, number>>(join(dir, 'steps.arrow')).map((r) => [
+    r.task,
+    r.epoch,
+    r.step,
+    r.phase,
+    r.loss,
+    r.learning_rate,
+  ]);
   // Numbers as their exact decimal text: any change of a bit changes the digest.
   const text = JSON.stringify({ evals, steps }, (_k, v: unknown) => (typeof v === 'number' ? v.toPrecision(17) : v));
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
@@ -61,7 +73,9 @@ function digest(out: string, c: RunConfig): string {
 
 let backend: BackendInfo;
 const found: Record<string, string> = {};
-const fixture: Record<string, Record<string, string>> = existsSync(FIXTURE) ? JSON.parse(readFileSync(FIXTURE, 'utf8')) : {};
+const fixture: Record<string, Record<string, string>> = existsSync(FIXTURE)
+  ? JSON.parse(readFileSync(FIXTURE, 'utf8'))
+  : {};
 
 beforeAll(async () => {
   backend = await selectBackend((process.env.ANCHORAGE_BACKEND as 'auto') ?? 'auto');
@@ -89,7 +103,11 @@ describe('evaluation digests are those recorded before the engine was restructur
 
   it('a run interrupted within its second task and resumed from the checkpoint', async (ctx) => {
     if (!recorded()) ctx.skip(`no digests recorded for the ${backend.name} backend`);
-    const { configs, registry } = tinyConfigs({ ...BASE, strategy: { name: 'replay', size: 30 }, checkpoint: { everySteps: 5 } });
+    const { configs, registry } = tinyConfigs({
+      ...BASE,
+      strategy: { name: 'replay', size: 30 },
+      checkpoint: { everySteps: 5 },
+    });
     const out = scratchDir('digest-resume');
     const controller = new AbortController();
     const [first] = await executeRuns(configs, registry, backend, {

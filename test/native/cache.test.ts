@@ -51,33 +51,51 @@ describe('native cache', () => {
     expect(insideNodeModules('/home/u/proj/node_modules/x')).toBe(true);
   });
 
-  it('refuses a build for a CPU with features this one lacks, another architecture, Node-API or manifest format, naming why', () => {
-    const cpu = new Set(['sse2', 'avx', 'avx2']);
-    expect(manifestProblem(manifest(), cpu)).toBeUndefined();
-    expect(manifestProblem(manifest({ target: 'native', cpuFeatures: ['avx2', 'avx512f'] }), cpu)).toBe('it was built for a CPU with avx512f, which this one lacks');
-    expect(manifestProblem(manifest({ target: 'native', cpuFeatures: ['avx2'] }), undefined)).toMatch(/needs CPU features \(avx2\) this machine does not report/);
-    expect(manifestProblem(manifest({ arch: 'arm64' }), cpu, 'x64')).toBe('it was built for arm64, this machine is x64');
-    expect(manifestProblem(manifest({ napi: 3 }), cpu)).toMatch(/Node-API 3/);
-    expect(manifestProblem({ ...manifest(), format: 'anchorage-native/0' as never }, cpu)).toMatch(/format anchorage-native\/0/);
-  });
+  it(
+    'refuses a build for a CPU with features this one lacks, another architecture, Node-API or manifest format, ' +
+      'naming why',
+    () => {
+      const cpu = new Set(['sse2', 'avx', 'avx2']);
+      expect(manifestProblem(manifest(), cpu)).toBeUndefined();
+      expect(manifestProblem(manifest({ target: 'native', cpuFeatures: ['avx2', 'avx512f'] }), cpu)).toBe(
+        'it was built for a CPU with avx512f, which this one lacks',
+      );
+      expect(manifestProblem(manifest({ target: 'native', cpuFeatures: ['avx2'] }), undefined)).toMatch(
+        /needs CPU features \(avx2\) this machine does not report/,
+      );
+      expect(manifestProblem(manifest({ arch: 'arm64' }), cpu, 'x64')).toBe(
+        'it was built for arm64, this machine is x64',
+      );
+      expect(manifestProblem(manifest({ napi: 3 }), cpu)).toMatch(/Node-API 3/);
+      expect(manifestProblem({ ...manifest(), format: 'anchorage-native/0' }, cpu)).toMatch(
+        /format "anchorage-native\/0"/,
+      );
+    },
+  );
 
-  it('loads a build for this CPU before the portable one, the portable one when the other does not fit, and says what it passed over', () => {
-    const cpu = new Set(['sse2', 'avx2']);
-    const fits = manifest({ target: 'native', cpuFeatures: ['avx2'] });
-    const lacks = manifest({ target: 'native', cpuFeatures: ['avx2', 'avx1024'] });
-    expect(chooseBuild(cacheWith(manifest(), fits), cpu).entry?.manifest.target).toBe('native');
-    const fallback = chooseBuild(cacheWith(manifest(), lacks), cpu);
-    expect(fallback.entry?.manifest.target).toBe('portable');
-    expect(fallback.refused).toEqual([expect.stringMatching(/-native: it was built for a CPU with avx1024, which this one lacks$/)]);
-    const none = chooseBuild(cacheWith(lacks), cpu);
-    expect(none.entry).toBeUndefined();
-    expect(none.refused).toHaveLength(1);
-    // Builds of another TensorFlow, half-written folders and unreadable manifests are not builds.
-    const root = cacheWith(manifest({ tensorflow: '2.9.0' }));
-    mkdirSync(join(root, `${buildKey(manifest())}.tmp-123`));
-    writeFileSync(join(root, `${buildKey(manifest())}.tmp-123`, 'manifest.json'), JSON.stringify(manifest()));
-    expect(chooseBuild(root, cpu)).toEqual({ refused: [] });
-  });
+  it(
+    'loads a build for this CPU before the portable one, the portable one when the other does not fit, and says ' +
+      'what it passed over',
+    () => {
+      const cpu = new Set(['sse2', 'avx2']);
+      const fits = manifest({ target: 'native', cpuFeatures: ['avx2'] });
+      const lacks = manifest({ target: 'native', cpuFeatures: ['avx2', 'avx1024'] });
+      expect(chooseBuild(cacheWith(manifest(), fits), cpu).entry?.manifest.target).toBe('native');
+      const fallback = chooseBuild(cacheWith(manifest(), lacks), cpu);
+      expect(fallback.entry?.manifest.target).toBe('portable');
+      expect(fallback.refused).toEqual([
+        expect.stringMatching(/-native: it was built for a CPU with avx1024, which this one lacks$/),
+      ]);
+      const none = chooseBuild(cacheWith(lacks), cpu);
+      expect(none.entry).toBeUndefined();
+      expect(none.refused).toHaveLength(1);
+      // Builds of another TensorFlow, half-written folders and unreadable manifests are not builds.
+      const root = cacheWith(manifest({ tensorflow: '2.9.0' }));
+      mkdirSync(join(root, `${buildKey(manifest())}.tmp-123`));
+      writeFileSync(join(root, `${buildKey(manifest())}.tmp-123`, 'manifest.json'), JSON.stringify(manifest()));
+      expect(chooseBuild(root, cpu)).toEqual({ refused: [] });
+    },
+  );
 
   it('reads the CPU features this machine reports', () => {
     const features = cpuFeatures();
@@ -88,16 +106,26 @@ describe('native cache', () => {
     expect(cpuFeatures('/no/such/file')).toBeUndefined();
   });
 
-  it('`anchorage run` on a machine its only build does not fit: one line naming the missing feature, and wasm trains instead', () => {
-    const root = cacheWith(manifest({ target: 'native', cpuFeatures: ['avx1024'] }));
-    const dir = scratchDir('foreign-build');
-    const experiment = writeExperiment(dir, { ...TINY_SPEC, train: { epochs: 1, batchSize: 16 } });
-    const refused = runCli(['run', experiment, '--out', join(dir, 'out'), '--backend', 'tensorflow'], { env: { ANCHORAGE_NATIVE_CACHE: root } });
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/native cache .*-native: it was built for a CPU with avx1024, which this one lacks/);
-    const fallback = runCli(['run', experiment, '--out', join(dir, 'out'), '--backend', 'auto'], { env: { ANCHORAGE_NATIVE_CACHE: root, ANCHORAGE_BACKEND: '' } });
-    expect(fallback.code).toBe(0);
-    expect(fallback.stdout).toMatch(/^backend: wasm/m);
-    expect(fallback.stdout).toMatch(/not used: native TensorFlow: native cache .*avx1024, which this one lacks/);
-  });
+  it(
+    '`anchorage run` on a machine its only build does not fit: one line naming the missing feature, and wasm ' +
+      'trains instead',
+    () => {
+      const root = cacheWith(manifest({ target: 'native', cpuFeatures: ['avx1024'] }));
+      const dir = scratchDir('foreign-build');
+      const experiment = writeExperiment(dir, { ...TINY_SPEC, train: { epochs: 1, batchSize: 16 } });
+      const refused = runCli(['run', experiment, '--out', join(dir, 'out'), '--backend', 'tensorflow'], {
+        env: { ANCHORAGE_NATIVE_CACHE: root },
+      });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(
+        /native cache .*-native: it was built for a CPU with avx1024, which this one lacks/,
+      );
+      const fallback = runCli(['run', experiment, '--out', join(dir, 'out'), '--backend', 'auto'], {
+        env: { ANCHORAGE_NATIVE_CACHE: root, ANCHORAGE_BACKEND: '' },
+      });
+      expect(fallback.code).toBe(0);
+      expect(fallback.stdout).toMatch(/^backend: wasm/m);
+      expect(fallback.stdout).toMatch(/not used: native TensorFlow: native cache .*avx1024, which this one lacks/);
+    },
+  );
 });

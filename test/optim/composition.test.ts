@@ -5,7 +5,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/tensor/backend.js';
 import { tf } from '../../src/tensor/tf.js';
 import type { NamedTensors, OptimizerState, StepContext, UpdateRule } from '../../src/contracts/optimizer.js';
-import { addDecayedWeights, chain, namedChain, scaleByAdam, scaleByLearningRate, trace } from '../../src/optim/transforms.js';
+import {
+  addDecayedWeights,
+  chain,
+  namedChain,
+  scaleByAdam,
+  scaleByLearningRate,
+  trace,
+} from '../../src/optim/transforms.js';
 import { byPatterns, masked, maskedProjection, not, partition } from '../../src/optim/masking.js';
 import { FTP_GAMMA, STACKED, ftpProjection } from '../../plugins/optimizers/ftp.js';
 import { ftpNativeStep } from '../../plugins/optimizers/ftp-native.js';
@@ -14,15 +21,37 @@ beforeAll(async () => {
   await selectBackend('auto');
 });
 
-/** Runs `rule` for the given gradients (one per step, every parameter the same value) and returns the updates of each step, read back. */
-function run(rule: UpdateRule, params: Record<string, number[]>, grads: number[][]): { updates: Record<string, number[]>[]; slots: string[] } {
+/**
+ * Runs `rule` for the given gradients (one per step, every parameter the same value) and returns the updates of each
+ * step, read back.
+ */
+function run(
+  rule: UpdateRule,
+  params: Record<string, number[]>,
+  grads: number[][],
+): { updates: Record<string, number[]>[]; slots: string[] } {
   const p: NamedTensors = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, tf.tensor1d(v)]));
   let state: OptimizerState = rule.init(p);
-  const slots = Object.entries(state).flatMap(([slot, named]) => Object.keys(named).map((n) => `${slot}/${n}`)).sort();
+  const slots = Object.entries(state)
+    .flatMap(([slot, named]) => Object.keys(named).map((n) => `${slot}/${n}`))
+    .sort();
   const updates: Record<string, number[]>[] = [];
   grads.forEach((g, i) => {
-    const ctx: StepContext = { step: i + 1, taskStep: i + 1, taskSteps: grads.length, anchorStep: i + 1, params: p, rawGrads: {}, anchor: {}, rowAxis: {} };
-    const r = rule.update(Object.fromEntries(Object.keys(params).map((n, j) => [n, tf.fill([params[n].length], g[j] ?? g[0])])), state, ctx);
+    const ctx: StepContext = {
+      step: i + 1,
+      taskStep: i + 1,
+      taskSteps: grads.length,
+      anchorStep: i + 1,
+      params: p,
+      rawGrads: {},
+      anchor: {},
+      rowAxis: {},
+    };
+    const r = rule.update(
+      Object.fromEntries(Object.keys(params).map((n, j) => [n, tf.fill([params[n].length], g[j] ?? g[0])])),
+      state,
+      ctx,
+    );
     state = r.state;
     updates.push(Object.fromEntries(Object.entries(r.updates).map(([n, t]) => [n, Array.from(t.dataSync())])));
   });
@@ -32,7 +61,11 @@ function run(rule: UpdateRule, params: Record<string, number[]>, grads: number[]
 describe('chain', () => {
   it('gives each transform its own state: trace(0.9) then trace(0.5) makes 3.91 at the third step', () => {
     tf.tidy(() => {
-      const { updates, slots } = run(chain(trace({ momentum: 0.9 }), trace({ momentum: 0.5 })), { w: [0] }, [[1], [1], [1]]);
+      const { updates, slots } = run(chain(trace({ momentum: 0.9 }), trace({ momentum: 0.5 })), { w: [0] }, [
+        [1],
+        [1],
+        [1],
+      ]);
       // trace(0.9) of ones: 1, 1.9, 2.71; trace(0.5) of that: 1, 2.4, 3.91. A shared buffer gives 4.36.
       expect(updates.map((u) => u.w[0])).toEqual([1, expect.closeTo(2.4, 6), expect.closeTo(3.91, 6)]);
       expect(slots).toEqual(['0:momentum/momentum.buf/w', '1:momentum/momentum.buf/w']);
@@ -41,7 +74,11 @@ describe('chain', () => {
 
   it('two Adams in one chain keep separate moments', () => {
     tf.tidy(() => {
-      const twice = run(chain(scaleByAdam({ beta1: 0.9, beta2: 0.999, eps: 1e-8 }), scaleByAdam({ beta1: 0.5, beta2: 0.9, eps: 1e-8 })), { w: [0] }, [[2], [-1], [3]]);
+      const twice = run(
+        chain(scaleByAdam({ beta1: 0.9, beta2: 0.999, eps: 1e-8 }), scaleByAdam({ beta1: 0.5, beta2: 0.9, eps: 1e-8 })),
+        { w: [0] },
+        [[2], [-1], [3]],
+      );
       expect(twice.slots).toEqual(['0:adam/adam.m/w', '0:adam/adam.v/w', '1:adam/adam.m/w', '1:adam/adam.v/w']);
       // Reference: each Adam in float64, fed the previous one's output.
       const adam = (b1: number, b2: number) => {
@@ -59,9 +96,15 @@ describe('chain', () => {
   });
 
   it('named chains reject a name used twice, and keep state under each name', () => {
-    expect(() => namedChain(['m', trace({ momentum: 0.9 })], ['m', trace({ momentum: 0.5 })])).toThrow(/the name 'm' is used twice/);
+    expect(() => namedChain(['m', trace({ momentum: 0.9 })], ['m', trace({ momentum: 0.5 })])).toThrow(
+      /the name 'm' is used twice/,
+    );
     tf.tidy(() => {
-      const { slots } = run(namedChain(['slow', trace({ momentum: 0.9 })], ['lr', scaleByLearningRate(0.1)]), { w: [0] }, [[1]]);
+      const { slots } = run(
+        namedChain(['slow', trace({ momentum: 0.9 })], ['lr', scaleByLearningRate(0.1)]),
+        { w: [0] },
+        [[1]],
+      );
       expect(slots).toEqual(['slow/momentum.buf/w']);
     });
   });
@@ -89,34 +132,84 @@ describe('masked and partition', () => {
   it('partition gives each group its own rule and state, and rejects parameters in no group', () => {
     tf.tidy(() => {
       const rule = partition(
-        { label: 'body', select: byPatterns(['fc.*']), rule: chain(trace({ momentum: 0.5 }), scaleByLearningRate(0.1)) },
+        {
+          label: 'body',
+          select: byPatterns(['fc.*']),
+          rule: chain(trace({ momentum: 0.5 }), scaleByLearningRate(0.1)),
+        },
         { label: 'head', select: byPatterns(['head.*']), rule: scaleByLearningRate(1) },
       );
-      const { updates, slots } = run(rule, { 'fc.weight': [0], 'head.weight': [0] }, [[1, 1], [1, 1]]);
+      const { updates, slots } = run(rule, { 'fc.weight': [0], 'head.weight': [0] }, [
+        [1, 1],
+        [1, 1],
+      ]);
       expect(slots).toEqual(['body/0:momentum/momentum.buf/fc.weight']);
       expect(updates[1]['fc.weight'][0]).toBeCloseTo(-0.15, 6);
       expect(updates[1]['head.weight'][0]).toBeCloseTo(-1, 6);
-      expect(() => rule.init({ 'fc.weight': tf.zeros([1]), other: tf.zeros([1]) })).toThrow(/parameter other in no group/);
+      expect(() => rule.init({ 'fc.weight': tf.zeros([1]), other: tf.zeros([1]) })).toThrow(
+        /parameter other in no group/,
+      );
     });
-    expect(() => partition({ label: 'a', select: () => true, rule: scaleByLearningRate(1) }, { label: 'a', select: () => true, rule: scaleByLearningRate(1) })).toThrow(
-      /label 'a' is used twice/,
-    );
+    expect(() =>
+      partition(
+        { label: 'a', select: () => true, rule: scaleByLearningRate(1) },
+        { label: 'a', select: () => true, rule: scaleByLearningRate(1) },
+      ),
+    ).toThrow(/label 'a' is used twice/);
   });
 
-  it('a masked projection from updates: the selected parameters projected as from their sum, the others given params + updates', () => {
-    tf.tidy(() => {
-      const anchor: NamedTensors = { 'fc.weight': tf.tensor2d([[0.1, -0.2], [0.3, 0.4]]), 'head.weight': tf.tensor1d([0.5, -0.5]) };
-      const updates: NamedTensors = { 'fc.weight': tf.tensor2d([[0.5, 0.1], [-0.4, 0.2]]), 'head.weight': tf.tensor1d([0.25, 0.125]) };
-      const reference = ftpProjection(1);
-      const projection = maskedProjection({ ...reference, projectStep: ftpNativeStep(1, reference, { gamma: FTP_GAMMA, key: STACKED }) }, byPatterns(['fc.*']));
-      const state = projection.init(anchor, { 'fc.weight': 1 });
-      const ctx: StepContext = { step: 1, taskStep: 1, taskSteps: 1, anchorStep: 1, params: anchor, rawGrads: updates, anchor, rowAxis: { 'fc.weight': 1 } };
-      const fromUpdates = projection.projectStep!(updates, state, ctx);
-      const fromSum = projection.project({ 'fc.weight': tf.add(anchor['fc.weight'], updates['fc.weight']), 'head.weight': tf.add(anchor['head.weight'], updates['head.weight']) }, state, ctx);
-      for (const name of ['fc.weight', 'head.weight']) expect(Array.from(fromUpdates.params[name].dataSync())).toEqual(Array.from(fromSum.params[name].dataSync()));
-      // The head is not anchored: its step is the update; the body's rows are held at FTP's first-step radius.
-      expect(Array.from(fromUpdates.params['head.weight'].dataSync())).toEqual([0.75, -0.375]);
-      expect(tf.max(tf.abs(tf.sub(fromUpdates.params['fc.weight'], anchor['fc.weight']))).dataSync()[0]).toBeLessThan(1e-7);
-    });
-  });
+  it(
+    'a masked projection from updates: the selected parameters projected as from their sum, the others given ' +
+      'params + updates',
+    () => {
+      tf.tidy(() => {
+        const anchor: NamedTensors = {
+          'fc.weight': tf.tensor2d([
+            [0.1, -0.2],
+            [0.3, 0.4],
+          ]),
+          'head.weight': tf.tensor1d([0.5, -0.5]),
+        };
+        const updates: NamedTensors = {
+          'fc.weight': tf.tensor2d([
+            [0.5, 0.1],
+            [-0.4, 0.2],
+          ]),
+          'head.weight': tf.tensor1d([0.25, 0.125]),
+        };
+        const reference = ftpProjection(1);
+        const projection = maskedProjection(
+          { ...reference, projectStep: ftpNativeStep(1, reference, { gamma: FTP_GAMMA, key: STACKED }) },
+          byPatterns(['fc.*']),
+        );
+        const state = projection.init(anchor, { 'fc.weight': 1 });
+        const ctx: StepContext = {
+          step: 1,
+          taskStep: 1,
+          taskSteps: 1,
+          anchorStep: 1,
+          params: anchor,
+          rawGrads: updates,
+          anchor,
+          rowAxis: { 'fc.weight': 1 },
+        };
+        const fromUpdates = projection.projectStep!(updates, state, ctx);
+        const fromSum = projection.project(
+          {
+            'fc.weight': tf.add(anchor['fc.weight'], updates['fc.weight']),
+            'head.weight': tf.add(anchor['head.weight'], updates['head.weight']),
+          },
+          state,
+          ctx,
+        );
+        for (const name of ['fc.weight', 'head.weight'])
+          expect(Array.from(fromUpdates.params[name].dataSync())).toEqual(Array.from(fromSum.params[name].dataSync()));
+        // The head is not anchored: its step is the update; the body's rows are held at FTP's first-step radius.
+        expect(Array.from(fromUpdates.params['head.weight'].dataSync())).toEqual([0.75, -0.375]);
+        expect(tf.max(tf.abs(tf.sub(fromUpdates.params['fc.weight'], anchor['fc.weight']))).dataSync()[0]).toBeLessThan(
+          1e-7,
+        );
+      });
+    },
+  );
 });

@@ -14,8 +14,14 @@ const FIXTURES = join(ROOT, 'test', 'fixtures', 'golden');
 // The shared traces too, when the checkout has them, so a newly recorded trace is tested without a copy.
 const SHARED = join(ROOT, '..', 'shared', 'golden');
 const traces = [
-  ...readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).map((f) => join(FIXTURES, f)),
-  ...(existsSync(SHARED) ? readdirSync(SHARED).filter((f) => f.endsWith('.json') && !existsSync(join(FIXTURES, f))).map((f) => join(SHARED, f)) : []),
+  ...readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => join(FIXTURES, f)),
+  ...(existsSync(SHARED)
+    ? readdirSync(SHARED)
+        .filter((f) => f.endsWith('.json') && !existsSync(join(FIXTURES, f)))
+        .map((f) => join(SHARED, f))
+    : []),
 ];
 
 beforeAll(async () => {

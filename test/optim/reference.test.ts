@@ -21,12 +21,18 @@ beforeAll(async () => {
 type P = { name: string; shape: number[]; init: number[] };
 const PARAMS: P[] = (() => {
   const rng = new Rng(11);
-  const mk = (name: string, shape: number[]) => ({ name, shape, init: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * 0.5) });
+  const mk = (name: string, shape: number[]) => ({
+    name,
+    shape,
+    init: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * 0.5),
+  });
   return [mk('fc1.weight', [5, 4]), mk('fc1.bias', [5]), mk('head.weight', [3, 5])];
 })();
 function grads(steps: number, seed: number) {
   const rng = new Rng(seed);
-  return Array.from({ length: steps }, () => Object.fromEntries(PARAMS.map((p) => [p.name, p.init.map(() => rng.normal())])));
+  return Array.from({ length: steps }, () =>
+    Object.fromEntries(PARAMS.map((p) => [p.name, p.init.map(() => rng.normal())])),
+  );
 }
 const l2 = (x: number[]) => Math.sqrt(x.reduce((a, b) => a + b * b, 0));
 
@@ -47,7 +53,13 @@ function baseRef(kind: 'adamw' | 'sgd', cfg: Record<string, unknown>) {
         return wi * (1 - lr * wd) - (lr * mh) / (Math.sqrt(vh) + eps);
       });
     }
-    const [lr, wd, mom, damp, nest] = [cfg.lr as number, (cfg.wd as number) ?? 0, (cfg.momentum as number) ?? 0, (cfg.dampening as number) ?? 0, !!cfg.nesterov];
+    const [lr, wd, mom, damp, nest] = [
+      cfg.lr as number,
+      (cfg.wd as number) ?? 0,
+      (cfg.momentum as number) ?? 0,
+      (cfg.dampening as number) ?? 0,
+      !!cfg.nesterov,
+    ];
     const d = g.map((gi, i) => gi + wd * w[i]);
     let step = d;
     if (mom) {
@@ -69,8 +81,19 @@ function runRef(
   });
 }
 
-async function expectMatches(optimizer: string, config: Record<string, unknown>, expected: Record<string, number[]>[], g: Record<string, number[]>[]) {
-  const trace: OptimizerTrace = { format: 'optimizer-trace/1', optimizer, config, params: PARAMS, steps: g.map((grads) => ({ grads })) };
+async function expectMatches(
+  optimizer: string,
+  config: Record<string, unknown>,
+  expected: Record<string, number[]>[],
+  g: Record<string, number[]>[],
+) {
+  const trace: OptimizerTrace = {
+    format: 'optimizer-trace/1',
+    optimizer,
+    config,
+    params: PARAMS,
+    steps: g.map((grads) => ({ grads })),
+  };
   const result = await replayTrace(trace, registry);
   let worst = 0;
   result.steps.forEach((s, i) => {
@@ -85,14 +108,24 @@ describe('optimizers against float64 references', () => {
     const g = grads(12, 1);
     const cfg = { lr: 0.05, wd: 0.01, momentum: 0.9, dampening: 0.1 };
     const base = baseRef('sgd', cfg);
-    await expectMatches('sgd', cfg, runRef(g, (n, w, gr, t) => base(n, w, gr, t)), g);
+    await expectMatches(
+      'sgd',
+      cfg,
+      runRef(g, (n, w, gr, t) => base(n, w, gr, t)),
+      g,
+    );
   });
 
   it('sgd: Nesterov', async () => {
     const g = grads(12, 2);
     const cfg = { lr: 0.05, momentum: 0.8, nesterov: true };
     const base = baseRef('sgd', cfg);
-    await expectMatches('sgd', cfg, runRef(g, (n, w, gr, t) => base(n, w, gr, t)), g);
+    await expectMatches(
+      'sgd',
+      cfg,
+      runRef(g, (n, w, gr, t) => base(n, w, gr, t)),
+      g,
+    );
   });
 
   it('l2sp on adamw: alpha·(w − w0) for kept tensors, beta·w for excluded ones', async () => {
@@ -101,7 +134,12 @@ describe('optimizers against float64 references', () => {
     const base = baseRef('adamw', cfg);
     const expected = runRef(g, (n, w, gr, t, w0) => {
       const extra = n === 'head.weight' ? w.map((wi) => cfg.beta * wi) : w.map((wi, i) => cfg.alpha * (wi - w0[i]));
-      return base(n, w, gr.map((x, i) => x + extra[i]), t);
+      return base(
+        n,
+        w,
+        gr.map((x, i) => x + extra[i]),
+        t,
+      );
     });
     await expectMatches('adamw+l2sp', cfg, expected, g);
   });
@@ -112,7 +150,12 @@ describe('optimizers against float64 references', () => {
     const base = baseRef('sgd', cfg);
     const expected = runRef(g, (n, w, gr, t, w0) => {
       const extra = n.startsWith('head.') ? w.map((wi) => cfg.beta * wi) : w.map((wi, i) => cfg.alpha * (wi - w0[i]));
-      return base(n, w, gr.map((x, i) => x + extra[i]), t);
+      return base(
+        n,
+        w,
+        gr.map((x, i) => x + extra[i]),
+        t,
+      );
     });
     await expectMatches('sgd+l2sp', cfg, expected, g);
   });
@@ -163,26 +206,67 @@ describe('optimizers against float64 references', () => {
 
   it('ftp on a [in, out] layout (row axis 1) equals ftp on [out, in] transposed', async () => {
     const g = grads(20, 7);
-    const trace: OptimizerTrace = { format: 'optimizer-trace/1', optimizer: 'adamw+ftp', config: { lr: 0.05, k: 0.5, exclude: [] }, params: PARAMS, steps: g.map((grads) => ({ grads })) };
+    const trace: OptimizerTrace = {
+      format: 'optimizer-trace/1',
+      optimizer: 'adamw+ftp',
+      config: { lr: 0.05, k: 0.5, exclude: [] },
+      params: PARAMS,
+      steps: g.map((grads) => ({ grads })),
+    };
     const reference = await replayTrace(trace, registry);
     // The same problem with weights stored transposed, as the MLP stores them.
-    const transposeFlat = (x: number[], [rows, cols]: number[]) => Array.from({ length: x.length }, (_, k) => x[(k % rows) * cols + Math.floor(k / rows)]);
+    const transposeFlat = (x: number[], [rows, cols]: number[]) =>
+      Array.from({ length: x.length }, (_, k) => x[(k % rows) * cols + Math.floor(k / rows)]);
     const isMatrix = (p: P) => p.shape.length === 2;
     const params = new Map(
-      PARAMS.map((p) => [p.name, tf.tidy(() => tf.variable(isMatrix(p) ? tf.tensor(transposeFlat(p.init, p.shape), [p.shape[1], p.shape[0]]) : tf.tensor(p.init, p.shape)))]),
+      PARAMS.map((p) => [
+        p.name,
+        tf.tidy(() =>
+          tf.variable(
+            isMatrix(p)
+              ? tf.tensor(transposeFlat(p.init, p.shape), [p.shape[1], p.shape[0]])
+              : tf.tensor(p.init, p.shape),
+          ),
+        ),
+      ]),
     );
     const rowAxis = Object.fromEntries(PARAMS.map((p) => [p.name, isMatrix(p) ? 1 : 0]));
-    const model = { params, rowAxis, forward: () => tf.scalar(0), describe: () => '', dispose: () => params.forEach((v) => v.dispose()) };
+    const model = {
+      params,
+      rowAxis,
+      forward: () => tf.scalar(0),
+      describe: () => '',
+      dispose: () => params.forEach((v) => v.dispose()),
+    };
     const { options } = resolveOptions(ftp.options, { lr: 0.05, k: 0.5 }, 'x');
-    const component = await ftp.create(options, { seed: 0, rng: () => new Rng(0), resolve: async () => model as never, resolvePath: (p) => p, problem: async () => ({ featureShape: [], outputs: 0 }) });
+    const component = await ftp.create(options, {
+      seed: 0,
+      rng: () => new Rng(0),
+      resolve: async () => model as never,
+      resolvePath: (p) => p,
+      problem: async () => ({ featureShape: [], outputs: 0 }),
+    });
     const anchors = new AnchorStore();
     anchors.snapshot('initial', params);
     const opt = new Optimizer(component, params, anchors, rowAxis);
     g.forEach((step, i) => {
-      tf.tidy(() => opt.step(Object.fromEntries(PARAMS.map((p) => [p.name, isMatrix(p) ? tf.tensor(transposeFlat(step[p.name], p.shape), [p.shape[1], p.shape[0]]) : tf.tensor(step[p.name], p.shape)]))));
+      tf.tidy(() =>
+        opt.step(
+          Object.fromEntries(
+            PARAMS.map((p) => [
+              p.name,
+              isMatrix(p)
+                ? tf.tensor(transposeFlat(step[p.name], p.shape), [p.shape[1], p.shape[0]])
+                : tf.tensor(step[p.name], p.shape),
+            ]),
+          ),
+        ),
+      );
       for (const p of PARAMS) {
         const got = Array.from(params.get(p.name)!.dataSync());
-        const want = isMatrix(p) ? transposeFlat(reference.steps[i].params[p.name], p.shape) : reference.steps[i].params[p.name];
+        const want = isMatrix(p)
+          ? transposeFlat(reference.steps[i].params[p.name], p.shape)
+          : reference.steps[i].params[p.name];
         expect(relativeError(got, want)).toBeLessThan(1e-5);
       }
     });

@@ -16,7 +16,9 @@ describe('schedules: closed forms', () => {
     expect(values({ schedule: 'constant', value: 0.3 }, 3)).toEqual([0.3, 0.3, 0.3]);
     expect(values({ schedule: 'linear', from: 0, to: 1, steps: 4 }, 6)).toEqual([0, 0.25, 0.5, 0.75, 1, 1]);
     expect(values({ schedule: 'step', value: 1, every: 2, gamma: 0.5 }, 5)).toEqual([1, 1, 0.5, 0.5, 0.25]);
-    expect(values({ schedule: 'multistep', value: 1, milestones: [1, 3], gamma: 0.1 }, 4).map((v) => +v.toPrecision(12))).toEqual([1, 0.1, 0.1, 0.01]);
+    expect(
+      values({ schedule: 'multistep', value: 1, milestones: [1, 3], gamma: 0.1 }, 4).map((v) => +v.toPrecision(12)),
+    ).toEqual([1, 0.1, 0.1, 0.01]);
     expect(values({ schedule: 'exponential', value: 2, gamma: 0.5 }, 3)).toEqual([2, 1, 0.5]);
   });
 
@@ -58,15 +60,28 @@ describe('schedules: PyTorch semantics', () => {
 });
 
 describe('schedules: bad settings', () => {
-  const problems = (v: unknown, bounds = { min: 0, exclusiveMin: true }) => Object.fromEntries(checkSchedule(v, 'optimizer.lr', bounds).map((p) => [p.path, p.message]));
+  const problems = (v: unknown, bounds = { min: 0, exclusiveMin: true }) =>
+    Object.fromEntries(checkSchedule(v, 'optimizer.lr', bounds).map((p) => [p.path, p.message]));
   it('name the field and the reason', () => {
-    expect(problems({ schedule: 'cosine', value: 1e-3, steps: 100, warmup: 200 })['optimizer.lr.warmup']).toBe("a warm-up of 200 steps is longer than the schedule's 100 steps");
+    expect(problems({ schedule: 'cosine', value: 1e-3, steps: 100, warmup: 200 })['optimizer.lr.warmup']).toBe(
+      "a warm-up of 200 steps is longer than the schedule's 100 steps",
+    );
     expect(problems({ schedule: 'cosine', value: -1, steps: 10 })['optimizer.lr.value']).toBe('must be > 0, got -1');
-    expect(problems({ schedule: 'multistep', value: 0.1, milestones: [10, 5] })['optimizer.lr.milestones[1]']).toBe('milestones must increase, got 5 after 10');
-    expect(problems({ schedule: 'multistep', value: 0.1, milestones: [-3] })['optimizer.lr.milestones[0]']).toMatch(/>= 1, got -3/);
-    expect(problems({ schedule: 'cosine', value: 0.1 })['optimizer.lr.steps']).toMatch(/required unless restart is 'task'/);
-    expect(problems({ schedule: 'cosnie', value: 0.1 })['optimizer.lr.schedule']).toMatch(/must be one of "constant" \| "linear" \| "cosine"/);
-    expect(problems({ schedule: 'step', value: 0.1, every: 10, gama: 0.5 })['optimizer.lr.gama']).toMatch(/unknown option/);
+    expect(problems({ schedule: 'multistep', value: 0.1, milestones: [10, 5] })['optimizer.lr.milestones[1]']).toBe(
+      'milestones must increase, got 5 after 10',
+    );
+    expect(problems({ schedule: 'multistep', value: 0.1, milestones: [-3] })['optimizer.lr.milestones[0]']).toMatch(
+      />= 1, got -3/,
+    );
+    expect(problems({ schedule: 'cosine', value: 0.1 })['optimizer.lr.steps']).toMatch(
+      /required unless restart is 'task'/,
+    );
+    expect(problems({ schedule: 'cosnie', value: 0.1 })['optimizer.lr.schedule']).toMatch(
+      /must be one of "constant" \| "linear" \| "cosine"/,
+    );
+    expect(problems({ schedule: 'step', value: 0.1, every: 10, gama: 0.5 })['optimizer.lr.gama']).toMatch(
+      /unknown option/,
+    );
     expect(problems({ schedule: 'exponential', value: 0.1 })['optimizer.lr.gamma']).toMatch(/is required/);
     expect(problems('fast')['optimizer.lr']).toMatch(/must be a number or a schedule object, got string "fast"/);
     expect(problems({ schedule: 'linear', from: 0, to: 1e-3, steps: 100 })).toEqual({}); // a warm-up may start at 0
@@ -76,9 +91,15 @@ describe('schedules: bad settings', () => {
     expect(checkScheduleAgainstRun({ schedule: 'linear', to: 0.1, steps: 500 }, 'optimizer.lr', [100, 100])).toEqual([
       { path: 'optimizer.lr', message: "a linear warm-up of 500 steps is longer than the run's 200 planned steps" },
     ]);
-    expect(checkScheduleAgainstRun({ schedule: 'cosine', value: 0.1, warmup: 150, restart: 'task' }, 'optimizer.lr', [200, 100])).toEqual([
-      { path: 'optimizer.lr', message: "a warm-up of 150 steps is longer than task 1's 100 planned steps" },
-    ]);
-    expect(checkScheduleAgainstRun({ schedule: 'linear', to: 0.1, steps: 150 }, 'optimizer.lr', [100, 100])).toEqual([]);
+    expect(
+      checkScheduleAgainstRun(
+        { schedule: 'cosine', value: 0.1, warmup: 150, restart: 'task' },
+        'optimizer.lr',
+        [200, 100],
+      ),
+    ).toEqual([{ path: 'optimizer.lr', message: "a warm-up of 150 steps is longer than task 1's 100 planned steps" }]);
+    expect(checkScheduleAgainstRun({ schedule: 'linear', to: 0.1, steps: 150 }, 'optimizer.lr', [100, 100])).toEqual(
+      [],
+    );
   });
 });

@@ -13,19 +13,29 @@ import { scratchDir } from '../helpers.js';
 /** A record: label bytes, then pixel (c, y, x) = (7c + 3y + x + image) mod 256. */
 function record(labels: number[], image: number): Buffer {
   const pixels = Buffer.alloc(3072);
-  for (let c = 0; c < 3; c++) for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) pixels[c * 1024 + y * 32 + x] = (7 * c + 3 * y + x + image) % 256;
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < 32; y++)
+      for (let x = 0; x < 32; x++) pixels[c * 1024 + y * 32 + x] = (7 * c + 3 * y + x + image) % 256;
   return Buffer.concat([Buffer.from(labels), pixels]);
 }
 
 function writeCifar10(dir: string, perBatch: number, testCount: number): void {
   mkdirSync(dir, { recursive: true });
   let image = 0;
-  for (let b = 1; b <= 5; b++) writeFileSync(join(dir, `data_batch_${b}.bin`), Buffer.concat(Array.from({ length: perBatch }, () => record([image % 10], image++))));
-  writeFileSync(join(dir, 'test_batch.bin'), Buffer.concat(Array.from({ length: testCount }, (_, i) => record([(i * 3) % 10], 1000 + i))));
+  for (let b = 1; b <= 5; b++)
+    writeFileSync(
+      join(dir, `data_batch_${b}.bin`),
+      Buffer.concat(Array.from({ length: perBatch }, () => record([image % 10], image++))),
+    );
+  writeFileSync(
+    join(dir, 'test_batch.bin'),
+    Buffer.concat(Array.from({ length: testCount }, (_, i) => record([(i * 3) % 10], 1000 + i))),
+  );
 }
 
 const ctx = (base: string) => ({ resolvePath: (p: string) => join(base, p) }) as unknown as PluginContext;
-const pixel = (d: Dataset['train'], i: number, y: number, x: number, c: number) => d.features[i * 3072 + (y * 32 + x) * 3 + c];
+const pixel = (d: Dataset['train'], i: number, y: number, x: number, c: number) =>
+  d.features[i * 3072 + (y * 32 + x) * 3 + c];
 
 describe('cifar10', () => {
   it('reads the five training batches in order and the test batch, as [32, 32, 3] in [0, 1]', () => {
@@ -50,11 +60,18 @@ describe('cifar10', () => {
     const dir = join(base, 'c');
     writeCifar10(dir, 2, 2);
     truncateSync(join(dir, 'data_batch_3.bin'), 3073 + 100);
-    expect(() => cifar10.create({ dir: 'c', trainLimit: 0, testLimit: 0 }, ctx(base))).toThrow(`${join(dir, 'data_batch_3.bin')}: 3173 bytes is not a whole number of 3073-byte records (truncated, or not the binary version of CIFAR-10)`);
+    expect(() => cifar10.create({ dir: 'c', trainLimit: 0, testLimit: 0 }, ctx(base))).toThrow(
+      `${join(dir, 'data_batch_3.bin')}: 3173 bytes is not a whole number of 3073-byte records (truncated, or ` +
+        `not the binary version of CIFAR-10)`,
+    );
     writeCifar10(dir, 2, 2);
     writeFileSync(join(dir, 'test_batch.bin'), record([10], 0));
-    expect(() => cifar10.create({ dir: 'c', trainLimit: 0, testLimit: 0 }, ctx(base))).toThrow(`${join(dir, 'test_batch.bin')}: image 0 has label 10; CIFAR-10 labels are 0–9`);
-    expect(() => cifar10.create({ dir: 'nowhere', trainLimit: 0, testLimit: 0 }, ctx(base))).toThrow(`${join(base, 'nowhere', 'data_batch_1.bin')} not found`);
+    expect(() => cifar10.create({ dir: 'c', trainLimit: 0, testLimit: 0 }, ctx(base))).toThrow(
+      `${join(dir, 'test_batch.bin')}: image 0 has label 10; CIFAR-10 labels are 0–9`,
+    );
+    expect(() => cifar10.create({ dir: 'nowhere', trainLimit: 0, testLimit: 0 }, ctx(base))).toThrow(
+      `${join(base, 'nowhere', 'data_batch_1.bin')} not found`,
+    );
   });
 });
 
@@ -63,10 +80,22 @@ describe('cifar100', () => {
     const base = scratchDir('cifar100');
     const dir = join(base, 'cifar-100-binary');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'train.bin'), Buffer.concat(Array.from({ length: 5 }, (_, i) => record([i % 20, (i * 17) % 100], i))));
-    writeFileSync(join(dir, 'test.bin'), Buffer.concat(Array.from({ length: 3 }, (_, i) => record([19 - i, 99 - i], 50 + i))));
-    const fine = cifar100.create({ dir: 'cifar-100-binary', labels: 'fine', trainLimit: 0, testLimit: 0 }, ctx(base)) as Dataset;
-    const coarse = cifar100.create({ dir: 'cifar-100-binary', labels: 'coarse', trainLimit: 0, testLimit: 0 }, ctx(base)) as Dataset;
+    writeFileSync(
+      join(dir, 'train.bin'),
+      Buffer.concat(Array.from({ length: 5 }, (_, i) => record([i % 20, (i * 17) % 100], i))),
+    );
+    writeFileSync(
+      join(dir, 'test.bin'),
+      Buffer.concat(Array.from({ length: 3 }, (_, i) => record([19 - i, 99 - i], 50 + i))),
+    );
+    const fine = cifar100.create(
+      { dir: 'cifar-100-binary', labels: 'fine', trainLimit: 0, testLimit: 0 },
+      ctx(base),
+    ) as Dataset;
+    const coarse = cifar100.create(
+      { dir: 'cifar-100-binary', labels: 'coarse', trainLimit: 0, testLimit: 0 },
+      ctx(base),
+    ) as Dataset;
     expect([fine.numClasses, coarse.numClasses]).toEqual([100, 20]);
     expect(Array.from(fine.train.labels)).toEqual([0, 17, 34, 51, 68]);
     expect(Array.from(coarse.train.labels)).toEqual([0, 1, 2, 3, 4]);
@@ -77,6 +106,8 @@ describe('cifar100', () => {
     expect(fine.train.features).toEqual(coarse.train.features);
     // A CIFAR-10 file is not a CIFAR-100 file: its records are one byte shorter.
     writeFileSync(join(dir, 'test.bin'), Buffer.concat([record([1], 0), record([2], 1)]));
-    expect(() => cifar100.create({ dir: 'cifar-100-binary', labels: 'fine', trainLimit: 0, testLimit: 0 }, ctx(base))).toThrow('6146 bytes is not a whole number of 3074-byte records');
+    expect(() =>
+      cifar100.create({ dir: 'cifar-100-binary', labels: 'fine', trainLimit: 0, testLimit: 0 }, ctx(base)),
+    ).toThrow('6146 bytes is not a whole number of 3074-byte records');
   });
 });

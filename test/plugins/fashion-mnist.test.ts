@@ -10,9 +10,17 @@ import type { PluginContext } from '../../src/plugin/define-plugin.js';
 import { scratchDir } from '../helpers.js';
 
 const installed = existsSync(join(FASHION_MNIST_DIR, 'train-images-idx3-ubyte.gz'));
-const ctx = (base: string) => ({ resolvePath: (p: string) => (p.startsWith('/') ? p : join(base, p)) }) as unknown as PluginContext;
+const ctx = (base: string) =>
+  ({ resolvePath: (p: string) => (p.startsWith('/') ? p : join(base, p)) }) as unknown as PluginContext;
 const load = (opts: Partial<{ dir: string; trainLimit: number; testLimit: number }>, base = '/') =>
-  plugin.create({ dir: FASHION_MNIST_DIR, trainLimit: 0, testLimit: 0, ...opts }, ctx(base)) as ReturnType<typeof plugin.create> & { train: { count: number; labels: Int32Array; features: Float32Array }; test: { count: number }; featureShape: number[]; numClasses: number };
+  plugin.create({ dir: FASHION_MNIST_DIR, trainLimit: 0, testLimit: 0, ...opts }, ctx(base)) as ReturnType<
+    typeof plugin.create
+  > & {
+    train: { count: number; labels: Int32Array; features: Float32Array };
+    test: { count: number };
+    featureShape: number[];
+    numClasses: number;
+  };
 
 describe('fashion-mnist', () => {
   it.skipIf(!installed)("reads Debian's files: 60,000 + 10,000 images of 28×28, ten balanced classes", () => {
@@ -33,7 +41,12 @@ describe('fashion-mnist', () => {
   it.skipIf(!installed)('reads a folder of uncompressed IDX files given as `dir`, relative to the experiment', () => {
     const base = scratchDir('fashion');
     mkdirSync(join(base, 'fm'));
-    for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+    for (const f of [
+      'train-images-idx3-ubyte',
+      'train-labels-idx1-ubyte',
+      't10k-images-idx3-ubyte',
+      't10k-labels-idx1-ubyte',
+    ]) {
       writeFileSync(join(base, 'fm', f), gunzipSync(readFileSync(join(FASHION_MNIST_DIR, `${f}.gz`))));
     }
     const a = load({ dir: 'fm', trainLimit: 100, testLimit: 50 }, base);
@@ -46,11 +59,22 @@ describe('fashion-mnist', () => {
   it('missing files: an error naming them and how to get them', () => {
     const base = scratchDir('fashion-missing');
     mkdirSync(join(base, 'partial'));
-    if (installed) copyFileSync(join(FASHION_MNIST_DIR, 'train-labels-idx1-ubyte.gz'), join(base, 'partial', 'train-labels-idx1-ubyte.gz'));
+    if (installed)
+      copyFileSync(
+        join(FASHION_MNIST_DIR, 'train-labels-idx1-ubyte.gz'),
+        join(base, 'partial', 'train-labels-idx1-ubyte.gz'),
+      );
     expect(() => load({ dir: 'partial' }, base)).toThrow(
-      `fashion-mnist: train-images-idx3-ubyte(.gz), ${installed ? '' : 'train-labels-idx1-ubyte(.gz), '}t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz) not found in ${join(base, 'partial')}; install Debian's package (apt-get install dataset-fashion-mnist) or give \`dir\` with the four IDX files`,
+      `fashion-mnist: train-images-idx3-ubyte(.gz), ` +
+        `${installed ? '' : 'train-labels-idx1-ubyte(.gz), '}t10k-images-idx3-ubyte(.gz), ` +
+        `t10k-labels-idx1-ubyte(.gz) not found in ${join(base, 'partial')}; install Debian's package (apt-get ` +
+        `install dataset-fashion-mnist) or give \`dir\` with the four IDX files`,
     );
   });
 });
 
-if (!installed) console.warn(`fashion-mnist.test.ts: the tests on the real files are skipped because ${FASHION_MNIST_DIR} is missing (apt-get install dataset-fashion-mnist; .ci/run installs it)`);
+if (!installed)
+  console.warn(
+    `fashion-mnist.test.ts: the tests on the real files are skipped because ${FASHION_MNIST_DIR} is missing ` +
+      `(apt-get install dataset-fashion-mnist; .ci/run installs it)`,
+  );

@@ -8,9 +8,19 @@ import perClass from '../../plugins/samplers/per-class.js';
 
 // 3 classes of 100, 200 and 300 examples, interleaved.
 const labels = Int32Array.from({ length: 600 }, (_, i) => (i % 6 === 0 ? 0 : i % 6 < 3 ? 1 : 2));
-const task: Task = { index: 0, name: 't0', classes: [0, 1, 2], train: { features: new Float32Array(600), labels, count: 600 }, test: { features: new Float32Array(0), labels: new Int32Array(0), count: 0 } };
+const task: Task = {
+  index: 0,
+  name: 't0',
+  classes: [0, 1, 2],
+  train: { features: new Float32Array(600), labels, count: 600 },
+  test: { features: new Float32Array(0), labels: new Int32Array(0), count: 0 },
+};
 const ctx = {} as PluginContext;
-const make = (plugin: typeof fraction | typeof perClass, input: object) => plugin.create(resolveOptions(plugin.options as never, input as never, 's').options as never, ctx) as { select: (t: Task, r: Rng) => Int32Array; order: (s: Int32Array, e: number, r: Rng) => Int32Array };
+const make = (plugin: typeof fraction | typeof perClass, input: object) =>
+  plugin.create(resolveOptions(plugin.options as never, input as never, 's').options, ctx) as {
+    select: (t: Task, r: Rng) => Int32Array;
+    order: (s: Int32Array, e: number, r: Rng) => Int32Array;
+  };
 const counts = (idx: Int32Array) => [0, 1, 2].map((c) => [...idx].filter((i) => labels[i] === c).length);
 
 describe('low-label samplers', () => {
@@ -40,8 +50,14 @@ describe('low-label samplers', () => {
   });
 
   it('rejects a fraction with fewer examples than classes, and k beyond a class', () => {
-    expect(() => make(fraction, { fraction: 0.004 }).select(task, new Rng(1))).toThrow(/fraction 0\.004 of task t0's 600 examples is 2, fewer than its 3 classes/);
-    expect(() => make(perClass, { k: 101 }).select(task, new Rng(1))).toThrow(/k = 101 but class 0 of task t0 has only 100 training examples/);
-    expect(resolveOptions(fraction.options, { fraction: 0 }, 'sampler').problems[0].message).toBe('must be > 0 and <= 1, got 0');
+    expect(() => make(fraction, { fraction: 0.004 }).select(task, new Rng(1))).toThrow(
+      /fraction 0\.004 of task t0's 600 examples is 2, fewer than its 3 classes/,
+    );
+    expect(() => make(perClass, { k: 101 }).select(task, new Rng(1))).toThrow(
+      /k = 101 but class 0 of task t0 has only 100 training examples/,
+    );
+    expect(resolveOptions(fraction.options, { fraction: 0 }, 'sampler').problems[0].message).toBe(
+      'must be > 0 and <= 1, got 0',
+    );
   });
 });

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Float32, Int32, Table, tableToIPC, vectorFromArray, makeVector, FixedSizeList, Field } from 'apache-arrow';
 import type { PluginContext } from '../../src/plugin/define-plugin.js';
+import type { OptionSchema } from '../../src/plugin/options.js';
 import { resolveOptions } from '../../src/plugin/options.js';
 import type { Dataset } from '../../src/contracts/data.js';
 import { Rng } from '../../src/tensor/rng.js';
@@ -30,14 +31,26 @@ const IMAGES: Dataset = {
   name: 'tiny',
   featureShape: [3, 3, 1],
   numClasses: 4,
-  train: { features: Float32Array.from({ length: 36 }, (_, k) => 10 * Math.floor(k / 9) + (k % 9)), labels: Int32Array.from([0, 1, 2, 3]), count: 4 },
-  test: { features: Float32Array.from({ length: 36 }, (_, k) => 100 + k), labels: Int32Array.from([0, 1, 2, 3]), count: 4 },
+  train: {
+    features: Float32Array.from({ length: 36 }, (_, k) => 10 * Math.floor(k / 9) + (k % 9)),
+    labels: Int32Array.from([0, 1, 2, 3]),
+    count: 4,
+  },
+  test: {
+    features: Float32Array.from({ length: 36 }, (_, k) => 100 + k),
+    labels: Int32Array.from([0, 1, 2, 3]),
+    count: 4,
+  },
 };
 
-const create = async <T,>(plugin: { options: any; create: (o: any, c: PluginContext) => T | Promise<T> }, input: object, ctx: PluginContext) => {
+const create = async <T>(
+  plugin: { options: OptionSchema; create: (o: never, c: PluginContext) => T | Promise<T> },
+  input: object,
+  ctx: PluginContext,
+) => {
   const { options, problems } = resolveOptions(plugin.options, input as Record<string, unknown>, 'x');
   expect(problems).toEqual([]);
-  return plugin.create(options, ctx);
+  return plugin.create(options as never, ctx);
 };
 
 describe('permuted stream', () => {
@@ -64,8 +77,12 @@ describe('rotated stream', () => {
   it('rotates by quarter turns exactly and keeps labels', async () => {
     const img = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // 90° counter-clockwise: the right column becomes the top row.
-    expect(Array.from(rotateImages(img, [3, 3, 1], 90)).map((v) => Math.round(v * 1e6) / 1e6)).toEqual([3, 6, 9, 2, 5, 8, 1, 4, 7]);
-    expect(Array.from(rotateImages(img, [3, 3, 1], 180)).map((v) => Math.round(v * 1e6) / 1e6)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(Array.from(rotateImages(img, [3, 3, 1], 90)).map((v) => Math.round(v * 1e6) / 1e6)).toEqual([
+      3, 6, 9, 2, 5, 8, 1, 4, 7,
+    ]);
+    expect(Array.from(rotateImages(img, [3, 3, 1], 180)).map((v) => Math.round(v * 1e6) / 1e6)).toEqual([
+      9, 8, 7, 6, 5, 4, 3, 2, 1,
+    ]);
     const stream = await create(rotated, { angles: [0, 90] }, ctxWith(IMAGES));
     expect(stream.tasks.map((t) => t.name)).toEqual(['t0:0deg', 't1:90deg']);
     expect(stream.tasks[0].test.features).toEqual(IMAGES.test.features);
@@ -94,15 +111,32 @@ describe('split stream', () => {
 describe('arrow dataset', () => {
   function writeTable(path: string, rows: number[][], labels: number[], listSize = rows[0]?.length ?? 2) {
     const type = new FixedSizeList(listSize, new Field('item', new Float32()));
-    const features = makeVector({ type, length: rows.length, nullCount: 0, child: makeVector(Float32Array.from(rows.flat())).data[0] } as never);
+    const features = makeVector({
+      type,
+      length: rows.length,
+      nullCount: 0,
+      child: makeVector(Float32Array.from(rows.flat())).data[0],
+    } as never);
     writeFileSync(path, tableToIPC(new Table({ features, label: vectorFromArray(labels, new Int32()) }), 'file'));
   }
 
   it('reads a fixed-size-list feature column and an integer label column', async () => {
     const dir = scratchDir('arrow');
-    writeTable(join(dir, 'train.arrow'), [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]], [0, 1, 2]);
+    writeTable(
+      join(dir, 'train.arrow'),
+      [
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+        [8, 9, 10, 11],
+      ],
+      [0, 1, 2],
+    );
     writeTable(join(dir, 'test.arrow'), [[1, 1, 1, 1]], [2]);
-    const data = await create(arrow, { train: 'train.arrow', test: 'test.arrow', shape: [2, 2, 1] }, ctxWith(undefined, dir));
+    const data = await create(
+      arrow,
+      { train: 'train.arrow', test: 'test.arrow', shape: [2, 2, 1] },
+      ctxWith(undefined, dir),
+    );
     expect(data.featureShape).toEqual([2, 2, 1]);
     expect(data.numClasses).toBe(3);
     expect(Array.from(data.train.features)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
@@ -114,9 +148,17 @@ describe('arrow dataset', () => {
     writeFileSync(join(dir, 'junk.arrow'), 'not arrow');
     writeTable(join(dir, 'ok.arrow'), [[0, 1]], [0]);
     const make = (input: object) => create(arrow, input, ctxWith(undefined, dir));
-    await expect(make({ train: 'junk.arrow', test: 'ok.arrow' })).rejects.toThrow(/junk\.arrow: not a readable Arrow IPC file/);
-    await expect(make({ train: 'ok.arrow', test: 'ok.arrow', labelColumn: 'y' })).rejects.toThrow(/no column 'y'; columns: features, label/);
-    await expect(make({ train: 'ok.arrow', test: 'ok.arrow', shape: [3] })).rejects.toThrow(/shape \[3\] does not hold the 2 features/);
-    await expect(make({ train: 'ok.arrow', test: 'ok.arrow', numClasses: 0, featureColumn: 'label' })).rejects.toThrow(/must be a fixed-size list/);
+    await expect(make({ train: 'junk.arrow', test: 'ok.arrow' })).rejects.toThrow(
+      /junk\.arrow: not a readable Arrow IPC file/,
+    );
+    await expect(make({ train: 'ok.arrow', test: 'ok.arrow', labelColumn: 'y' })).rejects.toThrow(
+      /no column 'y'; columns: features, label/,
+    );
+    await expect(make({ train: 'ok.arrow', test: 'ok.arrow', shape: [3] })).rejects.toThrow(
+      /shape \[3\] does not hold the 2 features/,
+    );
+    await expect(make({ train: 'ok.arrow', test: 'ok.arrow', numClasses: 0, featureColumn: 'label' })).rejects.toThrow(
+      /must be a fixed-size list/,
+    );
   });
 });

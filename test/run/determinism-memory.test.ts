@@ -13,7 +13,12 @@ beforeAll(async () => {
 
 async function run(seed: number, spec: object = TINY_SPEC, onEvent?: (e: RunEvent) => void) {
   const { configs, registry } = tinyConfigs(spec, [seed]);
-  return lastValueFrom(runEvents(configs[0], registry, backend).pipe(tap((e) => onEvent?.(e)), toArray()));
+  return lastValueFrom(
+    runEvents(configs[0], registry, backend).pipe(
+      tap((e) => onEvent?.(e)),
+      toArray(),
+    ),
+  );
 }
 const accuracies = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'eval' ? [e.accuracy] : []));
 const losses = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'step' ? [e.loss] : []));
@@ -30,7 +35,8 @@ describe('determinism', () => {
     const a = await run(0);
     const b = await run(1);
     // The untrained model's evaluation depends on initialisation only.
-    const untrained = (ev: RunEvent[]) => ev.flatMap((e) => (e.type === 'eval' && e.trainedTask === -1 ? [e.loss] : []));
+    const untrained = (ev: RunEvent[]) =>
+      ev.flatMap((e) => (e.type === 'eval' && e.trainedTask === -1 ? [e.loss] : []));
     expect(untrained(a)).not.toEqual(untrained(b));
     expect(losses(a)).not.toEqual(losses(b));
   });

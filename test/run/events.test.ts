@@ -19,19 +19,39 @@ describe('the run event stream', () => {
     const expected = [
       'run-start',
       ...['eval', 'eval'],
-      ...[0, 1].flatMap(() => ['task-start', 'step', 'step', 'epoch-end', 'step', 'step', 'epoch-end', 'eval', 'eval', 'task-end']),
+      ...[0, 1].flatMap(() => [
+        'task-start',
+        'step',
+        'step',
+        'epoch-end',
+        'step',
+        'step',
+        'epoch-end',
+        'eval',
+        'eval',
+        'task-end',
+      ]),
       'run-end',
     ];
     expect(types).toEqual(expected);
     const start = events[0] as Extract<RunEvent, { type: 'run-start' }>;
     expect(start.backend.name).toBe(backend.name);
-    expect(start.tasks.map((t) => t.classes)).toEqual([[0, 1], [2, 3]]);
+    expect(start.tasks.map((t) => t.classes)).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
     expect(start.model).toMatch(/mlp \[16\] fc1:32 head:4 -> 4 \(676 parameters\)/);
 
     const steps = events.filter((e): e is Extract<RunEvent, { type: 'step' }> => e.type === 'step');
     expect(steps.map((s) => [s.task, s.epoch, s.step])).toEqual([
-      [0, 0, 3], [0, 0, 6], [0, 1, 9], [0, 1, 12],
-      [1, 0, 3], [1, 0, 6], [1, 1, 9], [1, 1, 12],
+      [0, 0, 3],
+      [0, 0, 6],
+      [0, 1, 9],
+      [0, 1, 12],
+      [1, 0, 3],
+      [1, 0, 6],
+      [1, 1, 9],
+      [1, 1, 12],
     ]);
     expect(steps.map((s) => s.globalStep)).toEqual([3, 6, 9, 12, 15, 18, 21, 24]);
     for (const s of steps) {
@@ -43,7 +63,14 @@ describe('the run event stream', () => {
     expect(steps[3].loss).toBeLessThan(steps[0].loss);
 
     const evals = events.filter((e): e is Extract<RunEvent, { type: 'eval' }> => e.type === 'eval');
-    expect(evals.map((e) => [e.trainedTask, e.evalTask])).toEqual([[-1, 0], [-1, 1], [0, 0], [0, 1], [1, 0], [1, 1]]);
+    expect(evals.map((e) => [e.trainedTask, e.evalTask])).toEqual([
+      [-1, 0],
+      [-1, 1],
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]);
     expect(evals.every((e) => e.examples === 48 && e.evalSet === 'test')).toBe(true);
     expect(evals[2].accuracy).toBeGreaterThan(0.9); // task 0 learned
     expect(evals[5].accuracy).toBeGreaterThan(0.9); // task 1 learned
@@ -56,10 +83,22 @@ describe('the run event stream', () => {
   });
 
   it('ends with a failed run-end naming the component when a plugin cannot be built', async () => {
-    const { configs, registry } = tinyConfigs({ ...TINY_SPEC, stream: { name: 'split', tasks: [[0, 1], [2, 7]] } });
+    const { configs, registry } = tinyConfigs({
+      ...TINY_SPEC,
+      stream: {
+        name: 'split',
+        tasks: [
+          [0, 1],
+          [2, 7],
+        ],
+      },
+    });
     const events = await lastValueFrom(runEvents(configs[0], registry, backend).pipe(toArray()));
     expect(events.map((e) => e.type)).toEqual(['run-start', 'run-end']);
-    expect(events[1]).toMatchObject({ status: 'failed', error: expect.stringMatching(/^stream 'split': .*class 7 does not exist in synthetic/) });
+    expect(events[1]).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^stream 'split': .*class 7 does not exist in synthetic/),
+    });
   });
 
   it('stops at the next step when unsubscribed or aborted, as interrupted', async () => {

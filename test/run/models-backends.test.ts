@@ -27,7 +27,7 @@ async function available(name: BackendName): Promise<BackendInfo | undefined> {
   }
 }
 
-let backends: BackendName[] = [];
+const backends: BackendName[] = [];
 beforeAll(async () => {
   for (const b of ['tensorflow', 'wasm'] as const) if (await available(b)) backends.push(b);
 });
@@ -53,7 +53,11 @@ describe.each(MODELS)('model %# $name', (model) => {
   it('trains on every available backend with adamw, ftp and tpgm', async () => {
     expect(backends).toContain('wasm');
     for (const backend of backends) {
-      for (const optimizer of [{ name: 'adamw', lr: 0.01 }, { name: 'ftp', lr: 0.01, anchor: 'task-start' }, { name: 'tpgm', lr: 0.01, valFraction: 0.25 }]) {
+      for (const optimizer of [
+        { name: 'adamw', lr: 0.01 },
+        { name: 'ftp', lr: 0.01, anchor: 'task-start' },
+        { name: 'tpgm', lr: 0.01, valFraction: 0.25 },
+      ]) {
         const events = await run(backend, model, optimizer);
         const losses = events.flatMap((e) => (e.type === 'step' ? [e.loss] : []));
         expect(losses.every(Number.isFinite)).toBe(true);
@@ -67,7 +71,8 @@ describe.each(MODELS)('model %# $name', (model) => {
       return;
     }
     const [a, b] = [await run('tensorflow', model), await run('wasm', model)];
-    const pick = (ev: RunEvent[]) => ev.flatMap((e) => (e.type === 'step' ? [e.loss] : e.type === 'eval' ? [e.accuracy] : []));
+    const pick = (ev: RunEvent[]) =>
+      ev.flatMap((e) => (e.type === 'step' ? [e.loss] : e.type === 'eval' ? [e.accuracy] : []));
     const [la, lb] = [pick(a), pick(b)];
     expect(la).toHaveLength(lb.length);
     la.forEach((v, i) => expect(Math.abs(v - lb[i])).toBeLessThan(1e-3 * Math.max(1, Math.abs(lb[i]))));

@@ -57,11 +57,15 @@ describe.each(OPTIMIZERS)('$name in a run', (optimizer) => {
 
     if (optimizer.name === 'tpgm') {
       const start = events[0] as Extract<RunEvent, { type: 'run-start' }>;
-      expect(start.tasks.map((t) => [t.trainExamples, t.validationExamples])).toEqual([[72, 24], [72, 24]]);
+      expect(start.tasks.map((t) => [t.trainExamples, t.validationExamples])).toEqual([
+        [72, 24],
+        [72, 24],
+      ]);
     }
     if (optimizer.name === 'ftp' || optimizer.name === 'pgd') {
       // A row-wise L1 projection never lets a row drift past its radius (up to float error): then
-      // ‖w − w0‖₂ ≤ ‖w − w0‖₁ = Σ_rows ‖row‖₁ ≤ rows × radius (PGD's constraint is its mean radius).
+      // ‖w − w0‖₂ ≤ ‖w − w0‖₁ = Σ_rows ‖row‖₁ ≤ rows × radius (PGD's constraint is its mean
+      // radius).
       const rows: Record<string, number> = { 'fc1.weight': 32, 'fc1.bias': 1, 'head.weight': 4, 'head.bias': 1 };
       for (const t of last.tensors) {
         expect(t.constraint).toBeGreaterThan(0);

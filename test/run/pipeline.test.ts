@@ -25,7 +25,10 @@ function recorder(log: string[]) {
     kind: 'strategy',
     name: 'recorder',
     description: 'records its hook calls',
-    options: { tag: o.string({ description: 'label in the log', default: 'r' }), extra: o.number({ description: 'constant loss term', default: 0, min: 0 }) },
+    options: {
+      tag: o.string({ description: 'label in the log', default: 'r' }),
+      extra: o.number({ description: 'constant loss term', default: 0, min: 0 }),
+    },
     create: (opts) => ({
       name: 'recorder',
       onTaskStart: ({ task, model }) => {
@@ -39,10 +42,21 @@ function recorder(log: string[]) {
       onTrainingStart: ({ task, steps }) => void log.push(`${opts.tag}:trainingStart:${task.index}:${steps}`),
       composeBatch: (batch) => {
         if (batch.step === 1) log.push(`${opts.tag}:compose`);
-        return { rows: { x: tf.slice(batch.x, [0, 0], [1, -1]), labels: tf.slice(batch.labels, [0], [1]), taskIds: tf.slice(batch.taskIds, [0], [1]), weight: 0 } };
+        return {
+          rows: {
+            x: tf.slice(batch.x, [0, 0], [1, -1]),
+            labels: tf.slice(batch.labels, [0], [1]),
+            taskIds: tf.slice(batch.taskIds, [0], [1]),
+            weight: 0,
+          },
+        };
       },
       loss: ({ step, own, sampled, replayed, x }) => {
-        if (step === 1) log.push(`${opts.tag}:loss:own@${own[0].start}+${own[0].count}:sampled=${sampled}:rows=${x.shape[0]}:replayed=${replayed.shape[0]}`);
+        if (step === 1)
+          log.push(
+            `${opts.tag}:loss:own@${own[0].start}+${own[0].count}:` +
+              `sampled=${sampled}:rows=${x.shape[0]}:replayed=${replayed.shape[0]}`,
+          );
         return opts.extra ? tf.scalar(opts.extra) : undefined;
       },
       gradients: ({ step, grads }) => {
@@ -53,7 +67,8 @@ function recorder(log: string[]) {
         if (step === 1) log.push(`${opts.tag}:afterStep`);
         return { steps: tf.add(state.steps, 1), probe: state.probe };
       },
-      onTaskEnd: ({ task, state }) => void log.push(`${opts.tag}:taskEnd:${task.index}:steps=${state.steps.dataSync()[0]}`),
+      onTaskEnd: ({ task, state }) =>
+        void log.push(`${opts.tag}:taskEnd:${task.index}:steps=${state.steps.dataSync()[0]}`),
     }),
   });
 }
@@ -69,32 +84,39 @@ async function runWith(log: string[], strategies: object[]) {
 }
 
 describe('step pipeline', () => {
-  it('calls every hook in the documented order, strategy by strategy in the listed order, and places each one\'s rows', async () => {
-    const log: string[] = [];
-    const events = await runWith(log, [{ name: 'recorder', tag: 'a' }, { name: 'recorder', tag: 'b' }]);
-    const steps = (events.find((e) => e.type === 'task-start') as { steps: number }).steps;
-    const task0 = log.slice(0, log.indexOf('a:taskStart:1'));
-    expect(task0).toEqual([
-      'a:taskStart:0',
-      'b:taskStart:0',
-      'a:trainingSet:0',
-      'b:trainingSet:0',
-      `a:trainingStart:0:${steps}`,
-      `b:trainingStart:0:${steps}`,
-      'a:compose',
-      'b:compose',
-      // TINY_SPEC: batch 16; a's extra row sits at 16, b's at 17.
-      'a:loss:own@16+1:sampled=16:rows=18:replayed=18',
-      'b:loss:own@17+1:sampled=16:rows=18:replayed=18',
-      'a:gradients',
-      'b:gradients',
-      'a:afterStep',
-      'b:afterStep',
-      // The step state went through every step of the task, kept and freed by the loop.
-      `a:taskEnd:0:steps=${steps}`,
-      `b:taskEnd:0:steps=${steps}`,
-    ]);
-  });
+  it(
+    "calls every hook in the documented order, strategy by strategy in the listed order, and places each one's " +
+      'rows',
+    async () => {
+      const log: string[] = [];
+      const events = await runWith(log, [
+        { name: 'recorder', tag: 'a' },
+        { name: 'recorder', tag: 'b' },
+      ]);
+      const steps = (events.find((e) => e.type === 'task-start') as { steps: number }).steps;
+      const task0 = log.slice(0, log.indexOf('a:taskStart:1'));
+      expect(task0).toEqual([
+        'a:taskStart:0',
+        'b:taskStart:0',
+        'a:trainingSet:0',
+        'b:trainingSet:0',
+        `a:trainingStart:0:${steps}`,
+        `b:trainingStart:0:${steps}`,
+        'a:compose',
+        'b:compose',
+        // TINY_SPEC: batch 16; a's extra row sits at 16, b's at 17.
+        'a:loss:own@16+1:sampled=16:rows=18:replayed=18',
+        'b:loss:own@17+1:sampled=16:rows=18:replayed=18',
+        'a:gradients',
+        'b:gradients',
+        'a:afterStep',
+        'b:afterStep',
+        // The step state went through every step of the task, kept and freed by the loop.
+        `a:taskEnd:0:steps=${steps}`,
+        `b:taskEnd:0:steps=${steps}`,
+      ]);
+    },
+  );
 
   it("adds strategies' loss terms to the logged loss", async () => {
     const loss = async (extra: number) => {

@@ -29,7 +29,11 @@ async function run(extra: object) {
   const events: RunEvent[] = await lastValueFrom(runEvents(configs[0], registry, backend).pipe(toArray()));
   expect(events.at(-1)).toMatchObject({ type: 'run-end', status: 'completed' });
   expect(tf.memory().numTensors).toBe(before);
-  const rows = events.flatMap((e) => (e.type === 'eval' ? [{ trained_task: e.trainedTask, eval_task: e.evalTask, eval_set: e.evalSet, accuracy: e.accuracy }] : []));
+  const rows = events.flatMap((e) =>
+    e.type === 'eval'
+      ? [{ trained_task: e.trainedTask, eval_task: e.evalTask, eval_set: e.evalSet, accuracy: e.accuracy }]
+      : [],
+  );
   const m = accuracyMatrix(rows)!;
   const taskStarts = events.filter((e): e is Extract<RunEvent, { type: 'task-start' }> => e.type === 'task-start');
   return { summary: summarize(m.R, m.untrained), R: m.R, taskStarts };
@@ -65,7 +69,10 @@ describe('strategies', () => {
   it('ewc (offline and online) and lwf train with flat memory and forget less than naive in task-il', async () => {
     const naive = await run({ scenario: 'domain-il', strategy: { name: 'naive' } });
     const ewc = await run({ scenario: 'domain-il', strategy: { name: 'ewc', lambda: 100, fisherSamples: 60 } });
-    const online = await run({ scenario: 'domain-il', strategy: { name: 'ewc', lambda: 100, online: true, gamma: 0.9, fisherSamples: 60 } });
+    const online = await run({
+      scenario: 'domain-il',
+      strategy: { name: 'ewc', lambda: 100, online: true, gamma: 0.9, fisherSamples: 60 },
+    });
     const lwf = await run({ scenario: 'domain-il', strategy: { name: 'lwf', alpha: 1 } });
     expect(ewc.summary.forgetting).toBeLessThanOrEqual(naive.summary.forgetting);
     expect(online.summary.forgetting).toBeLessThanOrEqual(naive.summary.forgetting);
@@ -73,14 +80,16 @@ describe('strategies', () => {
   });
 
   it('ftp re-anchored per task combines with replay', async () => {
-    const r = await run({ optimizer: { name: 'ftp', lr: 0.02, anchor: 'task-start' }, strategy: { name: 'replay', size: 60 } });
+    const r = await run({
+      optimizer: { name: 'ftp', lr: 0.02, anchor: 'task-start' },
+      strategy: { name: 'replay', size: 60 },
+    });
     // (From a random initialisation FTP stays near it — its constraint grows from 1e-8 — so no accuracy claim here:
     // the point is that the combination is a valid, leak-free run.)
     expect(r.taskStarts).toHaveLength(3);
     expect(Number.isFinite(r.summary.acc)).toBe(true);
   });
 });
-
 
 describe('every baseline in the real loop', () => {
   const BASELINES = [
@@ -95,14 +104,26 @@ describe('every baseline in the real loop', () => {
     { name: 'gdumb', size: 60, passes: 3 },
   ];
   for (const scenario of ['class-il', 'task-il', 'domain-il']) {
-    it(`completes leak-free with flat memory in ${scenario}, each strategy alone and all compatible ones together`, async () => {
-      for (const strategy of BASELINES) {
-        const r = await run({ scenario, strategy });
-        expect(r.R).toHaveLength(3);
-      }
-      const together = await run({ scenario, strategies: [{ name: 'si' }, { name: 'agem', size: 60, refBatchSize: 20 }, { name: 'derpp', size: 60 }, { name: 'er-ace', size: 60 }, { name: 'lwf' }] });
-      expect(together.R).toHaveLength(3);
-    });
+    it(
+      `completes leak-free with flat memory in ${scenario}, ` + `each strategy alone and all compatible ones together`,
+      async () => {
+        for (const strategy of BASELINES) {
+          const r = await run({ scenario, strategy });
+          expect(r.R).toHaveLength(3);
+        }
+        const together = await run({
+          scenario,
+          strategies: [
+            { name: 'si' },
+            { name: 'agem', size: 60, refBatchSize: 20 },
+            { name: 'derpp', size: 60 },
+            { name: 'er-ace', size: 60 },
+            { name: 'lwf' },
+          ],
+        });
+        expect(together.R).toHaveLength(3);
+      },
+    );
   }
 
   it('GDumb retrains from the initial weights on its memory only; replay beats naive in class-IL', async () => {

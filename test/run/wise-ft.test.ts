@@ -32,46 +32,68 @@ const SPEC = {
 };
 
 describe('WiSE-FT interpolation', () => {
-  it('α = 0 scores exactly as the model before training, α = 1 exactly as the final one, on every eval set; nothing leaks', async () => {
-    const { configs, registry } = tinyConfigs(SPEC, [4]);
-    const before = tf.memory().numTensors;
-    const events: RunEvent[] = await lastValueFrom(runEvents(configs[0], registry, backend).pipe(toArray()));
-    expect(events.at(-1)).toMatchObject({ type: 'run-end', status: 'completed' });
-    expect(tf.memory().numTensors).toBe(before);
-    const evals = events.filter((e) => e.type === 'eval') as Extract<RunEvent, { type: 'eval' }>[];
-    const wise = events.filter((e) => e.type === 'interpolation-eval') as Extract<RunEvent, { type: 'interpolation-eval' }>[];
-    // 3 α × 2 eval sets × 2 tasks, after the last task.
-    expect(wise).toHaveLength(12);
-    const score = (e: { accuracy: number; loss: number }) => [e.accuracy, e.loss];
-    for (const w of wise) {
-      const own = evals.find((e) => e.evalSet === w.evalSet && e.evalTask === w.evalTask && e.trainedTask === (w.alpha === 0 ? -1 : 1))!;
-      if (w.alpha === 0 || w.alpha === 1) expect(score(w)).toEqual(score(own));
-    }
-    // Halfway is neither end.
-    const half = wise.filter((w) => w.alpha === 0.5 && w.evalSet === 'test').map(score);
-    const end = evals.filter((e) => e.trainedTask === 1 && e.evalSet === 'test').map(score);
-    expect(half).not.toEqual(end);
-    const runEnd = events.at(-1) as Extract<RunEvent, { type: 'run-end' }>;
-    expect(runEnd.interpolationSeconds).toBeGreaterThan(0);
-  });
+  it(
+    'α = 0 scores exactly as the model before training, α = 1 exactly as the final one, on every eval set; ' +
+      'nothing leaks',
+    async () => {
+      const { configs, registry } = tinyConfigs(SPEC, [4]);
+      const before = tf.memory().numTensors;
+      const events: RunEvent[] = await lastValueFrom(runEvents(configs[0], registry, backend).pipe(toArray()));
+      expect(events.at(-1)).toMatchObject({ type: 'run-end', status: 'completed' });
+      expect(tf.memory().numTensors).toBe(before);
+      const evals = events.filter((e): e is Extract<RunEvent, { type: 'eval' }> => e.type === 'eval');
+      type Interpolated = Extract<RunEvent, { type: 'interpolation-eval' }>;
+      const wise = events.filter((e): e is Interpolated => e.type === 'interpolation-eval');
+      // 3 α × 2 eval sets × 2 tasks, after the last task.
+      expect(wise).toHaveLength(12);
+      const score = (e: { accuracy: number; loss: number }) => [e.accuracy, e.loss];
+      for (const w of wise) {
+        const own = evals.find(
+          (e) => e.evalSet === w.evalSet && e.evalTask === w.evalTask && e.trainedTask === (w.alpha === 0 ? -1 : 1),
+        )!;
+        if (w.alpha === 0 || w.alpha === 1) expect(score(w)).toEqual(score(own));
+      }
+      // Halfway is neither end.
+      const half = wise.filter((w) => w.alpha === 0.5 && w.evalSet === 'test').map(score);
+      const end = evals.filter((e) => e.trainedTask === 1 && e.evalSet === 'test').map(score);
+      expect(half).not.toEqual(end);
+      const runEnd = events.at(-1) as Extract<RunEvent, { type: 'run-end' }>;
+      expect(runEnd.interpolationSeconds).toBeGreaterThan(0);
+    },
+  );
 
-  it('a parameter without an anchor (a fresh head) keeps its final value; the final weights come back bit for bit', async () => {
-    const params = new Map([
-      ['body.weight', tf.variable(tf.tensor([1, 2, 3]))],
-      ['head.weight', tf.variable(tf.tensor([5, 6]))],
-    ]);
-    const model = { params, fresh: new Set(['head.weight']) } as unknown as Model;
-    const anchor = { 'body.weight': tf.tensor([-1, 0, 7]), 'head.weight': tf.tensor([0, 0]) };
-    const seen: Record<number, number[][]> = {};
-    await evaluateInterpolations([0, 0.25, 1], model, anchor, async (alpha) => {
-      seen[alpha] = [Array.from(params.get('body.weight')!.dataSync()), Array.from(params.get('head.weight')!.dataSync())];
-    });
-    expect(seen[0]).toEqual([[-1, 0, 7], [5, 6]]);
-    expect(seen[0.25]).toEqual([[-0.5, 0.5, 6], [5, 6]]);
-    expect(seen[1]).toEqual([[1, 2, 3], [5, 6]]);
-    expect(Array.from(params.get('body.weight')!.dataSync())).toEqual([1, 2, 3]);
-    tf.dispose([...params.values(), ...Object.values(anchor)]);
-  });
+  it(
+    'a parameter without an anchor (a fresh head) keeps its ' + 'final value; the final weights come back bit for bit',
+    async () => {
+      const params = new Map([
+        ['body.weight', tf.variable(tf.tensor([1, 2, 3]))],
+        ['head.weight', tf.variable(tf.tensor([5, 6]))],
+      ]);
+      const model = { params, fresh: new Set(['head.weight']) } as unknown as Model;
+      const anchor = { 'body.weight': tf.tensor([-1, 0, 7]), 'head.weight': tf.tensor([0, 0]) };
+      const seen: Record<number, number[][]> = {};
+      await evaluateInterpolations([0, 0.25, 1], model, anchor, async (alpha) => {
+        seen[alpha] = [
+          Array.from(params.get('body.weight')!.dataSync()),
+          Array.from(params.get('head.weight')!.dataSync()),
+        ];
+      });
+      expect(seen[0]).toEqual([
+        [-1, 0, 7],
+        [5, 6],
+      ]);
+      expect(seen[0.25]).toEqual([
+        [-0.5, 0.5, 6],
+        [5, 6],
+      ]);
+      expect(seen[1]).toEqual([
+        [1, 2, 3],
+        [5, 6],
+      ]);
+      expect(Array.from(params.get('body.weight')!.dataSync())).toEqual([1, 2, 3]);
+      tf.dispose([...params.values(), ...Object.values(anchor)]);
+    },
+  );
 
   it('records α in evals.arrow apart from the accuracy matrix, and compare draws the ID–OOD curve', () => {
     const dir = scratchDir('wise');
@@ -79,10 +101,13 @@ describe('WiSE-FT interpolation', () => {
     expect(runCli(['run', writeExperiment(dir, SPEC), '--out', out, '--quiet']).code).toBe(0);
     const [run] = readdirSync(join(out, 'wise'));
     const rows = readRows<EvalRow>(join(out, 'wise', run, 'evals.arrow'));
-    expect(rows.filter((r) => r.alpha === null)).toHaveLength(3 * 2 * 2); // before training and after each of 2 tasks, 2 sets, 2 tasks
+    // Before training and after each of 2 tasks, 2 sets, 2 tasks.
+    expect(rows.filter((r) => r.alpha === null)).toHaveLength(3 * 2 * 2);
     expect([...new Set(rows.filter((r) => r.alpha !== null).map((r) => r.alpha))]).toEqual([0, 0.5, 1]);
     const record = JSON.parse(readFileSync(join(out, 'wise', run, 'run.json'), 'utf8'));
-    const lastTest = rows.filter((r) => r.alpha === null && r.trained_task === 1 && r.eval_set === 'test').map((r) => r.accuracy);
+    const lastTest = rows
+      .filter((r) => r.alpha === null && r.trained_task === 1 && r.eval_set === 'test')
+      .map((r) => r.accuracy);
     expect(record.summary.acc).toBeCloseTo(lastTest.reduce((a, b) => a + b, 0) / 2, 12);
     expect(record.timings.interpolationSeconds).toBeGreaterThan(0);
     const r = runCli(['compare', join(out, 'wise'), '--by', 'optimizer']);

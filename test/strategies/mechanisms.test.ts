@@ -15,7 +15,7 @@ import mas from '../../plugins/strategies/mas.js';
 import type { Model } from '../../src/contracts/model.js';
 import { ImportancePenalty } from '../../src/strategies/penalty.js';
 import type { PluginContext } from '../../src/plugin/define-plugin.js';
-import type { Strategy, TaskContext } from '../../src/contracts/strategy.js';
+import type { TaskContext } from '../../src/contracts/strategy.js';
 
 const values = (t: tf.Tensor) => Array.from(t.dataSync());
 
@@ -24,13 +24,15 @@ beforeAll(async () => {
 });
 
 describe('quadratic importance penalty', () => {
-  it('sums several tasks\' terms as one with the value and gradient of the term-by-term sum (float64 reference)', () => {
+  it("sums several tasks' terms as one with the value and gradient of the term-by-term sum (float64 reference)", () => {
     const rng = new Rng(7);
     const shape = [5, 3];
     const n = 15;
     const draw = (f: () => number) => Float64Array.from({ length: n }, f);
     // Four tasks' importances (some entries 0 in every task) and anchors, and the current weights.
-    const omegas = Array.from({ length: 4 }, (_, k) => draw(() => (rng.uniform(0, 1) < 0.2 ? 0 : rng.uniform(0, 1) * 10 ** (k - 3))));
+    const omegas = Array.from({ length: 4 }, (_, k) =>
+      draw(() => (rng.uniform(0, 1) < 0.2 ? 0 : rng.uniform(0, 1) * 10 ** (k - 3))),
+    );
     for (const o of omegas) o[0] = 0;
     const anchors = Array.from({ length: 4 }, () => draw(() => rng.normal()));
     const theta = draw(() => rng.normal());
@@ -56,7 +58,8 @@ describe('quadratic importance penalty', () => {
       for (const r of [combined, byTerm]) {
         expect(Math.abs(r.value.dataSync()[0] - want)).toBeLessThan(1e-5 * want);
         const g = r.grad.dataSync();
-        for (let i = 0; i < n; i++) expect(Math.abs(g[i] - wantGrad[i])).toBeLessThan(1e-5 * Math.max(1e-3, Math.abs(wantGrad[i])));
+        for (let i = 0; i < n; i++)
+          expect(Math.abs(g[i] - wantGrad[i])).toBeLessThan(1e-5 * Math.max(1e-3, Math.abs(wantGrad[i])));
       }
     });
     penalty.dispose();
@@ -116,7 +119,9 @@ function gemReference(G: number[][], g: number[], margin: number, eps: number): 
       S.forEach((i, k) => (u[i] = A[k][S.length] / A[k][k]));
     }
     if (u.some((x) => x < -1e-12)) continue;
-    const obj = 0.5 * u.reduce((s, ui, i) => s + ui * P[i].reduce((a, p, j) => a + p * u[j], 0), 0) + u.reduce((s, ui, i) => s + ui * c[i], 0);
+    const obj =
+      0.5 * u.reduce((s, ui, i) => s + ui * P[i].reduce((a, p, j) => a + p * u[j], 0), 0) +
+      u.reduce((s, ui, i) => s + ui * c[i], 0);
     if (obj < bestObj) {
       bestObj = obj;
       best = u;
@@ -140,7 +145,13 @@ describe('GEM quadratic program', () => {
       const got = tf.tidy(() => {
         const masks = tf.tensor2d(subsets(t), [1 << t, t]);
         const refs = G.map((row) => ({ w: tf.tensor1d(row.slice(0, 4)), b: tf.tensor1d(row.slice(4)) }));
-        const out = gemProject({ w: tf.tensor1d(g.slice(0, 4)), b: tf.tensor1d(g.slice(4)) }, refs, margin, 1e-3, masks);
+        const out = gemProject(
+          { w: tf.tensor1d(g.slice(0, 4)), b: tf.tensor1d(g.slice(4)) },
+          refs,
+          margin,
+          1e-3,
+          masks,
+        );
         return [...values(out.w), ...values(out.b)];
       });
       const scale = Math.max(1, ...expected.map(Math.abs));
@@ -180,7 +191,8 @@ describe('iCaRL nearest mean of exemplars', () => {
     tf.tidy(() => {
       const means = tf.tensor2d([1, 0, 0, 1, 0.6, 0.8], [3, 2]);
       const absent = tf.tensor1d([0, 0, -1e9]);
-      // x = (3, 4) → φ = (0.6, 0.8): nearest mean is class 2, but it has no exemplars; then class 1 (0.4 vs 0.8 away).
+      // x = (3, 4) → φ = (0.6, 0.8): nearest mean is class 2, but it has no exemplars; then class 1 (0.4 vs 0.8
+      // away).
       const s = values(nmeScores(tf.tensor2d([3, 4, 10, 1], [2, 2]), means, absent));
       const phi = [0.6, 0.8];
       expect(s[0]).toBeCloseTo(-((phi[0] - 1) ** 2 + phi[1] ** 2) + 1, 5);
@@ -250,18 +262,51 @@ function linearModel(w: number[]): Model & { w: tf.Variable } {
   };
 }
 
-const pluginCtx = { seed: 0, rng: (l: string) => new Rng(0).fork(l), resolve: async () => { throw new Error('unused'); }, problem: async () => ({ featureShape: [2], outputs: 2 }), resolvePath: (p: string) => p } as unknown as PluginContext;
+const pluginCtx = {
+  seed: 0,
+  rng: (l: string) => new Rng(0).fork(l),
+  resolve: async () => {
+    throw new Error('unused');
+  },
+  problem: async () => ({ featureShape: [2], outputs: 2 }),
+  resolvePath: (p: string) => p,
+} as unknown as PluginContext;
 
-function taskCtx(model: Model, state: Record<string, tf.Tensor>, trained?: { features: number[]; labels: number[] }): TaskContext & { trained: never } {
-  const task = { index: 0, name: 't0', classes: [0, 1], train: { features: new Float32Array(0), labels: new Int32Array(0), count: 0 }, test: { features: new Float32Array(0), labels: new Int32Array(0), count: 0 } };
-  const set = trained ? { features: Float32Array.from(trained.features), labels: Int32Array.from(trained.labels), taskIds: new Int32Array(trained.labels.length), count: trained.labels.length } : undefined;
-  return { task, stream: { name: 's', featureShape: [2], numClasses: 2, tasks: [task] }, model, scenario: { scenario: 'class-il', outputs: 2, labels: () => Int32Array.from([0, 1]), allowedOutputs: () => null }, selection: () => set!, state, trained: set as never };
+function taskCtx(
+  model: Model,
+  state: Record<string, tf.Tensor>,
+  trained?: { features: number[]; labels: number[] },
+): TaskContext & { trained: never } {
+  const task = {
+    index: 0,
+    name: 't0',
+    classes: [0, 1],
+    train: { features: new Float32Array(0), labels: new Int32Array(0), count: 0 },
+    test: { features: new Float32Array(0), labels: new Int32Array(0), count: 0 },
+  };
+  const set = trained
+    ? {
+        features: Float32Array.from(trained.features),
+        labels: Int32Array.from(trained.labels),
+        taskIds: new Int32Array(trained.labels.length),
+        count: trained.labels.length,
+      }
+    : undefined;
+  return {
+    task,
+    stream: { name: 's', featureShape: [2], numClasses: 2, tasks: [task] },
+    model,
+    scenario: { scenario: 'class-il', outputs: 2, labels: () => Int32Array.from([0, 1]), allowedOutputs: () => null },
+    selection: () => set!,
+    state,
+    trained: set as never,
+  };
 }
 
 describe('SI importance (path integral)', () => {
   it('accumulates ω = −Σ g·Δθ over steps and gives c·Σ ω/(Δ² + ξ)·(θ − θ*)² (hand-worked)', async () => {
     const model = linearModel([0, 0, 0, 0]);
-    const s = (await si.create({ c: 2, xi: 0.5 }, pluginCtx)) as Strategy;
+    const s = await si.create({ c: 2, xi: 0.5 }, pluginCtx);
     let state = (await s.onTaskStart!(taskCtx(model, {})))!.state! as Record<string, tf.Tensor>;
     // Two steps: θ 0 → 1 → 3 on the first weight with gradients −1 and −0.5; others stay.
     const steps = [
@@ -270,14 +315,24 @@ describe('SI importance (path integral)', () => {
     ];
     for (const { theta, g } of steps) {
       model.w.assign(tf.tensor2d(theta, [2, 2]));
-      const next = tf.tidy(() => s.afterStep!({ step: 1, params: { w: model.w }, grads: { w: tf.tensor2d(g, [2, 2]) }, batch: {} as never, state })!);
+      const next = tf.tidy(() =>
+        s.afterStep!({
+          step: 1,
+          params: { w: model.w },
+          grads: { w: tf.tensor2d(g, [2, 2]) },
+          batch: {} as never,
+          state,
+        })!,
+      );
       tf.dispose(Object.values(state).filter((t) => !Object.values(next).includes(t)));
       state = next;
     }
     // ω = −(−1·1 + −0.5·2) = 2; Δ = 3 → Ω = 2 / (9 + 0.5).
     expect(values(state['omega/w'])[0]).toBeCloseTo(2, 6);
-    await s.onTaskEnd!(taskCtx(model, state) as never);
-    const term = tf.tidy(() => values(s.loss!({ params: { w: tf.tensor2d([4, 0, 0, 0], [2, 2]) }, state: {} } as never)!)[0]);
+    await s.onTaskEnd!(taskCtx(model, state));
+    const term = tf.tidy(
+      () => values(s.loss!({ params: { w: tf.tensor2d([4, 0, 0, 0], [2, 2]) }, state: {} } as never)!)[0],
+    );
     // c·Ω·(θ − θ*)² = 2 · (2/9.5) · (4 − 3)².
     expect(term).toBeCloseTo((2 * 2) / 9.5, 5);
     tf.dispose(Object.values(state));
@@ -289,11 +344,14 @@ describe('SI importance (path integral)', () => {
 describe('MAS importance', () => {
   it('is the mean of |∂‖xW‖²/∂W| = |2·xᵀ(xW)| over examples (hand-worked)', async () => {
     const model = linearModel([1, 0, 0, 1]);
-    const s = (await mas.create({ lambda: 1, samples: 2, batchSize: 1, decay: 1 }, pluginCtx)) as Strategy;
-    // x1 = (1, 0): xW = (1, 0); grad = 2·x1ᵀ(1,0) = [[2,0],[0,0]]. x2 = (0, −1): xW = (0, −1); grad = 2·x2ᵀ(0,−1) = [[0,0],[0,2]].
-    await s.onTaskEnd!(taskCtx(model, {}, { features: [1, 0, 0, -1], labels: [0, 1] }) as never);
+    const s = await mas.create({ lambda: 1, samples: 2, batchSize: 1, decay: 1 }, pluginCtx);
+    // x1 = (1, 0): xW = (1, 0); grad = 2·x1ᵀ(1,0) = [[2,0],[0,0]]. x2 = (0, −1): xW = (0, −1); grad =
+    // 2·x2ᵀ(0,−1) = [[0,0],[0,2]].
+    await s.onTaskEnd!(taskCtx(model, {}, { features: [1, 0, 0, -1], labels: [0, 1] }));
     // Ω = ([[2,0],[0,0]] + [[0,0],[0,2]]) / 2 = I. Penalty at W* + 1 everywhere: Σ Ω·1 = 2.
-    const term = tf.tidy(() => values(s.loss!({ params: { w: tf.tensor2d([2, 1, 1, 2], [2, 2]) }, state: {} } as never)!)[0]);
+    const term = tf.tidy(
+      () => values(s.loss!({ params: { w: tf.tensor2d([2, 1, 1, 2], [2, 2]) }, state: {} } as never)!)[0],
+    );
     expect(term).toBeCloseTo(2, 5);
     s.dispose!();
     model.dispose();

@@ -28,7 +28,12 @@ const LAYERS: LayerSpec[] = [
 const CONFIG = { components: { model: { name: 'mlp', options: {} } } } as unknown as RunConfig;
 
 function model(seed: number, layers = LAYERS): Model {
-  return layerModel({ kind: 'mlp', layers, inputShape: [4], params: initParams(describeLayers(layers, [4]).params, new Rng(seed)) });
+  return layerModel({
+    kind: 'mlp',
+    layers,
+    inputShape: [4],
+    params: initParams(describeLayers(layers, [4]).params, new Rng(seed)),
+  });
 }
 
 function optimizer(m: Model, lr: number): Optimizer {
@@ -36,12 +41,21 @@ function optimizer(m: Model, lr: number): Optimizer {
   return new Optimizer({ rule, learningRate: lr, description: 'adamw' }, m.params, new AnchorStore(), m.rowAxis);
 }
 
-/** A run's step: its own rows (a batch of `rows` from the seed) and the cross-entropy on its labels; reads back the loss. */
+/**
+ * A run's step: its own rows (a batch of `rows` from the seed) and the cross-entropy on its labels; reads back the
+ * loss.
+ */
 function request(seed: number, rows: number, extra: Partial<StepRequest<tf.Tensor[]>> = {}): StepRequest<tf.Tensor[]> {
   return {
     // Seeds from 1: tfjs draws a random seed for 0.
     rows: () => tf.randomNormal([rows, 4], 0, 1, 'float32', seed + 1),
-    loss: (raw) => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(Int32Array.from({ length: rows }, (_, i) => (i + seed) % 3), 'int32'), 3), raw) as tf.Scalar,
+    loss: (raw) => {
+      const labels = tf.tensor1d(
+        Int32Array.from({ length: rows }, (_, i) => (i + seed) % 3),
+        'int32',
+      );
+      return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(labels, 3), raw);
+    },
     keepLogits: true,
     afterStep: ({ rawLogits, grads }) => [tf.clone(rawLogits!), tf.clone(grads['head.bias'])],
     readout: (loss) => tf.reshape(loss, [1]),
@@ -52,12 +66,20 @@ function request(seed: number, rows: number, extra: Partial<StepRequest<tf.Tenso
 const values = (m: Model) => Object.fromEntries([...m.params].map(([n, v]) => [n, Array.from(v.dataSync())]));
 
 function close(a: Record<string, number[]>, b: Record<string, number[]>): void {
-  for (const name of Object.keys(b)) a[name].forEach((x, i) => expect(Math.abs(x - b[name][i]), name).toBeLessThan(1e-6));
+  for (const name of Object.keys(b))
+    a[name].forEach((x, i) => expect(Math.abs(x - b[name][i]), name).toBeLessThan(1e-6));
 }
 
-async function take(executor: StepExecutor, req: StepRequest<tf.Tensor[]>): Promise<{ loss: number; logits: number[]; grad: number[] }> {
+async function take(
+  executor: StepExecutor,
+  req: StepRequest<tf.Tensor[]>,
+): Promise<{ loss: number; logits: number[]; grad: number[] }> {
   const done: StepDone<tf.Tensor[]> = await executor.step(req);
-  const out = { loss: done.readout!.dataSync()[0], logits: Array.from(done.after[0].dataSync()), grad: Array.from(done.after[1].dataSync()) };
+  const out = {
+    loss: done.readout!.dataSync()[0],
+    logits: Array.from(done.after[0].dataSync()),
+    grad: Array.from(done.after[1].dataSync()),
+  };
   tf.dispose([done.readout!, ...done.after]);
   return out;
 }
@@ -84,7 +106,10 @@ describe('StepGroup', () => {
         const executor = new AloneExecutor(a.model);
         executor.begin({ optimizer: a.optimizer!, variables: [...a.model.params.values()] });
         const mine = await take(executor, request(10 * step + i, rows[i]));
-        expect(Math.abs(together[i].loss - mine.loss), `step ${step} run ${i}: ${together[i].loss} ${mine.loss}`).toBeLessThan(1e-6);
+        expect(
+          Math.abs(together[i].loss - mine.loss),
+          `step ${step} run ${i}: ${together[i].loss} ${mine.loss}`,
+        ).toBeLessThan(1e-6);
         // after-step work sees the run's own outputs and gradients.
         expect(together[i].logits).toHaveLength(rows[i] * 3);
         together[i].logits.forEach((x, k) => expect(Math.abs(x - mine.logits[k])).toBeLessThan(1e-5));
@@ -100,7 +125,7 @@ describe('StepGroup', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it("a run whose loss throws fails alone; one that leaves lets the others step without it", async () => {
+  it('a run whose loss throws fails alone; one that leaves lets the others step without it', async () => {
     const models = [model(1), model(2), model(3)];
     const optimizers = models.map((m) => optimizer(m, 0.05));
     const group = new StepGroup(['a', 'b', 'c']);
@@ -111,8 +136,14 @@ describe('StepGroup', () => {
       return lane;
     });
     const headBefore = Array.from(models[1].params.get('head.bias')!.dataSync());
-    const faulty = request(2, 4, { loss: () => { throw new Error('a bug in run b'); } });
-    const results = await Promise.allSettled(lanes.map((lane, i) => (i === 1 ? lane.step(faulty) : take(lane, request(i, 4)))));
+    const faulty = request(2, 4, {
+      loss: () => {
+        throw new Error('a bug in run b');
+      },
+    });
+    const results = await Promise.allSettled(
+      lanes.map((lane, i) => (i === 1 ? lane.step(faulty) : take(lane, request(i, 4)))),
+    );
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/a bug in run b/);
     // The failed run's parameters were not stepped.
@@ -129,11 +160,21 @@ describe('StepGroup', () => {
   it('refuses a run whose model cannot be stacked or differs from the group’s, and a gradient stage', async () => {
     const group = new StepGroup(['a', 'b']);
     const dropout: LayerSpec[] = [LAYERS[0], { type: 'dropout', name: 'drop', rate: 0.5 }, LAYERS[1]];
-    const withDropout = layerModel({ kind: 'mlp', layers: dropout, inputShape: [4], params: initParams(describeLayers(dropout, [4]).params, new Rng(1)), rng: new Rng(2) });
-    expect(() => group.lane(0).join({ config: CONFIG, model: withDropout, strategies: [] })).toThrow(/cannot be stacked: its dropout \(drop\) draws masks per model/);
-    expect(() => group.lane(0).join({ config: CONFIG, model: model(1), strategies: [{ name: 'agem', gradients: ({ grads }) => grads }] })).toThrow(
-      /strategy agem replaces the gradients/,
+    const withDropout = layerModel({
+      kind: 'mlp',
+      layers: dropout,
+      inputShape: [4],
+      params: initParams(describeLayers(dropout, [4]).params, new Rng(1)),
+      rng: new Rng(2),
+    });
+    expect(() => group.lane(0).join({ config: CONFIG, model: withDropout, strategies: [] })).toThrow(
+      /cannot be stacked: its dropout \(drop\) draws masks per model/,
     );
+    expect(() =>
+      group
+        .lane(0)
+        .join({ config: CONFIG, model: model(1), strategies: [{ name: 'agem', gradients: ({ grads }) => grads }] }),
+    ).toThrow(/strategy agem replaces the gradients/);
     const a = model(1);
     group.lane(0).join({ config: CONFIG, model: a, strategies: [] });
     const wider: LayerSpec[] = [{ ...LAYERS[0], units: 7 } as LayerSpec, LAYERS[1]];
@@ -142,7 +183,9 @@ describe('StepGroup', () => {
     const o = optimizer(a, 0.01);
     group.lane(0).begin({ optimizer: o, variables: [...a.params.values()] });
     group.lane(1).leave();
-    await expect(group.lane(0).step(request(1, 4, { gradients: ({ grads }) => grads }))).rejects.toThrow(/a gradient stage cannot run in a group/);
+    await expect(group.lane(0).step(request(1, 4, { gradients: ({ grads }) => grads }))).rejects.toThrow(
+      /a gradient stage cannot run in a group/,
+    );
     group.lane(0).leave();
     o.dispose();
     [withDropout, a, b].forEach((m) => m.dispose());

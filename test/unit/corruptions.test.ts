@@ -11,15 +11,18 @@ describe('OOD corruptions', () => {
     expect(oodSetName({ corruption: 'gaussian-noise', severity: 3 })).toBe('ood:gaussian-noise-3');
   });
 
-  it.each(CORRUPTIONS)('%s stays in [0, 1], changes the images, more at higher severity, deterministically', (corruption) => {
-    const dist = (a: Float32Array) => Math.sqrt(a.reduce((s, v, i) => s + (v - images[i]) ** 2, 0));
-    const mild = corrupt(images, shape, { corruption, severity: 1 });
-    const severe = corrupt(images, shape, { corruption, severity: 5 });
-    for (const v of severe) expect(v >= -1e-6 && v <= 1 + 1e-6).toBe(true);
-    expect(dist(mild)).toBeGreaterThan(0);
-    expect(dist(severe)).toBeGreaterThan(dist(mild));
-    expect(corrupt(images, shape, { corruption, severity: 5 })).toEqual(severe);
-  });
+  it.each(CORRUPTIONS)(
+    '%s stays in [0, 1], changes the images, more at higher severity, deterministically',
+    (corruption) => {
+      const dist = (a: Float32Array) => Math.sqrt(a.reduce((s, v, i) => s + (v - images[i]) ** 2, 0));
+      const mild = corrupt(images, shape, { corruption, severity: 1 });
+      const severe = corrupt(images, shape, { corruption, severity: 5 });
+      for (const v of severe) expect(v >= -1e-6 && v <= 1 + 1e-6).toBe(true);
+      expect(dist(mild)).toBeGreaterThan(0);
+      expect(dist(severe)).toBeGreaterThan(dist(mild));
+      expect(corrupt(images, shape, { corruption, severity: 5 })).toEqual(severe);
+    },
+  );
 
   it('inversion at severity 5 is 1 − x; contrast keeps each image mean', () => {
     const inv = corrupt(images, shape, { corruption: 'inversion', severity: 5 });

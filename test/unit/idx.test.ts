@@ -37,7 +37,9 @@ describe('IDX reader', () => {
   });
 
   it('rejects a truncated file', () => {
-    expect(() => parseIdx(images.subarray(0, images.length - 1), 'x.idx')).toThrow(/truncated: header declares shape \[3, 2, 2\]/);
+    expect(() => parseIdx(images.subarray(0, images.length - 1), 'x.idx')).toThrow(
+      /truncated: header declares shape \[3, 2, 2\]/,
+    );
     expect(() => parseIdx(images.subarray(0, 6), 'x.idx')).toThrow(/truncated header/);
   });
 
@@ -54,13 +56,17 @@ describe('IDX reader', () => {
     writeFileSync(join(dir, 'lbl'), labels);
     expect(() => loadIdxPair(join(dir, 'img'), join(dir, 'lbl2'))).toThrow(IdxFormatError);
     expect(() => loadIdxPair(join(dir, 'img'), join(dir, 'lbl2'))).toThrow(/has 3 examples but .*lbl2 has 2 labels/);
-    expect(() => loadIdxPair(join(dir, 'img'), join(dir, 'lbl'), 2)).toThrow(/label 2 at index 1 is out of range \[0, 1\]/);
+    expect(() => loadIdxPair(join(dir, 'img'), join(dir, 'lbl'), 2)).toThrow(
+      /label 2 at index 1 is out of range \[0, 1\]/,
+    );
     const ok = loadIdxPair(join(dir, 'img'), join(dir, 'lbl'), 3);
     expect(ok.features[1]).toBeCloseTo(1);
     expect([...ok.labels]).toEqual([0, 2, 1]);
   });
 
   it('names a missing file', () => {
-    expect(() => loadIdxPair('/nonexistent/a', '/nonexistent/b')).toThrow(/cannot read IDX file \/nonexistent\/a: ENOENT/);
+    expect(() => loadIdxPair('/nonexistent/a', '/nonexistent/b')).toThrow(
+      /cannot read IDX file \/nonexistent\/a: ENOENT/,
+    );
   });
 });

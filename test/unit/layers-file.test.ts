@@ -21,7 +21,16 @@ async function saveLikeTfjsNode(model: layers.LayersModel, dir: string): Promise
     tf.io.withSaveHandler(async (artifacts) => {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
-      writeFileSync(join(dir, 'model.json'), JSON.stringify({ modelTopology: artifacts.modelTopology, format: artifacts.format, generatedBy: artifacts.generatedBy, convertedBy: artifacts.convertedBy, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] }));
+      writeFileSync(
+        join(dir, 'model.json'),
+        JSON.stringify({
+          modelTopology: artifacts.modelTopology,
+          format: artifacts.format,
+          generatedBy: artifacts.generatedBy,
+          convertedBy: artifacts.convertedBy,
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+        }),
+      );
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
@@ -29,7 +38,16 @@ async function saveLikeTfjsNode(model: layers.LayersModel, dir: string): Promise
 
 function tfjsCnn(): layers.Sequential {
   const m = layers.sequential();
-  m.add(layers.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv1' }));
+  m.add(
+    layers.layers.conv2d({
+      inputShape: [8, 8, 1],
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      name: 'conv1',
+    }),
+  );
   m.add(layers.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }));
   m.add(layers.layers.flatten({ name: 'flat' }));
   m.add(layers.layers.dense({ units: 6, activation: 'tanh', name: 'fc1' }));
@@ -45,7 +63,14 @@ describe('TensorFlow.js Layers model files', () => {
     await saveLikeTfjsNode(model, dir);
     const loaded = readLayersModel(dir);
     expect(loaded.inputShape).toEqual([8, 8, 1]);
-    expect(loaded.layers.map((l) => `${l.type}:${l.name}`)).toEqual(['conv2d:conv1', 'maxpool:pool1', 'flatten:flat', 'dense:fc1', 'dropout:drop', 'dense:out']);
+    expect(loaded.layers.map((l) => `${l.type}:${l.name}`)).toEqual([
+      'conv2d:conv1',
+      'maxpool:pool1',
+      'flatten:flat',
+      'dense:fc1',
+      'dropout:drop',
+      'dense:out',
+    ]);
     const x = tf.randomUniform([5, 64]);
     const values = Object.fromEntries([...loaded.weights].map(([n, w]) => [n, tf.tensor(w.values, w.shape)]));
     const ours = applyLayers(loaded.layers, loaded.inputShape, values, x);
@@ -66,7 +91,11 @@ describe('TensorFlow.js Layers model files', () => {
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     const weightData = readFileSync(join(dir, 'weights.bin'));
     const back = await layers.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) }),
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest[0].weights,
+        weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+      }),
     );
     const x = tf.randomUniform([4, 8, 8, 1]);
     const a = model.predict(x) as tf.Tensor;
@@ -82,9 +111,26 @@ describe('TensorFlow.js Layers model files', () => {
     expect(() => readLayersModel(join(dir, 'nope'))).toThrow(/no such model file/);
     writeFileSync(join(dir, 'model.json'), '{ not json');
     expect(() => readLayersModel(dir)).toThrow(ModelFileError);
-    writeFileSync(join(dir, 'model.json'), JSON.stringify({ modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'LSTM', config: { name: 'l', batch_input_shape: [null, 3, 4] } }] } } }));
+    writeFileSync(
+      join(dir, 'model.json'),
+      JSON.stringify({
+        modelTopology: {
+          class_name: 'Sequential',
+          config: { layers: [{ class_name: 'LSTM', config: { name: 'l', batch_input_shape: [null, 3, 4] } }] },
+        },
+      }),
+    );
     expect(() => readLayersModel(dir)).toThrow(/layer type 'LSTM' is not supported; supported: InputLayer, Dense/);
-    writeFileSync(join(dir, 'model.json'), JSON.stringify({ modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { name: 'd', units: 2, batch_input_shape: [null, 3] } }] } }, weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'd/kernel', shape: [3, 2], dtype: 'float32' }] }] }));
+    writeFileSync(
+      join(dir, 'model.json'),
+      JSON.stringify({
+        modelTopology: {
+          class_name: 'Sequential',
+          config: { layers: [{ class_name: 'Dense', config: { name: 'd', units: 2, batch_input_shape: [null, 3] } }] },
+        },
+        weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'd/kernel', shape: [3, 2], dtype: 'float32' }] }],
+      }),
+    );
     writeFileSync(join(dir, 'w.bin'), Buffer.alloc(8));
     expect(() => readLayersModel(dir)).toThrow(/weight files are truncated/);
   });

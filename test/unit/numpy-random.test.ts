@@ -22,13 +22,33 @@ describe('numpyPermutation', () => {
 
 describe("split stream, classOrder 'van-de-ven'", () => {
   const labels = Int32Array.from({ length: 100 }, (_, i) => i % 10);
-  const data: Dataset = { name: 'ten', featureShape: [1], numClasses: 10, train: { features: new Float32Array(100), labels, count: 100 }, test: { features: new Float32Array(100), labels, count: 100 } };
-  const ctx = (seed: number) => ({ seed, rng: (l: string) => new Rng(seed).fork(l), resolve: async () => data }) as unknown as PluginContext;
+  const data: Dataset = {
+    name: 'ten',
+    featureShape: [1],
+    numClasses: 10,
+    train: { features: new Float32Array(100), labels, count: 100 },
+    test: { features: new Float32Array(100), labels, count: 100 },
+  };
+  const ctx = (seed: number) =>
+    ({ seed, rng: (l: string) => new Rng(seed).fork(l), resolve: async () => data }) as unknown as PluginContext;
 
   it('keeps the natural order for seed 0 and otherwise groups digit y by its new label p[y]', async () => {
-    const tasks = async (seed: number) => (await split.create({ tasksOf: 2, tasks: [], classOrder: 'van-de-ven' }, ctx(seed))).tasks.map((t) => t.classes);
-    expect(await tasks(0)).toEqual([[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]);
+    const tasks = async (seed: number) =>
+      (await split.create({ tasksOf: 2, tasks: [], classOrder: 'van-de-ven' }, ctx(seed))).tasks.map((t) => t.classes);
+    expect(await tasks(0)).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+      [6, 7],
+      [8, 9],
+    ]);
     // Seed 1: p = [2,9,6,4,0,3,1,7,8,5]; new label 0 is digit 4, 1 is digit 6, 2 is digit 0, 3 is digit 5, …
-    expect(await tasks(1)).toEqual([[4, 6], [0, 5], [3, 9], [2, 7], [8, 1]]);
+    expect(await tasks(1)).toEqual([
+      [4, 6],
+      [0, 5],
+      [3, 9],
+      [2, 7],
+      [8, 1],
+    ]);
   });
 });

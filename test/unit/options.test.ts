@@ -19,7 +19,11 @@ describe('option schemas', () => {
   });
 
   it('reports every problem with its field path', () => {
-    const { problems } = resolveOptions(schema, { lr: -1, k: 2, mode: 'c', hidden: [4, 0.5], names: [1], flag: 'yes', extra: 1 }, 'optimizer');
+    const { problems } = resolveOptions(
+      schema,
+      { lr: -1, k: 2, mode: 'c', hidden: [4, 0.5], names: [1], flag: 'yes', extra: 1 },
+      'optimizer',
+    );
     const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
     expect(byPath['optimizer.lr']).toMatch(/> 0, got -1/);
     expect(byPath['optimizer.k']).toMatch(/<= 1, got 2/);

@@ -3,9 +3,27 @@ import { Rng } from '../../src/tensor/rng.js';
 
 describe('seeded RNG', () => {
   it('is deterministic per seed and differs across seeds', () => {
-    const a = Array.from({ length: 5 }, ((r) => () => r.nextUint32())(new Rng(1)));
-    const b = Array.from({ length: 5 }, ((r) => () => r.nextUint32())(new Rng(1)));
-    const c = Array.from({ length: 5 }, ((r) => () => r.nextUint32())(new Rng(2)));
+    const a = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.nextUint32()
+      )(new Rng(1)),
+    );
+    const b = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.nextUint32()
+      )(new Rng(1)),
+    );
+    const c = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.nextUint32()
+      )(new Rng(2)),
+    );
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
   });

@@ -13,18 +13,26 @@ const { configs } = tinyConfigs(
     axes: {
       strategy: [{ name: 'naive' }, { name: 'ewc', lambda: 5 }, { name: 'replay', size: 20 }],
       scenario: ['task-il', 'class-il'],
-      optimizer: [{ name: 'adamw', lr: 0.01 }, { name: 'sgd', lr: 0.1 }],
+      optimizer: [
+        { name: 'adamw', lr: 0.01 },
+        { name: 'sgd', lr: 0.1 },
+      ],
     },
   },
   [0, 1],
 );
-const describeRun = (r: (typeof configs)[number]) => `${r.variant.strategy}/${r.scenario}/${r.components.optimizer.name}/${r.seed}`;
+const describeRun = (r: (typeof configs)[number]) =>
+  `${r.variant.strategy}/${r.scenario}/${r.components.optimizer.name}/${r.seed}`;
 
 describe('selectRuns (--only)', () => {
   it('keeps the runs whose axis takes one of the listed values, every filter at once, in the sweep order', () => {
     expect(configs).toHaveLength(24);
     const kept = selectRuns(configs, ['strategy=naive,ewc', 'scenario=class-il', 'seed=1']);
-    expect(kept.map(describeRun)).toEqual(configs.filter((r) => ['naive', 'ewc'].includes(r.variant.strategy) && r.scenario === 'class-il' && r.seed === 1).map(describeRun));
+    expect(kept.map(describeRun)).toEqual(
+      configs
+        .filter((r) => ['naive', 'ewc'].includes(r.variant.strategy) && r.scenario === 'class-il' && r.seed === 1)
+        .map(describeRun),
+    );
     expect(kept).toHaveLength(4);
     expect(selectRuns(configs, ['optimizer=sgd']).every((r) => r.components.optimizer.name === 'sgd')).toBe(true);
     expect(selectRuns(configs, ['optimizer=sgd'])).toHaveLength(12);
@@ -36,11 +44,18 @@ describe('selectRuns (--only)', () => {
     expect(selectRuns(configs, ['strategy=replay(20)']).map((r) => r.runId)).toEqual(byName.map((r) => r.runId));
   });
 
-  it('names the problem: a malformed filter, an unknown axis, a value no run has, filters that exclude each other', () => {
-    expect(() => selectRuns(configs, ['strategy'])).toThrow(/--only: 'strategy' is not axis=value/);
-    expect(() => selectRuns(configs, ['colour=red'])).toThrow(/no axis 'colour'; filter on one of seed, scenario, strategy, dataset/);
-    expect(() => selectRuns(configs, ['strategy=ewk'])).toThrow(/no run has 'ewk'; its runs have ewc, naive, replay, replay\(20\)/);
-    expect(() => selectRuns(configs, ['seed=0', 'seed=1'])).toThrow(/no run matches every filter at once/);
-    expect(() => selectRuns(configs, ['seed=7'])).toThrow(UserError);
-  });
+  it(
+    'names the problem: a malformed filter, an unknown axis, ' + 'a value no run has, filters that exclude each other',
+    () => {
+      expect(() => selectRuns(configs, ['strategy'])).toThrow(/--only: 'strategy' is not axis=value/);
+      expect(() => selectRuns(configs, ['colour=red'])).toThrow(
+        /no axis 'colour'; filter on one of seed, scenario, strategy, dataset/,
+      );
+      expect(() => selectRuns(configs, ['strategy=ewk'])).toThrow(
+        /no run has 'ewk'; its runs have ewc, naive, replay, replay\(20\)/,
+      );
+      expect(() => selectRuns(configs, ['seed=0', 'seed=1'])).toThrow(/no run matches every filter at once/);
+      expect(() => selectRuns(configs, ['seed=7'])).toThrow(UserError);
+    },
+  );
 });

@@ -19,11 +19,20 @@ describe('experiment validation', () => {
     expect(configs[0].runId).toMatch(/^adamw-s0-[0-9a-f]{8}$/);
     expect(configs[0].runId).not.toBe(configs[1].runId);
     expect(tinyConfigs(TINY_SPEC, [0, 1]).configs[0].runId).toBe(configs[0].runId);
-    expect(configs[0].components.optimizer.options).toEqual({ lr: 3e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decayExclude: [] });
+    expect(configs[0].components.optimizer.options).toEqual({
+      lr: 3e-2,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0.01,
+      decayExclude: [],
+    });
     expect(configs[0].components.sampler).toEqual({ name: 'shuffled', options: {} });
     expect(configs[0].scenario).toBe('class-il');
     // A changed option changes the id: results of different configurations never collide.
-    expect(tinyConfigs({ ...TINY_SPEC, optimizer: { name: 'adamw', lr: 0.1 } }).configs[0].runId).not.toBe(configs[0].runId);
+    expect(tinyConfigs({ ...TINY_SPEC, optimizer: { name: 'adamw', lr: 0.1 } }).configs[0].runId).not.toBe(
+      configs[0].runId,
+    );
   });
 
   it('reports every problem at once, with field paths', () => {
@@ -55,8 +64,21 @@ describe('experiment validation', () => {
   });
 
   it('runs plugin-level checks', () => {
-    expect(problemsOf({ ...TINY_SPEC, optimizer: { name: 'sgd', nesterov: true } })['optimizer.nesterov']).toMatch(/momentum > 0/);
-    expect(problemsOf({ ...TINY_SPEC, stream: { name: 'split', tasks: [[0, 1], [1, 2]] } })['stream.tasks[1]']).toMatch(/class 1 appears in more than one task/);
+    expect(problemsOf({ ...TINY_SPEC, optimizer: { name: 'sgd', nesterov: true } })['optimizer.nesterov']).toMatch(
+      /momentum > 0/,
+    );
+    expect(
+      problemsOf({
+        ...TINY_SPEC,
+        stream: {
+          name: 'split',
+          tasks: [
+            [0, 1],
+            [1, 2],
+          ],
+        },
+      })['stream.tasks[1]'],
+    ).toMatch(/class 1 appears in more than one task/);
   });
 
   it('rejects a module without an experiment', () => {
@@ -67,28 +89,48 @@ describe('experiment validation', () => {
     const p = problemsOf({ ...TINY_SPEC, optimizer: { name: 'ftp', k: 1.5, lr: 0 } });
     expect(p['optimizer.k']).toBe('must be >= 0 and <= 1, got 1.5');
     expect(p['optimizer.lr']).toBe('must be > 0, got 0');
-    expect(problemsOf({ ...TINY_SPEC, optimizer: { name: 'pgd', radiusFor: ['fc1.*'] } })['optimizer.radiusFor[0]']).toMatch(/pattern=radius/);
-    expect(problemsOf({ ...TINY_SPEC, optimizer: { name: 'tpgm', valFraction: 1 } })['optimizer.valFraction']).toBe('must be > 0 and < 1, got 1');
+    expect(
+      problemsOf({ ...TINY_SPEC, optimizer: { name: 'pgd', radiusFor: ['fc1.*'] } })['optimizer.radiusFor[0]'],
+    ).toMatch(/pattern=radius/);
+    expect(problemsOf({ ...TINY_SPEC, optimizer: { name: 'tpgm', valFraction: 1 } })['optimizer.valFraction']).toBe(
+      'must be > 0 and < 1, got 1',
+    );
   });
 
   it('expands axes × seeds into runs, each labelled with its variant', () => {
     const { optimizer: _drop, ...rest } = TINY_SPEC;
-    const spec = { ...rest, axes: { optimizer: [{ name: 'adamw' }, { name: 'ftp', k: 0.5 }], scenario: ['class-il', 'task-il'] } };
+    const spec = {
+      ...rest,
+      axes: { optimizer: [{ name: 'adamw' }, { name: 'ftp', k: 0.5 }], scenario: ['class-il', 'task-il'] },
+    };
     const { configs } = tinyConfigs(spec, [0, 1]);
     expect(configs).toHaveLength(8);
     expect(configs.map((c) => `${c.variant.optimizer}/${c.variant.scenario}/${c.seed}`)).toEqual([
-      'adamw/class-il/0', 'adamw/class-il/1', 'adamw/task-il/0', 'adamw/task-il/1',
-      'ftp/class-il/0', 'ftp/class-il/1', 'ftp/task-il/0', 'ftp/task-il/1',
+      'adamw/class-il/0',
+      'adamw/class-il/1',
+      'adamw/task-il/0',
+      'adamw/task-il/1',
+      'ftp/class-il/0',
+      'ftp/class-il/1',
+      'ftp/task-il/0',
+      'ftp/task-il/1',
     ]);
     expect(new Set(configs.map((c) => c.runId)).size).toBe(8);
   });
 
   it('reports a problem inside an axis with the axis path', () => {
     const { optimizer: _drop, ...rest } = TINY_SPEC;
-    const p = problemsOf({ ...rest, axes: { optimizer: [{ name: 'adamw' }, { name: 'ftp', k: -1 }], colour: ['red'] } });
+    const p = problemsOf({
+      ...rest,
+      axes: { optimizer: [{ name: 'adamw' }, { name: 'ftp', k: -1 }], colour: ['red'] },
+    });
     expect(p['axes.optimizer[1].k']).toBe('must be >= 0 and <= 1, got -1');
     expect(p['axes.colour']).toMatch(/unknown axis/);
-    expect(problemsOf({ ...TINY_SPEC, axes: { optimizer: [{ name: 'sgd' }] } })['axes.optimizer']).toMatch(/both as a field and as an axis/);
-    expect(problemsOf({ ...rest, axes: { optimizer: [{ name: 'sgd' }, { name: 'sgd', lr: 0.01 }] } })['axes']).toMatch(/same configuration/);
+    expect(problemsOf({ ...TINY_SPEC, axes: { optimizer: [{ name: 'sgd' }] } })['axes.optimizer']).toMatch(
+      /both as a field and as an axis/,
+    );
+    expect(problemsOf({ ...rest, axes: { optimizer: [{ name: 'sgd' }, { name: 'sgd', lr: 0.01 }] } })['axes']).toMatch(
+      /same configuration/,
+    );
   });
 });

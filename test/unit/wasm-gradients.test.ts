@@ -20,7 +20,8 @@ async function onBoth(f: () => tf.Tensor[]): Promise<Record<'cpu' | 'wasm', numb
   return out;
 }
 
-const close = (a: number[][], b: number[][]) => a.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(b[i][j], 3)));
+const close = (a: number[][], b: number[][]) =>
+  a.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(b[i][j], 3)));
 
 describe('wasm gradient kernels', () => {
   it.each([
@@ -35,7 +36,9 @@ describe('wasm gradient kernels', () => {
     const r = await onBoth(() => {
       const x = tf.tensor4d(xv, [2, 7, 7, 3]);
       const w = tf.tensor4d(wv, [3, 3, 3, 4]);
-      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad))))([x, w]);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad))),
+      )([x, w]);
       return [dx, dw];
     });
     close(r.wasm, r.cpu);
@@ -43,9 +46,30 @@ describe('wasm gradient kernels', () => {
 
   it('gather gradient (UnsortedSegmentSum) matches the cpu backend', async () => {
     const r = await onBoth(() => {
-      const table = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
+      const table = tf.tensor2d([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [7, 8],
+      ]);
       const idx = tf.tensor1d([0, 2, 2, 3, 0, 0], 'int32');
-      return [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx), tf.tensor2d([[1, 1], [2, 2], [3, 3], [4, 4], [5, 5], [6, 6]]))))(table)];
+      return [
+        tf.grad((t: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.gather(t, idx),
+              tf.tensor2d([
+                [1, 1],
+                [2, 2],
+                [3, 3],
+                [4, 4],
+                [5, 5],
+                [6, 6],
+              ]),
+            ),
+          ),
+        )(table),
+      ];
     });
     expect(r.wasm).toEqual(r.cpu);
     expect(r.wasm[0]).toEqual([12, 12, 0, 0, 5, 5, 4, 4]);

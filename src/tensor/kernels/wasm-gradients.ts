@@ -9,7 +9,11 @@ interface WasmBackendLike {
   disposeData(dataId: tf.DataId): boolean;
 }
 
-type KernelFn = (args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => tf.TensorInfo;
+type KernelFn = (args: {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: unknown;
+  attrs?: Record<string, unknown>;
+}) => tf.TensorInfo;
 
 function wasmKernel(name: string): KernelFn {
   const k = tf.getKernel(name, 'wasm');
@@ -25,7 +29,11 @@ function wasmKernel(name: string): KernelFn {
  * above 1 in tfjs-backend-wasm 4.22.) Each intermediate is released, so
  * reference counts end where they started.
  */
-function conv2dBackpropFilter(args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }): tf.TensorInfo {
+function conv2dBackpropFilter(args: {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: unknown;
+  attrs?: Record<string, unknown>;
+}): tf.TensorInfo {
   const { x, dy } = args.inputs;
   const backend = args.backend as WasmBackendLike;
   const { strides, pad, dataFormat, filterShape, dimRoundingMode } = args.attrs as {
@@ -38,7 +46,14 @@ function conv2dBackpropFilter(args: { inputs: Record<string, tf.TensorInfo>; bac
   if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, got ${dataFormat}`);
   const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
   const [kh, kw, cin, cout] = filterShape;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, [sh, sw], 1, pad, dimRoundingMode);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    [sh, sw],
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const { top, bottom, left, right } = info.padInfo;
   const transpose = wasmKernel('Transpose');
   const conv2d = wasmKernel('Conv2D');
@@ -48,7 +63,18 @@ function conv2dBackpropFilter(args: { inputs: Record<string, tf.TensorInfo>; bac
   const full = conv2d({
     inputs: { x: xT, filter: dyT },
     backend,
-    attrs: { strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dilations: [sh, sw], dimRoundingMode: undefined },
+    attrs: {
+      strides: [1, 1],
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: [sh, sw],
+      dimRoundingMode: undefined,
+    },
   });
   const cropped = slice({ inputs: { x: full }, backend, attrs: { begin: [0, 0, 0, 0], size: [cin, kh, kw, cout] } });
   const dw = transpose({ inputs: { x: cropped }, backend, attrs: { perm: [1, 2, 0, 3] } });
@@ -57,7 +83,11 @@ function conv2dBackpropFilter(args: { inputs: Record<string, tf.TensorInfo>; bac
 }
 
 /** UnsortedSegmentSum (the gradient of gather, e.g. of embeddings), summed on the host over views of the heap. */
-function unsortedSegmentSum(args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }): tf.TensorInfo {
+function unsortedSegmentSum(args: {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: unknown;
+  attrs?: Record<string, unknown>;
+}): tf.TensorInfo {
   const { x, segmentIds } = args.inputs;
   const backend = args.backend as WasmBackendLike;
   const numSegments = (args.attrs as { numSegments: number }).numSegments;
@@ -84,7 +114,8 @@ export function installWasmGradientKernels(): void {
     ['Conv2DBackpropFilter', conv2dBackpropFilter],
     ['UnsortedSegmentSum', unsortedSegmentSum],
   ] as const) {
-    if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    if (!tf.getKernel(kernelName, 'wasm'))
+      tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
   installed = true;
 }

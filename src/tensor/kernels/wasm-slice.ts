@@ -22,8 +22,9 @@ export function installWasmSliceKernel(): void {
     kernelFunc: (args) => {
       const x = args.inputs.x as tf.TensorInfo;
       const { begin, size } = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
-      const [begin_, size_] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-      if (x.dtype === 'string' || !tf.slice_util.isSliceContinous(x.shape, begin_, size_)) return original.kernelFunc(args);
+      const [begin_, size_] = tf.slice_util.parseSliceParams(x, begin, size);
+      if (x.dtype === 'string' || !tf.slice_util.isSliceContinous(x.shape, begin_, size_))
+        return original.kernelFunc(args);
       const backend = args.backend as unknown as WasmBackendLike;
       const offset = tf.slice_util.computeFlatOffset(begin_, tf.util.computeStrides(x.shape));
       // makeOutput may grow the heap, which detaches earlier views: take the views after it.

@@ -21,7 +21,13 @@ describe('FTP through the fused kernels', () => {
   it('equals the reference over 30 steps, from parameters and updates (parameters and state within 1e-5)', () => {
     const { clipped, state } = compareOverSteps(() => {
       const reference = ftpProjection(0.5);
-      return { reference, fused: { ...ftpProjection(0.5), projectStep: ftpNativeStep(0.5, ftpProjection(0.5), { gamma: FTP_GAMMA, key: STACKED }) } };
+      return {
+        reference,
+        fused: {
+          ...ftpProjection(0.5),
+          projectStep: ftpNativeStep(0.5, ftpProjection(0.5), { gamma: FTP_GAMMA, key: STACKED }),
+        },
+      };
     });
     // The projection did project (the comparison covered clipped rows), and γ learned something.
     expect(clipped).toBeGreaterThan(10);

@@ -20,17 +20,27 @@ describe('PGD through the fused kernels', () => {
   it('with radii relative to the anchor rows, equals the reference over 30 steps', () => {
     const make = () => {
       const reference = pgdProjection(() => 0.05, 'relative');
-      return { reference, fused: { ...pgdProjection(() => 0.05, 'relative'), projectStep: pgdNativeStep('relative', reference) } };
+      return {
+        reference,
+        fused: { ...pgdProjection(() => 0.05, 'relative'), projectStep: pgdNativeStep('relative', reference) },
+      };
     };
     expect(compareOverSteps(make).clipped).toBeGreaterThan(10);
   });
 
-  it('with an absolute radius of its own per tensor (a radius given to the wrong rows shows), equals the reference over 30 steps', () => {
-    const radius = (name: string) => ({ w1: 0.5, b1: 0.2, w2: 0.8 })[name]!;
-    const make = () => {
-      const reference = pgdProjection(radius, 'absolute');
-      return { reference, fused: { ...pgdProjection(radius, 'absolute'), projectStep: pgdNativeStep('absolute', reference) } };
-    };
-    expect(compareOverSteps(make).clipped).toBeGreaterThan(10);
-  });
+  it(
+    'with an absolute radius of its own per tensor (a radius given to the wrong rows shows), equals the reference ' +
+      'over 30 steps',
+    () => {
+      const radius = (name: string) => ({ w1: 0.5, b1: 0.2, w2: 0.8 })[name]!;
+      const make = () => {
+        const reference = pgdProjection(radius, 'absolute');
+        return {
+          reference,
+          fused: { ...pgdProjection(radius, 'absolute'), projectStep: pgdNativeStep('absolute', reference) },
+        };
+      };
+      expect(compareOverSteps(make).clipped).toBeGreaterThan(10);
+    },
+  );
 });
