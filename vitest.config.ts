@@ -1,7 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Inside the tests, `import 'anchorage'` is the sources under test (the CLI the end-to-end tests start runs dist/).
+  resolve: { alias: [{ find: /^anchorage$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }] },
   test: {
+    globalSetup: ['test/global-setup.ts'],
     include: ['test/**/*.test.ts'],
     // Each file gets its own process: tfjs keeps one engine and one backend per process.
     pool: 'forks',

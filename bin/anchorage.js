@@ -1,10 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so that neither anchorage nor a user's
-// experiment module needs a build step. The project's tsconfig is used for
-// every file (it enables the decorators inversify needs), whatever the cwd.
+// The CLI: the compiled package (dist/, `npm run build`; `npm ci` builds it in a checkout). No TypeScript loader
+// starts here — one is registered only when a user's experiment or plugin module is imported (src/user-modules.ts).
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { register as registerHooks } from 'node:module';
-import { register } from 'tsx/esm/api';
 
 // A reader that stops early (`anchorage plugins | head -1`) closes the pipe: that is not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -14,9 +12,14 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-// After tsx, so that these run first: 'anchorage' is this installation, and a .ts module outside any package is ESM.
-registerHooks('./module-hooks.mjs', import.meta.url);
+const entry = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(entry))) {
+  process.stderr.write(
+    `anchorage: the package is not built (no ${fileURLToPath(entry)}): run \`npm run build\` in ` +
+      `${fileURLToPath(new URL('..', import.meta.url))}\n`,
+  );
+  process.exit(2);
+}
 // Node ends a process whose top-level await never settles with code 13 and no
 // word of why; here that can only be an experiment or plugin module that never finishes loading.
 let finished = false;
@@ -29,6 +32,6 @@ process.on('exit', (code) => {
     process.exitCode = 2;
   }
 });
-const { main } = await import('../src/cli/main.ts');
+const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));
 finished = true;

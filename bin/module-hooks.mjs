@@ -1,5 +1,6 @@
-// Module hooks for the CLI (registered by bin/anchorage.js), so that an
-// experiment or plugin module loads wherever the user keeps it:
+// Module hooks for users' modules (registered by src/user-modules.ts before the
+// first one is imported), so that an experiment or plugin module loads wherever
+// the user keeps it:
 // - `import ... from 'anchorage'` always means this installation (one copy of
 //   anchorage and of TensorFlow.js per process, whether or not the user's
 //   project has anchorage in its own node_modules);
@@ -7,9 +8,14 @@
 //   experiment modules are), not CommonJS.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
-const INDEX = pathToFileURL(fileURLToPath(new URL('../src/index.ts', import.meta.url))).href;
+/** The URL of the anchorage entry the registering process runs (dist/src/index.js, or src/index.ts from source). */
+let entry;
+
+export async function initialize(data) {
+  entry = data.entry;
+}
 
 /** The "type" of the nearest package.json above a file, or undefined when none says. */
 function packageType(file) {
@@ -27,7 +33,7 @@ function packageType(file) {
 }
 
 export async function resolve(specifier, context, next) {
-  if (specifier === 'anchorage') return { url: INDEX, shortCircuit: true, format: 'module' };
+  if (specifier === 'anchorage') return { url: entry, shortCircuit: true, format: 'module' };
   return next(specifier, context);
 }
 

@@ -6,7 +6,7 @@ import { MAX_SEEDS } from '../spec/validate.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { cliPath } from '../package-root.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import { loadExperiment } from '../experiment/load.js';
 import { executeRuns } from '../experiment/schedule.js';
@@ -74,7 +74,7 @@ async function runWorkers(args: RunArgs, io: CliIO, live: LiveView | undefined):
     pass.push(args.keepCheckpoints ? '--keep-checkpoints' : '--no-keep-checkpoints');
   if (args.checkpoints === false) pass.push('--no-checkpoints');
   for (const r of args.reporter ?? []) pass.push('--reporter', r);
-  const bin = fileURLToPath(new URL('../../bin/anchorage.js', import.meta.url));
+  const bin = cliPath();
   const spawned: ChildProcess[] = [];
   // Ctrl-C or a scheduler's SIGTERM reaches the parent: every worker gets it and the parent waits for all.
   const forward = (sig: NodeJS.Signals) => {

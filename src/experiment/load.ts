@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { importUserModule } from '../user-modules.js';
 import { loadPluginModule, PluginRegistry } from '../plugin/registry.js';
 import type { AnyPluginDefinition } from '../plugin/define-plugin.js';
 import { ExperimentError, validateExperiment, type Overrides } from '../spec/validate.js';
@@ -14,7 +15,7 @@ export interface LoadedExperiment {
 }
 
 /**
- * Imports a user's experiment module (TypeScript compiled on the fly by tsx:
+ * Imports a user's experiment module (TypeScript compiled on the fly:
  * no build step on their side), loads the plugin modules it names, and
  * validates it into run configurations.
  */
@@ -27,7 +28,7 @@ export async function loadExperiment(
   if (!existsSync(abs)) throw new ExperimentError(file, [{ path: '(file)', message: 'no such file' }]);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+    mod = await importUserModule(pathToFileURL(abs).href);
   } catch (e) {
     throw new ExperimentError(file, [
       { path: '(module)', message: `failed to load: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}` },

@@ -11,7 +11,7 @@
 // loading a backend.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package-root.js';
 
 /** The TensorFlow whose C API tfjs-node 4.22's binding is known to build and run against. */
 export const TENSORFLOW_VERSION = '2.21.0';
@@ -49,7 +49,7 @@ export interface NativeManifest {
  * that is not inside node_modules — this repository, or the project that
  * installed anchorage.
  */
-export function projectRoot(from = fileURLToPath(new URL('../../', import.meta.url))): string {
+export function projectRoot(from = packageRoot()): string {
   const parts = resolve(from).split(sep);
   const inModules = parts.indexOf('node_modules');
   return inModules > 0 ? parts.slice(0, inModules).join(sep) || sep : resolve(from);

@@ -22,7 +22,6 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   BUILD_ENV,
   KERNELS_ABI,
@@ -36,6 +35,7 @@ import {
   insideNodeModules,
   type NativeManifest,
 } from './cache.js';
+import { cliPath } from '../package-root.js';
 import { NativeBuildError, buildKernels, nodeHeaders, run } from './build.js';
 
 export { TENSORFLOW_VERSION };
@@ -281,7 +281,7 @@ export function setupNative(opts: SetupOptions): { tensorflow: string; dir: stri
  * are not.
  */
 function check(build: string): { tensorflow?: string; kernels?: string; error?: string } {
-  const bin = fileURLToPath(new URL('../../bin/anchorage.js', import.meta.url));
+  const bin = cliPath();
   const r = spawnSync(process.execPath, [bin, 'setup', 'native', '--check'], {
     encoding: 'utf8',
     env: { ...process.env, [BUILD_ENV]: build, TF_CPP_MIN_LOG_LEVEL: '2' },

@@ -1,5 +1,6 @@
 import { UserError } from '../errors.js';
 import { pathToFileURL } from 'node:url';
+import { importUserModule } from '../user-modules.js';
 import type { AnyPluginDefinition, PluginDefinition } from './define-plugin.js';
 import { PLUGIN_KINDS, type PluginKind } from './kinds.js';
 
@@ -72,7 +73,7 @@ export async function loadPluginModule(specifier: string): Promise<PluginDefinit
   const target = specifier.startsWith('/') ? pathToFileURL(specifier).href : specifier;
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(target)) as Record<string, unknown>;
+    mod = await importUserModule(target);
   } catch (e) {
     throw new PluginLoadError(`cannot load plugin module '${specifier}': ${(e as Error).message.split('\n')[0]}`);
   }

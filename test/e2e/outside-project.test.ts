@@ -4,7 +4,7 @@
 // `import ... from 'anchorage'` is the installation that runs it.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT, TINY_SPEC } from '../helpers.js';
@@ -76,6 +76,16 @@ describe('anchorage as a package', () => {
           project,
         );
         expect(installed.status, installed.stderr).toBe(0);
+        // A plain JavaScript module, no TypeScript loader: the package's compiled entry and its declarations.
+        const imported = spawnSync(
+          process.execPath,
+          ['-e', "import('anchorage').then((m) => console.log(typeof m.defineExperiment))"],
+          { cwd: project, encoding: 'utf8' },
+        );
+        expect(imported.stderr).toBe('');
+        expect(imported.stdout.trim()).toBe('function');
+        const installedRoot = join(project, 'node_modules', 'anchorage');
+        expect(existsSync(join(installedRoot, 'dist', 'src', 'index.d.ts'))).toBe(true);
         writeFileSync(
           join(project, 'exp.ts'),
           `import { defineExperiment } from 'anchorage';\nexport default ` +
@@ -97,4 +107,20 @@ describe('anchorage as a package', () => {
       }
     },
   );
+});
+
+describe('the packed tarball', () => {
+  it('ships the compiled package, the CLI and the example experiments, and no tests, benches or sources', () => {
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const [{ files }] = JSON.parse(r.stdout) as [{ files: { path: string }[] }];
+    const paths = files.map((f) => f.path);
+    expect(paths).toContain('bin/anchorage.js');
+    expect(paths).toContain('dist/src/index.js');
+    expect(paths).toContain('dist/src/index.d.ts');
+    expect(paths).toContain('dist/src/native/row_kernels.cc');
+    expect(paths).toContain('experiments/split-mnist.ts');
+    const stray = paths.filter((p) => /^(test|bench|src|plugins|scripts|docs|results)\//.test(p) || p.endsWith('.map'));
+    expect(stray).toEqual([]);
+  });
 });
