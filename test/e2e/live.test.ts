@@ -44,62 +44,60 @@ const until = async (check: () => Promise<boolean>) => {
 };
 
 describe('the live view', () => {
-  it.skipIf(!existsSync(CHROMIUM))(
-    'a browser sees the run progress as it trains, then the sweep end; the server stops with the run',
-    async () => {
-      const dir = scratchDir('live');
-      const run = startLive([writeExperiment(dir, SPEC), '--out', join(dir, 'results')]);
-      const url = await run.url;
-      const { chromium } = await import('playwright-core');
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--no-sandbox', '--disable-background-networking', '--no-first-run'],
-      });
-      try {
-        const page = await browser.newPage();
-        const problems: string[] = [];
-        page.on('pageerror', (e) => problems.push(e.message));
-        page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-        await page.goto(url);
-        await page.waitForSelector('tr[data-run] td.progress', { timeout: 300_000 });
-        const progress = () => page.$eval('tr[data-run] td.progress', (td) => Number((td as HTMLElement).dataset.done));
-        // Progress changes on the page without a reload, while the run trains.
-        await page.waitForFunction(
-          () => Number(document.querySelector<HTMLElement>('tr[data-run] td.progress')?.dataset.done ?? 0) > 0,
-          undefined,
-          { timeout: 300_000 },
-        );
-        const first = await progress();
-        await page.waitForFunction(
-          (before) => Number((document.querySelector('tr[data-run] td.progress') as HTMLElement).dataset.done) > before,
-          first,
-          { timeout: 300_000 },
-        );
-        expect(await progress()).toBeGreaterThan(first);
-        await page.waitForFunction(
-          () => document.querySelector('tr[data-run]')?.getAttribute('data-state') === 'completed',
-          undefined,
-          { timeout: 600_000 },
-        );
-        // The accuracy matrix so far: untrained row and both tasks' rows filled.
-        expect(
-          await page.$$eval('tr[data-run] table.matrix td', (tds) => tds.filter((td) => td.textContent !== '').length),
-        ).toBe(6);
-        const result = await run.done;
-        expect(result.code, result.err).toBe(0);
-        await page.waitForFunction(
-          () => /the sweep is over/.test(document.querySelector('#status')?.textContent ?? ''),
-          undefined,
-          { timeout: 60_000 },
-        );
-        expect(problems).toEqual([]);
-        await expect(fetch(`${url}state`)).rejects.toThrow();
-      } finally {
-        await browser.close();
-      }
-    },
-  );
+  it('a browser sees the run progress as it trains, then the sweep end; the server stops with the run', async (ctx) => {
+    if (!existsSync(CHROMIUM)) ctx.skip(`${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
+    const dir = scratchDir('live');
+    const run = startLive([writeExperiment(dir, SPEC), '--out', join(dir, 'results')]);
+    const url = await run.url;
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-background-networking', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(e.message));
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      await page.goto(url);
+      await page.waitForSelector('tr[data-run] td.progress', { timeout: 300_000 });
+      const progress = () => page.$eval('tr[data-run] td.progress', (td) => Number((td as HTMLElement).dataset.done));
+      // Progress changes on the page without a reload, while the run trains.
+      await page.waitForFunction(
+        () => Number(document.querySelector<HTMLElement>('tr[data-run] td.progress')?.dataset.done ?? 0) > 0,
+        undefined,
+        { timeout: 300_000 },
+      );
+      const first = await progress();
+      await page.waitForFunction(
+        (before) => Number((document.querySelector('tr[data-run] td.progress') as HTMLElement).dataset.done) > before,
+        first,
+        { timeout: 300_000 },
+      );
+      expect(await progress()).toBeGreaterThan(first);
+      await page.waitForFunction(
+        () => document.querySelector('tr[data-run]')?.getAttribute('data-state') === 'completed',
+        undefined,
+        { timeout: 600_000 },
+      );
+      // The accuracy matrix so far: untrained row and both tasks' rows filled.
+      expect(
+        await page.$$eval('tr[data-run] table.matrix td', (tds) => tds.filter((td) => td.textContent !== '').length),
+      ).toBe(6);
+      const result = await run.done;
+      expect(result.code, result.err).toBe(0);
+      await page.waitForFunction(
+        () => /the sweep is over/.test(document.querySelector('#status')?.textContent ?? ''),
+        undefined,
+        { timeout: 60_000 },
+      );
+      expect(problems).toEqual([]);
+      await expect(fetch(`${url}state`)).rejects.toThrow();
+    } finally {
+      await browser.close();
+    }
+  });
 
   it("with --workers, both workers' runs appear on the parent's page with their worker and progress", async () => {
     const dir = scratchDir('live-workers');

@@ -139,64 +139,63 @@ describe('anchorage report', () => {
     },
   );
 
-  it.skipIf(!existsSync(CHROMIUM))(
-    `opens in a real browser (${CHROMIUM}): every chart has drawn marks, no errors, no requests; screenshot saved`,
-    async () => {
-      const { chromium } = await import('playwright-core');
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-      });
-      try {
-        const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-        const problems: string[] = [];
-        const requests: string[] = [];
-        page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-        page.on('pageerror', (e) => problems.push(`page: ${e.message}`));
-        page.on('request', (r) => !r.url().startsWith('file://') && requests.push(r.url()));
-        const file = join(results, 'report-cl', 'report.html');
-        await page.goto(`file://${file}`);
-        const marks = await page.$$eval('figure[data-figure]', (figures) =>
-          figures.map((f) => {
-            const svg = f.querySelector('svg');
-            const box = svg?.getBoundingClientRect();
-            // Vega draws each mark as a group of class mark-<type> holding one element per datum.
-            const drawn = [...f.querySelectorAll('g[class*="mark-"]')].filter(
-              (g) => /mark-(rect|line|area|symbol|text)/.test(g.getAttribute('class') ?? '') && g.children.length > 0,
-            );
-            return {
-              id: f.getAttribute('data-figure'),
-              width: box?.width ?? 0,
-              height: box?.height ?? 0,
-              drawn: drawn.length,
-              items: drawn.reduce((a, g) => a + g.children.length, 0),
-            };
-          }),
-        );
-        expect(marks.length).toBe(12);
-        for (const m of marks) {
-          expect(m.width, m.id!).toBeGreaterThan(100);
-          expect(m.height, m.id!).toBeGreaterThan(100);
-          expect(m.drawn, m.id!).toBeGreaterThan(0);
-          expect(m.items, m.id!).toBeGreaterThan(3);
-        }
-        // The heat map of a 3-task run: the untrained row and one per task, 3 cells each.
-        expect(
-          await page.$$eval('figure[data-figure="matrix-1"] g.mark-rect.role-mark path', (cells) => cells.length),
-        ).toBe(12);
-        expect(problems).toEqual([]);
-        expect(requests).toEqual([]);
-        mkdirSync(SCREENSHOTS, { recursive: true });
-        const shot = join(SCREENSHOTS, 'report-cl.png');
-        await page.screenshot({ path: shot, fullPage: true });
-        expect(readFileSync(shot).byteLength).toBeGreaterThan(50_000);
-        console.log(`screenshot: ${shot}`);
-      } finally {
-        await browser.close();
+  const inBrowser = `opens in a real browser (${CHROMIUM}): every chart has drawn marks, no errors, no requests`;
+  it(`${inBrowser}; screenshot saved`, async (ctx) => {
+    if (!existsSync(CHROMIUM)) ctx.skip(`${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const problems: string[] = [];
+      const requests: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+      page.on('pageerror', (e) => problems.push(`page: ${e.message}`));
+      page.on('request', (r) => !r.url().startsWith('file://') && requests.push(r.url()));
+      const file = join(results, 'report-cl', 'report.html');
+      await page.goto(`file://${file}`);
+      const marks = await page.$$eval('figure[data-figure]', (figures) =>
+        figures.map((f) => {
+          const svg = f.querySelector('svg');
+          const box = svg?.getBoundingClientRect();
+          // Vega draws each mark as a group of class mark-<type> holding one element per datum.
+          const drawn = [...f.querySelectorAll('g[class*="mark-"]')].filter(
+            (g) => /mark-(rect|line|area|symbol|text)/.test(g.getAttribute('class') ?? '') && g.children.length > 0,
+          );
+          return {
+            id: f.getAttribute('data-figure'),
+            width: box?.width ?? 0,
+            height: box?.height ?? 0,
+            drawn: drawn.length,
+            items: drawn.reduce((a, g) => a + g.children.length, 0),
+          };
+        }),
+      );
+      expect(marks.length).toBe(12);
+      for (const m of marks) {
+        expect(m.width, m.id!).toBeGreaterThan(100);
+        expect(m.height, m.id!).toBeGreaterThan(100);
+        expect(m.drawn, m.id!).toBeGreaterThan(0);
+        expect(m.items, m.id!).toBeGreaterThan(3);
       }
-    },
-  );
+      // The heat map of a 3-task run: the untrained row and one per task, 3 cells each.
+      expect(
+        await page.$$eval('figure[data-figure="matrix-1"] g.mark-rect.role-mark path', (cells) => cells.length),
+      ).toBe(12);
+      expect(problems).toEqual([]);
+      expect(requests).toEqual([]);
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      const shot = join(SCREENSHOTS, 'report-cl.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(readFileSync(shot).byteLength).toBeGreaterThan(50_000);
+      console.log(`screenshot: ${shot}`);
+    } finally {
+      await browser.close();
+    }
+  });
 });
 
 if (!existsSync(CHROMIUM))

@@ -1,14 +1,12 @@
-// CIFAR-10 and CIFAR-100 from files the test writes in exactly the official
-// binary layout (label byte(s), then the red, green and blue 32×32 planes):
-// sizes, pixel order, coarse and fine labels, and damaged files.
+// CIFAR-10 from files the test writes in exactly the official binary layout (a label byte, then the red, green and
+// blue 32×32 planes): sizes, pixel order, and damaged files.
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import cifar10 from '../../plugins/datasets/cifar10.js';
-import cifar100 from '../../plugins/datasets/cifar100.js';
-import type { PluginContext } from '../../src/plugin/define-plugin.js';
-import type { Dataset } from '../../src/contracts/data.js';
-import { scratchDir } from '../helpers.js';
+import cifar10 from '../../../plugins/datasets/cifar10.js';
+import type { PluginContext } from '../../../src/plugin/define-plugin.js';
+import type { Dataset } from '../../../src/contracts/data.js';
+import { scratchDir } from '../../helpers.js';
 
 /** A record: label bytes, then pixel (c, y, x) = (7c + 3y + x + image) mod 256. */
 function record(labels: number[], image: number): Buffer {
@@ -72,42 +70,5 @@ describe('cifar10', () => {
     expect(() => cifar10.create({ dir: 'nowhere', trainLimit: 0, testLimit: 0 }, ctx(base))).toThrow(
       `${join(base, 'nowhere', 'data_batch_1.bin')} not found`,
     );
-  });
-});
-
-describe('cifar100', () => {
-  it('reads coarse and fine labels from two-label records; fine by default', () => {
-    const base = scratchDir('cifar100');
-    const dir = join(base, 'cifar-100-binary');
-    mkdirSync(dir);
-    writeFileSync(
-      join(dir, 'train.bin'),
-      Buffer.concat(Array.from({ length: 5 }, (_, i) => record([i % 20, (i * 17) % 100], i))),
-    );
-    writeFileSync(
-      join(dir, 'test.bin'),
-      Buffer.concat(Array.from({ length: 3 }, (_, i) => record([19 - i, 99 - i], 50 + i))),
-    );
-    const fine = cifar100.create(
-      { dir: 'cifar-100-binary', labels: 'fine', trainLimit: 0, testLimit: 0 },
-      ctx(base),
-    ) as Dataset;
-    const coarse = cifar100.create(
-      { dir: 'cifar-100-binary', labels: 'coarse', trainLimit: 0, testLimit: 0 },
-      ctx(base),
-    ) as Dataset;
-    expect([fine.numClasses, coarse.numClasses]).toEqual([100, 20]);
-    expect(Array.from(fine.train.labels)).toEqual([0, 17, 34, 51, 68]);
-    expect(Array.from(coarse.train.labels)).toEqual([0, 1, 2, 3, 4]);
-    expect(Array.from(fine.test.labels)).toEqual([99, 98, 97]);
-    expect(Array.from(coarse.test.labels)).toEqual([19, 18, 17]);
-    // Two label bytes before the pixels: the planes are read from the right offset.
-    expect(pixel(fine.train, 4, 2, 3, 1)).toBeCloseTo((7 + 6 + 3 + 4) / 255, 7);
-    expect(fine.train.features).toEqual(coarse.train.features);
-    // A CIFAR-10 file is not a CIFAR-100 file: its records are one byte shorter.
-    writeFileSync(join(dir, 'test.bin'), Buffer.concat([record([1], 0), record([2], 1)]));
-    expect(() =>
-      cifar100.create({ dir: 'cifar-100-binary', labels: 'fine', trainLimit: 0, testLimit: 0 }, ctx(base)),
-    ).toThrow('6146 bytes is not a whole number of 3074-byte records');
   });
 });

@@ -5,7 +5,7 @@
 // run's evaluations and logged losses, per backend. A restructuring of the
 // engine must leave every digest as it was. Record them anew only for a
 // change that is meant to change results:
-//   ANCHORAGE_RECORD_DIGESTS=1 ANCHORAGE_BACKEND=<backend> npx vitest run test/engine/digests.test.ts
+//   ANCHORAGE_RECORD_DIGESTS=1 ANCHORAGE_BACKEND=<backend> npx vitest run test/engine/session.digests.test.ts
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

@@ -5,9 +5,9 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync, writeFileSync } from 'node:fs';
-import plugin, { FASHION_MNIST_DIR } from '../../plugins/datasets/fashion-mnist.js';
-import type { PluginContext } from '../../src/plugin/define-plugin.js';
-import { scratchDir } from '../helpers.js';
+import plugin, { FASHION_MNIST_DIR } from '../../../plugins/datasets/fashion-mnist.js';
+import type { PluginContext } from '../../../src/plugin/define-plugin.js';
+import { scratchDir } from '../../helpers.js';
 
 const installed = existsSync(join(FASHION_MNIST_DIR, 'train-images-idx3-ubyte.gz'));
 const ctx = (base: string) =>
@@ -23,7 +23,9 @@ const load = (opts: Partial<{ dir: string; trainLimit: number; testLimit: number
   };
 
 describe('fashion-mnist', () => {
-  it.skipIf(!installed)("reads Debian's files: 60,000 + 10,000 images of 28×28, ten balanced classes", () => {
+  it("reads Debian's files: 60,000 + 10,000 images of 28×28, ten balanced classes", (t) => {
+    if (!installed)
+      t.skip(`${FASHION_MNIST_DIR} is missing (apt-get install dataset-fashion-mnist; .ci/run installs it)`);
     const data = load({});
     expect([data.train.count, data.test.count]).toEqual([60000, 10000]);
     expect(data.featureShape).toEqual([28, 28, 1]);
@@ -38,7 +40,9 @@ describe('fashion-mnist', () => {
     expect(Math.min(...first)).toBeGreaterThanOrEqual(0);
   });
 
-  it.skipIf(!installed)('reads a folder of uncompressed IDX files given as `dir`, relative to the experiment', () => {
+  it('reads a folder of uncompressed IDX files given as `dir`, relative to the experiment', (t) => {
+    if (!installed)
+      t.skip(`${FASHION_MNIST_DIR} is missing (apt-get install dataset-fashion-mnist; .ci/run installs it)`);
     const base = scratchDir('fashion');
     mkdirSync(join(base, 'fm'));
     for (const f of [
@@ -72,9 +76,3 @@ describe('fashion-mnist', () => {
     );
   });
 });
-
-if (!installed)
-  console.warn(
-    `fashion-mnist.test.ts: the tests on the real files are skipped because ${FASHION_MNIST_DIR} is missing ` +
-      `(apt-get install dataset-fashion-mnist; .ci/run installs it)`,
-  );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { tf } from '../../src/tensor/tf.js';
-import { selectBackend } from '../../src/tensor/backend.js';
-import { Rng } from '../../src/tensor/rng.js';
+import { tf } from '../../../src/tensor/tf.js';
+import { selectBackend } from '../../../src/tensor/backend.js';
+import { Rng } from '../../../src/tensor/rng.js';
 
 /** Runs `f` on the cpu and the wasm backend and returns both results. */
 async function onBoth(f: () => tf.Tensor[]): Promise<Record<'cpu' | 'wasm', number[][]>> {

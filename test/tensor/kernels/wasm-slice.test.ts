@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { tf } from '../../src/tensor/tf.js';
-import { selectBackend } from '../../src/tensor/backend.js';
+import { tf } from '../../../src/tensor/tf.js';
+import { selectBackend } from '../../../src/tensor/backend.js';
 
 describe('the wasm Slice kernel replacement', () => {
   it("gives the cpu backend's results for contiguous and strided slices, float and int", async () => {
