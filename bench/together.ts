@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { builtinPlugins } from '../plugins/index.js';
 import { loadExperiment } from '../src/experiment/load.js';
 import { executeRuns } from '../src/experiment/schedule.js';
-import { selectRuns } from '../src/experiment/select-runs.js';
+import { filterRuns } from '../src/experiment/filter-runs.js';
 import { DatasetCache } from '../src/engine/container.js';
 import { planTogether } from '../src/together/plan.js';
 import { selectBackend, type BackendChoice } from '../src/tensor/backend.js';
@@ -31,7 +31,7 @@ const only = argv.filter(([k]) => k === 'only').map(([, v]) => v);
 
 const backend = await selectBackend((args.get('backend') ?? 'auto') as BackendChoice);
 const loaded = await loadExperiment(file, builtinPlugins, { seeds, steps, checkpoint: { enabled: false } });
-const runs = selectRuns(loaded.runs, only);
+const runs = filterRuns(loaded.runs, only);
 const datasets = new DatasetCache();
 const plan = await planTogether(runs, k, loaded.registry, backend, datasets);
 for (const line of plan.notes) process.stderr.write(`${line}\n`);

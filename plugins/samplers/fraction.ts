@@ -26,7 +26,7 @@ export default definePlugin({
   description: 'a stratified fraction of the training set; nested across fractions for one seed',
   options,
   create: (opts) => ({
-    select(task, rng) {
+    subset(task, rng) {
       const orders = classOrders(task, rng);
       const total = Math.round(opts.fraction * task.train.count);
       if (total < orders.size) {
@@ -37,6 +37,6 @@ export default definePlugin({
       }
       return takePerClass(orders, (_label, n) => Math.max(1, Math.round(opts.fraction * n)));
     },
-    order: (selected, _epoch, rng) => shuffledOrder(selected, rng),
+    order: (subset, _epoch, rng) => shuffledOrder(subset, rng),
   }),
 });

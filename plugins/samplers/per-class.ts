@@ -18,7 +18,7 @@ export default definePlugin({
   description: 'k labelled examples per class; nested across k for one seed',
   options,
   create: (opts) => ({
-    select(task, rng) {
+    subset(task, rng) {
       const orders = classOrders(task, rng);
       for (const [label, order] of orders) {
         if (order.length < opts.k)
@@ -28,6 +28,6 @@ export default definePlugin({
       }
       return takePerClass(orders, () => opts.k);
     },
-    order: (selected, _epoch, rng) => shuffledOrder(selected, rng),
+    order: (subset, _epoch, rng) => shuffledOrder(subset, rng),
   }),
 });

@@ -16,8 +16,8 @@ export default definePlugin({
   options,
   create() {
     return {
-      select: (task) => Int32Array.from({ length: task.train.count }, (_, i) => i),
-      order: (selected, _epoch, rng) => rng.shuffle(Int32Array.from(selected)),
+      subset: (task) => Int32Array.from({ length: task.train.count }, (_, i) => i),
+      order: (subset, _epoch, rng) => rng.shuffle(Int32Array.from(subset)),
     };
   },
 });

@@ -28,6 +28,6 @@ export function takePerClass(
   return Int32Array.from(picked.sort((a, b) => a - b));
 }
 
-export function shuffledOrder(selected: Int32Array, rng: Rng): Int32Array {
-  return rng.shuffle(Int32Array.from(selected));
+export function shuffledOrder(subset: Int32Array, rng: Rng): Int32Array {
+  return rng.shuffle(Int32Array.from(subset));
 }

@@ -21,6 +21,6 @@ export default definePlugin({
     checkpoint: () => ({}),
     restore() {},
     trainingSet: (ctx) =>
-      concatTrainingSets(ctx.stream.tasks.slice(0, ctx.task.index + 1).map((t) => ctx.selection(t))),
+      concatTrainingSets(ctx.stream.tasks.slice(0, ctx.task.index + 1).map((t) => ctx.sampledTrainingSet(t))),
   }),
 });

@@ -39,8 +39,8 @@ export default definePlugin({
     const memory = new MemoryBuffer(opts.size, 'greedy-balanced', ctx.rng('memory'));
     return {
       name: 'gdumb',
-      onTaskStart({ task, selection }) {
-        memory.add(selection(task));
+      onTaskStart({ task, sampledTrainingSet }) {
+        memory.add(sampledTrainingSet(task));
         return { resetModel: true };
       },
       checkpoint: () => ({ memory: memory.snapshot() }),

@@ -122,7 +122,9 @@ export default definePlugin({
         seen = indicator(seenLabels);
       },
       trainingSet: (c) =>
-        memory.count ? concatTrainingSets([c.selection(c.task), memory.toTrainingSet()]) : c.selection(c.task),
+        memory.count
+          ? concatTrainingSets([c.sampledTrainingSet(c.task), memory.toTrainingSet()])
+          : c.sampledTrainingSet(c.task),
       composeBatch: () => ({ currentWeight: 0 }),
       loss({ x, rawLogits, labels }) {
         const onehot = tf.oneHot(labels, outputs);
@@ -134,11 +136,11 @@ export default definePlugin({
         const bce = tf.add(tf.sub(tf.relu(z), tf.mul(z, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
         return tf.div(tf.mean(tf.sum(tf.mul(bce, seen!), 1)), seenLabels.size);
       },
-      onTaskEnd({ task, selection, scenario }) {
+      onTaskEnd({ task, sampledTrainingSet, scenario }) {
         if (previous) tf.dispose(Object.values(previous));
         previous = Object.fromEntries([...model.params].map(([n, v]) => [n, tf.keep(tf.clone(v))]));
         for (const l of scenario.labels(task, 'train')) pastLabels.add(l);
-        const fresh = selection(task);
+        const fresh = sampledTrainingSet(task);
         memory.add(fresh, { embeddings: featuresOf(model, fresh) });
         if (means) tf.dispose([means.values, means.absent]);
         means = classMeans(model, memory.toTrainingSet(), outputs);

@@ -25,6 +25,8 @@ export default definePlugin({
     checkpoint: () => ({}),
     restore() {},
     trainingSet: (ctx) =>
-      ctx.task.index === 0 ? concatTrainingSets(ctx.stream.tasks.map((t) => ctx.selection(t))) : EMPTY_TRAINING_SET,
+      ctx.task.index === 0
+        ? concatTrainingSets(ctx.stream.tasks.map((t) => ctx.sampledTrainingSet(t)))
+        : EMPTY_TRAINING_SET,
   }),
 });

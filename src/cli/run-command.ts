@@ -19,7 +19,7 @@ import { selectBackend, type BackendInfo } from '../tensor/backend.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { preflight } from '../engine/preflight.js';
 import { planTogether, shardOfPlan } from '../together/plan.js';
-import { selectRuns } from '../experiment/select-runs.js';
+import { filterRuns } from '../experiment/filter-runs.js';
 import { DatasetCache } from '../engine/container.js';
 import { isRunComplete, runDir } from '../results/run-dir.js';
 import type { CliIO } from './io.js';
@@ -204,7 +204,7 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
     checkpoint,
     reporters: args.reporter,
   });
-  const runs = args.only?.length ? selectRuns(loaded.runs, args.only) : loaded.runs;
+  const runs = args.only?.length ? filterRuns(loaded.runs, args.only) : loaded.runs;
   if (!Number.isInteger(args.workers) || args.workers < 1)
     throw new UsageError(`--workers must be an integer >= 1, got ${args.workers}`);
   if (!Number.isInteger(args.together) || args.together < 1)

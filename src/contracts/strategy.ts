@@ -59,8 +59,8 @@ export interface TaskContext {
   readonly stream: TaskStream;
   readonly model: Model;
   readonly scenario: ScenarioView;
-  /** The sampler's selection of any task, as a training set. */
-  selection(task: Task): TrainingSet;
+  /** The sampler's subset of any task's training examples, as a training set. */
+  sampledTrainingSet(task: Task): TrainingSet;
   /** This strategy's step state as it stands. */
   readonly state: StrategyState;
 }

@@ -46,11 +46,15 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Results root: where `saveModel` paths are resolved. Default: ./results. */
   out?: string;
-  /** Data sets shared with other runs of this process. */
+  /** Data sets shared with other runs of this process. @internal */
   datasets?: DatasetCache;
-  /** Where the run checkpoints, and resumes from when a checkpoint is there; none: no checkpoints. */
+  /**
+   * Where the run checkpoints, and resumes from when a checkpoint is there; none: no checkpoints. @internal
+   */
   checkpoints?: CheckpointStore;
-  /** The run's place in a group of runs trained together (src/together/); it then writes no checkpoints. */
+  /**
+   * The run's place in a group of runs trained together (src/together/); it then writes no checkpoints. @internal
+   */
   lane?: GroupLane;
 }
 
@@ -311,7 +315,13 @@ export class RunSession {
 
   private contextOf(parts: RunParts, task: Task): Omit<TaskContext, 'state'> {
     const { stream, model, scenario, examples, splits } = parts;
-    return { task, stream, model, scenario, selection: (t: Task) => examples.trainingSet(t, splits[t.index].train) };
+    return {
+      task,
+      stream,
+      model,
+      scenario,
+      sampledTrainingSet: (t: Task) => examples.trainingSet(t, splits[t.index].train),
+    };
   }
 
   /** One task: its set-up, each phase's steps, the strategies' consolidation, evaluation. */
@@ -332,7 +342,7 @@ export class RunSession {
       state.resetModel();
     }
     optimizers.onTaskStart();
-    const data = pipeline.trainingSet(ctx) ?? ctx.selection(task);
+    const data = pipeline.trainingSet(ctx) ?? ctx.sampledTrainingSet(task);
     const split = splits[task.index];
     const validation = split.validation.length ? examples.trainingSet(task, split.validation) : undefined;
     const phaseSteps = plans.map((p) => (data.count === 0 ? 0 : p.steps(data.count)));

@@ -36,12 +36,13 @@ export class TaskExamples {
   ) {}
 
   /**
-   * The examples this task uses (the sampler's choice), less the selection
-   * hold-out and a seeded `phaseFraction` for a periodic phase.
+   * The examples this task uses (the sampler's subset), less the validation
+   * hold-out of model selection and a seeded `phaseFraction` for a periodic phase.
    */
   split(task: Task, phaseFraction = 0): TaskSplit {
-    const sampled = this.sampler.select(task, this.rng.fork(`sampler:select:${task.index}`));
-    if (sampled.length === 0) throw new Error(`sampler selected no training examples for task ${task.name}`);
+    // The generator's label predates the method's name; it fixes every run's draws, so it stays.
+    const sampled = this.sampler.subset(task, this.rng.fork(`sampler:select:${task.index}`));
+    if (sampled.length === 0) throw new Error(`sampler chose no training examples for task ${task.name}`);
     const { heldOut, rest } = this.config.select
       ? this.holdOut(task, sampled, this.config.select.validation)
       : { heldOut: new Int32Array(0), rest: sampled };

@@ -9,10 +9,16 @@ import { readRun } from '../results/run-reader.js';
 import type { EvalRow, SelectionRow } from '../results/tables.js';
 import { meanStd, pct, renderTable } from './format.js';
 import { formatMatrix } from './summary.js';
-import { SelectionError, selectConfiguration, type Candidate, type SelectSettings, type Selection } from './select.js';
+import {
+  SelectionError,
+  selectConfiguration,
+  type Candidate,
+  type SelectSettings,
+  type Selection,
+} from './selection.js';
 
 export { GROUP_COLUMNS, FORMATS, METRICS, type GroupColumn, type Format } from './columns.js';
-export { SelectionError } from './select.js';
+export { SelectionError } from './selection.js';
 import { METHOD_COLUMNS, METRICS, type GroupColumn, type Format } from './columns.js';
 import { phasesLabel } from '../spec/phase-label.js';
 

@@ -37,7 +37,7 @@ function recorder(log: string[]) {
       },
       trainingSet: (ctx) => {
         log.push(`${opts.tag}:trainingSet:${ctx.task.index}`);
-        return ctx.selection(ctx.task);
+        return ctx.sampledTrainingSet(ctx.task);
       },
       onTrainingStart: ({ task, steps }) => void log.push(`${opts.tag}:trainingStart:${task.index}:${steps}`),
       composeBatch: (batch) => {

@@ -46,7 +46,7 @@ const scenario: ScenarioView = {
 };
 // Epoch e visits the examples rotated by e: orders are told apart without randomness.
 const sampler: Sampler = {
-  select: (t) => Int32Array.from({ length: t.train.count }, (_, i) => i),
+  subset: (t) => Int32Array.from({ length: t.train.count }, (_, i) => i),
   order: (sel, epoch) => Int32Array.from(sel, (_, i) => sel[(i + epoch) % sel.length]),
 };
 

@@ -17,7 +17,7 @@ export const task: Task = {
 const ctx = {} as PluginContext;
 export const make = (plugin: typeof fraction | typeof perClass, input: object) =>
   plugin.create(resolveOptions(plugin.options as never, input as never, 's').options, ctx) as {
-    select: (t: Task, r: Rng) => Int32Array;
+    subset: (t: Task, r: Rng) => Int32Array;
     order: (s: Int32Array, e: number, r: Rng) => Int32Array;
   };
 /** Examples of each class among the indices. */

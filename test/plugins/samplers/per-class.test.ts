@@ -7,8 +7,8 @@ import { counts, make, task } from './fixture.js';
 describe('per-class sampler', () => {
   it('takes k of each class, nested across k, shuffled every epoch', () => {
     const s = make(perClass, { k: 4 });
-    const four = s.select(task, new Rng(1));
-    const ten = make(perClass, { k: 10 }).select(task, new Rng(1));
+    const four = s.subset(task, new Rng(1));
+    const ten = make(perClass, { k: 10 }).subset(task, new Rng(1));
     expect(counts(four)).toEqual([4, 4, 4]);
     expect([...four].every((x) => ten.includes(x))).toBe(true);
     const e0 = s.order(four, 0, new Rng(1).fork('e0'));
@@ -18,7 +18,7 @@ describe('per-class sampler', () => {
   });
 
   it('rejects k beyond the examples of a class', () => {
-    expect(() => make(perClass, { k: 101 }).select(task, new Rng(1))).toThrow(
+    expect(() => make(perClass, { k: 101 }).subset(task, new Rng(1))).toThrow(
       /k = 101 but class 0 of task t0 has only 100 training examples/,
     );
   });

@@ -54,7 +54,7 @@ export function taskCtx(
     stream: { name: 's', featureShape: [2], numClasses: 2, tasks: [task] },
     model,
     scenario: { scenario: 'class-il', outputs: 2, labels: () => Int32Array.from([0, 1]), allowedOutputs: () => null },
-    selection: () => set!,
+    sampledTrainingSet: () => set!,
     state,
     trained: set as never,
   };

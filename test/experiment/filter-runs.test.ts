@@ -2,7 +2,7 @@
 // names the results tables use, and a clear error for a filter that names
 // no axis, no value, or matches nothing.
 import { describe, expect, it } from 'vitest';
-import { selectRuns } from '../../src/experiment/select-runs.js';
+import { filterRuns } from '../../src/experiment/filter-runs.js';
 import { UserError } from '../../src/errors.js';
 import { TINY_SPEC, tinyConfigs } from '../helpers.js';
 
@@ -24,38 +24,38 @@ const { configs } = tinyConfigs(
 const describeRun = (r: (typeof configs)[number]) =>
   `${r.variant.strategy}/${r.scenario}/${r.components.optimizer.name}/${r.seed}`;
 
-describe('selectRuns (--only)', () => {
+describe('filterRuns (--only)', () => {
   it('keeps the runs whose axis takes one of the listed values, every filter at once, in the sweep order', () => {
     expect(configs).toHaveLength(24);
-    const kept = selectRuns(configs, ['strategy=naive,ewc', 'scenario=class-il', 'seed=1']);
+    const kept = filterRuns(configs, ['strategy=naive,ewc', 'scenario=class-il', 'seed=1']);
     expect(kept.map(describeRun)).toEqual(
       configs
         .filter((r) => ['naive', 'ewc'].includes(r.variant.strategy) && r.scenario === 'class-il' && r.seed === 1)
         .map(describeRun),
     );
     expect(kept).toHaveLength(4);
-    expect(selectRuns(configs, ['optimizer=sgd']).every((r) => r.components.optimizer.name === 'sgd')).toBe(true);
-    expect(selectRuns(configs, ['optimizer=sgd'])).toHaveLength(12);
+    expect(filterRuns(configs, ['optimizer=sgd']).every((r) => r.components.optimizer.name === 'sgd')).toBe(true);
+    expect(filterRuns(configs, ['optimizer=sgd'])).toHaveLength(12);
   });
 
   it('matches a memory strategy by its name or by its label with the memory size', () => {
-    const byName = selectRuns(configs, ['strategy=replay']);
+    const byName = filterRuns(configs, ['strategy=replay']);
     expect(byName).toHaveLength(8);
-    expect(selectRuns(configs, ['strategy=replay(20)']).map((r) => r.runId)).toEqual(byName.map((r) => r.runId));
+    expect(filterRuns(configs, ['strategy=replay(20)']).map((r) => r.runId)).toEqual(byName.map((r) => r.runId));
   });
 
   it(
     'names the problem: a malformed filter, an unknown axis, ' + 'a value no run has, filters that exclude each other',
     () => {
-      expect(() => selectRuns(configs, ['strategy'])).toThrow(/--only: 'strategy' is not axis=value/);
-      expect(() => selectRuns(configs, ['colour=red'])).toThrow(
+      expect(() => filterRuns(configs, ['strategy'])).toThrow(/--only: 'strategy' is not axis=value/);
+      expect(() => filterRuns(configs, ['colour=red'])).toThrow(
         /no axis 'colour'; filter on one of seed, scenario, strategy, dataset/,
       );
-      expect(() => selectRuns(configs, ['strategy=ewk'])).toThrow(
+      expect(() => filterRuns(configs, ['strategy=ewk'])).toThrow(
         /no run has 'ewk'; its runs have ewc, naive, replay, replay\(20\)/,
       );
-      expect(() => selectRuns(configs, ['seed=0', 'seed=1'])).toThrow(/no run matches every filter at once/);
-      expect(() => selectRuns(configs, ['seed=7'])).toThrow(UserError);
+      expect(() => filterRuns(configs, ['seed=0', 'seed=1'])).toThrow(/no run matches every filter at once/);
+      expect(() => filterRuns(configs, ['seed=7'])).toThrow(UserError);
     },
   );
 });

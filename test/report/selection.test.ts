@@ -6,7 +6,7 @@ import {
   validationScore,
   type SelectSettings,
   type SelectableRun,
-} from '../../src/report/select.js';
+} from '../../src/report/selection.js';
 import { type EvalRow } from '../../src/results/tables.js';
 
 /** Eval rows of a 3-task run from its test and validation accuracy matrices. */

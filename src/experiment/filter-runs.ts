@@ -43,7 +43,7 @@ function parseFilter(text: string): Filter {
  * one of the listed ones), in the sweep's order. Filters on the same axis
  * must all hold.
  */
-export function selectRuns(runs: readonly RunConfig[], only: readonly string[]): RunConfig[] {
+export function filterRuns(runs: readonly RunConfig[], only: readonly string[]): RunConfig[] {
   const filters = only.map(parseFilter);
   for (const f of filters) {
     const taken = new Set(runs.flatMap((r) => valuesOf(r, f.axis) ?? []));
