@@ -69,3 +69,8 @@ export function nativeKernelsMissing(backend: string): string | undefined {
   const status = rowKernelsStatus();
   return status.loaded ? undefined : `the fused kernels are not loaded: ${status.why}`;
 }
+
+/** One regular expression from several, for a pattern too long for one line: `regex(/a /, /b/)` is `/a b/`. */
+export function regex(...parts: RegExp[]): RegExp {
+  return new RegExp(parts.map((p) => p.source).join(''));
+}

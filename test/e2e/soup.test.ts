@@ -11,7 +11,7 @@ import { selectBackend } from '../../src/tensor/backend.js';
 import { PluginRegistry } from '../../src/plugin/registry.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import type { RunConfig } from '../../src/spec/spec.js';
-import { runCli, scratchDir, writeExperiment } from '../helpers.js';
+import { runCli, scratchDir, writeExperiment, regex } from '../helpers.js';
 
 const DATA = { name: 'synthetic', classes: 4, features: 16, trainPerClass: 60, testPerClass: 20, separation: 2.5 };
 
@@ -180,7 +180,10 @@ describe('anchorage soup', () => {
             seeds: [0],
           },
           ['--by', 'experiment'],
-          /start from another model \(pretrained .*backbones\/1.*\) than .*; a soup averages runs of one pre-trained model/,
+          regex(
+            /start from another model \(pretrained .*backbones\/1.*\) /,
+            /than .*; a soup averages runs of one pre-trained model/,
+          ),
         ],
         [
           'no-validation',

@@ -15,7 +15,7 @@ import { AnchorStore } from '../../src/optim/anchors.js';
 import { readOptimizerState, writeOptimizerState } from '../../src/optim/state-file.js';
 import type { Model } from '../../src/contracts/model.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
-import { scratchDir } from '../helpers.js';
+import { scratchDir, regex } from '../helpers.js';
 
 const registry = new PluginRegistry(builtinPlugins);
 beforeAll(async () => {
@@ -165,7 +165,10 @@ describe('optimizer state saved and loaded', () => {
     disposers.push(adam.dispose, sgd.dispose);
     step(adam, 1, init);
     expect(() => sgd.optimizer.load(adam.optimizer.save())).toThrow(
-      /does not fit this optimizer \(sgd\(.*\)\): missing rule:1:momentum\/momentum\.buf\/fc1\.weight, .*; unknown rule:0:adam\/adam\.m\/fc1\.weight, /,
+      regex(
+        /does not fit this optimizer \(sgd\(.*\)\): missing /,
+        /rule:1:momentum\/momentum\.buf\/fc1\.weight, .*; unknown rule:0:adam\/adam\.m\/fc1\.weight, /,
+      ),
     );
     expect(sgd.optimizer.stepCount).toBe(0);
   });
