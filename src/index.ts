@@ -17,11 +17,12 @@ export type {
   CheckpointSpec,
   AxisFields,
 } from './spec/spec.js';
-export type { RunConfig, ResolvedComponent } from './contracts/run-config.js';
+export type * from './contracts/run-config.js';
 
 // Contracts of the components.
 export type { Dataset, Examples } from './contracts/data.js';
 export type { Task, TaskStream, Scenario } from './contracts/stream.js';
+export { SCENARIOS } from './contracts/stream.js';
 export type { ScenarioView } from './contracts/scenario.js';
 export type { Sampler } from './contracts/sampler.js';
 export type { Model } from './contracts/model.js';
@@ -40,7 +41,7 @@ export type {
 export type * from './contracts/strategy.js';
 export type { Reporter, ReporterContext } from './contracts/reporter.js';
 export type { Snapshot, SnapshotValue } from './contracts/snapshot.js';
-export type { BackendInfo } from './contracts/backend.js';
+export type { BackendInfo, BackendName } from './contracts/backend.js';
 export { concatTrainingSets, EMPTY_TRAINING_SET } from './contracts/strategy.js';
 export { logitMask } from './contracts/scenario.js';
 
@@ -50,9 +51,12 @@ export * as masking from './optim/masking.js';
 export * as losses from './strategies/losses.js';
 
 // Running experiments and reading what they wrote.
-export { Optimizer, type SavedOptimizerState } from './optim/optimizer.js';
+export { Optimizer, type Diagnostics, type OptimizerCounters, type SavedOptimizerState } from './optim/optimizer.js';
+export { AnchorStore } from './optim/anchors.js';
 export { writeOptimizerState, readOptimizerState } from './optim/state-file.js';
-export type { RunEvent, RunStatus } from './contracts/events.js';
-export { runEvents } from './engine/session.js';
+export type * from './contracts/events.js';
+export { RUN_STATUSES } from './contracts/events.js';
+export { runEvents, type RunOptions } from './engine/session.js';
+export { PluginRegistry } from './plugin/registry.js';
 export { selectBackend } from './tensor/backend.js';
 export * from './metrics/continual.js';

@@ -1,5 +1,6 @@
-// The public entry for plugin authors (`anchorage/plugin` in a project; the
-// built-in plugins in plugins/ import only this and src/contracts): what a
+// The public entry for plugin authors (a plugin module imports it as
+// `anchorage`, whose entry re-exports all of it; the built-in plugins in
+// plugins/ import only this and src/contracts): what a
 // dataset, stream, sampler, model, optimizer, strategy, augmentation or
 // reporter plugin builds with. The package's main entry (src/index.ts)
 // re-exports all of it.
@@ -11,10 +12,22 @@ export type {
   ComponentSpec,
   PluginContext,
   PluginDefinition,
+  PluginRef,
   ProblemShape,
+  SpecOf,
 } from './plugin/define-plugin.js';
 export { o } from './plugin/options.js';
-export type { Options, OptionsInput, Problem } from './plugin/options.js';
+export type {
+  Field,
+  FieldBase,
+  FieldType,
+  HasDefault,
+  NumberOpts,
+  Options,
+  OptionSchema,
+  OptionsInput,
+  Problem,
+} from './plugin/options.js';
 export type * from './plugin/kinds.js';
 
 // Tensors and randomness.
@@ -50,20 +63,38 @@ export { l2Norm, projectRows, rowAxisOf, rowL1, rowLayout, rowSums, type RowLayo
 export { matchesAny, unmatchedPatterns } from './optim/patterns.js';
 export {
   describeSchedule,
+  SCHEDULE_KINDS,
   scheduleOption,
   toSchedule,
   type ScalarOrSchedule,
+  type ScheduleKind,
+  type ScheduleName,
   type ScheduleSpec,
 } from './optim/schedules.js';
-export { rowKernels, type PartStep, type PartStepResult, type RowKernels } from './native/kernels.js';
+export {
+  rowKernels,
+  type AdamKernel,
+  type PartStep,
+  type PartStepResult,
+  type RowAxes,
+  type RowKernels,
+  type RowOffsets,
+  type RowOffsetsOptions,
+} from './native/kernels.js';
 export { summaryFileWriter, type SummaryWriter } from './native/load.js';
 
 // Models built from a layer graph, and Layers files.
-export { describeLayers, initParams } from './models/layer-graph.js';
+export {
+  describeLayers,
+  initParams,
+  type BufferInfo,
+  type LayerGraphInfo,
+  type ParamInfo,
+} from './models/layer-graph.js';
 export { INPUT } from './contracts/layers.js';
 export type { Activation, LayerSpec } from './contracts/layers.js';
 export { layerModel } from './models/layer-model.js';
-export { readLayersModel } from './models/layers-file.js';
+export { readLayersModel, type LoadedLayers } from './models/layers-file.js';
 
 // Data: file formats and image transforms.
 export { CIFAR_SHAPE, readCifarFiles } from './data/cifar.js';
@@ -72,8 +103,14 @@ export { rotateImages } from './data/images.js';
 export { CORRUPTIONS, corrupt, type Corruption, type OodSpec } from './data/corruptions.js';
 
 // Strategies: memories, importance penalties, losses, shared implementations.
-export { MemoryBuffer, STORAGE_POLICIES, type MemoryEntry, type StoragePolicy } from './memory/buffer.js';
-export { DeviceReservoir, MemoryBatches } from './memory/device.js';
+export {
+  MemoryBuffer,
+  STORAGE_POLICIES,
+  type AddOptions,
+  type MemoryEntry,
+  type StoragePolicy,
+} from './memory/buffer.js';
+export { DeviceReservoir, MemoryBatches, type DeviceRows } from './memory/device.js';
 export { herdingOrder } from './memory/herding.js';
 export { ImportancePenalty } from './strategies/penalty.js';
 export { dot, meanCrossEntropy, meanSquaredError, rowsOf } from './strategies/losses.js';
@@ -83,4 +120,4 @@ export { MAX_GEM_TASKS, solveGemDual, subsets } from './strategies/gem-qp.js';
 // Reporters: the result tables and the progress display.
 export { resultsReporter } from './results/arrow-writer.js';
 export { RUN_FILES } from './results/run-dir.js';
-export { showProgress } from './report/progress.js';
+export { showProgress, type ProgressOptions } from './report/progress.js';

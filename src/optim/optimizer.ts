@@ -13,7 +13,7 @@ import { l2Norm } from './rows.js';
 /** Per-tensor anchoring diagnostics, read back at logging points only. */
 export interface Diagnostics {
   names: string[];
-  /** [names.length, 2]: constraint (NaN where the method has none), L2 distance from the anchor. */
+  /** Shape [names.length, 2]: constraint (NaN where the method has none), L2 distance from the anchor. */
   values: tf.Tensor2D;
 }
 

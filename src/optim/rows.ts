@@ -61,7 +61,8 @@ export interface RowLayout {
   /** For each row of the joint vector, the index of its part. */
   readonly rowTensor: Int32Array;
   /**
-   * [parts, most rows]: each part's row indices, padded with its own first row (so a max over them is the part's max).
+   * Shape [parts, most rows]: each part's row indices, padded with its own first row (so a max over them is the
+   * part's max).
    */
   readonly tensorRows: Int32Array;
   /** Rows of each part. */

@@ -24,9 +24,9 @@ const restart = o.enum(['never', 'task'], {
 const steps = (description: string) => o.integer({ description, min: 1 });
 const gamma = (description: string) => o.number({ description, default: 0.1, min: 0, exclusiveMin: true });
 
-interface ScheduleKind<S extends OptionSchema> {
+export interface ScheduleKind<S extends OptionSchema> {
   readonly description: string;
-  /** What the PyTorch / Optax convention is, for `anchorage plugins` and the README. */
+  /** What the PyTorch / Optax convention is, for `anchorage plugins` and docs/optimizers.md. */
   readonly convention: string;
   readonly options: S;
   /** Fields that are values (checked against the option's own bounds: an lr must stay > 0). */

@@ -95,7 +95,7 @@ export function use<K extends PluginKind, S extends OptionSchema>(
   return { name: plugin.name, ...(options as object), [REF]: plugin.kind };
 }
 
-type SpecOf<R> = { [N in keyof R & string]: { name: N } & R[N] }[keyof R & string];
+export type SpecOf<R> = { [N in keyof R & string]: { name: N } & R[N] }[keyof R & string];
 
 /** How an experiment names a component: a registered name with its typed options. */
 export type ComponentSpec<K extends PluginKind> = SpecOf<PluginRegistries[K]> | PluginRef<K>;

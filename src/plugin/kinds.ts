@@ -36,7 +36,7 @@ export const PLUGIN_KINDS: readonly PluginKind[] = [
  */
 export type { ComponentKind };
 // The contract spells the kinds out: a compile error here if they stop being these plugin kinds.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const COMPONENT_KINDS_AGREE: Same<
   ComponentKind,
   Exclude<PluginKind, 'strategy' | 'reporter' | 'augmentation'>

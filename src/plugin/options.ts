@@ -8,7 +8,7 @@ export interface Problem {
   message: string;
 }
 
-interface FieldBase<T> {
+export interface FieldBase<T> {
   /** Phantom: carries the value type. */
   readonly __type?: T;
   readonly kind: string;
@@ -31,8 +31,8 @@ interface FieldBase<T> {
 export type Field<T> = FieldBase<T>;
 export type OptionSchema = Record<string, Field<unknown>>;
 
-type FieldType<F> = F extends Field<infer T> ? T : never;
-type HasDefault<F> = F extends { default: infer D } ? (undefined extends D ? false : true) : false;
+export type FieldType<F> = F extends Field<infer T> ? T : never;
+export type HasDefault<F> = F extends { default: infer D } ? (undefined extends D ? false : true) : false;
 
 /** The options as an experiment author writes them: fields with defaults are optional. */
 export type OptionsInput<S extends OptionSchema> = {
@@ -52,7 +52,7 @@ function describe(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value) ?? String(typeof value)}`;
 }
 
-interface NumberOpts<D> {
+export interface NumberOpts<D> {
   description: string;
   default?: D;
   min?: number;
