@@ -2,7 +2,7 @@
 // permuted), on the protocol of Buzzega et al. (2020) and mammoth's perm-mnist
 // best_args: MLP 784-100-100-10, SGD, batch 128, one epoch per task, replay
 // minibatches of 128, buffers of 200 and 500. (The paper's sequence has 20
-// tasks; this one has 10, as van de Ven & Tolias' — see the README.)
+// tasks; this one has 10, as van de Ven & Tolias' — see docs/reproductions.md.)
 //
 //   npx anchorage run experiments/baselines-permuted.ts --seeds 0,1,2
 //   npx anchorage compare results/baselines-permuted --by strategy

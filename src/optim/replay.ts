@@ -1,4 +1,4 @@
-// Replays an optimizer trace (format `optimizer-trace/1`, ../shared/golden/)
+// Replays an optimizer trace (format `optimizer-trace/1`, test/fixtures/golden/README.md)
 // through the real optimizer plugins: the check that our optimizers compute
 // what the reference implementations compute.
 import { readFileSync } from 'node:fs';

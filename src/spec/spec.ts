@@ -58,8 +58,8 @@ export interface PhaseSpec {
 }
 
 /**
- * When a run saves a checkpoint it can resume from (see the README's
- * "Interrupted runs"): always before each task, and within a task every
+ * When a run saves a checkpoint it can resume from (docs/running.md,
+ * "Interrupted runs resume"): always before each task, and within a task every
  * `everySteps` steps or `everyMinutes` minutes, whichever comes first.
  * `false` turns checkpoints off. They do not change a run's results or id.
  */

@@ -1,6 +1,6 @@
 // The CLI starts quickly because help and usage errors load nothing heavy:
 // TensorFlow.js, Arrow and inversify are loaded by the commands that use
-// them. Checked by what is loaded, not by timing (timings: README, Measured).
+// them. Checked by what is loaded, not by timing (timings: docs/performance.md).
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -1,13 +1,13 @@
-// The README's user strategy plugin, taken from the README itself, runs
-// through the CLI combined with a built-in strategy.
+// The user strategy plugin of docs/strategies.md, taken from the page itself,
+// runs through the CLI combined with a built-in strategy.
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, runCli, scratchDir } from '../helpers.js';
 
 describe("a user's strategy plugin", () => {
-  it('the README example (half-replay) trains alongside ewc and shows in the results', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  it('the example of docs/strategies.md (half-replay) trains alongside ewc and shows in the results', () => {
+    const readme = readFileSync(join(ROOT, 'docs', 'strategies.md'), 'utf8');
     const code = /```ts\n(\/\/ half-replay\.ts\n[\s\S]*?)```/.exec(readme)?.[1];
     expect(code).toBeDefined();
     const dir = scratchDir('user-strategy');
