@@ -4,9 +4,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-// A reader that stops early (`anchorage plugins | head -1`) closes the pipe: that is not an error.
+// A reader that stops early (`anchorage plugins | head -1`) closes the pipe: that is not an error. A worker whose
+// parent died (its pipes closed with it) writes into the void instead: it must stop its runs cleanly, not vanish.
+const worker = Boolean(process.env.ANCHORAGE_PARENT_PID);
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e) => {
+    if (e.code === 'EPIPE' && worker) return;
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
   });

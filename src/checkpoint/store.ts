@@ -3,12 +3,25 @@
 // state before a task began (`task-K.ckpt`), optionally a later point within
 // that task (`step-K-S.ckpt`), and `position.json`, which names them and
 // carries the result rows produced so far. Every file is written to a
-// temporary name and renamed; position.json is written last and is the
-// commit point, so a kill at any moment leaves the previous checkpoint whole.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// temporary name, flushed to the disk and renamed; position.json is written
+// last and is the commit point, so a kill or a power loss at any moment
+// leaves the previous checkpoint whole.
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Snapshot } from '../contracts/snapshot.js';
-import { decodeSnapshot, type EncodedSnapshot } from './codec.js';
+import { decodeSnapshot, tensorsOf, type EncodedSnapshot } from './codec.js';
 
 export const CHECKPOINT_FORMAT = 'anchorage-checkpoint/1';
 const POSITION = 'position.json';
@@ -31,6 +44,8 @@ export interface CheckpointPosition {
   mid: { file: string; step: number } | null;
   /** Result rows emitted so far (evals, steps, constraints events), in order. */
   rows: unknown[];
+  /** The files the run reads, fingerprinted (path → fingerprint); absent in checkpoints of earlier versions. */
+  data?: Record<string, string>;
   savedAt: string;
 }
 
@@ -41,9 +56,36 @@ export interface LoadedCheckpoint {
   bytes: number;
 }
 
+/**
+ * Writes a file through a temporary name, flushed to the disk before it is renamed into place and the rename
+ * flushed with its folder: after a power loss the name points at the whole file or at the one before. A failed
+ * write removes its temporary file.
+ */
 function writeAtomic(path: string, data: Uint8Array | string): void {
-  writeFileSync(`${path}.tmp`, data);
-  renameSync(`${path}.tmp`, path);
+  const tmp = `${path}.tmp`;
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  syncFolder(dirname(path));
+}
+
+function syncFolder(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** One file: magic line, JSON length, JSON, then the blob. */
@@ -73,6 +115,30 @@ const revive = (_k: string, v: unknown) =>
     ? Number((v as { $number: string }).$number)
     : v;
 
+const ROW_TYPES = new Set(['eval', 'step', 'constraints']);
+const FILE_NAME = /^(task-\d+|step-\d+-\d+)\.ckpt$/;
+
+/** What is wrong with a position file's fields (one edited by hand, or damaged), or undefined. */
+function positionProblem(p: CheckpointPosition): string | undefined {
+  if (!Number.isInteger(p.task) || p.task < 0) return `task ${JSON.stringify(p.task)} is not a task index`;
+  if (typeof p.boundary !== 'string' || !FILE_NAME.test(p.boundary)) return 'boundary names no snapshot file';
+  if (p.mid !== null) {
+    if (typeof p.mid !== 'object' || typeof p.mid.file !== 'string' || !FILE_NAME.test(p.mid.file))
+      return 'mid names no snapshot file';
+    if (!Number.isInteger(p.mid.step) || p.mid.step < 1) return `mid.step ${JSON.stringify(p.mid.step)} is not a step`;
+  }
+  if (!Array.isArray(p.rows)) return 'rows is not a list';
+  const bad = p.rows.findIndex(
+    (r) =>
+      typeof r !== 'object' ||
+      r === null ||
+      !ROW_TYPES.has((r as { type?: string }).type ?? '') ||
+      (r as { runId?: string }).runId !== p.runId,
+  );
+  if (bad >= 0) return `rows[${bad}] is not a result row of this run`;
+  return undefined;
+}
+
 export class CheckpointStore {
   constructor(readonly dir: string) {}
 
@@ -96,10 +162,17 @@ export class CheckpointStore {
     if (position.format !== CHECKPOINT_FORMAT)
       throw new Error(`${where}: format ${JSON.stringify(position.format)}, not "${CHECKPOINT_FORMAT}"`);
     if (position.runId !== runId) throw new Error(`${where}: belongs to run ${position.runId}, not ${runId}`);
-    if (!Number.isInteger(position.task) || position.task < 0 || !Array.isArray(position.rows))
-      throw new Error(`${where}: task or rows missing`);
+    const problem = positionProblem(position);
+    if (problem) throw new Error(`${where}: ${problem}`);
     const boundary = unpackSnapshot(join(this.dir, position.boundary));
-    const mid = position.mid ? unpackSnapshot(join(this.dir, position.mid.file)) : undefined;
+    let mid: Snapshot | undefined;
+    try {
+      mid = position.mid ? unpackSnapshot(join(this.dir, position.mid.file)) : undefined;
+    } catch (e) {
+      // The state before the task read back, the point within it did not: nothing of it may stay allocated.
+      for (const t of tensorsOf(boundary)) t.dispose();
+      throw e;
+    }
     return { position, boundary, mid, bytes: this.bytes(position) };
   }
 
@@ -121,6 +194,19 @@ export class CheckpointStore {
     const keep = new Set([POSITION, position.boundary, position.mid?.file]);
     for (const f of readdirSync(this.dir)) if (!keep.has(f)) rmSync(join(this.dir, f), { force: true });
     return this.bytes(position);
+  }
+
+  /** Removes the files no committed position names: what a failed write left. */
+  removeUncommitted(): void {
+    if (!existsSync(this.dir) || !statSync(this.dir).isDirectory()) return;
+    let named = new Set<string>();
+    try {
+      const position = JSON.parse(readFileSync(join(this.dir, POSITION), 'utf8')) as CheckpointPosition;
+      named = new Set([POSITION, position.boundary, position.mid?.file ?? '']);
+    } catch {
+      // No readable position: nothing here is a checkpoint.
+    }
+    for (const f of readdirSync(this.dir)) if (!named.has(f)) rmSync(join(this.dir, f), { force: true });
   }
 
   remove(): void {

@@ -1,4 +1,4 @@
-import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   GROUP_COLUMNS,
@@ -12,8 +12,19 @@ import {
   type GroupColumn,
 } from '../report/compare.js';
 import { SELECTION_COLUMNS, buildTable, encodeTable } from '../results/tables.js';
+import { OutputError, outputProblem, writeOutputFile } from '../results/output-file.js';
+import { tableFromIPC } from 'apache-arrow';
 import { UsageError } from './exit-codes.js';
 import type { CliIO } from './io.js';
+
+/** An earlier selection table, which a new selection replaces. */
+function isSelectionTable(existing: Buffer): boolean {
+  try {
+    return tableFromIPC(existing).schema.fields.some((f) => f.name === 'chosen');
+  } catch {
+    return false;
+  }
+}
 
 export const DEFAULT_BY = 'experiment,scenario,optimizer,config';
 
@@ -45,10 +56,17 @@ export function compareCommand(
     throw new UsageError(`no runs under ${args.results}`);
   if (args.select) {
     // The selection is recorded beside the runs: every candidate, its validation score, which was chosen.
+    // A results folder the user may read but not write still gets its comparison printed.
     const path = join(args.results, 'selection.arrow');
-    writeFileSync(`${path}.tmp-${process.pid}`, encodeTable(buildTable(SELECTION_COLUMNS, selectionRows(comparison))));
-    renameSync(`${path}.tmp-${process.pid}`, path);
-    io.err?.(`selection recorded in ${path}\n`);
+    const problem = outputProblem(path, 'compare --select', isSelectionTable);
+    try {
+      if (problem) throw new OutputError(problem);
+      writeOutputFile(path, encodeTable(buildTable(SELECTION_COLUMNS, selectionRows(comparison))));
+      io.err?.(`selection recorded in ${path}\n`);
+    } catch (e) {
+      if (!(e instanceof OutputError)) throw e;
+      io.err?.(`warning: the selection is not recorded: ${e.message}\n`);
+    }
   }
   io.out(formatComparison(comparison, args.format, args.matrix) + '\n');
   return 0;

@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { OutputError, outputFolderProblem, outputProblem, writeOutputFile } from '../results/output-file.js';
 import { GROUP_COLUMNS, compareRuns, type GroupColumn } from '../report/compare.js';
 import { reportFigures } from '../report/figures.js';
 import { reportHtml, type RenderedFigure } from '../report/html.js';
@@ -15,9 +16,29 @@ export interface ReportArgs {
   title?: string;
 }
 
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  writeFileSync(`${path}.tmp`, data);
-  renameSync(`${path}.tmp`, path);
+/** An earlier report of anchorage's, which a new one may replace. */
+function isReport(existing: Buffer): boolean {
+  const head = existing.subarray(0, 4096).toString('utf8');
+  return head.startsWith('<!doctype html>') && head.includes('— anchorage report</title>');
+}
+
+/** Where the report and its figures go, checked before anything is computed. */
+function outputs(args: ReportArgs): string {
+  const out = resolve(args.out ?? join(args.results, 'report.html'));
+  const problem = outputProblem(out, 'report', isReport);
+  if (problem) throw new UsageError(`--out: ${problem}`);
+  const figures = args.figures && outputFolderProblem(args.figures, 'report');
+  if (figures) throw new UsageError(`--figures: ${figures}`);
+  return out;
+}
+
+function write(path: string, data: string | Uint8Array, hint: string): void {
+  try {
+    writeOutputFile(path, data);
+  } catch (e) {
+    if (e instanceof OutputError) throw new UsageError(`${e.message}${hint}`);
+    throw e;
+  }
 }
 
 /** `anchorage report`: the comparison of `compare` as one self-contained HTML page of tables and figures. */
@@ -26,6 +47,7 @@ export async function reportCommand(args: ReportArgs, io: CliIO): Promise<number
   if (!existsSync(args.results)) throw new UsageError(`no such results folder: ${args.results}`);
   if (!statSync(args.results).isDirectory())
     throw new UsageError(`${args.results} is a file; report takes a results folder (e.g. results/three-scenarios)`);
+  const out = outputs(args);
   let by = args.by
     .split(',')
     .map((s) => s.trim())
@@ -56,7 +78,6 @@ export async function reportCommand(args: ReportArgs, io: CliIO): Promise<number
 
   const figures: RenderedFigure[] = [];
   for (const f of reportFigures(comparison)) figures.push({ ...f, svg: await renderSvg(f.spec) });
-  const out = resolve(args.out ?? join(args.results, 'report.html'));
   const title = args.title ?? (experiments.length === 1 ? experiments[0] : basename(resolve(args.results)));
   const html = reportHtml({
     title,
@@ -66,13 +87,11 @@ export async function reportCommand(args: ReportArgs, io: CliIO): Promise<number
     warnings,
     generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
   });
-  mkdirSync(join(out, '..'), { recursive: true });
-  writeAtomic(out, html);
+  write(out, html, args.out ? '' : ' (give --out a file in a folder you can write)');
   if (args.figures) {
-    mkdirSync(args.figures, { recursive: true });
     for (const f of figures) {
-      writeAtomic(join(args.figures, `${f.id}.svg`), f.svg);
-      writeAtomic(join(args.figures, `${f.id}.png`), svgToPng(f.svg));
+      write(join(args.figures, `${f.id}.svg`), f.svg, '');
+      write(join(args.figures, `${f.id}.png`), svgToPng(f.svg), '');
     }
   }
   const seconds = (performance.now() - started) / 1000;

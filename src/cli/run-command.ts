@@ -21,7 +21,8 @@ import { preflight } from '../engine/preflight.js';
 import { planTogether, shardOfPlan } from '../together/plan.js';
 import { filterRuns } from '../experiment/filter-runs.js';
 import { DatasetCache } from '../engine/container.js';
-import { isRunComplete, runDir } from '../results/run-dir.js';
+import { isRunComplete, recoverRunDirs, runDir } from '../results/run-dir.js';
+import { describeHolder } from '../results/run-lock.js';
 import type { CliIO } from './io.js';
 import type { RunArgs } from './run-args.js';
 
@@ -87,7 +88,12 @@ async function runWorkers(args: RunArgs, io: CliIO, live: LiveView | undefined):
     // With a live view, each worker forwards its events over an IPC channel; the parent's page shows them all.
     const child = spawn(process.execPath, [bin, 'run', ...pass, '--shard', `${i}/${args.workers}`], {
       stdio: live ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...workerThreads(args.workers, process.env), ...(live ? { [FORWARD_EVENTS]: '1' } : {}) },
+      env: {
+        ...process.env,
+        ...workerThreads(args.workers, process.env),
+        [PARENT_PID]: String(process.pid),
+        ...(live ? { [FORWARD_EVENTS]: '1' } : {}),
+      },
     });
     spawned.push(child);
     if (live) child.on('message', (m: ForwardedEvent) => ('sweep' in m ? live.sweep(m.sweep, i) : live.event(m.run)));
@@ -210,13 +216,17 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
   if (!Number.isInteger(args.together) || args.together < 1)
     throw new UsageError(`--together must be an integer >= 1, got ${args.together}`);
   const shard = resolveShard(args.shard, process.env);
-  const unwritable = resultsFolderProblem(args.out);
+  // The experiment's own folder, where every run, checkpoint and lock goes: a file there, or a folder that cannot be
+  // written, is found now rather than when the first run ends.
+  const unwritable = resultsFolderProblem(join(args.out, loaded.runs[0]?.experiment ?? ''));
   if (unwritable) throw new UsageError(unwritable);
   if (args.workers > 1 && shard)
     throw new UsageError('--workers and --shard do not combine: each worker takes a shard of its own');
   const live = args.live !== undefined ? new LiveView() : undefined;
   if (live) {
-    const port = args.live === '' ? DEFAULT_LIVE_PORT : Number(args.live);
+    // Decimal digits only: Number() would also take '0x50', '1e3' or ' 80'.
+    const given = args.live ?? '';
+    const port = given === '' ? DEFAULT_LIVE_PORT : /^\d{1,5}$/.test(given) ? Number(given) : NaN;
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`--live takes a port from 0 to 65535, got '${args.live}'`);
     try {
@@ -233,6 +243,12 @@ export async function runCommand(args: RunArgs, io: CliIO): Promise<number> {
 }
 
 const DEFAULT_LIVE_PORT = 8765;
+/**
+ * Set by a parent for its workers: a worker whose parent is gone (killed outright, so it could forward no signal)
+ * stops after its current step, as on SIGTERM, instead of training on unseen and holding its runs' locks.
+ */
+export const PARENT_PID = 'ANCHORAGE_PARENT_PID';
+
 /** Set by a parent with a live view: the worker forwards its events over IPC. */
 const FORWARD_EVENTS = 'ANCHORAGE_FORWARD_EVENTS';
 
@@ -244,20 +260,59 @@ interface Sweep {
   live: LiveView | undefined;
 }
 
+/** The sweep over worker processes: each trains its shard; the parent reports on them all. */
+async function runOverWorkers(args: RunArgs, io: CliIO, sweep: Sweep): Promise<number> {
+  const { loaded, runs, live } = sweep;
+  const codes = await runWorkers(args, io, live);
+  const out = resolve(args.out);
+  const results = runs
+    .map((r) => runDir(out, r.experiment, r.runId))
+    .filter((d) => existsSync(d))
+    .map(loadRunResult);
+  io.out(formatRunReport(results) + '\n');
+  io.out(`\nresults: ${resolve(out, loaded.runs[0].experiment)}\n`);
+  if (codes.some((c) => c === EXIT.usage)) return EXIT.usage;
+  return codes.every((c) => c === 0) && results.length === runs.length ? EXIT.ok : EXIT.runFailed;
+}
+
+/**
+ * Stops the sweep after the current step on SIGINT or SIGTERM, or when this worker's parent is gone (killed
+ * outright, it forwarded no signal). Armed once training is about to start: until then nothing has been written,
+ * and a signal keeps its default action, ending the process at once even inside a long synchronous data load.
+ */
+class StopOnSignals {
+  readonly controller = new AbortController();
+  private watch: NodeJS.Timeout | undefined;
+  // `on`, not `once`: a second signal (a terminal's Ctrl-C and the parent's forwarded one) must not kill the process
+  // before it records the run.
+  private readonly onSignal = (sig: string) => {
+    if (this.controller.signal.aborted) return;
+    this.io.err(`\n${sig}: stopping after the current step (results of finished runs are kept)\n`);
+    this.controller.abort();
+  };
+
+  constructor(private readonly io: CliIO) {}
+
+  arm(): void {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+    const parent = Number(process.env[PARENT_PID]);
+    if (parent)
+      this.watch = setInterval(() => {
+        if (process.ppid !== parent) this.onSignal(`the parent process (pid ${parent}) is gone`);
+      }, 500).unref();
+  }
+
+  disarm(): void {
+    clearInterval(this.watch);
+    process.removeListener('SIGINT', this.onSignal);
+    process.removeListener('SIGTERM', this.onSignal);
+  }
+}
+
 async function runHere(args: RunArgs, io: CliIO, sweep: Sweep): Promise<number> {
   const { loaded, runs, shard, live } = sweep;
-  if (args.workers > 1) {
-    const codes = await runWorkers(args, io, live);
-    const out = resolve(args.out);
-    const results = runs
-      .map((r) => runDir(out, r.experiment, r.runId))
-      .filter((d) => existsSync(d))
-      .map(loadRunResult);
-    io.out(formatRunReport(results) + '\n');
-    io.out(`\nresults: ${resolve(out, loaded.runs[0].experiment)}\n`);
-    if (codes.some((c) => c === EXIT.usage)) return EXIT.usage;
-    return codes.every((c) => c === 0) && results.length === runs.length ? EXIT.ok : EXIT.runFailed;
-  }
+  if (args.workers > 1) return runOverWorkers(args, io, sweep);
   const backend = await selectBackend(args.backend);
   const datasets = new DatasetCache();
   // Round-robin over the expanded runs: every shard gets a mix of variants, and the shards' union is the whole
@@ -273,17 +328,9 @@ async function runHere(args: RunArgs, io: CliIO, sweep: Sweep): Promise<number> 
         )
       : runs.filter((_, k) => k % shard.count === shard.index);
   const out = resolve(args.out);
+  for (const experiment of new Set(mine.map((r) => r.experiment))) recoverRunDirs(join(out, experiment));
   const pending = args.rerun ? mine : mine.filter((r) => !isRunComplete(runDir(out, r.experiment, r.runId)));
-  const controller = new AbortController();
-  // `on`, not `once`: a second signal (a terminal's Ctrl-C and the parent's forwarded one) must not kill the process
-  // before it records the run.
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) return;
-    io.err(`\n${sig}: stopping after the current step (results of finished runs are kept)\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = new StopOnSignals(io);
   const reporters = await createReporters(
     loaded.runs[0],
     loaded.registry,
@@ -316,17 +363,29 @@ async function runHere(args: RunArgs, io: CliIO, sweep: Sweep): Promise<number> 
       );
       for (const line of together.notes) io.out(`  ${line}\n`);
     }
+    stop.arm();
+    const busy: string[] = [];
     const outcomes = await executeRuns(mine, loaded.registry, backend, {
       out,
       together: together?.groups,
       rerun: args.rerun,
-      signal: controller.signal,
+      signal: stop.controller.signal,
       datasets,
       reporters,
       onReporterError: (name, e) => io.err(`warning: reporter ${name} failed: ${e.message}\n`),
+      // Seconds a reporter may take over a run once it has ended (60 unless the environment says otherwise).
+      reporterTimeoutMs: Number(process.env.ANCHORAGE_REPORTER_TIMEOUT_S) * 1000 || undefined,
       onSkip: (config, dir) =>
         io.out(`run ${config.runId}: complete results exist in ${dir}; skipped (--rerun to run again)\n`),
-      onBusy: (config, pid) => io.out(`run ${config.runId}: being trained by another process (pid ${pid}); skipped\n`),
+      onBusy: (config, held) => {
+        busy.push(config.runId);
+        io.out(`run ${config.runId}: being trained by another process (${describeHolder(held)}); skipped\n`);
+      },
+      onKept: (config, dir, status) =>
+        io.err(
+          `run ${config.runId}: the rerun ended ${status}; the complete results in ${dir} are kept ` +
+            '(only a complete run replaces them)\n',
+        ),
     });
     // Runs another process is training have no record here yet.
     io.out(
@@ -334,12 +393,16 @@ async function runHere(args: RunArgs, io: CliIO, sweep: Sweep): Promise<number> 
         '\n',
     );
     io.out(`\nresults: ${resolve(out, loaded.runs[0].experiment)}\n`);
+    if (busy.length)
+      io.err(
+        `${busy.length} run${busy.length > 1 ? 's are' : ' is'} being trained by another process ` +
+          `(${busy.join(', ')}): run the command again once it has finished\n`,
+      );
     return outcomes.length === mine.length && outcomes.every((o) => o.status === 'completed')
       ? EXIT.ok
       : EXIT.runFailed;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    stop.disarm();
     for (const r of reporters) await r.close?.();
   }
 }

@@ -12,11 +12,16 @@ import { encodeSnapshot, tensorsOf } from '../checkpoint/codec.js';
 import { CHECKPOINT_FORMAT, type CheckpointStore, type LoadedCheckpoint } from '../checkpoint/store.js';
 import type { CheckpointWritten, ConstraintsEvent, EvalEvent, RunEvent, StepEvent } from '../contracts/events.js';
 import type { TaskPosition } from './trainer.js';
+import type { DataFingerprint } from './data-fingerprint.js';
 
 type RowEvent = EvalEvent | StepEvent | ConstraintsEvent;
 
 /** Where a loaded checkpoint puts the run. */
 export interface ResumePoint {
+  /** The backend the checkpoint was written on. */
+  backend: string;
+  /** The files the run read when it was written (undefined: a checkpoint of an earlier version). */
+  data?: DataFingerprint;
   task: number;
   boundary: Snapshot;
   mid?: { step: number; validationBatches: number; state: Snapshot };
@@ -29,14 +34,20 @@ export class RunCheckpointer {
   private boundaryTask = 0;
   private lastWrite = performance.now();
   private lastStep = 0;
+  /** Set when a checkpoint could not be written: the run goes on without checkpoints, its last good one intact. */
+  private failed = false;
 
+  private readonly runId: string;
+
+  /** `run`: its id, the backend it trains on, and the files it reads (recorded with every checkpoint). */
   constructor(
     private readonly store: CheckpointStore,
     private readonly policy: ResolvedCheckpoint,
-    private readonly runId: string,
-    private readonly backend: string,
+    private readonly run: { readonly id: string; readonly backend: string; readonly data: DataFingerprint },
     private readonly emit: (e: RunEvent) => void,
-  ) {}
+  ) {
+    this.runId = run.id;
+  }
 
   get dir(): string {
     return this.store.dir;
@@ -58,6 +69,8 @@ export class RunCheckpointer {
     // Validation batches its optimizer's periodic phase had drawn (checkpoints of earlier versions call them 'phases').
     const validationBatches = mid ? Number(mid.validationBatches ?? mid.phases ?? 0) : 0;
     return {
+      backend: position.backend,
+      data: position.data,
       task: position.task,
       boundary,
       mid: mid && position.mid ? { step: position.mid.step, validationBatches, state: mid } : undefined,
@@ -68,10 +81,37 @@ export class RunCheckpointer {
 
   /** Before task `task` begins: the state every later point of the task resumes from. */
   async beforeTask(task: number, state: Snapshot): Promise<void> {
+    if (this.failed) return;
     const started = performance.now();
-    this.boundaryFile = this.store.writeSnapshot(`task-${task}.ckpt`, await encodeSnapshot(state));
-    this.boundaryTask = task;
-    this.commit(task, 0, null, 'task', started);
+    const encoded = await encodeSnapshot(state);
+    this.attempt(() => {
+      const file = this.store.writeSnapshot(`task-${task}.ckpt`, encoded);
+      this.commit({ task, step: 0, midFile: null, reason: 'task', started, boundary: file });
+      this.boundaryFile = file;
+      this.boundaryTask = task;
+    });
+  }
+
+  /**
+   * Writes a checkpoint, or — a full disk, a folder that cannot be written — says why and goes on without
+   * checkpoints: a checkpoint is insurance, never a reason to lose the run. The last committed checkpoint stays
+   * whole (its position file names only files already written), and a half-written file is removed.
+   */
+  private attempt(write: () => void): void {
+    try {
+      write();
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      this.failed = true;
+      this.store.removeUncommitted();
+      this.emit({
+        type: 'warning',
+        runId: this.runId,
+        message:
+          `checkpoint not written (${err.code ?? err.message}) in ${this.store.dir}; the run goes on without ` +
+          'checkpoints (an interruption from here restarts it from its last checkpoint)',
+      });
+    }
   }
 
   /** Is a checkpoint within the task due after this step? */
@@ -84,30 +124,34 @@ export class RunCheckpointer {
 
   /** A point within the current task (after `position.step` steps). */
   async within(position: TaskPosition, state: Snapshot, reason: CheckpointWritten['reason']): Promise<void> {
-    if (!this.boundaryFile || position.task !== this.boundaryTask) return;
+    if (this.failed || !this.boundaryFile || position.task !== this.boundaryTask) return;
     const started = performance.now();
-    const file = this.store.writeSnapshot(
-      `step-${position.task}-${position.step}.ckpt`,
-      await encodeSnapshot({ ...state, validationBatches: position.validationBatches }),
-    );
-    this.commit(position.task, position.step, file, reason, started);
+    const encoded = await encodeSnapshot({ ...state, validationBatches: position.validationBatches });
+    this.attempt(() => {
+      const file = this.store.writeSnapshot(`step-${position.task}-${position.step}.ckpt`, encoded);
+      this.commit({ task: position.task, step: position.step, midFile: file, reason, started });
+    });
   }
 
-  private commit(
-    task: number,
-    step: number,
-    midFile: string | null,
-    reason: CheckpointWritten['reason'],
-    started: number,
-  ): void {
+  /** Names the snapshot files in the position file; `boundary`: a new state before the task, else the current one. */
+  private commit(point: {
+    task: number;
+    step: number;
+    midFile: string | null;
+    reason: CheckpointWritten['reason'];
+    started: number;
+    boundary?: string;
+  }): void {
+    const { task, step, midFile, reason, started } = point;
     const bytes = this.store.commit({
       format: CHECKPOINT_FORMAT,
       runId: this.runId,
-      backend: this.backend,
+      backend: this.run.backend,
       task,
-      boundary: this.boundaryFile!,
+      boundary: point.boundary ?? this.boundaryFile!,
       mid: midFile ? { file: midFile, step } : null,
       rows: this.rows,
+      data: this.run.data,
       savedAt: new Date().toISOString(),
     });
     this.lastWrite = performance.now();

@@ -20,6 +20,8 @@ import { saveLayersModel } from '../models/layers-file.js';
 import { expandModelTemplate } from '../spec/model-path.js';
 import { strategyLabel } from '../spec/strategy-label.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
+import { tensorsOf } from '../checkpoint/codec.js';
+import type { Snapshot } from '../contracts/snapshot.js';
 import { DatasetCache, createRunContainer } from './container.js';
 import { disposeRunContainer } from './dispose.js';
 import { AloneExecutor, type GroupLane, type StepExecutor } from './executor.js';
@@ -28,6 +30,7 @@ import { phaseValidationFraction, planPhases, type PhasePlan } from './phases.js
 import { PhaseOptimizers } from './phase-optimizers.js';
 import { StrategyPipeline } from './pipeline.js';
 import { RunCheckpointer, type ResumePoint } from './checkpointing.js';
+import { changedData, dataFingerprint, listOfPaths } from './data-fingerprint.js';
 import { RunState } from './run-state.js';
 import { ScenarioLoss } from './scenario-loss.js';
 import { TrainingStep } from './step.js';
@@ -287,11 +290,34 @@ export class RunSession {
       this.emit({ type: 'warning', runId, message: `checkpoints off: strategy ${unable.join(', ')} ${why}` });
       return undefined;
     }
-    const open = () =>
-      new RunCheckpointer(this.store!, this.config.checkpoint, runId, this.init.backend.name, (e) => this.emit(e));
+    const data = dataFingerprint(this.config);
+    const run = { id: runId, backend: this.init.backend.name, data };
+    const open = () => new RunCheckpointer(this.store!, this.config.checkpoint, run, (e) => this.emit(e));
     this.checkpointer = open();
+    const startOver = (why: string) => {
+      this.emit({ type: 'warning', runId, message: `${why}; the run starts from the beginning` });
+      this.store!.remove();
+      this.checkpointer = open();
+      return undefined;
+    };
     try {
       const loaded = this.checkpointer.load();
+      const changed = loaded?.data ? changedData(loaded.data, data) : [];
+      const misfit =
+        loaded &&
+        (changed.length ? `${listOfPaths(changed)} changed since it was written` : checkpointMisfit(loaded, parts));
+      if (loaded && misfit) {
+        for (const t of [...tensorsOf(loaded.boundary), ...tensorsOf(loaded.mid?.state ?? {})]) t.dispose();
+        return startOver(`the checkpoint in ${this.store.dir} does not fit this run (${misfit}); it is discarded`);
+      }
+      if (loaded && loaded.backend !== this.init.backend.name)
+        this.emit({
+          type: 'warning',
+          runId,
+          message:
+            `resumed on ${this.init.backend.name} from a checkpoint written on ${loaded.backend}: the results differ ` +
+            'from an uninterrupted run by float32 round-off',
+        });
       if (loaded)
         this.emit({
           type: 'resumed',
@@ -303,13 +329,7 @@ export class RunSession {
         });
       return loaded;
     } catch (e) {
-      this.emit({
-        type: 'warning',
-        runId,
-        message: `the checkpoint does not read back (${(e as Error).message}); the run starts from the beginning`,
-      });
-      this.checkpointer = open();
-      return undefined;
+      return startOver(`the checkpoint does not read back (${(e as Error).message}); it is discarded`);
     }
   }
 
@@ -572,4 +592,24 @@ export class RunSession {
     // Runs trained together share the process's tensor count while they run: their group checks it.
     return this.lane ? 0 : tf.memory().numTensors - this.tensorsBefore;
   }
+}
+
+/**
+ * Why a checkpoint that read back cannot be this run's (a task the stream does not have, parameters of other names
+ * or shapes: the data set or the model changed since), or undefined when it fits.
+ */
+function checkpointMisfit(loaded: ResumePoint, parts: RunParts): string | undefined {
+  const tasks = parts.stream.tasks.length;
+  if (loaded.task >= tasks) return `it resumes task ${loaded.task + 1} of a stream of ${tasks}`;
+  for (const saved of [loaded.boundary, loaded.mid?.state]) {
+    const params = saved?.params as Snapshot | undefined;
+    if (!saved) continue;
+    for (const [name, v] of parts.model.params) {
+      const t = params?.[name] as tf.Tensor | undefined;
+      if (!t) return `it has no parameter ${name}`;
+      if (t.shape.join('x') !== v.shape.join('x'))
+        return `parameter ${name} is [${t.shape.join(', ')}] there, [${v.shape.join(', ')}] here`;
+    }
+  }
+  return undefined;
 }

@@ -8,8 +8,8 @@ import type { RunEvent, RunStatus } from '../contracts/events.js';
 import { resultsReporter } from '../results/arrow-writer.js';
 import type { Reporter } from '../contracts/reporter.js';
 import type { SweepEvent } from '../contracts/events.js';
-import { isRunComplete, readRunRecord, runDir } from '../results/run-dir.js';
-import { lockRun } from '../results/run-lock.js';
+import { isRunComplete, readRunRecord, recoverRunDirs, runDir } from '../results/run-dir.js';
+import { lockRun, type LockHeld } from '../results/run-lock.js';
 import { CheckpointStore, checkpointDir } from '../checkpoint/store.js';
 import type { RunConfig } from '../spec/spec.js';
 import type { DatasetCache } from '../engine/container.js';
@@ -38,7 +38,15 @@ export interface ScheduleOptions {
   /** Told about runs skipped because their results are complete. */
   onSkip?: (config: RunConfig, dir: string) => void;
   /** Told about runs skipped because another live process is training them. */
-  onBusy?: (config: RunConfig, pid: number) => void;
+  onBusy?: (config: RunConfig, held: LockHeld) => void;
+  /**
+   * How long a reporter other than the results' may take over a sweep event, or over a run once the run has
+   * ended, before the sweep goes on without waiting (a hook whose promise never settles would hold it forever).
+   * Default 60 s.
+   */
+  reporterTimeoutMs?: number;
+  /** Told about a rerun that ended `status` (not completed): the complete results in `dir` are kept. */
+  onKept?: (config: RunConfig, dir: string, status: RunStatus) => void;
   /**
    * Groups of runs to train together (`--together`; see planTogether): each
    * group's runs start together, where its first run comes in the order, and
@@ -65,6 +73,8 @@ export async function executeRuns(
   backend: BackendInfo,
   opts: ScheduleOptions,
 ): Promise<RunOutcome[]> {
+  // What a process killed in the middle of writing a run left behind, before anything counts as complete or not.
+  for (const experiment of new Set(runs.map((r) => r.experiment))) recoverRunDirs(join(opts.out, experiment));
   return new Sweep(registry, backend, opts).run(runs);
 }
 
@@ -113,15 +123,45 @@ class Sweep {
   }
 
   private async tell(e: SweepEvent): Promise<void> {
-    for (const r of this.reporters)
-      await Promise.resolve()
+    for (const r of this.reporters) {
+      const told = Promise.resolve()
         .then(() => r.onSweepEvent?.(e))
         .catch(this.failed(r));
+      await this.timeBoxed(r, told, Promise.resolve(), `the ${e.type} event`);
+    }
   }
 
-  private async skip(config: RunConfig, dir: string, reason: 'complete' | 'busy', pid?: number): Promise<void> {
+  /**
+   * A reporter's work, waited for at most reporterTimeoutMs once `from` has happened; the results' writer is
+   * always waited for. A reporter that takes longer is reported and left to finish (or not) on its own.
+   */
+  private timeBoxed(r: Reporter, work: Promise<unknown>, from: Promise<void>, what: string): Promise<void> {
+    if (r.writesResults) return work.then(() => undefined);
+    const ms = this.opts.reporterTimeoutMs ?? 60_000;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const done = work.then(() => {
+      settled = true;
+      clearTimeout(timer);
+    });
+    const late = from.then(
+      () =>
+        new Promise<void>((resolve) => {
+          if (settled) return resolve();
+          timer = setTimeout(() => {
+            this.failed(r)(
+              new Error(`did not finish its work on ${what} within ${ms / 1000} s; the sweep goes on without it`),
+            );
+            resolve();
+          }, ms);
+        }),
+    );
+    return Promise.race([done, late]);
+  }
+
+  private async skip(config: RunConfig, dir: string, reason: 'complete' | 'busy', held?: LockHeld): Promise<void> {
     if (reason === 'complete') this.opts.onSkip?.(config, dir);
-    else this.opts.onBusy?.(config, pid!);
+    else this.opts.onBusy?.(config, held!);
     this.outcomes.push({ config, dir, status: reason === 'complete' ? 'completed' : 'interrupted', skipped: true });
     await this.tell({ type: 'run-skipped', runId: config.runId, reason, dir });
   }
@@ -153,9 +193,10 @@ class Sweep {
       return true;
     }
     if (opts.signal?.aborted) return false;
+    let status: RunStatus;
     const lock = lockRun(dir);
     if ('heldBy' in lock) {
-      await this.skip(config, dir, 'busy', lock.heldBy);
+      await this.skip(config, dir, 'busy', lock);
       return true;
     }
     try {
@@ -164,7 +205,7 @@ class Sweep {
         await this.skip(config, dir, 'complete');
         return true;
       }
-      await this.train(config, dir, lane);
+      status = await this.train(config, dir, lane);
     } finally {
       lock.release();
     }
@@ -173,14 +214,16 @@ class Sweep {
     // runs many runs back to back grew by about a training set per run (9 GB
     // after 20 Split-MNIST runs).
     await new Promise((resolve) => setImmediate(resolve));
-    const status = readRunRecord(dir)?.status ?? 'failed';
     this.outcomes.push({ config, dir, status, skipped: false });
     await this.tell({ type: 'run-finished', runId: config.runId, status, dir });
     return true;
   }
 
-  /** Trains a run, every reporter following its events; its checkpoint goes once its results are in place. */
-  private async train(config: RunConfig, dir: string, lane: GroupLane | undefined): Promise<void> {
+  /**
+   * Trains a run, every reporter following its events; its checkpoint goes once its results are in place. Resolves
+   * with how the run ended: the status of its run-end event, or failed when its results could not be written.
+   */
+  private async train(config: RunConfig, dir: string, lane: GroupLane | undefined): Promise<RunStatus> {
     const { opts } = this;
     await this.tell({ type: 'run-started', runId: config.runId, dir });
     const checkpoints = new CheckpointStore(checkpointDir(opts.out, config.experiment, config.runId));
@@ -197,20 +240,40 @@ class Sweep {
       }),
       { connector: () => new Subject<RunEvent>() },
     );
+    const over = new Promise<void>((resolve) => events.subscribe({ complete: resolve, error: () => resolve() }));
     // Subscribed before the run starts (synchronously): no reporter misses its first events.
     const following = this.reporters.map((r) => {
+      let work: Promise<unknown>;
       try {
-        return Promise.resolve(r.onRun?.(events, config)).catch(this.failed(r));
+        work = Promise.resolve(r.onRun?.(events, config)).catch(this.failed(r));
       } catch (e) {
-        return Promise.resolve().then(() => this.failed(r)(e));
+        work = Promise.resolve().then(() => this.failed(r)(e));
       }
+      return this.timeBoxed(r, work, over, `run ${config.runId}`);
     });
     opts.observe?.(events, config);
+    // Set by the run-end event (TypeScript cannot see the callback assign it: hence the wider annotation).
+    const end: { status: RunStatus } = { status: 'failed' };
+    events.subscribe((e) => {
+      if (e.type === 'run-end') end.status = e.status;
+    });
     events.connect();
     await Promise.all(following);
+    const ended = end.status;
+    const record = readRunRecord(dir);
+    // No record of this run: its results could not be written (the writer's failure has been reported).
+    if (!record) return 'failed';
+    if (ended !== 'completed' && record.status === 'completed') opts.onKept?.(config, dir, ended);
     // Only once the results are in place: until then the checkpoint is what a rerun resumes from.
     // A diverged run would diverge again from it; interrupted and failed runs (out of memory, a plugin's bug) resume.
-    const ended = readRunRecord(dir)?.status;
-    if ((ended === 'completed' && !config.checkpoint.keep) || ended === 'diverged') checkpoints.remove();
+    if ((ended === 'completed' && !config.checkpoint.keep) || ended === 'diverged') {
+      try {
+        checkpoints.remove();
+      } catch {
+        // A folder that cannot be written: the results are in place, and a checkpoint left behind is never resumed
+        // over a complete run (only --rerun starts it again, and that begins from the first step).
+      }
+    }
+    return ended;
   }
 }

@@ -34,6 +34,9 @@ export interface LiveRun {
 /** What a worker forwards to its parent: a sweep event, or one run event of a run. */
 export type ForwardedEvent = { sweep: SweepEvent } | { run: RunEvent };
 
+/** How long a client may take to send a whole request (headers and body). */
+const REQUEST_TIMEOUT_MS = 5_000;
+
 export class LiveView {
   private readonly runs = new Map<string, LiveRun>();
   private readonly clients = new Set<ServerResponse>();
@@ -41,9 +44,18 @@ export class LiveView {
   private done = false;
   private server?: Server;
 
-  /** Listens on 127.0.0.1 only; rejects with a clear message when the port is taken. */
+  /**
+   * Listens on 127.0.0.1 only; rejects with a clear message when the port is taken. Answers only requests addressed
+   * to this machine by name or address (a page elsewhere that rebinds its DNS name to 127.0.0.1 sends its own name),
+   * and gives a client seconds, not minutes, to send a request: a half-sent one never holds the command open.
+   */
   async listen(port: number): Promise<string> {
-    const server = createServer((req, res) => {
+    let hosts = new Set<string>();
+    const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
+      if (!hosts.has(req.headers.host ?? '')) {
+        res.writeHead(421, { 'content-type': 'text/plain' }).end('anchorage live view: unknown host\n');
+        return;
+      }
       if (req.url === '/events') {
         res.writeHead(200, {
           'content-type': 'text/event-stream',
@@ -63,6 +75,9 @@ export class LiveView {
         res.writeHead(404).end();
       }
     });
+    server.headersTimeout = REQUEST_TIMEOUT_MS;
+    server.requestTimeout = REQUEST_TIMEOUT_MS;
+    server.keepAliveTimeout = REQUEST_TIMEOUT_MS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) =>
         reject(
@@ -77,7 +92,9 @@ export class LiveView {
     });
     this.server = server;
     const address = server.address();
-    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}/`;
+    const bound = typeof address === 'object' && address ? address.port : port;
+    hosts = new Set([`127.0.0.1:${bound}`, `localhost:${bound}`]);
+    return `http://127.0.0.1:${bound}/`;
   }
 
   snapshot() {
@@ -186,7 +203,12 @@ export class LiveView {
     this.pushState();
     for (const c of this.clients) c.end();
     this.clients.clear();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Idle and half-sent connections too: the command ends with its sweep, whoever is connected.
+    server.closeAllConnections();
+    await closed;
   }
 }
 

@@ -44,6 +44,8 @@ class RunRows {
   readonly steps: StepRow[] = [];
   readonly constraints: ConstraintRow[] = [];
   start: RunStart | undefined;
+  /** The run's warnings (a checkpoint not written, a resume on another backend): in run.json as well as shown. */
+  readonly warnings: string[] = [];
   readonly checkpoints = {
     written: 0,
     bytes: 0,
@@ -56,6 +58,9 @@ class RunRows {
       case 'resumed':
         this.checkpoints.resumedFrom = { task: e.task, step: e.step };
         for (const row of e.rows) this.add(row);
+        break;
+      case 'warning':
+        this.warnings.push(e.message);
         break;
       case 'checkpoint':
         this.checkpoints.written += 1;
@@ -142,6 +147,7 @@ class RunRows {
         medianSeconds: median(checkpoints.seconds),
         resumedFrom: checkpoints.resumedFrom,
       },
+      ...(this.warnings.length ? { warnings: this.warnings } : {}),
       // Derived for convenience; evals.arrow stays the source of truth.
       summary: matrix ? summarize(matrix.R, matrix.untrained) : null,
       config: start.config,
@@ -175,7 +181,8 @@ export function writeRunResults(events: Observable<RunEvent>, out: string): Prom
       if (!start) return reject(new Error(`run ${e.runId} ended without a run-start event`));
       const dir = runDir(out, start.config.experiment, e.runId);
       try {
-        writeRunAtomically(dir, rows.files(rows.record(e, start)));
+        // A rerun that did not complete keeps the complete run already there (the scheduler says so).
+        writeRunAtomically(dir, rows.files(rows.record(e, start)), e.status);
         written = dir;
       } catch (err) {
         reject(err instanceof Error ? err : new Error(String(err)));

@@ -78,8 +78,12 @@ export function runProblem(dir: string): string | undefined {
       return `${file} does not read back (${(e as Error).message})`;
     }
     const tasks = Array.isArray(record.tasks) ? record.tasks.length : 0;
-    if (file === RUN_FILES.evals && rows < (tasks + 1) * tasks)
-      return `${file} has ${rows} rows; a complete run of ${tasks} tasks has at least ${(tasks + 1) * tasks}`;
+    // A run is evaluated before training and after every task; a soup (one model, made after the last task) before
+    // and after.
+    const soup = (record.config as { soup?: unknown } | undefined)?.soup !== undefined;
+    const least = soup ? 2 * tasks : (tasks + 1) * tasks;
+    if (file === RUN_FILES.evals && rows < least)
+      return `${file} has ${rows} rows; a complete ${soup ? 'soup' : 'run'} of ${tasks} tasks has at least ${least}`;
   }
   return undefined;
 }
@@ -89,14 +93,56 @@ export function isRunComplete(dir: string): boolean {
   return runProblem(dir) === undefined;
 }
 
+/** A run folder moved aside by a replace (`.<run>.old-<pid>-<time>`) and a run being written (`.tmp-`). */
+const ASIDE = /^\.(.+)\.(old|tmp)-(\d+)-\d+$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Puts right what a process killed in the middle of a replace left in an experiment's folder: a run moved aside
+ * whose replacement never arrived goes back in place; a run moved aside after its replacement arrived, and a
+ * half-written run whose writer is gone, are removed. A writer still alive is left alone.
+ */
+export function recoverRunDirs(experimentDir: string): void {
+  if (!existsSync(experimentDir)) return;
+  for (const name of readdirSync(experimentDir)) {
+    const m = ASIDE.exec(name);
+    if (!m || processAlive(Number(m[3]))) continue;
+    const aside = join(experimentDir, name);
+    const run = join(experimentDir, m[1]);
+    if (m[2] === 'old' && !existsSync(run)) renameSync(aside, run);
+    else rmSync(aside, { recursive: true, force: true });
+  }
+}
+
+/** What writing a run's files did: replaced (or created) its folder, or kept the complete run already there. */
+export type RunWrite = 'written' | 'kept';
+
 /**
  * Writes a run's files into a private temporary folder beside the target and
  * renames it into place, so a crash or a concurrent reader never sees a
- * half-written run, and an older complete run is replaced only by a whole one.
+ * half-written run. A complete run already there is replaced only by another
+ * complete one: a rerun that was interrupted, diverged or failed keeps it.
+ * A kill between the two renames of a replace leaves the old run aside,
+ * where readers still find it and the next `run` puts it back
+ * (recoverRunDirs).
  */
-export function writeRunAtomically(dir: string, files: Record<string, Uint8Array | string>): void {
+export function writeRunAtomically(
+  dir: string,
+  files: Record<string, Uint8Array | string>,
+  status: RunStatus,
+): RunWrite {
   const parent = join(dir, '..');
   mkdirSync(parent, { recursive: true });
+  recoverRunDirs(parent);
+  if (status !== 'completed' && isRunComplete(dir)) return 'kept';
   const base = dir.slice(parent.length + 1);
   const tmp = join(parent, `.${base}.tmp-${process.pid}-${Date.now()}`);
   mkdirSync(tmp);
@@ -112,18 +158,28 @@ export function writeRunAtomically(dir: string, files: Record<string, Uint8Array
     } else {
       renameSync(tmp, dir);
     }
+    return 'written';
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
 }
 
-/** Every run folder under an experiment's results (or a whole results tree). */
+/**
+ * Every run folder under an experiment's results (or a whole results tree). A run moved aside by a replace that
+ * was killed before its replacement arrived counts as the run (readers may not write: `run` puts it back).
+ */
 export function findRunDirs(root: string): string[] {
   if (!existsSync(root)) return [];
   if (existsSync(join(root, RUN_FILES.run))) return [root];
-  return readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
-    .flatMap((d) => findRunDirs(join(root, d.name)))
-    .sort();
+  const entries = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory());
+  const names = new Set(entries.map((d) => d.name));
+  const stranded = entries.filter((d) => {
+    const m = ASIDE.exec(d.name);
+    return m?.[2] === 'old' && !names.has(m[1]) && existsSync(join(root, d.name, RUN_FILES.run));
+  });
+  return [
+    ...entries.filter((d) => !d.name.startsWith('.')).flatMap((d) => findRunDirs(join(root, d.name))),
+    ...stranded.map((d) => join(root, d.name)),
+  ].sort();
 }

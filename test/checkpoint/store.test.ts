@@ -20,7 +20,7 @@ describe('checkpoint store', () => {
     task: 1,
     boundary,
     mid,
-    rows: [{ loss: NaN }],
+    rows: [{ type: 'step', runId: 'r1', loss: NaN }],
     savedAt: '',
   });
 
@@ -35,7 +35,7 @@ describe('checkpoint store', () => {
     const loaded = store.load('r1')!;
     expect(loaded.boundary).toEqual({ x: 1 });
     expect(Array.from(loaded.mid!.y as Float32Array)).toEqual([5]);
-    expect(loaded.position.rows).toEqual([{ loss: NaN }]);
+    expect(loaded.position.rows).toEqual([{ type: 'step', runId: 'r1', loss: NaN }]);
     expect(loaded.bytes).toBe(bytes);
     expect(() => store.load('other')).toThrow('belongs to run r1, not other');
   });
@@ -53,5 +53,10 @@ describe('checkpoint store', () => {
     expect(() => store.load('r1')).toThrow('task-1.ckpt: not an anchorage checkpoint file');
     writeFileSync(join(store.dir, 'position.json'), '{"format":"something-else"}');
     expect(() => store.load('r1')).toThrow('position.json: format "something-else"');
+    // A position that parses but does not describe this run's state is refused before any snapshot is read.
+    store.commit({ ...position(b, null), rows: [{ type: 'step', runId: 'r2' }] });
+    expect(() => store.load('r1')).toThrow('position.json: rows[0] is not a result row of this run');
+    store.commit({ ...position(b, { file: '../x.ckpt', step: 1 }) });
+    expect(() => store.load('r1')).toThrow('position.json: mid names no snapshot file');
   });
 });

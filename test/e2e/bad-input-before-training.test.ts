@@ -2,7 +2,7 @@
 // own message and exit 2 — never after hours of training, never hidden
 // behind an internal error.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Field,
@@ -90,8 +90,11 @@ export default definePlugin({
     const dir = scratchDir('unwritable');
     const file = writeExperiment(dir, TINY_SPEC);
     writeFileSync(join(dir, 'taken'), 'a file where the results folder should be');
+    mkdirSync(join(dir, 'results'));
+    writeFileSync(join(dir, 'results', 'tiny'), "a file where the experiment's folder should be");
     for (const [out, why] of [
-      [join(dir, 'taken'), /results folder .*taken is not a writable folder: .*taken is a file/],
+      [join(dir, 'taken'), /results folder .*taken\/tiny is not a writable folder: .*taken is a file/],
+      [join(dir, 'results'), /results folder .*results\/tiny is not a writable folder: .*results\/tiny is a file/],
       [join(dir, 'taken', 'results'), /is not a writable folder: .*taken is a file/],
       [join(dir, 'x'.repeat(300)), /is longer than 255 bytes/],
     ] as const) {
@@ -100,7 +103,8 @@ export default definePlugin({
       expect(r.stderr).toMatch(why);
       expect(r.stdout).not.toMatch(/backend:/); // nothing started
     }
-    expect(readdirSync(dir).sort()).toEqual(['experiment.ts', 'taken']);
+    expect(readdirSync(dir).sort()).toEqual(['experiment.ts', 'results', 'taken']);
+    expect(readdirSync(join(dir, 'results'))).toEqual(['tiny']);
   });
 });
 

@@ -5,7 +5,8 @@
 // never by the clock.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, truncateSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { Field, FixedSizeList, Float32, Int32, Table, makeVector, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { join } from 'node:path';
 import { BIN, ROOT, runCli, scratchDir, writeExperiment } from '../helpers.js';
 
@@ -142,8 +143,8 @@ describe('resume from a checkpoint through the CLI', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(
       new RegExp(
-        `warning: the checkpoint does not read back \\(.*${position.boundary.replace('.', '\\.')}.*\\); the run ` +
-          `starts from the beginning`,
+        `warning: the checkpoint does not read back \\(.*${position.boundary.replace('.', '\\.')}.*\\); it is ` +
+          `discarded; the run starts from the beginning`,
       ),
     );
     expect(again.stdout).not.toContain('resumed from');
@@ -188,5 +189,126 @@ describe('resume from a checkpoint through the CLI', () => {
     const flag = runCli(['run', experiment, '--out', join(dir, 'results'), '--checkpoint-every', '2.5']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('--checkpoint-every must be an integer >= 0, got 2.5');
+  });
+});
+
+/** Kills a run of `file` after `lines` progress lines, leaving its checkpoint; returns the results folder. */
+async function killedAfter(file: string, lines: number, out = join(scratchDir('ckpt-fault'), 'results')) {
+  const run = start([file, '--out', out]);
+  await run.after(lines);
+  run.child.kill('SIGKILL');
+  await run.done;
+  return out;
+}
+
+function editPosition(out: string, edit: (p: Record<string, unknown>) => void): Record<string, unknown> {
+  const path = join(checkpointOf(out)!, 'position.json');
+  const position = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  edit(position);
+  writeFileSync(path, JSON.stringify(position));
+  return position;
+}
+
+describe('checkpoints that fail safe', () => {
+  it('a truncated point within a task (a power loss): the first rerun starts over and completes', async () => {
+    const out = await killedAfter(experiment, 40);
+    const { mid } = editPosition(out, () => undefined) as { mid: { file: string } | null };
+    expect(mid).not.toBeNull();
+    truncateSync(join(checkpointOf(out)!, mid!.file), 64);
+    const again = runCli(['run', experiment, '--out', out]);
+    expect(again.code, again.stderr + again.stdout.slice(-400)).toBe(0);
+    expect(again.stdout).toMatch(/warning: the checkpoint does not read back .*; it is discarded/);
+    expect(Buffer.compare(readFileSync(join(runFolder(out), 'evals.arrow')), reference)).toBe(0);
+  });
+
+  it('a position file edited by hand (a task the stream lacks, junk rows) is refused, run afresh', async () => {
+    for (const [edit, message] of [
+      [(p: Record<string, unknown>) => (p.task = 7), /does not fit this run \(it resumes task 8 of a stream of 3\)/],
+      [(p: Record<string, unknown>) => (p.rows = [{ junk: 1 }]), /rows\[0\] is not a result row of this run/],
+      [(p: Record<string, unknown>) => (p.mid = { file: 'step-0-1.ckpt', step: -5 }), /mid\.step -5 is not a step/],
+    ] as const) {
+      const out = await killedAfter(experiment, 40);
+      editPosition(out, edit);
+      const again = runCli(['run', experiment, '--out', out]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(message);
+      expect(again.stdout).toContain('the run starts from the beginning');
+      expect(Buffer.compare(readFileSync(join(runFolder(out), 'evals.arrow')), reference)).toBe(0);
+    }
+  });
+
+  it('resuming on another backend than the checkpoint was written on says so, on screen and in run.json', async () => {
+    const out = await killedAfter(experiment, 40);
+    const { backend } = editPosition(out, (p) => (p.backend = 'cpu')) as { backend: string };
+    const again = runCli(['run', experiment, '--out', out]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`warning: resumed on \\w+ from a checkpoint written on ${backend}`));
+    const record = JSON.parse(readFileSync(join(runFolder(out), 'run.json'), 'utf8')) as { warnings: string[] };
+    expect(record.warnings.join('\n')).toMatch(/resumed on \w+ from a checkpoint written on cpu/);
+  });
+
+  it('a checkpoint folder that cannot be written is a warning: the run completes, its results whole', () => {
+    const out = join(scratchDir('ckpt-blocked'), 'results');
+    // The run's checkpoint folder is taken by a file: every write fails, as on a full disk or a read-only folder.
+    const whole = runCli(['run', experiment, '--out', join(out, '..', 'probe'), '--quiet']);
+    expect(whole.code).toBe(0);
+    const id = readdirSync(join(out, '..', 'probe', SPEC.name)).find((d) => !d.startsWith('.'))!;
+    mkdirSync(join(out, SPEC.name), { recursive: true });
+    writeFileSync(join(out, SPEC.name, `.${id}.checkpoint`), 'in the way');
+    const r = runCli(['run', experiment, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/warning: checkpoint not written \(\w+\) in \S+; the run goes on without checkpoints/);
+    expect(Buffer.compare(readFileSync(join(runFolder(out), 'evals.arrow')), reference)).toBe(0);
+    // The place is the run's own (a dot-name in the results folder): once the run completes it is cleared.
+    expect(existsSync(join(out, SPEC.name, `.${id}.checkpoint`))).toBe(false);
+  });
+});
+
+/** An Arrow IPC file of `n` examples of 8 features over `classes` classes, the same for the same arguments. */
+function arrowData(path: string, n: number, classes: number, shift: number): void {
+  const rows = Array.from({ length: n }, (_, i) =>
+    Array.from({ length: 8 }, (_, j) => ((i % classes) * 3 + j + shift) % 7),
+  );
+  const type = new FixedSizeList(8, new Field('item', new Float32()));
+  const features = makeVector({
+    type,
+    length: n,
+    nullCount: 0,
+    child: makeVector(Float32Array.from(rows.flat())).data[0],
+  } as never);
+  const labels = vectorFromArray(
+    Array.from({ length: n }, (_, i) => i % classes),
+    new Int32(),
+  );
+  writeFileSync(path, tableToIPC(new Table({ features, label: labels }), 'file'));
+}
+
+describe('a resume on data that changed', () => {
+  it('data files replaced since the checkpoint: the run starts over on the new data, saying which file', async () => {
+    const dir = scratchDir('ckpt-data');
+    arrowData(join(dir, 'train.arrow'), 240, 6, 0);
+    arrowData(join(dir, 'test.arrow'), 60, 6, 1);
+    const spec = { ...SPEC, dataset: { name: 'arrow', train: 'train.arrow', test: 'test.arrow' } };
+    const file = writeExperiment(dir, spec);
+    const out = await killedAfter(file, 40, join(dir, 'results'));
+    // The same paths, other contents: a data set of 4 classes now (the head would have another shape).
+    arrowData(join(dir, 'train.arrow'), 240, 4, 2);
+    arrowData(join(dir, 'test.arrow'), 60, 4, 3);
+    const again = runCli(['run', file, '--out', out]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(
+      /warning: the checkpoint in \S+ does not fit this run \(\S*test\.arrow and \S*train\.arrow changed since/,
+    );
+    expect(again.stdout).not.toContain('resumed from');
+    // Without the fingerprint (a checkpoint of an earlier version), the shapes tell.
+    const out2 = await killedAfter(file, 40, join(dir, 'results-2'));
+    arrowData(join(dir, 'train.arrow'), 240, 6, 0);
+    arrowData(join(dir, 'test.arrow'), 60, 6, 1);
+    editPosition(out2, (p) => delete p.data);
+    const shapes = runCli(['run', file, '--out', out2]);
+    expect(shapes.code, shapes.stderr).toBe(0);
+    expect(shapes.stdout).toMatch(
+      /does not fit this run \(parameter head\.weight is \[32, 4\] there, \[32, 6\] here\)/,
+    );
   });
 });

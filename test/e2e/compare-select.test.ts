@@ -1,6 +1,6 @@
 // `compare --select` from the command line: what it ranks and records, and the mistakes it refuses before training.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/tensor/backend.js';
 import { readRows } from '../../src/results/tables.js';
@@ -28,6 +28,18 @@ const SPEC = {
 };
 
 describe('compare --select from the command line', () => {
+  it('prints its table even where selection.arrow cannot be written, with a warning', () => {
+    const dir = scratchDir('select-unwritable');
+    const out = join(dir, 'results');
+    expect(runCli(['run', writeExperiment(dir, { ...SPEC, seeds: [1] }), '--out', out, '--quiet']).code).toBe(0);
+    // A folder where the table would go: it cannot be written, as in a results folder one may only read.
+    mkdirSync(join(out, 'select', 'selection.arrow'));
+    const r = runCli(['compare', join(out, 'select'), '--select']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: the selection is not recorded: \S+selection\.arrow is a folder/);
+    expect(r.stdout).toMatch(/ewc/);
+  });
+
   it(
     'reports the chosen configuration with its test metrics ' + 'only, and records every candidate in selection.arrow',
     () => {

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { request } from 'node:http';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { BIN, ROOT, TINY_SPEC, runCli, scratchDir, writeExperiment } from '../helpers.js';
 
@@ -137,10 +138,54 @@ describe('the live view', () => {
       blocker.close();
     }
   });
-});
 
-if (!existsSync(CHROMIUM))
-  console.warn(
-    `live.test.ts: the browser test is skipped because ${CHROMIUM} is missing (apt-get install chromium; ` +
-      `.ci/run installs it)`,
-  );
+  it('takes decimal ports only: 0x50, 1e3 and " 80" are refused, exit 2, before training', () => {
+    const dir = scratchDir('live-bad-port');
+    const file = writeExperiment(dir, TINY_SPEC);
+    for (const bad of ['0x50', '1e3', ' 80', '65536']) {
+      const r = runCli(['run', file, '--out', join(dir, 'results'), `--live=${bad}`]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toContain(`--live takes a port from 0 to 65535, got '${bad}'`);
+    }
+    expect(existsSync(join(dir, 'results'))).toBe(false);
+  });
+
+  it('answers only requests for 127.0.0.1 or localhost, and a half-sent request holds nothing open', async () => {
+    const dir = scratchDir('live-hosts');
+    const run = startLive([writeExperiment(dir, SPEC), '--out', join(dir, 'results')]);
+    const url = await run.url;
+    const port = Number(new URL(url).port);
+    const get = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/state', headers: { host } }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    // A page elsewhere whose DNS name was rebound to 127.0.0.1 sends its own name.
+    const rebound = await get(`attacker.example:${port}`);
+    expect(rebound.status).toBe(421);
+    expect(rebound.body).not.toContain('runs');
+    expect((await get(`localhost:${port}`)).status).toBe(200);
+    expect((await get(`127.0.0.1:${port}`)).status).toBe(200);
+    // A request whose headers never end, left open while the sweep finishes: the command still ends, and ends it.
+    const socket = connect(port, '127.0.0.1');
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    await new Promise<void>((r, reject) => {
+      socket.once('connect', () => r());
+      socket.once('error', reject);
+    });
+    socket.on('error', () => undefined);
+    socket.write(`GET /state HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`);
+    const result = await run.done;
+    expect(result.code, result.err).toBe(0);
+    // Closed from the server's side: the command closes every connection when its sweep ends, rather than wait for
+    // Node's own limits on a request that never completes.
+    await closed;
+    expect(socket.destroyed).toBe(true);
+    socket.destroy();
+  });
+});

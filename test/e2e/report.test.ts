@@ -3,7 +3,7 @@
 // the page opened in a real browser (Debian's Chromium, driven by
 // playwright-core), which must draw marks in every chart and log no errors.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, TINY_SPEC, runCli, scratchDir, writeExperiment } from '../helpers.js';
 
@@ -139,6 +139,37 @@ describe('anchorage report', () => {
     },
   );
 
+  it('never writes into a run folder or over a file that is not an earlier report; each refusal is one line', () => {
+    const cl = join(results, 'report-cl');
+    const [run] = readdirSync(cl).filter((d) => !d.startsWith('.') && !d.endsWith('.html'));
+    const evals = join(cl, run, 'evals.arrow');
+    const before = readFileSync(evals);
+    writeFileSync(join(dir, 'notes.html'), 'my notes');
+    writeFileSync(join(dir, 'a-file'), 'a file');
+    for (const [args, message] of [
+      [['--out', evals], /--out: \S+evals\.arrow lies inside the run folder \S+; report never writes into a run/],
+      [['--out', join(cl, run, 'report.html')], /lies inside the run folder/],
+      [['--out', join(dir, 'notes.html')], /notes\.html exists and is not an earlier report; it is left as it is/],
+      [['--out', results], /--out: \S+ is a folder; give a file name/],
+      [['--out', join(dir, 'a-file', 'r.html')], /--out: \S+a-file is a file, not a folder/],
+      [
+        ['--out', join(dir, 'ok.html'), '--figures', join(dir, 'a-file')],
+        /--figures: \S+a-file is a file, not a folder/,
+      ],
+    ] as const) {
+      const r = runCli(['report', cl, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(readFileSync(evals).equals(before)).toBe(true);
+    expect(readFileSync(join(dir, 'notes.html'), 'utf8')).toBe('my notes');
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
+    // An earlier report of its own is replaced.
+    expect(runCli(['report', cl, '--out', join(dir, 'again.html')]).code).toBe(0);
+    expect(runCli(['report', cl, '--out', join(dir, 'again.html')]).code).toBe(0);
+  });
+
   const inBrowser = `opens in a real browser (${CHROMIUM}): every chart has drawn marks, no errors, no requests`;
   it(`${inBrowser}; screenshot saved`, async (ctx) => {
     if (!existsSync(CHROMIUM)) ctx.skip(`${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
@@ -197,9 +228,3 @@ describe('anchorage report', () => {
     }
   });
 });
-
-if (!existsSync(CHROMIUM))
-  console.warn(
-    `report.test.ts: the browser test is skipped because ${CHROMIUM} is missing (apt-get install chromium; ` +
-      `.ci/run installs it)`,
-  );

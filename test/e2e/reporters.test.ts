@@ -167,6 +167,33 @@ export default definePlugin({
     ]);
   });
 
+  it('a reporter whose work never finishes is waited for a while, named, and the sweep goes on', () => {
+    const dir = scratchDir('hanging-reporter');
+    writeFileSync(
+      join(dir, 'hangs.ts'),
+      `import { definePlugin } from 'anchorage';
+export default definePlugin({
+  kind: 'reporter',
+  name: 'hangs',
+  description: 'never finishes',
+  options: {},
+  create: () => ({ name: 'hangs', onRun: () => new Promise<void>(() => undefined) }),
+});
+`,
+    );
+    const file = writeExperiment(dir, { ...TINY_SPEC, plugins: ['./hangs.ts'], reporters: [{ name: 'hangs' }] });
+    const out = join(dir, 'results');
+    const r = runCli(['run', file, '--out', out, '--seeds', '0,1', '--quiet'], {
+      env: { ANCHORAGE_REPORTER_TIMEOUT_S: '1' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(
+      r.stderr.match(/warning: reporter hangs failed: did not finish its work on run \S+ within 1 s/g),
+    ).toHaveLength(2);
+    expect(r.stderr).not.toMatch(/top-level await/);
+    expect(readdirSync(join(out, 'tiny')).filter((d) => !d.startsWith('.'))).toHaveLength(2);
+  });
+
   it('an unknown reporter or a wrong option is refused before training (exit 2)', () => {
     const dir = scratchDir('bad-reporter');
     const unknown = runCli([

@@ -5,7 +5,7 @@
 // the run's status, not by a race with the clock.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT, TINY_SPEC, scratchDir, writeExperiment } from '../helpers.js';
 
@@ -137,6 +137,60 @@ describe('signals', () => {
   );
 });
 
+describe('signals before training and a parent that dies', () => {
+  it('Ctrl-C during the preflight ends the command at once and writes nothing', async () => {
+    const dir = scratchDir('signal-preflight');
+    const out = join(dir, 'results');
+    // Rotating all of MNIST for each task keeps the preflight busy for many seconds.
+    const spec = { ...LONG, dataset: { name: 'mnist' }, stream: { name: 'rotated', angles: [0, 15, 30, 45, 60, 75] } };
+    const run = start(['run', writeExperiment(dir, spec), '--out', out], /backend:/);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(run.lines()).not.toMatch(/backend:/);
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    // Ended by the signal's default action: no handler waited for the data to load.
+    expect(r.signal).toBe('SIGINT');
+    expect(existsSync(join(out, 'tiny')) ? readdirSync(join(out, 'tiny')) : []).toEqual([]);
+  });
+
+  it('with --workers, the workers of a parent killed outright stop after their current step, recorded', async () => {
+    const dir = scratchDir('signal-parent-killed');
+    const out = join(dir, 'results');
+    const run = start(
+      ['run', writeExperiment(dir, LONG), '--out', out, '--seeds', '0,1', '--workers', '2'],
+      /\[worker \d\] shard \d\/2/,
+    );
+    await run.ready;
+    while ((run.lines().match(/\[worker \d\] shard/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
+    const workers = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((line) => line.includes(out) && line.includes('--shard'))
+      .map((line) => Number.parseInt(line.trim(), 10));
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      expect(workers).toHaveLength(2);
+      run.child.kill('SIGKILL');
+      await run.done;
+      // Left to themselves these runs would train for many minutes; the guard is only a safety net.
+      const guard = Date.now() + 120_000;
+      while (workers.some(alive) && Date.now() < guard) await new Promise((r) => setTimeout(r, 100));
+      expect(workers.filter(alive)).toEqual([]);
+    } finally {
+      for (const pid of workers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    expect(records(out).map((r) => r.status)).toEqual(['interrupted', 'interrupted']);
+    // Each kept its checkpoint, so the same command resumes both.
+    expect(readdirSync(join(out, 'tiny')).filter((d) => d.endsWith('.checkpoint'))).toHaveLength(2);
+  });
+});
+
 describe('two processes on one results folder', () => {
   it(
     'the second skips the run the first is training (no doubled work), and a lock left by a killed process is ' +
@@ -149,9 +203,11 @@ describe('two processes on one results folder', () => {
       await first.ready;
       const second = spawnSync(process.execPath, [BIN, 'run', file, '--out', out], { cwd: ROOT, encoding: 'utf8' });
       expect(second.stdout).toMatch(
-        new RegExp(`run \\S+: being trained by another process \\(pid ${first.child.pid}\\); skipped`),
+        new RegExp(`run \\S+: being trained by another process \\(pid ${first.child.pid}; lock \\S+\\.lock, to remove`),
       );
-      expect(second.status).toBe(1); // its runs are not complete
+      // It says why it exits 1: its run is not complete, another process holds it.
+      expect(second.status).toBe(1);
+      expect(second.stderr).toMatch(/1 run is being trained by another process \(\S+\): run the command again/);
       first.child.kill('SIGKILL'); // leaves its lock behind
       await first.done;
       // The lock's process is gone: a new run takes it over (and is stopped at once here: only the takeover is
@@ -163,4 +219,24 @@ describe('two processes on one results folder', () => {
       expect(records(out).map((r) => r.status)).toEqual(['interrupted']);
     },
   );
+
+  it('a lock naming a live process that is not the one that took it (a reused pid) is taken over', async () => {
+    const dir = scratchDir('lock-reused');
+    const out = join(dir, 'results');
+    const file = writeExperiment(dir, LONG);
+    const first = start(['run', file, '--out', out], /step \d+\/\d+/);
+    await first.ready;
+    first.child.kill('SIGKILL');
+    await first.done;
+    const [lock] = readdirSync(join(out, 'tiny')).filter((f) => f.endsWith('.lock'));
+    // The lock now names this test's own process — alive, but started at another time than the lock says.
+    const owner = JSON.parse(readFileSync(join(out, 'tiny', lock), 'utf8')) as { pid: number; started: number };
+    expect(owner.pid).toBe(first.child.pid);
+    writeFileSync(join(out, 'tiny', lock), JSON.stringify({ ...owner, pid: process.pid, started: 1 }));
+    const again = start(['run', file, '--out', out], /step \d+\/\d+/);
+    await again.ready;
+    again.child.kill('SIGTERM');
+    expect((await again.done).code).toBe(1);
+    expect(records(out).map((r) => r.status)).toEqual(['interrupted']);
+  });
 });
