@@ -28,8 +28,28 @@ function registerUserModuleHooks(): Promise<void> {
   return registered;
 }
 
-/** Imports a user's module (a file URL or a package name) with the hooks above in place. */
+/**
+ * Imports a user's module (a file URL or a package name) with the hooks above in place. A module that ends the
+ * process while it loads (`process.exit(0)` at its top level) would end the command with nothing done and nothing
+ * said: the command says so and exits 2.
+ */
 export async function importUserModule(specifier: string): Promise<Record<string, unknown>> {
   await registerUserModuleHooks();
-  return (await import(specifier)) as Record<string, unknown>;
+  const exitedWhileLoading = (code: number) => {
+    process.stderr.write(
+      `anchorage: ${specifier} ended the process (exit code ${code}) while it loaded; nothing ran\n`,
+    );
+    process.exitCode = 2;
+  };
+  process.once('exit', exitedWhileLoading);
+  try {
+    return (await import(specifier)) as Record<string, unknown>;
+  } finally {
+    process.removeListener('exit', exitedWhileLoading);
+  }
+}
+
+/** A thrown value's message, whatever was thrown (`throw 42` included). */
+export function thrownMessage(e: unknown): string {
+  return e instanceof Error ? e.message : `it threw ${typeof e === 'string' ? JSON.stringify(e) : String(e)}`;
 }

@@ -21,7 +21,7 @@ const options = {
     min: 1,
   }),
   numClasses: o.integer({ description: 'number of classes (0: 1 + the largest label)', default: 0, min: 0 }),
-  name: o.string({ description: 'name recorded with the results', default: 'arrow' }),
+  label: o.string({ description: 'what the results call this data set', default: 'arrow' }),
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -101,6 +101,6 @@ export default definePlugin({
       if (set.maxLabel >= numClasses)
         throw new Error(`${name}: label ${set.maxLabel} is out of range for ${numClasses} classes`);
     }
-    return { name: opts.name, featureShape: shape, numClasses, train: train.examples, test: test.examples };
+    return { name: opts.label, featureShape: shape, numClasses, train: train.examples, test: test.examples };
   },
 });

@@ -10,7 +10,7 @@ const options = {
   testImages: o.string({ description: 'IDX file of test images', nonEmpty: true }),
   testLabels: o.string({ description: 'IDX file of test labels', nonEmpty: true }),
   numClasses: o.integer({ description: 'number of classes (0: 1 + the largest label)', default: 0, min: 0 }),
-  name: o.string({ description: 'name recorded with the results', default: 'idx' }),
+  label: o.string({ description: 'what the results call this data set', default: 'idx' }),
   trainLimit: o.integer({ description: 'use only the first N training examples (0: all)', default: 0, min: 0 }),
   testLimit: o.integer({ description: 'use only the first N test examples (0: all)', default: 0, min: 0 }),
 };
@@ -29,7 +29,7 @@ export default definePlugin({
   options,
   create(opts, ctx) {
     return loadIdxDataset({
-      name: opts.name,
+      name: opts.label,
       trainImages: ctx.resolvePath(opts.trainImages),
       trainLabels: ctx.resolvePath(opts.trainLabels),
       testImages: ctx.resolvePath(opts.testImages),

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { importUserModule } from '../user-modules.js';
+import { importUserModule, thrownMessage } from '../user-modules.js';
 import { loadPluginModule, PluginRegistry } from '../plugin/registry.js';
 import type { AnyPluginDefinition } from '../plugin/define-plugin.js';
 import { ExperimentError, validateExperiment, type Overrides } from '../spec/validate.js';
@@ -31,9 +31,11 @@ export async function loadExperiment(
     mod = await importUserModule(pathToFileURL(abs).href);
   } catch (e) {
     throw new ExperimentError(file, [
-      { path: '(module)', message: `failed to load: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}` },
+      { path: '(module)', message: `failed to load: ${thrownMessage(e).split('\n').slice(0, 3).join(' ')}` },
     ]);
   }
+  const exportProblem = experimentExportProblem(mod);
+  if (exportProblem) throw new ExperimentError(file, [{ path: '(module)', message: exportProblem }]);
   const spec = (mod.default ?? mod.experiment) as Record<string, unknown> | undefined;
   const registry = new PluginRegistry(builtins);
   const userPlugins = Array.isArray(spec?.plugins) ? (spec.plugins as unknown[]) : [];
@@ -50,4 +52,22 @@ export async function loadExperiment(
   if (problems.length) throw new ExperimentError(file, problems);
   const runs = validateExperiment(spec, registry, abs, overrides);
   return { file: abs, spec: spec as Record<string, unknown>, registry, runs };
+}
+
+/** Why a module exports no experiment the CLI can run, or undefined when it does. */
+function experimentExportProblem(mod: Record<string, unknown>): string | undefined {
+  const spec = mod.default ?? mod.experiment;
+  if (spec && typeof (spec as { then?: unknown }).then === 'function')
+    return (
+      'its default export is a Promise; export the experiment itself (`export default defineExperiment({...})`), ' +
+      'awaiting what it needs at the top level'
+    );
+  if (spec === undefined) {
+    const named = Object.keys(mod).filter((k) => k !== 'default');
+    return named.length
+      ? `no default export (it exports ${named.join(', ')}); export the experiment as default: ` +
+          '`export default defineExperiment({...})`'
+      : 'it exports nothing; export the experiment as default: `export default defineExperiment({...})`';
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import { pathToFileURL } from 'node:url';
-import { importUserModule } from '../user-modules.js';
+import { importUserModule, thrownMessage } from '../user-modules.js';
 import type { AnyPluginDefinition, PluginDefinition } from './define-plugin.js';
 import { PLUGIN_KINDS, type PluginKind } from './kinds.js';
 
@@ -75,7 +75,7 @@ export async function loadPluginModule(specifier: string): Promise<PluginDefinit
   try {
     mod = await importUserModule(target);
   } catch (e) {
-    throw new PluginLoadError(`cannot load plugin module '${specifier}': ${(e as Error).message.split('\n')[0]}`);
+    throw new PluginLoadError(`cannot load plugin module '${specifier}': ${thrownMessage(e).split('\n')[0]}`);
   }
   const found: PluginDefinition[] = [];
   for (const value of Object.values(mod)) {

@@ -245,13 +245,14 @@ function sweepProblems(configs: RunConfig[]): Problem[] {
     ids.add(c.runId);
   }
   problems.push(...modelPathProblems(configs));
-  if (configs.length && configs[0].select && !hasChoices(configs)) {
+  // Saved models may be souped, and a greedy soup ranks its runs on the held-out data: then select has a use.
+  if (configs.length && configs[0].select && !configs[0].saveModel && !hasChoices(configs)) {
     problems.push({
       path: 'select',
       message:
         'there is nothing to choose between: no method has two configurations. Give an axis (or variants) with ' +
         "several settings of one plugin, e.g. strategy: [{ name: 'ewc', lambda: 1e5 }, { name: 'ewc', lambda: " +
-        '1e7 }]',
+        '1e7 }], or saveModel for a greedy soup',
     });
   }
   return problems;
@@ -444,6 +445,17 @@ function resolveTrain(
     logEvery: positiveInt(train.logEvery, 25, 'train.logEvery', problems),
     ...(train.params ? { params: train.params } : {}),
   };
+  // --steps and --epochs shorten what the experiment says; a phase that sets its own length would silently keep it
+  // (while the run's id changed): refused, naming the phases.
+  const own = (phases ?? []).filter((p) => p.steps > 0 || p.epochs > 0);
+  const names = own.map((p) => `'${p.name}'`).join(', ');
+  const which = own.length > 1 ? `phases ${names} set` : `phase ${names} sets`;
+  for (const flag of ['steps', 'epochs'] as const)
+    if (overrides[flag] !== undefined && own.length)
+      problems.push({
+        path: `--${flag}`,
+        message: `${which} its own length, which --${flag} would not change; change it in the experiment`,
+      });
   for (const p of phases ?? [])
     if (p.steps === 0 && p.epochs === 0)
       Object.assign(p, resolved.steps > 0 ? { steps: resolved.steps } : { epochs: resolved.epochs });

@@ -118,4 +118,27 @@ describe('environment and module surprises', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/never finished: a module it loaded .* has a top-level await that never settles/);
   });
+
+  it('a module exporting a Promise or only named exports, ending the process or throwing 42: one line, exit 2', () => {
+    const dir = scratchDir('bad-modules');
+    const head =
+      `import { defineExperiment } from 'anchorage';\n` + `const spec = defineExperiment({ name: 'x' } as never);\n`;
+    for (const [name, body, message] of [
+      ['promise', 'export default Promise.resolve(spec);', /\(module\): its default export is a Promise; export the/],
+      [
+        'named',
+        'export const mine = spec;',
+        /\(module\): no default export \(it exports mine\); export the experiment/,
+      ],
+      ['exits', 'process.exit(0);\nexport default spec;', /exp-exits\.ts ended the process \(exit code 0\) while it/],
+      ['throws', 'throw 42;\nexport default spec;', /\(module\): failed to load: it threw 42/],
+    ] as const) {
+      writeFileSync(join(dir, `exp-${name}.ts`), `${head}${body}\n`);
+      const r = runCli(['run', join(dir, `exp-${name}.ts`), '--out', join(dir, 'results')]);
+      expect(r.code, name).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(dir, 'results'))).toBe(false);
+    }
+  });
 });

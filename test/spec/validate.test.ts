@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ExperimentError } from '../../src/spec/validate.js';
-import { TINY_SPEC, tinyConfigs } from '../helpers.js';
+import { join } from 'node:path';
+import { builtinPlugins } from '../../plugins/index.js';
+import { PluginRegistry } from '../../src/plugin/registry.js';
+import { ExperimentError, validateExperiment } from '../../src/spec/validate.js';
+import { ROOT, TINY_SPEC, tinyConfigs } from '../helpers.js';
 
 function problemsOf(spec: object): Record<string, string> {
   try {
@@ -132,5 +135,34 @@ describe('experiment validation', () => {
     expect(problemsOf({ ...rest, axes: { optimizer: [{ name: 'sgd' }, { name: 'sgd', lr: 0.01 }] } })['axes']).toMatch(
       /same configuration/,
     );
+  });
+
+  it('refuses --steps or --epochs where a phase sets its own length (it would change the id, not the phase)', () => {
+    const spec = {
+      ...TINY_SPEC,
+      phases: [
+        { name: 'lp', steps: 30, train: ['head.*'] },
+        { name: 'ft', optimizer: { name: 'adamw', lr: 0.01 } },
+      ],
+    };
+    const registry = new PluginRegistry(builtinPlugins);
+    const file = join(ROOT, 'test', 'virtual-experiment.ts');
+    for (const flag of ['steps', 'epochs'] as const) {
+      try {
+        validateExperiment(spec, registry, file, { [flag]: 5 });
+        throw new Error('expected validation to fail');
+      } catch (e) {
+        expect(e).toBeInstanceOf(ExperimentError);
+        expect((e as ExperimentError).problems).toContainEqual({
+          path: `--${flag}`,
+          message: `phase 'lp' sets its own length, which --${flag} would not change; change it in the experiment`,
+        });
+      }
+    }
+    // A phase without a length of its own takes the override.
+    const { configs } = {
+      configs: validateExperiment({ ...spec, phases: [spec.phases[1]] }, registry, file, { steps: 5 }),
+    };
+    expect(configs[0].phases![0].steps).toBe(5);
   });
 });
