@@ -6,7 +6,14 @@ import { builtinPlugins } from '../../plugins/index.js';
 import { PluginRegistry, loadPluginModule } from '../plugin/registry.js';
 import { selectBackend, type BackendChoice } from '../tensor/backend.js';
 import type { RunConfig } from '../spec/spec.js';
-import { checkIngredients, cookSoups, type Ingredient, type SelectionCache, type SoupKind } from '../soup/soup.js';
+import {
+  checkCommonStart,
+  checkIngredients,
+  cookSoups,
+  type Ingredient,
+  type SelectionCache,
+  type SoupKind,
+} from '../soup/soup.js';
 import { DatasetCache } from '../engine/container.js';
 import { UsageError } from './exit-codes.js';
 import type { CliIO } from './io.js';
@@ -57,8 +64,9 @@ export async function soupCommand(args: SoupArgs, io: CliIO): Promise<number> {
   const checked = cooking.map((g) => ({ ...g, weights: checkIngredients(g.label, g.runs, rootOf, kinds) }));
   const registry = await registryFor(checked.flatMap((g) => g.runs.map((r) => r.config)));
   const backend = await selectBackend(args.backend);
-  const rows: string[][] = [];
   const datasets = new DatasetCache();
+  for (const g of checked) await checkCommonStart(g.label, g.runs, { registry, backend, datasets });
+  const rows: string[][] = [];
   const selections: SelectionCache = new Map();
   for (const g of checked) {
     const results = await cookSoups(g, kinds, { registry, backend, root: rootOf(g.runs[0]), datasets, selections });

@@ -88,7 +88,11 @@ export function summarize(R: AccuracyMatrix, untrained?: readonly number[]): Con
   };
 }
 
-/** Builds R (and b) from long-format eval rows of one run and one eval set. */
+/**
+ * Builds R (and b) from long-format eval rows of one run and one eval set. A model made after the last task (a soup)
+ * has only R's last row: `finalOnly` accepts that, leaving the other rows NaN, so ACC is defined and the metrics of
+ * the sequence (forgetting, BWT, FWT) are NaN rather than invented.
+ */
 export function accuracyMatrix(
   rows: readonly {
     trained_task: number;
@@ -98,6 +102,7 @@ export function accuracyMatrix(
     alpha?: number | null;
   }[],
   evalSet = 'test',
+  finalOnly = false,
 ): { R: number[][]; untrained?: number[] } | undefined {
   // WiSE-FT's interpolated models (rows with an alpha) are not the run's own.
   const sel = rows.filter((r) => r.eval_set === evalSet && r.alpha == null);
@@ -111,6 +116,6 @@ export function accuracyMatrix(
     if (r.trained_task === -1) b[r.eval_task] = r.accuracy;
     else if (r.trained_task < T) R[r.trained_task][r.eval_task] = r.accuracy;
   }
-  if (R.some((row) => row.some(Number.isNaN))) return undefined;
+  if ((finalOnly ? [R[T - 1]] : R).some((row) => row.some(Number.isNaN))) return undefined;
   return { R, untrained: b.some(Number.isNaN) ? undefined : b };
 }

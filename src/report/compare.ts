@@ -262,7 +262,8 @@ export function compareRuns(root: string, by: GroupColumn[], opts: { select?: bo
     }
     for (const m of METRICS) g.metrics[m.key] = meanStd(g.runs.map((r) => r.summary![m.key]));
     const T = g.runs[0].R!.length;
-    if (g.runs.every((r) => r.R!.length === T)) {
+    // A soup's matrix has its last row only: no forgetting curves to draw from it.
+    if (g.runs.every((r) => r.R!.length === T && r.R!.every((row) => row.every(Number.isFinite)))) {
       g.meanMatrix = Array.from({ length: T }, (_, i) =>
         Array.from({ length: T }, (_, j) => meanStd(g.runs.map((r) => r.R![i][j])).mean),
       );

@@ -110,7 +110,7 @@ class RunRows {
 
   /** run.json's record, at the run's end. */
   record(e: Extract<RunEvent, { type: 'run-end' }>, start: RunStart): RunRecord {
-    const matrix = accuracyMatrix(this.evals);
+    const matrix = accuracyMatrix(this.evals, 'test', (start.config as { soup?: unknown }).soup !== undefined);
     const { checkpoints } = this;
     return {
       format: 'anchorage-run/1',

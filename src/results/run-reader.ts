@@ -52,7 +52,8 @@ export function readRun(dir: string): RunView | undefined {
       // A run that failed early may have no evaluations to read.
     }
   }
-  const m = evals.length ? accuracyMatrix(evals) : undefined;
+  const soup = (record.config as { soup?: unknown } | undefined)?.soup !== undefined;
+  const m = evals.length ? accuracyMatrix(evals, 'test', soup) : undefined;
   const tasks = (record.tasks as { name: string }[] | undefined) ?? [];
   return {
     dir,

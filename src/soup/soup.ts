@@ -5,6 +5,7 @@
 // A soup is evaluated like a run (every eval set, the pre-trained model's row
 // too) and written as one, beside its ingredients, so that `compare` and
 // `report` show it as another method.
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Subject } from 'rxjs';
 import { existsSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { DatasetCache, createRunContainer } from '../engine/container.js';
 import { Evaluator } from '../engine/evaluate.js';
 import { TaskExamples } from '../engine/task-examples.js';
 import { COMPONENT } from '../engine/tokens.js';
+import { disposeRunContainer } from '../engine/dispose.js';
 import type { RunEvent } from '../contracts/events.js';
 import type { Model } from '../contracts/model.js';
 import type { TaskStream } from '../contracts/stream.js';
@@ -81,10 +83,17 @@ export function checkIngredients(
         `(give the experiment \`select: { validation: 0.1 }\`)`,
     );
   }
-  const unsaved = runs.filter((r) => {
+  const unsaved = runs.filter((r) => !savedModelPath(r.config, root(r)));
+  const missing = runs.filter((r) => {
     const path = savedModelPath(r.config, root(r));
-    return !path || !existsSync(resolve(path, 'model.json'));
+    return path && !existsSync(resolve(path, 'model.json'));
   });
+  if (missing.length)
+    throw new SoupError(
+      `${label}: the saved weights of ${missing.map((r) => r.runId).join(', ')} are missing ` +
+        `(${resolve(savedModelPath(missing[0].config, root(missing[0]))!, 'model.json')} does not exist); train ` +
+        `${missing.length > 1 ? 'them' : 'it'} again with --rerun, or leave ${missing.length > 1 ? 'them' : 'it'} out`,
+    );
   if (unsaved.length) {
     throw new SoupError(
       `${label}: run${unsaved.length > 1 ? 's' : ''} ${unsaved.map((r) => r.runId).join(', ')} saved no final ` +
@@ -102,7 +111,16 @@ export function checkIngredients(
         `averages runs of one pre-trained model`,
     );
   }
-  const weights = runs.map((r) => readLayersModel(savedModelPath(r.config, root(r))!).weights);
+  const weights = runs.map((r) => {
+    const path = savedModelPath(r.config, root(r))!;
+    try {
+      return readLayersModel(path).weights;
+    } catch (e) {
+      throw new SoupError(
+        `${label}: the saved weights of ${r.runId} in ${path} do not read back (${(e as Error).message})`,
+      );
+    }
+  });
   const shapeOf = (w: Weights) => canonicalJson([...w].map(([n, v]) => [n, v.shape]).sort());
   const mismatched = runs.filter((_, i) => shapeOf(weights[i]) !== shapeOf(weights[0]));
   if (mismatched.length)
@@ -111,6 +129,45 @@ export function checkIngredients(
         `than ${runs[0].runId}'s`,
     );
   return weights;
+}
+
+/**
+ * Checks that a group's runs started from the same weights — one pre-trained model (fresh parameters such as a
+ * new head aside), or one seed's initialisation of the same architecture — by building each run's model as its run
+ * did and comparing the parameters. Runs
+ * trained from different random starts lie in different basins: their average is no soup, only a broken model.
+ */
+export async function checkCommonStart(
+  label: string,
+  runs: readonly Ingredient[],
+  kitchen: Pick<Kitchen, 'registry' | 'backend' | 'datasets'>,
+): Promise<void> {
+  const digests: string[] = [];
+  for (const r of runs) {
+    const container = createRunContainer(r.config, kitchen.registry, kitchen.backend, kitchen.datasets);
+    try {
+      const model = await resolveTokenAsync(container, COMPONENT.model);
+      const hash = createHash('sha256');
+      // A fresh head (drawn from each run's seed) on one pre-trained model still makes a soup; a body drawn from
+      // each run's seed does not.
+      const loaded = [...model.params].filter(([name]) => !model.fresh?.has(name));
+      for (const [name, v] of loaded.length ? loaded : [...model.params]) {
+        const values = v.dataSync();
+        hash.update(name).update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+      }
+      digests.push(hash.digest('hex'));
+    } finally {
+      await disposeRunContainer(container);
+    }
+  }
+  const other = runs.filter((_, i) => digests[i] !== digests[0]);
+  if (other.length)
+    throw new SoupError(
+      `${label}: runs ${other.map((r) => r.runId).join(', ')} started from other weights than ${runs[0].runId} ` +
+        `(seeds ${[...new Set(runs.map((r) => r.config.seed))].join(', ')}, no common pre-trained model); a soup ` +
+        'averages runs fine-tuned from one starting point (group by seed, or start every run from one pre-trained ' +
+        'model)',
+    );
 }
 
 function describeModel(config: RunConfig): string {

@@ -3,7 +3,7 @@
 // the soups that cannot be made (no saved weights, other pre-trained models,
 // greedy without validation data) refused before anything is written.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRows, type EvalRow } from '../../src/results/tables.js';
 import { averageWeights, checkIngredients, cookSoups, type Ingredient } from '../../src/soup/soup.js';
@@ -66,12 +66,18 @@ const runsOf = (experiment: string) =>
     (d) => !d.startsWith('.') && existsSync(join(out, experiment, d, 'run.json')),
   );
 
+/** Runs the CLI and expects it to succeed, showing what it said when it does not. */
+function expectRan(args: string[]): void {
+  const r = runCli(args);
+  expect(r.code, r.stderr || r.stdout).toBe(0);
+}
+
 describe('anchorage soup', () => {
   it(
     'writes the uniform and the greedy soup as runs: every eval set scored, the ingredients and the greedy trace ' +
       'recorded; compare lists them apart',
     () => {
-      expect(runCli(['run', writeExperiment(dir, FINE, 'fine.ts'), '--out', out, '--quiet']).code).toBe(0);
+      expectRan(['run', writeExperiment(dir, FINE, 'fine.ts'), '--out', out, '--quiet']);
       const r = runCli(['soup', join(out, 'fine'), '--greedy']);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -154,8 +160,8 @@ describe('anchorage soup', () => {
   });
 
   it(
-    'runs without saved weights, runs from other pre-trained models and a greedy soup without validation data are ' +
-      'refused; nothing is written',
+    'runs without saved weights, from other pre-trained models or from different random starts, and a greedy soup ' +
+      'without validation data are refused; nothing is written',
     () => {
       const cases: [string, object, string[], RegExp][] = [
         [
@@ -186,6 +192,22 @@ describe('anchorage soup', () => {
           ),
         ],
         [
+          'from-scratch',
+          {
+            ...FINE,
+            name: 'from-scratch',
+            model: { name: 'mlp', hidden: [16] },
+            stream: { name: 'split', tasks: [[0, 1, 2, 3]] },
+            axes: undefined,
+            optimizer: { name: 'adamw', lr: 0.01 },
+          },
+          [],
+          regex(
+            /runs \S+ started from other weights than \S+ \(seeds 0, 1, no common pre-trained model\); /,
+            /a soup averages/,
+          ),
+        ],
+        [
           'no-validation',
           {
             ...FINE,
@@ -199,7 +221,7 @@ describe('anchorage soup', () => {
         ],
       ];
       for (const [name, spec, flags, message] of cases) {
-        expect(runCli(['run', writeExperiment(dir, spec, `${name}.ts`), '--out', out, '--quiet']).code).toBe(0);
+        expectRan(['run', writeExperiment(dir, spec, `${name}.ts`), '--out', out, '--quiet']);
         const before = runsOf(name).length;
         const r = runCli(['soup', join(out, name), ...flags]);
         expect(r.code, r.stdout).toBe(2);
@@ -208,4 +230,53 @@ describe('anchorage soup', () => {
       }
     },
   );
+
+  it('damaged or deleted saved weights are named, not blamed on saveModel; nothing is written', () => {
+    const spec = { ...FINE, name: 'damaged', axes: undefined, optimizer: { name: 'adamw', lr: 0.01 } };
+    expectRan(['run', writeExperiment(dir, spec, 'damaged.ts'), '--out', out, '--quiet']);
+    const [first] = runsOf('damaged');
+    const weights = join(out, 'fine-models', first);
+    const bin = readdirSync(weights).find((f) => f.endsWith('.bin'))!;
+    truncateSync(join(weights, bin), 100);
+    const truncated = runCli(['soup', join(out, 'damaged')]);
+    expect(truncated.code).toBe(2);
+    expect(truncated.stderr).toMatch(new RegExp(`the saved weights of ${first} in \\S+ do not read back`));
+    rmSync(weights, { recursive: true });
+    const deleted = runCli(['soup', join(out, 'damaged')]);
+    expect(deleted.code).toBe(2);
+    expect(deleted.stderr).toMatch(
+      new RegExp(`the saved weights of ${first} are missing .*train it again with --rerun`),
+    );
+    expect(runsOf('damaged').filter((d) => d.startsWith('soup-'))).toEqual([]);
+  });
+
+  it('a soup of a multi-task experiment is compared and reported as a method, not as an unreadable run', () => {
+    const spec = {
+      ...FINE,
+      name: 'two-tasks',
+      stream: { name: 'split', tasksOf: 2 },
+      axes: undefined,
+      optimizer: { name: 'adamw', lr: 0.01 },
+    };
+    expectRan(['run', writeExperiment(dir, spec, 'two-tasks.ts'), '--out', out, '--quiet']);
+    expect(runCli(['soup', join(out, 'two-tasks')]).code).toBe(0);
+    const compared = runCli(['compare', join(out, 'two-tasks'), '--format', 'json']);
+    expect(compared.code, compared.stderr).toBe(0);
+    type Metric = { mean: number | null };
+    const json = JSON.parse(compared.stdout) as {
+      groups: ({ soup?: string; meanAccuracyMatrix?: unknown } & Record<string, unknown>)[];
+      notComplete: unknown[];
+    };
+    expect(json.notComplete).toEqual([]);
+    const soup = json.groups.find((g) => g.soup?.startsWith('uniform'))!;
+    // One model after the last task: its accuracy is defined, its forgetting is not (and is not made up).
+    expect((soup.ACC as Metric).mean).toBeGreaterThan(0);
+    expect((soup.forgetting_best_minus_final as Metric).mean).toBeNull();
+    expect(soup.meanAccuracyMatrix).toBeUndefined();
+    const reported = runCli(['report', join(out, 'two-tasks')]);
+    expect(reported.code, reported.stderr).toBe(0);
+    const html = readFileSync(join(out, 'two-tasks', 'report.html'), 'utf8');
+    expect(html).toContain('uniform (2 of 2)');
+    expect(html).not.toContain('Runs not averaged');
+  });
 });

@@ -6,6 +6,7 @@ import {
   backwardTransfer,
   finalAverageAccuracy,
   forwardTransfer,
+  summarize,
 } from '../../src/metrics/continual.js';
 
 // Worked by hand. R[i][j]: accuracy on task j after training task i.
@@ -52,5 +53,18 @@ describe('continual-learning metrics', () => {
     ];
     expect(accuracyMatrix(rows)).toEqual({ R, untrained: b });
     expect(accuracyMatrix(rows.slice(0, 5))).toBeUndefined();
+  });
+  it('a model made after the last task (a soup) has its last row only: ACC defined, the sequence metrics NaN', () => {
+    const T = R.length;
+    const last = R[T - 1].map((a, j) => ({ trained_task: T - 1, eval_task: j, eval_set: 'test', accuracy: a }));
+    expect(accuracyMatrix(last)).toBeUndefined();
+    const m = accuracyMatrix(last, 'test', true)!;
+    expect(m.R[T - 1]).toEqual(R[T - 1]);
+    expect(m.R.slice(0, -1).flat().every(Number.isNaN)).toBe(true);
+    const s = summarize(m.R);
+    expect(s.acc).toBeCloseTo(finalAverageAccuracy(R), 12);
+    expect([s.forgetting, s.bwt, s.avgIncAcc].every(Number.isNaN)).toBe(true);
+    // The last row must still be whole.
+    expect(accuracyMatrix(last.slice(1), 'test', true)).toBeUndefined();
   });
 });
