@@ -6,21 +6,10 @@
 // temporary name, flushed to the disk and renamed; position.json is written
 // last and is the commit point, so a kill or a power loss at any moment
 // leaves the previous checkpoint whole.
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Snapshot } from '../contracts/snapshot.js';
+import { replaceFileDurably } from '../durable-files.js';
 import { decodeSnapshot, tensorsOf, type EncodedSnapshot } from './codec.js';
 
 export const CHECKPOINT_FORMAT = 'anchorage-checkpoint/1';
@@ -61,33 +50,6 @@ export interface LoadedCheckpoint {
  * flushed with its folder: after a power loss the name points at the whole file or at the one before. A failed
  * write removes its temporary file.
  */
-function writeAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeFileSync(fd, data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  syncFolder(dirname(path));
-}
-
-function syncFolder(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** One file: magic line, JSON length, JSON, then the blob. */
 function packSnapshot(encoded: EncodedSnapshot): Uint8Array {
   const json = Buffer.from(JSON.stringify(encoded.json));
@@ -184,13 +146,13 @@ export class CheckpointStore {
   /** Writes a snapshot file (not yet referenced); returns its name. */
   writeSnapshot(name: string, encoded: EncodedSnapshot): string {
     mkdirSync(this.dir, { recursive: true });
-    writeAtomic(join(this.dir, name), packSnapshot(encoded));
+    replaceFileDurably(join(this.dir, name), packSnapshot(encoded));
     return name;
   }
 
   /** Commits a position, then removes the snapshot files it no longer names. Returns the checkpoint's bytes on disk. */
   commit(position: CheckpointPosition): number {
-    writeAtomic(join(this.dir, POSITION), JSON.stringify(position, finite));
+    replaceFileDurably(join(this.dir, POSITION), JSON.stringify(position, finite));
     const keep = new Set([POSITION, position.boundary, position.mid?.file]);
     for (const f of readdirSync(this.dir)) if (!keep.has(f)) rmSync(join(this.dir, f), { force: true });
     return this.bytes(position);

@@ -2,8 +2,9 @@
 // the runs: never into a run folder, never over a file that is not one of
 // their own earlier outputs, always atomically, and a folder that cannot be
 // written is one line naming it, with no temporary file left behind.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { replaceFileDurably } from '../durable-files.js';
 import { RUN_FILES } from './run-dir.js';
 
 /** A file anchorage cannot write where it was asked to: the user's to fix (exit 2). */
@@ -46,13 +47,10 @@ export function outputFolderProblem(path: string, what: string): string | undefi
 
 /** Writes `data` to `path` through a temporary file renamed into place; on failure removes it and says why. */
 export function writeOutputFile(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
+    replaceFileDurably(path, data, `${path}.tmp-${process.pid}`);
   } catch (e) {
-    rmSync(tmp, { force: true });
     const err = e as NodeJS.ErrnoException;
     throw new OutputError(`cannot write ${path}: ${err.code ?? err.message}`);
   }

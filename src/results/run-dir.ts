@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import type { RunStatus } from '../contracts/events.js';
+import { syncFolder, writeFileDurably } from '../durable-files.js';
 
 export const RUN_FILES = {
   run: 'run.json',
@@ -149,14 +150,17 @@ export function writeRunAtomically(
   try {
     // run.json last: its presence marks the others as complete.
     const names = Object.keys(files).sort((a, b) => Number(a === RUN_FILES.run) - Number(b === RUN_FILES.run));
-    for (const name of names) writeFileSync(join(tmp, name), files[name]);
+    for (const name of names) writeFileDurably(join(tmp, name), files[name]);
+    syncFolder(tmp);
     if (existsSync(dir)) {
       const old = join(parent, `.${base}.old-${process.pid}-${Date.now()}`);
       renameSync(dir, old);
       renameSync(tmp, dir);
+      syncFolder(parent);
       rmSync(old, { recursive: true, force: true });
     } else {
       renameSync(tmp, dir);
+      syncFolder(parent);
     }
     return 'written';
   } catch (e) {
