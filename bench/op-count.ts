@@ -50,7 +50,7 @@ export async function stepKernels(name: string, options: Record<string, unknown>
     rng: () => new Rng(0),
     resolve: () => Promise.resolve(model as never),
     resolvePath: (p) => p,
-    problem: () => Promise.resolve({ featureShape: [], outputs: 0 }),
+    problem: () => Promise.resolve({ featureShape: [], outputs: 0, batchSize: 1 }),
   });
   const anchors = new AnchorStore();
   anchors.snapshot('initial', params);

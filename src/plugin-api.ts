@@ -32,6 +32,7 @@ export type * from './plugin/kinds.js';
 
 // Tensors and randomness.
 export { tf } from './tensor/tf.js';
+export { formatBytes, memoryLimit, memoryProblem, requireMemory, type MemoryLimit } from './memory/budget.js';
 export type { Tensor, Tensor4D, Variable } from './tensor/tf.js';
 export { Rng } from './tensor/rng.js';
 export { numpyPermutation } from './tensor/numpy-random.js';
@@ -110,7 +111,7 @@ export {
   type MemoryEntry,
   type StoragePolicy,
 } from './memory/buffer.js';
-export { DeviceReservoir, MemoryBatches, type DeviceRows } from './memory/device.js';
+export { DeviceReservoir, MemoryBatches, requireReservoirMemory, type DeviceRows } from './memory/device.js';
 export { herdingOrder } from './memory/herding.js';
 export { ImportancePenalty } from './strategies/penalty.js';
 export { dot, meanCrossEntropy, meanSquaredError, rowsOf } from './strategies/losses.js';

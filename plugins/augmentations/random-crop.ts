@@ -1,7 +1,7 @@
 // Random crop after zero padding (the CIFAR recipe: pad 4, crop 32×32):
 // every sampled image of a step is shifted by its own offset in [0, 2·padding]
 // on each axis. Offsets are drawn on the host before the task trains.
-import { definePlugin, o, type OptionsInput, tf } from '../../src/plugin-api.js';
+import { definePlugin, o, type OptionsInput, requireMemory, tf } from '../../src/plugin-api.js';
 
 const options = {
   padding: o.integer({
@@ -22,8 +22,13 @@ export default definePlugin({
   name: 'random-crop',
   description: 'pad with zeros, then crop each training image back to its size at a random offset',
   options,
-  create(opts) {
+  async create(opts, ctx) {
     const p = opts.padding;
+    // Each step pads its whole batch (replayed rows included: up to twice the batch) before cropping it back.
+    const { featureShape, batchSize } = await ctx.problem();
+    const [h, w, c] = featureShape;
+    const padded = 2 * batchSize * (h + 2 * p) * (w + 2 * p) * c;
+    requireMemory('padding', `a padding of ${p} (a padded batch of ${2 * batchSize} images)`, 4 * padded, padded);
     let boxes: tf.Tensor3D | undefined;
     let rows = 0;
     // Per batch layout (rows, height, width), built once: each crop pixel's index into the padded

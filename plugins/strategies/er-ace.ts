@@ -9,6 +9,7 @@ import {
   definePlugin,
   DeviceReservoir,
   meanCrossEntropy,
+  requireReservoirMemory,
   o,
   type OptionsInput,
   rowsOf,
@@ -48,6 +49,7 @@ export default definePlugin({
   async create(opts, ctx) {
     const stream = await ctx.resolve('stream');
     const { outputs } = await ctx.problem();
+    requireReservoirMemory('size', opts.size, featureSize(stream.featureShape), 0);
     const reservoir = new DeviceReservoir(opts.size, false, ctx.rng('memory'));
     const classIndex = tf.keep(tf.range(0, outputs, 1, 'int32'));
     let seenBefore = -1;

@@ -4,7 +4,8 @@
 // optimizer are reset to the run's initial state and the task trains on the
 // memory, which already holds the task's examples). The stream itself is
 // never trained on directly.
-import { definePlugin, MemoryBuffer, o, OptionError, type OptionsInput } from '../../src/plugin-api.js';
+import { definePlugin, MemoryBuffer, o, OptionError, type OptionsInput, requireMemory } from '../../src/plugin-api.js';
+import { featureSize } from '../../src/contracts/data.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
 import { concatTrainingSets } from '../../src/contracts/strategy.js';
 
@@ -30,12 +31,19 @@ export default definePlugin({
   options,
   roles: ['training-set', 'model-reset'],
   async create(opts, ctx) {
-    const { outputs } = await ctx.problem();
+    const { outputs, featureShape } = await ctx.problem();
     if (opts.size < outputs)
       throw new OptionError(
         'size',
         `a memory of ${opts.size} cannot hold one example of each of the ${outputs} classes`,
       );
+    // The task's training set is `passes` copies of the memory (features, labels, task ids), made whole on the host
+    // and uploaded whole to the backend: two copies at once.
+    const perCopy = opts.size * featureSize(featureShape);
+    const bytes = (copies: number) => 2 * 4 * copies * (perCopy + 2 * opts.size);
+    requireMemory('size', `a memory of ${opts.size} examples`, bytes(1), perCopy);
+    const what = `${opts.passes} copies of a memory of ${opts.size} examples`;
+    requireMemory('passes', what, bytes(opts.passes), opts.passes * perCopy);
     const memory = new MemoryBuffer(opts.size, 'greedy-balanced', ctx.rng('memory'));
     return {
       name: 'gdumb',

@@ -122,7 +122,8 @@ export function createRunContainer(
     resolvePath: (p) => (isAbsolute(p) ? p : resolve(baseDir, p)),
     problem: async () => {
       const stream = await resolveKind('stream');
-      return { featureShape: stream.featureShape, outputs: scenarioView(stream, config.scenario).outputs };
+      const { outputs } = scenarioView(stream, config.scenario);
+      return { featureShape: stream.featureShape, outputs, batchSize: config.train.batchSize };
     },
   });
   const b: Binding = { container, config, registry, rootRng, baseDir, context, resolveKind };

@@ -3,6 +3,7 @@
 // trains and uploaded once, and nothing is read back.
 import { tf } from '../tensor/tf.js';
 import type { Rng } from '../tensor/rng.js';
+import { requireMemory } from './budget.js';
 import type { StepBatch, StrategyState, TrainingSet } from '../contracts/strategy.js';
 import type { Snapshot } from '../contracts/snapshot.js';
 
@@ -61,6 +62,16 @@ export class MemoryBatches {
  * the host draws every step's slots before the task trains; the step itself
  * only scatters. Its tensors are the owning strategy's step state.
  */
+/**
+ * Refuses, before training, a reservoir the backend cannot hold: its tensors (features, labels, task ids and, for
+ * DER, `logits` outputs per row) are allocated whole when the first task starts. `field` is the option that sets the
+ * capacity.
+ */
+export function requireReservoirMemory(field: string, capacity: number, featureSize: number, logits: number): void {
+  const rows = capacity + 1;
+  requireMemory(field, `a memory of ${capacity} examples`, rows * (featureSize + 2 + logits) * 4, rows * featureSize);
+}
+
 export class DeviceReservoir {
   private seen = 0;
   /** Per step of the current task: slots for its rows (trash slot = capacity), rows in memory before the step. */

@@ -9,6 +9,8 @@ export interface ProblemShape {
   readonly featureShape: readonly number[];
   /** Width of the output layer (classes of the stream; the largest task's for domain-il). */
   readonly outputs: number;
+  /** Examples of the stream in one training batch (the experiment's train.batchSize). */
+  readonly batchSize: number;
 }
 
 /** What a plugin's factory may use: the run's seed, its RNG streams and the other components. */

@@ -9,7 +9,7 @@ import type { Snapshot } from '../contracts/snapshot.js';
 import { tf } from '../tensor/tf.js';
 import type { ExtraRows, Strategy } from '../contracts/strategy.js';
 import type { PluginContext } from '../plugin/define-plugin.js';
-import { DeviceReservoir } from '../memory/device.js';
+import { DeviceReservoir, requireReservoirMemory } from '../memory/device.js';
 import { featureSize } from '../contracts/data.js';
 import { meanCrossEntropy, meanSquaredError, rowsOf } from './losses.js';
 
@@ -24,6 +24,7 @@ export interface DarkExperienceOptions {
 export async function darkExperience(name: string, opts: DarkExperienceOptions, ctx: PluginContext): Promise<Strategy> {
   const stream = await ctx.resolve('stream');
   const { outputs } = await ctx.problem();
+  requireReservoirMemory('size', opts.size, featureSize(stream.featureShape), outputs);
   const rng = ctx.rng('memory');
   let reservoir: DeviceReservoir | undefined;
   return {

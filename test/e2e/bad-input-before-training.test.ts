@@ -108,6 +108,32 @@ export default definePlugin({
   });
 });
 
+describe('memory', () => {
+  it('memories, copies and paddings no machine can hold are refused with the estimate and the limit', () => {
+    const dir = scratchDir('memory');
+    const images = { ...TINY_SPEC.dataset, features: 48, imageShape: [4, 4, 3] };
+    const cases = [
+      [
+        { strategy: { name: 'der', size: 1e12 } },
+        /strategy\.size: a memory of 1000000000000 examples would take about/,
+      ],
+      [{ strategy: { name: 'er-ace', size: 1e12 } }, /strategy\.size: a memory of 1000000000000 examples would take/],
+      [{ strategy: { name: 'gdumb', size: 40, passes: 1e9 } }, /strategy\.passes: 1000000000 copies of a memory of 40/],
+      [{ dataset: images, augment: [{ name: 'random-crop', padding: 1e6 }] }, /augment\[0\]\.padding: a padding of/],
+    ] as const;
+    for (const [i, [change, message]] of cases.entries()) {
+      const file = writeExperiment(dir, { ...TINY_SPEC, ...change }, `e${i}.ts`);
+      const r = runCli(['run', file, '--out', join(dir, 'results')]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(
+        /would take (about [\d.]+ [KMGT]B, more than (this machine's memory|the wasm backend's heap)|an array)/,
+      );
+    }
+    expect(existsSync(join(dir, 'results'))).toBe(false);
+  });
+});
+
 describe('complete means valid', () => {
   it('a run whose table is truncated is redone by `run` and listed as unreadable by `compare`, which goes on', () => {
     const dir = scratchDir('truncated');

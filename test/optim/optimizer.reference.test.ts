@@ -244,7 +244,7 @@ describe('optimizers against float64 references', () => {
       rng: () => new Rng(0),
       resolve: async () => model as never,
       resolvePath: (p) => p,
-      problem: async () => ({ featureShape: [], outputs: 0 }),
+      problem: async () => ({ featureShape: [], outputs: 0, batchSize: 1 }),
     });
     const anchors = new AnchorStore();
     anchors.snapshot('initial', params);

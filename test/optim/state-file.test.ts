@@ -61,7 +61,7 @@ async function build(name: string, options: Record<string, unknown>, init: Recor
     rng: () => new Rng(0),
     resolve: async () => model as never,
     resolvePath: (p) => p,
-    problem: async () => ({ featureShape: [], outputs: 0 }),
+    problem: async () => ({ featureShape: [], outputs: 0, batchSize: 1 }),
   });
   const anchors = new AnchorStore();
   anchors.snapshot('initial', params);

@@ -11,12 +11,13 @@ beforeAll(async () => {
   await selectBackend('auto');
 });
 
-const noCtx = {} as PluginContext;
+/** A run of images [6, 7, 2] in batches of 8. */
+const ctx = { problem: async () => ({ featureShape: [6, 7, 2], outputs: 2, batchSize: 8 }) } as PluginContext;
 
 describe('random-crop', () => {
   it('random-crop shifts each image by the offsets drawn on the host, with zero padding', async () => {
     const [n, h, w, c, p] = [5, 6, 7, 2, 2];
-    const aug = await randomCrop.create({ padding: p }, noCtx);
+    const aug = await randomCrop.create({ padding: p }, ctx);
     aug.planTask!(3, 8, new Rng(42));
     const host = images(n, h, w, c);
     const out = tf.tidy(() => aug.apply(tf.tensor4d(host), 2)).arraySync();

@@ -20,7 +20,7 @@ function ctxWith(dataset: Dataset | undefined, dir = '/'): PluginContext {
       throw new Error(`no ${kind}`);
     },
     resolvePath: (p) => join(dir, p),
-    problem: async () => ({ featureShape: [], outputs: 0 }),
+    problem: async () => ({ featureShape: [], outputs: 0, batchSize: 1 }),
   };
 }
 

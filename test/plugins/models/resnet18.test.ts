@@ -41,7 +41,7 @@ function context(featureShape: number[], outputs: number, seed = 1, dir = ROOT):
     seed,
     rng: (label) => root.fork(label),
     resolve: () => Promise.reject(new Error('not needed')),
-    problem: async () => ({ featureShape, outputs }),
+    problem: async () => ({ featureShape, outputs, batchSize: 1 }),
     resolvePath: (p) => resolve(dir, p),
   };
 }

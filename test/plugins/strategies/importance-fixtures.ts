@@ -25,7 +25,7 @@ export const pluginCtx = {
   resolve: async () => {
     throw new Error('unused');
   },
-  problem: async () => ({ featureShape: [2], outputs: 2 }),
+  problem: async () => ({ featureShape: [2], outputs: 2, batchSize: 1 }),
   resolvePath: (p: string) => p,
 } as unknown as PluginContext;
 
