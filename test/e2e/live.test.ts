@@ -22,16 +22,18 @@ function startLive(args: string[]) {
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const url = new Promise<string>((resolve) =>
+  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, out, err })),
+  );
+  // The page's address, or the command's own words when it ends without serving one (never a wait without end).
+  const url = new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /live view: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
       if (m) resolve(m[1]);
-    }),
-  );
-  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, out, err })),
-  );
+    });
+    void done.then((r) => reject(new Error(`the command ended (${r.code}) without a live view:\n${r.out}\n${r.err}`)));
+  });
   return { child, url, done };
 }
 
@@ -179,12 +181,21 @@ describe('the live view', () => {
       socket.once('error', reject);
     });
     socket.on('error', () => undefined);
+    // Read whatever the server answers (a 408 once its header time-out passes): a paused socket never sees its end.
+    socket.resume();
     socket.write(`GET /state HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`);
     const result = await run.done;
     expect(result.code, result.err).toBe(0);
     // Closed from the server's side: the command closes every connection when its sweep ends, rather than wait for
     // Node's own limits on a request that never completes.
-    await closed;
+    // (A guard, not a speed limit: the command has ended, so only a connection held elsewhere could stay open.)
+    const guard = new Promise<never>((_, reject) => {
+      setTimeout(
+        () => reject(new Error('the connection was still open 2 minutes after the command ended')),
+        120_000,
+      ).unref();
+    });
+    await Promise.race([closed, guard]);
     expect(socket.destroyed).toBe(true);
     socket.destroy();
   });
