@@ -12,7 +12,9 @@ beforeAll(async () => {
 });
 
 /** A run of images [6, 7, 2] in batches of 8. */
-const ctx = { problem: async () => ({ featureShape: [6, 7, 2], outputs: 2, batchSize: 8 }) } as PluginContext;
+const ctx = {
+  problem: async () => ({ featureShape: [6, 7, 2], outputs: 2, batchSize: 8 }),
+} as unknown as PluginContext;
 
 describe('random-crop', () => {
   it('random-crop shifts each image by the offsets drawn on the host, with zero padding', async () => {
