@@ -29,6 +29,7 @@ import {
   MANIFEST_FORMAT,
   NAPI_VERSION,
   TENSORFLOW_VERSION,
+  TFJS_NODE_VERSION,
   bindingPackage,
   buildKey,
   cacheRoot,
@@ -120,11 +121,8 @@ function nodeGyp(): string[] {
   return existsSync(bundled) ? [process.execPath, bundled] : ['npx', '--yes', 'node-gyp'];
 }
 
-/**
- * tfjs-node's JavaScript as npm installed it (the lock file's optional
- * @tensorflow/tfjs-node-gpu, the same code), whose folder the build copies.
- */
-function installedBindingSource(): string {
+/** tfjs-node's JavaScript where npm installed it (the lock file's optional tfjs-node-gpu is the same code). */
+function installedBindingSource(): string | undefined {
   const require = createRequire(import.meta.url);
   for (const pkg of ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']) {
     try {
@@ -133,10 +131,40 @@ function installedBindingSource(): string {
       /* not installed: the next */
     }
   }
-  throw new NativeSetupError(
-    'neither @tensorflow/tfjs-node nor @tensorflow/tfjs-node-gpu is installed; `npm ci` installs the latter (an ' +
-      'optional dependency) — run it without --omit=optional',
-  );
+  return undefined;
+}
+
+/**
+ * tfjs-node's JavaScript and its dependencies, fetched from the npm registry into the cache without its install
+ * script. That script downloads libtensorflow, which fails on an offline machine, and npm then drops the optional
+ * package altogether: the build supplies the library itself. Packages anchorage has (tfjs-core and the rest, the
+ * same versions) are linked to anchorage's copies, so that one TensorFlow.js is loaded, not two.
+ */
+function fetchedBindingSource(cache: string, log: (line: string) => void): string {
+  const prefix = join(cache, `tfjs-node-${TFJS_NODE_VERSION}`);
+  const pkg = join(prefix, 'node_modules', '@tensorflow', 'tfjs-node');
+  if (!existsSync(join(pkg, 'package.json'))) {
+    log(`@tensorflow/tfjs-node is not installed (its install script needs a network): fetching its JavaScript`);
+    const args = ['install', '--prefix', prefix, '--ignore-scripts', '--no-save', '--no-audit', '--no-fund'];
+    run('npm', [...args, '--omit=dev', `@tensorflow/tfjs-node@${TFJS_NODE_VERSION}`], cache, 'npm install');
+  }
+  const require = createRequire(import.meta.url);
+  const scope = join(prefix, 'node_modules', '@tensorflow');
+  for (const name of readdirSync(scope).filter((n) => n !== 'tfjs-node')) {
+    const own = join(scope, name);
+    let ours: string;
+    try {
+      ours = realpathSync(dirname(require.resolve(`@tensorflow/${name}/package.json`)));
+    } catch {
+      continue; // anchorage has no copy: the fetched one serves
+    }
+    const version = (dir: string) =>
+      (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+    if (realpathSync(own) === ours || version(own) !== version(ours)) continue;
+    rmSync(own, { recursive: true, force: true });
+    link(ours, own);
+  }
+  return pkg;
 }
 
 /**
@@ -144,8 +172,7 @@ function installedBindingSource(): string {
  * of its dependencies linked to the copy npm installed (so that it uses the
  * same TensorFlow.js as anchorage), the TensorFlow library linked under deps/.
  */
-function placeBindingPackage(build: string, tf: { lib: string; include: string }): string {
-  const source = installedBindingSource();
+function placeBindingPackage(build: string, tf: { lib: string; include: string }, source: string): string {
   const pkg = bindingPackage(build);
   mkdirSync(dirname(pkg), { recursive: true });
   cpSync(source, pkg, {
@@ -221,7 +248,7 @@ export function setupNative(opts: SetupOptions): { tensorflow: string; dir: stri
   const build = `${final}.tmp-${process.pid}`;
   rmSync(build, { recursive: true, force: true });
   try {
-    const pkg = placeBindingPackage(build, tf);
+    const pkg = placeBindingPackage(build, tf, installedBindingSource() ?? fetchedBindingSource(cache, opts.log));
     opts.log('building the tfjs-node binding (node-gyp)');
     const [cmd, ...pre] = nodeGyp();
     // Node's own headers where the distribution ships them (no header download on an offline machine).
