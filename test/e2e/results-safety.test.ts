@@ -3,9 +3,10 @@
 // renames leaves the run where readers still find it and the next `run` puts
 // it back.
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TINY_SPEC, runCli, scratchDir, writeExperiment } from '../helpers.js';
+import { BIN, ROOT, TINY_SPEC, runCli, scratchDir, writeExperiment } from '../helpers.js';
 
 /** A strategy that throws at its first task when ANCHORAGE_TEST_FAIL is set: a run that fails on demand. */
 const FAILING = `import { definePlugin } from 'anchorage';
@@ -18,6 +19,25 @@ export const failing = definePlugin({
     name: 'fails-on-demand',
     onTaskStart: () => {
       if (process.env.ANCHORAGE_TEST_FAIL) throw new Error('failing as asked');
+      return undefined;
+    },
+    checkpoint: () => ({}),
+    restore: () => undefined,
+  }),
+});
+`;
+
+/** A strategy whose steps take 100 ms each when ANCHORAGE_TEST_SLOW is set: a run long enough to interrupt. */
+const SLOW = `import { definePlugin } from 'anchorage';
+export const slow = definePlugin({
+  kind: 'strategy',
+  name: 'slow-on-demand',
+  description: 'sleeps after every step when ANCHORAGE_TEST_SLOW is set',
+  options: {},
+  create: () => ({
+    name: 'slow-on-demand',
+    afterStep: () => {
+      if (process.env.ANCHORAGE_TEST_SLOW) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
       return undefined;
     },
     checkpoint: () => ({}),
@@ -55,6 +75,39 @@ describe('complete results are never replaced by less', () => {
     expect(readFileSync(join(out, 'tiny', run, 'evals.arrow')).equals(before)).toBe(true);
     // And a plain run finds it complete.
     expect(runCli(['run', file, '--out', out]).stdout).toContain(`run ${run}: complete results exist`);
+  });
+});
+
+describe('a rerun interrupted', () => {
+  it('Ctrl-C during a --rerun keeps the complete run: its record and tables are the complete ones', async () => {
+    const dir = scratchDir('rerun-interrupted');
+    writeFileSync(join(dir, 'slow.ts'), SLOW);
+    const spec = { ...TINY_SPEC, plugins: ['./slow.ts'], strategy: { name: 'slow-on-demand' } };
+    const file = writeExperiment(dir, { ...spec, train: { ...TINY_SPEC.train, epochs: 20 } });
+    const out = join(dir, 'results');
+    const first = runCli(['run', file, '--out', out, '--quiet']);
+    expect(first.code, first.stderr).toBe(0);
+    const [run] = runFolders(out);
+    const before = readFileSync(join(out, 'tiny', run, 'evals.arrow'));
+    const child = spawn(process.execPath, [BIN, 'run', file, '--out', out, '--rerun'], {
+      cwd: ROOT,
+      env: { ...process.env, ANCHORAGE_TEST_SLOW: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let said = '';
+    child.stderr.on('data', (d: Buffer) => (said += d.toString()));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        if (/step \d+\/\d+/.test(d.toString())) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(1);
+    expect(said).toContain(`run ${run}: the rerun ended interrupted; the complete results in`);
+    const record = JSON.parse(readFileSync(join(out, 'tiny', run, 'run.json'), 'utf8')) as { status: string };
+    expect(record.status).toBe('completed');
+    expect(readFileSync(join(out, 'tiny', run, 'evals.arrow')).equals(before)).toBe(true);
   });
 });
 
