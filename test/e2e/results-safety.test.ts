@@ -8,34 +8,22 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFile
 import { join } from 'node:path';
 import { BIN, ROOT, TINY_SPEC, runCli, scratchDir, writeExperiment } from '../helpers.js';
 
-/** A strategy that throws at its first task when ANCHORAGE_TEST_FAIL is set: a run that fails on demand. */
-const FAILING = `import { definePlugin } from 'anchorage';
-export const failing = definePlugin({
+/**
+ * A strategy that misbehaves on demand: it throws at its first task when ANCHORAGE_TEST_FAIL is set (a run that
+ * fails), and sleeps 100 ms after every step when ANCHORAGE_TEST_SLOW is set (a run long enough to interrupt).
+ */
+const ON_DEMAND = `import { definePlugin } from 'anchorage';
+export const onDemand = definePlugin({
   kind: 'strategy',
-  name: 'fails-on-demand',
-  description: 'throws when ANCHORAGE_TEST_FAIL is set',
+  name: 'on-demand',
+  description: 'fails or slows down when the environment asks',
   options: {},
   create: () => ({
-    name: 'fails-on-demand',
+    name: 'on-demand',
     onTaskStart: () => {
       if (process.env.ANCHORAGE_TEST_FAIL) throw new Error('failing as asked');
       return undefined;
     },
-    checkpoint: () => ({}),
-    restore: () => undefined,
-  }),
-});
-`;
-
-/** A strategy whose steps take 100 ms each when ANCHORAGE_TEST_SLOW is set: a run long enough to interrupt. */
-const SLOW = `import { definePlugin } from 'anchorage';
-export const slow = definePlugin({
-  kind: 'strategy',
-  name: 'slow-on-demand',
-  description: 'sleeps after every step when ANCHORAGE_TEST_SLOW is set',
-  options: {},
-  create: () => ({
-    name: 'slow-on-demand',
     afterStep: () => {
       if (process.env.ANCHORAGE_TEST_SLOW) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
       return undefined;
@@ -46,6 +34,13 @@ export const slow = definePlugin({
 });
 `;
 
+/** The tiny experiment with the on-demand strategy, in `dir`. */
+function onDemandExperiment(dir: string, train: object = TINY_SPEC.train): string {
+  writeFileSync(join(dir, 'on-demand.ts'), ON_DEMAND);
+  const spec = { ...TINY_SPEC, plugins: ['./on-demand.ts'], strategy: { name: 'on-demand' }, train };
+  return writeExperiment(dir, spec, 'experiment.ts');
+}
+
 function runFolders(out: string): string[] {
   const dir = join(out, 'tiny');
   return existsSync(dir) ? readdirSync(dir).filter((d) => !d.startsWith('.')) : [];
@@ -54,12 +49,7 @@ function runFolders(out: string): string[] {
 describe('complete results are never replaced by less', () => {
   it('a --rerun that fails keeps the complete run: its record and tables are the complete ones, exit 1', () => {
     const dir = scratchDir('rerun-fails');
-    writeFileSync(join(dir, 'failing.ts'), FAILING);
-    const file = writeExperiment(
-      dir,
-      { ...TINY_SPEC, plugins: ['./failing.ts'], strategy: { name: 'fails-on-demand' } },
-      'experiment.ts',
-    );
+    const file = onDemandExperiment(dir);
     const out = join(dir, 'results');
     const first = runCli(['run', file, '--out', out, '--quiet']);
     expect(first.code, first.stderr).toBe(0);
@@ -81,9 +71,7 @@ describe('complete results are never replaced by less', () => {
 describe('a rerun interrupted', () => {
   it('Ctrl-C during a --rerun keeps the complete run: its record and tables are the complete ones', async () => {
     const dir = scratchDir('rerun-interrupted');
-    writeFileSync(join(dir, 'slow.ts'), SLOW);
-    const spec = { ...TINY_SPEC, plugins: ['./slow.ts'], strategy: { name: 'slow-on-demand' } };
-    const file = writeExperiment(dir, { ...spec, train: { ...TINY_SPEC.train, epochs: 20 } });
+    const file = onDemandExperiment(dir, { ...TINY_SPEC.train, epochs: 20 });
     const out = join(dir, 'results');
     const first = runCli(['run', file, '--out', out, '--quiet']);
     expect(first.code, first.stderr).toBe(0);

@@ -52,6 +52,22 @@ function records(out: string) {
     );
 }
 
+/** A two-seed sweep over two workers, once both workers have started their shard; with the workers' pids. */
+async function startWorkers(dir: string, out: string) {
+  const run = start(
+    ['run', writeExperiment(dir, LONG), '--out', out, '--seeds', '0,1', '--workers', '2'],
+    /\[worker \d\] shard \d\/2/,
+  );
+  await run.ready;
+  while ((run.lines().match(/\[worker \d\] shard/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
+  // The workers: this sweep's processes that run a shard.
+  const workers = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((line) => line.includes(out) && line.includes('--shard'))
+    .map((line) => Number.parseInt(line.trim(), 10));
+  return { run, workers };
+}
+
 describe('signals', () => {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     it(`${sig} stops a training run after its current step, records it as interrupted and exits 1`, async () => {
@@ -96,17 +112,7 @@ describe('signals', () => {
     async () => {
       const dir = scratchDir('signal-worker-killed');
       const out = join(dir, 'results');
-      const run = start(
-        ['run', writeExperiment(dir, LONG), '--out', out, '--seeds', '0,1', '--workers', '2'],
-        /\[worker \d\] shard \d\/2/,
-      );
-      await run.ready;
-      while ((run.lines().match(/\[worker \d\] shard/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
-      // The workers: this sweep's processes that run a shard.
-      const workers = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
-        .stdout.split('\n')
-        .filter((line) => line.includes(out) && line.includes('--shard'))
-        .map((line) => Number.parseInt(line.trim(), 10));
+      const { run, workers } = await startWorkers(dir, out);
       let r: Awaited<typeof run.done>;
       try {
         expect(workers).toHaveLength(2);
@@ -156,16 +162,7 @@ describe('signals before training and a parent that dies', () => {
   it('with --workers, the workers of a parent killed outright stop after their current step, recorded', async () => {
     const dir = scratchDir('signal-parent-killed');
     const out = join(dir, 'results');
-    const run = start(
-      ['run', writeExperiment(dir, LONG), '--out', out, '--seeds', '0,1', '--workers', '2'],
-      /\[worker \d\] shard \d\/2/,
-    );
-    await run.ready;
-    while ((run.lines().match(/\[worker \d\] shard/g) ?? []).length < 2) await new Promise((r) => setTimeout(r, 50));
-    const workers = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .filter((line) => line.includes(out) && line.includes('--shard'))
-      .map((line) => Number.parseInt(line.trim(), 10));
+    const { run, workers } = await startWorkers(dir, out);
     const alive = (pid: number) => {
       try {
         process.kill(pid, 0);
