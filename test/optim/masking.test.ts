@@ -1,9 +1,10 @@
 // Masks and partitions give rules, and state, to some parameters only; the weight-decay mask and the projection
 // under a mask.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runRule } from './rule-fixture.js';
 import { selectBackend } from '../../src/tensor/backend.js';
 import { tf } from '../../src/tensor/tf.js';
-import type { NamedTensors, OptimizerState, StepContext, UpdateRule } from '../../src/contracts/optimizer.js';
+import type { NamedTensors, StepContext } from '../../src/contracts/optimizer.js';
 import { addDecayedWeights, chain, scaleByLearningRate, trace } from '../../src/optim/transforms.js';
 import { byPatterns, masked, maskedProjection, not, partition } from '../../src/optim/masking.js';
 import { FTP_GAMMA, STACKED, ftpProjection } from '../../plugins/optimizers/ftp.js';
@@ -13,48 +14,11 @@ beforeAll(async () => {
   await selectBackend('auto');
 });
 
-/**
- * Runs `rule` for the given gradients (one per step, every parameter the same value) and returns the updates of each
- * step, read back.
- */
-function run(
-  rule: UpdateRule,
-  params: Record<string, number[]>,
-  grads: number[][],
-): { updates: Record<string, number[]>[]; slots: string[] } {
-  const p: NamedTensors = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, tf.tensor1d(v)]));
-  let state: OptimizerState = rule.init(p);
-  const slots = Object.entries(state)
-    .flatMap(([slot, named]) => Object.keys(named).map((n) => `${slot}/${n}`))
-    .sort();
-  const updates: Record<string, number[]>[] = [];
-  grads.forEach((g, i) => {
-    const ctx: StepContext = {
-      step: i + 1,
-      taskStep: i + 1,
-      taskSteps: grads.length,
-      anchorStep: i + 1,
-      params: p,
-      rawGrads: {},
-      anchor: {},
-      rowAxis: {},
-    };
-    const r = rule.update(
-      Object.fromEntries(Object.keys(params).map((n, j) => [n, tf.fill([params[n].length], g[j] ?? g[0])])),
-      state,
-      ctx,
-    );
-    state = r.state;
-    updates.push(Object.fromEntries(Object.entries(r.updates).map(([n, t]) => [n, Array.from(t.dataSync())])));
-  });
-  return { updates, slots };
-}
-
 describe('masked and partition', () => {
   it('masked applies a rule to the selected parameters only, with state for them alone', () => {
     tf.tidy(() => {
       const rule = chain(masked(trace({ momentum: 0.9 }), byPatterns(['fc.*'])), scaleByLearningRate(1));
-      const { updates, slots } = run(rule, { 'fc.weight': [0], 'head.bias': [0] }, [[1], [1]]);
+      const { updates, slots } = runRule(rule, { 'fc.weight': [0], 'head.bias': [0] }, [[1], [1]]);
       expect(slots).toEqual(['0:masked(momentum)/momentum.buf/fc.weight']);
       expect(updates[1]['fc.weight'][0]).toBeCloseTo(-1.9, 6);
       expect(updates[1]['head.bias'][0]).toBeCloseTo(-1, 6); // passed through: no momentum
@@ -64,7 +28,7 @@ describe('masked and partition', () => {
   it('the decay mask is masked(addDecayedWeights): excluded parameters get no decay', () => {
     tf.tidy(() => {
       const rule = masked(addDecayedWeights(0.5), not(byPatterns(['*.bias'])));
-      const { updates } = run(rule, { 'fc.weight': [2], 'fc.bias': [2] }, [[0]]);
+      const { updates } = runRule(rule, { 'fc.weight': [2], 'fc.bias': [2] }, [[0]]);
       expect(updates[0]).toEqual({ 'fc.weight': [1], 'fc.bias': [0] });
     });
   });
@@ -79,7 +43,7 @@ describe('masked and partition', () => {
         },
         { label: 'head', select: byPatterns(['head.*']), rule: scaleByLearningRate(1) },
       );
-      const { updates, slots } = run(rule, { 'fc.weight': [0], 'head.weight': [0] }, [
+      const { updates, slots } = runRule(rule, { 'fc.weight': [0], 'head.weight': [0] }, [
         [1, 1],
         [1, 1],
       ]);

@@ -1,56 +1,19 @@
 // Chains of transforms (Optax's guarantees): every transform keeps its own state, and named chains reject duplicate
 // names.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runRule } from './rule-fixture.js';
 import { selectBackend } from '../../src/tensor/backend.js';
 import { tf } from '../../src/tensor/tf.js';
-import type { NamedTensors, OptimizerState, StepContext, UpdateRule } from '../../src/contracts/optimizer.js';
 import { chain, namedChain, scaleByAdam, scaleByLearningRate, trace } from '../../src/optim/transforms.js';
 
 beforeAll(async () => {
   await selectBackend('auto');
 });
 
-/**
- * Runs `rule` for the given gradients (one per step, every parameter the same value) and returns the updates of each
- * step, read back.
- */
-function run(
-  rule: UpdateRule,
-  params: Record<string, number[]>,
-  grads: number[][],
-): { updates: Record<string, number[]>[]; slots: string[] } {
-  const p: NamedTensors = Object.fromEntries(Object.entries(params).map(([n, v]) => [n, tf.tensor1d(v)]));
-  let state: OptimizerState = rule.init(p);
-  const slots = Object.entries(state)
-    .flatMap(([slot, named]) => Object.keys(named).map((n) => `${slot}/${n}`))
-    .sort();
-  const updates: Record<string, number[]>[] = [];
-  grads.forEach((g, i) => {
-    const ctx: StepContext = {
-      step: i + 1,
-      taskStep: i + 1,
-      taskSteps: grads.length,
-      anchorStep: i + 1,
-      params: p,
-      rawGrads: {},
-      anchor: {},
-      rowAxis: {},
-    };
-    const r = rule.update(
-      Object.fromEntries(Object.keys(params).map((n, j) => [n, tf.fill([params[n].length], g[j] ?? g[0])])),
-      state,
-      ctx,
-    );
-    state = r.state;
-    updates.push(Object.fromEntries(Object.entries(r.updates).map(([n, t]) => [n, Array.from(t.dataSync())])));
-  });
-  return { updates, slots };
-}
-
 describe('chain', () => {
   it('gives each transform its own state: trace(0.9) then trace(0.5) makes 3.91 at the third step', () => {
     tf.tidy(() => {
-      const { updates, slots } = run(chain(trace({ momentum: 0.9 }), trace({ momentum: 0.5 })), { w: [0] }, [
+      const { updates, slots } = runRule(chain(trace({ momentum: 0.9 }), trace({ momentum: 0.5 })), { w: [0] }, [
         [1],
         [1],
         [1],
@@ -63,7 +26,7 @@ describe('chain', () => {
 
   it('two Adams in one chain keep separate moments', () => {
     tf.tidy(() => {
-      const twice = run(
+      const twice = runRule(
         chain(scaleByAdam({ beta1: 0.9, beta2: 0.999, eps: 1e-8 }), scaleByAdam({ beta1: 0.5, beta2: 0.9, eps: 1e-8 })),
         { w: [0] },
         [[2], [-1], [3]],
@@ -89,7 +52,7 @@ describe('chain', () => {
       /the name 'm' is used twice/,
     );
     tf.tidy(() => {
-      const { slots } = run(
+      const { slots } = runRule(
         namedChain(['slow', trace({ momentum: 0.9 })], ['lr', scaleByLearningRate(0.1)]),
         { w: [0] },
         [[1]],

@@ -3,36 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Float32, Int32, Table, tableToIPC, vectorFromArray, makeVector, FixedSizeList, Field } from 'apache-arrow';
-import type { PluginContext } from '../../../src/plugin/define-plugin.js';
-import type { OptionSchema } from '../../../src/plugin/options.js';
-import { resolveOptions } from '../../../src/plugin/options.js';
-import type { Dataset } from '../../../src/contracts/data.js';
-import { Rng } from '../../../src/tensor/rng.js';
 import arrow from '../../../plugins/datasets/arrow.js';
+import { create, ctxWith } from '../fixture.js';
 import { scratchDir } from '../../helpers.js';
-
-function ctxWith(dataset: Dataset | undefined, dir = '/'): PluginContext {
-  return {
-    seed: 0,
-    rng: (label) => new Rng(0).fork(label),
-    resolve: async (kind) => {
-      if (kind === 'dataset' && dataset) return dataset as never;
-      throw new Error(`no ${kind}`);
-    },
-    resolvePath: (p) => join(dir, p),
-    problem: async () => ({ featureShape: [], outputs: 0, batchSize: 1 }),
-  };
-}
-
-const create = async <T>(
-  plugin: { options: OptionSchema; create: (o: never, c: PluginContext) => T | Promise<T> },
-  input: object,
-  ctx: PluginContext,
-) => {
-  const { options, problems } = resolveOptions(plugin.options, input as Record<string, unknown>, 'x');
-  expect(problems).toEqual([]);
-  return plugin.create(options as never, ctx);
-};
 
 describe('arrow dataset', () => {
   function writeTable(path: string, rows: number[][], labels: number[], listSize = rows[0]?.length ?? 2) {

@@ -1,52 +1,8 @@
 // The permuted stream: each task is the whole data set under its own seeded pixel permutation.
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import type { PluginContext } from '../../../src/plugin/define-plugin.js';
-import type { OptionSchema } from '../../../src/plugin/options.js';
-import { resolveOptions } from '../../../src/plugin/options.js';
-import type { Dataset } from '../../../src/contracts/data.js';
-import { Rng } from '../../../src/tensor/rng.js';
 import permuted from '../../../plugins/streams/permuted.js';
-
-function ctxWith(dataset: Dataset | undefined, dir = '/'): PluginContext {
-  return {
-    seed: 0,
-    rng: (label) => new Rng(0).fork(label),
-    resolve: async (kind) => {
-      if (kind === 'dataset' && dataset) return dataset as never;
-      throw new Error(`no ${kind}`);
-    },
-    resolvePath: (p) => join(dir, p),
-    problem: async () => ({ featureShape: [], outputs: 0, batchSize: 1 }),
-  };
-}
-
-/** 4 images 3×3×1, pixel i of image e = 10e + i, labels 0..3. */
-const IMAGES: Dataset = {
-  name: 'tiny',
-  featureShape: [3, 3, 1],
-  numClasses: 4,
-  train: {
-    features: Float32Array.from({ length: 36 }, (_, k) => 10 * Math.floor(k / 9) + (k % 9)),
-    labels: Int32Array.from([0, 1, 2, 3]),
-    count: 4,
-  },
-  test: {
-    features: Float32Array.from({ length: 36 }, (_, k) => 100 + k),
-    labels: Int32Array.from([0, 1, 2, 3]),
-    count: 4,
-  },
-};
-
-const create = async <T>(
-  plugin: { options: OptionSchema; create: (o: never, c: PluginContext) => T | Promise<T> },
-  input: object,
-  ctx: PluginContext,
-) => {
-  const { options, problems } = resolveOptions(plugin.options, input as Record<string, unknown>, 'x');
-  expect(problems).toEqual([]);
-  return plugin.create(options as never, ctx);
-};
+import { create, ctxWith } from '../fixture.js';
+import { IMAGES } from './fixture.js';
 
 describe('permuted stream', () => {
   it('gives each task the whole data set under its own fixed seeded permutation (task 0 unpermuted)', async () => {
