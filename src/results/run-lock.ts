@@ -3,7 +3,7 @@
 // lock is a file beside the run folder naming its owner — pid, host and the
 // process's start time — so that a lock whose process is gone (killed,
 // crashed), or whose pid now belongs to another process, is taken over.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -65,6 +65,28 @@ function readOwner(path: string): LockOwner | undefined {
   return undefined;
 }
 
+/** How long a lock file may stay unreadable while the process that created it writes its owner. */
+const BEING_WRITTEN_MS = 2000;
+
+/**
+ * The owner of a lock file another process may have only just created: `open('wx')` and the write of its owner are
+ * two calls, and a file read between them is empty. An unreadable file younger than BEING_WRITTEN_MS is read again
+ * until it says who holds it; one older than that was left by a process killed in between, and is stale.
+ */
+function settledOwner(path: string): LockOwner | undefined {
+  for (;;) {
+    const owner = readOwner(path);
+    let age: number;
+    try {
+      age = Date.now() - statSync(path).mtimeMs;
+    } catch {
+      return owner; // removed meanwhile: its holder finished
+    }
+    if (owner || age > BEING_WRITTEN_MS) return owner;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+}
+
 export function lockPath(runDir: string): string {
   return join(dirname(runDir), `.${basename(runDir)}.lock`);
 }
@@ -82,7 +104,7 @@ export function lockRun(runDir: string): { release: () => void } | LockHeld {
       return { release: () => rmSync(path, { force: true }) };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = readOwner(path);
+      const owner = settledOwner(path);
       if (owner && !(owner.pid === me.pid && owner.host === me.host) && alive(owner))
         return { heldBy: owner, file: path };
       rmSync(path, { force: true }); // stale: its process is gone
