@@ -27,6 +27,23 @@ export const TINY_SPEC = {
   train: { epochs: 2, batchSize: 16, logEvery: 3 },
 } as const;
 
+/** Two EWC settings to choose between on a 20 % validation hold-out: the smallest sweep `select` has work in. */
+export const SELECT_SPEC = {
+  name: 'select',
+  dataset: { name: 'synthetic', classes: 4, features: 16, trainPerClass: 30, testPerClass: 12, separation: 4 },
+  stream: { name: 'split', tasksOf: 2 },
+  model: { name: 'mlp', hidden: [16] },
+  optimizer: { name: 'adamw', lr: 0.02 },
+  axes: {
+    strategy: [
+      { name: 'ewc', lambda: 0.1, fisherSamples: 20 },
+      { name: 'ewc', lambda: 50, fisherSamples: 20 },
+    ],
+  },
+  train: { epochs: 2, batchSize: 16, logEvery: 4 },
+  select: { validation: 0.2 },
+};
+
 export function writeExperiment(dir: string, spec: object, file = 'experiment.ts', extra = ''): string {
   const path = join(dir, file);
   writeFileSync(

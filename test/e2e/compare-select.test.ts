@@ -5,27 +5,11 @@ import { join } from 'node:path';
 import { selectBackend } from '../../src/tensor/backend.js';
 import { readRows } from '../../src/results/tables.js';
 import { ExperimentError } from '../../src/spec/validate.js';
-import { runCli, scratchDir, tinyConfigs, writeExperiment, regex } from '../helpers.js';
+import { SELECT_SPEC as SPEC, runCli, scratchDir, tinyConfigs, writeExperiment, regex } from '../helpers.js';
 
 beforeAll(async () => {
   await selectBackend('auto');
 });
-
-const SPEC = {
-  name: 'select',
-  dataset: { name: 'synthetic', classes: 4, features: 16, trainPerClass: 30, testPerClass: 12, separation: 4 },
-  stream: { name: 'split', tasksOf: 2 },
-  model: { name: 'mlp', hidden: [16] },
-  optimizer: { name: 'adamw', lr: 0.02 },
-  axes: {
-    strategy: [
-      { name: 'ewc', lambda: 0.1, fisherSamples: 20 },
-      { name: 'ewc', lambda: 50, fisherSamples: 20 },
-    ],
-  },
-  train: { epochs: 2, batchSize: 16, logEvery: 4 },
-  select: { validation: 0.2 },
-};
 
 describe('compare --select from the command line', () => {
   it('prints its table even where selection.arrow cannot be written, with a warning', () => {

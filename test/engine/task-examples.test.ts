@@ -4,28 +4,12 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { runEvents } from '../../src/engine/session.js';
 import { selectBackend, type BackendInfo } from '../../src/tensor/backend.js';
 import type { RunEvent } from '../../src/contracts/events.js';
-import { tinyConfigs } from '../helpers.js';
+import { SELECT_SPEC as SPEC, tinyConfigs } from '../helpers.js';
 
 let backend: BackendInfo;
 beforeAll(async () => {
   backend = await selectBackend('auto');
 });
-
-const SPEC = {
-  name: 'select',
-  dataset: { name: 'synthetic', classes: 4, features: 16, trainPerClass: 30, testPerClass: 12, separation: 4 },
-  stream: { name: 'split', tasksOf: 2 },
-  model: { name: 'mlp', hidden: [16] },
-  optimizer: { name: 'adamw', lr: 0.02 },
-  axes: {
-    strategy: [
-      { name: 'ewc', lambda: 0.1, fisherSamples: 20 },
-      { name: 'ewc', lambda: 50, fisherSamples: 20 },
-    ],
-  },
-  train: { epochs: 2, batchSize: 16, logEvery: 4 },
-  select: { validation: 0.2 },
-};
 
 describe('the validation hold-out', () => {
   it(

@@ -2,17 +2,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { tf } from '../../src/tensor/tf.js';
-import { selectBackend, type BackendName } from '../../src/tensor/backend.js';
+import { selectBackend } from '../../src/tensor/backend.js';
 import { Rng } from '../../src/tensor/rng.js';
 import type { Model } from '../../src/contracts/model.js';
 import type { PluginContext } from '../../src/plugin/define-plugin.js';
 import mlp from '../../plugins/models/mlp.js';
 import { ROOT } from '../helpers.js';
+import { availableBackends, maxDiff } from './torch-dump.js';
 
-interface Dumped {
-  shape: number[];
-  values: number[];
-}
 function context(featureShape: number[], outputs: number, seed = 1, dir = ROOT): PluginContext {
   const root = new Rng(seed);
   return {
@@ -24,20 +21,7 @@ function context(featureShape: number[], outputs: number, seed = 1, dir = ROOT):
   };
 }
 
-function maxDiff(a: tf.Tensor, expected: Dumped): number {
-  const got = a.dataSync();
-  return Math.max(...expected.values.map((v, i) => Math.abs(v - got[i])));
-}
-
-const BACKENDS: BackendName[] = [];
-for (const b of ['tensorflow', 'wasm', 'cpu'] as const) {
-  try {
-    await selectBackend(b);
-    BACKENDS.push(b);
-  } catch {
-    /* not set up here */
-  }
-}
+const BACKENDS = await availableBackends();
 
 afterAll(async () => {
   await selectBackend('auto');

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as layers from '@tensorflow/tfjs-layers';
 import { tf } from '../../../src/tensor/tf.js';
-import { selectBackend, type BackendName } from '../../../src/tensor/backend.js';
+import { selectBackend } from '../../../src/tensor/backend.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import type { Model } from '../../../src/contracts/model.js';
 import type { PluginContext } from '../../../src/plugin/define-plugin.js';
@@ -14,11 +14,8 @@ import resnet18 from '../../../plugins/models/resnet18.js';
 import pretrained from '../../../plugins/models/pretrained.js';
 import { saveLayersModel } from '../../../src/models/layers-file.js';
 import { ROOT, scratchDir } from '../../helpers.js';
+import { availableBackends, maxDiff, type Dumped } from '../../models/torch-dump.js';
 
-interface Dumped {
-  shape: number[];
-  values: number[];
-}
 const fx = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/resnet-torch.json'), 'utf8')) as {
   width: number;
   blocks: number[];
@@ -73,20 +70,7 @@ async function fixtureModel(): Promise<Model> {
   return model;
 }
 
-function maxDiff(a: tf.Tensor, expected: Dumped): number {
-  const got = a.dataSync();
-  return Math.max(...expected.values.map((v, i) => Math.abs(v - got[i])));
-}
-
-const BACKENDS: BackendName[] = [];
-for (const b of ['tensorflow', 'wasm', 'cpu'] as const) {
-  try {
-    await selectBackend(b);
-    BACKENDS.push(b);
-  } catch {
-    /* not set up here */
-  }
-}
+const BACKENDS = await availableBackends();
 
 afterAll(async () => {
   await selectBackend('auto');
