@@ -19,5 +19,6 @@ export default definePlugin({
   name: 'der',
   description: 'Dark Experience Replay: match the logits stored with reservoir-sampled examples',
   options,
+  taskFree: true,
   create: (opts, ctx) => darkExperience('der', { ...opts, beta: 0 }, ctx),
 });

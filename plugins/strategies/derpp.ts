@@ -29,5 +29,6 @@ export default definePlugin({
   name: 'derpp',
   description: 'DER++: logit matching plus cross-entropy on replayed labels',
   options,
+  taskFree: true,
   create: (opts, ctx) => darkExperience('derpp', opts, ctx),
 });

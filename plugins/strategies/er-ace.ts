@@ -5,6 +5,9 @@
 // from a reservoir memory (filled during training) take a plain
 // cross-entropy over every class. Loss = CE_masked(incoming) + CE(replayed),
 // each a mean over its rows, as in the reference (mammoth's er_ace.py).
+// With task boundaries hidden there is no "second task": the mask and the
+// replay apply from the first step the memory holds rows, and the classes
+// seen so far are tracked step by step (Caccia et al.'s online setting).
 import {
   definePlugin,
   DeviceReservoir,
@@ -34,7 +37,12 @@ declare module '../../src/plugin/kinds.js' {
  * `labels` or at or above `seenMax` (the largest label seen so far, this
  * minibatch's included), −1e9 elsewhere. Inside a step.
  */
-export function aceMask(labels: tf.Tensor, outputs: number, seenBefore: number, classIndex: tf.Tensor): tf.Tensor {
+export function aceMask(
+  labels: tf.Tensor,
+  outputs: number,
+  seenBefore: number | tf.Tensor,
+  classIndex: tf.Tensor,
+): tf.Tensor {
   const present = tf.max(tf.oneHot(labels, outputs), 0);
   const seenMax = tf.maximum(tf.max(labels), seenBefore);
   const allowed = tf.logicalOr(tf.greater(present, 0), tf.greaterEqual(classIndex, seenMax));
@@ -46,6 +54,7 @@ export default definePlugin({
   name: 'er-ace',
   description: 'ER with asymmetric cross-entropy: incoming rows see only their own classes',
   options,
+  taskFree: true,
   async create(opts, ctx) {
     const stream = await ctx.resolve('stream');
     const { outputs } = await ctx.problem();
@@ -54,21 +63,26 @@ export default definePlugin({
     const classIndex = tf.keep(tf.range(0, outputs, 1, 'int32'));
     let seenBefore = -1;
     let taskIndex = 0;
+    let hidden = false;
     return {
       name: 'er-ace',
-      onTaskStart({ task }) {
+      onTaskStart({ task, boundaries }) {
         taskIndex = task.index;
-        if (task.index === 0) return { state: reservoir.initialState(featureSize(stream.featureShape), outputs) };
-        return undefined;
+        hidden = boundaries === 'hidden';
+        if (task.index > 0) return undefined;
+        const state = reservoir.initialState(featureSize(stream.featureShape), outputs);
+        // The largest label seen before each step, kept on the backend: no boundary says when it changes.
+        return { state: hidden ? { ...state, seenMax: tf.scalar(-1, 'int32') } : state };
       },
       onTrainingStart({ steps, batchSize, rowsAt }) {
         reservoir.planTask(steps, batchSize, rowsAt, opts.batchSize || batchSize);
       },
       composeBatch(batch, state) {
-        if (taskIndex === 0) return undefined;
+        if (taskIndex === 0 && !hidden) return undefined;
         const drawn = reservoir.sample(batch.step, state);
+        if (hidden && !drawn) return undefined;
         return {
-          currentMask: aceMask(batch.labels, outputs, seenBefore, classIndex),
+          currentMask: aceMask(batch.labels, outputs, hidden ? state.seenMax : seenBefore, classIndex),
           rows: drawn ? { x: drawn.x, labels: drawn.labels, taskIds: drawn.taskIds, weight: 0 } : undefined,
         };
       },
@@ -77,16 +91,18 @@ export default definePlugin({
         return replayed ? meanCrossEntropy(rowsOf(logits, replayed), rowsOf(labels, replayed)) : undefined;
       },
       afterStep({ batch, state }) {
-        return reservoir.insert(batch, state);
+        const next = reservoir.insert(batch, state);
+        return hidden ? { ...next, seenMax: tf.maximum(state.seenMax, tf.max(batch.labels)) } : next;
       },
       onTaskEnd({ trained }) {
         for (const l of trained.labels) seenBefore = Math.max(seenBefore, l);
       },
-      checkpoint: () => ({ reservoir: reservoir.snapshot(), seenBefore, taskIndex }),
+      checkpoint: () => ({ reservoir: reservoir.snapshot(), seenBefore, taskIndex, hidden }),
       restore(s) {
         reservoir.restore(s.reservoir as Snapshot);
         seenBefore = s.seenBefore as number;
         taskIndex = s.taskIndex as number;
+        hidden = s.hidden === true;
       },
       dispose() {
         reservoir.dispose();

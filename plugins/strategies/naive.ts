@@ -14,5 +14,6 @@ export default definePlugin({
   name: 'naive',
   description: 'plain fine-tuning on each task in turn (the lower bound)',
   options,
+  taskFree: true,
   create: () => ({ name: 'naive', checkpoint: () => ({}), restore() {} }),
 });

@@ -1,9 +1,24 @@
 // Experience replay: a memory of stored training examples, a batch of which
 // is mixed into every training step of later tasks ("exact replay" in Hsu et
 // al., 2018; van de Ven & Tolias' "replay of stored data"). The replayed rows
-// join the sampled ones in one mean cross-entropy.
-import { definePlugin, MemoryBatches, MemoryBuffer, o, OptionError, type OptionsInput } from '../../src/plugin-api.js';
+// join the sampled ones in one mean cross-entropy. `fill: 'online'` is ER as
+// online continual learning runs it (Chaudhry et al., 2019; Aljundi et al.'s
+// MIR baseline): a reservoir filled step by step and replayed from the first
+// step it holds rows, so it needs no task boundaries.
+import {
+  definePlugin,
+  DeviceReservoir,
+  MemoryBatches,
+  MemoryBuffer,
+  o,
+  OptionError,
+  requireReservoirMemory,
+  type OptionsInput,
+  type PluginContext,
+} from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
+import type { Strategy } from '../../src/contracts/strategy.js';
+import { featureSize } from '../../src/contracts/data.js';
 
 const options = {
   size: o.integer({ description: 'examples kept in the memory', default: 1000, min: 1 }),
@@ -16,6 +31,15 @@ const options = {
     default: 0,
     min: 0,
   }),
+  fill: {
+    ...o.enum(['task-end', 'online'], {
+      description:
+        "'task-end': the memory takes each task's examples when the task ends; 'online': a reservoir filled after " +
+        'every step and replayed from the next (needs no task boundaries)',
+      default: 'task-end',
+    }),
+    omitAtDefault: true,
+  },
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -29,7 +53,15 @@ export default definePlugin({
   name: 'replay',
   description: 'a memory of stored examples (reservoir or class-balanced) mixed into every batch of later tasks',
   options,
+  taskFree: (opts) =>
+    opts.fill === 'online' || "fill 'task-end' fills the memory when a task ends; fill: 'online' needs no boundary",
+  validate(opts) {
+    return opts.fill === 'online' && opts.policy !== 'reservoir'
+      ? [{ path: 'policy', message: "fill: 'online' keeps a reservoir; the class-balanced policy fills at task ends" }]
+      : [];
+  },
   async create(opts, ctx) {
+    if (opts.fill === 'online') return onlineReplay(opts, ctx);
     const { outputs } = await ctx.problem();
     if (opts.policy === 'class-balanced' && opts.size < outputs)
       throw new OptionError(
@@ -66,3 +98,31 @@ export default definePlugin({
     };
   },
 });
+
+/** Replay filled after every step: a reservoir on the backend, sampled from the first step it holds rows. */
+async function onlineReplay(opts: { size: number; batchSize: number }, ctx: PluginContext): Promise<Strategy> {
+  const stream = await ctx.resolve('stream');
+  const { outputs } = await ctx.problem();
+  const size = featureSize(stream.featureShape);
+  requireReservoirMemory('size', opts.size, size, 0);
+  const reservoir = new DeviceReservoir(opts.size, false, ctx.rng('memory'));
+  return {
+    name: 'replay',
+    onTaskStart({ task }) {
+      return task.index === 0 ? { state: reservoir.initialState(size, outputs) } : undefined;
+    },
+    onTrainingStart({ steps, batchSize, rowsAt }) {
+      reservoir.planTask(steps, batchSize, rowsAt, opts.batchSize || batchSize);
+    },
+    composeBatch(batch, state) {
+      const drawn = reservoir.sample(batch.step, state);
+      return drawn ? { rows: { x: drawn.x, labels: drawn.labels, taskIds: drawn.taskIds } } : undefined;
+    },
+    afterStep: ({ batch, state }) => reservoir.insert(batch, state),
+    checkpoint: () => ({ reservoir: reservoir.snapshot() }),
+    restore(s) {
+      reservoir.restore(s.reservoir as Snapshot);
+    },
+    dispose: () => reservoir.dispose(),
+  };
+}

@@ -100,6 +100,10 @@ export interface EvalEvent {
   accuracy: number;
   loss: number;
   examples: number;
+  /** The run's optimizer steps when the model was scored (0: untrained). */
+  step?: number;
+  /** Training examples the run had sampled from the stream when the model was scored. */
+  seen?: number;
 }
 /**
  * WiSE-FT: the model with weights interpolated between the anchor and the

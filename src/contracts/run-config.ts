@@ -33,8 +33,19 @@ export interface ResolvedTrain {
   params?: string[];
 }
 
+/** Continual evaluation: every task's seeded test subset scored during training (`eval.every`). */
+export interface ResolvedContinualEval {
+  /** Evaluate every this many units of training. */
+  every: number;
+  unit: 'steps' | 'examples';
+  /** Test examples per task (a seeded subset); 0: the whole test split. */
+  subset: number;
+}
+
 export interface ResolvedEval {
   batchSize: number;
+  /** Only when asked for (runs recorded before it existed keep their ids). */
+  continual?: ResolvedContinualEval;
   ood: OodSpec[];
   /** WiSE-FT's interpolation weights; only when asked for (runs recorded before it existed keep their ids). */
   interpolate?: number[];
@@ -61,6 +72,19 @@ export interface ResolvedCheckpoint {
   everySteps: number;
   everyMinutes: number;
   keep: boolean;
+}
+
+/**
+ * Online continual learning: the stream consumed once, one pass per task. With boundaries `hidden` the strategies see
+ * the whole stream as one task; the run still evaluates at each task's end.
+ */
+export interface ResolvedOnline {
+  boundaries: 'given' | 'hidden';
+  /**
+   * Gradual drift (hidden boundaries only): over this many examples centred on each boundary the next task's share
+   * of the stream rises linearly from 0 to 1. 0: abrupt.
+   */
+  transition: number;
 }
 
 /** Everything one run needs, fully resolved; it is recorded in run.json. */
@@ -93,4 +117,6 @@ export interface RunConfig {
   augment: ResolvedComponent[];
   /** The validation hold-out and how configurations are ranked; null without `select`. */
   select: ResolvedSelect | null;
+  /** One pass over the stream, boundaries given or hidden; absent: offline (epochs per task). */
+  online?: ResolvedOnline;
 }

@@ -63,6 +63,11 @@ export interface TaskContext {
   sampledTrainingSet(task: Task): TrainingSet;
   /** This strategy's step state as it stands. */
   readonly state: StrategyState;
+  /**
+   * 'hidden' (`online.boundaries`): the task is the whole stream and no hook marks where one of its tasks ends, so
+   * a strategy must learn what it keeps from the steps. Absent: 'given'.
+   */
+  readonly boundaries?: 'given' | 'hidden';
 }
 
 /** What `onTaskStart` may ask of the loop. */

@@ -31,6 +31,8 @@ export class Evaluator {
   private readonly sets = new Map<string, TestSet>();
   /** Each task's `select` hold-out (indices into its training examples). */
   private readonly heldOut = new Map<number, Int32Array>();
+  /** Each task's continual-evaluation subset (indices into its test examples). */
+  private readonly subsets = new Map<number, Int32Array>();
 
   constructor(
     @inject(RUN_CONFIG) private readonly config: RunConfig,
@@ -52,7 +54,19 @@ export class Evaluator {
     this.heldOut.set(task.index, indices);
   }
 
+  /** The test examples of `task` that continual evaluation scores: eval set 'continual'. */
+  continualSubset(task: Task, indices: Int32Array): void {
+    this.subsets.set(task.index, indices);
+  }
+
   private examples(task: Task, name: string): { features: Float32Array; labels: Int32Array; count: number } {
+    if (name === 'continual') {
+      const indices = this.subsets.get(task.index);
+      if (!indices) throw new Error(`task ${task.name} has no continual-evaluation subset`);
+      const taken = takeExamples(task.test, indices, featureSize(this.stream.featureShape));
+      const labels = this.scenario.labels(task, 'test');
+      return { features: taken.features, labels: Int32Array.from(indices, (i) => labels[i]), count: indices.length };
+    }
     if (name !== 'validation')
       return { features: task.test.features, labels: this.scenario.labels(task, 'test'), count: task.test.count };
     const indices = this.heldOut.get(task.index);
@@ -90,33 +104,60 @@ export class Evaluator {
     setName = 'test',
     predict?: (ctx: PredictContext) => tf.Tensor | undefined,
   ): Promise<EvalResult> {
-    const set = this.testSet(task, setName);
+    const [result] = await this.evaluateTasks([task], setName, predict);
+    return result;
+  }
+
+  /** `evaluate` for several tasks with one read-back: what continual evaluation pays per evaluation point. */
+  async evaluateTasks(
+    tasks: readonly Task[],
+    setName: string,
+    predict?: (ctx: PredictContext) => tf.Tensor | undefined,
+  ): Promise<EvalResult[]> {
+    const sets = tasks.map((t) => this.testSet(t, setName));
+    const parts = sets.map((set) => this.totals(set, predict));
+    const totals = tf.stack(parts);
+    tf.dispose(parts);
+    const values = await totals.data();
+    totals.dispose();
+    return sets.map((set, i) => {
+      const n = set.y.shape[0];
+      return { accuracy: values[2 * i] / n, loss: values[2 * i + 1] / n, examples: n };
+    });
+  }
+
+  /**
+   * [correct, summed cross-entropy] of the model on one eval set, in batches of `eval.batchSize`, each in its own tidy
+   * so that only one batch's activations are alive at a time; nothing is read back.
+   */
+  private totals(set: TestSet, predict?: (ctx: PredictContext) => tf.Tensor | undefined): tf.Tensor {
     const n = set.y.shape[0];
     const batch = this.config.eval.batchSize;
     const outputs = this.scenario.outputs;
-    const totals = tf.tidy(() => {
-      let correct: tf.Tensor = tf.scalar(0);
-      let lossSum: tf.Tensor = tf.scalar(0);
-      for (let start = 0; start < n; start += batch) {
-        const size = Math.min(batch, n - start);
+    let sums: tf.Tensor = tf.zeros([2]);
+    for (let start = 0; start < n; start += batch) {
+      const size = Math.min(batch, n - start);
+      const next = tf.tidy(() => {
         const x = tf.slice(set.x, [start, 0], [size, -1]);
         const y = tf.slice(set.y, [start], [size]);
         const raw = this.model.forward(x, false);
         const logits = set.mask ? tf.add(raw, set.mask) : raw;
         const replaced = predict?.({ x, logits: raw });
         const scores = replaced ? (set.mask ? tf.add(replaced, set.mask) : replaced) : logits;
-        const hits = tf.cast(tf.equal(tf.argMax(scores, 1), y), 'float32');
-        correct = tf.add(correct, tf.sum(hits));
-        lossSum = tf.add(
-          lossSum,
-          tf.losses.softmaxCrossEntropy(tf.oneHot(y, outputs), logits, undefined, undefined, tf.Reduction.SUM),
+        const hits = tf.sum(tf.cast(tf.equal(tf.argMax(scores, 1), y), 'float32'));
+        const loss = tf.losses.softmaxCrossEntropy(
+          tf.oneHot(y, outputs),
+          logits,
+          undefined,
+          undefined,
+          tf.Reduction.SUM,
         );
-      }
-      return tf.stack([correct, lossSum]);
-    });
-    const [correct, lossSum] = await totals.data();
-    totals.dispose();
-    return { accuracy: correct / n, loss: lossSum / n, examples: n };
+        return tf.add(sums, tf.stack([hits, loss]));
+      });
+      sums.dispose();
+      sums = next;
+    }
+    return sums;
   }
 
   dispose(): void {

@@ -12,6 +12,8 @@ import type { StrategyPipeline } from './pipeline.js';
 import { release } from './checkpointing.js';
 
 export class RunState {
+  /** Training examples sampled from the stream so far (where continual evaluation and hidden boundaries fall). */
+  seen = 0;
   /** The model's buffers as the run began (what a model reset restores; parameters come from the anchor store). */
   private readonly initialBuffers = new Map<string, tf.Tensor>();
 
@@ -32,6 +34,7 @@ export class RunState {
       ...this.optimizers.save(),
       pipeline: this.pipeline.checkpoint(),
       priorSteps: this.optimizers.priorSteps,
+      seen: this.seen,
     };
   }
 
@@ -42,6 +45,7 @@ export class RunState {
       model: this.modelState(),
       ...this.optimizers.save(),
       steps: this.pipeline.stepStates(),
+      seen: this.seen,
     };
   }
 
@@ -52,6 +56,7 @@ export class RunState {
     this.optimizers.load(saved);
     this.pipeline.restore(saved.pipeline as Snapshot);
     this.optimizers.priorSteps = saved.priorSteps as number;
+    this.seen = (saved.seen as number | undefined) ?? 0;
     release(saved);
   }
 
@@ -61,6 +66,7 @@ export class RunState {
     this.restoreModelState(saved.model as Snapshot | undefined);
     this.optimizers.load(saved);
     this.pipeline.restoreSteps(saved.steps as Snapshot[]);
+    this.seen = (saved.seen as number | undefined) ?? this.seen;
     release(saved);
   }
 

@@ -37,6 +37,8 @@ import { TrainingStep } from './step.js';
 import { DivergedError, InterruptedError, TaskTrainer, rowsAt, type ResumeAt, type TaskPosition } from './trainer.js';
 import { TaskExamples, type TaskSplit } from './task-examples.js';
 import { Evaluator } from './evaluate.js';
+import { ContinualEvaluation, type Progress } from './continual-eval.js';
+import { orderedTrainingSet, streamSegment, type StreamSegment } from './stream-order.js';
 import { ANCHORS, AUGMENTATIONS, COMPONENT, PHASE_OPTIMIZERS, ROOT_RNG, SCENARIO, STRATEGIES } from './tokens.js';
 import type { Augmentation } from '../contracts/augmentation.js';
 import type { Model } from '../contracts/model.js';
@@ -111,7 +113,12 @@ interface RunParts extends BuiltParts {
   executor: StepExecutor;
   optimizers: PhaseOptimizers;
   state: RunState;
+  /** `eval.every`: the tasks' test subsets scored during training. */
+  continual?: ContinualEvaluation;
 }
+
+/** What runs after each step besides a due checkpoint: the evaluations that fall within it. */
+type StepWork = (before: Progress, after: Progress) => Promise<void>;
 
 interface SessionInit {
   config: RunConfig;
@@ -169,10 +176,15 @@ export class RunSession {
       const parts = this.prepare(built);
       const resume = this.openCheckpoints(parts);
       if (resume) parts.state.restoreBoundary(resume.boundary);
-      // The untrained model's accuracy is the b_j of forward transfer.
-      else await this.evaluateAll(parts, -1);
-      for (const task of parts.stream.tasks.slice(resume?.task ?? 0))
-        await this.trainTask(parts, task, resume?.task === task.index ? resume : undefined);
+      else {
+        // The untrained model's accuracy is the b_j of forward transfer.
+        await this.evaluateAll(parts, -1);
+        await this.evaluateContinually(parts, -1);
+      }
+      if (this.config.online?.boundaries === 'hidden') await this.trainStream(parts, resume);
+      else
+        for (const task of parts.stream.tasks.slice(resume?.task ?? 0))
+          await this.trainTask(parts, task, resume?.task === task.index ? resume : undefined);
       await this.afterTraining(parts);
     } catch (e) {
       status = e instanceof DivergedError ? 'diverged' : e instanceof InterruptedError ? 'interrupted' : 'failed';
@@ -248,7 +260,16 @@ export class RunSession {
     const optimizers = new PhaseOptimizers(plans, anchors, model.rowAxis);
     const state = new RunState(model, optimizers, pipeline, anchors);
     const loss = new ScenarioLoss(stream, scenario);
-    this.parts = { ...built, optimizers, state, loss, executor: this.lane ?? new AloneExecutor(model) };
+    const spec = this.config.eval.continual;
+    const continual =
+      spec &&
+      new ContinualEvaluation(
+        spec,
+        built.evaluator,
+        stream.tasks,
+        resolveToken(this.container, ROOT_RNG).fork('continual'),
+      );
+    this.parts = { ...built, optimizers, state, loss, continual, executor: this.lane ?? new AloneExecutor(model) };
     this.lane?.join({ config: this.config, model, strategies: pipeline.strategies });
     return this.parts;
   }
@@ -341,6 +362,7 @@ export class RunSession {
       model,
       scenario,
       sampledTrainingSet: (t: Task) => examples.trainingSet(t, splits[t.index].train),
+      boundaries: this.config.online?.boundaries ?? 'given',
     };
   }
 
@@ -385,9 +407,12 @@ export class RunSession {
     });
     const within = resume?.mid;
     this.checkpointer?.startTask(within?.step ?? 0);
-    await this.trainPhases(parts, { task, data, validation, phaseSteps, within });
+    await this.trainPhases(parts, { task, data, validation, phaseSteps, within }, async (before, after) => {
+      if (parts.continual?.due(before, after)) await this.evaluateContinually(parts, task.index);
+    });
     await pipeline.onTaskEnd({ ...ctx, trained: data });
     await this.evaluateAll(parts, task.index);
+    await this.evaluateContinually(parts, task.index);
     this.emit({
       type: 'task-end',
       runId: this.config.runId,
@@ -397,12 +422,87 @@ export class RunSession {
   }
 
   /**
+   * The whole stream as one task (`online.boundaries: 'hidden'`): strategies see one task start, one pass in stream
+   * order, one task end; the run evaluates as the stream passes each task's boundary.
+   */
+  private async trainStream(parts: RunParts, resume: ResumePoint | undefined): Promise<void> {
+    const { pipeline, optimizers, plans, state } = parts;
+    if (this.checkpointer && !resume) await this.checkpointer.beforeTask(0, state.captureBoundary());
+    if (this.signal.aborted) throw new InterruptedError('interrupted');
+    const started = performance.now();
+    const segment = this.streamSegment(parts);
+    const { task, data } = segment;
+    const ctx = this.contextOf(parts, task);
+    await pipeline.onTaskStart(ctx);
+    optimizers.onTaskStart();
+    const steps = plans[0].steps(data.count);
+    const { runId, train } = this.config;
+    this.emit({ type: 'task-start', runId, task: 0, name: task.name, examples: data.count, steps });
+    await pipeline.onTrainingStart({
+      ...ctx,
+      data,
+      steps,
+      batchSize: train.batchSize,
+      rowsAt: rowsAt(data.count, train.batchSize),
+    });
+    const within = resume?.mid;
+    this.checkpointer?.startTask(within?.step ?? 0);
+    await this.trainPhases(parts, { task, data, phaseSteps: [steps], within, streamOrder: true }, (before, after) =>
+      this.passBoundaries(parts, segment, before, after),
+    );
+    await pipeline.onTaskEnd({ ...ctx, trained: data });
+    this.emit({ type: 'task-end', runId, task: 0, seconds: (performance.now() - started) / 1000 });
+  }
+
+  /** Every task's training examples, each in its first epoch's order, as one stream (gradual when asked). */
+  private streamSegment(parts: RunParts): StreamSegment {
+    const { stream, examples, splits, trainer } = parts;
+    const ordered = stream.tasks.map((t) => {
+      const set = examples.trainingSet(t, splits[t.index].train);
+      return orderedTrainingSet(set, trainer.firstEpochOrder(t, set.count));
+    });
+    const rng = resolveToken(this.container, ROOT_RNG).fork('gradual');
+    return streamSegment(stream.tasks, ordered, this.config.online!.transition, rng);
+  }
+
+  /**
+   * The evaluations within a step of a stream with hidden boundaries: each task boundary it passed (the task's
+   * accuracy-matrix row), then continual evaluation when due.
+   */
+  private async passBoundaries(
+    parts: RunParts,
+    segment: StreamSegment,
+    before: Progress,
+    after: Progress,
+  ): Promise<void> {
+    const { ends } = segment;
+    let evaluated = false;
+    for (let k = 0; k < ends.length; k++) {
+      if (ends[k] <= before.seen || ends[k] > after.seen) continue;
+      await this.evaluateAll(parts, k);
+      await this.evaluateContinually(parts, k);
+      evaluated = true;
+    }
+    if (evaluated || !parts.continual?.due(before, after)) return;
+    const current = ends.findIndex((end) => after.seen <= end);
+    await this.evaluateContinually(parts, current);
+  }
+
+  /**
    * Each phase of a task in turn; resuming, the phases a checkpoint has passed are skipped and the one it is in
    * restored.
    */
   private async trainPhases(
     parts: RunParts,
-    t: { task: Task; data: TrainingSet; validation?: TrainingSet; phaseSteps: number[]; within?: ResumePoint['mid'] },
+    t: {
+      task: Task;
+      data: TrainingSet;
+      validation?: TrainingSet;
+      phaseSteps: number[];
+      within?: ResumePoint['mid'];
+      streamOrder?: boolean;
+    },
+    work: StepWork,
   ): Promise<void> {
     const { plans, optimizers, trainer, model } = parts;
     if (t.data.count === 0) return; // e.g. the later tasks of joint training
@@ -431,7 +531,8 @@ export class RunSession {
           step,
           signal: this.signal,
           resumeAt: pending,
-          afterStep: this.checkpointAfterStep(),
+          streamOrder: t.streamOrder,
+          afterStep: this.afterEachStep(parts, work),
         };
         pending = undefined;
         for await (const event of trainer.train(run)) {
@@ -493,13 +594,21 @@ export class RunSession {
     };
   }
 
-  private checkpointAfterStep(): ((position: TaskPosition) => Promise<void>) | undefined {
+  /** After each step: the examples it sampled counted, the evaluations that fall within it, a due checkpoint. */
+  private afterEachStep(parts: RunParts, work: StepWork): (position: TaskPosition, rows: number) => Promise<void> {
     const cp = this.checkpointer;
-    if (!cp) return undefined;
-    return async (position) => {
-      const reason = cp.due(position);
-      if (reason) await cp.within(position, this.parts!.state.captureWithin(), reason);
+    return async (position, rows) => {
+      const before = this.progress(parts);
+      parts.state.seen += rows;
+      // The step's optimizer step is counted already: `before` is one step back.
+      await work({ step: before.step - 1, seen: before.seen }, this.progress(parts));
+      const reason = cp?.due(position);
+      if (reason) await cp!.within(position, parts.state.captureWithin(), reason);
     };
+  }
+
+  private progress(parts: RunParts): Progress {
+    return { step: parts.optimizers.steps, seen: parts.state.seen };
   }
 
   /**
@@ -522,12 +631,21 @@ export class RunSession {
   private async evaluateAll(parts: RunParts, trainedTask: number): Promise<void> {
     const { evaluator, stream, pipeline } = parts;
     const predict = pipeline.predictor;
+    const at = this.progress(parts);
     for (const evalSet of evaluator.setNames) {
       for (const t of stream.tasks) {
         const r = await evaluator.evaluate(t, evalSet, trainedTask >= 0 ? predict : undefined);
-        this.emit({ type: 'eval', runId: this.config.runId, trainedTask, evalTask: t.index, evalSet, ...r });
+        this.emit({ type: 'eval', runId: this.config.runId, trainedTask, evalTask: t.index, evalSet, ...r, ...at });
       }
     }
+  }
+
+  /** Continual evaluation's rows now (with `eval.every`); `trainedTask`: the task being trained, -1 before any. */
+  private async evaluateContinually(parts: RunParts, trainedTask: number): Promise<void> {
+    if (!parts.continual) return;
+    const predict = trainedTask >= 0 ? parts.pipeline.predictor : undefined;
+    for (const e of await parts.continual.evaluate(this.config.runId, trainedTask, this.progress(parts), predict))
+      this.emit(e);
   }
 
   /** WiSE-FT's interpolations and the saved model. */

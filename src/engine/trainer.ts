@@ -92,8 +92,15 @@ export interface PhaseRun {
   readonly signal?: AbortSignal;
   /** Continue from a checkpoint within this phase. */
   readonly resumeAt?: ResumeAt;
-  /** Asked after every step (outside any tidy); writes a checkpoint when it is due. */
-  afterStep?(position: TaskPosition): Promise<void>;
+  /**
+   * The data is already in the order it is consumed (a stream with hidden boundaries): no sampler order, one pass.
+   */
+  readonly streamOrder?: boolean;
+  /**
+   * Asked after every step (outside any tidy) with the rows the step sampled: writes a checkpoint, evaluates, when
+   * it is due.
+   */
+  afterStep?(position: TaskPosition, rows: number): Promise<void>;
 }
 
 type TrainEvent = PhaseStart | StepEvent | ConstraintsEvent | EpochEnd;
@@ -147,11 +154,13 @@ export class TaskTrainer {
       const clock = { lastYield: performance.now() };
       for (let epoch = 0; step < total; epoch++) {
         const started = performance.now();
-        const order = this.sampler.order(
-          this.all(data.count),
-          epoch,
-          this.rng.fork(`sampler:order:${task.index}:${epoch}${this.phaseKey(run)}`),
-        );
+        const order = run.streamOrder
+          ? this.all(data.count)
+          : this.sampler.order(
+              this.all(data.count),
+              epoch,
+              this.rng.fork(`sampler:order:${task.index}:${epoch}${this.phaseKey(run)}`),
+            );
         const steps = Math.min(stepsPerEpoch(order.length, this.config.train.batchSize), total - step);
         // Resuming: epochs already trained are passed over (their orders are drawn, nothing else).
         if (resumeAt && step + steps <= resumeAt.step) {
@@ -222,7 +231,7 @@ export class TaskTrainer {
           window.start = performance.now();
           window.examples = 0;
         }
-        if (run.afterStep) await run.afterStep(this.position);
+        if (run.afterStep) await run.afterStep(this.position, size);
       }
     } finally {
       tf.dispose([ordered.x, ordered.y, ordered.ids]);
@@ -280,6 +289,11 @@ export class TaskTrainer {
       );
     }
     return resumeAt;
+  }
+
+  /** The order the sampler gives a task's `count` training examples in its first epoch (phase 0). */
+  firstEpochOrder(task: Task, count: number): Int32Array {
+    return this.sampler.order(this.all(count), 0, this.rng.fork(`sampler:order:${task.index}:0`));
   }
 
   /** Phase 0 keeps the random streams runs without phases always had. */

@@ -36,6 +36,12 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends O
    * role in common are rejected before training.
    */
   readonly roles?: readonly StrategyRole[];
+  /**
+   * Strategies only: whether it works when task boundaries are hidden (`online.boundaries: 'hidden'`): it learns from
+   * the steps alone and needs no onTaskStart/onTaskEnd to mean a new task. Absent: it needs boundaries, and a run
+   * that hides them is refused before training. A function decides by the options: true, or why not (what to set).
+   */
+  readonly taskFree?: true | ((options: Options<S>) => true | string);
   /** Checks across fields that the schema cannot express; paths relative to the options. */
   validate?(options: Options<S>): Problem[];
   /** Reporters are built once per sweep, with the sweep's context; every other kind per run. */

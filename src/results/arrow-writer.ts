@@ -101,8 +101,8 @@ class RunRows {
           loss: e.loss,
           examples: e.examples,
         };
-        if (e.type === 'eval') this.evals.push({ ...row, alpha: null });
-        else this.interpolated.push({ ...row, alpha: e.alpha });
+        if (e.type === 'eval') this.evals.push({ ...row, alpha: null, step: e.step ?? null, seen: e.seen ?? null });
+        else this.interpolated.push({ ...row, alpha: e.alpha, step: null, seen: null });
         break;
       }
     }

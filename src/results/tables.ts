@@ -13,10 +13,11 @@ import {
 } from 'apache-arrow';
 import { readFileSync } from 'node:fs';
 
-type ColumnType = 'utf8' | 'int32' | 'float64' | 'float64?';
+type ColumnType = 'utf8' | 'int32' | 'int32?' | 'float64' | 'float64?';
 const TYPES: Record<ColumnType, () => DataType> = {
   utf8: () => new Utf8(),
   int32: () => new Int32(),
+  'int32?': () => new Int32(),
   float64: () => new Float64(),
   'float64?': () => new Float64(),
 };
@@ -31,6 +32,10 @@ export const EVALS_COLUMNS = {
   examples: 'int32',
   /** WiSE-FT's interpolation weight for rows of an interpolated model; null for every other row. */
   alpha: 'float64?',
+  /** The run's optimizer steps when the model was scored; null on interpolated models' rows. */
+  step: 'int32?',
+  /** Training examples sampled from the stream when the model was scored; null on interpolated models' rows. */
+  seen: 'int32?',
 } as const satisfies Record<string, ColumnType>;
 
 export const STEPS_COLUMNS = {
@@ -76,9 +81,11 @@ export const SELECTION_COLUMNS = {
   test_forgetting_std: 'float64',
 } as const satisfies Record<string, ColumnType>;
 
+type Nullable = 'float64?' | 'int32?';
+/** A row: nullable columns may be absent (tables written before the column existed read back without it). */
 type RowOf<C extends Record<string, ColumnType>> = {
-  [K in keyof C]: C[K] extends 'utf8' ? string : C[K] extends 'float64?' ? number | null : number;
-};
+  [K in keyof C as C[K] extends Nullable ? never : K]: C[K] extends 'utf8' ? string : number;
+} & { [K in keyof C as C[K] extends Nullable ? K : never]?: number | null };
 export type EvalRow = RowOf<typeof EVALS_COLUMNS>;
 export type StepRow = RowOf<typeof STEPS_COLUMNS>;
 export type ConstraintRow = RowOf<typeof CONSTRAINTS_COLUMNS>;
@@ -88,7 +95,10 @@ export type SelectionRow = RowOf<typeof SELECTION_COLUMNS>;
 export function buildTable<C extends Record<string, ColumnType>>(columns: C, rows: readonly RowOf<C>[]): Table {
   const vectors: Record<string, Vector> = {};
   for (const [name, type] of Object.entries(columns)) {
-    vectors[name] = vectorFromArray(rows.map((r) => r[name]) as never[], TYPES[type]() as never);
+    vectors[name] = vectorFromArray(
+      rows.map((r) => (r as Record<string, unknown>)[name] ?? null) as never[],
+      TYPES[type]() as never,
+    );
   }
   return new Table(vectors);
 }

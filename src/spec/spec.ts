@@ -88,6 +88,32 @@ export interface EvalSpec {
    * an anchor (a new head) take their fine-tuned value.
    */
   interpolate?: number[];
+  /**
+   * Continual evaluation (De Lange et al., 2023): score every task's seeded test subset (`subset`) every N training
+   * steps, or every N training examples with `{ examples: N }`, and at each task's end; recorded in evals.arrow as
+   * eval set 'continual' with the step and the examples seen. `compare` derives anytime accuracy, A_AUC, min-ACC,
+   * WC-ACC and windowed forgetting from those rows (docs/scenarios-and-metrics.md).
+   */
+  every?: number | { steps: number } | { examples: number };
+  /** Test examples per task that continual evaluation scores (a seeded subset). Default: the whole test split. */
+  subset?: number;
+}
+
+/**
+ * Online continual learning: every task's training examples seen once, in minibatches of `train.batchSize` (e.g.
+ * 10), as Aljundi et al. (2019) and Koh et al. (2022) train.
+ */
+export interface OnlineSpec {
+  /**
+   * 'given': strategies are told where each task starts and ends (onTaskStart, onTaskEnd); 'hidden': they see the
+   * stream as one task, and only strategies that need no boundaries may run. Default 'given'.
+   */
+  boundaries?: 'given' | 'hidden';
+  /**
+   * Gradual drift, with hidden boundaries: over a window of this many training examples centred on each task
+   * boundary, the share of the next task's examples rises linearly from 0 to 1. Default 0 (abrupt).
+   */
+  transition?: number;
 }
 
 /**
@@ -188,6 +214,8 @@ export interface ExperimentSpec extends AxisFields {
   augment?: ComponentSpec<'augmentation'>[];
   /** Hyper-parameters chosen on validation data held out from training (see SelectSpec). */
   select?: SelectSpec;
+  /** One pass over the stream (online continual learning), boundaries given or hidden (see OnlineSpec). */
+  online?: OnlineSpec;
 }
 
 /**

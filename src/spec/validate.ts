@@ -11,6 +11,7 @@ import { Rng, hashString } from '../tensor/rng.js';
 import { CORRUPTIONS, type OodSpec } from '../data/corruptions.js';
 import type { ResolvedCheckpoint, ResolvedComponent, ResolvedPhase, RunConfig } from './spec.js';
 import type { StrategyRole } from '../contracts/strategy.js';
+import { onlineTrainProblems, resolveContinualEval, resolveOnline, taskFreeProblems } from './online.js';
 
 export class ExperimentError extends UserError {
   constructor(
@@ -59,6 +60,7 @@ const TOP_LEVEL = [
   'augment',
   'select',
   'phases',
+  'online',
 ];
 const DEFAULTS: Partial<Record<ComponentKind, { name: string }>> = { sampler: { name: 'shuffled' } };
 
@@ -326,6 +328,7 @@ interface ResolvedVariant {
   augment: ResolvedComponent[];
   reporters: ResolvedComponent[];
   select: RunConfig['select'];
+  online: RunConfig['online'];
 }
 
 function validateVariant(
@@ -351,14 +354,20 @@ function validateVariant(
   const scenario = resolveScenario(spec.scenario, problems);
   const component = componentResolver(registry, problems);
   const { components, strategies, trainSection, phases } = resolveComponents(spec, registry, component, problems);
-  const evalSection = section(spec, 'eval', ['batchSize', 'ood', 'interpolate'], problems);
+  const evalSection = section(spec, 'eval', ['batchSize', 'ood', 'interpolate', 'every', 'subset'], problems);
   const interpolate = resolveInterpolate(evalSection.interpolate, problems);
   const ood = resolveOod(evalSection.ood, problems);
+  const continual = resolveContinualEval(evalSection.every, evalSection.subset, problems);
   const train = resolveTrain(trainSection, phases, overrides, problems);
+  const online = resolveOnline(spec.online, problems);
+  problems.push(...onlineTrainProblems(online, train, phases !== null));
+  const strategyPaths = Array.isArray(spec.strategies) ? strategies.map((_, i) => `strategies[${i}]`) : ['strategy'];
+  problems.push(...taskFreeProblems(online, strategies, components.stream, registry, strategyPaths));
   const evalResolved = {
     batchSize: positiveInt(evalSection.batchSize, 1000, 'eval.batchSize', problems),
     ood,
     ...(interpolate.length ? { interpolate } : {}),
+    ...(continual ? { continual } : {}),
   };
   const resolved: ResolvedVariant = {
     name: name as string,
@@ -375,6 +384,7 @@ function validateVariant(
     augment: resolveAugment(spec.augment, component, problems),
     reporters: resolveReporters(spec.reporters, overrides, component, problems),
     select: resolveSelect(spec.select, problems),
+    online,
   };
   if (problems.length > 0) throw new ExperimentError(experimentFile, problems);
   return runConfigs(resolved, registry, experimentFile, at);
@@ -620,21 +630,18 @@ function runConfigs(
   at: Record<string, number>,
 ): RunConfig[] {
   const { name, scenario, components, strategies, phases } = v;
-  const identityOf = (all: Record<ComponentKind, ResolvedComponent>): Record<string, ResolvedComponent> =>
-    Object.fromEntries(
-      Object.entries(all).map(([kind, c]) => {
-        const schema = registry.get(kind as PluginKind, c.name).options as Record<
-          string,
-          { omitAtDefault?: boolean; default?: unknown }
-        >;
-        const options = Object.fromEntries(
-          Object.entries(c.options).filter(
-            ([k, val]) => !(schema[k]?.omitAtDefault && canonicalJson(val) === canonicalJson(schema[k].default)),
-          ),
-        );
-        return [kind, { name: c.name, options }];
-      }),
+  // Options added after runs were recorded leave the identity while at their default: those runs keep their ids.
+  const identityOfComponent = (kind: PluginKind, c: ResolvedComponent): ResolvedComponent => {
+    const schema = registry.get(kind, c.name).options as Record<string, { omitAtDefault?: boolean; default?: unknown }>;
+    const options = Object.fromEntries(
+      Object.entries(c.options).filter(
+        ([k, val]) => !(schema[k]?.omitAtDefault && canonicalJson(val) === canonicalJson(schema[k].default)),
+      ),
     );
+    return { name: c.name, options };
+  };
+  const identityOf = (all: Record<ComponentKind, ResolvedComponent>): Record<string, ResolvedComponent> =>
+    Object.fromEntries(Object.entries(all).map(([kind, c]) => [kind, identityOfComponent(kind as PluginKind, c)]));
   const variant = Object.fromEntries(
     Object.keys(at).map((key) => [
       key,
@@ -654,13 +661,14 @@ function runConfigs(
       experiment: name,
       scenario,
       components: identityOf(components),
-      strategies,
+      strategies: strategies.map((c) => identityOfComponent('strategy', c)),
       train: v.train,
       eval: v.eval,
       seed,
       ...(v.augment.length ? { augment: v.augment } : {}),
       ...(v.select ? { select: v.select } : {}),
       ...(phases ? { phases } : {}),
+      ...(v.online ? { online: v.online } : {}),
     };
     const hash = hashString(canonicalJson(identity)).toString(16).padStart(8, '0');
     const { seed: _seed, ...withoutSeed } = identity;
@@ -683,6 +691,7 @@ function runConfigs(
       reporters: v.reporters,
       augment: v.augment,
       select: v.select,
+      ...(v.online ? { online: v.online } : {}),
     };
   });
 }
