@@ -47,6 +47,9 @@ import derpp from './strategies/derpp.js';
 import erAce from './strategies/er-ace.js';
 import icarl from './strategies/icarl.js';
 import gdumb from './strategies/gdumb.js';
+import mir from './strategies/mir.js';
+import gss from './strategies/gss.js';
+import blurry from './streams/blurry.js';
 
 export const builtinPlugins: readonly AnyPluginDefinition[] = [
   mnist,
@@ -60,6 +63,7 @@ export const builtinPlugins: readonly AnyPluginDefinition[] = [
   permuted,
   rotated,
   shifted,
+  blurry,
   shuffled,
   fraction,
   perClass,
@@ -78,6 +82,8 @@ export const builtinPlugins: readonly AnyPluginDefinition[] = [
   joint,
   cumulative,
   replay,
+  mir,
+  gss,
   ewc,
   lwf,
   si,
