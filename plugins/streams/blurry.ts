@@ -24,7 +24,8 @@ const options = {
   }),
   classOrder: o.enum(['natural', 'seeded'], {
     description:
-      "which classes are disjoint and which task owns each: in order 0,1,2,…, or a permutation drawn from the run's seed",
+      'which classes are disjoint and which task owns each: in order 0,1,2,…, or a permutation drawn from ' +
+      "the run's seed",
     default: 'seeded',
   }),
 };
