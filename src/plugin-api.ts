@@ -115,6 +115,14 @@ export { DeviceReservoir, MemoryBatches, requireReservoirMemory, type DeviceRows
 export { herdingOrder } from './memory/herding.js';
 export { ImportancePenalty } from './strategies/penalty.js';
 export { dot, meanCrossEntropy, meanSquaredError, rowsOf } from './strategies/losses.js';
+export {
+  cosineSimilarities,
+  crossEntropyGradients,
+  exampleGradients,
+  parameterList,
+  rowCrossEntropy,
+  type ParameterList,
+} from './strategies/sample-gradients.js';
 export { darkExperience, type DarkExperienceOptions } from './strategies/dark-experience.js';
 export { MAX_GEM_TASKS, solveGemDual, subsets } from './strategies/gem-qp.js';
 

@@ -8,16 +8,21 @@
 // Replay is a uniform memory batch joining each step's mean cross-entropy
 // (as Mammoth's gss.py trains). All on the backend: the host draws the
 // random numbers before the task and reads nothing back. No boundaries.
-import { definePlugin, o, requireReservoirMemory, type OptionsInput, type Rng, tf } from '../../src/plugin-api.js';
-import type { Snapshot } from '../../src/contracts/snapshot.js';
-import type { StepBatch, StrategyState } from '../../src/contracts/strategy.js';
-import { featureSize } from '../../src/contracts/data.js';
 import {
+  definePlugin,
+  o,
+  requireReservoirMemory,
+  type OptionsInput,
+  type Rng,
+  tf,
   cosineSimilarities,
   exampleGradients,
   parameterList,
   type ParameterList,
-} from '../../src/strategies/sample-gradients.js';
+} from '../../src/plugin-api.js';
+import type { Snapshot } from '../../src/contracts/snapshot.js';
+import type { StepBatch, StrategyState } from '../../src/contracts/strategy.js';
+import { featureSize } from '../../src/contracts/data.js';
 
 const options = {
   size: o.integer({ description: 'examples kept in the memory', default: 500, min: 1 }),

@@ -13,15 +13,13 @@ import {
   o,
   type OptionsInput,
   tf,
-} from '../../src/plugin-api.js';
-import type { Snapshot } from '../../src/contracts/snapshot.js';
-import { featureSize } from '../../src/contracts/data.js';
-import {
   crossEntropyGradients,
   parameterList,
   rowCrossEntropy,
   type ParameterList,
-} from '../../src/strategies/sample-gradients.js';
+} from '../../src/plugin-api.js';
+import type { Snapshot } from '../../src/contracts/snapshot.js';
+import { featureSize } from '../../src/contracts/data.js';
 
 const options = {
   size: o.integer({ description: 'examples kept in the reservoir memory', default: 500, min: 1 }),

@@ -21,6 +21,7 @@ export { GROUP_COLUMNS, FORMATS, METRICS, type GroupColumn, type Format } from '
 export { SelectionError } from './selection.js';
 import { METHOD_COLUMNS, METRICS, type GroupColumn, type Format } from './columns.js';
 import { phasesLabel } from '../spec/phase-label.js';
+import { ANYTIME_METRICS, anytimeMetrics, anytimeTable, type AnytimeKey } from './anytime-table.js';
 
 export interface LoadedRun {
   dir: string;
@@ -127,6 +128,8 @@ export interface Group {
   selection?: Selection;
   /** With `--select`: every run of the group, all configurations. */
   candidates?: LoadedRun[];
+  /** With continual evaluation (`eval.every`): its metrics, and learning accuracy and intransigence. */
+  anytime?: Record<AnytimeKey, { mean: number; std: number }>;
 }
 
 /** `compare --select`'s record: one row per candidate configuration of each group. */
@@ -261,6 +264,7 @@ export function compareRuns(root: string, by: GroupColumn[], opts: { select?: bo
       g.runs = g.runs.filter((r) => r.configId === g.selection!.chosen);
     }
     for (const m of METRICS) g.metrics[m.key] = meanStd(g.runs.map((r) => r.summary![m.key]));
+    g.anytime = anytimeMetrics(g.runs, done);
     const T = g.runs[0].R!.length;
     // A soup's matrix has its last row only: no forgetting curves to draw from it.
     if (g.runs.every((r) => r.R!.length === T && r.R!.every((row) => row.every(Number.isFinite)))) {
@@ -324,9 +328,13 @@ export function formatComparison(c: Comparison, format: Format, matrixGroup?: nu
   const table = (t: string[][]) => (format === 'markdown' ? markdownTable(t) : [renderTable(t)]);
   const out: string[] = format === 'markdown' ? [] : ['metrics in %, mean ± std over runs (seeds) of each group'];
   out.push(...table([header, ...rows]));
-  const extra = [selectionTable(c), idOodTable(c), interpolationTable(c), lowLabelTable(c)].filter(
-    (t): t is string[][] => !!t,
-  );
+  const extra = [
+    selectionTable(c),
+    anytimeTable(c.groups, c.by),
+    idOodTable(c),
+    interpolationTable(c),
+    lowLabelTable(c),
+  ].filter((t): t is string[][] => !!t);
   for (const t of extra) out.push('', ...table(t));
   if (matrixGroup !== undefined) out.push(...matrixOf(c, matrixGroup));
   if (c.notComplete.length) {
@@ -361,7 +369,7 @@ function matrixOf(c: Comparison, n: number): string[] {
 function comparisonJson(c: Comparison): unknown {
   return {
     by: c.by,
-    metrics: Object.fromEntries(METRICS.map((m) => [m.label, m.help])),
+    metrics: Object.fromEntries([...METRICS, ...ANYTIME_METRICS].map((m) => [m.label, m.help])),
     groups: c.groups.map((g) => ({
       ...g.key,
       runs: g.runs.map((r) => r.runId),
@@ -378,6 +386,16 @@ function comparisonJson(c: Comparison): unknown {
       ...Object.fromEntries(
         METRICS.map((m) => [m.label, { mean: nullable(g.metrics[m.key].mean), std: nullable(g.metrics[m.key].std) }]),
       ),
+      ...(g.anytime
+        ? {
+            continual: Object.fromEntries(
+              ANYTIME_METRICS.map((m) => [
+                m.label,
+                { mean: nullable(g.anytime![m.key].mean), std: nullable(g.anytime![m.key].std) },
+              ]),
+            ),
+          }
+        : {}),
       meanAccuracyMatrix: g.meanMatrix,
     })),
     notComplete: c.notComplete,
@@ -386,11 +404,13 @@ function comparisonJson(c: Comparison): unknown {
 
 function comparisonCsv(c: Comparison): string {
   const selected = c.groups.some((g) => g.selection);
+  const anytime = c.groups.some((g) => g.anytime);
   const header = [
     ...c.by,
     'runs',
     ...(selected ? ['chosen', 'validation_metric', 'validation_mean'] : []),
     ...METRICS.flatMap((m) => [`${m.label}_mean`, `${m.label}_std`]),
+    ...(anytime ? ANYTIME_METRICS.flatMap((m) => [`${m.label}_mean`, `${m.label}_std`]) : []),
   ];
   const lines = c.groups.map((g) =>
     [
@@ -402,6 +422,9 @@ function comparisonCsv(c: Comparison): string {
           : ['', '', '']
         : []),
       ...METRICS.flatMap((m) => [num(g.metrics[m.key].mean), num(g.metrics[m.key].std)]),
+      ...(anytime
+        ? ANYTIME_METRICS.flatMap((m) => [num(g.anytime?.[m.key].mean ?? NaN), num(g.anytime?.[m.key].std ?? NaN)])
+        : []),
     ].join(','),
   );
   return [header.join(','), ...lines].join('\n');

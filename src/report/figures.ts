@@ -9,21 +9,13 @@ import { meanStd } from './format.js';
 import { RUN_FILES } from '../results/run-dir.js';
 import { readRows, type ConstraintRow, type StepRow } from '../results/tables.js';
 import { interpolationRows, type Comparison, type Group } from './compare.js';
+import { anytimeFigures } from './anytime-figures.js';
+import { groupLabel, type Figure } from './figure.js';
 
-export interface Figure {
-  id: string;
-  title: string;
-  /** One sentence under the figure: what it shows and how it was computed. */
-  caption: string;
-  spec: Record<string, unknown>;
-}
+export { groupLabel, type Figure } from './figure.js';
 
 const WIDTH = 300;
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-
-export function groupLabel(c: Comparison, g: Group): string {
-  return c.by.map((k) => g.key[k]).join(' · ') || 'all runs';
-}
 
 function taskLabel(g: Group, j: number): string {
   return g.taskNames[j] ?? `t${j}`;
@@ -483,6 +475,7 @@ export function reportFigures(c: Comparison): Figure[] {
     ...robustnessTradeoff(c),
     ...heatMaps(c),
     ...forgettingCurves(c),
+    ...anytimeFigures(c),
     ...lossCurves(c, steps),
     ...constraintCurves(c, constraints),
   ];
