@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 const WHOLE_RUNS = [
   'test/e2e/**/*.test.ts',
   'test/engine/session.*.test.ts',
-  'test/engine/checkpointing.resume.test.ts',
+  'test/engine/checkpointing.resume*.test.ts',
   'test/engine/interpolate.test.ts',
   'test/engine/phases.test.ts',
   'test/engine/pipeline.in-run.test.ts',

@@ -57,7 +57,8 @@ interface Plan {
   replay: tf.Tensor2D;
 }
 
-class GssMemory {
+/** The GSS-greedy memory on the backend (exported for its tests). */
+export class GssMemory {
   private seen = 0;
   private plan?: Plan;
 

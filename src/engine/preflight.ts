@@ -114,6 +114,44 @@ function plannedTaskExamples(
 }
 
 /**
+ * What one pass over the stream and continual evaluation need of the data: a continual-evaluation subset each task's
+ * test split can give, a batch no larger than what it batches (a task; the whole stream with hidden boundaries), and
+ * a gradual transition that fits inside each task.
+ */
+function onlineProblems(config: RunConfig, tasks: readonly Task[], examples: readonly number[]): Problem[] {
+  const problems: Problem[] = [];
+  const subset = config.eval.continual?.subset ?? 0;
+  const small = tasks.find((t) => t.test.count < subset);
+  if (small)
+    problems.push({
+      path: 'eval.subset',
+      message: `${subset} test examples per task, but task ${small.name} has ${small.test.count}`,
+    });
+  const online = config.online;
+  if (!online) return problems;
+  const { batchSize } = config.train;
+  const total = examples.reduce((a, b) => a + b, 0);
+  const fewest = Math.min(...examples);
+  const at = examples.indexOf(fewest);
+  if (online.boundaries === 'hidden' && batchSize > total)
+    problems.push({
+      path: 'train.batchSize',
+      message: `${batchSize} is larger than the stream: its ${tasks.length} tasks have ${total} training examples`,
+    });
+  if (online.boundaries === 'given' && batchSize > fewest)
+    problems.push({
+      path: 'train.batchSize',
+      message: `${batchSize} is larger than task ${tasks[at].name}, which has ${fewest} training examples`,
+    });
+  if (online.transition > fewest)
+    problems.push({
+      path: 'online.transition',
+      message: `a transition of ${online.transition} examples does not fit in task ${tasks[at].name} (${fewest})`,
+    });
+  return problems;
+}
+
+/**
  * Schedules checked against the run's planned steps (each task's own
  * training examples; strategies that change the training set, e.g. joint,
  * are not foreseen): a warm-up longer than the run it warms up.
@@ -160,6 +198,9 @@ export async function preflight(
       a: config.augment,
       p: config.phases,
       t: config.train.params ?? null,
+      b: config.train.batchSize,
+      e: config.eval.continual ?? null,
+      o: config.online ?? null,
     });
     if (seen.has(key)) continue;
     seen.add(key);
@@ -202,6 +243,7 @@ export async function preflight(
       const problems = [
         ...planned.problems,
         ...(planned.problems.length ? [] : scheduleProblems(config, registry, planned.examples)),
+        ...(planned.problems.length ? [] : onlineProblems(config, stream.tasks, planned.examples)),
       ];
       if (problems.length) throw new ExperimentError(config.experimentFile, problems);
       const needsImages = config.eval.ood.filter((o) => o.corruption === 'blur' || o.corruption === 'rotation');
