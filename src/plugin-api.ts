@@ -123,6 +123,12 @@ export {
   rowCrossEntropy,
   type ParameterList,
 } from './strategies/sample-gradients.js';
+export {
+  onlineReplayOptions,
+  onlineReplayTaskFree,
+  replayedRows,
+  separateMemoryLoss,
+} from './strategies/online-replay.js';
 export { darkExperience, type DarkExperienceOptions } from './strategies/dark-experience.js';
 export { MAX_GEM_TASKS, solveGemDual, subsets } from './strategies/gem-qp.js';
 

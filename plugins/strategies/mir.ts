@@ -4,9 +4,15 @@
 // rise most under a virtual SGD step on the incoming batch
 // (θ' = θ − lr·∇L_in(θ); score = L(θ') − L(θ) per row) are replayed. The
 // retrieved rows join the incoming ones in one mean cross-entropy, as replay
-// does (Chaudhry et al.'s ER); the reference code sums the two rows' means
-// instead, which at equal sizes is this loss doubled. Needs no boundaries.
+// does (Chaudhry et al.'s ER), or, with memoryLoss 'separate', each set its
+// own mean, summed, as the reference code trains; from 'earlier-tasks'
+// draws the candidates from earlier tasks' rows only, as the reference does
+// (that needs task boundaries; the default does not).
 import {
+  onlineReplayOptions,
+  onlineReplayTaskFree,
+  replayedRows,
+  separateMemoryLoss,
   definePlugin,
   DeviceReservoir,
   requireReservoirMemory,
@@ -34,6 +40,7 @@ const options = {
     min: 1,
   }),
   lr: o.number({ description: "the virtual SGD step's learning rate", default: 0.1, min: 0, exclusiveMin: true }),
+  ...onlineReplayOptions,
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -65,7 +72,7 @@ export default definePlugin({
   name: 'mir',
   description: 'replay of the memory rows a virtual update on the incoming batch would interfere with most',
   options,
-  taskFree: true,
+  taskFree: onlineReplayTaskFree,
   async create(opts, ctx) {
     const stream = await ctx.resolve('stream');
     const { outputs } = await ctx.problem();
@@ -79,8 +86,9 @@ export default definePlugin({
         params = parameterList(model);
         return task.index === 0 ? { state: reservoir.initialState(size, outputs) } : undefined;
       },
-      onTrainingStart({ steps, batchSize, rowsAt }) {
-        reservoir.planTask(steps, batchSize, rowsAt, opts.candidates);
+      onTrainingStart({ task, steps, batchSize, rowsAt }) {
+        const exclude = opts.from === 'earlier-tasks' ? { task: task.index } : undefined;
+        reservoir.planTask(steps, batchSize, rowsAt, opts.candidates, exclude);
       },
       composeBatch(batch, state) {
         const drawn = reservoir.sample(batch.step, state);
@@ -88,8 +96,9 @@ export default definePlugin({
         const k = Math.min(opts.batchSize || batch.size, opts.candidates);
         const chosen = mostInterfered(params!, batch, drawn, k, opts.lr);
         const rows = { x: tf.gather(drawn.x, chosen), labels: tf.gather(drawn.labels, chosen) };
-        return { rows: { ...rows, taskIds: tf.gather(drawn.taskIds, chosen) } };
+        return { rows: replayedRows({ ...rows, taskIds: tf.gather(drawn.taskIds, chosen) }, opts.memoryLoss) };
       },
+      loss: (lossCtx) => separateMemoryLoss(lossCtx, opts.memoryLoss),
       afterStep: ({ batch, state }) => reservoir.insert(batch, state),
       checkpoint: () => ({ reservoir: reservoir.snapshot() }),
       restore(s) {

@@ -15,6 +15,10 @@ import {
   requireReservoirMemory,
   type OptionsInput,
   type PluginContext,
+  onlineReplayOptions,
+  onlineReplayTaskFree,
+  replayedRows,
+  separateMemoryLoss,
 } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
 import type { Strategy } from '../../src/contracts/strategy.js';
@@ -40,6 +44,7 @@ const options = {
     }),
     omitAtDefault: true,
   },
+  ...onlineReplayOptions,
 };
 
 declare module '../../src/plugin/kinds.js' {
@@ -54,11 +59,17 @@ export default definePlugin({
   description: 'a memory of stored examples (reservoir or class-balanced) mixed into every batch of later tasks',
   options,
   taskFree: (opts) =>
-    opts.fill === 'online' || "fill 'task-end' fills the memory when a task ends; fill: 'online' needs no boundary",
+    opts.fill === 'online'
+      ? onlineReplayTaskFree(opts)
+      : "fill 'task-end' fills the memory when a task ends; fill: 'online' needs no boundary",
   validate(opts) {
-    return opts.fill === 'online' && opts.policy !== 'reservoir'
-      ? [{ path: 'policy', message: "fill: 'online' keeps a reservoir; the class-balanced policy fills at task ends" }]
-      : [];
+    const problems = [];
+    if (opts.fill === 'online' && opts.policy !== 'reservoir')
+      problems.push({ path: 'policy', message: "fill: 'online' keeps a reservoir; class-balanced fills at task ends" });
+    for (const field of ['from', 'memoryLoss'] as const)
+      if (opts.fill !== 'online' && opts[field] !== onlineReplayOptions[field].default)
+        problems.push({ path: field, message: "applies to fill: 'online'" });
+    return problems;
   },
   async create(opts, ctx) {
     if (opts.fill === 'online') return onlineReplay(opts, ctx);
@@ -100,7 +111,10 @@ export default definePlugin({
 });
 
 /** Replay filled after every step: a reservoir on the backend, sampled from the first step it holds rows. */
-async function onlineReplay(opts: { size: number; batchSize: number }, ctx: PluginContext): Promise<Strategy> {
+async function onlineReplay(
+  opts: { size: number; batchSize: number; from: string; memoryLoss: string },
+  ctx: PluginContext,
+): Promise<Strategy> {
   const stream = await ctx.resolve('stream');
   const { outputs } = await ctx.problem();
   const size = featureSize(stream.featureShape);
@@ -111,13 +125,16 @@ async function onlineReplay(opts: { size: number; batchSize: number }, ctx: Plug
     onTaskStart({ task }) {
       return task.index === 0 ? { state: reservoir.initialState(size, outputs) } : undefined;
     },
-    onTrainingStart({ steps, batchSize, rowsAt }) {
-      reservoir.planTask(steps, batchSize, rowsAt, opts.batchSize || batchSize);
+    onTrainingStart({ task, steps, batchSize, rowsAt }) {
+      const exclude = opts.from === 'earlier-tasks' ? { task: task.index } : undefined;
+      reservoir.planTask(steps, batchSize, rowsAt, opts.batchSize || batchSize, exclude);
     },
     composeBatch(batch, state) {
       const drawn = reservoir.sample(batch.step, state);
-      return drawn ? { rows: { x: drawn.x, labels: drawn.labels, taskIds: drawn.taskIds } } : undefined;
+      if (!drawn) return undefined;
+      return { rows: replayedRows({ x: drawn.x, labels: drawn.labels, taskIds: drawn.taskIds }, opts.memoryLoss) };
     },
+    loss: (lossCtx) => separateMemoryLoss(lossCtx, opts.memoryLoss),
     afterStep: ({ batch, state }) => reservoir.insert(batch, state),
     checkpoint: () => ({ reservoir: reservoir.snapshot() }),
     restore(s) {

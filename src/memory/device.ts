@@ -55,14 +55,6 @@ export class MemoryBatches {
 }
 
 /**
- * A reservoir memory filled during training, on the backend (DER, DER++,
- * ER-ACE): after each step the sampled rows enter it by Vitter's algorithm R,
- * with the model's outputs for them when `withLogits` (DER's targets). Which
- * slot each example takes depends only on how many examples were seen, so
- * the host draws every step's slots before the task trains; the step itself
- * only scatters. Its tensors are the owning strategy's step state.
- */
-/**
  * Refuses, before training, a reservoir the backend cannot hold: its tensors (features, labels, task ids and, for
  * DER, `logits` outputs per row) are allocated whole when the first task starts. `field` is the option that sets the
  * capacity.
@@ -72,8 +64,21 @@ export function requireReservoirMemory(field: string, capacity: number, featureS
   requireMemory(field, `a memory of ${capacity} examples`, rows * (featureSize + 2 + logits) * 4, rows * featureSize);
 }
 
+/**
+ * A reservoir memory filled during training, on the backend (DER, DER++,
+ * ER-ACE): after each step the sampled rows enter it by Vitter's algorithm R,
+ * with the model's outputs for them when `withLogits` (DER's targets). Which
+ * slot each example takes depends only on how many examples were seen, so
+ * the host draws every step's slots before the task trains; the step itself
+ * only scatters. Its tensors are the owning strategy's step state.
+ */
 export class DeviceReservoir {
   private seen = 0;
+  /**
+   * With `excludeTask` plans: the task whose example each slot holds (-1: empty), so a task's replay can leave its own
+   * rows out (Aljundi et al.'s ER and MIR replay only earlier tasks' rows).
+   */
+  private slotTask?: Int32Array;
   /** Per step of the current task: slots for its rows (trash slot = capacity), rows in memory before the step. */
   private slots?: tf.Tensor2D;
   private samples?: tf.Tensor2D;
@@ -98,19 +103,34 @@ export class DeviceReservoir {
     return state;
   }
 
-  /** Draws the task's insertion slots and `perStep` replay indices per step; call outside any step. */
-  planTask(steps: number, batchSize: number, rowsAt: (step: number) => number, perStep: number): void {
+  /**
+   * Draws the task's insertion slots and `perStep` replay indices per step; call outside any step. `exclude`: replay
+   * only rows of other tasks than `exclude.task` (the task about to train; needs task boundaries).
+   */
+  planTask(
+    steps: number,
+    batchSize: number,
+    rowsAt: (step: number) => number,
+    perStep: number,
+    exclude?: { task: number },
+  ): void {
     this.disposePlan();
     this.perStep = perStep;
     const slots = new Int32Array(Math.max(steps, 1) * batchSize).fill(this.capacity);
     const samples = new Int32Array(Math.max(steps, 1) * this.perStep);
     this.filledBefore = [];
+    if (exclude) this.slotTask ??= new Int32Array(this.capacity).fill(-1);
     for (let s = 0; s < steps; s++) {
       const filled = Math.min(this.seen, this.capacity);
-      this.filledBefore.push(filled);
+      // The rows a step may replay: every filled one, or those of other tasks.
+      const valid = exclude ? this.rowsNotOf(exclude.task, filled) : undefined;
+      const count = valid ? valid.length : filled;
+      this.filledBefore.push(count);
       // Without repeats while the memory holds enough rows; with them only early on, while it is filling.
-      if (filled >= this.perStep) this.rng.distinct(filled, this.perStep, samples, s * this.perStep);
-      else if (filled > 0) for (let k = 0; k < this.perStep; k++) samples[s * this.perStep + k] = this.rng.int(filled);
+      const at = s * this.perStep;
+      if (count >= this.perStep) this.rng.distinct(count, this.perStep, samples, at);
+      else if (count > 0) for (let k = 0; k < this.perStep; k++) samples[at + k] = this.rng.int(count);
+      if (valid && count > 0) for (let k = 0; k < this.perStep; k++) samples[at + k] = valid[samples[at + k]];
       const rows = rowsAt(s + 1);
       const taken = new Map<number, number>();
       for (let r = 0; r < rows; r++) {
@@ -122,6 +142,7 @@ export class DeviceReservoir {
           if (earlier !== undefined) slots[s * batchSize + earlier] = this.capacity;
           taken.set(slot, r);
           slots[s * batchSize + r] = slot;
+          if (exclude) this.slotTask![slot] = exclude.task;
         }
       }
     }
@@ -129,9 +150,20 @@ export class DeviceReservoir {
     this.samples = tf.tensor2d(samples, [Math.max(steps, 1), this.perStep], 'int32');
   }
 
+  private rowsNotOf(task: number, filled: number): Int32Array {
+    const rows: number[] = [];
+    for (let i = 0; i < filled; i++) if (this.slotTask![i] !== task) rows.push(i);
+    return Int32Array.from(rows);
+  }
+
   /** How many examples it has seen and its generator's position (the rows themselves are step state). */
   snapshot(): Snapshot {
-    return { capacity: this.capacity, seen: this.seen, rng: this.rng.state() };
+    return {
+      capacity: this.capacity,
+      seen: this.seen,
+      rng: this.rng.state(),
+      ...(this.slotTask ? { slotTask: Array.from(this.slotTask) } : {}),
+    };
   }
 
   restore(s: Snapshot): void {
@@ -141,9 +173,10 @@ export class DeviceReservoir {
       );
     this.seen = s.seen as number;
     this.rng.setState(s.rng as number[]);
+    this.slotTask = s.slotTask ? Int32Array.from(s.slotTask as number[]) : undefined;
   }
 
-  /** Rows in memory before `step` (1-based): 0 means nothing to replay yet. */
+  /** Rows a step may replay (1-based `step`): 0 means nothing to replay yet. */
   filled(step: number): number {
     return this.filledBefore[step - 1] ?? 0;
   }

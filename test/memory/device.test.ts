@@ -52,4 +52,27 @@ describe('DER memory on the backend', () => {
     tf.dispose(Object.values(state));
     reservoir.dispose();
   });
+
+  it("replays only earlier tasks' rows when asked, and none while the memory holds only the current task's", () => {
+    const reservoir = new DeviceReservoir(6, false, new Rng(4));
+    // Task 0: 3 steps of 2 rows fill slots 0..5; nothing of another task to replay.
+    reservoir.planTask(3, 2, () => 2, 2, { task: 0 });
+    expect([1, 2, 3].map((s) => reservoir.filled(s))).toEqual([0, 0, 0]);
+    // Task 1: its rows replace task 0's (memory full: each row replaces a random slot, or none), so the rows a step
+    // may replay never grow and start at all six.
+    reservoir.planTask(4, 2, () => 2, 2, { task: 1 });
+    const replayable = [1, 2, 3, 4].map((s) => reservoir.filled(s));
+    expect(replayable[0]).toBe(6);
+    for (let i = 1; i < 4; i++) expect(replayable[i]).toBeLessThanOrEqual(replayable[i - 1]);
+    // Without exclusion every filled row is replayable.
+    const plain = new DeviceReservoir(6, false, new Rng(4));
+    plain.planTask(3, 2, () => 2, 2);
+    expect([1, 2, 3].map((s) => plain.filled(s))).toEqual([0, 2, 4]);
+    // The slots' tasks go into the snapshot, so a resumed run excludes the same rows.
+    const copy = new DeviceReservoir(6, false, new Rng(0));
+    copy.restore(reservoir.snapshot());
+    expect(copy.snapshot()).toEqual(reservoir.snapshot());
+    reservoir.dispose();
+    plain.dispose();
+  });
 });

@@ -60,6 +60,12 @@ describe('online and continual-evaluation settings', () => {
     expect(Object.keys(p)).toEqual(['strategies[1]']);
     expect(p['strategies[1]']).toMatch(/strategy 'ewc' needs task boundaries, which stream 'split' with online/);
     expect(problemsOf({ ...ONLINE, strategy: { name: 'replay' } }).strategy).toMatch(/fill: 'online' needs no/);
+    expect(problemsOf({ ...ONLINE, strategy: { name: 'mir', from: 'earlier-tasks' } }).strategy).toMatch(
+      /from: 'earlier-tasks' needs task boundaries/,
+    );
+    expect(
+      problemsOf({ ...ONLINE, strategy: { name: 'replay', memoryLoss: 'separate' } })['strategy.memoryLoss'],
+    ).toMatch(/applies to fill: 'online'/);
     for (const name of ['naive', 'der', 'derpp', 'er-ace', 'mir', 'gss'])
       expect(tinyConfigs({ ...ONLINE, strategy: { name } }).configs).toHaveLength(1);
     // With boundaries given, every strategy may run online.
