@@ -44,6 +44,17 @@ const options = {
     }),
     omitAtDefault: true,
   },
+  weight: {
+    ...o.number({
+      description:
+        'weight of a replayed row relative to a sampled one in the mean cross-entropy: with equal batches, w makes ' +
+        "the loss (CE_new + w·CE_replayed)/(1 + w) (De Lange et al.'s Lw_new = 1/(1 + w))",
+      default: 1,
+      min: 0,
+      exclusiveMin: true,
+    }),
+    omitAtDefault: true,
+  },
   ...onlineReplayOptions,
 };
 
@@ -94,7 +105,7 @@ export default definePlugin({
           batches = new MemoryBatches(memory.toTrainingSet(), steps, opts.batchSize || batchSize, sampling);
       },
       composeBatch(batch) {
-        return batches ? { rows: batches.batch(batch.step) } : undefined;
+        return batches ? { rows: { ...batches.batch(batch.step), weight: opts.weight } } : undefined;
       },
       onTaskEnd({ trained }) {
         release();
@@ -112,7 +123,7 @@ export default definePlugin({
 
 /** Replay filled after every step: a reservoir on the backend, sampled from the first step it holds rows. */
 async function onlineReplay(
-  opts: { size: number; batchSize: number; from: string; memoryLoss: string },
+  opts: { size: number; batchSize: number; weight: number; from: string; memoryLoss: string },
   ctx: PluginContext,
 ): Promise<Strategy> {
   const stream = await ctx.resolve('stream');
@@ -132,7 +143,8 @@ async function onlineReplay(
     composeBatch(batch, state) {
       const drawn = reservoir.sample(batch.step, state);
       if (!drawn) return undefined;
-      return { rows: replayedRows({ x: drawn.x, labels: drawn.labels, taskIds: drawn.taskIds }, opts.memoryLoss) };
+      const rows = { x: drawn.x, labels: drawn.labels, taskIds: drawn.taskIds, weight: opts.weight };
+      return { rows: replayedRows(rows, opts.memoryLoss) };
     },
     loss: (lossCtx) => separateMemoryLoss(lossCtx, opts.memoryLoss),
     afterStep: ({ batch, state }) => reservoir.insert(batch, state),

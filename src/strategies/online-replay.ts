@@ -33,7 +33,7 @@ export function onlineReplayTaskFree(opts: { from: string }): true | string {
 }
 
 /** The replayed rows as composeBatch returns them: with weight 0 when their loss is a term of its own. */
-export function replayedRows(rows: Omit<ExtraRows, 'weight'>, memoryLoss: string): ExtraRows {
+export function replayedRows(rows: ExtraRows, memoryLoss: string): ExtraRows {
   return memoryLoss === 'separate' ? { ...rows, weight: 0 } : rows;
 }
 
