@@ -9,8 +9,8 @@ import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { BIN, ROOT, TINY_SPEC, runCli, scratchDir, writeExperiment } from '../helpers.js';
+import { CHROMIUM, NO_CHROMIUM, launchChromium } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Long enough to watch: 2 tasks × 150 epochs × 6 steps.
 const SPEC = { ...TINY_SPEC, name: 'live', train: { epochs: 150, batchSize: 16, logEvery: 10 } };
 
@@ -48,16 +48,11 @@ const until = async (check: () => Promise<boolean>) => {
 
 describe('the live view', () => {
   it('a browser sees the run progress as it trains, then the sweep end; the server stops with the run', async (ctx) => {
-    if (!existsSync(CHROMIUM)) ctx.skip(`${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
+    if (!existsSync(CHROMIUM)) ctx.skip(NO_CHROMIUM);
     const dir = scratchDir('live');
     const run = startLive([writeExperiment(dir, SPEC), '--out', join(dir, 'results')]);
     const url = await run.url;
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const problems: string[] = [];

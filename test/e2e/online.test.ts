@@ -3,10 +3,11 @@
 // derives, the report's curves, and every bad setting refused before training
 // with one line naming its field, exit 2, leaving earlier results untouched.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRows } from '../../src/results/tables.js';
 import { runCli, scratchDir, writeExperiment } from '../helpers.js';
+import { CHROMIUM, NO_CHROMIUM, SCREENSHOTS, drawnFigures, launchChromium } from './browser.js';
 
 const SPEC = {
   name: 'online-cli',
@@ -27,9 +28,10 @@ const SPEC = {
 };
 
 describe('online continual learning from the command line', () => {
+  const dir = scratchDir('online-cli');
+  const out = join(dir, 'results');
+
   it('records continual evaluation, compares its metrics and draws the curves', () => {
-    const dir = scratchDir('online-cli');
-    const out = join(dir, 'results');
     const run = runCli(['run', writeExperiment(dir, SPEC), '--out', out]);
     expect(run.code, run.stderr).toBe(0);
     const runDirs = readdirSync(join(out, 'online-cli')).filter((d) => !d.startsWith('.'));
@@ -57,6 +59,37 @@ describe('online continual learning from the command line', () => {
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toMatch(/Accuracy of every task over training/);
     expect(html).toMatch(/Stability gap per task/);
+  });
+
+  const inBrowser = `the curves open in a real browser (${CHROMIUM}) with drawn lines and task switches`;
+  it(`${inBrowser}; screenshot saved`, async (ctx) => {
+    if (!existsSync(CHROMIUM)) ctx.skip(NO_CHROMIUM);
+    const report = join(out, 'report.html');
+    if (!existsSync(report)) expect(runCli(['report', out]).code).toBe(0);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(`file://${report}`);
+      const figures = await drawnFigures(page);
+      const curves = figures.filter((f) => f.id?.startsWith('anytime-'));
+      // One figure per strategy; lines for three tasks and a rule per task switch.
+      expect(curves).toHaveLength(3);
+      for (const f of curves) {
+        expect(f.width, f.id!).toBeGreaterThan(100);
+        expect(f.items, f.id!).toBeGreaterThanOrEqual(3 + 2);
+      }
+      expect(figures.find((f) => f.id === 'stability-gap')?.items).toBeGreaterThanOrEqual(3 * 2);
+      expect(problems).toEqual([]);
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      const shot = join(SCREENSHOTS, 'report-online.png');
+      await page.locator('figure[data-figure="anytime-1"]').screenshot({ path: shot });
+      expect(readFileSync(shot).byteLength).toBeGreaterThan(10_000);
+      console.log(`screenshot: ${shot}`);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('refuses bad online and continual-evaluation settings before training, one line each, exit 2', () => {

@@ -5,10 +5,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, TINY_SPEC, runCli, scratchDir, writeExperiment } from '../helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-export const SCREENSHOTS = join(ROOT, 'test', '.tmp', 'screenshots');
+import { TINY_SPEC, runCli, scratchDir, writeExperiment } from '../helpers.js';
+import { CHROMIUM, NO_CHROMIUM, SCREENSHOTS, drawnFigures, launchChromium } from './browser.js';
 
 // Continual runs: two strategies × two optimizers (one anchored, for the constraint figures) × two seeds.
 const { optimizer: _optimizer, ...TINY_BASE } = TINY_SPEC;
@@ -172,13 +170,8 @@ describe('anchorage report', () => {
 
   const inBrowser = `opens in a real browser (${CHROMIUM}): every chart has drawn marks, no errors, no requests`;
   it(`${inBrowser}; screenshot saved`, async (ctx) => {
-    if (!existsSync(CHROMIUM)) ctx.skip(`${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    if (!existsSync(CHROMIUM)) ctx.skip(NO_CHROMIUM);
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       const problems: string[] = [];
@@ -188,23 +181,7 @@ describe('anchorage report', () => {
       page.on('request', (r) => !r.url().startsWith('file://') && requests.push(r.url()));
       const file = join(results, 'report-cl', 'report.html');
       await page.goto(`file://${file}`);
-      const marks = await page.$$eval('figure[data-figure]', (figures) =>
-        figures.map((f) => {
-          const svg = f.querySelector('svg');
-          const box = svg?.getBoundingClientRect();
-          // Vega draws each mark as a group of class mark-<type> holding one element per datum.
-          const drawn = [...f.querySelectorAll('g[class*="mark-"]')].filter(
-            (g) => /mark-(rect|line|area|symbol|text)/.test(g.getAttribute('class') ?? '') && g.children.length > 0,
-          );
-          return {
-            id: f.getAttribute('data-figure'),
-            width: box?.width ?? 0,
-            height: box?.height ?? 0,
-            drawn: drawn.length,
-            items: drawn.reduce((a, g) => a + g.children.length, 0),
-          };
-        }),
-      );
+      const marks = await drawnFigures(page);
       expect(marks.length).toBe(12);
       for (const m of marks) {
         expect(m.width, m.id!).toBeGreaterThan(100);
