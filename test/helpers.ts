@@ -1,9 +1,10 @@
+import { expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
-import { validateExperiment } from '../src/spec/validate.js';
+import { ExperimentError, validateExperiment } from '../src/spec/validate.js';
 import type { RunConfig } from '../src/spec/spec.js';
 import { rowKernelsStatus } from '../src/native/kernels.js';
 
@@ -63,6 +64,17 @@ export function tinyConfigs(
     configs: validateExperiment(spec, registry, join(ROOT, 'test', 'virtual-experiment.ts'), { seeds }),
     registry,
   };
+}
+
+/** The problems validation reports for `spec`, by field path; fails the test when there are none. */
+export function problemsOf(spec: object): Record<string, string> {
+  try {
+    tinyConfigs(spec);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ExperimentError);
+    return Object.fromEntries((e as ExperimentError).problems.map((p) => [p.path, p.message]));
+  }
+  throw new Error('expected validation to fail');
 }
 
 export function runCli(args: string[], opts: { cwd?: string; timeout?: number; env?: NodeJS.ProcessEnv } = {}) {

@@ -2,20 +2,9 @@
 // through the experiment validator: what is accepted, and each bad value
 // reported under its field before anything is built.
 import { describe, expect, it } from 'vitest';
-import { ExperimentError } from '../../src/spec/validate.js';
-import { TINY_SPEC, tinyConfigs } from '../helpers.js';
+import { TINY_SPEC, problemsOf, tinyConfigs } from '../helpers.js';
 
 const ONLINE = { ...TINY_SPEC, train: { batchSize: 10 }, online: { boundaries: 'hidden' } };
-
-function problemsOf(spec: object): Record<string, string> {
-  try {
-    tinyConfigs(spec);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ExperimentError);
-    return Object.fromEntries((e as ExperimentError).problems.map((p) => [p.path, p.message]));
-  }
-  throw new Error('expected validation to fail');
-}
 
 describe('online and continual-evaluation settings', () => {
   it('resolves online and eval.every, and leaves runs without them as they were', () => {

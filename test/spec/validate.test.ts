@@ -3,17 +3,7 @@ import { join } from 'node:path';
 import { builtinPlugins } from '../../plugins/index.js';
 import { PluginRegistry } from '../../src/plugin/registry.js';
 import { ExperimentError, validateExperiment } from '../../src/spec/validate.js';
-import { ROOT, TINY_SPEC, tinyConfigs } from '../helpers.js';
-
-function problemsOf(spec: object): Record<string, string> {
-  try {
-    tinyConfigs(spec);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ExperimentError);
-    return Object.fromEntries((e as ExperimentError).problems.map((p) => [p.path, p.message]));
-  }
-  throw new Error('expected validation to fail');
-}
+import { ROOT, TINY_SPEC, problemsOf, tinyConfigs } from '../helpers.js';
 
 describe('experiment validation', () => {
   it('expands a valid spec into one resolved run per seed with stable ids', () => {
@@ -63,7 +53,9 @@ describe('experiment validation', () => {
   it('names the registered plugins when a name is unknown', () => {
     const p = problemsOf({ ...TINY_SPEC, optimizer: { name: 'adamx' }, stream: { name: 'permutted' } });
     expect(p['optimizer.name']).toBe("unknown optimizer 'adamx'; registered: adamw, ftp, l2sp, pgd, sgd, spd, tpgm");
-    expect(p['stream.name']).toMatch(/unknown stream 'permutted'; registered: permuted, rotated, shifted, split/);
+    expect(p['stream.name']).toMatch(
+      /unknown stream 'permutted'; registered: blurry, permuted, rotated, shifted, split/,
+    );
   });
 
   it('runs plugin-level checks', () => {
