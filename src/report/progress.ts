@@ -41,8 +41,9 @@ export function showProgress(events: Observable<RunEvent>, opts: ProgressOptions
     if (e.type === 'run-end' && concurrent) concurrent.count = Math.max(0, concurrent.count - 1);
     switch (e.type) {
       case 'run-start':
-        tasks = e.tasks.length;
-        if (e.model) log(`run ${e.runId}: ${e.model}; ${e.optimizer}; strategy ${e.strategy}; ${tasks} tasks`);
+        if (e.model) log(`run ${e.runId}: ${e.model}; ${e.optimizer}; strategy ${e.strategy}; ${e.tasks.length} tasks`);
+        // With boundaries hidden the run trains the stream as one task.
+        tasks = e.config.online?.boundaries === 'hidden' ? 1 : e.tasks.length;
         break;
       case 'task-start':
         taskSteps = e.steps;
