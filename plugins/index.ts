@@ -48,6 +48,8 @@ import erAce from './strategies/er-ace.js';
 import icarl from './strategies/icarl.js';
 import gdumb from './strategies/gdumb.js';
 import mir from './strategies/mir.js';
+import ewcpp from './strategies/ewcpp.js';
+import rwalk from './strategies/rwalk.js';
 import gss from './strategies/gss.js';
 import blurry from './streams/blurry.js';
 
@@ -84,6 +86,8 @@ export const builtinPlugins: readonly AnyPluginDefinition[] = [
   replay,
   mir,
   gss,
+  ewcpp,
+  rwalk,
   ewc,
   lwf,
   si,

@@ -53,6 +53,7 @@ const CASES: [string, object][] = [
     },
   ],
   ['mas', { strategy: { name: 'mas', lambda: 0.5, samples: 40 } }],
+  ['rwalk', { strategy: { name: 'rwalk', lambda: 0.5 } }],
   ['a-gem', { strategy: { name: 'agem', size: 30 } }],
   ['gem', { strategy: { name: 'gem', size: 30 } }],
   ['icarl', { strategy: { name: 'icarl', size: 30 } }],

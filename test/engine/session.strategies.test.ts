@@ -66,7 +66,7 @@ describe('strategies', () => {
     expect(taskIl.summary.acc).toBeGreaterThan(classIl.summary.acc + 0.3);
   });
 
-  it('ewc (offline and online) and lwf train with flat memory and forget less than naive in task-il', async () => {
+  it('ewc (offline, online, EWC++), RWalk and lwf train with flat memory and forget less than naive', async () => {
     const naive = await run({ scenario: 'domain-il', strategy: { name: 'naive' } });
     const ewc = await run({ scenario: 'domain-il', strategy: { name: 'ewc', lambda: 100, fisherSamples: 60 } });
     const online = await run({
@@ -74,6 +74,10 @@ describe('strategies', () => {
       strategy: { name: 'ewc', lambda: 100, online: true, gamma: 0.9, fisherSamples: 60 },
     });
     const lwf = await run({ scenario: 'domain-il', strategy: { name: 'lwf', alpha: 1 } });
+    const ewcpp = await run({ scenario: 'domain-il', strategy: { name: 'ewcpp', lambda: 100 } });
+    const rwalk = await run({ scenario: 'domain-il', strategy: { name: 'rwalk', lambda: 50 } });
+    expect(ewcpp.summary.forgetting).toBeLessThanOrEqual(naive.summary.forgetting);
+    expect(rwalk.summary.forgetting).toBeLessThanOrEqual(naive.summary.forgetting);
     expect(ewc.summary.forgetting).toBeLessThanOrEqual(naive.summary.forgetting);
     expect(online.summary.forgetting).toBeLessThanOrEqual(naive.summary.forgetting);
     expect(Number.isFinite(lwf.summary.acc)).toBe(true);

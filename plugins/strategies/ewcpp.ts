@@ -1,0 +1,31 @@
+// EWC++ (Chaudhry et al., ECCV 2018): EWC whose diagonal Fisher is a running
+// average over training, F ← α·F + (1 − α)·g² after every step, rather than a
+// pass over stored examples at each task's end; after a task the penalty is
+// (λ/2)·Σ F·(θ − θ*)² anchored at that task's final weights
+// (src/strategies/running-fisher.ts).
+import { definePlugin, o, runningFisherStrategy, type OptionsInput } from '../../src/plugin-api.js';
+
+const options = {
+  lambda: o.number({ description: 'strength of the quadratic penalty (λ)', default: 5000, min: 0 }),
+  alpha: o.number({
+    description: 'weight of the old Fisher in the running average F ← α·F + (1 − α)·g²',
+    default: 0.9,
+    min: 0,
+    max: 1,
+    exclusiveMax: true,
+  }),
+};
+
+declare module '../../src/plugin/kinds.js' {
+  interface StrategyPlugins {
+    ewcpp: OptionsInput<typeof options>;
+  }
+}
+
+export default definePlugin({
+  kind: 'strategy',
+  name: 'ewcpp',
+  description: 'EWC++: EWC with the Fisher as a running average during training (Chaudhry et al., 2018)',
+  options,
+  create: (opts) => runningFisherStrategy('ewcpp', { lambda: opts.lambda, alpha: opts.alpha }),
+});
