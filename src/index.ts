@@ -14,6 +14,7 @@ export type {
   EvalSpec,
   PhaseSpec,
   SelectSpec,
+  OnlineSpec,
   CheckpointSpec,
   AxisFields,
 } from './spec/spec.js';
