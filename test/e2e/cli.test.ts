@@ -90,6 +90,8 @@ describe('anchorage CLI', () => {
       'loss:Float64',
       'examples:Int32',
       'alpha:Float64',
+      'step:Int32',
+      'seen:Int32',
     ]);
     expect(evals.numRows).toBe(6); // untrained + 2 tasks, each on 2 tasks
     const rows = evals.toArray().map((x) => x.toJSON());
@@ -98,6 +100,8 @@ describe('anchorage CLI', () => {
     );
     // alpha is WiSE-FT's interpolation weight: null on the run's own rows.
     expect(rows.every((x) => x.alpha === null)).toBe(true);
+    // When each row was scored: the untrained model at 0, then at each task's end (two epochs of 96 examples).
+    expect([...new Set(rows.map((x) => `${x.step}/${x.seen}`))]).toEqual(['0/0', '12/192', '24/384']);
 
     const steps = readArrow(join(runDir, 'steps.arrow'));
     expect(steps.schema.fields.map((f) => f.name)).toEqual([
