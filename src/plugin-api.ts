@@ -129,7 +129,12 @@ export {
   replayedRows,
   separateMemoryLoss,
 } from './strategies/online-replay.js';
-export { runningFisherStep, runningFisherStrategy, type RunningFisherOptions } from './strategies/running-fisher.js';
+export {
+  runningFisherAlpha,
+  runningFisherStep,
+  runningFisherStrategy,
+  type RunningFisherOptions,
+} from './strategies/running-fisher.js';
 export { darkExperience, type DarkExperienceOptions } from './strategies/dark-experience.js';
 export { MAX_GEM_TASKS, solveGemDual, subsets } from './strategies/gem-qp.js';
 

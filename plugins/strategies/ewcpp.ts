@@ -3,17 +3,11 @@
 // pass over stored examples at each task's end; after a task the penalty is
 // (λ/2)·Σ F·(θ − θ*)² anchored at that task's final weights
 // (src/strategies/running-fisher.ts).
-import { definePlugin, o, runningFisherStrategy, type OptionsInput } from '../../src/plugin-api.js';
+import { definePlugin, o, runningFisherAlpha, runningFisherStrategy, type OptionsInput } from '../../src/plugin-api.js';
 
 const options = {
   lambda: o.number({ description: 'strength of the quadratic penalty (λ)', default: 5000, min: 0 }),
-  alpha: o.number({
-    description: 'weight of the old Fisher in the running average F ← α·F + (1 − α)·g²',
-    default: 0.9,
-    min: 0,
-    max: 1,
-    exclusiveMax: true,
-  }),
+  alpha: runningFisherAlpha,
 };
 
 declare module '../../src/plugin/kinds.js' {

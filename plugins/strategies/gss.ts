@@ -50,6 +50,10 @@ interface Plan {
   filledBefore: number[];
   /** Per step and row: the free slot it fills, or -1: it competes for a stored row. */
   fills: Int32Array[];
+  /** The same on the backend, [steps, batch] ([1] slices taken in the step: nothing uploaded there). */
+  slots: tf.Tensor2D;
+  /** [1]: the row that takes what is not kept. */
+  trash: tf.Tensor1D;
   /** [steps, batch, 2]: the uniforms of the competition (which stored row, whether it is replaced). */
   uniforms: tf.Tensor3D;
   /** [steps, candidates] and [steps, replayed] row indices into the memory. */
@@ -110,6 +114,12 @@ export class GssMemory {
     this.plan = {
       filledBefore,
       fills,
+      slots: tf.tensor2d(
+        Int32Array.from({ length: n * batchSize }, (_, i) => fills[Math.floor(i / batchSize)]?.[i % batchSize] ?? -1),
+        [n, batchSize],
+        'int32',
+      ),
+      trash: tf.tensor1d([this.capacity], 'int32'),
       uniforms: tf.tensor3d(uniforms, [n, batchSize, 2]),
       compare: tf.tensor2d(compare, [n, this.candidates], 'int32'),
       replay: tf.tensor2d(replay, [n, replayed], 'int32'),
@@ -132,12 +142,13 @@ export class GssMemory {
     const scores = this.scoresOf(batch, state, params, plan.filledBefore[s] > 0 ? s : -1);
     const u = tf.reshape(tf.slice(plan.uniforms, [s, 0, 0], [1, batch.size, 2]), [batch.size, 2]);
     let { x, labels, taskIds, scores: stored } = state;
-    const trash = tf.scalar(this.capacity, 'int32');
     for (let r = 0; r < batch.size; r++) {
       const c = tf.slice(scores, [r], [1]);
       const fill = plan.fills[s][r];
       const slot =
-        fill >= 0 ? tf.tensor1d([fill], 'int32') : this.competition(stored, c, tf.slice(u, [r, 0], [1, 2]), trash);
+        fill >= 0
+          ? tf.reshape(tf.slice(plan.slots, [s, r], [1, 1]), [1])
+          : this.competition(stored, c, tf.slice(u, [r, 0], [1, 2]), plan.trash);
       const at = tf.reshape(slot, [1, 1]);
       x = tf.tensorScatterUpdate(x, at, tf.slice(batch.x, [r, 0], [1, -1]));
       labels = tf.tensorScatterUpdate(labels, at, tf.slice(batch.labels, [r], [1]));
@@ -157,7 +168,7 @@ export class GssMemory {
   }
 
   /** The stored row an example of score `c` replaces (drawn ∝ C_i, kept with probability C_i/(C_i + c)), or trash. */
-  private competition(stored: tf.Tensor, c: tf.Tensor, u: tf.Tensor, trash: tf.Tensor): tf.Tensor {
+  private competition(stored: tf.Tensor, c: tf.Tensor, u: tf.Tensor, trash: tf.Tensor1D): tf.Tensor {
     const scores = tf.slice(stored, [0], [this.capacity]);
     const cumulative = tf.cumsum(scores);
     const total = tf.slice(cumulative, [this.capacity - 1], [1]);
@@ -166,7 +177,7 @@ export class GssMemory {
     const i = tf.minimum(below, tf.scalar(this.capacity - 1, 'int32'));
     const ci = tf.gather(scores, tf.reshape(i, [1]));
     const replace = tf.logicalAnd(tf.less(c, 1), tf.less(keep, tf.div(ci, tf.add(ci, c))));
-    return tf.where(replace, tf.reshape(i, [1]), tf.reshape(trash, [1]));
+    return tf.where(replace, tf.reshape(i, [1]), trash);
   }
 
   snapshot(): Snapshot {
@@ -181,7 +192,8 @@ export class GssMemory {
   }
 
   dispose(): void {
-    if (this.plan) tf.dispose([this.plan.uniforms, this.plan.compare, this.plan.replay]);
+    if (this.plan)
+      tf.dispose([this.plan.uniforms, this.plan.compare, this.plan.replay, this.plan.slots, this.plan.trash]);
     this.plan = undefined;
   }
 }

@@ -2,17 +2,11 @@
 // Fisher plus a path-integral score of each parameter's contribution to the
 // drop in loss, s += (−g·Δθ) / (½·F·Δθ² + ε) per step, averaged over tasks;
 // after a task the penalty is λ·Σ (F + s̄)·(θ − θ*)² (src/strategies/running-fisher.ts).
-import { definePlugin, o, runningFisherStrategy, type OptionsInput } from '../../src/plugin-api.js';
+import { definePlugin, o, runningFisherAlpha, runningFisherStrategy, type OptionsInput } from '../../src/plugin-api.js';
 
 const options = {
   lambda: o.number({ description: 'strength of the quadratic penalty (λ)', default: 1, min: 0 }),
-  alpha: o.number({
-    description: 'weight of the old Fisher in the running average F ← α·F + (1 − α)·g²',
-    default: 0.9,
-    min: 0,
-    max: 1,
-    exclusiveMax: true,
-  }),
+  alpha: runningFisherAlpha,
   epsilon: o.number({
     description: "damping ε of the score's denominator ½·F·Δθ² + ε",
     default: 1e-3,

@@ -13,6 +13,16 @@ import type { Snapshot } from '../contracts/snapshot.js';
 import type { NamedTensors } from '../contracts/optimizer.js';
 import type { Strategy, StrategyState } from '../contracts/strategy.js';
 import { ImportancePenalty } from './penalty.js';
+import { o } from '../plugin/options.js';
+
+/** The option EWC++ and RWalk share: the running average's weight on the old Fisher. */
+export const runningFisherAlpha = o.number({
+  description: 'weight of the old Fisher in the running average F ← α·F + (1 − α)·g²',
+  default: 0.9,
+  min: 0,
+  max: 1,
+  exclusiveMax: true,
+});
 
 export interface RunningFisherOptions {
   lambda: number;
