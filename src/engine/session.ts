@@ -633,10 +633,19 @@ export class RunSession {
     const predict = pipeline.predictor;
     const at = this.progress(parts);
     for (const evalSet of evaluator.setNames) {
-      for (const t of stream.tasks) {
-        const r = await evaluator.evaluate(t, evalSet, trainedTask >= 0 ? predict : undefined);
-        this.emit({ type: 'eval', runId: this.config.runId, trainedTask, evalTask: t.index, evalSet, ...r, ...at });
-      }
+      // Every task of the set with one read-back.
+      const results = await evaluator.evaluateTasks(stream.tasks, evalSet, trainedTask >= 0 ? predict : undefined);
+      results.forEach((r, i) =>
+        this.emit({
+          type: 'eval',
+          runId: this.config.runId,
+          trainedTask,
+          evalTask: stream.tasks[i].index,
+          evalSet,
+          ...r,
+          ...at,
+        }),
+      );
     }
   }
 
@@ -659,20 +668,20 @@ export class RunSession {
         anchors.get('initial', model.params),
         async (alpha) => {
           for (const evalSet of evaluator.setNames) {
-            for (const t of stream.tasks) {
-              // The interpolated model's own outputs: a strategy's prediction (iCaRL's class means) belongs to the
-              // final weights.
-              const r = await evaluator.evaluate(t, evalSet);
+            // The interpolated model's own outputs: a strategy's prediction (iCaRL's class means) belongs to the
+            // final weights.
+            const results = await evaluator.evaluateTasks(stream.tasks, evalSet);
+            results.forEach((r, i) =>
               this.emit({
                 type: 'interpolation-eval',
                 runId: this.config.runId,
                 alpha,
                 trainedTask: stream.tasks.length - 1,
-                evalTask: t.index,
+                evalTask: stream.tasks[i].index,
                 evalSet,
                 ...r,
-              });
-            }
+              }),
+            );
           }
         },
       );
