@@ -49,6 +49,9 @@ export const ANYTIME_METRICS: { key: keyof AnytimeSummary | 'la' | 'intransigenc
   },
 ];
 
+/** A metric over a group's runs. */
+type MeanStd = { mean: number; std: number };
+
 export type AnytimeKey = (typeof ANYTIME_METRICS)[number]['key'];
 
 /** What the table needs of a run. */
@@ -74,7 +77,7 @@ export function jointReference(run: AnytimeRun, all: readonly AnytimeRun[]): num
 export function anytimeMetrics(
   runs: readonly AnytimeRun[],
   all: readonly AnytimeRun[],
-): Record<AnytimeKey, { mean: number; std: number }> | undefined {
+): Record<AnytimeKey, MeanStd> | undefined {
   const curves = runs.map((r) => continualCurve(r.evals));
   if (curves.every((c) => !c)) return undefined;
   const summaries = curves.map((c) => (c && c.length > 1 ? summarizeCurve(c) : undefined));
@@ -89,17 +92,17 @@ export function anytimeMetrics(
   };
   return Object.fromEntries(ANYTIME_METRICS.map((m) => [m.key, meanStd(runs.map((_, i) => of(m.key, i)))])) as Record<
     AnytimeKey,
-    { mean: number; std: number }
+    MeanStd
   >;
 }
 
 /** The table's rows: one per group with continual evaluation. */
 export function anytimeTable(
-  groups: readonly { key: Record<string, string>; anytime?: Record<AnytimeKey, { mean: number; std: number }> }[],
+  groups: readonly { key: Record<string, string>; anytime?: Record<AnytimeKey, MeanStd> }[],
   by: readonly string[],
 ): string[][] | undefined {
   if (!groups.some((g) => g.anytime)) return undefined;
-  const cell = (x: { mean: number; std: number }) => (Number.isFinite(x.mean) ? `${pct(x.mean)} ± ${pct(x.std)}` : '-');
+  const cell = (x: MeanStd) => (Number.isFinite(x.mean) ? `${pct(x.mean)} ± ${pct(x.std)}` : '-');
   return [
     ['#', ...by, ...ANYTIME_METRICS.map((m) => m.label)],
     ...groups.flatMap((g, i) =>
