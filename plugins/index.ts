@@ -51,6 +51,10 @@ import mir from './strategies/mir.js';
 import ewcpp from './strategies/ewcpp.js';
 import rwalk from './strategies/rwalk.js';
 import gss from './strategies/gss.js';
+import simplecil from './strategies/simplecil.js';
+import ranpac from './strategies/ranpac.js';
+import aper from './strategies/aper.js';
+import slca from './strategies/slca.js';
 import blurry from './streams/blurry.js';
 
 export const builtinPlugins: readonly AnyPluginDefinition[] = [
@@ -86,6 +90,10 @@ export const builtinPlugins: readonly AnyPluginDefinition[] = [
   replay,
   mir,
   gss,
+  simplecil,
+  ranpac,
+  aper,
+  slca,
   ewcpp,
   rwalk,
   ewc,

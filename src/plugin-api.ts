@@ -137,6 +137,27 @@ export {
 } from './strategies/running-fisher.js';
 export { darkExperience, type DarkExperienceOptions } from './strategies/dark-experience.js';
 export { MAX_GEM_TASKS, solveGemDual, subsets } from './strategies/gem-qp.js';
+export {
+  absentMask,
+  PASS_BATCH,
+  pretrainedBackbone,
+  PrototypeClassifier,
+  readRows,
+  sumOverRows,
+  type Embedding,
+} from './strategies/frozen-backbone.js';
+export { RIDGE_FIT_FRACTION, RidgeClassifier } from './strategies/ridge-classifier.js';
+export { ClassGaussians, COVARIANCE_EPSILON } from './strategies/class-gaussians.js';
+export {
+  cholesky,
+  choleskySolve,
+  classCovariance,
+  RIDGE_CANDIDATES,
+  ridgeSolve,
+  selectRidge,
+  type HeldOut,
+  type RidgeSystem,
+} from './strategies/closed-form.js';
 
 // Reporters: the result tables and the progress display.
 export { resultsReporter } from './results/arrow-writer.js';

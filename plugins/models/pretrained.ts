@@ -111,6 +111,7 @@ export default definePlugin({
       params,
       buffers,
       fresh,
+      pretrained: opts.path,
       rng: ctx.rng('dropout'),
     });
   },

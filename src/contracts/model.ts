@@ -18,6 +18,11 @@ export interface Model {
    */
   readonly fresh?: ReadonlySet<string>;
   /**
+   * Where its weights came from: a path to pre-trained weights (what the methods that learn on a frozen pre-trained
+   * backbone require), absent for a model initialised at random.
+   */
+  readonly pretrained?: string;
+  /**
    * Tensors the forward pass keeps besides the parameters — batch norm's
    * running statistics — updated only by a training forward pass, never by
    * the optimizer; saved with the model and in checkpoints.
@@ -40,9 +45,11 @@ export interface Model {
   apply?(params: Readonly<Record<string, Tensor>>, x: Tensor, training: boolean): Tensor;
   /**
    * The representation the last layer reads ([batch, dim]): what iCaRL's
-   * nearest-mean-of-exemplars classifier and herding work on.
+   * nearest-mean-of-exemplars classifier and herding work on. `params`: with
+   * other parameter values, as `apply` (APER's frozen pre-trained backbone beside
+   * the adapted one); batch norm then keeps its running statistics.
    */
-  features?(x: Tensor, training: boolean): Tensor;
+  features?(x: Tensor, training: boolean, params?: Readonly<Record<string, Tensor>>): Tensor;
   /**
    * What a checkpoint needs besides the parameters for the next training
    * step to be exact: the buffers' values and the dropout draws made so far.

@@ -265,12 +265,13 @@ function withInputTransforms(model: Model, transforms: Augmentation[], shape: re
     snapshot: model.snapshot ? () => model.snapshot!() : undefined,
     restore: model.restore ? (saved) => model.restore!(saved) : undefined,
     fresh: model.fresh,
+    pretrained: model.pretrained,
     rowAxis: model.rowAxis,
     // A stacked pass over the layer graph applies the transform itself.
     architecture: model.architecture && { ...model.architecture, input: transform },
     forward: (x, training) => model.forward(transform(x), training),
     apply: model.apply ? (params, x, training) => model.apply!(params, transform(x), training) : undefined,
-    features: model.features ? (x, training) => model.features!(transform(x), training) : undefined,
+    features: model.features ? (x, training, params) => model.features!(transform(x), training, params) : undefined,
     describe: () => `${model.describe()}; input ${transforms.map((a) => a.name).join(', ')}`,
     dispose: () => model.dispose(),
   };

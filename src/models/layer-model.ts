@@ -20,6 +20,8 @@ export function layerModel(opts: {
   /** Batch norm's running statistics; missing ones start at their initial values. */
   buffers?: Map<string, tf.Variable>;
   fresh?: ReadonlySet<string>;
+  /** The file the weights came from. */
+  pretrained?: string;
   /** Draws dropout masks; required when a dropout layer has a rate above 0. */
   rng?: Rng;
 }): Model {
@@ -77,6 +79,7 @@ export function layerModel(opts: {
     buffers,
     rowAxis,
     fresh: opts.fresh,
+    pretrained: opts.pretrained,
     architecture: { layers: opts.layers, inputShape: opts.inputShape },
     forward: (x, training) => applyLayers(opts.layers, opts.inputShape, current, x, { training, effects }),
     // Other parameter values (TPGM's projected weights, a teacher's): batch statistics in training, but the running
@@ -86,8 +89,14 @@ export function layerModel(opts: {
         training,
         effects: training ? scoring : undefined,
       }),
-    features: (x, training) => {
+    features: (x, training, values) => {
       if (featureLayer === undefined || featureLayer === 'input') return tf.reshape(x, [x.shape[0], -1]);
+      if (values)
+        return applyLayers(opts.layers, opts.inputShape, withBuffers(values), x, {
+          training,
+          effects: training ? scoring : undefined,
+          stopAt: featureLayer,
+        });
       return applyLayers(opts.layers, opts.inputShape, current, x, { training, effects, stopAt: featureLayer });
     },
     snapshot: (): Snapshot => ({ buffers: Object.fromEntries(buffers), dropoutDraws }),

@@ -369,3 +369,46 @@ describe('saved models', () => {
     },
   );
 });
+
+describe('methods on a pre-trained backbone', () => {
+  it(
+    'a pre-trained-model strategy on a randomly initialised model, a projection width of 0 and a slow fraction of ' +
+      '0 exit 2 naming the field, and write nothing',
+    () => {
+      const dir = scratchDir('pretrained-cl-bad');
+      const out = join(dir, 'results');
+      for (const name of ['simplecil', 'ranpac', 'aper', 'slca']) {
+        const r = runCli([
+          'run',
+          writeExperiment(dir, { ...TINY_SPEC, strategy: { name } }, `${name}.ts`),
+          '--out',
+          out,
+        ]);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(
+          regex(
+            new RegExp(`strategy: strategy '${name}' learns on a pre-trained backbone, and the model has no `),
+            /pre-trained weights \(mlp .*\); use model 'pretrained' with the path of a saved model/,
+          ),
+        );
+      }
+      const width = runCli([
+        'run',
+        writeExperiment(dir, { ...TINY_SPEC, strategy: { name: 'ranpac', projection: 0 } }, 'width.ts'),
+        '--out',
+        out,
+      ]);
+      expect(width.code).toBe(2);
+      expect(width.stderr).toMatch(/strategy\.projection: .*>= 1, got 0/);
+      const slow = runCli([
+        'run',
+        writeExperiment(dir, { ...TINY_SPEC, strategy: { name: 'slca', slow: 0 } }, 'slow.ts'),
+        '--out',
+        out,
+      ]);
+      expect(slow.code).toBe(2);
+      expect(slow.stderr).toMatch(/strategy\.slow: .*> 0 and <= 1, got 0/);
+      expect(existsSync(out)).toBe(false);
+    },
+  );
+});
