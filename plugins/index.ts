@@ -55,6 +55,7 @@ import simplecil from './strategies/simplecil.js';
 import ranpac from './strategies/ranpac.js';
 import aper from './strategies/aper.js';
 import slca from './strategies/slca.js';
+import dgr from './strategies/dgr.js';
 import blurry from './streams/blurry.js';
 
 export const builtinPlugins: readonly AnyPluginDefinition[] = [
@@ -94,6 +95,7 @@ export const builtinPlugins: readonly AnyPluginDefinition[] = [
   ranpac,
   aper,
   slca,
+  dgr,
   ewcpp,
   rwalk,
   ewc,

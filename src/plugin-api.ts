@@ -149,6 +149,18 @@ export {
 export { RIDGE_FIT_FRACTION, RidgeClassifier } from './strategies/ridge-classifier.js';
 export { ClassGaussians, COVARIANCE_EPSILON } from './strategies/class-gaussians.js';
 export {
+  decode,
+  encode,
+  initVae,
+  initVaeAdam,
+  sampleVae,
+  vaeAdamStep,
+  vaeLoss,
+  type VaeAdam,
+  type VaeParams,
+  type VaeShape,
+} from './strategies/vae.js';
+export {
   cholesky,
   choleskySolve,
   classCovariance,

@@ -2,7 +2,7 @@
 // alignment keeps them (Zhang et al., ICCV 2023): after a task, each of its
 // classes' mean μ and covariance Σ + 1e-4·I over its training examples'
 // features, computed on the backend in two passes (means, then the centred
-// scatter, never the cancellation-prone ΣxxT − nμμᵀ) and factored on the host
+// scatter, never the cancellation-prone Σxxᵀ − nμμᵀ) and factored on the host
 // in float64 (src/strategies/closed-form.ts); sampling is μ + z·Lᵀ with
 // standard normal z from the caller's seeded generator.
 import { tf } from '../tensor/tf.js';

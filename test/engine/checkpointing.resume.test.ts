@@ -54,6 +54,8 @@ const CASES: [string, object][] = [
   ],
   ['mas', { strategy: { name: 'mas', lambda: 0.5, samples: 40 } }],
   ['rwalk', { strategy: { name: 'rwalk', lambda: 0.5 } }],
+  ['dgr (generator in the step state)', { strategy: { name: 'dgr', recon: 'mse', latent: 4, hidden: [16] } }],
+  ['dgr, distilled', { strategy: { name: 'dgr', recon: 'mse', latent: 4, hidden: [16], targets: 'soft' } }],
   ['a-gem', { strategy: { name: 'agem', size: 30 } }],
   ['gem', { strategy: { name: 'gem', size: 30 } }],
   ['icarl', { strategy: { name: 'icarl', size: 30 } }],
