@@ -5,7 +5,7 @@
 // chosen by herding on the model's features, an equal share per class; at
 // evaluation the nearest mean of exemplars (in L2-normalised feature space)
 // replaces the network's own classifier.
-import { definePlugin, MemoryBuffer, o, OptionError, type OptionsInput, tf } from '../../src/plugin-api.js';
+import { definePlugin, MemoryBuffer, o, OptionError, type OptionsInput, readRows, tf } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
 import type { Model } from '../../src/contracts/model.js';
@@ -22,27 +22,13 @@ declare module '../../src/plugin/kinds.js' {
 }
 
 /** Features of a host training set, read back in batches (at a task's end, never in a step). */
-function featuresOf(model: Model, set: TrainingSet, batch = 1000): { values: Float32Array; dim: number } {
-  const size = set.features.length / Math.max(set.count, 1);
-  const parts: Float32Array[] = [];
-  let dim = 0;
-  for (let start = 0; start < set.count; start += batch) {
-    const n = Math.min(batch, set.count - start);
-    const f = tf.tidy(() =>
-      model.features!(tf.tensor2d(set.features.subarray(start * size, (start + n) * size), [n, size]), false),
-    );
-    dim = f.shape[1]!;
-    parts.push(f.dataSync() as Float32Array);
-    f.dispose();
-  }
-  const values = new Float32Array(set.count * dim);
-  let at = 0;
-  for (const p of parts) {
-    values.set(p, at);
-    at += p.length;
-  }
-  return { values, dim };
-}
+const featuresOf = (model: Model, set: TrainingSet) =>
+  readRows(
+    set,
+    Int32Array.from({ length: set.count }, (_, i) => i),
+    (x) => model.features!(x, false),
+    1000,
+  );
 
 /**
  * Each class's mean of its exemplars' normalised features, itself normalised

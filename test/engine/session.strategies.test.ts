@@ -1,13 +1,8 @@
 // Strategies in the real run loop, on a synthetic stream where forgetting is
 // certain: what each must do, and that memory stays flat.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lastValueFrom, toArray } from 'rxjs';
-import { runEvents } from '../../src/engine/session.js';
 import { selectBackend, type BackendInfo } from '../../src/tensor/backend.js';
-import { tf } from '../../src/tensor/tf.js';
-import type { RunEvent } from '../../src/contracts/events.js';
-import { accuracyMatrix, summarize } from '../../src/metrics/continual.js';
-import { tinyConfigs } from '../helpers.js';
+import { runToSummary } from '../run-summary.js';
 
 let backend: BackendInfo;
 beforeAll(async () => {
@@ -23,21 +18,7 @@ const BASE = {
   train: { epochs: 3, batchSize: 20, logEvery: 5 },
 };
 
-async function run(extra: object) {
-  const { configs, registry } = tinyConfigs({ ...BASE, ...extra });
-  const before = tf.memory().numTensors;
-  const events: RunEvent[] = await lastValueFrom(runEvents(configs[0], registry, backend).pipe(toArray()));
-  expect(events.at(-1)).toMatchObject({ type: 'run-end', status: 'completed' });
-  expect(tf.memory().numTensors).toBe(before);
-  const rows = events.flatMap((e) =>
-    e.type === 'eval'
-      ? [{ trained_task: e.trainedTask, eval_task: e.evalTask, eval_set: e.evalSet, accuracy: e.accuracy }]
-      : [],
-  );
-  const m = accuracyMatrix(rows)!;
-  const taskStarts = events.filter((e): e is Extract<RunEvent, { type: 'task-start' }> => e.type === 'task-start');
-  return { summary: summarize(m.R, m.untrained), R: m.R, taskStarts };
-}
+const run = (extra: object) => runToSummary({ ...BASE, ...extra }, backend);
 
 describe('strategies', () => {
   it('naive fine-tuning forgets in class-il; joint is the upper bound; cumulative in between', async () => {

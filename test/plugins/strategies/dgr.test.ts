@@ -2,12 +2,9 @@
 // classes that fine-tuning forgets in class-IL, with hard labels and more so with distillation; options out of
 // range are refused under their field.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lastValueFrom, toArray } from 'rxjs';
-import { runEvents } from '../../../src/engine/session.js';
 import { selectBackend, type BackendInfo } from '../../../src/tensor/backend.js';
-import { tf } from '../../../src/tensor/tf.js';
-import { accuracyMatrix, summarize } from '../../../src/metrics/continual.js';
-import { problemsOf, tinyConfigs } from '../../helpers.js';
+import { problemsOf } from '../../helpers.js';
+import { runToSummary } from '../../run-summary.js';
 
 let backend: BackendInfo;
 beforeAll(async () => {
@@ -25,20 +22,7 @@ const SPEC = {
 // Synthetic features are not in [0, 1]: the squared-error reconstruction.
 const VAE = { recon: 'mse', latent: 8, hidden: [32] };
 
-async function accuracy(strategy: object): Promise<number> {
-  const { configs, registry } = tinyConfigs({ ...SPEC, strategy });
-  const before = tf.memory().numTensors;
-  const events = await lastValueFrom(runEvents(configs[0], registry, backend).pipe(toArray()));
-  expect(events.at(-1)).toMatchObject({ type: 'run-end', status: 'completed' });
-  expect(tf.memory().numTensors).toBe(before);
-  const rows = events.flatMap((e) =>
-    e.type === 'eval'
-      ? [{ trained_task: e.trainedTask, eval_task: e.evalTask, eval_set: e.evalSet, accuracy: e.accuracy }]
-      : [],
-  );
-  const m = accuracyMatrix(rows)!;
-  return summarize(m.R, m.untrained).acc;
-}
+const accuracy = async (strategy: object) => (await runToSummary({ ...SPEC, strategy }, backend)).acc;
 
 describe('dgr', () => {
   it('keeps earlier classes in class-IL where fine-tuning forgets them, more so with distilled targets', async () => {

@@ -7,10 +7,8 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { expect } from 'vitest';
 import { runEvents } from '../../../src/engine/session.js';
 import type { BackendInfo } from '../../../src/tensor/backend.js';
-import { tf } from '../../../src/tensor/tf.js';
-import type { RunEvent } from '../../../src/contracts/events.js';
-import { accuracyMatrix, summarize } from '../../../src/metrics/continual.js';
 import { scratchDir, tinyConfigs } from '../../helpers.js';
+import { runToSummary, type RunSummary } from '../../run-summary.js';
 
 export const DATA = {
   name: 'synthetic',
@@ -57,29 +55,5 @@ export function targetSpec(backbone: string, extra: object = {}): object {
   };
 }
 
-export interface TargetRun {
-  events: RunEvent[];
-  /** Average accuracy after the last task, and forgetting. */
-  acc: number;
-  forgetting: number;
-  /** Steps each task trained. */
-  steps: number[];
-}
-
 /** Runs one configuration of `spec` to completion with flat memory. */
-export async function runTarget(spec: object, backend: BackendInfo): Promise<TargetRun> {
-  const { configs, registry } = tinyConfigs(spec);
-  const before = tf.memory().numTensors;
-  const events = await lastValueFrom(runEvents(configs[0], registry, backend).pipe(toArray()));
-  expect(events.at(-1)).toMatchObject({ type: 'run-end', status: 'completed' });
-  expect(tf.memory().numTensors).toBe(before);
-  const rows = events.flatMap((e) =>
-    e.type === 'eval'
-      ? [{ trained_task: e.trainedTask, eval_task: e.evalTask, eval_set: e.evalSet, accuracy: e.accuracy }]
-      : [],
-  );
-  const m = accuracyMatrix(rows)!;
-  const s = summarize(m.R, m.untrained);
-  const steps = events.flatMap((e) => (e.type === 'task-start' ? [e.steps] : []));
-  return { events, acc: s.acc, forgetting: s.forgetting, steps };
-}
+export const runTarget = (spec: object, backend: BackendInfo): Promise<RunSummary> => runToSummary(spec, backend);
