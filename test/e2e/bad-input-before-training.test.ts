@@ -370,10 +370,10 @@ describe('saved models', () => {
   );
 });
 
-describe('methods on a pre-trained backbone', () => {
+describe('strategies and what they require', () => {
   it(
-    'a pre-trained-model strategy on a randomly initialised model, a projection width of 0 and a slow fraction of ' +
-      '0 exit 2 naming the field, and write nothing',
+    'a pre-trained-model strategy on a randomly initialised model, a projection width of 0, a slow fraction of 0 ' +
+      'and a VAE latent size of 0 exit 2 naming the field, and write nothing',
     () => {
       const dir = scratchDir('pretrained-cl-bad');
       const out = join(dir, 'results');
@@ -408,6 +408,14 @@ describe('methods on a pre-trained backbone', () => {
       ]);
       expect(slow.code).toBe(2);
       expect(slow.stderr).toMatch(/strategy\.slow: .*> 0 and <= 1, got 0/);
+      const latent = runCli([
+        'run',
+        writeExperiment(dir, { ...TINY_SPEC, strategy: { name: 'dgr', latent: 0 } }, 'latent.ts'),
+        '--out',
+        out,
+      ]);
+      expect(latent.code).toBe(2);
+      expect(latent.stderr).toMatch(/strategy\.latent: .*>= 1, got 0/);
       expect(existsSync(out)).toBe(false);
     },
   );
