@@ -20,9 +20,9 @@ import {
   o,
   type OptionsInput,
   pretrainedBackbone,
+  type Rng,
   tf,
 } from '../../src/plugin-api.js';
-import type { Rng } from '../../src/plugin-api.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
 import type { Model } from '../../src/contracts/model.js';
 
