@@ -64,7 +64,7 @@ export class RidgeClassifier {
     return this.weights;
   }
 
-  /** Adds a task's examples (`order`: a seeded label for its fitting split) and solves for the weights. */
+  /** Adds a task's examples and solves for the weights; `label` seeds the order of its fitting split. */
   add(set: TrainingSet, embed: Embedding, label: string): void {
     const m = this.width;
     const order = this.rng.fork(label).permutation(set.count);
