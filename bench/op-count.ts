@@ -1,11 +1,15 @@
-// Counts backend kernels (tf.profile): those of one optimizer step per
-// optimizer on the Split-MNIST MLP's parameter shapes (784-400-400-10), and
-// those of one whole training step of anchorage's loop (forward, backward,
-// optimizer, sampling) per model — the difference between a run of 11 steps
-// and one of 1, over 10. On native TensorFlow each kernel pays a fixed price,
-// so the counts are what fusing reduces; anchorage's own fused kernels count
-// as one each (ANCHORAGE_FUSED_KERNELS=0: the op path they replace).
-// `npx tsx bench/op-count.ts [--backend=wasm] [--verbose]`.
+// Counts backend kernels: those of one optimizer step per optimizer on the
+// Split-MNIST MLP's parameter shapes (784-400-400-10), and those of one whole
+// training step of anchorage's loop (forward, backward, optimizer, sampling)
+// per model — the difference between a run of 11 steps and one of 1, over 10.
+// On native TensorFlow each kernel pays a fixed price, so the counts are what
+// fusing reduces. There a kernel is one TensorFlow op the binding executes
+// (anchorage's own fused kernels and layer ops included; tfjs kernels that
+// only relabel a tensor, such as Identity, execute none), and `uploads`
+// counts the host-to-TensorFlow tensor copies; elsewhere the kernels are
+// tfjs's (tf.profile). ANCHORAGE_FUSED_KERNELS=0 / ANCHORAGE_LAYER_KERNELS=0:
+// the op paths they replace.
+// `npx tsx bench/op-count.ts [--backend=wasm] [--models=mlp256,cnn] [--verbose]`.
 import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
 import { resolveOptions } from '../src/plugin/options.js';
@@ -29,6 +33,31 @@ const SHAPES: Record<string, number[]> = {
   'head.bias': [10],
 };
 const ROW_AXIS = Object.fromEntries(Object.entries(SHAPES).map(([n, s]) => [n, s.length - 1]));
+
+/** What the native binding executes and uploads while `f` runs, or tfjs's kernels on other backends. */
+async function countKernels(f: () => Promise<unknown>): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  const bump = (name: string) => (counts[name] = (counts[name] ?? 0) + 1);
+  const backend = tf.backend() as unknown as { binding?: Record<string, (...a: unknown[]) => unknown> };
+  const binding = backend.binding;
+  if (!binding) {
+    const profile = await tf.profile(async () => (await f(), tf.scalar(0)));
+    for (const k of profile.kernels) bump(k.name);
+    return counts;
+  }
+  // The addon's exports are read-only: the backend gets a counting stand-in for the time of `f`.
+  const counting: Record<string, (...a: unknown[]) => unknown> = {
+    executeOp: (name: unknown, ...rest: unknown[]) => (bump(name as string), binding.executeOp(name, ...rest)),
+    createTensor: (...rest: unknown[]) => (bump('uploads'), binding.createTensor(...rest)),
+  };
+  backend.binding = new Proxy({}, { get: (_, key: string) => counting[key] ?? binding[key] });
+  try {
+    await f();
+  } finally {
+    backend.binding = binding;
+  }
+  return counts;
+}
 
 export async function stepKernels(name: string, options: Record<string, unknown>): Promise<Record<string, number>> {
   const rng = new Rng(0);
@@ -57,19 +86,7 @@ export async function stepKernels(name: string, options: Record<string, unknown>
   const opt = new Optimizer(component, params, anchors, ROW_AXIS);
   const grads = Object.fromEntries(Object.entries(SHAPES).map(([n, s]) => [n, tf.randomNormal(s)]));
   for (let i = 0; i < 3; i++) tf.tidy(() => opt.step(grads)); // past FTP's first step
-  // anchorage's fused kernels (native TensorFlow) are called on the backend directly, where tf.profile does not see
-  // them.
-  const backend = tf.backend() as unknown as { executeMultipleOutputs?: (name: string, ...rest: unknown[]) => unknown };
-  const direct = backend.executeMultipleOutputs;
-  const fused: string[] = [];
-  if (direct)
-    backend.executeMultipleOutputs = (name, ...rest) => (fused.push(name), direct.call(backend, name, ...rest));
-  const profile = await tf
-    .profile(() => tf.tidy(() => opt.step(grads)))
-    .finally(() => direct && (backend.executeMultipleOutputs = direct));
-  const counts: Record<string, number> = {};
-  for (const name of [...profile.kernels.map((k) => k.name), ...fused.filter((n) => n.startsWith('Anchorage'))])
-    counts[name] = (counts[name] ?? 0) + 1;
+  const counts = await countKernels(() => Promise.resolve(tf.tidy(() => opt.step(grads))));
   opt.dispose();
   anchors.dispose();
   model.dispose();
@@ -77,38 +94,37 @@ export async function stepKernels(name: string, options: Record<string, unknown>
   return counts;
 }
 
-const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+/** Kernels executed; uploads are counted apart. */
+const total = (c: Record<string, number>) => Object.entries(c).reduce((a, [k, n]) => (k === 'uploads' ? a : a + n), 0);
 const out: Record<string, number> = {};
+const uploads: Record<string, number> = {};
 for (const [name, opts] of [
   ['adamw', { weightDecay: 0 }],
+  ['sgd', {}],
   ['ftp', { weightDecay: 0 }],
   ['tpgm', { weightDecay: 0 }],
   ['pgd', { weightDecay: 0 }],
+  ['l2sp', {}],
+  ['spd', {}],
 ] as const) {
   const c = await stepKernels(name, opts);
   out[name] = total(c);
+  if (c.uploads) uploads[`optimizer:${name}`] = c.uploads;
   if (args.has('verbose')) console.log(name, JSON.stringify(c));
 }
 /** Kernels of one training step of anchorage's loop for a model (Adam). */
 async function trainingStepKernels(kind: Kind): Promise<Record<string, number>> {
   const backend = tf.getBackend() as 'tensorflow' | 'wasm' | 'cpu';
-  const count = async (steps: number) => {
-    const profile = await tf.profile(async () => {
-      await frameworkStepTimes(backend, kind, steps);
-      return tf.scalar(0);
-    });
-    const c: Record<string, number> = {};
-    for (const k of profile.kernels) c[k.name] = (c[k.name] ?? 0) + 1;
-    return c;
-  };
+  const count = (steps: number) => countKernels(() => frameworkStepTimes(backend, kind, steps));
   const [one, eleven] = [await count(1), await count(11)];
   const perStep = Object.keys(eleven).map((k): [string, number] => [k, ((eleven[k] ?? 0) - (one[k] ?? 0)) / 10]);
   return Object.fromEntries(perStep.filter(([, n]) => n > 0));
 }
 const training: Record<string, number> = {};
-for (const kind of ['mlp256', 'cnn'] as Kind[]) {
+for (const kind of (args.get('models') ?? 'mlp256,mlp,cnn,resnet18').split(',') as Kind[]) {
   const c = await trainingStepKernels(kind);
   training[kind] = total(c);
+  if (c.uploads) uploads[kind] = c.uploads;
   if (args.has('verbose')) console.log(kind, JSON.stringify(c));
 }
 console.log(
@@ -117,5 +133,6 @@ console.log(
     kernelsPerOptimizerStep: out,
     ftpExtra: out.ftp - out.adamw,
     kernelsPerTrainingStep: training,
+    uploadsPerStep: uploads,
   }),
 );

@@ -6,6 +6,9 @@
 // python3-torch; or ANCHORAGE_PYTHON=/path/to/python); skips with a line
 // saying so otherwise. Never part of npm test.
 //   npm run bench:torch -- --models=mlp256,mlp,cnn --rounds=3 --steps=30 --torch-threads=1
+// With --op-path, anchorage also on its op path (ANCHORAGE_STEP_KERNELS=0: the
+// layers and the loss as tfjs ops, without anchorage's step kernels) in the
+// same rounds: the step before and after those kernels, side by side.
 // With --ftp-reference=DIR (a checkout of the FTP authors' repository,
 // GT-RIPL/FTP; or ANCHORAGE_FTP_REFERENCE), FTP too: the authors' AdamP
 // against anchorage's ftp, each over its own side's Adam, in the same rounds
@@ -17,6 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend, type BackendName } from '../src/tensor/backend.js';
+import { STEP_KERNELS_ENV } from '../src/tensor/kernels/native-ops.js';
 import { renderTable } from '../src/report/format.js';
 import { ADAM, MODELS, WARMUP, batchOf, frameworkEpochMs, frameworkStepTimes, median, type Kind } from './loops.js';
 
@@ -26,6 +30,7 @@ const ROUNDS = Number(args.get('rounds') ?? 3);
 const TORCH_THREADS = Number(args.get('torch-threads') ?? 1);
 const kinds = (args.get('models') ?? 'mlp256,mlp,cnn').split(',') as Kind[];
 const ftpReference = args.get('ftp-reference') ?? process.env.ANCHORAGE_FTP_REFERENCE;
+const opPath = args.has('op-path');
 if (ftpReference && !existsSync(join(ftpReference, 'util', 'FTP.py')))
   throw new Error(`--ftp-reference: ${ftpReference} has no util/FTP.py (a checkout of GT-RIPL/FTP is meant)`);
 /**
@@ -57,6 +62,8 @@ for (const b of ['tensorflow', 'wasm'] as BackendName[]) {
   }
 }
 
+/** What anchorage is timed as on a backend: its step, and with --op-path its step without the step kernels. */
+const labelsOf = (b: BackendName) => (opPath ? [b, `${b} op path`] : [b]);
 // Keyed by `optimizer|model` (PyTorch) and `optimizer|backend|model` (anchorage).
 const torchMs = new Map<string, number[]>();
 const oursMs = new Map<string, number[]>();
@@ -86,9 +93,13 @@ for (let r = 0; r < ROUNDS; r++) {
       const timed: string[] = [];
       for (const b of backends) {
         if (opt === 'adam')
-          timed.push(
-            `${b} ${push(oursMs, `adam|${b}|${kind}`, median(await frameworkStepTimes(b, kind, STEPS))).toFixed(2)} ms`,
-          );
+          for (const label of labelsOf(b)) {
+            if (label === b) delete process.env[STEP_KERNELS_ENV];
+            else process.env[STEP_KERNELS_ENV] = '0';
+            const ms = median(await frameworkStepTimes(b, kind, STEPS));
+            delete process.env[STEP_KERNELS_ENV];
+            timed.push(`${label} ${push(oursMs, `adam|${label}|${kind}`, ms).toFixed(2)} ms`);
+          }
         if (ftpReference)
           if (ftpReference) {
             const epochMs = await frameworkEpochMs(b, kind, STEPS, opt === 'ftp' ? FTP : ADAM);
@@ -103,11 +114,12 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 const torchOf = (opt: string, kind: Kind) => median(torchMs.get(`${opt}|${kind}`)!);
+const columns = backends.flatMap(labelsOf);
 const oursOf = (opt: string, b: string, kind: Kind) => median(oursMs.get(`${opt}|${b}|${kind}`)!);
 const results = kinds.map((kind) => {
   const torch = torchOf('adam', kind);
   const ours = Object.fromEntries(
-    backends.map((b) => [b, { ms: oursOf('adam', b, kind), overTorch: oursOf('adam', b, kind) / torch }]),
+    columns.map((b) => [b, { ms: oursOf('adam', b, kind), overTorch: oursOf('adam', b, kind) / torch }]),
   );
   const ftp = ftpReference
     ? {
@@ -137,12 +149,12 @@ if (/\/blas\/libblas/.test(blas))
   );
 console.log(
   renderTable([
-    ['model', 'batch', 'PyTorch', ...backends.flatMap((b) => [b, `${b}/PyTorch`])],
+    ['model', 'batch', 'PyTorch', ...columns.flatMap((b) => [b, `${b}/PyTorch`])],
     ...results.map((r) => [
       r.model,
       String(r.batch),
       r.torchMs.toFixed(2),
-      ...backends.flatMap((b) => [r.ours[b].ms.toFixed(2), r.ours[b].overTorch.toFixed(2)]),
+      ...columns.flatMap((b) => [r.ours[b].ms.toFixed(2), r.ours[b].overTorch.toFixed(2)]),
     ]),
   ]),
 );

@@ -4,6 +4,8 @@
 import { tf } from '../tensor/tf.js';
 import type { TaskStream } from '../contracts/stream.js';
 import type { ScenarioView } from '../contracts/scenario.js';
+import { stepKernelsActive } from '../tensor/kernels/native-ops.js';
+import { nativeCrossEntropy } from '../tensor/kernels/native-cross-entropy.js';
 
 /** Per-row weights of the base loss and their sum (a host number). */
 export interface RowWeights {
@@ -33,9 +35,11 @@ export class ScenarioLoss {
 
   /** Mean (or row-weighted mean) cross-entropy of logits that already carry their masks. */
   base(labels: tf.Tensor, logits: tf.Tensor, weights?: RowWeights): tf.Scalar {
+    if (weights?.total === 0) return tf.scalar(0);
+    // Native TensorFlow: one op for every row's loss and gradient (native-cross-entropy.ts).
+    if (stepKernelsActive()) return nativeCrossEntropy(labels, logits, weights);
     const targets = tf.oneHot(labels, this.scenario.outputs);
     if (!weights) return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(targets, logits);
-    if (weights.total === 0) return tf.scalar(0);
     const perRow = tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1));
     return tf.div<tf.Scalar>(tf.sum(tf.mul(perRow, weights.values)), weights.total);
   }

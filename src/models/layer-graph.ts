@@ -6,7 +6,8 @@
 // 'input' is the model's input), so a residual block is two paths and an `add`.
 import { tf } from '../tensor/tf.js';
 import type { Rng } from '../tensor/rng.js';
-import { INPUT, type Activation, type LayerSpec } from '../contracts/layers.js';
+import { INPUT, type LayerSpec } from '../contracts/layers.js';
+import { ACT, batchNormTraining, conv2d, dense } from './layer-ops.js';
 
 export type { Activation, LayerSpec } from '../contracts/layers.js';
 export { INPUT } from '../contracts/layers.js';
@@ -39,12 +40,7 @@ export interface LayerGraphInfo {
   shapes: Map<string, number[]>;
 }
 
-export const ACT: Record<Activation, (x: tf.Tensor) => tf.Tensor> = {
-  linear: (x) => x,
-  relu: tf.relu,
-  tanh: tf.tanh,
-  sigmoid: tf.sigmoid,
-};
+export { ACT } from './layer-ops.js';
 
 function outSize(n: number, k: number, s: number, padding: 'same' | 'valid' | number): number {
   if (typeof padding === 'number') return Math.floor((n + 2 * padding - k) / s) + 1;
@@ -230,28 +226,14 @@ export function applyLayers(
     a = ins[0];
     switch (l.type) {
       case 'dense':
-        a = tf.matMul(a, values[`${l.name}.weight`]);
-        if (l.useBias) a = tf.add(a, values[`${l.name}.bias`]);
-        a = ACT[l.activation](a);
+        a = dense(a, values[`${l.name}.weight`], l.useBias ? values[`${l.name}.bias`] : undefined, l.activation);
         break;
       case 'conv2d':
-        // Native TensorFlow's kernel takes only 'same' and 'valid': explicit padding is a pad, then a valid
-        // convolution.
-        if (typeof l.padding === 'number')
-          a = tf.conv2d(
-            tf.pad(a as tf.Tensor4D, [
-              [0, 0],
-              [l.padding, l.padding],
-              [l.padding, l.padding],
-              [0, 0],
-            ]),
-            values[`${l.name}.weight`] as tf.Tensor4D,
-            l.strides,
-            'valid',
-          );
-        else a = tf.conv2d(a as tf.Tensor4D, values[`${l.name}.weight`] as tf.Tensor4D, l.strides, l.padding);
-        if (l.useBias) a = tf.add(a, values[`${l.name}.bias`]);
-        a = ACT[l.activation](a);
+        a = conv2d(a, values[`${l.name}.weight`], l.useBias ? values[`${l.name}.bias`] : undefined, {
+          strides: l.strides,
+          padding: l.padding,
+          activation: l.activation,
+        });
         break;
       case 'batchnorm':
         a = batchNorm(l, a, values, { training, buffers: opts.effects?.buffers });
@@ -313,19 +295,10 @@ function batchNorm(
     if (!mean || !variance) throw new Error(`batch norm ${name}: no running statistics to evaluate with`);
     return tf.batchNorm(a, mean, variance, beta, gamma, epsilon);
   }
-  const axes = a.shape.slice(0, -1).map((_, k) => k);
-  const { mean, variance } = tf.moments(a, axes);
-  if (buffers) {
-    const runningMean = buffers.get(`${name}.running_mean`)!;
-    const runningVar = buffers.get(`${name}.running_var`)!;
-    const n = a.size / a.shape[a.shape.length - 1];
-    // Statistics only: no gradient flows into the running values.
-    tf.tidy(() => {
-      runningMean.assign(tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(mean, momentum)));
-      runningVar.assign(
-        tf.add(tf.mul(runningVar, 1 - momentum), tf.mul(variance, (momentum * n) / Math.max(n - 1, 1))),
-      );
-    });
-  }
-  return tf.batchNorm(a, mean, variance, beta, gamma, epsilon);
+  const running = buffers && {
+    mean: buffers.get(`${name}.running_mean`)!,
+    variance: buffers.get(`${name}.running_var`)!,
+    momentum,
+  };
+  return batchNormTraining(a, gamma, beta, epsilon, running);
 }

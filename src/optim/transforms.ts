@@ -83,10 +83,9 @@ export function addDecayedWeights(rate: number | Schedule): UpdateRule {
     init: () => ({}),
     update(updates, _state, ctx) {
       const r = at(ctx);
-      return {
-        updates: r === 0 ? updates : mapNamed(updates, (u, n) => tf.add(u, tf.mul(ctx.params[n], r))),
-        state: {},
-      };
+      if (r === 0) return { updates, state: {} };
+      const rate = tf.scalar(r);
+      return { updates: mapNamed(updates, (u, n) => tf.add(u, tf.mul(ctx.params[n], rate))), state: {} };
     },
   };
 }
@@ -124,8 +123,9 @@ export function scaleByLearningRate(lr: number | Schedule): UpdateRule {
     name: 'lr',
     init: () => ({}),
     update(updates, _state, ctx) {
-      const r = at(ctx);
-      return { updates: mapNamed(updates, (u) => tf.mul(u, -r)), state: {} };
+      // One scalar for all tensors: a number operand would be uploaded to the backend once per tensor.
+      const r = tf.scalar(-at(ctx));
+      return { updates: mapNamed(updates, (u) => tf.mul(u, r)), state: {} };
     },
   };
 }

@@ -5,6 +5,7 @@ import { tf } from './tf.js';
 import { UserError } from '../errors.js';
 import { installWasmSliceKernel } from './kernels/wasm-slice.js';
 import { installWasmGradientKernels } from './kernels/wasm-gradients.js';
+import { installNativeLayerKernels } from './kernels/native-layers.js';
 import { rowKernelsStatus } from '../native/kernels.js';
 import { loadNativeBinding } from '../native/load.js';
 
@@ -36,6 +37,7 @@ async function tryNative(): Promise<{ detail: string } | { error: string }> {
     if (!tf.findBackend('tensorflow')) throw new Error('loaded but registered no "tensorflow" backend');
     const ok = await tf.setBackend('tensorflow');
     if (!ok) throw new Error('backend failed to initialise');
+    installNativeLayerKernels();
     const tfVersion = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding?.TF_Version;
     const kernels = loaded.kernels.loaded ? 'on' : `off: ${loaded.kernels.why}`;
     return {
