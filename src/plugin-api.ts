@@ -74,6 +74,10 @@ export {
 } from './optim/schedules.js';
 export {
   rowKernels,
+  fusedAnchorPull,
+  fusedSpd,
+  type AnchorPullKernel,
+  type SpdKernel,
   type AdamKernel,
   type PartStep,
   type PartStepResult,

@@ -15,6 +15,7 @@ import {
 } from '../../src/plugin-api.js';
 import type { UpdateRule } from '../../src/contracts/optimizer.js';
 import { anchorOptions, anchoredParts, baseOptions, validateBase } from './anchored-base.js';
+import { anchorPullNative } from './l2sp-native.js';
 
 const options = {
   ...baseOptions,
@@ -29,16 +30,20 @@ declare module '../../src/plugin/kinds.js' {
   }
 }
 
-/** Adds `alpha·(w − w0)`: the pull towards the anchor (the kept tensors' part of L2-SP). */
+/**
+ * Adds `alpha·(w − w0)`: the pull towards the anchor (the kept tensors' part of L2-SP); on native TensorFlow one
+ * fused kernel for all tensors (l2sp-native.ts).
+ */
 export function anchorPull(alpha: number): UpdateRule {
-  return {
-    name: 'anchor-pull',
-    init: () => ({}),
-    update: (updates, _state, ctx) => ({
-      updates: mapNamed(updates, (g, name) => tf.add(g, tf.mul(tf.sub(ctx.params[name], ctx.anchor[name]), alpha))),
-      state: {},
-    }),
-  };
+  return { name: 'anchor-pull', init: () => ({}), update: anchorPullNative(alpha, anchorPullReference(alpha)) };
+}
+
+/** The reference: the pull as ops, tensor by tensor. */
+export function anchorPullReference(alpha: number): UpdateRule['update'] {
+  return (updates, _state, ctx) => ({
+    updates: mapNamed(updates, (g, name) => tf.add(g, tf.mul(tf.sub(ctx.params[name], ctx.anchor[name]), alpha))),
+    state: {},
+  });
 }
 
 /** L2-SP's gradient transform: the anchor pull on kept tensors, plain L2 (`beta·w`) on new ones. */

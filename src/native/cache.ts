@@ -24,7 +24,7 @@ export const CACHE_ENV = 'ANCHORAGE_NATIVE_CACHE';
 export const MANIFEST_FORMAT = 'anchorage-native/1';
 export const KERNELS_ADDON = 'anchorage_kernels.node';
 /** The op signature version row_kernels.cc exports (checked at load: an addon of another version is not called). */
-export const KERNELS_ABI = 3;
+export const KERNELS_ABI = 4;
 /** Set to a build folder: the process loads that build (the setup's check of a build before it is put in place). */
 export const BUILD_ENV = 'ANCHORAGE_NATIVE_BUILD';
 

@@ -113,6 +113,27 @@ export type AdamKernel = (
   coefficients: tf.Tensor,
 ) => { m: tf.Tensor[]; v: tf.Tensor[]; updates: tf.Tensor[] };
 
+/** L2-SP's anchor pull for all of a rule's tensors in one kernel: grad + (param − anchor) · alpha. */
+export type AnchorPullKernel = (
+  grads: readonly tf.Tensor[],
+  params: readonly tf.Tensor[],
+  anchor: readonly tf.Tensor[],
+  alpha: tf.Tensor,
+) => tf.Tensor[];
+
+/**
+ * SPD's projection for all of its tensors in one kernel (see plugins/optimizers/spd.ts): per tensor, the tentative
+ * weights pulled towards the anchor by λ · clamp((‖c‖₂ − ‖c_prev‖₂) / (‖c‖₂ + 1e-12), 0, 1) where the gradient points
+ * away from it.
+ */
+export type SpdKernel = (
+  tentative: readonly tf.Tensor[],
+  params: readonly tf.Tensor[],
+  anchor: readonly tf.Tensor[],
+  grads: readonly tf.Tensor[],
+  lambda: tf.Tensor,
+) => tf.Tensor[];
+
 /** Where the tensors' rows are: each one's row axis. */
 export interface RowAxes {
   axes: readonly number[];
@@ -126,11 +147,18 @@ interface NodeBackend {
 export type KernelsStatus = { loaded: true; path: string } | { loaded: false; why: string };
 
 /** The ops the addon must register (row_kernels.cc); the version of their signatures it must export is KERNELS_ABI. */
-const OPS = ['AnchorageRowOffsets', 'AnchorageRowScaleAdd', 'AnchorageAdam'];
+const OPS = ['AnchorageRowOffsets', 'AnchorageRowScaleAdd', 'AnchorageAdam', 'AnchorageAnchorPull', 'AnchorageSpd'];
 
 let status: KernelsStatus | undefined;
 /** The wrappers for the backend instance they were made for (made once, not at every step). */
-let wrapped: { backend: unknown; kernels: RowKernels; adam: AdamKernel } | undefined;
+let wrapped: ({ backend: unknown } & Wrapped) | undefined;
+
+interface Wrapped {
+  kernels: RowKernels;
+  adam: AdamKernel;
+  anchorPull: AnchorPullKernel;
+  spd: SpdKernel;
+}
 
 /** What the addon exports (row_kernels.cc). */
 export interface KernelsAddon {
@@ -189,11 +217,44 @@ export function fusedAdam(): AdamKernel | undefined {
   return active()?.adam;
 }
 
-function active(): { kernels: RowKernels; adam: AdamKernel } | undefined {
+/** L2-SP's fused anchor pull, under the same conditions as rowKernels(). */
+export function fusedAnchorPull(): AnchorPullKernel | undefined {
+  return active()?.anchorPull;
+}
+
+/** SPD's fused projection, under the same conditions as rowKernels(). */
+export function fusedSpd(): SpdKernel | undefined {
+  return active()?.spd;
+}
+
+function active(): Wrapped | undefined {
   if (!status?.loaded || process.env[KERNELS_ENV] === '0' || tf.getBackend() !== 'tensorflow') return undefined;
   const backend = tf.backend() as unknown as NodeBackend;
-  if (wrapped?.backend !== backend) wrapped = { backend, kernels: wrap(backend), adam: wrapAdam(backend) };
+  if (wrapped?.backend !== backend) wrapped = { backend, ...wrapAll(backend) };
   return wrapped;
+}
+
+function wrapAll(backend: NodeBackend): Wrapped {
+  const { TF_ATTR_INT } = backend.binding;
+  const n = (count: number) => [{ name: 'N', type: TF_ATTR_INT, value: count }];
+  return {
+    kernels: wrap(backend),
+    adam: wrapAdam(backend),
+    anchorPull: (grads, params, anchor, alpha) =>
+      backend.executeMultipleOutputs(
+        'AnchorageAnchorPull',
+        n(grads.length),
+        [...grads, ...params, ...anchor, alpha],
+        grads.length,
+      ),
+    spd: (tentative, params, anchor, grads, lambda) =>
+      backend.executeMultipleOutputs(
+        'AnchorageSpd',
+        n(tentative.length),
+        [...tentative, ...params, ...anchor, ...grads, lambda],
+        tentative.length,
+      ),
+  };
 }
 
 function wrapAdam(backend: NodeBackend): AdamKernel {

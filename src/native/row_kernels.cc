@@ -1,5 +1,6 @@
 // Fused kernels for the optimizers on native TensorFlow: the row work of the
-// projection optimizers, and Adam's update.
+// projection optimizers, Adam's update, L2-SP's anchor pull and SPD's
+// projection.
 //
 // tfjs-node runs one TensorFlow kernel per op with no fusion, so FTP's
 // projection — offset, |offset|, row sums, g ⊙ c_prev, its row sums, the
@@ -136,6 +137,30 @@ REGISTER_OP("AnchorageAdam")
     .Output("m_out: N * float")
     .Output("v_out: N * float")
     .Output("update: N * float")
+    .SetShapeFn(tensorflow::shape_inference::UnknownShape);
+
+// L2-SP's anchor pull for all of a rule's tensors in one kernel: out = grad + (param − anchor) · alpha, rounded
+// as the three ops it replaces (sub, mul, add).
+REGISTER_OP("AnchorageAnchorPull")
+    .Input("grad: N * float")
+    .Input("param: N * float")
+    .Input("anchor: N * float")
+    .Input("alpha: float")
+    .Attr("N: int >= 1")
+    .Output("out: N * float")
+    .SetShapeFn(tensorflow::shape_inference::UnknownShape);
+
+// SPD's projection (Tian et al., 2024) for all of its tensors in one kernel. Per tensor, with c = tentative −
+// anchor and c_prev = param − anchor: the pull f = λ · clamp((‖c‖₂ − ‖c_prev‖₂) / (‖c‖₂ + 1e-12), 0, 1) where
+// Σ grad ⊙ c_prev > 0, else 0; out = tentative − f · c. The three sums in double, in blocks fixed by the shape.
+REGISTER_OP("AnchorageSpd")
+    .Input("tentative: N * float")
+    .Input("param: N * float")
+    .Input("anchor: N * float")
+    .Input("grad: N * float")
+    .Input("lambda: float")
+    .Attr("N: int >= 1")
+    .Output("out: N * float")
     .SetShapeFn(tensorflow::shape_inference::UnknownShape);
 
 // A tensor seen as [A, R, B]: its R rows, each summed over A and B.
@@ -599,16 +624,155 @@ class AdamOp : public OpKernel {
   }
 };
 
+// Elementwise work over a list of tensors: units of kBlockElements consecutive elements.
+static std::vector<Split> blocksOf(const tensorflow::OpInputList& xs) {
+  std::vector<Split> splits(xs.size());
+  for (int i = 0; i < xs.size(); ++i) {
+    const int64_t len = xs[i].NumElements();
+    splits[i].units = (len + kBlockElements - 1) / kBlockElements;
+    splits[i].unit_elements = kBlockElements;
+    splits[i].elements = len;
+  }
+  return splits;
+}
+
+// Every list the same length and each tensor the shape of the first list's.
+static tensorflow::Status sameShapes(const std::vector<const tensorflow::OpInputList*>& lists) {
+  for (const auto* l : lists)
+    for (int i = 0; i < l->size(); ++i)
+      if ((*l)[i].shape() != (*lists[0])[i].shape())
+        return tensorflow::errors::InvalidArgument("tensor ", i, " differs in shape between the lists");
+  return tensorflow::OkStatus();
+}
+
+ANCHORAGE_HOT static void pullRange(const float* __restrict g, const float* __restrict p, const float* __restrict a,
+                                    float* __restrict out, float alpha, int64_t e0, int64_t e1) {
+  for (int64_t e = e0; e < e1; ++e) out[e] = g[e] + (p[e] - a[e]) * alpha;
+}
+
+class AnchorPullOp : public OpKernel {
+ public:
+  explicit AnchorPullOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    tensorflow::OpInputList gs, ps, as;
+    OP_REQUIRES_OK(ctx, ctx->input_list("grad", &gs));
+    OP_REQUIRES_OK(ctx, ctx->input_list("param", &ps));
+    OP_REQUIRES_OK(ctx, ctx->input_list("anchor", &as));
+    OP_REQUIRES_OK(ctx, sameShapes({&gs, &ps, &as}));
+    const float alpha = ctx->input(3 * gs.size()).flat<float>()(0);
+    tensorflow::OpOutputList outs;
+    OP_REQUIRES_OK(ctx, ctx->output_list("out", &outs));
+    std::vector<float*> ov(gs.size());
+    for (int i = 0; i < gs.size(); ++i) {
+      Tensor* t = nullptr;
+      OP_REQUIRES_OK(ctx, outs.allocate(i, gs[i].shape(), &t));
+      ov[i] = t->flat<float>().data();
+    }
+    const std::vector<Split> splits = blocksOf(gs);
+    forPieces(ctx, splits, 4, [&](const Piece& q) {
+      const int i = q.tensor;
+      pullRange(gs[i].flat<float>().data(), ps[i].flat<float>().data(), as[i].flat<float>().data(), ov[i], alpha,
+                q.begin * kBlockElements, std::min(gs[i].NumElements(), q.end * kBlockElements));
+    });
+  }
+};
+
+// Σ c², Σ c_prev², Σ g ⊙ c_prev over elements [e0, e1), c = t − a and c_prev = p − a rounded to float as the ops
+// round them.
+ANCHORAGE_HOT static void spdSums(const float* __restrict t, const float* __restrict p, const float* __restrict a,
+                                  const float* __restrict g, int64_t e0, int64_t e1, double* sums) {
+  double sc = 0.0, sp = 0.0, sd = 0.0;
+  for (int64_t e = e0; e < e1; ++e) {
+    const float c = t[e] - a[e];
+    const float cp = p[e] - a[e];
+    sc += static_cast<double>(c) * c;
+    sp += static_cast<double>(cp) * cp;
+    sd += static_cast<double>(g[e] * cp);
+  }
+  sums[0] = sc;
+  sums[1] = sp;
+  sums[2] = sd;
+}
+
+ANCHORAGE_HOT static void spdApply(const float* __restrict t, const float* __restrict a, float* __restrict out,
+                                   float f, int64_t e0, int64_t e1) {
+  for (int64_t e = e0; e < e1; ++e) out[e] = t[e] - f * (t[e] - a[e]);
+}
+
+class SpdOp : public OpKernel {
+ public:
+  explicit SpdOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    tensorflow::OpInputList ts, ps, as, gs;
+    OP_REQUIRES_OK(ctx, ctx->input_list("tentative", &ts));
+    OP_REQUIRES_OK(ctx, ctx->input_list("param", &ps));
+    OP_REQUIRES_OK(ctx, ctx->input_list("anchor", &as));
+    OP_REQUIRES_OK(ctx, ctx->input_list("grad", &gs));
+    OP_REQUIRES_OK(ctx, sameShapes({&ts, &ps, &as, &gs}));
+    const int n = ts.size();
+    const float lambda = ctx->input(4 * n).flat<float>()(0);
+    const std::vector<Split> splits = blocksOf(ts);
+    // Each block's three sums, blocks of a tensor end to end; added per tensor in block order.
+    std::vector<int64_t> first(n + 1, 0);
+    for (int i = 0; i < n; ++i) first[i + 1] = first[i] + splits[i].units;
+    std::vector<double> sums(3 * first[n], 0.0);
+    auto range = [&](const Piece& q, int64_t b) {
+      return std::make_pair(b * kBlockElements, std::min(ts[q.tensor].NumElements(), (b + 1) * kBlockElements));
+    };
+    forPieces(ctx, splits, 4, [&](const Piece& q) {
+      const int i = q.tensor;
+      for (int64_t b = q.begin; b < q.end; ++b) {
+        const auto [e0, e1] = range(q, b);
+        spdSums(ts[i].flat<float>().data(), ps[i].flat<float>().data(), as[i].flat<float>().data(),
+                gs[i].flat<float>().data(), e0, e1, &sums[3 * (first[i] + b)]);
+      }
+    });
+    // The pull per tensor, in float as the ops compute it from the norms.
+    std::vector<float> pull(n);
+    for (int i = 0; i < n; ++i) {
+      double sc = 0.0, sp = 0.0, sd = 0.0;
+      for (int64_t b = first[i]; b < first[i + 1]; ++b) {
+        sc += sums[3 * b];
+        sp += sums[3 * b + 1];
+        sd += sums[3 * b + 2];
+      }
+      const float d_new = std::sqrt(static_cast<float>(sc));
+      const float d_prev = std::sqrt(static_cast<float>(sp));
+      const float ratio = minNaN(maxNaN((d_new - d_prev) / (d_new + 1e-12f), 0.0f), 1.0f);
+      const float selected = static_cast<float>(sd) > 0.0f ? 1.0f : 0.0f;
+      pull[i] = ratio * selected * lambda;
+    }
+    tensorflow::OpOutputList outs;
+    OP_REQUIRES_OK(ctx, ctx->output_list("out", &outs));
+    std::vector<float*> ov(n);
+    for (int i = 0; i < n; ++i) {
+      Tensor* t = nullptr;
+      OP_REQUIRES_OK(ctx, outs.allocate(i, ts[i].shape(), &t));
+      ov[i] = t->flat<float>().data();
+    }
+    forPieces(ctx, splits, 3, [&](const Piece& q) {
+      const int i = q.tensor;
+      spdApply(ts[i].flat<float>().data(), as[i].flat<float>().data(), ov[i], pull[i], q.begin * kBlockElements,
+               std::min(ts[i].NumElements(), q.end * kBlockElements));
+    });
+  }
+};
+
 REGISTER_KERNEL_BUILDER(Name("AnchorageAdam").Device(tensorflow::DEVICE_CPU), AdamOp);
 REGISTER_KERNEL_BUILDER(Name("AnchorageRowOffsets").Device(tensorflow::DEVICE_CPU), RowOffsetsOp);
 REGISTER_KERNEL_BUILDER(Name("AnchorageRowScaleAdd").Device(tensorflow::DEVICE_CPU), RowScaleAddOp);
+REGISTER_KERNEL_BUILDER(Name("AnchorageAnchorPull").Device(tensorflow::DEVICE_CPU), AnchorPullOp);
+REGISTER_KERNEL_BUILDER(Name("AnchorageSpd").Device(tensorflow::DEVICE_CPU), SpdOp);
 
 }  // namespace anchorage
 
 // The ops registered above when this library was loaded; the addon exports their names and the version of their
 // signatures (src/tensor/native-kernels.ts's KERNELS_ABI: raise both when an op's inputs, outputs or attrs change).
 NAPI_MODULE_INIT() {
-  const char* ops[] = {"AnchorageRowOffsets", "AnchorageRowScaleAdd", "AnchorageAdam"};
+  const char* ops[] = {"AnchorageRowOffsets", "AnchorageRowScaleAdd", "AnchorageAdam", "AnchorageAnchorPull",
+                       "AnchorageSpd"};
   const uint32_t count = sizeof(ops) / sizeof(ops[0]);
   napi_value names;
   napi_create_array_with_length(env, count, &names);
@@ -621,7 +785,7 @@ NAPI_MODULE_INIT() {
   napi_create_object(env, &result);
   napi_set_named_property(env, result, "ops", names);
   napi_value abi;
-  napi_create_int32(env, 3, &abi);
+  napi_create_int32(env, 4, &abi);
   napi_set_named_property(env, result, "abi", abi);
   return result;
 }

@@ -2,10 +2,10 @@
 // native` on the build it just made (in a process of its own, so that a
 // build that cannot run on this CPU fails the check, not the setup): two
 // tensors with their rows on different axes, every input and output of
-// the three ops. The tests (test/native/kernels.test.ts) go much further;
+// the five ops. The tests (test/native/kernels.test.ts) go much further;
 // this is the check that a build works where it was built.
 import { tf } from '../tensor/tf.js';
-import { rowKernels, fusedAdam } from './kernels.js';
+import { rowKernels, fusedAdam, fusedAnchorPull, fusedSpd } from './kernels.js';
 
 /** Largest |x − y| / (|y| + 1) over all entries. */
 function worst(pairs: [tf.Tensor, tf.Tensor][]): number {
@@ -18,7 +18,9 @@ function worst(pairs: [tf.Tensor, tf.Tensor][]): number {
 export function selfCheck(): number {
   const kernels = rowKernels();
   const adamKernel = fusedAdam();
-  if (!kernels || !adamKernel) throw new Error('the fused kernels are not loaded');
+  const pullKernel = fusedAnchorPull();
+  const spdKernel = fusedSpd();
+  if (!kernels || !adamKernel || !pullKernel || !spdKernel) throw new Error('the fused kernels are not loaded');
   return tf.tidy(() => {
     // A [5, 3] kernel with rows on its last axis and a [4] bias (one row): 3 + 1 rows, then one padding row; 2 parts.
     const shapes = [[5, 3], [4]];
@@ -81,7 +83,20 @@ export function selfCheck(): number {
       const v = tf.add(tf.mul(tf.abs(c[i]), 0.999), tf.mul(tf.square(x), 0.001));
       return { m, v, update: tf.div(tf.div(m, 0.271), tf.add(tf.div(tf.sqrt(v), bc2), 1e-8)) };
     });
+    // L2-SP's pull and SPD's projection (λ 0.5; tentative p + u, previous weights c, anchor a, gradient g).
+    const pulled = pullKernel(g, p, a, tf.scalar(0.3));
+    const tentative = p.map((x, i) => tf.add(x, u[i]));
+    const spd = spdKernel(tentative, c, a, g, tf.scalar(0.5));
+    const spdOps = tentative.map((t, i) => {
+      const [o, prev] = [tf.sub(t, a[i]), tf.sub(c[i], a[i])];
+      const norm = (x: tf.Tensor) => tf.sqrt(tf.sum(tf.square(x)));
+      const ratio = tf.clipByValue(tf.div(tf.sub(norm(o), norm(prev)), tf.add(norm(o), 1e-12)), 0, 1);
+      const selected = tf.cast(tf.greater(tf.sum(tf.mul(g[i], prev)), 0), 'float32');
+      return tf.sub(t, tf.mul(tf.mul(tf.mul(ratio, selected), 0.5), o));
+    });
     return worst([
+      ...pulled.map((y, i): [tf.Tensor, tf.Tensor] => [y, tf.add(g[i], tf.mul(tf.sub(p[i], a[i]), 0.3))]),
+      ...spd.map((y, i): [tf.Tensor, tf.Tensor] => [y, spdOps[i]]),
       ...r.offsets.map((o, i): [tf.Tensor, tf.Tensor] => [o, off[i]]),
       [r.norms, norms],
       [r.dots!, dots],

@@ -302,7 +302,13 @@ describe('the fused kernels addon check', () => {
   it(
     'takes an addon with every op at this version, and names ' + 'what is wrong with one built from another anchorage',
     () => {
-      const ops = ['AnchorageRowOffsets', 'AnchorageRowScaleAdd', 'AnchorageAdam'];
+      const ops = [
+        'AnchorageRowOffsets',
+        'AnchorageRowScaleAdd',
+        'AnchorageAdam',
+        'AnchorageAnchorPull',
+        'AnchorageSpd',
+      ];
       expect(addonProblem({ ops, abi: KERNELS_ABI })).toBeUndefined();
       // Built before the ops had a version: the same names, other inputs.
       expect(addonProblem({ ops })).toMatch(
@@ -314,9 +320,11 @@ describe('the fused kernels addon check', () => {
         new RegExp(`version 2, this anchorage calls version ${KERNELS_ABI}`),
       );
       expect(addonProblem({ ops: ops.slice(0, 2), abi: KERNELS_ABI })).toMatch(
-        /lacks AnchorageAdam \(built from an older anchorage/,
+        /lacks AnchorageAdam, AnchorageAnchorPull, AnchorageSpd \(built from an older anchorage/,
       );
-      expect(addonProblem({})).toMatch(/lacks AnchorageRowOffsets, AnchorageRowScaleAdd, AnchorageAdam/);
+      expect(addonProblem({})).toMatch(
+        /lacks AnchorageRowOffsets, AnchorageRowScaleAdd, AnchorageAdam, AnchorageAnchorPull, AnchorageSpd/,
+      );
     },
   );
 });
