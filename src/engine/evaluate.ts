@@ -9,6 +9,11 @@ import { logitMask, type ScenarioView } from '../contracts/scenario.js';
 import { COMPONENT, RUN_CONFIG, SCENARIO } from './tokens.js';
 import { corrupt, oodSetName } from '../data/corruptions.js';
 
+/** What one evaluation pass may keep alive: inputs, activations and outputs of its rows. */
+export const EVAL_PASS_BYTES = 256 * 2 ** 20;
+/** Rows of the pass that measures a row's activations. */
+const PROBE_ROWS = 8;
+
 export interface EvalResult {
   accuracy: number;
   /** Mean cross-entropy. */
@@ -33,6 +38,8 @@ export class Evaluator {
   private readonly heldOut = new Map<number, Int32Array>();
   /** Each task's continual-evaluation subset (indices into its test examples). */
   private readonly subsets = new Map<number, Int32Array>();
+  /** Rows per forward pass, measured on the first evaluation (see passRows). */
+  private rowsPerPass?: number;
 
   constructor(
     @inject(RUN_CONFIG) private readonly config: RunConfig,
@@ -132,7 +139,7 @@ export class Evaluator {
    */
   private totals(set: TestSet, predict?: (ctx: PredictContext) => tf.Tensor | undefined): tf.Tensor {
     const n = set.y.shape[0];
-    const batch = this.config.eval.batchSize;
+    const batch = this.passRows(set);
     const outputs = this.scenario.outputs;
     let sums: tf.Tensor = tf.zeros([2]);
     for (let start = 0; start < n; start += batch) {
@@ -158,6 +165,26 @@ export class Evaluator {
       sums = next;
     }
     return sums;
+  }
+
+  /**
+   * `eval.batchSize` rows per forward pass, or fewer where the activations a pass keeps alive until its tidy ends would
+   * pass EVAL_PASS_BYTES: measured once, on a forward pass of a few rows. An image model's activations are hundreds of
+   * times its input (the reduced ResNet-18 keeps about 1.6 MB per 32×32×3 image: 1000 rows would hold 1.6 GB at once);
+   * an MLP's fit 1000 rows many times over.
+   */
+  private passRows(set: TestSet): number {
+    const most = this.config.eval.batchSize;
+    if (this.rowsPerPass !== undefined) return this.rowsPerPass;
+    const probe = Math.min(PROBE_ROWS, set.y.shape[0]);
+    if (probe === 0) return most;
+    const bytes = tf.tidy(() => {
+      const before = tf.memory().numBytes;
+      this.model.forward(tf.slice(set.x, [0, 0], [probe, -1]), false);
+      return tf.memory().numBytes - before;
+    });
+    this.rowsPerPass = Math.max(1, Math.min(most, Math.floor(EVAL_PASS_BYTES / Math.max(1, bytes / probe))));
+    return this.rowsPerPass;
   }
 
   dispose(): void {

@@ -73,7 +73,10 @@ export interface CheckpointSpec {
 }
 
 export interface EvalSpec {
-  /** Examples per forward pass. Default 1000. */
+  /**
+   * Examples per forward pass, at most: fewer where the model's activations for that many would pass 256 MiB (an
+   * image model such as the ResNet). Default 1000.
+   */
   batchSize?: number;
   /**
    * Out-of-distribution evaluation sets: each task's test split under a
