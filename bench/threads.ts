@@ -1,15 +1,17 @@
 // npm run bench:threads — native TensorFlow's thread settings and oneDNN,
-// measured rather than guessed: anchorage's training step for the MLP and
-// the CNN (bench/backends.ts --framework-only) in a fresh process per setting
+// measured rather than guessed: anchorage's training step for each model
+// (bench/backends.ts --framework-only) in a fresh process per setting
 // (TensorFlow reads them once, at start-up), settings interleaved over
 // rounds. Prints a table and one JSON line; the fastest deterministic setting
-// is what src/tensor/backend.ts makes the default.
+// per model is what `anchorage run` makes the default (src/cli/run-threads.ts).
+//   npm run bench:threads -- --rounds=2 --steps=20 [--models=mlp256,mlp,cnn,resnet18]
 import { spawnSync } from 'node:child_process';
 import { renderTable } from '../src/report/format.js';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const ROUNDS = Number(args.get('rounds') ?? 2);
 const STEPS = Number(args.get('steps') ?? 20);
+const MODELS = (args.get('models') ?? 'mlp256,mlp,cnn,resnet18').split(',');
 const SETTINGS = [
   { intra: '1', inter: '1', onednn: '0' },
   { intra: '2', inter: '1', onednn: '0' },
@@ -35,7 +37,7 @@ for (let r = 0; r < ROUNDS; r++) {
         'tsx',
         'bench/backends.ts',
         '--backends=tensorflow',
-        '--models=mlp,cnn',
+        `--models=${MODELS.join(',')}`,
         `--steps=${STEPS}`,
         '--rounds=1',
         '--framework-only',
@@ -52,14 +54,14 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-const results = [...times].map(([setting, row]) => ({ setting, mlpMs: median(row.mlp), cnnMs: median(row.cnn) }));
+const results = [...times].map(([setting, row]) => ({
+  setting,
+  ms: Object.fromEntries(MODELS.map((m) => [m, median(row[m])])),
+}));
 console.log(
   `anchorage's training step on native TensorFlow, ms (median over ${ROUNDS} interleaved rounds of ${STEPS} steps)\n`,
 );
 console.log(
-  renderTable([
-    ['setting', 'MLP 784-400-400-10', 'CNN'],
-    ...results.map((r) => [r.setting, r.mlpMs.toFixed(2), r.cnnMs.toFixed(2)]),
-  ]),
+  renderTable([['setting', ...MODELS], ...results.map((r) => [r.setting, ...MODELS.map((m) => r.ms[m].toFixed(2))])]),
 );
 console.log(JSON.stringify({ bench: 'threads', rounds: ROUNDS, steps: STEPS, results }));

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resultsFolderProblem } from '../results/writable.js';
 import { Rng } from '../tensor/rng.js';
@@ -16,6 +15,7 @@ import type { RunConfig } from '../spec/spec.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { formatRunReport, loadRunResult } from '../report/summary.js';
 import { selectBackend, type BackendInfo } from '../tensor/backend.js';
+import { intraOpThreads, workerThreads } from './run-threads.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { preflight } from '../engine/preflight.js';
 import { planTogether, shardOfPlan } from '../together/plan.js';
@@ -142,19 +142,6 @@ export function nativeHint(backend: Pick<BackendInfo, 'name' | 'skipped'>): stri
     'hint: native TensorFlow trains these models several times faster than wasm (docs/performance.md); set it up ' +
     'once with `npx anchorage setup native` (docs/backends.md)'
   );
-}
-
-/**
- * Each of N worker processes gets its share of the cores for TensorFlow's
- * intra-op pool (TensorFlow's default is every core, so N workers would
- * oversubscribe them N times); settings the user gave are kept.
- */
-export function workerThreads(workers: number, env: NodeJS.ProcessEnv): Record<string, string> {
-  const share = String(Math.max(1, Math.floor(availableParallelism() / workers)));
-  return {
-    TF_NUM_INTRAOP_THREADS: env.TF_NUM_INTRAOP_THREADS || share,
-    TF_NUM_INTEROP_THREADS: env.TF_NUM_INTEROP_THREADS || '1',
-  };
 }
 
 /** i/N from --shard, or from a Slurm array job / Kubernetes Indexed Job's environment. */
@@ -313,6 +300,9 @@ class StopOnSignals {
 async function runHere(args: RunArgs, io: CliIO, sweep: Sweep): Promise<number> {
   const { loaded, runs, shard, live } = sweep;
   if (args.workers > 1) return runOverWorkers(args, io, sweep);
+  // Before the native backend loads: TensorFlow reads its thread settings once.
+  const intraOp = intraOpThreads(runs, process.env);
+  if (intraOp) process.env.TF_NUM_INTRAOP_THREADS = intraOp;
   const backend = await selectBackend(args.backend);
   const datasets = new DatasetCache();
   // Round-robin over the expanded runs: every shard gets a mix of variants, and the shards' union is the whole

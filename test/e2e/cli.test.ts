@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { TINY_SPEC, runCli, scratchDir, writeExperiment, regex } from '../helpers.js';
 import { nativeBindingMissing } from '../../src/native/load.js';
-import { nativeHint, workerThreads } from '../../src/cli/run-command.js';
+import { nativeHint } from '../../src/cli/run-command.js';
+import { workerThreads } from '../../src/cli/run-threads.js';
 
 function readArrow(path: string) {
   return tableFromIPC(readFileSync(path));
