@@ -104,8 +104,8 @@ for (const [name, opts] of [
   ['ftp', { weightDecay: 0 }],
   ['tpgm', { weightDecay: 0 }],
   ['pgd', { weightDecay: 0 }],
-  ['l2sp', {}],
-  ['spd', {}],
+  ['l2sp', { weightDecay: 0 }],
+  ['spd', { weightDecay: 0 }],
 ] as const) {
   const c = await stepKernels(name, opts);
   out[name] = total(c);
