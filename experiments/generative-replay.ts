@@ -26,6 +26,7 @@ export default defineExperiment({
   optimizer: { name: 'adamw', lr: 1e-3, beta1: 0.9, beta2: 0.999, weightDecay: 0 },
   variants: SCENARIOS.flatMap((scenario) => [
     { scenario, strategy: { name: 'dgr' as const } },
+    { scenario, strategy: { name: 'dgr' as const, targets: 'soft' as const } },
     {
       scenario,
       strategy: { name: 'ewc' as const, online: true, gamma: 1, lambda: LAMBDA[scenario], fisherSamples: 1000 },
