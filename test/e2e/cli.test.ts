@@ -309,8 +309,9 @@ export const signSgd = definePlugin({
       if (record.backend.name === 'tensorflow')
         expect(record.backend.settings).toEqual({
           oneDNN: process.env.TF_ENABLE_ONEDNN_OPTS === '1' ? 'on' : 'off',
-          intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS || 'default',
-          interOpThreads: process.env.TF_NUM_INTEROP_THREADS || 'default',
+          // An MLP alone: one intra-op thread (src/cli/run-threads.ts); one inter-op thread for every model.
+          intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS || '1',
+          interOpThreads: process.env.TF_NUM_INTEROP_THREADS || '1',
           fusedKernels: process.env.ANCHORAGE_FUSED_KERNELS === '0' ? 'off (ANCHORAGE_FUSED_KERNELS=0)' : 'on',
         });
       else expect(record.backend.settings).toBeUndefined();
