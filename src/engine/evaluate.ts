@@ -170,8 +170,8 @@ export class Evaluator {
   /**
    * `eval.batchSize` rows per forward pass, or fewer where the activations a pass keeps alive until its tidy ends would
    * pass EVAL_PASS_BYTES: measured once, on a forward pass of a few rows. An image model's activations are hundreds of
-   * times its input (the reduced ResNet-18 keeps about 1.6 MB per 32×32×3 image: 1000 rows would hold 1.6 GB at once);
-   * an MLP's fit 1000 rows many times over.
+   * times its input (the reduced ResNet-18 keeps about 1.6 MB per 32×32×3 image: 1000 rows would hold 1.6 GB at
+   * once); an MLP's fit 1000 rows many times over.
    */
   private passRows(set: TestSet): number {
     const most = this.config.eval.batchSize;

@@ -122,9 +122,9 @@ export type AnchorPullKernel = (
 ) => tf.Tensor[];
 
 /**
- * SPD's projection for all of its tensors in one kernel (see plugins/optimizers/spd.ts): per tensor, the tentative
- * weights pulled towards the anchor by λ · clamp((‖c‖₂ − ‖c_prev‖₂) / (‖c‖₂ + 1e-12), 0, 1) where the gradient points
- * away from it.
+ * SPD's projection for all of its tensors in one kernel (see plugins/optimizers/spd.ts): per tensor, the
+ * tentative weights pulled towards the anchor by λ · clamp((|c| − |c_prev|) / (|c| + 1e-12), 0, 1), |·| the
+ * L2 norm, where the gradient points away from it.
  */
 export type SpdKernel = (
   tentative: readonly tf.Tensor[],
