@@ -21,7 +21,7 @@ export type {
 export type * from './contracts/run-config.js';
 
 // Contracts of the components.
-export type { Dataset, Examples } from './contracts/data.js';
+export type { Dataset, Examples, FeatureArray } from './contracts/data.js';
 export type { Task, TaskStream, Scenario } from './contracts/stream.js';
 export { SCENARIOS } from './contracts/stream.js';
 export type { ScenarioView } from './contracts/scenario.js';

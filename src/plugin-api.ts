@@ -101,7 +101,8 @@ export type { Activation, LayerSpec } from './contracts/layers.js';
 export { layerModel } from './models/layer-model.js';
 export { readLayersModel, type LoadedLayers } from './models/layers-file.js';
 
-// Data: file formats and image transforms.
+// Data: feature storage (floats, or bytes standing for byte / 255), file formats and image transforms.
+export { allocFeatures, copyFeatures, featureAt, featureSize, featureValues, takeExamples } from './contracts/data.js';
 export { CIFAR_SHAPE, readCifarFiles } from './data/cifar.js';
 export { loadIdxPair } from './data/idx.js';
 export { rotateImages } from './data/images.js';

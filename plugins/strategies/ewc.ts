@@ -3,6 +3,7 @@
 // information F at the learned weights θ*; later tasks add
 // (λ/2) Σ F·(θ − θ*)² to the loss. Online EWC keeps one running F
 // (F ← γF + F_new) anchored at the latest θ*; offline EWC one term per task.
+import { featureValues } from '../../src/contracts/data.js';
 import { definePlugin, ImportancePenalty, o, type OptionsInput, tf, variableGrads } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
@@ -53,7 +54,7 @@ export default definePlugin({
         // One example at a time: the Fisher diagonal is the mean of squared per-example gradients.
         for (const i of picks) {
           const next = tf.tidy(() => {
-            const x = tf.tensor2d(trained.features.subarray(i * size, (i + 1) * size), [1, size]);
+            const x = tf.tensor2d(featureValues(trained.features.subarray(i * size, (i + 1) * size)), [1, size]);
             let logits = model.forward(x, false);
             if (mask) logits = tf.add(logits, mask);
             const label = opts.empirical ? tf.tensor1d([trained.labels[i]], 'int32') : tf.argMax(logits, 1);

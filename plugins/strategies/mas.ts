@@ -2,6 +2,7 @@
 // importance is how much the squared L2 norm of the network's output moves
 // with it, Ω = mean over examples of |∂‖f(x)‖²/∂θ| (no labels needed); later
 // tasks add λ·Σ Ω·(θ − θ*)² to the loss. Importances accumulate over tasks.
+import { featureValues } from '../../src/contracts/data.js';
 import { definePlugin, ImportancePenalty, o, type OptionsInput, tf, variableGrads } from '../../src/plugin-api.js';
 import type { Snapshot } from '../../src/contracts/snapshot.js';
 import type { NamedTensors } from '../../src/contracts/optimizer.js';
@@ -59,7 +60,9 @@ export default definePlugin({
           const next = tf.tidy(() => {
             const x = tf.tensor2d(
               Float32Array.from(
-                Array.from(rows).flatMap((i) => Array.from(trained.features.subarray(i * size, (i + 1) * size))),
+                Array.from(rows).flatMap((i) =>
+                  Array.from(featureValues(trained.features.subarray(i * size, (i + 1) * size))),
+                ),
               ),
               [rows.length, size],
             );

@@ -1,5 +1,5 @@
 import { definePlugin, o, type OptionsInput } from '../../src/plugin-api.js';
-import { featureSize } from '../../src/contracts/data.js';
+import { allocFeatures, featureSize, type FeatureArray } from '../../src/contracts/data.js';
 import { transformedStream } from './transformed.js';
 
 const options = {
@@ -26,12 +26,13 @@ export default definePlugin({
     const data = await ctx.resolve('dataset');
     const size = featureSize(data.featureShape);
     const transforms = Array.from({ length: opts.tasks }, (_, k) => {
-      if (k === 0 && !opts.permuteFirst) return { label: 'identity', transform: (f: Float32Array) => f };
+      if (k === 0 && !opts.permuteFirst) return { label: 'identity', transform: (f: FeatureArray) => f };
       const perm = ctx.rng(`permutation:${k}`).permutation(size);
       return {
         label: `perm${k}`,
-        transform: (features: Float32Array, n: number) => {
-          const out = new Float32Array(features.length);
+        // A permutation moves entries: bytes stay bytes.
+        transform: (features: FeatureArray, n: number) => {
+          const out = allocFeatures(features, features.length);
           for (let e = 0; e < features.length; e += n) for (let i = 0; i < n; i++) out[e + i] = features[e + perm[i]];
           return out;
         },

@@ -1,5 +1,6 @@
 import { definePlugin, o, type OptionsInput, rotateImages } from '../../src/plugin-api.js';
 import { transformedStream } from './transformed.js';
+import { featureValues, type FeatureArray } from '../../src/contracts/data.js';
 
 export { rotateImages };
 
@@ -31,8 +32,8 @@ export default definePlugin({
       );
     const transforms = opts.angles.map((angle) => ({
       label: `${angle}deg`,
-      transform: (features: Float32Array) =>
-        angle % 360 === 0 ? features : rotateImages(features, data.featureShape, angle),
+      transform: (features: FeatureArray) =>
+        angle % 360 === 0 ? features : rotateImages(featureValues(features), data.featureShape, angle),
     }));
     return transformedStream(`rotated-${data.name}`, data, transforms);
   },

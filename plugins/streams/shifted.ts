@@ -8,6 +8,7 @@ import {
   type Problem,
 } from '../../src/plugin-api.js';
 import { transformedStream } from './transformed.js';
+import { featureValues, type FeatureArray } from '../../src/contracts/data.js';
 
 const options = {
   shifts: o.strings({
@@ -58,7 +59,10 @@ export default definePlugin({
     const data = await ctx.resolve('dataset');
     const transforms = opts.shifts.map((s) => {
       const spec = parse(s);
-      return { label: s, transform: (f: Float32Array) => (spec ? corrupt(f, data.featureShape, spec) : f) };
+      return {
+        label: s,
+        transform: (f: FeatureArray) => (spec ? corrupt(featureValues(f), data.featureShape, spec) : f),
+      };
     });
     return transformedStream(`shifted-${data.name}`, data, transforms);
   },

@@ -72,21 +72,29 @@ export default definePlugin({
         throw new Error(`stream.tasks: class ${c} does not exist in ${data.name} (classes 0..${data.numClasses - 1})`);
     }
     const size = featureSize(data.featureShape);
-    const pick = (set: Examples, classes: Set<number>) => takeExamples(set, indicesOf(set.labels, classes), size);
+    // A task's training examples are the data set's rows of its classes, copied out when read; only the last
+    // task's copy is kept (a run reads one task's many times in a row), so the stream holds one copy of the
+    // data set, not two. Test sets are kept: every evaluation point reads every task's.
+    let cached: { index: number; examples: Examples } | undefined;
     const tasks: Task[] = groups.map((classes, index) => {
       const set = new Set(classes);
-      const task = {
-        index,
-        name: `t${index}:{${classes.join(',')}}`,
-        classes: [...classes],
-        train: pick(data.train, set),
-        test: pick(data.test, set),
-      };
-      if (task.train.count === 0 || task.test.count === 0)
+      const rows = indicesOf(data.train.labels, set);
+      const name = `t${index}:{${classes.join(',')}}`;
+      const test = takeExamples(data.test, indicesOf(data.test.labels, set), size);
+      if (rows.length === 0 || test.count === 0)
         throw new Error(
-          `stream: task ${task.name} has no ${task.train.count === 0 ? 'training' : 'test'} examples in ${data.name}`,
+          `stream: task ${name} has no ${rows.length === 0 ? 'training' : 'test'} examples in ${data.name}`,
         );
-      return task;
+      return {
+        index,
+        name,
+        classes: [...classes],
+        get train() {
+          if (cached?.index !== index) cached = { index, examples: takeExamples(data.train, rows, size) };
+          return cached.examples;
+        },
+        test,
+      };
     });
     return { name: `split-${data.name}`, featureShape: data.featureShape, numClasses: data.numClasses, tasks };
   },

@@ -2,10 +2,11 @@
 // (permuted, rotated): every task has all classes; its examples are built on
 // first use and not kept, so ten permuted copies of MNIST never sit in
 // memory at once (only the test splits, which every evaluation needs, are kept).
-import { featureSize, type Dataset, type Examples } from '../../src/contracts/data.js';
+import { featureSize, type Dataset, type FeatureArray, type Examples } from '../../src/contracts/data.js';
 import type { Task, TaskStream } from '../../src/contracts/stream.js';
 
-export type FeatureTransform = (features: Float32Array, size: number) => Float32Array;
+/** A task's features from the data set's (bytes or floats; a transform that interpolates returns floats). */
+export type FeatureTransform = (features: FeatureArray, size: number) => FeatureArray;
 
 function transformed(set: Examples, transform: FeatureTransform, size: number): Examples {
   return { features: transform(set.features, size), labels: set.labels, count: set.count };

@@ -5,7 +5,7 @@
 // they return (rows are appended, loss terms added, gradient replacements
 // chained, masks added, weights multiplied). No hook assigns to the loop.
 import type { Tensor } from '../tensor/tf.js';
-import type { Examples } from './data.js';
+import { commonFeatures, copyFeatures, type Examples } from './data.js';
 import type { Model } from './model.js';
 import type { NamedTensors } from './optimizer.js';
 import type { Task, TaskStream } from './stream.js';
@@ -26,12 +26,13 @@ export function concatTrainingSets(sets: readonly TrainingSet[]): TrainingSet {
   const count = sets.reduce((a, s) => a + s.count, 0);
   const first = sets.find((s) => s.count > 0);
   const size = first ? first.features.length / first.count : 0;
-  const features = new Float32Array(count * size);
+  // Bytes stay bytes when every set holds bytes (a replay memory of byte images beside a byte task).
+  const features = commonFeatures(sets, count * size);
   const labels = new Int32Array(count);
   const taskIds = new Int32Array(count);
   let at = 0;
   for (const s of sets) {
-    features.set(s.features, at * size);
+    copyFeatures(s.features, features, at * size);
     labels.set(s.labels, at);
     taskIds.set(s.taskIds, at);
     at += s.count;

@@ -92,8 +92,9 @@ export function encodeIdxUint8(shape: number[], data: Uint8Array): Uint8Array {
 }
 
 /**
- * Loads an images file and a labels file as a labelled set: features scaled
- * to [0, 1] (uint8) and flattened, labels checked against `numClasses`.
+ * Loads an images file and a labels file as a labelled set: uint8 images kept
+ * as bytes (values byte / 255, see `FeatureArray`), other types as floats,
+ * flattened; labels checked against `numClasses`.
  */
 export function loadIdxPair(imagesPath: string, labelsPath: string, numClasses?: number) {
   const images = readIdxFile(imagesPath);
@@ -106,9 +107,8 @@ export function loadIdxPair(imagesPath: string, labelsPath: string, numClasses?:
     );
   }
   const n = images.shape[0];
-  const features = new Float32Array(images.data.length);
-  const scale = images.dtype === 'uint8' ? 1 / 255 : 1;
-  for (let i = 0; i < features.length; i++) features[i] = images.data[i] * scale;
+  // 8-bit images stay bytes (each stands for byte / 255: a quarter of float32's memory); other types become floats.
+  const features = images.data instanceof Uint8Array ? images.data : Float32Array.from(images.data);
   const y = new Int32Array(n);
   let maxLabel = -1;
   for (let i = 0; i < n; i++) {

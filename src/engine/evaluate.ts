@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import { tf } from '../tensor/tf.js';
-import { featureSize, takeExamples } from '../contracts/data.js';
+import { featureSize, featureValues, takeExamples, type Examples } from '../contracts/data.js';
 import type { Model } from '../contracts/model.js';
 import type { Task, TaskStream } from '../contracts/stream.js';
 import type { RunConfig } from '../contracts/run-config.js';
@@ -66,7 +66,7 @@ export class Evaluator {
     this.subsets.set(task.index, indices);
   }
 
-  private examples(task: Task, name: string): { features: Float32Array; labels: Int32Array; count: number } {
+  private examples(task: Task, name: string): Examples {
     if (name === 'continual') {
       const indices = this.subsets.get(task.index);
       if (!indices) throw new Error(`task ${task.name} has no continual-evaluation subset`);
@@ -90,7 +90,8 @@ export class Evaluator {
       const size = featureSize(this.stream.featureShape);
       const spec = this.config.eval.ood.find((o) => oodSetName(o) === name);
       const base = this.examples(task, name);
-      const features = spec ? corrupt(base.features, this.stream.featureShape, spec) : base.features;
+      const values = featureValues(base.features);
+      const features = spec ? corrupt(values, this.stream.featureShape, spec) : values;
       set = {
         x: tf.tensor2d(features, [base.count, size]),
         y: tf.tensor1d(base.labels, 'int32'),

@@ -38,7 +38,8 @@ function dataProblems(dataset: Dataset): Problem[] {
     ['train', dataset.train],
     ['test', dataset.test],
   ] as const) {
-    const bad = ex.features.findIndex((x) => !Number.isFinite(x));
+    // Bytes are always finite.
+    const bad = ex.features instanceof Float32Array ? ex.features.findIndex((x) => !Number.isFinite(x)) : -1;
     if (bad >= 0)
       problems.push({
         path: 'dataset',

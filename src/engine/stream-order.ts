@@ -6,7 +6,7 @@
 import type { Rng } from '../tensor/rng.js';
 import { concatTrainingSets, type TrainingSet } from '../contracts/strategy.js';
 import type { Task } from '../contracts/stream.js';
-import { takeExamples } from '../contracts/data.js';
+import { commonFeatures, copyFeatures, takeExamples } from '../contracts/data.js';
 
 /** The stream as one training set, in the order it is consumed, and where each task's share of it ends. */
 export interface StreamSegment {
@@ -60,13 +60,13 @@ export function gradualSources(counts: readonly number[], transition: number, rn
 
 /** Interleaves the tasks' sets by `sources` (each set's rows taken in their order). */
 function interleave(sets: readonly TrainingSet[], sources: Int32Array, size: number): TrainingSet {
-  const features = new Float32Array(sources.length * size);
+  const features = commonFeatures(sets, sources.length * size);
   const labels = new Int32Array(sources.length);
   const taskIds = new Int32Array(sources.length);
   const next = new Array<number>(sets.length).fill(0);
   sources.forEach((k, p) => {
     const r = next[k]++;
-    features.set(sets[k].features.subarray(r * size, (r + 1) * size), p * size);
+    copyFeatures(sets[k].features.subarray(r * size, (r + 1) * size), features, p * size);
     labels[p] = sets[k].labels[r];
     taskIds[p] = sets[k].taskIds[r];
   });

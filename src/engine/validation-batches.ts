@@ -4,6 +4,7 @@
 import { tf } from '../tensor/tf.js';
 import type { Rng } from '../tensor/rng.js';
 import type { TrainingSet } from '../contracts/strategy.js';
+import { featureValues } from '../contracts/data.js';
 
 export class ValidationBatches {
   private readonly x: tf.Tensor2D;
@@ -22,7 +23,7 @@ export class ValidationBatches {
     private readonly batchSize: number,
     private readonly rng: Rng,
   ) {
-    this.x = tf.tensor2d(data.features, [data.count, size]);
+    this.x = tf.tensor2d(featureValues(data.features), [data.count, size]);
     this.y = tf.tensor1d(data.labels, 'int32');
     this.ids = tf.tensor1d(data.taskIds, 'int32');
     this.newPass();

@@ -3,6 +3,7 @@
 // A-GEM, GEM, iCaRL, GDumb) keeps its examples in one of these; user plugins
 // use it the same way (it is exported from 'anchorage').
 import type { TrainingSet } from '../contracts/strategy.js';
+import { commonFeatures, copyFeatures, type FeatureArray } from '../contracts/data.js';
 import type { Rng } from '../tensor/rng.js';
 import { herdingOrder } from './herding.js';
 import type { Snapshot } from '../contracts/snapshot.js';
@@ -20,7 +21,8 @@ export const STORAGE_POLICIES = ['reservoir', 'class-balanced', 'herding', 'gree
 export type StoragePolicy = (typeof STORAGE_POLICIES)[number];
 
 export interface MemoryEntry {
-  readonly features: Float32Array;
+  /** Stored as the training set stored it (bytes stay bytes). */
+  readonly features: FeatureArray;
   readonly label: number;
   readonly task: number;
 }
@@ -85,7 +87,7 @@ export class MemoryBuffer {
       );
     const labels = s.labels as Int32Array;
     const tasks = s.tasks as Int32Array;
-    const features = s.features as Float32Array;
+    const features = s.features as FeatureArray;
     const size = labels.length ? features.length / labels.length : 0;
     this.entries = Array.from(labels, (label, i) => ({
       features: features.slice(i * size, (i + 1) * size),
@@ -256,8 +258,8 @@ export class MemoryBuffer {
   toTrainingSet(filter?: (e: MemoryEntry) => boolean): TrainingSet {
     const chosen = filter ? this.entries.filter(filter) : this.entries;
     const size = chosen[0]?.features.length ?? 0;
-    const features = new Float32Array(chosen.length * size);
-    chosen.forEach((e, i) => features.set(e.features, i * size));
+    const features = commonFeatures(chosen, chosen.length * size);
+    chosen.forEach((e, i) => copyFeatures(e.features, features, i * size));
     return {
       features,
       labels: Int32Array.from(chosen, (e) => e.label),

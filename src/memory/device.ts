@@ -6,6 +6,7 @@ import type { Rng } from '../tensor/rng.js';
 import { requireMemory } from './budget.js';
 import type { StepBatch, StrategyState, TrainingSet } from '../contracts/strategy.js';
 import type { Snapshot } from '../contracts/snapshot.js';
+import { featureValues } from '../contracts/data.js';
 
 export interface DeviceRows {
   x: tf.Tensor;
@@ -32,7 +33,7 @@ export class MemoryBatches {
     // Each minibatch without repeats (as the reference implementations draw them); minibatches are independent.
     const order = new Int32Array(Math.max(steps, 1) * this.perStep);
     for (let s = 0; s < Math.max(steps, 1); s++) rng.distinct(data.count, this.perStep, order, s * this.perStep);
-    this.x = tf.tensor2d(data.features, [data.count, size]);
+    this.x = tf.tensor2d(featureValues(data.features), [data.count, size]);
     this.labels = tf.tensor1d(data.labels, 'int32');
     this.taskIds = tf.tensor1d(data.taskIds, 'int32');
     this.order = tf.tensor2d(order, [Math.max(steps, 1), this.perStep], 'int32');

@@ -8,6 +8,7 @@ import { tf } from '../tensor/tf.js';
 import type { Model } from '../contracts/model.js';
 import type { Snapshot } from '../contracts/snapshot.js';
 import type { TrainingSet } from '../contracts/strategy.js';
+import { copyFeatures } from '../contracts/data.js';
 
 /** Features of a batch of examples (the model's own, or a method's embedding of them). */
 export type Embedding = (x: tf.Tensor) => tf.Tensor;
@@ -52,7 +53,7 @@ export function sumOverRows(
     const labels = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const r = order[start + i];
-      x.set(set.features.subarray(r * size, (r + 1) * size), i * size);
+      copyFeatures(set.features.subarray(r * size, (r + 1) * size), x, i * size);
       labels[i] = set.labels[r];
     }
     const next: tf.Tensor[] = tf.tidy(() => {
@@ -84,7 +85,7 @@ export function readRows(
     const n = Math.min(batch, rows.length - start);
     const x = new Float32Array(n * size);
     for (let i = 0; i < n; i++)
-      x.set(set.features.subarray(rows[start + i] * size, (rows[start + i] + 1) * size), i * size);
+      copyFeatures(set.features.subarray(rows[start + i] * size, (rows[start + i] + 1) * size), x, i * size);
     const out = tf.tidy(() => f(tf.tensor2d(x, [n, size])));
     dim = out.shape[1]!;
     parts.push(out.dataSync() as Float32Array);

@@ -124,3 +124,17 @@ describe('memory: herding, greedy-balanced (GDumb), per-task (GEM)', () => {
     for (const t of [0, 1, 2]) expect(c.taskIds.filter((x) => x === t)).toHaveLength(3);
   });
 });
+
+describe('memory: byte features', () => {
+  it('stores byte examples as bytes, and a checkpoint round trip keeps them', () => {
+    const bytes = { ...set([0, 1, 2, 3], 0), features: Uint8Array.from([0, 10, 1, 11, 2, 12, 3, 13]) };
+    const b = new MemoryBuffer(3, 'reservoir', new Rng(4));
+    b.add(bytes);
+    const t = b.toTrainingSet();
+    expect(t.features).toBeInstanceOf(Uint8Array);
+    Array.from(t.labels).forEach((l, i) => expect([t.features[2 * i], t.features[2 * i + 1]]).toEqual([l, l + 10]));
+    const copy = new MemoryBuffer(3, 'reservoir', new Rng(99));
+    copy.restore(b.snapshot());
+    expect(copy.toTrainingSet()).toEqual(t);
+  });
+});

@@ -1,5 +1,6 @@
 // CIFAR-10 from files the test writes in exactly the official binary layout (a label byte, then the red, green and
 // blue 32×32 planes): sizes, pixel order, and damaged files.
+import { featureAt } from '../../../src/contracts/data.js';
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ function writeCifar10(dir: string, perBatch: number, testCount: number): void {
 
 const ctx = (base: string) => ({ resolvePath: (p: string) => join(base, p) }) as unknown as PluginContext;
 const pixel = (d: Dataset['train'], i: number, y: number, x: number, c: number) =>
-  d.features[i * 3072 + (y * 32 + x) * 3 + c];
+  featureAt(d.features, i * 3072 + (y * 32 + x) * 3 + c);
 
 describe('cifar10', () => {
   it('reads the five training batches in order and the test batch, as [32, 32, 3] in [0, 1]', () => {

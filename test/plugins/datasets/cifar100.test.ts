@@ -1,4 +1,5 @@
 // CIFAR-100 from files the test writes in the official binary layout: two label bytes (coarse, fine) per record.
+import { featureAt } from '../../../src/contracts/data.js';
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ function record(labels: number[], image: number): Buffer {
 
 const ctx = (base: string) => ({ resolvePath: (p: string) => join(base, p) }) as unknown as PluginContext;
 const pixel = (d: Dataset['train'], i: number, y: number, x: number, c: number) =>
-  d.features[i * 3072 + (y * 32 + x) * 3 + c];
+  featureAt(d.features, i * 3072 + (y * 32 + x) * 3 + c);
 
 describe('cifar100', () => {
   it('reads coarse and fine labels from two-label records; fine by default', () => {

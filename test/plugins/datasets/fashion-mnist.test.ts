@@ -1,5 +1,6 @@
 // Fashion-MNIST from Debian's dataset-fashion-mnist (the real files), or a
 // folder of IDX files; missing files say how to get them.
+import { featureValues } from '../../../src/contracts/data.js';
 import { describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,9 +34,10 @@ describe('fashion-mnist', () => {
     const perClass = new Array(10).fill(0);
     for (const l of data.train.labels) perClass[l]++;
     expect(perClass).toEqual(new Array(10).fill(6000));
-    // The data set's first training image is an ankle boot (class 9), scaled to [0, 1].
+    // The data set's first training image is an ankle boot (class 9), kept as bytes, its values in [0, 1].
     expect(data.train.labels[0]).toBe(9);
-    const first = data.train.features.subarray(0, 784);
+    expect(data.train.features).toBeInstanceOf(Uint8Array);
+    const first = featureValues(data.train.features.subarray(0, 784));
     expect(Math.max(...first)).toBeLessThanOrEqual(1);
     expect(Math.min(...first)).toBeGreaterThanOrEqual(0);
   });
