@@ -578,52 +578,6 @@ class RowScaleAddOp : public OpKernel {
   std::vector<int32_t> axes_;
 };
 
-class AdamOp : public OpKernel {
- public:
-  explicit AdamOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
-
-  void Compute(OpKernelContext* ctx) override {
-    tensorflow::OpInputList gs, ms, vs;
-    OP_REQUIRES_OK(ctx, ctx->input_list("grad", &gs));
-    OP_REQUIRES_OK(ctx, ctx->input_list("m", &ms));
-    OP_REQUIRES_OK(ctx, ctx->input_list("v", &vs));
-    const int n = gs.size();
-    const Tensor& coefficients = ctx->input(3 * n);
-    OP_REQUIRES(ctx, coefficients.NumElements() == 7, tensorflow::errors::InvalidArgument("expected 7 coefficients, got ", coefficients.NumElements()));
-    const float* k = coefficients.flat<float>().data();
-    std::vector<Split> splits(n);
-    std::vector<const float*> gv(n), mv(n), vv(n);
-    std::vector<float*> mo(n), vo(n), uo(n);
-    tensorflow::OpOutputList m_out, v_out, u_out;
-    OP_REQUIRES_OK(ctx, ctx->output_list("m_out", &m_out));
-    OP_REQUIRES_OK(ctx, ctx->output_list("v_out", &v_out));
-    OP_REQUIRES_OK(ctx, ctx->output_list("update", &u_out));
-    for (int i = 0; i < n; ++i) {
-      OP_REQUIRES(ctx, ms[i].shape() == gs[i].shape() && vs[i].shape() == gs[i].shape(),
-                  tensorflow::errors::InvalidArgument("moments ", i, " differ in shape from the update"));
-      Tensor *mt = nullptr, *vt = nullptr, *ut = nullptr;
-      OP_REQUIRES_OK(ctx, m_out.allocate(i, gs[i].shape(), &mt));
-      OP_REQUIRES_OK(ctx, v_out.allocate(i, gs[i].shape(), &vt));
-      OP_REQUIRES_OK(ctx, u_out.allocate(i, gs[i].shape(), &ut));
-      // Elementwise: units of kBlockElements consecutive elements.
-      const int64_t len = gs[i].NumElements();
-      splits[i].units = (len + kBlockElements - 1) / kBlockElements;
-      splits[i].unit_elements = kBlockElements;
-      splits[i].elements = len;
-      gv[i] = gs[i].flat<float>().data();
-      mv[i] = ms[i].flat<float>().data();
-      vv[i] = vs[i].flat<float>().data();
-      mo[i] = mt->flat<float>().data();
-      vo[i] = vt->flat<float>().data();
-      uo[i] = ut->flat<float>().data();
-    }
-    forPieces(ctx, splits, 8, [&](const Piece& q) {
-      const int i = q.tensor;
-      adamRange(gv[i], mv[i], vv[i], mo[i], vo[i], uo[i], q.begin * kBlockElements, std::min(gs[i].NumElements(), q.end * kBlockElements), k);
-    });
-  }
-};
-
 // Elementwise work over a list of tensors: units of kBlockElements consecutive elements.
 static std::vector<Split> blocksOf(const tensorflow::OpInputList& xs) {
   std::vector<Split> splits(xs.size());
@@ -644,6 +598,47 @@ static tensorflow::Status sameShapes(const std::vector<const tensorflow::OpInput
         return tensorflow::errors::InvalidArgument("tensor ", i, " differs in shape between the lists");
   return tensorflow::OkStatus();
 }
+
+class AdamOp : public OpKernel {
+ public:
+  explicit AdamOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    tensorflow::OpInputList gs, ms, vs;
+    OP_REQUIRES_OK(ctx, ctx->input_list("grad", &gs));
+    OP_REQUIRES_OK(ctx, ctx->input_list("m", &ms));
+    OP_REQUIRES_OK(ctx, ctx->input_list("v", &vs));
+    const int n = gs.size();
+    const Tensor& coefficients = ctx->input(3 * n);
+    OP_REQUIRES(ctx, coefficients.NumElements() == 7, tensorflow::errors::InvalidArgument("expected 7 coefficients, got ", coefficients.NumElements()));
+    const float* k = coefficients.flat<float>().data();
+    const std::vector<Split> splits = blocksOf(gs);
+    std::vector<const float*> gv(n), mv(n), vv(n);
+    std::vector<float*> mo(n), vo(n), uo(n);
+    tensorflow::OpOutputList m_out, v_out, u_out;
+    OP_REQUIRES_OK(ctx, ctx->output_list("m_out", &m_out));
+    OP_REQUIRES_OK(ctx, ctx->output_list("v_out", &v_out));
+    OP_REQUIRES_OK(ctx, ctx->output_list("update", &u_out));
+    for (int i = 0; i < n; ++i) {
+      OP_REQUIRES(ctx, ms[i].shape() == gs[i].shape() && vs[i].shape() == gs[i].shape(),
+                  tensorflow::errors::InvalidArgument("moments ", i, " differ in shape from the update"));
+      Tensor *mt = nullptr, *vt = nullptr, *ut = nullptr;
+      OP_REQUIRES_OK(ctx, m_out.allocate(i, gs[i].shape(), &mt));
+      OP_REQUIRES_OK(ctx, v_out.allocate(i, gs[i].shape(), &vt));
+      OP_REQUIRES_OK(ctx, u_out.allocate(i, gs[i].shape(), &ut));
+      gv[i] = gs[i].flat<float>().data();
+      mv[i] = ms[i].flat<float>().data();
+      vv[i] = vs[i].flat<float>().data();
+      mo[i] = mt->flat<float>().data();
+      vo[i] = vt->flat<float>().data();
+      uo[i] = ut->flat<float>().data();
+    }
+    forPieces(ctx, splits, 8, [&](const Piece& q) {
+      const int i = q.tensor;
+      adamRange(gv[i], mv[i], vv[i], mo[i], vo[i], uo[i], q.begin * kBlockElements, std::min(gs[i].NumElements(), q.end * kBlockElements), k);
+    });
+  }
+};
 
 ANCHORAGE_HOT static void pullRange(const float* __restrict g, const float* __restrict p, const float* __restrict a,
                                     float* __restrict out, float alpha, int64_t e0, int64_t e1) {
