@@ -134,6 +134,12 @@ export type SpdKernel = (
   lambda: tf.Tensor,
 ) => tf.Tensor[];
 
+/** Every tensor times one scalar, in one kernel: the learning rate's scaling of an update. */
+export type ScaleKernel = (xs: readonly tf.Tensor[], scale: tf.Tensor) => tf.Tensor[];
+
+/** Pairwise sums of two lists of tensors, in one kernel: an update applied to the parameters. */
+export type AddKernel = (a: readonly tf.Tensor[], b: readonly tf.Tensor[]) => tf.Tensor[];
+
 /** Where the tensors' rows are: each one's row axis. */
 export interface RowAxes {
   axes: readonly number[];
@@ -147,7 +153,15 @@ interface NodeBackend {
 export type KernelsStatus = { loaded: true; path: string } | { loaded: false; why: string };
 
 /** The ops the addon must register (row_kernels.cc); the version of their signatures it must export is KERNELS_ABI. */
-const OPS = ['AnchorageRowOffsets', 'AnchorageRowScaleAdd', 'AnchorageAdam', 'AnchorageAnchorPull', 'AnchorageSpd'];
+const OPS = [
+  'AnchorageRowOffsets',
+  'AnchorageRowScaleAdd',
+  'AnchorageAdam',
+  'AnchorageAnchorPull',
+  'AnchorageSpd',
+  'AnchorageScale',
+  'AnchorageAdd',
+];
 
 let status: KernelsStatus | undefined;
 /** The wrappers for the backend instance they were made for (made once, not at every step). */
@@ -158,6 +172,8 @@ interface Wrapped {
   adam: AdamKernel;
   anchorPull: AnchorPullKernel;
   spd: SpdKernel;
+  scale: ScaleKernel;
+  add: AddKernel;
 }
 
 /** What the addon exports (row_kernels.cc). */
@@ -227,6 +243,16 @@ export function fusedSpd(): SpdKernel | undefined {
   return active()?.spd;
 }
 
+/** Every tensor times a scalar in one kernel, under the same conditions as rowKernels(). */
+export function fusedScale(): ScaleKernel | undefined {
+  return active()?.scale;
+}
+
+/** Pairwise sums in one kernel, under the same conditions as rowKernels(). */
+export function fusedAdd(): AddKernel | undefined {
+  return active()?.add;
+}
+
 function active(): Wrapped | undefined {
   if (!status?.loaded || process.env[KERNELS_ENV] === '0' || tf.getBackend() !== 'tensorflow') return undefined;
   const backend = tf.backend() as unknown as NodeBackend;
@@ -254,6 +280,8 @@ function wrapAll(backend: NodeBackend): Wrapped {
         [...tentative, ...params, ...anchor, ...grads, lambda],
         tentative.length,
       ),
+    scale: (xs, scale) => backend.executeMultipleOutputs('AnchorageScale', n(xs.length), [...xs, scale], xs.length),
+    add: (a, b) => backend.executeMultipleOutputs('AnchorageAdd', n(a.length), [...a, ...b], a.length),
   };
 }
 

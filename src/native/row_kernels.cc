@@ -163,6 +163,23 @@ REGISTER_OP("AnchorageSpd")
     .Output("out: N * float")
     .SetShapeFn(tensorflow::shape_inference::UnknownShape);
 
+// The last stages of every optimizer step (src/optim) for all of its tensors in one kernel each: the update
+// scaled by the learning rate, out = x · scale, and the update applied, out = a + b. One operation per element,
+// rounded as the op it replaces (Mul, Add), so the results are the same bits.
+REGISTER_OP("AnchorageScale")
+    .Input("x: N * float")
+    .Input("scale: float")
+    .Attr("N: int >= 1")
+    .Output("out: N * float")
+    .SetShapeFn(tensorflow::shape_inference::UnknownShape);
+
+REGISTER_OP("AnchorageAdd")
+    .Input("a: N * float")
+    .Input("b: N * float")
+    .Attr("N: int >= 1")
+    .Output("out: N * float")
+    .SetShapeFn(tensorflow::shape_inference::UnknownShape);
+
 // A tensor seen as [A, R, B]: its R rows, each summed over A and B.
 struct Rows {
   int64_t a = 1, r = 1, b = 1;
@@ -755,11 +772,74 @@ class SpdOp : public OpKernel {
   }
 };
 
+ANCHORAGE_HOT static void scaleRange(const float* __restrict x, float* __restrict out, float scale, int64_t e0,
+                                     int64_t e1) {
+  for (int64_t e = e0; e < e1; ++e) out[e] = x[e] * scale;
+}
+
+ANCHORAGE_HOT static void addRange(const float* __restrict a, const float* __restrict b, float* __restrict out,
+                                   int64_t e0, int64_t e1) {
+  for (int64_t e = e0; e < e1; ++e) out[e] = a[e] + b[e];
+}
+
+// Outputs shaped as `like`, their data pointers in `out`.
+static tensorflow::Status allocateLike(OpKernelContext* ctx, const tensorflow::OpInputList& like,
+                                       std::vector<float*>& out) {
+  tensorflow::OpOutputList outs;
+  TF_RETURN_IF_ERROR(ctx->output_list("out", &outs));
+  out.resize(like.size());
+  for (int i = 0; i < like.size(); ++i) {
+    Tensor* t = nullptr;
+    TF_RETURN_IF_ERROR(outs.allocate(i, like[i].shape(), &t));
+    out[i] = t->flat<float>().data();
+  }
+  return tensorflow::OkStatus();
+}
+
+class ScaleOp : public OpKernel {
+ public:
+  explicit ScaleOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    tensorflow::OpInputList xs;
+    OP_REQUIRES_OK(ctx, ctx->input_list("x", &xs));
+    const float scale = ctx->input(xs.size()).flat<float>()(0);
+    std::vector<float*> ov;
+    OP_REQUIRES_OK(ctx, allocateLike(ctx, xs, ov));
+    forPieces(ctx, blocksOf(xs), 2, [&](const Piece& q) {
+      const int i = q.tensor;
+      scaleRange(xs[i].flat<float>().data(), ov[i], scale, q.begin * kBlockElements,
+                 std::min(xs[i].NumElements(), q.end * kBlockElements));
+    });
+  }
+};
+
+class AddOp : public OpKernel {
+ public:
+  explicit AddOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+
+  void Compute(OpKernelContext* ctx) override {
+    tensorflow::OpInputList as, bs;
+    OP_REQUIRES_OK(ctx, ctx->input_list("a", &as));
+    OP_REQUIRES_OK(ctx, ctx->input_list("b", &bs));
+    OP_REQUIRES_OK(ctx, sameShapes({&as, &bs}));
+    std::vector<float*> ov;
+    OP_REQUIRES_OK(ctx, allocateLike(ctx, as, ov));
+    forPieces(ctx, blocksOf(as), 3, [&](const Piece& q) {
+      const int i = q.tensor;
+      addRange(as[i].flat<float>().data(), bs[i].flat<float>().data(), ov[i], q.begin * kBlockElements,
+               std::min(as[i].NumElements(), q.end * kBlockElements));
+    });
+  }
+};
+
 REGISTER_KERNEL_BUILDER(Name("AnchorageAdam").Device(tensorflow::DEVICE_CPU), AdamOp);
 REGISTER_KERNEL_BUILDER(Name("AnchorageRowOffsets").Device(tensorflow::DEVICE_CPU), RowOffsetsOp);
 REGISTER_KERNEL_BUILDER(Name("AnchorageRowScaleAdd").Device(tensorflow::DEVICE_CPU), RowScaleAddOp);
 REGISTER_KERNEL_BUILDER(Name("AnchorageAnchorPull").Device(tensorflow::DEVICE_CPU), AnchorPullOp);
 REGISTER_KERNEL_BUILDER(Name("AnchorageSpd").Device(tensorflow::DEVICE_CPU), SpdOp);
+REGISTER_KERNEL_BUILDER(Name("AnchorageScale").Device(tensorflow::DEVICE_CPU), ScaleOp);
+REGISTER_KERNEL_BUILDER(Name("AnchorageAdd").Device(tensorflow::DEVICE_CPU), AddOp);
 
 }  // namespace anchorage
 
@@ -767,7 +847,7 @@ REGISTER_KERNEL_BUILDER(Name("AnchorageSpd").Device(tensorflow::DEVICE_CPU), Spd
 // signatures (src/tensor/native-kernels.ts's KERNELS_ABI: raise both when an op's inputs, outputs or attrs change).
 NAPI_MODULE_INIT() {
   const char* ops[] = {"AnchorageRowOffsets", "AnchorageRowScaleAdd", "AnchorageAdam", "AnchorageAnchorPull",
-                       "AnchorageSpd"};
+                       "AnchorageSpd",        "AnchorageScale",       "AnchorageAdd"};
   const uint32_t count = sizeof(ops) / sizeof(ops[0]);
   napi_value names;
   napi_create_array_with_length(env, count, &names);

@@ -2,10 +2,19 @@
 // native` on the build it just made (in a process of its own, so that a
 // build that cannot run on this CPU fails the check, not the setup): two
 // tensors with their rows on different axes, every input and output of
-// the five ops. The tests (test/native/kernels.test.ts) go much further;
+// the seven ops. The tests (test/native/kernels.test.ts) go much further;
 // this is the check that a build works where it was built.
 import { tf } from '../tensor/tf.js';
-import { rowKernels, fusedAdam, fusedAnchorPull, fusedSpd } from './kernels.js';
+import {
+  rowKernels,
+  fusedAdam,
+  fusedAdd,
+  fusedAnchorPull,
+  fusedScale,
+  fusedSpd,
+  type AddKernel,
+  type ScaleKernel,
+} from './kernels.js';
 
 /** Largest |x − y| / (|y| + 1) over all entries. */
 function worst(pairs: [tf.Tensor, tf.Tensor][]): number {
@@ -14,13 +23,22 @@ function worst(pairs: [tf.Tensor, tf.Tensor][]): number {
   );
 }
 
+/** The step's last stages, the update scaled by −lr and then applied, beside their ops. */
+function stepStages(scale: ScaleKernel, add: AddKernel, p: tf.Tensor[], u: tf.Tensor[]): [tf.Tensor, tf.Tensor][] {
+  const scaled = scale(u, tf.scalar(-0.01));
+  const applied = add(p, u);
+  return [
+    ...scaled.map((y, i): [tf.Tensor, tf.Tensor] => [y, tf.mul(u[i], -0.01)]),
+    ...applied.map((y, i): [tf.Tensor, tf.Tensor] => [y, tf.add(p[i], u[i])]),
+  ];
+}
+
 /** The largest relative difference between the kernels and TensorFlow's ops; throws when the kernels are not loaded. */
 export function selfCheck(): number {
-  const kernels = rowKernels();
-  const adamKernel = fusedAdam();
-  const pullKernel = fusedAnchorPull();
-  const spdKernel = fusedSpd();
-  if (!kernels || !adamKernel || !pullKernel || !spdKernel) throw new Error('the fused kernels are not loaded');
+  const [kernels, adamKernel, pullKernel, spdKernel] = [rowKernels(), fusedAdam(), fusedAnchorPull(), fusedSpd()];
+  const [scaleKernel, addKernel] = [fusedScale(), fusedAdd()];
+  if (!kernels || !adamKernel || !pullKernel || !spdKernel || !scaleKernel || !addKernel)
+    throw new Error('the fused kernels are not loaded');
   return tf.tidy(() => {
     // A [5, 3] kernel with rows on its last axis and a [4] bias (one row): 3 + 1 rows, then one padding row; 2 parts.
     const shapes = [[5, 3], [4]];
@@ -95,6 +113,7 @@ export function selfCheck(): number {
       return tf.sub(t, tf.mul(tf.mul(tf.mul(ratio, selected), 0.5), o));
     });
     return worst([
+      ...stepStages(scaleKernel, addKernel, p, u),
       ...pulled.map((y, i): [tf.Tensor, tf.Tensor] => [y, tf.add(g[i], tf.mul(tf.sub(p[i], a[i]), 0.3))]),
       ...spd.map((y, i): [tf.Tensor, tf.Tensor] => [y, spdOps[i]]),
       ...r.offsets.map((o, i): [tf.Tensor, tf.Tensor] => [o, off[i]]),

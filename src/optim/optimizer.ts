@@ -9,6 +9,7 @@ import type {
 import { toSchedule } from './schedules.js';
 import type { AnchorStore } from './anchors.js';
 import { l2Norm } from './rows.js';
+import { fusedAdd } from '../native/kernels.js';
 
 /** Per-tensor anchoring diagnostics, read back at logging points only. */
 export interface Diagnostics {
@@ -161,7 +162,15 @@ export class Optimizer {
       // The projection forms params + updates in its own pass over the weights.
       ({ params: next, state: projState } = projection.projectStep(updates, this.projectionState, ctx));
     } else {
-      for (const name of this.names) next[name] = tf.add(params[name], updates[name]);
+      // On native TensorFlow one kernel applies every tensor's update: the same bits as an Add each.
+      const add = this.names.length ? fusedAdd() : undefined;
+      if (add) {
+        const sums = add(
+          this.names.map((n) => params[n]),
+          this.names.map((n) => updates[n]),
+        );
+        this.names.forEach((name, i) => (next[name] = sums[i]));
+      } else for (const name of this.names) next[name] = tf.add(params[name], updates[name]);
       if (projection) ({ params: next, state: projState } = projection.project(next, this.projectionState, ctx));
     }
     for (const name of this.names) this.params.get(name)!.assign(next[name]);

@@ -2,7 +2,7 @@
 // plugins/optimizers/ are chains of these.
 import { tf } from '../tensor/tf.js';
 import type { NamedTensors, OptimizerState, Schedule, StepContext, UpdateRule } from '../contracts/optimizer.js';
-import { fusedAdam, type AdamKernel } from '../native/kernels.js';
+import { fusedAdam, fusedScale, type AdamKernel, type ScaleKernel } from '../native/kernels.js';
 
 export function mapNamed(xs: NamedTensors, f: (x: tf.Tensor, name: string) => tf.Tensor): NamedTensors {
   const out: NamedTensors = {};
@@ -117,7 +117,10 @@ export function trace(opts: { momentum: number; dampening?: number; nesterov?: b
  * Multiplies updates by −lr (a number or a schedule): the sign turns a
  * descent direction into a parameter delta.
  */
-export function scaleByLearningRate(lr: number | Schedule): UpdateRule {
+export function scaleByLearningRate(
+  lr: number | Schedule,
+  fused: (() => ScaleKernel | undefined) | 'ops' = fusedScale,
+): UpdateRule {
   const at = typeof lr === 'number' ? () => lr : lr;
   return {
     name: 'lr',
@@ -125,6 +128,16 @@ export function scaleByLearningRate(lr: number | Schedule): UpdateRule {
     update(updates, _state, ctx) {
       // One scalar for all tensors: a number operand would be uploaded to the backend once per tensor.
       const r = tf.scalar(-at(ctx));
+      const names = Object.keys(updates);
+      // On native TensorFlow one kernel scales every tensor: the same bits as a Mul per tensor, in one op.
+      const kernel = fused === 'ops' || names.length === 0 ? undefined : fused();
+      if (kernel) {
+        const out = kernel(
+          names.map((n) => updates[n]),
+          r,
+        );
+        return { updates: Object.fromEntries(names.map((n, i) => [n, out[i]])), state: {} };
+      }
       return { updates: mapNamed(updates, (u) => tf.mul(u, r)), state: {} };
     },
   };

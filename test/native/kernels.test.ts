@@ -4,7 +4,14 @@
 // not built, every test here is skipped with the reason.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/tensor/backend.js';
-import { addonProblem, fusedAdam, rowKernels, rowKernelsStatus } from '../../src/native/kernels.js';
+import {
+  addonProblem,
+  fusedAdam,
+  fusedAdd,
+  fusedScale,
+  rowKernels,
+  rowKernelsStatus,
+} from '../../src/native/kernels.js';
 import { adamCoefficients, scaleByAdam } from '../../src/optim/transforms.js';
 import { rowLayout, rowSums } from '../../src/optim/rows.js';
 import type { NamedTensors, StepContext } from '../../src/contracts/optimizer.js';
@@ -234,6 +241,34 @@ describe('fused kernels (native TensorFlow)', () => {
     },
   );
 
+  it(
+    "the step's last stages — every update times −lr, every update added to its parameter — give the same bits as " +
+      'a Mul and an Add per tensor, NaN and infinities included',
+    () => {
+      tf.tidy(() => {
+        // Shapes of every layout, one larger than a kernel block (blocks are cut on large tensors).
+        const shapes = [...Object.values(LAYOUTS).map(([s]) => s), [300, 257]];
+        const [p, u] = [1, 2].map((seed) => shapes.map((s, i) => tf.randomNormal(s, 0, 3, 'float32', seed * 10 + i)));
+        u[4] = tf.tensor1d([NaN, Infinity, -Infinity, 0, -0, 1e-38, 3e38, 1, 2, 3, 4, 5, 6]);
+        const r = tf.scalar(-0.0137);
+        const scaled = fusedScale()!(u, r);
+        const applied = fusedAdd()!(p, u);
+        const differ = (x: tf.Tensor, y: tf.Tensor) =>
+          tf
+            .sum(tf.logicalAnd(tf.notEqual(x, y), tf.logicalNot(tf.logicalAnd(tf.isNaN(x), tf.isNaN(y)))))
+            .dataSync()[0];
+        shapes.forEach((shape, i) => {
+          expect(scaled[i].shape, `scale ${i}`).toEqual(shape);
+          expect(differ(scaled[i], tf.mul(u[i], r)), `scale ${i}`).toBe(0);
+          expect(applied[i].shape, `add ${i}`).toEqual(shape);
+          expect(differ(applied[i], tf.add(p[i], u[i])), `add ${i}`).toBe(0);
+        });
+        expect(tf.isNaN(scaled[4]).dataSync()[0]).toBe(1);
+        expect(() => fusedAdd()!([tf.ones([2, 3])], [tf.ones([3, 2])])).toThrow(/differs in shape/);
+      });
+    },
+  );
+
   it('Adam rejects moments of another shape and a wrong number of coefficients', () => {
     const adam = fusedAdam();
     const x = tf.ones([4, 5]);
@@ -308,8 +343,14 @@ describe('the fused kernels addon check', () => {
         'AnchorageAdam',
         'AnchorageAnchorPull',
         'AnchorageSpd',
+        'AnchorageScale',
+        'AnchorageAdd',
       ];
       expect(addonProblem({ ops, abi: KERNELS_ABI })).toBeUndefined();
+      // Built before the step's last stages had kernels.
+      expect(addonProblem({ ops: ops.slice(0, 5), abi: KERNELS_ABI })).toMatch(
+        /lacks AnchorageScale, AnchorageAdd \(built from an older anchorage/,
+      );
       // Built before the ops had a version: the same names, other inputs.
       expect(addonProblem({ ops })).toMatch(
         new RegExp(
@@ -320,11 +361,9 @@ describe('the fused kernels addon check', () => {
         new RegExp(`version 2, this anchorage calls version ${KERNELS_ABI}`),
       );
       expect(addonProblem({ ops: ops.slice(0, 2), abi: KERNELS_ABI })).toMatch(
-        /lacks AnchorageAdam, AnchorageAnchorPull, AnchorageSpd \(built from an older anchorage/,
+        /lacks AnchorageAdam, AnchorageAnchorPull, AnchorageSpd, AnchorageScale, AnchorageAdd \(built from/,
       );
-      expect(addonProblem({})).toMatch(
-        /lacks AnchorageRowOffsets, AnchorageRowScaleAdd, AnchorageAdam, AnchorageAnchorPull, AnchorageSpd/,
-      );
+      expect(addonProblem({})).toMatch(new RegExp(`lacks ${ops.join(', ')} \\(built from an older anchorage`));
     },
   );
 });
