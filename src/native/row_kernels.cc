@@ -616,6 +616,20 @@ static tensorflow::Status sameShapes(const std::vector<const tensorflow::OpInput
   return tensorflow::OkStatus();
 }
 
+// Outputs shaped as `like`, their data pointers in `out`.
+static tensorflow::Status allocateLike(OpKernelContext* ctx, const tensorflow::OpInputList& like,
+                                       std::vector<float*>& out) {
+  tensorflow::OpOutputList outs;
+  TF_RETURN_IF_ERROR(ctx->output_list("out", &outs));
+  out.resize(like.size());
+  for (int i = 0; i < like.size(); ++i) {
+    Tensor* t = nullptr;
+    TF_RETURN_IF_ERROR(outs.allocate(i, like[i].shape(), &t));
+    out[i] = t->flat<float>().data();
+  }
+  return tensorflow::OkStatus();
+}
+
 class AdamOp : public OpKernel {
  public:
   explicit AdamOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
@@ -673,14 +687,8 @@ class AnchorPullOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->input_list("anchor", &as));
     OP_REQUIRES_OK(ctx, sameShapes({&gs, &ps, &as}));
     const float alpha = ctx->input(3 * gs.size()).flat<float>()(0);
-    tensorflow::OpOutputList outs;
-    OP_REQUIRES_OK(ctx, ctx->output_list("out", &outs));
-    std::vector<float*> ov(gs.size());
-    for (int i = 0; i < gs.size(); ++i) {
-      Tensor* t = nullptr;
-      OP_REQUIRES_OK(ctx, outs.allocate(i, gs[i].shape(), &t));
-      ov[i] = t->flat<float>().data();
-    }
+    std::vector<float*> ov;
+    OP_REQUIRES_OK(ctx, allocateLike(ctx, gs, ov));
     const std::vector<Split> splits = blocksOf(gs);
     forPieces(ctx, splits, 4, [&](const Piece& q) {
       const int i = q.tensor;
@@ -756,14 +764,8 @@ class SpdOp : public OpKernel {
       const float selected = static_cast<float>(sd) > 0.0f ? 1.0f : 0.0f;
       pull[i] = ratio * selected * lambda;
     }
-    tensorflow::OpOutputList outs;
-    OP_REQUIRES_OK(ctx, ctx->output_list("out", &outs));
-    std::vector<float*> ov(n);
-    for (int i = 0; i < n; ++i) {
-      Tensor* t = nullptr;
-      OP_REQUIRES_OK(ctx, outs.allocate(i, ts[i].shape(), &t));
-      ov[i] = t->flat<float>().data();
-    }
+    std::vector<float*> ov;
+    OP_REQUIRES_OK(ctx, allocateLike(ctx, ts, ov));
     forPieces(ctx, splits, 3, [&](const Piece& q) {
       const int i = q.tensor;
       spdApply(ts[i].flat<float>().data(), as[i].flat<float>().data(), ov[i], pull[i], q.begin * kBlockElements,
@@ -780,20 +782,6 @@ ANCHORAGE_HOT static void scaleRange(const float* __restrict x, float* __restric
 ANCHORAGE_HOT static void addRange(const float* __restrict a, const float* __restrict b, float* __restrict out,
                                    int64_t e0, int64_t e1) {
   for (int64_t e = e0; e < e1; ++e) out[e] = a[e] + b[e];
-}
-
-// Outputs shaped as `like`, their data pointers in `out`.
-static tensorflow::Status allocateLike(OpKernelContext* ctx, const tensorflow::OpInputList& like,
-                                       std::vector<float*>& out) {
-  tensorflow::OpOutputList outs;
-  TF_RETURN_IF_ERROR(ctx->output_list("out", &outs));
-  out.resize(like.size());
-  for (int i = 0; i < like.size(); ++i) {
-    Tensor* t = nullptr;
-    TF_RETURN_IF_ERROR(outs.allocate(i, like[i].shape(), &t));
-    out[i] = t->flat<float>().data();
-  }
-  return tensorflow::OkStatus();
 }
 
 class ScaleOp : public OpKernel {
