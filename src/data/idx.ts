@@ -107,8 +107,12 @@ export function loadIdxPair(imagesPath: string, labelsPath: string, numClasses?:
     );
   }
   const n = images.shape[0];
-  // 8-bit images stay bytes (each stands for byte / 255: a quarter of float32's memory); other types become floats.
-  const features = images.data instanceof Uint8Array ? images.data : Float32Array.from(images.data);
+  // 8-bit images stay bytes (each stands for byte / 255: a quarter of float32's memory), as a plain Uint8Array
+  // view of the file (a Buffer's slice() shares memory where a Uint8Array's copies); other types become floats.
+  const features =
+    images.data instanceof Uint8Array
+      ? new Uint8Array(images.data.buffer, images.data.byteOffset, images.data.length)
+      : Float32Array.from(images.data);
   const y = new Int32Array(n);
   let maxLabel = -1;
   for (let i = 0; i < n; i++) {

@@ -30,6 +30,8 @@ describe('IDX reader', () => {
     expect(set.labels[0]).toBe(7); // the famous first test digit
     // Kept as the file's bytes, each standing for byte / 255.
     expect(set.features).toBeInstanceOf(Uint8Array);
+    // A plain Uint8Array, not a Buffer, whose slice() would share memory instead of copying.
+    expect(Buffer.isBuffer(set.features)).toBe(false);
     expect(Math.max(...featureValues(set.features.subarray(0, 784)))).toBe(1);
   });
 
