@@ -2,7 +2,10 @@
 // continual-learning-baselines (experiments/split_mnist/rwalk.py, target 0.92
 // in tests/target_results.csv): inputs normalised by MNIST's mean and std,
 // MLP 784-256-256 with the task's own outputs (task-IL masking), Adam lr 1e-3,
-// batch 64, 10 epochs per task, λ 0.1, α 0.9; beside EWC++ and fine-tuning.
+// batch 64, 10 epochs per task, λ 0.1, α 0.9 (the newest squared gradient's
+// weight), the score updated every Δt = 10 steps, the Fisher and the score
+// scaled to a largest entry of 1 as its plugin does; beside EWC++ and
+// fine-tuning.
 //
 //   npx anchorage run experiments/rwalk-split-mnist.ts --workers 2
 //   npx anchorage compare results/rwalk-split-mnist --by strategy
@@ -21,7 +24,7 @@ export default defineExperiment({
   axes: {
     strategy: [
       { name: 'naive' },
-      { name: 'rwalk', lambda: 0.1, alpha: 0.9 },
+      { name: 'rwalk', lambda: 0.1, alpha: 0.9, interval: 10, normalize: true },
       { name: 'ewcpp', lambda: 0.2, alpha: 0.9 },
     ],
   },

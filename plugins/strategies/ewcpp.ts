@@ -1,5 +1,5 @@
 // EWC++ (Chaudhry et al., ECCV 2018): EWC whose diagonal Fisher is a running
-// average over training, F ← α·F + (1 − α)·g² after every step, rather than a
+// average over training, F ← α·g² + (1 − α)·F after every step, rather than a
 // pass over stored examples at each task's end; after a task the penalty is
 // (λ/2)·Σ F·(θ − θ*)² anchored at that task's final weights
 // (src/strategies/running-fisher.ts).

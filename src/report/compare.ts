@@ -11,6 +11,7 @@ import { meanStd, pct, renderTable } from './format.js';
 import { formatMatrix } from './summary.js';
 import {
   SelectionError,
+  differences,
   selectConfiguration,
   type Candidate,
   type SelectSettings,
@@ -249,6 +250,13 @@ export function compareRuns(root: string, by: GroupColumn[], opts: { select?: bo
   const done = runs.filter((r) => r.complete);
   // LP-FT is not fine-tuning, nor a soup its runs: never averaged together, whatever --by says.
   by = [...by, ...METHOD_COLUMNS.filter((c) => !by.includes(c) && done.some((r) => r.columns[c] !== '-'))];
+  // A configuration reads as its id and the settings in which it differs from the others (λ=100, not a hash only).
+  if (by.includes('config')) {
+    const labels = differences(new Map(done.map((r) => [r.configId, r.config])));
+    for (const r of done)
+      if (labels.size > 1 && labels.get(r.configId) !== r.configId)
+        r.columns.config = `${r.configId} ${labels.get(r.configId)}`;
+  }
   const groups = new Map<string, Group>();
   for (const run of done) {
     const key = Object.fromEntries(by.map((c) => [c, run.columns[c]]));

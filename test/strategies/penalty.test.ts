@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 
 describe('quadratic importance penalty', () => {
-  it("sums several tasks' terms as one with the value and gradient of the term-by-term sum (float64 reference)", () => {
+  it("sums tasks' terms as one (value and gradient of the term-by-term sum), the gradient also in closed form", () => {
     const rng = new Rng(7);
     const shape = [5, 3];
     const n = 15;
@@ -48,6 +48,10 @@ describe('quadratic importance penalty', () => {
         for (let i = 0; i < n; i++)
           expect(Math.abs(g[i] - wantGrad[i])).toBeLessThan(1e-5 * Math.max(1e-3, Math.abs(wantGrad[i])));
       }
+      // The closed-form gradient (what RWalk and EWC++ subtract) matches the same reference.
+      const closed = penalty.gradient({ w })!.w.dataSync();
+      for (let i = 0; i < n; i++)
+        expect(Math.abs(closed[i] - wantGrad[i])).toBeLessThan(1e-5 * Math.max(1e-3, Math.abs(wantGrad[i])));
     });
     penalty.dispose();
   });
