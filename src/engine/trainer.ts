@@ -15,6 +15,7 @@ import type { RunConfig } from '../contracts/run-config.js';
 import type { ConstraintsEvent, EpochEnd, PhaseStart, StepEvent } from '../contracts/events.js';
 import type { StepReadout, TrainingStep } from './step.js';
 import { COMPONENT, ROOT_RNG, RUN_CONFIG, SCENARIO } from './tokens.js';
+import { EpochBatches, type EpochRows } from './epoch-batches.js';
 
 /** The loss turned NaN or infinite: the run is recorded as `diverged`. */
 export class DivergedError extends Error {}
@@ -106,12 +107,6 @@ export interface PhaseRun {
 type TrainEvent = PhaseStart | StepEvent | ConstraintsEvent | EpochEnd;
 
 /** The task's examples on the backend, in the sampler's order for one epoch. */
-interface EpochRows {
-  x: tf.Tensor;
-  y: tf.Tensor;
-  ids: tf.Tensor;
-}
-
 @injectable()
 export class TaskTrainer {
   /** The task being trained and its completed steps; undefined between tasks. */
@@ -200,11 +195,8 @@ export class TaskTrainer {
   ): AsyncGenerator<StepEvent | ConstraintsEvent> {
     const { batchSize, logEvery } = this.config.train;
     const total = run.segment.offset + run.segment.steps;
-    // One gather per epoch puts the examples in order on the backend; steps then only slice.
-    const ordered = tf.tidy(() => {
-      const idx = tf.tensor1d(e.order, 'int32');
-      return { x: tf.gather(e.rows.x, idx), y: tf.gather(e.rows.y, idx), ids: tf.gather(e.rows.ids, idx) };
-    });
+    // One gather per epoch puts the examples in order on the backend; steps then only take their batch.
+    const batches = new EpochBatches(e.rows, e.order, batchSize);
     const window = { start: performance.now(), examples: 0 };
     try {
       for (let s = e.first; s < e.steps; s++) {
@@ -218,12 +210,10 @@ export class TaskTrainer {
         const start = s * batchSize;
         const size = Math.min(batchSize, e.order.length - start);
         const step = e.from + s + 1;
-        const slice = () => ({
-          x: tf.slice(ordered.x, [start, 0], [size, this.size]),
-          labels: tf.slice(ordered.y, [start], [size]),
-          taskIds: tf.slice(ordered.ids, [start], [size]),
-        });
-        const readout = await run.step.take({ step, size, slice }, step % logEvery === 0 || step === total);
+        const readout = await run.step.take(
+          { step, size, slice: () => batches.rows(s) },
+          step % logEvery === 0 || step === total,
+        );
         this.position = { task: run.task.index, step, validationBatches: run.step.validationBatches };
         window.examples += size;
         if (readout) {
@@ -234,7 +224,7 @@ export class TaskTrainer {
         if (run.afterStep) await run.afterStep(this.position, size);
       }
     } finally {
-      tf.dispose([ordered.x, ordered.y, ordered.ids]);
+      batches.dispose();
     }
   }
 

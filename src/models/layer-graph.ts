@@ -218,7 +218,9 @@ export function applyLayers(
   x: tf.Tensor,
   opts: ApplyOptions = {},
 ): tf.Tensor {
-  const outputs = new Map<string, tf.Tensor>([[INPUT, tf.reshape(x, [-1, ...inputShape])]]);
+  // Rows already in the input's shape go in as they are: a reshape is a kernel per step on native TensorFlow.
+  const shaped = x.rank === inputShape.length + 1 && inputShape.every((d, i) => x.shape[i + 1] === d);
+  const outputs = new Map<string, tf.Tensor>([[INPUT, shaped ? x : tf.reshape(x, [-1, ...inputShape])]]);
   const training = opts.training ?? false;
   let a = outputs.get(INPUT)!;
   for (const [i, l] of layers.entries()) {

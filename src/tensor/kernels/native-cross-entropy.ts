@@ -27,8 +27,15 @@ export function nativeCrossEntropy(
       { name: 'Tlabels', type: TF_ATTR_TYPE, value: TF_INT32 },
     ]);
     save([backprop]);
+    // TensorFlow's Mean directly: tfjs-node's Mean kernel adds a Cast of its input, one more kernel per step.
+    const mean = () =>
+      ops.run(
+        'Mean',
+        [perRow, tf.tensor1d([0], 'int32')],
+        [ops.attr('keep_dims', 'bool', false), { name: 'Tidx', type: TF_ATTR_TYPE, value: TF_INT32 }],
+      );
     return {
-      value: weights ? tf.div(tf.sum(tf.mul(perRow, weights.values)), weights.total) : tf.mean(perRow),
+      value: weights ? tf.div(tf.sum(tf.mul(perRow, weights.values)), weights.total) : mean(),
       gradFunc: (dy: tf.Tensor, [rowGrads]: tf.Tensor[]) => {
         const scale = weights ? tf.reshape(tf.mul(weights.values, tf.div(dy, weights.total)), [n, 1]) : tf.div(dy, n);
         return [tf.mul(rowGrads, scale)];
