@@ -1,6 +1,6 @@
 // `npm run build`: compiles src/ and the built-in plugins to dist/ (declarations included) and copies the files the
-// compiler does not emit: the native kernels' C++ source (the native build compiles it from the installed package)
-// and the vendored tfjs gradients (JavaScript with hand-written declarations).
+// compiler does not emit: the native kernels' C++ source and the stdio guard's C source (the native build compiles
+// them from the installed package) and the vendored tfjs gradients (JavaScript with hand-written declarations).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ASSETS = [
   'src/native/row_kernels.cc',
+  'src/native/stdio_guard.c',
   'src/tensor/vendor/tfjs-gradients.js',
   'src/tensor/vendor/tfjs-gradients.d.ts',
 ];

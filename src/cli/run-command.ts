@@ -15,7 +15,7 @@ import type { RunConfig } from '../spec/spec.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { formatRunReport, loadRunResult } from '../report/summary.js';
 import { selectBackend, type BackendInfo } from '../tensor/backend.js';
-import { intraOpThreads, workerThreads } from './run-threads.js';
+import { intraOpThreads, oneDnn, workerThreads } from './run-threads.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { preflight } from '../engine/preflight.js';
 import { planTogether, shardOfPlan } from '../together/plan.js';
@@ -303,6 +303,8 @@ async function runHere(args: RunArgs, io: CliIO, sweep: Sweep): Promise<number> 
   // Before the native backend loads: TensorFlow reads its thread settings once.
   const intraOp = intraOpThreads(runs, process.env);
   if (intraOp) process.env.TF_NUM_INTRAOP_THREADS = intraOp;
+  const onednn = oneDnn(runs, process.env);
+  if (onednn) process.env.TF_ENABLE_ONEDNN_OPTS = onednn;
   const backend = await selectBackend(args.backend);
   const datasets = new DatasetCache();
   // Round-robin over the expanded runs: every shard gets a mix of variants, and the shards' union is the whole

@@ -79,6 +79,20 @@ export function buildKernels(b: KernelsBuild): string[] {
   return [...(cpuFeatures() ?? new Set<string>())].filter((f) => VECTOR_FEATURES.test(f)).sort();
 }
 
+/**
+ * Compiles the stdio guard (stdio_guard.c): standard error redirected while TensorFlow loads. It links nothing of
+ * TensorFlow's, so it loads before TensorFlow does.
+ */
+export function buildStdioGuard(b: { nodeHeaders: string; out: string; cwd: string }): void {
+  const input = fileURLToPath(new URL('./stdio_guard.c', import.meta.url));
+  run(
+    process.env.CC || 'gcc',
+    ['-O2', '-shared', '-fPIC', '-w', `-I${b.nodeHeaders}`, input, '-o', b.out],
+    b.cwd,
+    'building the stdio guard',
+  );
+}
+
 /** Node's C headers (node_api.h): the distribution's, else node-gyp's cache. */
 export function nodeHeaders(nodeDir: string): string {
   const candidates = [

@@ -23,6 +23,8 @@ export const CACHE_ENV = 'ANCHORAGE_NATIVE_CACHE';
 /** The manifest's own format: a cache entry of another format is rebuilt, never trusted. */
 export const MANIFEST_FORMAT = 'anchorage-native/1';
 export const KERNELS_ADDON = 'anchorage_kernels.node';
+/** Standard error redirected while TensorFlow loads (stdio_guard.c); a build without it loads without it. */
+export const STDIO_ADDON = 'anchorage_stdio.node';
 /** The op signature version row_kernels.cc exports (checked at load: an addon of another version is not called). */
 export const KERNELS_ABI = 4;
 /** Set to a build folder: the process loads that build (the setup's check of a build before it is put in place). */

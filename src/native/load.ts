@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import {
   BUILD_ENV,
   KERNELS_ADDON,
+  STDIO_ADDON,
   bindingPackage,
   chooseBuild,
   cpuFeatures,
@@ -16,6 +17,7 @@ import {
   type CacheEntry,
 } from './cache.js';
 import { loadRowKernels, type KernelsStatus } from './kernels.js';
+import { quietLoad } from './quiet-load.js';
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
@@ -80,7 +82,7 @@ export async function loadNativeBinding(): Promise<NativeLoaded> {
   if (entry) {
     const require = createRequire(join(entry.dir, 'package.json'));
     try {
-      loadedModule = require('@tensorflow/tfjs-node') as NativeModule;
+      loadedModule = quietLoad(join(entry.dir, STDIO_ADDON), () => require('@tensorflow/tfjs-node') as NativeModule);
       const addon = join(entry.dir, KERNELS_ADDON);
       const kernels = loadRowKernels(
         entry.manifest.kernels && existsSync(addon) ? addon : undefined,

@@ -26,6 +26,7 @@ import {
   BUILD_ENV,
   KERNELS_ABI,
   KERNELS_ADDON,
+  STDIO_ADDON,
   MANIFEST_FORMAT,
   NAPI_VERSION,
   TENSORFLOW_VERSION,
@@ -37,7 +38,7 @@ import {
   type NativeManifest,
 } from './cache.js';
 import { cliPath } from '../package-root.js';
-import { NativeBuildError, buildKernels, nodeHeaders, run } from './build.js';
+import { NativeBuildError, buildKernels, buildStdioGuard, nodeHeaders, run } from './build.js';
 
 export { TENSORFLOW_VERSION };
 export class NativeSetupError extends NativeBuildError {}
@@ -285,6 +286,13 @@ export function setupNative(opts: SetupOptions): { tensorflow: string; dir: stri
       rmSync(join(build, KERNELS_ADDON), { force: true });
       opts.log(`warning: ${(e as Error).message}`);
       kernels = 'not built (see the warning above)';
+    }
+    try {
+      buildStdioGuard({ nodeHeaders: nodeHeaders(nodeDir), out: join(build, STDIO_ADDON), cwd: build });
+    } catch (e) {
+      // Without it TensorFlow's oneDNN notice reaches stderr at load; nothing else changes.
+      rmSync(join(build, STDIO_ADDON), { force: true });
+      opts.log(`warning: ${(e as Error).message}`);
     }
     writeFileSync(join(build, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     const checked = check(build);

@@ -28,9 +28,9 @@ function packageVersion(name: string): string | undefined {
 async function tryNative(): Promise<{ detail: string } | { error: string }> {
   // TensorFlow's C++ logging (oneDNN notices, CPU feature hints) would interleave with our output.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-  // oneDNN is faster here (the CNN's step 50–54 ms against 65–71 ms off, the MLP's 13–14 against 15–17;
-  // `npm run bench:threads`) and deterministic, but with it on TensorFlow 2.21 prints a notice on stderr at load
-  // that no log level silences: off unless the user opts in with TF_ENABLE_ONEDNN_OPTS=1.
+  // oneDNN is faster for convolutions and batch norm and slower for the MLPs (`npm run bench:threads`): off unless
+  // set, which `anchorage run` does for a sweep with a model other than an MLP (src/cli/run-threads.ts); its notice
+  // at load is kept off stderr (src/native/quiet-load.ts).
   process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
   // One inter-op thread: a training step is a chain of kernels, each waiting for the one before, and a second pool
   // thread only competes for the cores (`npm run bench:threads`: every model faster, MLP-256 3.82 against 4.79 ms).

@@ -1,8 +1,8 @@
-// TensorFlow's thread settings for `anchorage run`: one intra-op thread when
-// every run trains an MLP, TensorFlow's default otherwise, and never over
-// what the user set.
+// TensorFlow's settings for `anchorage run`: one intra-op thread and oneDNN
+// off when every run trains an MLP, every core and oneDNN on otherwise, and
+// never over what the user set.
 import { describe, expect, it } from 'vitest';
-import { intraOpThreads } from '../../src/cli/run-threads.js';
+import { intraOpThreads, oneDnn } from '../../src/cli/run-threads.js';
 import { TINY_SPEC, tinyConfigs } from '../helpers.js';
 
 const mlp = tinyConfigs({ ...TINY_SPEC, model: { name: 'mlp', hidden: [8] } }).configs;
@@ -25,5 +25,18 @@ describe('intra-op threads for a run', () => {
 
   it('keeps the user’s TF_NUM_INTRAOP_THREADS', () => {
     expect(intraOpThreads(mlp, { TF_NUM_INTRAOP_THREADS: '2' })).toBeUndefined();
+  });
+});
+
+describe('oneDNN for a run', () => {
+  it('on when any run trains a model other than an MLP, off (left unset) for MLPs alone or no runs', () => {
+    expect(oneDnn(cnn, {})).toBe('1');
+    expect(oneDnn([...mlp, ...cnn], {})).toBe('1');
+    expect(oneDnn(mlp, {})).toBeUndefined();
+    expect(oneDnn([], {})).toBeUndefined();
+  });
+
+  it('keeps the user’s TF_ENABLE_ONEDNN_OPTS', () => {
+    expect(oneDnn(cnn, { TF_ENABLE_ONEDNN_OPTS: '0' })).toBeUndefined();
   });
 });
