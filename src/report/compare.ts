@@ -250,12 +250,18 @@ export function compareRuns(root: string, by: GroupColumn[], opts: { select?: bo
   const done = runs.filter((r) => r.complete);
   // LP-FT is not fine-tuning, nor a soup its runs: never averaged together, whatever --by says.
   by = [...by, ...METHOD_COLUMNS.filter((c) => !by.includes(c) && done.some((r) => r.columns[c] !== '-'))];
-  // A configuration reads as its id and the settings in which it differs from the others (λ=100, not a hash only).
+  // A configuration reads as its id and the settings in which it differs from the others of its group (λ=100, not a
+  // hash only): its group by the other columns, so a sweep's λ is not buried under what tells RWalk from fine-tuning.
   if (by.includes('config')) {
-    const labels = differences(new Map(done.map((r) => [r.configId, r.config])));
-    for (const r of done)
-      if (labels.size > 1 && labels.get(r.configId) !== r.configId)
-        r.columns.config = `${r.configId} ${labels.get(r.configId)}`;
+    const others = by.filter((c) => c !== 'config');
+    const groupOf = (r: LoadedRun) => JSON.stringify(others.map((c) => r.columns[c]));
+    for (const key of new Set(done.map(groupOf))) {
+      const members = done.filter((r) => groupOf(r) === key);
+      const labels = differences(new Map(members.map((r) => [r.configId, r.config])));
+      if (labels.size < 2) continue;
+      for (const r of members)
+        if (labels.get(r.configId) !== r.configId) r.columns.config = `${r.configId} ${labels.get(r.configId)}`;
+    }
   }
   const groups = new Map<string, Group>();
   for (const run of done) {
