@@ -111,17 +111,18 @@ export class ImportancePenalty {
   }
 
   /**
-   * ∂/∂θ of `term`, 2·Σ_k Ω_k·(θ − θ*_k) (= 2·A·(θ − m) combined), by parameter name, or undefined before the first
-   * term: what a strategy subtracts to recover the gradient of the loss without its own penalty.
+   * ∂/∂θ of `scale`·`term`, 2·scale·Σ_k Ω_k·(θ − θ*_k) (= 2·scale·A·(θ − m) combined), by parameter name, or
+   * undefined before the first term: what a strategy subtracts to recover the gradient of the loss without its own
+   * penalty.
    */
-  gradient(params: NamedTensors): NamedTensors | undefined {
+  gradient(params: NamedTensors, scale = 1): NamedTensors | undefined {
     if (this.terms.length === 0) return undefined;
     const weighted = this.combined ? [{ importance: this.combined.weight, anchor: this.combined.centre }] : this.terms;
     const out: NamedTensors = {};
     for (const n of Object.keys(weighted[0].importance)) {
       if (!params[n]) continue;
       const parts = weighted.map((t) => tf.mul(t.importance[n], tf.sub(params[n], t.anchor[n])));
-      out[n] = tf.mul(parts.length === 1 ? parts[0] : tf.addN(parts), 2);
+      out[n] = tf.mul(parts.length === 1 ? parts[0] : tf.addN(parts), 2 * scale);
     }
     return out;
   }

@@ -129,13 +129,9 @@ export function runningFisherStrategy(name: string, opts: RunningFisherOptions):
       return { state: next };
     },
     afterStep({ step, params, grads, state }) {
-      let own: NamedTensors | undefined;
-      if (opts.lambda > 0) {
-        const before: NamedTensors = {};
-        for (const n of Object.keys(params)) before[n] = state[PREV + n];
-        own = penalty.gradient(before);
-        if (own) for (const n of Object.keys(own)) own[n] = tf.mul(own[n], factor);
-      }
+      const before: NamedTensors = {};
+      for (const n of Object.keys(params)) before[n] = state[PREV + n];
+      const own = opts.lambda > 0 ? penalty.gradient(before, factor) : undefined;
       return runningFisherStep({ step, params, grads }, state, opts, own);
     },
     onTaskEnd({ model, state }) {

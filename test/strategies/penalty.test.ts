@@ -49,9 +49,13 @@ describe('quadratic importance penalty', () => {
           expect(Math.abs(g[i] - wantGrad[i])).toBeLessThan(1e-5 * Math.max(1e-3, Math.abs(wantGrad[i])));
       }
       // The closed-form gradient (what RWalk and EWC++ subtract) matches the same reference.
-      const closed = penalty.gradient({ w })!.w.dataSync();
-      for (let i = 0; i < n; i++)
-        expect(Math.abs(closed[i] - wantGrad[i])).toBeLessThan(1e-5 * Math.max(1e-3, Math.abs(wantGrad[i])));
+      for (const scale of [1, 0.25]) {
+        const closed = penalty.gradient({ w }, scale)!.w.dataSync();
+        for (let i = 0; i < n; i++)
+          expect(Math.abs(closed[i] - scale * wantGrad[i])).toBeLessThan(
+            1e-5 * Math.max(1e-3, Math.abs(scale * wantGrad[i])),
+          );
+      }
     });
     penalty.dispose();
   });
