@@ -111,9 +111,9 @@ export class ImportancePenalty {
   }
 
   /**
-   * ∂/∂θ of `scale`·`term`, 2·scale·Σ_k Ω_k·(θ − θ*_k) (= 2·scale·A·(θ − m) combined), by parameter name, or
-   * undefined before the first term: what a strategy subtracts to recover the gradient of the loss without its own
-   * penalty.
+   * ∂/∂θ of `scale`·`term`, 2·scale·Σ_k Ω_k·(θ − θ*_k) (= 2·scale·A·(θ − m) combined),
+   * by parameter name, or undefined before the first term: what a strategy subtracts to
+   * recover the gradient of the loss without its own penalty.
    */
   gradient(params: NamedTensors, scale = 1): NamedTensors | undefined {
     if (this.terms.length === 0) return undefined;

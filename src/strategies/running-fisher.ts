@@ -23,7 +23,7 @@ import { o } from '../plugin/options.js';
 
 /** The option EWC++ and RWalk share: the running average's weight on the newest squared gradient. */
 export const runningFisherAlpha = o.number({
-  description: "weight α of the newest squared gradient in the running Fisher F ← α·g² + (1 − α)·F (the paper's α)",
+  description: 'weight α of the newest squared gradient in the running Fisher, F ← α·g² + (1 − α)·F',
   default: 0.9,
   min: 0,
   max: 1,
