@@ -106,7 +106,6 @@ export interface PhaseRun {
 
 type TrainEvent = PhaseStart | StepEvent | ConstraintsEvent | EpochEnd;
 
-/** The task's examples on the backend, in the sampler's order for one epoch. */
 @injectable()
 export class TaskTrainer {
   /** The task being trained and its completed steps; undefined between tasks. */
