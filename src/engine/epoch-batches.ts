@@ -1,17 +1,17 @@
-// One epoch's batches on the backend: the task's rows gathered once into the
-// epoch's order, then cut into batches. On native TensorFlow the epoch is
-// split into all its batches by one op (SplitV: rows of aligned width share
-// the gathered buffer, nothing is copied), because a slice per step is a
-// kernel plus two uploads of its bounds, three times a step (rows, labels,
-// task ids). Elsewhere a batch is sliced when its step comes: a split there
-// copies, and would hold a second copy of the epoch's rows at once. The cut
-// batches live until the epoch ends: they share one buffer, so releasing each
-// after its step would free nothing sooner.
+// One epoch's batches on the backend: the task's labels and task ids gathered once into the epoch's order, then
+// cut into batches; its examples either gathered the same way (rows held as floats) or, where they are held as bytes
+// (src/tensor/feature-rows.ts), read by each step's indices, which are cut from the epoch's order instead. On native
+// TensorFlow the epoch is split into all its batches by one op (SplitV: rows of aligned width share the gathered
+// buffer, nothing is copied), because a slice per step is a kernel plus two uploads of its bounds, for each of
+// rows, labels and task ids. Elsewhere a batch is sliced when its step comes: a split there copies, and would hold
+// a second copy of the epoch's rows at once. The cut batches live until the epoch ends: they share one buffer, so
+// releasing each after its step would free nothing sooner.
 import { tf } from '../tensor/tf.js';
+import type { FeatureRows } from '../tensor/feature-rows.js';
 
-/** The task's examples on the backend: [n, features] rows, [n] labels and task ids. */
+/** The task's examples on the backend: its rows, [n] labels and task ids. */
 export interface EpochRows {
-  x: tf.Tensor;
+  x: FeatureRows;
   y: tf.Tensor;
   ids: tf.Tensor;
 }
@@ -23,20 +23,28 @@ export interface BatchRows {
   taskIds: tf.Tensor;
 }
 
+/** An epoch's tensors in training order: x the rows (held as floats) or the rows' indices (held as bytes). */
+interface Ordered {
+  x: tf.Tensor;
+  y: tf.Tensor;
+  ids: tf.Tensor;
+}
+
 export class EpochBatches {
-  /** Elsewhere: the epoch's rows in order, sliced per step. */
-  private readonly ordered?: EpochRows;
+  /** Elsewhere: the epoch's tensors in order, sliced per step. */
+  private readonly ordered?: Ordered;
   /** Native TensorFlow: every batch of the epoch, cut once. */
   private readonly cut?: { x: tf.Tensor[]; y: tf.Tensor[]; ids: tf.Tensor[] };
 
   constructor(
-    rows: EpochRows,
+    private readonly examples: EpochRows,
     order: Int32Array,
     private readonly batchSize: number,
   ) {
     const ordered = tf.tidy(() => {
       const idx = tf.tensor1d(order, 'int32');
-      return { x: tf.gather(rows.x, idx), y: tf.gather(rows.y, idx), ids: tf.gather(rows.ids, idx) };
+      const x = examples.x.floats ? tf.gather(examples.x.floats, idx) : idx;
+      return { x, y: tf.gather(examples.y, idx), ids: tf.gather(examples.ids, idx) };
     });
     const sizes = Array.from({ length: Math.ceil(order.length / batchSize) }, (_, s) =>
       Math.min(batchSize, order.length - s * batchSize),
@@ -51,16 +59,19 @@ export class EpochBatches {
 
   /**
    * Step s's rows (0-based within the epoch), as new tensors of the caller's scope: cut batches are handed out as
-   * clones, which share their data and run no kernel.
+   * clones, which share their data and run no kernel; rows held as bytes are decoded at their indices.
    */
   rows(s: number): BatchRows {
-    if (this.cut)
-      return { x: tf.clone(this.cut.x[s]), labels: tf.clone(this.cut.y[s]), taskIds: tf.clone(this.cut.ids[s]) };
+    const { x: rows } = this.examples;
+    if (this.cut) {
+      const x = rows.floats ? tf.clone(this.cut.x[s]) : rows.gather(this.cut.x[s]);
+      return { x, labels: tf.clone(this.cut.y[s]), taskIds: tf.clone(this.cut.ids[s]) };
+    }
     const { x, y, ids } = this.ordered!;
     const start = s * this.batchSize;
     const size = Math.min(this.batchSize, y.shape[0] - start);
     return {
-      x: tf.slice(x, [start, 0], [size, x.shape[1]!]),
+      x: rows.floats ? tf.slice(x, [start, 0], [size, rows.width]) : rows.gather(tf.slice(x, [start], [size])),
       labels: tf.slice(y, [start], [size]),
       taskIds: tf.slice(ids, [start], [size]),
     };

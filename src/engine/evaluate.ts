@@ -1,5 +1,6 @@
 import { inject, injectable } from 'inversify';
 import { tf } from '../tensor/tf.js';
+import { featureRows, type FeatureRows } from '../tensor/feature-rows.js';
 import { featureSize, featureValues, takeExamples, type Examples } from '../contracts/data.js';
 import type { Model } from '../contracts/model.js';
 import type { Task, TaskStream } from '../contracts/stream.js';
@@ -22,7 +23,7 @@ export interface EvalResult {
 }
 
 interface TestSet {
-  x: tf.Tensor2D;
+  x: FeatureRows;
   y: tf.Tensor1D;
   mask: tf.Tensor1D | null;
 }
@@ -90,10 +91,10 @@ export class Evaluator {
       const size = featureSize(this.stream.featureShape);
       const spec = this.config.eval.ood.find((o) => oodSetName(o) === name);
       const base = this.examples(task, name);
-      const values = featureValues(base.features);
-      const features = spec ? corrupt(values, this.stream.featureShape, spec) : values;
+      // A corrupted copy is floats; the test set itself stays as it is stored (bytes where it is bytes).
+      const features = spec ? corrupt(featureValues(base.features), this.stream.featureShape, spec) : base.features;
       set = {
-        x: tf.tensor2d(features, [base.count, size]),
+        x: featureRows(features, base.count, size),
         y: tf.tensor1d(base.labels, 'int32'),
         mask: logitMask(this.scenario.allowedOutputs(task), this.scenario.outputs),
       };
@@ -146,7 +147,7 @@ export class Evaluator {
     for (let start = 0; start < n; start += batch) {
       const size = Math.min(batch, n - start);
       const next = tf.tidy(() => {
-        const x = tf.slice(set.x, [start, 0], [size, -1]);
+        const x = set.x.slice(start, size);
         const y = tf.slice(set.y, [start], [size]);
         const raw = this.model.forward(x, false);
         const logits = set.mask ? tf.add(raw, set.mask) : raw;
@@ -181,7 +182,7 @@ export class Evaluator {
     if (probe === 0) return most;
     const bytes = tf.tidy(() => {
       const before = tf.memory().numBytes;
-      this.model.forward(tf.slice(set.x, [0, 0], [probe, -1]), false);
+      this.model.forward(set.x.slice(0, probe), false);
       return tf.memory().numBytes - before;
     });
     this.rowsPerPass = Math.max(1, Math.min(most, Math.floor(EVAL_PASS_BYTES / Math.max(1, bytes / probe))));

@@ -6,7 +6,8 @@
 import { inject, injectable } from 'inversify';
 import { tf } from '../tensor/tf.js';
 import type { Rng } from '../tensor/rng.js';
-import { featureSize, featureValues } from '../contracts/data.js';
+import { featureSize } from '../contracts/data.js';
+import { featureRows } from '../tensor/feature-rows.js';
 import type { Sampler } from '../contracts/sampler.js';
 import type { TrainingSet } from '../contracts/strategy.js';
 import type { Task, TaskStream } from '../contracts/stream.js';
@@ -132,7 +133,7 @@ export class TaskTrainer {
     if (data.count === 0) return; // e.g. the later tasks of joint training
     const resumeAt = this.resumeWithin(run);
     const rows = {
-      x: tf.tensor2d(featureValues(data.features), [data.count, this.size]),
+      x: featureRows(data.features, data.count, this.size),
       y: tf.tensor1d(data.labels, 'int32'),
       ids: tf.tensor1d(data.taskIds, 'int32'),
     };
@@ -175,7 +176,8 @@ export class TaskTrainer {
       }
       this.position = undefined;
     } finally {
-      tf.dispose([rows.x, rows.y, rows.ids]);
+      rows.x.dispose();
+      tf.dispose([rows.y, rows.ids]);
     }
   }
 

@@ -1,4 +1,4 @@
-// Compiling anchorage's fused kernels (row_kernels.cc) as a Node addon
+// Compiling anchorage's fused kernels (row_kernels.cc, byte_rows.cc) as a Node addon
 // against the TensorFlow library the tfjs-node binding links. Portable by
 // default: the baseline instruction set of the architecture, with the hot
 // loops cloned per vector width and chosen at load; `native` compiles for
@@ -46,8 +46,8 @@ export function buildKernels(b: KernelsBuild): string[] {
   const framework = readdirSync(b.lib).find((f) => /^libtensorflow_framework\.so(\.2)?$/.test(f));
   if (!framework)
     throw new NativeBuildError(`${b.lib}: no libtensorflow_framework.so.2 to build the fused kernels against`);
-  // Beside this module (the build copies it next to the compiled one).
-  const input = fileURLToPath(new URL('./row_kernels.cc', import.meta.url));
+  // Beside this module (the build copies them next to the compiled one).
+  const inputs = ['./row_kernels.cc', './byte_rows.cc'].map((f) => fileURLToPath(new URL(f, import.meta.url)));
   const arch = b.target === 'native' ? ['-march=native', '-DANCHORAGE_NO_CLONES'] : [];
   // TensorFlow's pip packages are built with the C++11 string ABI; its headers need C++17.
   const flags = [
@@ -67,7 +67,7 @@ export function buildKernels(b: KernelsBuild): string[] {
   const links = [
     `-I${b.include}`,
     `-I${b.nodeHeaders}`,
-    input,
+    ...inputs,
     '-o',
     b.out,
     `-L${b.lib}`,
@@ -80,16 +80,23 @@ export function buildKernels(b: KernelsBuild): string[] {
 }
 
 /**
- * Compiles the stdio guard (stdio_guard.c): standard error redirected while TensorFlow loads. It links nothing of
- * TensorFlow's, so it loads before TensorFlow does.
+ * Compiles one of the addons that link nothing of TensorFlow's, so that they load before TensorFlow does: the stdio
+ * guard (stdio_guard.c, standard error redirected while TensorFlow loads) and the library pages' release
+ * (library_pages.c).
  */
-export function buildStdioGuard(b: { nodeHeaders: string; out: string; cwd: string }): void {
-  const input = fileURLToPath(new URL('./stdio_guard.c', import.meta.url));
+export function buildPlainAddon(b: {
+  source: string;
+  nodeHeaders: string;
+  out: string;
+  cwd: string;
+  what: string;
+}): void {
+  const input = fileURLToPath(new URL(`./${b.source}`, import.meta.url));
   run(
     process.env.CC || 'gcc',
-    ['-O2', '-shared', '-fPIC', '-w', `-I${b.nodeHeaders}`, input, '-o', b.out],
+    ['-O2', '-shared', '-fPIC', '-w', `-I${b.nodeHeaders}`, input, '-o', b.out, '-lpthread'],
     b.cwd,
-    'building the stdio guard',
+    `building ${b.what}`,
   );
 }
 

@@ -25,8 +25,10 @@ export const MANIFEST_FORMAT = 'anchorage-native/1';
 export const KERNELS_ADDON = 'anchorage_kernels.node';
 /** Standard error redirected while TensorFlow loads (stdio_guard.c); a build without it loads without it. */
 export const STDIO_ADDON = 'anchorage_stdio.node';
+/** TensorFlow's library pages released once loaded (library_pages.c); a build without it keeps them mapped. */
+export const PAGES_ADDON = 'anchorage_pages.node';
 /** The op signature version row_kernels.cc exports (checked at load: an addon of another version is not called). */
-export const KERNELS_ABI = 4;
+export const KERNELS_ABI = 5;
 /** Set to a build folder: the process loads that build (the setup's check of a build before it is put in place). */
 export const BUILD_ENV = 'ANCHORAGE_NATIVE_BUILD';
 

@@ -140,6 +140,12 @@ export type ScaleKernel = (xs: readonly tf.Tensor[], scale: tf.Tensor) => tf.Ten
 /** Pairwise sums of two lists of tensors, in one kernel: an update applied to the parameters. */
 export type AddKernel = (a: readonly tf.Tensor[], b: readonly tf.Tensor[]) => tf.Tensor[];
 
+/**
+ * Rows of byte images decoded to floats in one kernel: `bytes` holds n rows of `width` bytes, four to an int32
+ * ([n, width / 4]); the result is [index.length, width], each byte times 1 / 255 as src/contracts/data.ts decodes it.
+ */
+export type ByteRowsKernel = (bytes: tf.Tensor, index: tf.Tensor) => tf.Tensor;
+
 /** Where the tensors' rows are: each one's row axis. */
 export interface RowAxes {
   axes: readonly number[];
@@ -161,6 +167,7 @@ const OPS = [
   'AnchorageSpd',
   'AnchorageScale',
   'AnchorageAdd',
+  'AnchorageByteRows',
 ];
 
 let status: KernelsStatus | undefined;
@@ -174,6 +181,7 @@ interface Wrapped {
   spd: SpdKernel;
   scale: ScaleKernel;
   add: AddKernel;
+  byteRows: ByteRowsKernel;
 }
 
 /** What the addon exports (row_kernels.cc). */
@@ -253,6 +261,11 @@ export function fusedAdd(): AddKernel | undefined {
   return active()?.add;
 }
 
+/** Byte rows decoded in one kernel, under the same conditions as rowKernels(). */
+export function fusedByteRows(): ByteRowsKernel | undefined {
+  return active()?.byteRows;
+}
+
 function active(): Wrapped | undefined {
   if (!status?.loaded || process.env[KERNELS_ENV] === '0' || tf.getBackend() !== 'tensorflow') return undefined;
   const backend = tf.backend() as unknown as NodeBackend;
@@ -282,6 +295,7 @@ function wrapAll(backend: NodeBackend): Wrapped {
       ),
     scale: (xs, scale) => backend.executeMultipleOutputs('AnchorageScale', n(xs.length), [...xs, scale], xs.length),
     add: (a, b) => backend.executeMultipleOutputs('AnchorageAdd', n(a.length), [...a, ...b], a.length),
+    byteRows: (bytes, index) => backend.executeMultipleOutputs('AnchorageByteRows', [], [bytes, index], 1)[0],
   };
 }
 

@@ -9,6 +9,7 @@ import {
   BUILD_ENV,
   KERNELS_ADDON,
   STDIO_ADDON,
+  PAGES_ADDON,
   bindingPackage,
   chooseBuild,
   cpuFeatures,
@@ -18,6 +19,7 @@ import {
 } from './cache.js';
 import { loadRowKernels, type KernelsStatus } from './kernels.js';
 import { quietLoad } from './quiet-load.js';
+import { releasingLibraryPages } from './library-pages.js';
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
@@ -82,14 +84,18 @@ export async function loadNativeBinding(): Promise<NativeLoaded> {
   if (entry) {
     const require = createRequire(join(entry.dir, 'package.json'));
     try {
-      loadedModule = quietLoad(join(entry.dir, STDIO_ADDON), () => require('@tensorflow/tfjs-node') as NativeModule);
       const addon = join(entry.dir, KERNELS_ADDON);
-      const kernels = loadRowKernels(
-        entry.manifest.kernels && existsSync(addon) ? addon : undefined,
-        `not built in ${entry.dir} (run \`anchorage setup native\` again to build them)`,
-      );
+      // The kernels' addon loads under the release too: it maps pages of TensorFlow's framework library again.
+      const loaded = releasingLibraryPages(join(entry.dir, PAGES_ADDON), () => ({
+        module: quietLoad(join(entry.dir, STDIO_ADDON), () => require('@tensorflow/tfjs-node') as NativeModule),
+        kernels: loadRowKernels(
+          entry.manifest.kernels && existsSync(addon) ? addon : undefined,
+          `not built in ${entry.dir} (run \`anchorage setup native\` again to build them)`,
+        ),
+      }));
+      loadedModule = loaded.module;
       const version = (require(join(bindingPackage(entry.dir), 'package.json')) as { version?: string }).version;
-      return { source: entry.dir, version, kernels };
+      return { source: entry.dir, version, kernels: loaded.kernels };
     } catch (e) {
       errors.push(`native cache ${entry.dir}: ${(e as Error).message.split('\n')[0]}`);
     }

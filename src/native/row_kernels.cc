@@ -831,11 +831,12 @@ REGISTER_KERNEL_BUILDER(Name("AnchorageAdd").Device(tensorflow::DEVICE_CPU), Add
 
 }  // namespace anchorage
 
-// The ops registered above when this library was loaded; the addon exports their names and the version of their
+// The ops registered above and in byte_rows.cc when this library was loaded; the addon exports their names and the version of their
 // signatures (src/tensor/native-kernels.ts's KERNELS_ABI: raise both when an op's inputs, outputs or attrs change).
 NAPI_MODULE_INIT() {
-  const char* ops[] = {"AnchorageRowOffsets", "AnchorageRowScaleAdd", "AnchorageAdam", "AnchorageAnchorPull",
-                       "AnchorageSpd",        "AnchorageScale",       "AnchorageAdd"};
+  const char* ops[] = {"AnchorageRowOffsets", "AnchorageRowScaleAdd", "AnchorageAdam",
+                       "AnchorageAnchorPull", "AnchorageSpd",         "AnchorageScale",
+                       "AnchorageAdd",        "AnchorageByteRows"};
   const uint32_t count = sizeof(ops) / sizeof(ops[0]);
   napi_value names;
   napi_create_array_with_length(env, count, &names);
@@ -848,7 +849,7 @@ NAPI_MODULE_INIT() {
   napi_create_object(env, &result);
   napi_set_named_property(env, result, "ops", names);
   napi_value abi;
-  napi_create_int32(env, 4, &abi);
+  napi_create_int32(env, 5, &abi);
   napi_set_named_property(env, result, "abi", abi);
   return result;
 }

@@ -27,6 +27,7 @@ import {
   KERNELS_ABI,
   KERNELS_ADDON,
   STDIO_ADDON,
+  PAGES_ADDON,
   MANIFEST_FORMAT,
   NAPI_VERSION,
   TENSORFLOW_VERSION,
@@ -38,7 +39,7 @@ import {
   type NativeManifest,
 } from './cache.js';
 import { cliPath } from '../package-root.js';
-import { NativeBuildError, buildKernels, buildStdioGuard, nodeHeaders, run } from './build.js';
+import { NativeBuildError, buildKernels, buildPlainAddon, nodeHeaders, run } from './build.js';
 
 export { TENSORFLOW_VERSION };
 export class NativeSetupError extends NativeBuildError {}
@@ -287,12 +288,19 @@ export function setupNative(opts: SetupOptions): { tensorflow: string; dir: stri
       opts.log(`warning: ${(e as Error).message}`);
       kernels = 'not built (see the warning above)';
     }
-    try {
-      buildStdioGuard({ nodeHeaders: nodeHeaders(nodeDir), out: join(build, STDIO_ADDON), cwd: build });
-    } catch (e) {
+    const plain = [
       // Without it TensorFlow's oneDNN notice reaches stderr at load; nothing else changes.
-      rmSync(join(build, STDIO_ADDON), { force: true });
-      opts.log(`warning: ${(e as Error).message}`);
+      { source: 'stdio_guard.c', out: STDIO_ADDON, what: 'the stdio guard' },
+      // Without it the process keeps every page of TensorFlow's library its load touched; nothing else changes.
+      { source: 'library_pages.c', out: PAGES_ADDON, what: "the library pages' release" },
+    ];
+    for (const addon of plain) {
+      try {
+        buildPlainAddon({ ...addon, nodeHeaders: nodeHeaders(nodeDir), out: join(build, addon.out), cwd: build });
+      } catch (e) {
+        rmSync(join(build, addon.out), { force: true });
+        opts.log(`warning: ${(e as Error).message}`);
+      }
     }
     writeFileSync(join(build, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     const checked = check(build);

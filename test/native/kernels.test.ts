@@ -345,11 +345,12 @@ describe('the fused kernels addon check', () => {
         'AnchorageSpd',
         'AnchorageScale',
         'AnchorageAdd',
+        'AnchorageByteRows',
       ];
       expect(addonProblem({ ops, abi: KERNELS_ABI })).toBeUndefined();
       // Built before the step's last stages had kernels.
       expect(addonProblem({ ops: ops.slice(0, 5), abi: KERNELS_ABI })).toMatch(
-        /lacks AnchorageScale, AnchorageAdd \(built from an older anchorage/,
+        /lacks AnchorageScale, AnchorageAdd, AnchorageByteRows \(built from an older anchorage/,
       );
       // Built before the ops had a version: the same names, other inputs.
       expect(addonProblem({ ops })).toMatch(
@@ -361,7 +362,7 @@ describe('the fused kernels addon check', () => {
         new RegExp(`version 2, this anchorage calls version ${KERNELS_ABI}`),
       );
       expect(addonProblem({ ops: ops.slice(0, 2), abi: KERNELS_ABI })).toMatch(
-        /lacks AnchorageAdam, AnchorageAnchorPull, AnchorageSpd, AnchorageScale, AnchorageAdd \(built from/,
+        /lacks AnchorageAdam, AnchorageAnchorPull, AnchorageSpd, AnchorageScale, AnchorageAdd, AnchorageByteRows \(/,
       );
       expect(addonProblem({})).toMatch(new RegExp(`lacks ${ops.join(', ')} \\(built from an older anchorage`));
     },
