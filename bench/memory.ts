@@ -7,6 +7,7 @@
 // 128, 2,000 steps per task (`--steps` shortens it). Not part of `npm test`.
 //
 //   npm run bench:memory -- [--backend=tensorflow] [--steps=2000]
+import { readFileSync } from 'node:fs';
 import { builtinPlugins } from '../plugins/index.js';
 import { PluginRegistry } from '../src/plugin/registry.js';
 import { validateExperiment } from '../src/spec/validate.js';
@@ -31,10 +32,23 @@ const SPEC = {
 
 const MIB = 1024 * 1024;
 const rows: string[][] = [];
+/** RssAnon and RssFile of this process, bytes (Linux; zeros elsewhere). */
+function residentParts(): [number, number] {
+  let status = '';
+  try {
+    status = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return [0, 0];
+  }
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return [kib('RssAnon'), kib('RssFile')];
+}
+
 function stage(name: string): void {
   const m = process.memoryUsage();
+  const [anon, file] = residentParts();
   const mib = (b: number) => (b / MIB).toFixed(0);
-  rows.push([name, mib(m.rss), mib(m.arrayBuffers), mib(m.heapUsed)]);
+  rows.push([name, mib(m.rss), mib(anon), mib(file), mib(m.arrayBuffers), mib(m.heapUsed)]);
 }
 
 stage('node, modules loaded');
@@ -58,6 +72,6 @@ await new Promise<void>((resolve, reject) =>
   }),
 );
 const peak = process.resourceUsage().maxRSS / 1024;
-console.log(renderTable([['stage', 'RSS MiB', 'typed arrays MiB', 'JS heap MiB'], ...rows]));
+console.log(renderTable([['stage', 'RSS MiB', 'anonymous', 'file-backed', 'typed arrays', 'JS heap'], ...rows]));
 console.log(`peak RSS: ${peak.toFixed(0)} MiB`);
 console.log(JSON.stringify({ backend: backend.name, steps, peakMiB: Math.round(peak), stages: rows }));

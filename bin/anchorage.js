@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// V8's young generation held to 2 MiB per semi-space (its default grows to 16): TensorFlow.js makes many short-lived
+// objects per step, and the larger nursery kept ~70 MiB more resident for no speed (docs/performance.md, Memory).
+// src/cli/run-command.ts starts its workers with the same flag (V8 reads it only when a process starts).
 // The CLI: the compiled package (dist/, `npm run build`; `npm ci` builds it in a checkout). No TypeScript loader
 // starts here — one is registered only when a user's experiment or plugin module is imported (src/user-modules.ts).
 import { existsSync } from 'node:fs';

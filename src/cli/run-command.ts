@@ -86,7 +86,7 @@ async function runWorkers(args: RunArgs, io: CliIO, live: LiveView | undefined):
   process.on('SIGTERM', forward);
   const children = Array.from({ length: args.workers }, (_, i) => {
     // With a live view, each worker forwards its events over an IPC channel; the parent's page shows them all.
-    const child = spawn(process.execPath, [bin, 'run', ...pass, '--shard', `${i}/${args.workers}`], {
+    const child = spawn(process.execPath, [...NURSERY, bin, 'run', ...pass, '--shard', `${i}/${args.workers}`], {
       stdio: live ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
@@ -238,6 +238,8 @@ export const PARENT_PID = 'ANCHORAGE_PARENT_PID';
 
 /** Set by a parent with a live view: the worker forwards its events over IPC. */
 const FORWARD_EVENTS = 'ANCHORAGE_FORWARD_EVENTS';
+/** V8's young generation for a worker, as bin/anchorage.js's first line sets it for the CLI (why: there). */
+const NURSERY = ['--max-semi-space-size=2'];
 
 /** What a sweep runs: the loaded experiment, its runs after --only, this process's shard, and the live view. */
 interface Sweep {

@@ -45,6 +45,7 @@ import type { Model } from '../contracts/model.js';
 import type { TaskStream } from '../contracts/stream.js';
 import type { AnchorStore } from '../optim/anchors.js';
 import type { ScenarioView } from '../contracts/scenario.js';
+import { releaseLibraryPages } from '../native/library-pages.js';
 
 export interface RunOptions {
   /** Aborting stops the run after the current step; it ends as `interrupted`. */
@@ -389,6 +390,7 @@ export class RunSession {
     const validation = split.validation.length ? examples.trainingSet(task, split.validation) : undefined;
     const phaseSteps = plans.map((p) => (data.count === 0 ? 0 : p.steps(data.count)));
     const taskSteps = phaseSteps.reduce((a, b) => a + b, 0);
+    releaseLibraryPages();
     this.emit({
       type: 'task-start',
       runId: this.config.runId,
@@ -437,6 +439,7 @@ export class RunSession {
     optimizers.onTaskStart();
     const steps = plans[0].steps(data.count);
     const { runId, train } = this.config;
+    releaseLibraryPages();
     this.emit({ type: 'task-start', runId, task: 0, name: task.name, examples: data.count, steps });
     await pipeline.onTrainingStart({
       ...ctx,

@@ -23,6 +23,18 @@ interface PagesAddon {
   release(pattern: string): number;
 }
 
+/** The addon, once it has released the load's pages: what releaseLibraryPages() calls again. */
+let released: PagesAddon | undefined;
+
+/**
+ * Releases the library's and node's pages again where they were released at load (else does nothing): a run's set-up
+ * and a task's first steps map pages that later steps never use. The engine calls it as each task starts.
+ */
+export function releaseLibraryPages(): void {
+  released?.release(LIBRARY);
+  released?.release(process.execPath);
+}
+
 /**
  * Runs `load` (TensorFlow's), releasing the library's pages while it runs and once after, when `addon` (the
  * addon's path) exists; otherwise runs it as it is.
@@ -41,7 +53,7 @@ export function releasingLibraryPages<T>(addon: string | undefined, load: () => 
   try {
     return load();
   } finally {
-    pages.release(LIBRARY);
-    pages.release(process.execPath);
+    released = pages;
+    releaseLibraryPages();
   }
 }
