@@ -2,7 +2,8 @@
 # optimizer as bench/loops.ts (Adam lr 1e-3; MNIST-size inputs, batch 128;
 # the ResNet on 32x32x3, batch 32), one training step timed at a time with the
 # loss read back (as anchorage's loop does when it logs every step). Prints
-# one JSON line: {"model": ..., "threads": ..., "blas": ..., "ms": [per-step ms]}.
+# one JSON line: {"model": ..., "threads": ..., "blas": ..., "ms": [per-step ms],
+# "cpuPerWall": process CPU time over wall time of the timed steps}.
 #   python3 bench/pytorch-step.py MODEL STEPS WARMUP THREADS [OPTIMIZER]
 # OPTIMIZER: adam (default; torch.optim.Adam, lr 1e-3) or ftp: the FTP
 # authors' AdamP (lr 1e-3, weight decay 0, k 1, every tensor projected, the
@@ -14,10 +15,16 @@ import os
 import sys
 import time
 
-import torch
-import torch.nn as nn
-
 model_name, steps, warmup, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+# torch.set_num_threads sets torch's own pools only: Debian's torch multiplies through OpenBLAS, whose pthread build
+# starts a thread per core when it loads unless told otherwise (then a "one-thread" step multiplies on every core).
+# The BLAS libraries read these once, at load: set before torch is imported.
+for variable in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+    os.environ[variable] = str(threads)
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
 optimizer_name = sys.argv[5] if len(sys.argv) > 5 else 'adam'
 torch.set_num_threads(threads)
 torch.manual_seed(0)
@@ -38,7 +45,8 @@ def cnn():
 
 def resnet18():
     here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location('resnet_torch', os.path.join(here, '..', 'test', 'fixtures', 'resnet-torch.py'))
+    fixture = os.path.join(here, '..', 'test', 'fixtures', 'resnet-torch.py')
+    spec = importlib.util.spec_from_file_location('resnet_torch', fixture)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     net = module.ResNet(20, [2, 2, 2, 2], 10, 3)
@@ -57,7 +65,8 @@ def authors_ftp(model):
     root = os.environ.get('ANCHORAGE_FTP_REFERENCE')
     path = os.path.join(root or '', 'util', 'FTP.py')
     if not root or not os.path.isfile(path):
-        sys.exit(f'optimizer ftp: ANCHORAGE_FTP_REFERENCE must name a checkout of the FTP authors\' repository (GT-RIPL/FTP) with util/FTP.py; got {root!r}')
+        sys.exit('optimizer ftp: ANCHORAGE_FTP_REFERENCE must name a checkout of the FTP authors\' repository '
+                 f'(GT-RIPL/FTP) with util/FTP.py; got {root!r}')
     spec = importlib.util.spec_from_file_location('ftp_reference', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -75,8 +84,10 @@ else:
     sys.exit(f'unknown optimizer {optimizer_name!r}: adam or ftp')
 loss_fn = nn.CrossEntropyLoss()
 times = []
+cpu_ms = 0.0
 for t in range(steps + warmup):
     start = time.perf_counter()
+    cpu_start = time.process_time()
     k = (t % 4) * batch
     opt.zero_grad()
     loss = loss_fn(net(x[k:k + batch]), y[k:k + batch])
@@ -85,6 +96,7 @@ for t in range(steps + warmup):
     loss.item()
     if t >= warmup:
         times.append((time.perf_counter() - start) * 1000)
+        cpu_ms += (time.process_time() - cpu_start) * 1000
 
 
 def blas_in_use():
@@ -95,4 +107,9 @@ def blas_in_use():
     return ', '.join(sorted(os.path.realpath(lib) for lib in libs)) or 'none found'
 
 
-print(json.dumps({'model': model_name, 'optimizer': optimizer_name, 'threads': threads, 'torch': torch.__version__, 'blas': blas_in_use(), 'ms': times}))
+print(json.dumps({
+    'model': model_name, 'optimizer': optimizer_name, 'threads': threads, 'torch': torch.__version__,
+    'blas': blas_in_use(), 'ms': times,
+    # The cores the timed steps kept busy: about `threads` when the thread count held.
+    'cpuPerWall': cpu_ms / sum(times),
+}))

@@ -15,7 +15,9 @@
 // (anchorage's two timed as bench:optimizers times them, an epoch with no
 // logging: at a logging point FTP also reads its diagnostics back).
 // Debian's torch multiplies matrices with whichever BLAS is installed: the
-// reference one unless libopenblas0 is (the header line names it).
+// reference one unless libopenblas0 is (the header line names it). Each side's
+// cores busy (process CPU time over wall time) are in the table: the thread
+// count each side was given, held.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,6 +69,9 @@ const labelsOf = (b: BackendName) => (opPath ? [b, `${b} op path`] : [b]);
 // Keyed by `optimizer|model` (PyTorch) and `optimizer|backend|model` (anchorage).
 const torchMs = new Map<string, number[]>();
 const oursMs = new Map<string, number[]>();
+// Cores busy while timed (CPU time over wall time), per key as above.
+const torchCores = new Map<string, number[]>();
+const oursCores = new Map<string, number[]>();
 /** Adds a sample; returns it (for the progress line). */
 const push = (map: Map<string, number[]>, key: string, ms: number) => {
   map.set(key, [...(map.get(key) ?? []), ms]);
@@ -86,17 +91,27 @@ for (let r = 0; r < ROUNDS; r++) {
         },
       );
       if (out.status !== 0) throw new Error(`bench/pytorch-step.py ${kind} ${opt}: ${out.stderr.slice(-400)}`);
-      const res = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as { ms: number[]; torch: string; blas: string };
+      const res = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as {
+        ms: number[];
+        torch: string;
+        blas: string;
+        cpuPerWall: number;
+      };
       torchVersion = res.torch;
       blas = res.blas;
       push(torchMs, `${opt}|${kind}`, median(res.ms));
+      push(torchCores, `${opt}|${kind}`, res.cpuPerWall);
       const timed: string[] = [];
       for (const b of backends) {
         if (opt === 'adam')
           for (const label of labelsOf(b)) {
             if (label === b) delete process.env[STEP_KERNELS_ENV];
             else process.env[STEP_KERNELS_ENV] = '0';
+            const [cpu, wall] = [process.cpuUsage(), performance.now()];
             const ms = median(await frameworkStepTimes(b, kind, STEPS));
+            // The whole run's (data, set-up and evaluation included): the process's threads, all of them.
+            const used = process.cpuUsage(cpu);
+            push(oursCores, `adam|${label}|${kind}`, (used.user + used.system) / 1000 / (performance.now() - wall));
             delete process.env[STEP_KERNELS_ENV];
             timed.push(`${label} ${push(oursMs, `adam|${label}|${kind}`, ms).toFixed(2)} ms`);
           }
@@ -119,7 +134,14 @@ const oursOf = (opt: string, b: string, kind: Kind) => median(oursMs.get(`${opt}
 const results = kinds.map((kind) => {
   const torch = torchOf('adam', kind);
   const ours = Object.fromEntries(
-    columns.map((b) => [b, { ms: oursOf('adam', b, kind), overTorch: oursOf('adam', b, kind) / torch }]),
+    columns.map((b) => [
+      b,
+      {
+        ms: oursOf('adam', b, kind),
+        overTorch: oursOf('adam', b, kind) / torch,
+        cores: median(oursCores.get(`adam|${b}|${kind}`)!),
+      },
+    ]),
   );
   const ftp = ftpReference
     ? {
@@ -137,11 +159,19 @@ const results = kinds.map((kind) => {
         ),
       }
     : undefined;
-  return { model: kind, batch: batchOf(kind), torchMs: torch, ours, ...(ftp && { ftp }) };
+  return {
+    model: kind,
+    batch: batchOf(kind),
+    torchMs: torch,
+    torchCores: median(torchCores.get(`adam|${kind}`)!),
+    ours,
+    ...(ftp && { ftp }),
+  };
 });
 console.log(
   `ms per training step, median over ${ROUNDS} alternating rounds of ${STEPS} steps (PyTorch ${torchVersion}, ` +
-    `${TORCH_THREADS} thread${TORCH_THREADS > 1 ? 's' : ''}, BLAS: ${blas}; Adam)\n`,
+    `${TORCH_THREADS} thread${TORCH_THREADS > 1 ? 's' : ''}, BLAS: ${blas}; Adam); cores: CPU time over wall ` +
+    `time (PyTorch's over its timed steps, anchorage's over its whole run)\n`,
 );
 if (/\/blas\/libblas/.test(blas))
   console.log(
@@ -149,12 +179,13 @@ if (/\/blas\/libblas/.test(blas))
   );
 console.log(
   renderTable([
-    ['model', 'batch', 'PyTorch', ...columns.flatMap((b) => [b, `${b}/PyTorch`])],
+    ['model', 'batch', 'PyTorch', 'cores', ...columns.flatMap((b) => [b, 'cores', `${b}/PyTorch`])],
     ...results.map((r) => [
       r.model,
       String(r.batch),
       r.torchMs.toFixed(2),
-      ...columns.flatMap((b) => [r.ours[b].ms.toFixed(2), r.ours[b].overTorch.toFixed(2)]),
+      r.torchCores.toFixed(2),
+      ...columns.flatMap((b) => [r.ours[b].ms.toFixed(2), r.ours[b].cores.toFixed(2), r.ours[b].overTorch.toFixed(2)]),
     ]),
   ]),
 );
